@@ -1,0 +1,36 @@
+// SPDX-License-Identifier: MIT
+#include "bench.h"
+
+static void bench_print_json(FILE *f, const struct sv_bench_result *r)
+{
+	fprintf(f, "{\"name\": \"%s\", \"value\": %.4g, \"unit\": \"%s\", \"samples\": %u", r->name,
+		r->value, r->unit, r->samples);
+	if (r->baseline > 0)
+		fprintf(f, ", \"baseline\": %.4g, \"baseline_name\": \"%s\", \"ratio\": %.4g",
+			r->baseline, r->baseline_name, r->value / r->baseline);
+	fprintf(f, "}");
+}
+
+void sv_bench_print(FILE *f, const struct sv_bench_result *r, unsigned int n, bool json)
+{
+	unsigned int i;
+
+	if (json) {
+		if (n > 1)
+			fprintf(f, "[");
+		for (i = 0; i < n; i++) {
+			if (i)
+				fprintf(f, ",\n ");
+			bench_print_json(f, &r[i]);
+		}
+		fprintf(f, n > 1 ? "]\n" : "\n");
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		fprintf(f, "%-18s %10.3f %s", r[i].name, r[i].value, r[i].unit);
+		if (r[i].baseline > 0)
+			fprintf(f, "   baseline (%s) %.3f %s   ratio %.3f", r[i].baseline_name,
+				r[i].baseline, r[i].unit, r[i].value / r[i].baseline);
+		fprintf(f, "   [%u samples]\n", r[i].samples);
+	}
+}

@@ -1,0 +1,87 @@
+// SPDX-License-Identifier: MIT
+/* svctl: the Splitvisor command line. Commands live in one table that grows with the project. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "svctl.h"
+
+static const struct svctl_cmd svctl_cmds[] = {
+	{ "run", "boot a domain in the foreground and stream its console", svctl_run_usage,
+	  svctl_cmd_run },
+	{ "validate", "check libvirt domain XML files against libvirt's schema",
+	  svctl_validate_usage, svctl_cmd_validate },
+	{ "bench", "run a built-in benchmark (hypercall, boot)", svctl_bench_usage,
+	  svctl_cmd_bench },
+};
+
+#define SVCTL_NR_CMDS (sizeof(svctl_cmds) / sizeof(svctl_cmds[0]))
+
+int svctl_usage_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "svctl %s: ", cmd);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n(see 'svctl %s --help')\n", cmd);
+	return SVCTL_EX_USAGE;
+}
+
+static void svctl_print_help(FILE *f)
+{
+	size_t i;
+
+	fprintf(f, "usage: svctl <command> [options]\n\n"
+		   "Splitvisor: a Xen-style split hypervisor on /dev/kvm.\n\ncommands:\n");
+	for (i = 0; i < SVCTL_NR_CMDS; i++)
+		fprintf(f, "  %-10s %s\n", svctl_cmds[i].name, svctl_cmds[i].summary);
+	fprintf(f, "\n'svctl help <command>' or 'svctl <command> --help' shows a command's "
+		   "options.\n");
+}
+
+static const struct svctl_cmd *svctl_find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < SVCTL_NR_CMDS; i++)
+		if (!strcmp(svctl_cmds[i].name, name))
+			return &svctl_cmds[i];
+	return NULL;
+}
+
+int main(int argc, char **argv)
+{
+	const struct svctl_cmd *cmd;
+
+	if (argc < 2) {
+		svctl_print_help(stderr);
+		return SVCTL_EX_USAGE;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		svctl_print_help(stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "help")) {
+		if (argc < 3) {
+			svctl_print_help(stdout);
+			return 0;
+		}
+		cmd = svctl_find(argv[2]);
+		if (!cmd) {
+			fprintf(stderr, "svctl: unknown command '%s'\n", argv[2]);
+			return SVCTL_EX_USAGE;
+		}
+		printf("usage: svctl %s", cmd->usage);
+		return 0;
+	}
+	cmd = svctl_find(argv[1]);
+	if (!cmd) {
+		fprintf(stderr, "svctl: unknown command '%s'\n", argv[1]);
+		svctl_print_help(stderr);
+		return SVCTL_EX_USAGE;
+	}
+	/* getopt sees "svctl-<cmd>" as argv[0] so its messages name the command. */
+	return cmd->run(argc - 1, argv + 1);
+}

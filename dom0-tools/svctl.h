@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef SV_SVCTL_H
+#define SV_SVCTL_H
+
+#include <stdio.h>
+
+/* svctl exit codes besides a guest's own poweroff code (sysexits.h where one fits). */
+#define SVCTL_EX_USAGE	     64
+#define SVCTL_EX_DATAERR     65 /* bad kernel, bad XML */
+#define SVCTL_EX_UNAVAILABLE 69 /* no usable /dev/kvm */
+#define SVCTL_EX_SOFTWARE    70
+#define SVCTL_EX_GUEST_CRASH 125
+#define SVCTL_EX_INTERRUPTED 130
+
+struct svctl_cmd {
+	const char *name;
+	const char *summary;
+	const char *usage; /* full help text after "usage: svctl " */
+	int (*run)(int argc, char **argv);
+};
+
+/* Prints "svctl <cmd>: <message>" to stderr and returns SVCTL_EX_USAGE. */
+int svctl_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+int svctl_cmd_run(int argc, char **argv);
+int svctl_cmd_validate(int argc, char **argv);
+
+struct sv_domain_config;
+/* Parses and checks a domain XML file; prints the error to stderr on failure. */
+int svctl_load_domain_xml(const char *path, const char *schema_dir,
+			  struct sv_domain_config *cfg);
+/* Releases libxml2's process-wide state (leak-clean exits). */
+void svctl_xml_done(void);
+int svctl_cmd_bench(int argc, char **argv);
+
+extern const char svctl_run_usage[];
+extern const char svctl_bench_usage[];
+extern const char svctl_validate_usage[];
+
+#endif

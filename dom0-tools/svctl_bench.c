@@ -1,0 +1,95 @@
+// SPDX-License-Identifier: MIT
+/* svctl bench: the built-in benchmarks, each beside a baseline measured in the same run. */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "bench.h"
+#include "svctl.h"
+#include "toolkit.h"
+
+const char svctl_bench_usage[] =
+	"bench <hypercall|boot> [--json] [--iterations N] [--runs N] [--kernel ELF]\n"
+	"\n"
+	"  hypercall   null hypercall round trip vs a bare port-I/O exit to userspace\n"
+	"              (name hypercall, ns, ratio = hypercall / bare exit)\n"
+	"  boot        domain create to first console byte (boot.first_byte) and to\n"
+	"              the end of a `hello` guest (boot.poweroff), medians in ms\n"
+	"\n"
+	"  --json          one JSON object per figure (an array when several)\n"
+	"  --iterations N  hypercalls per run (default 200000)\n"
+	"  --runs N        boots to take the median of (default 20)\n"
+	"  --kernel ELF    guest kernel (default: the one built beside svctl)\n";
+
+int svctl_cmd_bench(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "iterations", required_argument, NULL, 'i' },
+		{ "runs", required_argument, NULL, 'r' },
+		{ "kernel", required_argument, NULL, 'k' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct sv_bench_opts o = { .kernel = sv_default_guest_kernel() };
+	struct sv_bench_result r[2];
+	unsigned int n = 0;
+	char err[512] = "";
+	bool json = false;
+	const char *what;
+	uint32_t v;
+	int c, ret;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			json = true;
+			break;
+		case 'i':
+			if (sv_parse_u32(optarg, 1, 100000000, &v))
+				return svctl_usage_error(
+					"bench", "--iterations '%s': expected 1..1e8", optarg);
+			o.iterations = v;
+			break;
+		case 'r':
+			if (sv_parse_u32(optarg, 1, 10000, &v))
+				return svctl_usage_error("bench", "--runs '%s': expected 1..10000",
+							 optarg);
+			o.runs = v;
+			break;
+		case 'k':
+			o.kernel = optarg;
+			break;
+		case 'h':
+			printf("usage: svctl %s", svctl_bench_usage);
+			return 0;
+		default:
+			return svctl_usage_error("bench", "unknown or incomplete option '%s'",
+						 argv[optind - 1]);
+		}
+	}
+	if (optind != argc - 1)
+		return svctl_usage_error("bench", "name exactly one benchmark");
+	what = argv[optind];
+	if (strcmp(what, "hypercall") && strcmp(what, "boot"))
+		return svctl_usage_error("bench", "unknown benchmark '%s'", what);
+	if (sv_kvm_probe(err, sizeof(err))) {
+		fprintf(stderr, "svctl bench: %s\n", err);
+		return SVCTL_EX_UNAVAILABLE;
+	}
+	if (!strcmp(what, "hypercall")) {
+		ret = sv_bench_hypercall(&o, r, err, sizeof(err));
+		n = 1;
+	} else {
+		ret = sv_bench_boot(&o, r, err, sizeof(err));
+		n = 2;
+	}
+	if (ret) {
+		fprintf(stderr, "svctl bench %s: %s\n", what, err);
+		return SVCTL_EX_SOFTWARE;
+	}
+	sv_bench_print(stdout, r, n, json);
+	return 0;
+}

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: MIT */
+/* Helpers shared by svctl's commands and the benchmarks. */
+#ifndef SV_TOOLKIT_H
+#define SV_TOOLKIT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "svcore.h"
+
+/* Console output kept in memory, with the time of its first byte. */
+struct sv_capture {
+	char *buf;
+	size_t len;
+	size_t cap;
+	uint64_t first_byte_ns; /* CLOCK_MONOTONIC, 0 until a byte arrives */
+	bool echo;		/* also copy to stdout */
+};
+
+void sv_capture_write(void *opaque, const char *buf, size_t len);
+void sv_capture_free(struct sv_capture *c);
+
+/*
+ * Boots a domain, waits up to timeout_ms for its end (destroying it then), and
+ * returns its console and exit. -ETIMEDOUT when it had to be destroyed.
+ */
+int sv_run_captured(const struct sv_domain_params *p, int timeout_ms, struct sv_capture *cap,
+		    struct sv_domain_exit *ex, char *err, size_t errlen);
+
+uint64_t sv_now_ns(void);
+
+/* The guest kernel next to this build: $SPLITVISOR_GUEST or <exe dir>/../guest/splitvisor-guest. */
+const char *sv_default_guest_kernel(void);
+
+/* Strict unsigned parse: the whole string, within [min, max]. */
+int sv_parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out);
+
+#endif

@@ -1,0 +1,14 @@
+/* SPDX-License-Identifier: MIT */
+/* Apps, chosen by the first word of the command line; main returns the exit code. */
+#ifndef GUEST_APPS_H
+#define GUEST_APPS_H
+
+struct app {
+	const char *name;
+	int (*main)(int argc, char **argv);
+};
+
+const struct app *app_find(const char *name);
+int selftest_main(int argc, char **argv);
+
+#endif

@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: MIT */
+/* Linux errno values; the kernel returns them negated. */
+#ifndef GUEST_KERRNO_H
+#define GUEST_KERRNO_H
+
+#define ENOENT	  2
+#define ENOMEM	  12
+#define EFAULT	  14
+#define EBUSY	  16
+#define EINVAL	  22
+#define ERANGE	  34
+#define ENOSYS	  38
+#define ETIMEDOUT 110
+
+#endif

@@ -1,0 +1,496 @@
+// SPDX-License-Identifier: MIT
+/* Domain lifecycle: build a VM from a kernel, start its threads, pause, end, release. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <splitvisor/start_info.h>
+
+#include "boot.h"
+#include "domain_priv.h"
+
+#define KVM_TSS_GPA 0xfffbd000ul
+
+static pthread_once_t kick_signal_once = PTHREAD_ONCE_INIT;
+
+static void kick_signal_handler(int sig)
+{
+	(void)sig;
+}
+
+/* No SA_RESTART: the kick must make KVM_RUN return EINTR. */
+static void kick_signal_install(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = kick_signal_handler;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGUSR1, &sa, NULL);
+}
+
+static int fail(char *err, size_t errlen, int ret, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static int fail(char *err, size_t errlen, int ret, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err && errlen) {
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return ret;
+}
+
+static const struct {
+	int cap;
+	const char *name;
+} kvm_required_caps[] = {
+	{ KVM_CAP_IRQCHIP, "in-kernel irqchip" }, { KVM_CAP_USER_MEMORY, "user memory regions" },
+	{ KVM_CAP_SIGNAL_MSI, "MSI injection" },  { KVM_CAP_IMMEDIATE_EXIT, "immediate exit" },
+	{ KVM_CAP_GET_TSC_KHZ, "TSC frequency" }, { KVM_CAP_EXT_CPUID, "CPUID setting" },
+};
+
+static int kvm_open_checked(int *fd_out, char *err, size_t errlen)
+{
+	unsigned int i;
+	int fd, ret;
+
+	fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return fail(err, errlen, -errno, "/dev/kvm is not available: %s", strerror(errno));
+	ret = ioctl(fd, KVM_GET_API_VERSION, 0);
+	if (ret != KVM_API_VERSION) {
+		ret = fail(err, errlen, -ENOTSUP, "KVM API version %d, expected %d", ret,
+			   KVM_API_VERSION);
+		goto out;
+	}
+	for (i = 0; i < sizeof(kvm_required_caps) / sizeof(kvm_required_caps[0]); i++) {
+		if (ioctl(fd, KVM_CHECK_EXTENSION, kvm_required_caps[i].cap) <= 0) {
+			ret = fail(err, errlen, -ENOTSUP, "KVM lacks %s",
+				   kvm_required_caps[i].name);
+			goto out;
+		}
+	}
+	*fd_out = fd;
+	return 0;
+out:
+	close(fd);
+	return ret;
+}
+
+int sv_kvm_probe(char *err, size_t errlen)
+{
+	int fd, ret;
+
+	ret = kvm_open_checked(&fd, err, errlen);
+	if (!ret)
+		close(fd);
+	return ret;
+}
+
+static int params_check(const struct sv_domain_params *p, char *err, size_t errlen)
+{
+	size_t i, n;
+
+	if (!p->name || !(n = strlen(p->name)) || n > SV_MAX_NAME_LEN)
+		return fail(err, errlen, -EINVAL, "domain name must have 1..%u characters",
+			    SV_MAX_NAME_LEN);
+	for (i = 0; i < n; i++) {
+		char c = p->name[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '-' || c == '_' || c == '.' || c == '+'))
+			return fail(
+				err, errlen, -EINVAL,
+				"domain name '%s': character %zu is not one of A-Z a-z 0-9 _ . + -",
+				p->name, i + 1);
+	}
+	if (p->memory_mib < SV_MIN_MEMORY_MIB || p->memory_mib > SV_MAX_MEMORY_MIB)
+		return fail(err, errlen, -EINVAL, "memory %u MiB is outside %u..%u MiB",
+			    p->memory_mib, SV_MIN_MEMORY_MIB, SV_MAX_MEMORY_MIB);
+	if (p->vcpus < 1 || p->vcpus > SV_MAX_VCPUS)
+		return fail(err, errlen, -EINVAL, "%u vCPUs is outside 1..%u", p->vcpus,
+			    SV_MAX_VCPUS);
+	if (!p->kernel)
+		return fail(err, errlen, -EINVAL, "no kernel given");
+	if (p->cmdline && strlen(p->cmdline) >= SV_MAX_CMDLINE)
+		return fail(err, errlen, -E2BIG, "command line longer than %u bytes",
+			    SV_MAX_CMDLINE - 1);
+	return 0;
+}
+
+static void domain_fill_start_info(struct sv_domain *d)
+{
+	struct sv_start_info *si = sv_guest_ptr(&d->mem, SV_START_INFO_GPA, sizeof(*si));
+
+	memset(si, 0, sizeof(*si));
+	si->magic = SV_START_INFO_MAGIC;
+	si->abi_version = SV_ABI_VERSION;
+	si->domid = d->domid;
+	si->mem_bytes = d->mem.size;
+	si->nr_vcpus = d->nr_vcpus;
+	si->tsc_khz = d->tsc_khz;
+	si->kernel_end = d->elf.load_end;
+	si->shared_info_gpa = SV_SHARED_INFO_GPA;
+	si->console_ring_gpa = SV_CONSOLE_RING_GPA;
+	si->store_ring_gpa = SV_STORE_RING_GPA;
+	si->upcall_vector = SV_UPCALL_VECTOR;
+	si->cmdline_len = (uint32_t)strlen(d->cmdline);
+	memcpy(si->cmdline, d->cmdline, si->cmdline_len + 1);
+}
+
+static int domain_setup_vm(struct sv_domain *d, const struct sv_domain_params *p, char *err,
+			   size_t errlen)
+{
+	struct kvm_userspace_memory_region region;
+	int ret;
+
+	ret = ioctl(d->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+	if (ret <= 0)
+		return fail(err, errlen, -EIO, "KVM_GET_VCPU_MMAP_SIZE failed");
+	d->run_size = (size_t)ret;
+	d->sync_regs =
+		(ioctl(d->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_SYNC_REGS) & KVM_SYNC_X86_REGS) != 0;
+	d->vm_fd = ioctl(d->kvm_fd, KVM_CREATE_VM, 0);
+	if (d->vm_fd < 0)
+		return fail(err, errlen, -errno, "KVM_CREATE_VM: %s", strerror(errno));
+	if (ioctl(d->vm_fd, KVM_SET_TSS_ADDR, KVM_TSS_GPA) < 0)
+		return fail(err, errlen, -errno, "KVM_SET_TSS_ADDR: %s", strerror(errno));
+	if (ioctl(d->vm_fd, KVM_CREATE_IRQCHIP, 0) < 0)
+		return fail(err, errlen, -errno, "KVM_CREATE_IRQCHIP: %s", strerror(errno));
+
+	ret = sv_guest_mem_create(&d->mem, d->name, (uint64_t)p->memory_mib << 20);
+	if (ret)
+		return fail(err, errlen, ret, "guest RAM of %u MiB: %s", p->memory_mib,
+			    strerror(-ret));
+	ret = sv_boot_build_tables(&d->mem);
+	if (ret)
+		return fail(err, errlen, ret, "boot page tables: %s", strerror(-ret));
+	ret = sv_elf_load_file(p->kernel, &d->mem, SV_RESERVED_END, &d->elf, err, errlen);
+	if (ret)
+		return ret;
+	region = (struct kvm_userspace_memory_region){
+		.slot = 0,
+		.guest_phys_addr = 0,
+		.memory_size = d->mem.size,
+		.userspace_addr = (uintptr_t)d->mem.hva,
+	};
+	if (ioctl(d->vm_fd, KVM_SET_USER_MEMORY_REGION, &region) < 0)
+		return fail(err, errlen, -errno, "KVM_SET_USER_MEMORY_REGION: %s", strerror(errno));
+	return sv_cpuid_get_supported(d->kvm_fd, &d->cpuid);
+}
+
+static int domain_setup_vcpus(struct sv_domain *d, char *err, size_t errlen)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+	unsigned int i;
+	int ret;
+
+	d->vcpus = calloc(d->nr_vcpus, sizeof(*d->vcpus));
+	if (!d->vcpus)
+		return -ENOMEM;
+	for (i = 0; i < d->nr_vcpus; i++)
+		d->vcpus[i].fd = -1;
+	for (i = 0; i < d->nr_vcpus; i++) {
+		d->vcpus[i].timer_fd = -1;
+		ret = sv_vcpu_init(d, &d->vcpus[i], i);
+		if (ret)
+			return fail(err, errlen, ret, "vCPU %u: %s", i, strerror(-ret));
+	}
+	ret = ioctl(d->vcpus[0].fd, KVM_GET_TSC_KHZ, 0);
+	if (ret <= 0)
+		return fail(err, errlen, -EIO, "KVM_GET_TSC_KHZ failed");
+	d->tsc_khz = (uint64_t)ret;
+
+	d->timer_epfd = epoll_create1(EPOLL_CLOEXEC);
+	d->stop_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (d->timer_epfd < 0 || d->stop_efd < 0)
+		return -errno;
+	ev.data.u32 = UINT32_MAX;
+	if (epoll_ctl(d->timer_epfd, EPOLL_CTL_ADD, d->stop_efd, &ev) < 0)
+		return -errno;
+	for (i = 0; i < d->nr_vcpus; i++) {
+		ev.data.u32 = i;
+		if (epoll_ctl(d->timer_epfd, EPOLL_CTL_ADD, d->vcpus[i].timer_fd, &ev) < 0)
+			return -errno;
+	}
+	return 0;
+}
+
+static void domain_release(struct sv_domain *d)
+{
+	unsigned int i;
+
+	for (i = 0; d->vcpus && i < d->nr_vcpus; i++)
+		if (d->vcpus[i].dom)
+			sv_vcpu_release(&d->vcpus[i]);
+	free(d->vcpus);
+	free(d->cpuid);
+	sv_guest_mem_destroy(&d->mem);
+	if (d->timer_epfd >= 0)
+		close(d->timer_epfd);
+	if (d->stop_efd >= 0)
+		close(d->stop_efd);
+	if (d->vm_fd >= 0)
+		close(d->vm_fd);
+	if (d->kvm_fd >= 0)
+		close(d->kvm_fd);
+	pthread_mutex_destroy(&d->lock);
+	pthread_mutex_destroy(&d->console_lock);
+	pthread_cond_destroy(&d->cond);
+	free(d);
+}
+
+int sv_domain_create(const struct sv_domain_params *p, struct sv_domain **out, char *err,
+		     size_t errlen)
+{
+	pthread_condattr_t ca;
+	struct sv_domain *d;
+	int ret;
+
+	ret = params_check(p, err, errlen);
+	if (ret)
+		return ret;
+	pthread_once(&kick_signal_once, kick_signal_install);
+
+	d = calloc(1, sizeof(*d));
+	if (!d)
+		return -ENOMEM;
+	d->kvm_fd = d->vm_fd = d->timer_epfd = d->stop_efd = d->mem.fd = -1;
+	pthread_mutex_init(&d->lock, NULL);
+	pthread_mutex_init(&d->console_lock, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&d->cond, &ca);
+	pthread_condattr_destroy(&ca);
+	snprintf(d->name, sizeof(d->name), "%s", p->name);
+	snprintf(d->cmdline, sizeof(d->cmdline), "%s", p->cmdline ? p->cmdline : "");
+	d->domid = p->domid;
+	d->nr_vcpus = p->vcpus;
+	d->console = p->console;
+	d->console_opaque = p->console_opaque;
+
+	ret = kvm_open_checked(&d->kvm_fd, err, errlen);
+	if (ret)
+		goto out;
+	ret = domain_setup_vm(d, p, err, errlen);
+	if (ret)
+		goto out;
+	ret = domain_setup_vcpus(d, err, errlen);
+	if (ret)
+		goto out;
+	domain_fill_start_info(d);
+	*out = d;
+	return 0;
+out:
+	if (err && errlen && !err[0])
+		fail(err, errlen, ret, "cannot create domain %s: %s", p->name, strerror(-ret));
+	domain_release(d);
+	return ret;
+}
+
+/* Turns timerfd expiries into upcalls; never touches a vCPU's registers. */
+static void *domain_timer_thread(void *arg)
+{
+	struct sv_domain *d = arg;
+	struct epoll_event ev[8];
+	uint64_t ticks;
+	int i, n;
+
+	for (;;) {
+		n = epoll_wait(d->timer_epfd, ev, 8, -1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			break;
+		for (i = 0; i < n; i++) {
+			if (ev[i].data.u32 == UINT32_MAX)
+				return NULL;
+			if (read(d->vcpus[ev[i].data.u32].timer_fd, &ticks, sizeof(ticks)) > 0)
+				sv_vcpu_raise_upcall(&d->vcpus[ev[i].data.u32]);
+		}
+	}
+	return NULL;
+}
+
+int sv_domain_start(struct sv_domain *d)
+{
+	unsigned int i;
+	int ret = 0;
+
+	pthread_mutex_lock(&d->lock);
+	if (d->started) {
+		ret = -EALREADY;
+		goto out;
+	}
+	d->started = true;
+	d->vcpus[0].up = true;
+	ret = -pthread_create(&d->timer_thread, NULL, domain_timer_thread, d);
+	if (ret)
+		goto out;
+	d->timer_started = true;
+	for (i = 0; i < d->nr_vcpus; i++) {
+		ret = -pthread_create(&d->vcpus[i].thread, NULL, sv_vcpu_thread, &d->vcpus[i]);
+		if (ret)
+			break;
+		d->vcpus[i].thread_started = true;
+	}
+out:
+	pthread_mutex_unlock(&d->lock);
+	if (ret && d->started)
+		sv_domain_end(d, SV_EXIT_FAULT, -1, "cannot start vCPU threads");
+	return ret;
+}
+
+int sv_domain_pause(struct sv_domain *d)
+{
+	unsigned int i;
+	int ret = 0;
+
+	pthread_mutex_lock(&d->lock);
+	if (!d->started || d->ending || d->paused) {
+		ret = -EINVAL;
+		goto out;
+	}
+	d->paused = true;
+	for (i = 0; i < d->nr_vcpus; i++)
+		sv_vcpu_kick(&d->vcpus[i]);
+	/* Paused means no vCPU is inside the guest any more, not just asked to leave. */
+	while (!d->ending && d->parked < d->nr_vcpus)
+		pthread_cond_wait(&d->cond, &d->lock);
+out:
+	pthread_mutex_unlock(&d->lock);
+	return ret;
+}
+
+int sv_domain_unpause(struct sv_domain *d)
+{
+	int ret = 0;
+
+	pthread_mutex_lock(&d->lock);
+	if (!d->paused || d->ending)
+		ret = -EINVAL;
+	d->paused = false;
+	pthread_cond_broadcast(&d->cond);
+	pthread_mutex_unlock(&d->lock);
+	return ret;
+}
+
+void sv_domain_end(struct sv_domain *d, enum sv_exit_reason reason, int code, const char *detail)
+{
+	uint64_t one = 1;
+	unsigned int i;
+
+	pthread_mutex_lock(&d->lock);
+	if (d->ending) {
+		pthread_mutex_unlock(&d->lock);
+		return;
+	}
+	d->ending = true;
+	d->exit.reason = reason;
+	d->exit.code = code;
+	snprintf(d->exit.detail, sizeof(d->exit.detail), "%s", detail ? detail : "");
+	for (i = 0; i < d->nr_vcpus; i++)
+		sv_vcpu_kick(&d->vcpus[i]);
+	pthread_cond_broadcast(&d->cond);
+	pthread_mutex_unlock(&d->lock);
+	if (write(d->stop_efd, &one, sizeof(one)) < 0)
+		return;
+}
+
+void sv_domain_destroy(struct sv_domain *d)
+{
+	sv_domain_end(d, SV_EXIT_DESTROYED, -1, "destroyed on request");
+}
+
+static void domain_join(struct sv_domain *d)
+{
+	unsigned int i;
+
+	if (d->joined)
+		return;
+	for (i = 0; i < d->nr_vcpus; i++)
+		if (d->vcpus[i].thread_started)
+			pthread_join(d->vcpus[i].thread, NULL);
+	if (d->timer_started)
+		pthread_join(d->timer_thread, NULL);
+	d->joined = true;
+}
+
+int sv_domain_wait(struct sv_domain *d, int timeout_ms, struct sv_domain_exit *ex)
+{
+	struct timespec deadline;
+	int ret = 0;
+
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	if (timeout_ms >= 0) {
+		deadline.tv_sec += timeout_ms / 1000;
+		deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
+		if (deadline.tv_nsec >= 1000000000) {
+			deadline.tv_sec++;
+			deadline.tv_nsec -= 1000000000;
+		}
+	}
+	pthread_mutex_lock(&d->lock);
+	while (!d->ending && ret != ETIMEDOUT) {
+		if (timeout_ms < 0)
+			pthread_cond_wait(&d->cond, &d->lock);
+		else
+			ret = pthread_cond_timedwait(&d->cond, &d->lock, &deadline);
+	}
+	ret = d->ending ? 0 : -ETIMEDOUT;
+	pthread_mutex_unlock(&d->lock);
+	if (ret)
+		return ret;
+	domain_join(d);
+	if (ex)
+		*ex = d->exit;
+	return 0;
+}
+
+void sv_domain_free(struct sv_domain *d)
+{
+	if (!d)
+		return;
+	sv_domain_destroy(d);
+	domain_join(d);
+	domain_release(d);
+}
+
+void sv_domain_console_write(struct sv_domain *d, const char *buf, size_t len)
+{
+	if (!d->console)
+		return;
+	pthread_mutex_lock(&d->console_lock);
+	d->console(d->console_opaque, buf, len);
+	pthread_mutex_unlock(&d->console_lock);
+}
+
+const char *sv_exit_reason_name(enum sv_exit_reason r)
+{
+	switch (r) {
+	case SV_EXIT_POWEROFF:
+		return "poweroff";
+	case SV_EXIT_REBOOT:
+		return "reboot";
+	case SV_EXIT_CRASH:
+		return "crash";
+	case SV_EXIT_FAULT:
+		return "fault";
+	case SV_EXIT_DESTROYED:
+		return "destroyed";
+	}
+	return "unknown";
+}

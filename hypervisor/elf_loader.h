@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef SV_ELF_LOADER_H
+#define SV_ELF_LOADER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "guest_mem.h"
+
+struct sv_elf_info {
+	uint64_t entry;
+	uint64_t load_start; /* lowest loaded address */
+	uint64_t load_end;   /* first byte after the highest segment */
+};
+
+/*
+ * Loads the PT_LOAD segments of an ELF64 x86-64 executable image into guest
+ * RAM at their physical addresses. Refusals:
+ *   -ENOEXEC     not an ELF64 little-endian x86-64 executable, or no PT_LOAD
+ *   -EBADMSG     truncated: headers or segment data past the end of the image
+ *   -ERANGE      a segment or the entry point outside RAM
+ *   -EADDRINUSE  a segment overlapping the core's reserved pages or another segment
+ * err receives a sentence saying what and where.
+ */
+int sv_elf_load(const void *image, size_t len, struct sv_guest_mem *mem, uint64_t reserved_end,
+		struct sv_elf_info *info, char *err, size_t errlen);
+
+/* Reads a file and loads it as above; -errno of open/read on I/O errors. */
+int sv_elf_load_file(const char *path, struct sv_guest_mem *mem, uint64_t reserved_end,
+		     struct sv_elf_info *info, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef SV_HYPERCALL_DISPATCH_H
+#define SV_HYPERCALL_DISPATCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <splitvisor/hypercall.h>
+
+#include "guest_mem.h"
+
+/*
+ * What a hypercall may do to its domain. The dispatcher validates every
+ * argument before calling any of these, so they see only well-formed requests.
+ */
+struct sv_hc_ops {
+	void (*console_write)(void *ctx, const char *buf, size_t len);
+	void (*shutdown)(void *ctx, unsigned int reason, int code);
+	int (*set_timer)(void *ctx, uint64_t deadline_ns);
+	int (*block)(void *ctx);
+	int (*vcpu_up)(void *ctx, unsigned int vcpu, const struct sv_vcpu_context *c);
+};
+
+struct sv_hc_env {
+	const struct sv_guest_mem *mem;
+	unsigned int nr_vcpus;
+	const struct sv_hc_ops *ops;
+	void *ctx;
+};
+
+/* Returns the value for the guest's rax: a result or a negative errno. */
+int64_t sv_hypercall_dispatch(const struct sv_hc_env *env, uint64_t nr, const uint64_t arg[5]);
+
+#endif

@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The hypervisor core's API: build a domain from a kernel ELF, run its vCPUs
+ * on KVM, pause, destroy and wait for it. Nothing here parses XML or hosts a
+ * device: those live in the control domain.
+ */
+#ifndef SPLITVISOR_CORE_H
+#define SPLITVISOR_CORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct sv_domain;
+
+/* Called from vCPU threads, one call at a time per domain. */
+typedef void sv_console_fn(void *opaque, const char *buf, size_t len);
+
+struct sv_domain_params {
+	const char *name;
+	uint32_t domid;
+	uint32_t memory_mib;
+	uint32_t vcpus;
+	const char *kernel; /* path of an ELF64 x86-64 executable */
+	const char *cmdline;
+	sv_console_fn *console;
+	void *console_opaque;
+};
+
+enum sv_exit_reason {
+	SV_EXIT_POWEROFF,
+	SV_EXIT_REBOOT,
+	SV_EXIT_CRASH,	   /* the guest said so (shutdown crash) */
+	SV_EXIT_FAULT,	   /* the core stopped it: triple fault, unhandled exit */
+	SV_EXIT_DESTROYED, /* destroyed from outside */
+};
+
+struct sv_domain_exit {
+	enum sv_exit_reason reason;
+	int code;	   /* the guest's exit code for poweroff */
+	char detail[2048]; /* why, and a register dump for faults */
+};
+
+/* 0 when /dev/kvm can run our guests, else -errno and a sentence in err. */
+int sv_kvm_probe(char *err, size_t errlen);
+
+int sv_domain_create(const struct sv_domain_params *p, struct sv_domain **out, char *err,
+		     size_t errlen);
+int sv_domain_start(struct sv_domain *d);
+int sv_domain_pause(struct sv_domain *d);
+int sv_domain_unpause(struct sv_domain *d);
+/* Asks every vCPU to stop; the domain ends with SV_EXIT_DESTROYED unless it ended already. */
+void sv_domain_destroy(struct sv_domain *d);
+/* Waits for the end (timeout_ms < 0: forever); -ETIMEDOUT if it has not ended. */
+int sv_domain_wait(struct sv_domain *d, int timeout_ms, struct sv_domain_exit *ex);
+/* Destroys if needed, joins every thread and releases every fd and page. */
+void sv_domain_free(struct sv_domain *d);
+
+const char *sv_exit_reason_name(enum sv_exit_reason r);
+
+#endif

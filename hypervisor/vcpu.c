@@ -1,0 +1,357 @@
+// SPDX-License-Identifier: MIT
+/* vCPU threads: the KVM_RUN loop, port-I/O exits, the hypercall gate, faults. */
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <splitvisor/start_info.h>
+
+#include "boot.h"
+#include "domain_priv.h"
+#include "hypercall.h"
+
+#define RFLAGS_IF    (1ull << 9)
+#define MSR_IA32_TSC 0x10
+
+int sv_vcpu_init(struct sv_domain *d, struct sv_vcpu *v, unsigned int id)
+{
+	int ret;
+
+	v->dom = d;
+	v->id = id;
+	v->timer_fd = -1;
+	v->fd = ioctl(d->vm_fd, KVM_CREATE_VCPU, (unsigned long)id);
+	if (v->fd < 0)
+		return -errno;
+	v->run = mmap(NULL, d->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, v->fd, 0);
+	if (v->run == MAP_FAILED) {
+		v->run = NULL;
+		return -errno;
+	}
+	ret = sv_cpuid_set_vcpu(d->cpuid, v->fd, id);
+	if (ret)
+		return ret;
+	v->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (v->timer_fd < 0)
+		return -errno;
+	return 0;
+}
+
+void sv_vcpu_release(struct sv_vcpu *v)
+{
+	if (v->run)
+		munmap(v->run, v->dom->run_size);
+	if (v->fd >= 0)
+		close(v->fd);
+	if (v->timer_fd >= 0)
+		close(v->timer_fd);
+	v->run = NULL;
+	v->fd = -1;
+	v->timer_fd = -1;
+}
+
+/* Forces the thread out of KVM_RUN (or keeps it from entering) so it rereads the domain state. */
+void sv_vcpu_kick(struct sv_vcpu *v)
+{
+	if (!v->thread_started)
+		return;
+	__atomic_store_n(&v->run->immediate_exit, 1, __ATOMIC_SEQ_CST);
+	pthread_kill(v->thread, SIGUSR1);
+}
+
+static int vcpu_set_entry_state(struct sv_vcpu *v, uint64_t rip, uint64_t rsp, uint64_t rdi)
+{
+	struct kvm_mp_state mp = { .mp_state = KVM_MP_STATE_RUNNABLE };
+	struct kvm_sregs sregs;
+	struct kvm_regs regs;
+
+	if (ioctl(v->fd, KVM_GET_SREGS, &sregs) < 0)
+		return -errno;
+	sv_boot_sregs(&sregs);
+	if (ioctl(v->fd, KVM_SET_SREGS, &sregs) < 0)
+		return -errno;
+	memset(&regs, 0, sizeof(regs));
+	regs.rip = rip;
+	regs.rsp = rsp;
+	regs.rdi = rdi;
+	regs.rflags = 0x2;
+	if (ioctl(v->fd, KVM_SET_REGS, &regs) < 0)
+		return -errno;
+	/* With an in-kernel APIC, secondary vCPUs otherwise sit waiting for INIT/SIPI. */
+	if (ioctl(v->fd, KVM_SET_MP_STATE, &mp) < 0)
+		return -errno;
+	return 0;
+}
+
+static void vcpu_fault(struct sv_vcpu *v, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Ends the domain with the reason and as much machine state as KVM will give. */
+static void vcpu_fault(struct sv_vcpu *v, const char *fmt, ...)
+{
+	struct kvm_regs r;
+	struct kvm_sregs s;
+	char buf[sizeof(v->dom->exit.detail)];
+	size_t n;
+	va_list ap;
+
+	n = (size_t)snprintf(buf, sizeof(buf), "vcpu %u: ", v->id);
+	va_start(ap, fmt);
+	n += (size_t)vsnprintf(buf + n, sizeof(buf) - n, fmt, ap);
+	va_end(ap);
+	if (n < sizeof(buf) && !ioctl(v->fd, KVM_GET_REGS, &r) && !ioctl(v->fd, KVM_GET_SREGS, &s))
+		snprintf(buf + n, sizeof(buf) - n,
+			 "\n rip %016llx rsp %016llx rflags %016llx\n"
+			 " rax %016llx rbx %016llx rcx %016llx rdx %016llx\n"
+			 " rsi %016llx rdi %016llx rbp %016llx r8  %016llx\n"
+			 " r9  %016llx r10 %016llx r11 %016llx r12 %016llx\n"
+			 " r13 %016llx r14 %016llx r15 %016llx\n"
+			 " cr0 %016llx cr2 %016llx cr3 %016llx cr4 %016llx efer %llx",
+			 r.rip, r.rsp, r.rflags, r.rax, r.rbx, r.rcx, r.rdx, r.rsi, r.rdi, r.rbp,
+			 r.r8, r.r9, r.r10, r.r11, r.r12, r.r13, r.r14, r.r15, s.cr0, s.cr2, s.cr3,
+			 s.cr4, s.efer);
+	sv_domain_end(v->dom, SV_EXIT_FAULT, -1, buf);
+}
+
+static uint64_t vcpu_guest_now_ns(struct sv_vcpu *v, int *err)
+{
+	struct {
+		struct kvm_msrs hdr;
+		struct kvm_msr_entry e;
+	} m = { .hdr.nmsrs = 1, .e.index = MSR_IA32_TSC };
+
+	if (ioctl(v->fd, KVM_GET_MSRS, &m) != 1) {
+		*err = -EIO;
+		return 0;
+	}
+	*err = 0;
+	return (uint64_t)((unsigned __int128)m.e.data * 1000000u / v->dom->tsc_khz);
+}
+
+int sv_vcpu_raise_upcall(struct sv_vcpu *v)
+{
+	struct kvm_msi msi = {
+		.address_lo = 0xfee00000u | (v->id << 12),
+		.data = SV_UPCALL_VECTOR,
+	};
+
+	return ioctl(v->dom->vm_fd, KVM_SIGNAL_MSI, &msi) < 0 ? -errno : 0;
+}
+
+static int hc_set_timer(void *ctx, uint64_t deadline)
+{
+	struct sv_vcpu *v = ctx;
+	struct itimerspec its = { 0 };
+	uint64_t now, delta;
+	int ret;
+
+	if (deadline) {
+		now = vcpu_guest_now_ns(v, &ret);
+		if (ret)
+			return ret;
+		if (deadline <= now)
+			return sv_vcpu_raise_upcall(v);
+		delta = deadline - now;
+		its.it_value.tv_sec = (time_t)(delta / 1000000000u);
+		its.it_value.tv_nsec = (long)(delta % 1000000000u);
+	}
+	return timerfd_settime(v->timer_fd, 0, &its, NULL) < 0 ? -errno : 0;
+}
+
+/* Like `sti; hlt`: KVM sleeps in the kernel until an interrupt can be taken. */
+static int hc_block(void *ctx)
+{
+	struct sv_vcpu *v = ctx;
+	struct kvm_mp_state mp = { .mp_state = KVM_MP_STATE_HALTED };
+
+	v->run->s.regs.regs.rflags |= RFLAGS_IF;
+	v->run->kvm_dirty_regs |= KVM_SYNC_X86_REGS;
+	return ioctl(v->fd, KVM_SET_MP_STATE, &mp) < 0 ? -errno : 0;
+}
+
+static void hc_shutdown(void *ctx, unsigned int reason, int code)
+{
+	struct sv_vcpu *v = ctx;
+	char why[64];
+
+	snprintf(why, sizeof(why), "vcpu %u asked for %s", v->id,
+		 reason == SV_SHUTDOWN_poweroff ? "poweroff"
+		 : reason == SV_SHUTDOWN_reboot ? "reboot"
+						: "crash");
+	sv_domain_end(v->dom,
+		      reason == SV_SHUTDOWN_poweroff ? SV_EXIT_POWEROFF
+		      : reason == SV_SHUTDOWN_reboot ? SV_EXIT_REBOOT
+						     : SV_EXIT_CRASH,
+		      code, why);
+}
+
+static int hc_vcpu_up(void *ctx, unsigned int id, const struct sv_vcpu_context *c)
+{
+	struct sv_vcpu *v = ctx;
+	struct sv_domain *d = v->dom;
+	int ret = 0;
+
+	pthread_mutex_lock(&d->lock);
+	if (d->vcpus[id].up) {
+		ret = -EEXIST;
+		goto out;
+	}
+	d->vcpus[id].up_ctx = *c;
+	d->vcpus[id].up = true;
+	pthread_cond_broadcast(&d->cond);
+out:
+	pthread_mutex_unlock(&d->lock);
+	return ret;
+}
+
+static void hc_console_write(void *ctx, const char *buf, size_t len)
+{
+	struct sv_vcpu *v = ctx;
+
+	sv_domain_console_write(v->dom, buf, len);
+}
+
+static const struct sv_hc_ops vcpu_hc_ops = {
+	.console_write = hc_console_write,
+	.shutdown = hc_shutdown,
+	.set_timer = hc_set_timer,
+	.block = hc_block,
+	.vcpu_up = hc_vcpu_up,
+};
+
+static int vcpu_handle_hypercall(struct sv_vcpu *v)
+{
+	struct sv_hc_env env = {
+		.mem = &v->dom->mem,
+		.nr_vcpus = v->dom->nr_vcpus,
+		.ops = &vcpu_hc_ops,
+		.ctx = v,
+	};
+	struct kvm_regs regs, *r = &regs;
+	uint64_t arg[5];
+
+	if (v->dom->sync_regs)
+		r = &v->run->s.regs.regs;
+	else if (ioctl(v->fd, KVM_GET_REGS, r) < 0)
+		return -errno;
+	arg[0] = r->rdi;
+	arg[1] = r->rsi;
+	arg[2] = r->rdx;
+	arg[3] = r->r10;
+	arg[4] = r->r8;
+	r->rax = (uint64_t)sv_hypercall_dispatch(&env, r->rax & 0xffffffffu, arg);
+	if (v->dom->sync_regs) {
+		v->run->kvm_dirty_regs |= KVM_SYNC_X86_REGS;
+		return 0;
+	}
+	return ioctl(v->fd, KVM_SET_REGS, r) < 0 ? -errno : 0;
+}
+
+static int vcpu_handle_io(struct sv_vcpu *v)
+{
+	struct kvm_run *run = v->run;
+
+	if (run->io.port == SV_NULL_IO_PORT && run->io.direction == KVM_EXIT_IO_OUT)
+		return 0;
+	if (run->io.port == SV_HYPERCALL_PORT && run->io.direction == KVM_EXIT_IO_OUT &&
+	    run->io.size == 4 && run->io.count == 1)
+		return vcpu_handle_hypercall(v);
+	vcpu_fault(v, "unhandled port I/O: %s port 0x%x size %u count %u",
+		   run->io.direction == KVM_EXIT_IO_OUT ? "out" : "in", run->io.port, run->io.size,
+		   run->io.count);
+	return -EINVAL;
+}
+
+/* Returns true when the thread should go on running guest code. */
+static bool vcpu_wait_runnable(struct sv_vcpu *v)
+{
+	struct sv_domain *d = v->dom;
+	bool go;
+
+	pthread_mutex_lock(&d->lock);
+	if (!d->ending && (d->paused || !v->up)) {
+		d->parked++;
+		pthread_cond_broadcast(&d->cond);
+		while (!d->ending && (d->paused || !v->up))
+			pthread_cond_wait(&d->cond, &d->lock);
+		d->parked--;
+	}
+	go = !d->ending;
+	pthread_mutex_unlock(&d->lock);
+	return go;
+}
+
+static int vcpu_handle_exit(struct sv_vcpu *v)
+{
+	struct kvm_run *run = v->run;
+
+	switch (run->exit_reason) {
+	case KVM_EXIT_IO:
+		return vcpu_handle_io(v);
+	case KVM_EXIT_INTR:
+		return 0;
+	case KVM_EXIT_SHUTDOWN:
+		vcpu_fault(v, "triple fault");
+		return -EFAULT;
+	case KVM_EXIT_MMIO:
+		vcpu_fault(v, "%s of %u bytes at unbacked guest-physical 0x%llx",
+			   run->mmio.is_write ? "write" : "read", run->mmio.len,
+			   run->mmio.phys_addr);
+		return -EFAULT;
+	case KVM_EXIT_FAIL_ENTRY:
+		vcpu_fault(v, "VM entry failed, hardware reason 0x%llx",
+			   run->fail_entry.hardware_entry_failure_reason);
+		return -EFAULT;
+	case KVM_EXIT_INTERNAL_ERROR:
+		vcpu_fault(v, "KVM internal error, suberror %u", run->internal.suberror);
+		return -EFAULT;
+	default:
+		vcpu_fault(v, "unhandled KVM exit %u", run->exit_reason);
+		return -EFAULT;
+	}
+}
+
+void *sv_vcpu_thread(void *arg)
+{
+	struct sv_vcpu *v = arg;
+	struct sv_domain *d = v->dom;
+	bool entered = false;
+	int ret;
+
+	if (d->sync_regs)
+		v->run->kvm_valid_regs = KVM_SYNC_X86_REGS;
+	for (;;) {
+		if (!vcpu_wait_runnable(v))
+			break;
+		if (!entered) {
+			ret = v->id ? vcpu_set_entry_state(v, v->up_ctx.rip, v->up_ctx.rsp,
+							   v->up_ctx.rdi)
+				    : vcpu_set_entry_state(v, d->elf.entry, SV_BOOT_STACK_TOP,
+							   SV_START_INFO_GPA);
+			if (ret) {
+				vcpu_fault(v, "cannot set the entry state: %s", strerror(-ret));
+				break;
+			}
+			entered = true;
+		}
+		ret = ioctl(v->fd, KVM_RUN, 0);
+		if (ret < 0) {
+			if (errno == EINTR || errno == EAGAIN) {
+				__atomic_store_n(&v->run->immediate_exit, 0, __ATOMIC_SEQ_CST);
+				continue;
+			}
+			vcpu_fault(v, "KVM_RUN failed: %s", strerror(errno));
+			break;
+		}
+		if (vcpu_handle_exit(v))
+			break;
+	}
+	return NULL;
+}

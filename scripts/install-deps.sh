@@ -1,0 +1,24 @@
+#!/bin/sh
+# Installs what the build and the tests need, from Debian's packages only.
+# Idempotent: when everything is present it returns without touching apt.
+set -eu
+
+pkgs="build-essential cmake pkg-config libxml2-dev libxml2-utils check libvirt0 \
+liburing-dev clang libclang-rt-14-dev clang-format iproute2"
+
+missing=""
+for p in $pkgs; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+		missing="$missing $p"
+	fi
+done
+
+[ -z "$missing" ] && exit 0
+
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO="sudo"
+echo "install-deps: installing:$missing"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null

@@ -1,0 +1,28 @@
+#!/bin/sh
+# The whole test suite from a fresh clone: dependencies, a normal build, an
+# ASan+UBSan build, both test runs, a short fuzz run and the style check.
+# KVM integration tests report SKIP (exit 77) where /dev/kvm is missing.
+set -eu
+cd "$(dirname "$0")/.."
+
+scripts/install-deps.sh
+
+echo "== style (clang-format, .clang-format)"
+scripts/check-format.sh
+
+echo "== build"
+scripts/build.sh build
+echo "== tests"
+ctest --test-dir build --output-on-failure -j2 --timeout 900
+
+echo "== build with ASan+UBSan"
+scripts/build.sh build-asan -DSV_SANITIZE=ON
+echo "== tests with ASan+UBSan"
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	ctest --test-dir build-asan --output-on-failure -j2 --timeout 900
+
+if [ -x scripts/fuzz-xml.sh ]; then
+	echo "== fuzz the XML parser (short run)"
+	scripts/fuzz-xml.sh 10
+fi
+echo "== all tests passed"

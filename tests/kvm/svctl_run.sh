@@ -1,0 +1,102 @@
+#!/bin/sh
+# Integration tests of `svctl run` on real KVM guests. Usage: svctl_run.sh SVCTL CASE
+# Exits 77 (ctest SKIP) where /dev/kvm is missing.
+set -u
+svctl=$1
+case=$2
+
+if [ ! -c /dev/kvm ] || ! [ -r /dev/kvm ]; then
+	echo "SKIP: /dev/kvm is missing or not accessible; KVM integration tests need it"
+	exit 77
+fi
+
+out=$(mktemp)
+errf=$(mktemp)
+trap 'rm -f "$out" "$errf"' EXIT
+
+fail() {
+	echo "FAIL ($case): $*"
+	echo "--- stdout"; cat "$out"
+	echo "--- stderr"; cat "$errf"
+	exit 1
+}
+
+# run EXPECTED_RC ARGS...: runs svctl run with a watchdog and checks the exit code.
+run() {
+	want=$1
+	shift
+	timeout 120 "$svctl" run "$@" >"$out" 2>"$errf"
+	rc=$?
+	[ "$rc" -eq "$want" ] || fail "exit code $rc, expected $want (svctl run $*)"
+}
+
+expect_out() {
+	grep -q -- "$1" "$out" || fail "stdout lacks '$1'"
+}
+
+case $case in
+hello)
+	run 0 --cmdline hello --memory 32
+	expect_out "Hello from Splitvisor: domid 1, 32 MiB, 1 vCPUs"
+	;;
+selftest-1)
+	run 0 --cmdline selftest --vcpus 1
+	expect_out "selftest: PASS"
+	;;
+selftest-4)
+	run 0 --cmdline selftest --vcpus 4 --memory 64
+	expect_out "selftest: PASS"
+	for n in 1 2 3; do expect_out "selftest: vcpu $n up"; done
+	;;
+crash)
+	run 125 --cmdline crash
+	grep -q "domain crash" "$errf" || fail "stderr does not give the crash reason"
+	;;
+exit-code)
+	run 42 --cmdline "exit 42"
+	run 0 --cmdline "exit 0"
+	;;
+unknown-app)
+	run 2 --cmdline "no-such-app"
+	expect_out "unknown app 'no-such-app'"
+	;;
+sigterm)
+	# A spinning guest is destroyed within a second of SIGTERM.
+	"$svctl" run --cmdline spin >"$out" 2>"$errf" &
+	pid=$!
+	i=0
+	while ! grep -q "spin: looping" "$out" && [ $i -lt 200 ]; do
+		sleep 0.05
+		i=$((i + 1))
+	done
+	grep -q "spin: looping" "$out" || { kill -9 $pid; fail "spin never started"; }
+	t0=$(date +%s%N)
+	kill -TERM $pid
+	wait $pid
+	rc=$?
+	t1=$(date +%s%N)
+	[ "$rc" -eq 130 ] || fail "exit code $rc after SIGTERM, expected 130"
+	ms=$(((t1 - t0) / 1000000))
+	echo "destroyed in $ms ms"
+	[ "$ms" -lt 1000 ] || fail "took $ms ms to destroy"
+	;;
+bad-kernel)
+	run 65 --kernel /bin/sh --cmdline hello
+	grep -q "ELF type" "$errf" || grep -q "segment" "$errf" || fail "no clear ELF error"
+	;;
+bench)
+	timeout 300 "$svctl" bench hypercall --json --iterations 20000 >"$out" 2>"$errf" ||
+		fail "bench hypercall failed"
+	grep -q '"name": "hypercall"' "$out" || fail "no hypercall figure"
+	grep -q '"ratio"' "$out" || fail "no ratio"
+	timeout 300 "$svctl" bench boot --json --runs 3 >"$out" 2>"$errf" || fail "bench boot failed"
+	grep -q '"boot.first_byte"' "$out" || fail "no boot.first_byte"
+	grep -q '"boot.poweroff"' "$out" || fail "no boot.poweroff"
+	cat "$out"
+	;;
+*)
+	echo "unknown case $case"
+	exit 2
+	;;
+esac
+echo "PASS ($case)"

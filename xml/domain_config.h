@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A domain definition as parsed from libvirt domain XML: plain data. Strings are malloc'd
+ * and NULL when the document did not give them; sv_domain_config_free() releases them.
+ */
+#ifndef SPLITVISOR_DOMAIN_CONFIG_H
+#define SPLITVISOR_DOMAIN_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define SV_UUID_LEN	16
+#define SV_UUID_STRLEN	36 /* 8-4-4-4-12 hex digits and dashes, without the NUL */
+#define SV_MAC_LEN	6
+#define SV_DOMID_NONE	(-1)
+
+enum sv_os_type {
+	SV_OS_XEN,    /* <type>xen</type>: paravirtualised */
+	SV_OS_LINUX,  /* <type>linux</type>: libvirt's old spelling of xen */
+	SV_OS_XENPVH, /* <type>xenpvh</type> */
+};
+
+enum sv_lifecycle_action {
+	SV_ACTION_DESTROY,
+	SV_ACTION_RESTART,
+	SV_ACTION_PRESERVE,
+};
+
+enum sv_disk_type {
+	SV_DISK_FILE,
+	SV_DISK_BLOCK,
+};
+
+enum sv_disk_device {
+	SV_DISK_DEVICE_DISK,
+	SV_DISK_DEVICE_CDROM,
+};
+
+enum sv_net_type {
+	SV_NET_BRIDGE,
+	SV_NET_ETHERNET,
+};
+
+struct sv_disk_config {
+	enum sv_disk_type type;
+	enum sv_disk_device device;
+	char *driver_name;    /* <driver name>: tap, tap2, phy, file, qemu; NULL = default */
+	char *driver_type;    /* <driver type>: only "raw"; NULL = default (raw) */
+	char *driver_cache;   /* <driver cache>; NULL = default */
+	char *source;	      /* file path or block device; NULL only for an empty cdrom */
+	char *target_dev;     /* "xvda", "xvdb", ... (bus is always xen) */
+	bool readonly;	      /* always true for a cdrom */
+	char *backend_domain; /* driver domain name; NULL = the control domain */
+};
+
+struct sv_net_config {
+	enum sv_net_type type;
+	uint8_t mac[SV_MAC_LEN]; /* generated in Xen's 00:16:3e range when not given */
+	char *bridge;		 /* bridge only */
+	char *target_dev;	 /* host-side device name; NULL = chosen at start */
+	char *backend_domain;	 /* driver domain name; NULL = the control domain */
+	/* the model is always netfront */
+};
+
+struct sv_console_config {
+	unsigned int port; /* <target type='xen' port='N'/>; type is always pty */
+};
+
+struct sv_domain_config {
+	int domid; /* live domain id, SV_DOMID_NONE when not running */
+	char *name;
+	uint8_t uuid[SV_UUID_LEN];		/* generated when not given */
+	char uuid_str[SV_UUID_STRLEN + 1]; /* lower-case 8-4-4-4-12 form of uuid */
+	char *title;
+	char *description;
+	uint64_t memory_kib;
+	uint64_t current_memory_kib; /* equals memory_kib when not given */
+	unsigned int vcpus;
+	unsigned int current_vcpus; /* equals vcpus when not given */
+	enum sv_os_type os_type;
+	char *machine; /* "xenpv" or "xenpvh" as given, NULL when not given */
+	char *kernel;
+	char *initrd;
+	char *cmdline;
+	enum sv_lifecycle_action on_poweroff;
+	enum sv_lifecycle_action on_reboot;
+	enum sv_lifecycle_action on_crash;
+	struct sv_disk_config *disks;
+	size_t ndisks;
+	struct sv_net_config *nets;
+	size_t nnets;
+	struct sv_console_config *consoles;
+	size_t nconsoles;
+};
+
+#endif

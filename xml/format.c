@@ -1,0 +1,233 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * struct sv_domain_config back to libvirt domain XML. The document is built with libxml2's
+ * tree API so that escaping is libxml2's job, and the output validates against domain.rng.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libxml/xmlsave.h>
+
+#include "sv_xml.h"
+#include "xml_internal.h"
+
+static const char *const action_names[] = {
+	[SV_ACTION_DESTROY] = "destroy",
+	[SV_ACTION_RESTART] = "restart",
+	[SV_ACTION_PRESERVE] = "preserve",
+};
+
+static const char *const os_type_names[] = {
+	[SV_OS_XEN] = "xen",
+	[SV_OS_LINUX] = "linux",
+	[SV_OS_XENPVH] = "xenpvh",
+};
+
+#define X(s) ((const xmlChar *)(s))
+
+/* Each helper returns the new node or NULL on allocation failure (or a bad enum). */
+static xmlNode *add_text(xmlNode *parent, const char *name, const char *text)
+{
+	return xmlNewTextChild(parent, NULL, X(name), X(text));
+}
+
+static xmlNode *add_empty(xmlNode *parent, const char *name)
+{
+	return xmlNewChild(parent, NULL, X(name), NULL);
+}
+
+static bool set_prop(xmlNode *node, const char *name, const char *value)
+{
+	return node && xmlNewProp(node, X(name), X(value)) != NULL;
+}
+
+static bool add_size(xmlNode *parent, const char *name, uint64_t kib)
+{
+	char text[24];
+
+	snprintf(text, sizeof(text), "%" PRIu64, kib);
+	return set_prop(add_text(parent, name, text), "unit", "KiB");
+}
+
+static bool add_action(xmlNode *parent, const char *name, enum sv_lifecycle_action action)
+{
+	if ((unsigned int)action >= sizeof(action_names) / sizeof(action_names[0]))
+		return false;
+	return add_text(parent, name, action_names[action]) != NULL;
+}
+
+static bool add_backend_domain(xmlNode *parent, const char *name)
+{
+	return !name || set_prop(add_empty(parent, "backenddomain"), "name", name);
+}
+
+static bool add_disk(xmlNode *devices, const struct sv_disk_config *disk)
+{
+	xmlNode *node = add_empty(devices, "disk"), *driver;
+	bool file = disk->type == SV_DISK_FILE;
+
+	if (!set_prop(node, "type", file ? "file" : "block") ||
+	    !set_prop(node, "device", disk->device == SV_DISK_DEVICE_CDROM ? "cdrom" : "disk"))
+		return false;
+	if (disk->driver_name || disk->driver_type || disk->driver_cache) {
+		driver = add_empty(node, "driver");
+		if (!driver || (disk->driver_name && !set_prop(driver, "name", disk->driver_name)) ||
+		    (disk->driver_type && !set_prop(driver, "type", disk->driver_type)) ||
+		    (disk->driver_cache && !set_prop(driver, "cache", disk->driver_cache)))
+			return false;
+	}
+	if (disk->source &&
+	    !set_prop(add_empty(node, "source"), file ? "file" : "dev", disk->source))
+		return false;
+	if (!disk->target_dev)
+		return false;
+	if (!set_prop(add_empty(node, "target"), "dev", disk->target_dev) ||
+	    !set_prop(node->last, "bus", "xen"))
+		return false;
+	if (disk->readonly && !add_empty(node, "readonly"))
+		return false;
+	return add_backend_domain(node, disk->backend_domain);
+}
+
+static bool add_interface(xmlNode *devices, const struct sv_net_config *net)
+{
+	xmlNode *node = add_empty(devices, "interface");
+	char mac[18];
+
+	sv_mac_format(net->mac, mac);
+	if (!set_prop(node, "type", net->type == SV_NET_BRIDGE ? "bridge" : "ethernet") ||
+	    !set_prop(add_empty(node, "mac"), "address", mac))
+		return false;
+	if (net->bridge && !set_prop(add_empty(node, "source"), "bridge", net->bridge))
+		return false;
+	if (net->target_dev && !set_prop(add_empty(node, "target"), "dev", net->target_dev))
+		return false;
+	if (!set_prop(add_empty(node, "model"), "type", "netfront"))
+		return false;
+	return add_backend_domain(node, net->backend_domain);
+}
+
+static bool add_console(xmlNode *devices, const struct sv_console_config *console)
+{
+	xmlNode *node = add_empty(devices, "console"), *target;
+	char port[16];
+
+	snprintf(port, sizeof(port), "%u", console->port);
+	if (!set_prop(node, "type", "pty"))
+		return false;
+	target = add_empty(node, "target");
+	return set_prop(target, "type", "xen") && set_prop(target, "port", port);
+}
+
+static bool add_os(xmlNode *root, const struct sv_domain_config *cfg)
+{
+	xmlNode *os = add_empty(root, "os"), *type;
+
+	if (!os || (unsigned int)cfg->os_type >= sizeof(os_type_names) / sizeof(os_type_names[0]))
+		return false;
+	type = add_text(os, "type", os_type_names[cfg->os_type]);
+	if (!set_prop(type, "arch", "x86_64") ||
+	    (cfg->machine && !set_prop(type, "machine", cfg->machine)))
+		return false;
+	if (!cfg->kernel || !add_text(os, "kernel", cfg->kernel))
+		return false;
+	if (cfg->initrd && !add_text(os, "initrd", cfg->initrd))
+		return false;
+	return !cfg->cmdline || add_text(os, "cmdline", cfg->cmdline);
+}
+
+static bool build(xmlNode *root, const struct sv_domain_config *cfg)
+{
+	xmlNode *devices;
+	char text[24];
+	size_t i;
+
+	if (!cfg->name || !set_prop(root, "type", "xen"))
+		return false;
+	if (cfg->domid >= 0) {
+		snprintf(text, sizeof(text), "%d", cfg->domid);
+		if (!set_prop(root, "id", text))
+			return false;
+	}
+	if (!add_text(root, "name", cfg->name) || !add_text(root, "uuid", cfg->uuid_str))
+		return false;
+	if (cfg->title && !add_text(root, "title", cfg->title))
+		return false;
+	if (cfg->description && !add_text(root, "description", cfg->description))
+		return false;
+	if (!add_size(root, "memory", cfg->memory_kib) ||
+	    !add_size(root, "currentMemory", cfg->current_memory_kib))
+		return false;
+	snprintf(text, sizeof(text), "%u", cfg->vcpus);
+	if (!set_prop(add_text(root, "vcpu", text), "placement", "static"))
+		return false;
+	if (cfg->current_vcpus != cfg->vcpus) {
+		snprintf(text, sizeof(text), "%u", cfg->current_vcpus);
+		if (!set_prop(root->last, "current", text))
+			return false;
+	}
+	if (!add_os(root, cfg) || !add_action(root, "on_poweroff", cfg->on_poweroff) ||
+	    !add_action(root, "on_reboot", cfg->on_reboot) ||
+	    !add_action(root, "on_crash", cfg->on_crash))
+		return false;
+	devices = add_empty(root, "devices");
+	if (!devices)
+		return false;
+	for (i = 0; i < cfg->ndisks; i++) {
+		if (!add_disk(devices, &cfg->disks[i]))
+			return false;
+	}
+	for (i = 0; i < cfg->nnets; i++) {
+		if (!add_interface(devices, &cfg->nets[i]))
+			return false;
+	}
+	for (i = 0; i < cfg->nconsoles; i++) {
+		if (!add_console(devices, &cfg->consoles[i]))
+			return false;
+	}
+	return true;
+}
+
+int sv_xml_format(const struct sv_domain_config *cfg, char **out)
+{
+	xmlBufferPtr buffer = NULL;
+	xmlSaveCtxtPtr save = NULL;
+	xmlDocPtr doc = NULL;
+	xmlNode *root;
+	int ret = 0;
+
+	*out = NULL;
+	doc = xmlNewDoc(X("1.0"));
+	root = doc ? xmlNewDocNode(doc, NULL, X("domain"), NULL) : NULL;
+	if (!root) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	xmlDocSetRootElement(doc, root);
+	/* A config without name or kernel cannot come from the parser: refuse, do not guess. */
+	if (!build(root, cfg)) {
+		ret = cfg->name && cfg->kernel ? -ENOMEM : -EINVAL;
+		goto out;
+	}
+	buffer = xmlBufferCreate();
+	save = buffer ? xmlSaveToBuffer(buffer, "UTF-8", XML_SAVE_FORMAT | XML_SAVE_NO_DECL) :
+			NULL;
+	if (!save || xmlSaveDoc(save, doc) < 0) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	xmlSaveClose(save);
+	save = NULL;
+	*out = strdup((const char *)xmlBufferContent(buffer));
+	if (!*out)
+		ret = -ENOMEM;
+out:
+	if (save)
+		xmlSaveClose(save);
+	xmlBufferFree(buffer);
+	xmlFreeDoc(doc);
+	return ret;
+}

@@ -1,0 +1,625 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libvirt <domain> documents to struct sv_domain_config, following libvirt's conventions for
+ * Xen PV guests. The schema is checked first; then every element and attribute is walked and
+ * anything outside the supported set is refused by name and line, so nothing a user wrote is
+ * silently dropped.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <libxml/parser.h>
+#include <libxml/xmlerror.h>
+
+#include <splitvisor/limits.h>
+
+#include "sv_xml.h"
+#include "xml_internal.h"
+
+/* Far above any real domain document; keeps a stray multi-GiB file from being slurped. */
+#define SV_XML_MAX_FILE_SIZE (16u << 20)
+
+static const char *const no_attributes[] = { NULL };
+
+/* Prints a KiB figure the way a user most likely wrote it. */
+static void format_size(uint64_t kib, char *buf, size_t len)
+{
+	if (kib % 1024 == 0)
+		snprintf(buf, len, "%llu MiB", (unsigned long long)(kib / 1024));
+	else
+		snprintf(buf, len, "%llu KiB", (unsigned long long)kib);
+}
+
+int sv_xml_check_domain_name(struct sv_xml_parser *p, const xmlNode *at, const char *what,
+			     const char *name)
+{
+	size_t len = strlen(name), i;
+
+	if (len == 0)
+		return sv_xml_fail(p, at, EINVAL, "%s is empty", what);
+	if (len >= SV_MAX_NAME_LEN)
+		return sv_xml_fail(p, at, ENAMETOOLONG,
+				   "%s is %zu characters long, the maximum is %u", what, len,
+				   SV_MAX_NAME_LEN - 1);
+	for (i = 0; i < len; i++) {
+		char c = name[i];
+
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		    c == '_' || c == '.' || c == '+' || c == '-')
+			continue;
+		if ((unsigned char)c >= 0x20 && (unsigned char)c < 0x7f)
+			return sv_xml_fail(p, at, EINVAL,
+					   "%s '%s' contains '%c'; only [A-Za-z0-9_.+-] are allowed",
+					   what, name, c);
+		return sv_xml_fail(p, at, EINVAL,
+				   "%s contains byte 0x%02x; only [A-Za-z0-9_.+-] are allowed", what,
+				   (unsigned char)c);
+	}
+	return 0;
+}
+
+static int parse_memory_element(struct sv_xml_parser *p, xmlNode *node, uint64_t *kib)
+{
+	static const char *const attrs[] = { "unit", NULL };
+	char *unit = NULL, *text = NULL, size[32];
+	int ret;
+
+	ret = sv_xml_check_attributes(p, node, attrs);
+	if (ret < 0)
+		goto out;
+	ret = sv_xml_attr_dup(p, node, "unit", &unit);
+	if (ret < 0)
+		goto out;
+	ret = sv_xml_text_dup(p, node, &text);
+	if (ret < 0)
+		goto out;
+	ret = sv_xml_scale_to_kib(text, unit, kib);
+	if (ret == -ERANGE) {
+		sv_xml_fail(p, node, ERANGE, "<%s> %s %s overflows: more than 2^64 bytes",
+			    (const char *)node->name, text, unit ? unit : "KiB");
+	} else if (ret < 0) {
+		sv_xml_fail(p, node, EINVAL, "<%s> '%s' with unit '%s' is not a valid size",
+			    (const char *)node->name, text, unit ? unit : "KiB");
+	} else if (*kib < (uint64_t)SV_MIN_MEMORY_MIB * 1024) {
+		format_size(*kib, size, sizeof(size));
+		ret = sv_xml_fail(p, node, ERANGE, "%s %s is below the minimum of %u MiB",
+				  (const char *)node->name, size, SV_MIN_MEMORY_MIB);
+	}
+out:
+	free(unit);
+	free(text);
+	return ret;
+}
+
+/* MemTotal in KiB, 0 when /proc/meminfo cannot tell. */
+static uint64_t host_memory_kib(void)
+{
+	unsigned long long kib = 0;
+	char line[256];
+	FILE *f;
+
+	f = fopen("/proc/meminfo", "re");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "MemTotal: %llu kB", &kib) == 1)
+			break;
+	}
+	fclose(f);
+	return kib;
+}
+
+static int check_memory(struct sv_xml_parser *p, const xmlNode *memory, const xmlNode *current,
+			const struct sv_domain_config *cfg)
+{
+	uint64_t limit_kib = (uint64_t)SV_MAX_MEMORY_MIB * 1024, host_kib = host_memory_kib();
+	const char *why = "the Splitvisor limit";
+	char size[32], limit[32];
+
+	if (host_kib && host_kib < limit_kib) {
+		limit_kib = host_kib;
+		why = "the host's MemTotal";
+	}
+	if (cfg->memory_kib > limit_kib) {
+		format_size(cfg->memory_kib, size, sizeof(size));
+		format_size(limit_kib, limit, sizeof(limit));
+		return sv_xml_fail(p, memory, ERANGE, "memory %s is above the maximum of %s (%s)",
+				   size, limit, why);
+	}
+	if (cfg->current_memory_kib > cfg->memory_kib) {
+		format_size(cfg->current_memory_kib, size, sizeof(size));
+		format_size(cfg->memory_kib, limit, sizeof(limit));
+		return sv_xml_fail(p, current, EINVAL, "currentMemory %s is above memory %s", size,
+				   limit);
+	}
+	return 0;
+}
+
+static int parse_count(struct sv_xml_parser *p, xmlNode *node, const char *what,
+		       const char *text, unsigned int *out)
+{
+	uint64_t value;
+
+	if (sv_xml_parse_u64(text, &value) < 0 || value > UINT_MAX)
+		return sv_xml_fail(p, node, EINVAL, "%s '%s' is not a valid count", what, text);
+	if (value == 0)
+		return sv_xml_fail(p, node, EINVAL, "%s is 0; a domain needs at least 1 vCPU", what);
+	if (value > SV_MAX_VCPUS)
+		return sv_xml_fail(p, node, ERANGE, "%s %llu is above the maximum of %u", what,
+				   (unsigned long long)value, SV_MAX_VCPUS);
+	*out = (unsigned int)value;
+	return 0;
+}
+
+static int parse_vcpu(struct sv_xml_parser *p, xmlNode *node, struct sv_domain_config *cfg)
+{
+	static const char *const attrs[] = { "placement", "current", NULL };
+	char *placement = NULL, *current = NULL, *text = NULL;
+	int ret;
+
+	ret = sv_xml_check_attributes(p, node, attrs);
+	if (ret < 0)
+		goto out;
+	ret = sv_xml_attr_dup(p, node, "placement", &placement);
+	if (ret < 0)
+		goto out;
+	/* Static placement is what every vCPU thread gets; automatic NUMA placement is not. */
+	if (placement && strcmp(placement, "static") != 0) {
+		ret = sv_xml_unsupported_value(p, node, "placement", placement,
+					       "only 'static' is supported");
+		goto out;
+	}
+	ret = sv_xml_text_dup(p, node, &text);
+	if (ret < 0)
+		goto out;
+	ret = parse_count(p, node, "vcpus", text, &cfg->vcpus);
+	if (ret < 0)
+		goto out;
+	cfg->current_vcpus = cfg->vcpus;
+	ret = sv_xml_attr_dup(p, node, "current", &current);
+	if (ret < 0 || !current)
+		goto out;
+	ret = parse_count(p, node, "current vcpus", current, &cfg->current_vcpus);
+	if (ret < 0)
+		goto out;
+	if (cfg->current_vcpus > cfg->vcpus)
+		ret = sv_xml_fail(p, node, EINVAL, "current vcpus %u is above vcpus %u",
+				  cfg->current_vcpus, cfg->vcpus);
+out:
+	free(placement);
+	free(current);
+	free(text);
+	return ret;
+}
+
+static int check_file(struct sv_xml_parser *p, const xmlNode *node, const char *what,
+		      const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0)
+		return sv_xml_fail(p, node, errno, "%s %s: %s", what, path, strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return sv_xml_fail(p, node, EINVAL, "%s %s is not a regular file", what, path);
+	return 0;
+}
+
+static int parse_os_type(struct sv_xml_parser *p, xmlNode *node, struct sv_domain_config *cfg)
+{
+	static const char *const attrs[] = { "arch", "machine", NULL };
+	char *arch = NULL, *text = NULL;
+	const char *expected_machine;
+	int ret;
+
+	ret = sv_xml_check_attributes(p, node, attrs);
+	if (ret < 0)
+		goto out;
+	ret = sv_xml_attr_dup(p, node, "arch", &arch);
+	if (ret < 0)
+		goto out;
+	if (arch && strcmp(arch, "x86_64") != 0) {
+		ret = sv_xml_unsupported_value(p, node, "arch", arch,
+					       "Splitvisor runs x86_64 guests only");
+		goto out;
+	}
+	ret = sv_xml_text_dup(p, node, &text);
+	if (ret < 0)
+		goto out;
+	if (strcmp(text, "xen") == 0) {
+		cfg->os_type = SV_OS_XEN;
+		expected_machine = "xenpv";
+	} else if (strcmp(text, "linux") == 0) {
+		cfg->os_type = SV_OS_LINUX;
+		expected_machine = "xenpv";
+	} else if (strcmp(text, "xenpvh") == 0) {
+		cfg->os_type = SV_OS_XENPVH;
+		expected_machine = "xenpvh";
+	} else {
+		ret = sv_xml_unsupported_value(p, node, "os type", text,
+					       "supported: xen, linux, xenpvh");
+		goto out;
+	}
+	ret = sv_xml_attr_dup(p, node, "machine", &cfg->machine);
+	if (ret < 0)
+		goto out;
+	if (cfg->machine && strcmp(cfg->machine, expected_machine) != 0)
+		ret = sv_xml_fail(p, node, EINVAL,
+				  "os type '%s' needs machine '%s', not '%s'", text,
+				  expected_machine, cfg->machine);
+out:
+	free(arch);
+	free(text);
+	return ret;
+}
+
+static int parse_os(struct sv_xml_parser *p, xmlNode *os, struct sv_domain_config *cfg)
+{
+	xmlNode *child, *kernel = NULL, *initrd = NULL;
+	bool have_type = false;
+	int ret;
+
+	ret = sv_xml_check_attributes(p, os, no_attributes);
+	if (ret < 0)
+		return ret;
+	for (child = os->children; child; child = child->next) {
+		ret = sv_xml_check_node_kind(p, child);
+		if (ret < 0)
+			return ret;
+		if (child->type != XML_ELEMENT_NODE)
+			continue;
+		if (sv_xml_is(child, "type")) {
+			ret = parse_os_type(p, child, cfg);
+			have_type = true;
+		} else if (sv_xml_is(child, "kernel") && !cfg->kernel) {
+			ret = sv_xml_check_attributes(p, child, no_attributes);
+			if (ret == 0)
+				ret = sv_xml_text_dup(p, child, &cfg->kernel);
+			kernel = child;
+		} else if (sv_xml_is(child, "initrd") && !cfg->initrd) {
+			ret = sv_xml_check_attributes(p, child, no_attributes);
+			if (ret == 0)
+				ret = sv_xml_text_dup(p, child, &cfg->initrd);
+			initrd = child;
+		} else if (sv_xml_is(child, "cmdline") && !cfg->cmdline) {
+			ret = sv_xml_check_attributes(p, child, no_attributes);
+			if (ret == 0)
+				ret = sv_xml_text_dup(p, child, &cfg->cmdline);
+			if (ret == 0 && strlen(cfg->cmdline) >= SV_MAX_CMDLINE)
+				ret = sv_xml_fail(p, child, E2BIG,
+						  "cmdline is %zu bytes long, the maximum is %u",
+						  strlen(cfg->cmdline), SV_MAX_CMDLINE - 1);
+		} else {
+			ret = sv_xml_unsupported_element(p, child);
+		}
+		if (ret < 0)
+			return ret;
+	}
+	if (!have_type)
+		return sv_xml_fail(p, os, EINVAL, "<os> has no <type>");
+	if (!kernel)
+		return sv_xml_fail(p, os, EINVAL,
+				   "<os> has no <kernel>: Splitvisor boots a kernel directly");
+	ret = check_file(p, kernel, "kernel", cfg->kernel);
+	if (ret == 0 && initrd)
+		ret = check_file(p, initrd, "initrd", cfg->initrd);
+	return ret;
+}
+
+static int parse_action(struct sv_xml_parser *p, xmlNode *node, enum sv_lifecycle_action *action)
+{
+	char *text = NULL;
+	int ret;
+
+	ret = sv_xml_check_attributes(p, node, no_attributes);
+	if (ret < 0)
+		goto out;
+	ret = sv_xml_text_dup(p, node, &text);
+	if (ret < 0)
+		goto out;
+	if (strcmp(text, "destroy") == 0)
+		*action = SV_ACTION_DESTROY;
+	else if (strcmp(text, "restart") == 0)
+		*action = SV_ACTION_RESTART;
+	else if (strcmp(text, "preserve") == 0)
+		*action = SV_ACTION_PRESERVE;
+	else
+		ret = sv_xml_unsupported_value(p, node, "action", text,
+					       "supported: destroy, restart, preserve");
+out:
+	free(text);
+	return ret;
+}
+
+static int parse_domain_attributes(struct sv_xml_parser *p, xmlNode *root,
+				   struct sv_domain_config *cfg)
+{
+	static const char *const attrs[] = { "type", "id", NULL };
+	char *type = NULL, *id = NULL;
+	uint64_t domid;
+	int ret;
+
+	ret = sv_xml_check_attributes(p, root, attrs);
+	if (ret < 0)
+		goto out;
+	ret = sv_xml_attr_dup(p, root, "type", &type);
+	if (ret < 0)
+		goto out;
+	if (!type || strcmp(type, "xen") != 0) {
+		ret = sv_xml_unsupported_value(p, root, "type", type ? type : "",
+					       "Splitvisor runs only <domain type='xen'>");
+		goto out;
+	}
+	ret = sv_xml_attr_dup(p, root, "id", &id);
+	if (ret < 0 || !id)
+		goto out;
+	/* Xen reserves ids from 0x7ff0 (DOMID_FIRST_RESERVED) up. */
+	if (sv_xml_parse_u64(id, &domid) < 0 || domid >= 0x7ff0) {
+		ret = sv_xml_fail(p, root, ERANGE, "domain id '%s' is out of range (0-32751)", id);
+		goto out;
+	}
+	cfg->domid = (int)domid;
+out:
+	free(type);
+	free(id);
+	return ret;
+}
+
+static int parse_uuid(struct sv_xml_parser *p, xmlNode *node, struct sv_domain_config *cfg)
+{
+	char *text = NULL;
+	int ret;
+
+	ret = sv_xml_check_attributes(p, node, no_attributes);
+	if (ret == 0)
+		ret = sv_xml_text_dup(p, node, &text);
+	if (ret == 0 && sv_uuid_parse(text, cfg->uuid) < 0)
+		ret = sv_xml_fail(p, node, EINVAL, "uuid '%s' is not 32 hex digits", text);
+	free(text);
+	return ret;
+}
+
+static int parse_text_child(struct sv_xml_parser *p, xmlNode *node, char **out)
+{
+	int ret;
+
+	ret = sv_xml_check_attributes(p, node, no_attributes);
+	if (ret < 0)
+		return ret;
+	return sv_xml_text_dup(p, node, out);
+}
+
+static int parse_domain(struct sv_xml_parser *p, xmlNode *root, struct sv_domain_config *cfg)
+{
+	xmlNode *child, *name = NULL, *memory = NULL, *current = NULL, *os = NULL, *vcpu = NULL;
+	bool have_uuid = false;
+	int ret;
+
+	if (!sv_xml_is(root, "domain"))
+		return sv_xml_fail(p, root, EINVAL, "root element is <%s>, expected <domain>",
+				   (const char *)root->name);
+	ret = parse_domain_attributes(p, root, cfg);
+	if (ret < 0)
+		return ret;
+
+	cfg->vcpus = 1;
+	cfg->current_vcpus = 1;
+	cfg->on_poweroff = SV_ACTION_DESTROY;
+	cfg->on_reboot = SV_ACTION_RESTART;
+	cfg->on_crash = SV_ACTION_DESTROY;
+
+	/* The schema allows each of these once; the checks on repeats are for robustness. */
+	for (child = root->children; child; child = child->next) {
+		ret = sv_xml_check_node_kind(p, child);
+		if (ret < 0)
+			return ret;
+		if (child->type != XML_ELEMENT_NODE)
+			continue;
+		if (sv_xml_is(child, "name") && !name) {
+			name = child;
+			ret = parse_text_child(p, child, &cfg->name);
+			if (ret == 0)
+				ret = sv_xml_check_domain_name(p, child, "name", cfg->name);
+		} else if (sv_xml_is(child, "uuid") && !have_uuid) {
+			have_uuid = true;
+			ret = parse_uuid(p, child, cfg);
+		} else if (sv_xml_is(child, "title") && !cfg->title) {
+			ret = parse_text_child(p, child, &cfg->title);
+		} else if (sv_xml_is(child, "description") && !cfg->description) {
+			ret = parse_text_child(p, child, &cfg->description);
+		} else if (sv_xml_is(child, "memory") && !memory) {
+			memory = child;
+			ret = parse_memory_element(p, child, &cfg->memory_kib);
+		} else if (sv_xml_is(child, "currentMemory") && !current) {
+			current = child;
+			ret = parse_memory_element(p, child, &cfg->current_memory_kib);
+		} else if (sv_xml_is(child, "vcpu") && !vcpu) {
+			vcpu = child;
+			ret = parse_vcpu(p, child, cfg);
+		} else if (sv_xml_is(child, "os") && !os) {
+			os = child;
+			ret = parse_os(p, child, cfg);
+		} else if (sv_xml_is(child, "on_poweroff")) {
+			ret = parse_action(p, child, &cfg->on_poweroff);
+		} else if (sv_xml_is(child, "on_reboot")) {
+			ret = parse_action(p, child, &cfg->on_reboot);
+		} else if (sv_xml_is(child, "on_crash")) {
+			ret = parse_action(p, child, &cfg->on_crash);
+		} else if (sv_xml_is(child, "devices")) {
+			ret = sv_xml_parse_devices(p, child, cfg);
+		} else {
+			ret = sv_xml_unsupported_element(p, child);
+		}
+		if (ret < 0)
+			return ret;
+	}
+	if (!name)
+		return sv_xml_fail(p, root, EINVAL, "<domain> has no <name>");
+	if (!memory)
+		return sv_xml_fail(p, root, EINVAL, "<domain> has no <memory>");
+	if (!os)
+		return sv_xml_fail(p, root, EINVAL,
+				   "<domain> has no <os>: Splitvisor boots a kernel directly");
+	if (!current)
+		cfg->current_memory_kib = cfg->memory_kib;
+	ret = check_memory(p, memory, current, cfg);
+	if (ret < 0)
+		return ret;
+	if (!have_uuid) {
+		ret = sv_random_bytes(cfg->uuid, SV_UUID_LEN);
+		if (ret < 0)
+			return sv_xml_fail(p, root, -ret, "cannot generate a uuid: %s",
+					   strerror(-ret));
+		/* RFC 4122 version 4, variant 1, as libvirt generates them. */
+		cfg->uuid[6] = (uint8_t)((cfg->uuid[6] & 0x0f) | 0x40);
+		cfg->uuid[8] = (uint8_t)((cfg->uuid[8] & 0x3f) | 0x80);
+	}
+	sv_uuid_format(cfg->uuid, cfg->uuid_str);
+	return 0;
+}
+
+/* Keeps libxml2's parser messages in our buffer instead of on stderr. */
+static void collect_parse_error(void *data, xmlErrorPtr error)
+{
+	/* libxml2 hands the parser context itself to this hook; our state rides in _private. */
+	struct sv_xml_parser *p = ((xmlParserCtxtPtr)data)->_private;
+	char text[512];
+	size_t len;
+
+	/* Only the first error: later ones are usually knock-on effects of it. */
+	if (!error || error->level < XML_ERR_ERROR || (p->err && p->err[0]))
+		return;
+	snprintf(text, sizeof(text), "%s", error->message ? error->message : "unknown error");
+	len = strlen(text);
+	while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == ' '))
+		text[--len] = '\0';
+	if (error->line > 0 && p->err && p->errlen)
+		snprintf(p->err, p->errlen, "%s:%d: XML parse error: %s", p->source, error->line,
+			 text);
+	else
+		sv_xml_fail(p, NULL, EINVAL, "XML parse error: %s", text);
+}
+
+int sv_xml_parse_memory(const char *buf, size_t len, const char *source_name,
+			const char *schema_dir, struct sv_domain_config *cfg, char *err,
+			size_t errlen)
+{
+	struct sv_xml_parser p = { .source = source_name ? source_name : "<memory>",
+				   .err = err,
+				   .errlen = errlen };
+	xmlParserCtxtPtr ctxt = NULL;
+	xmlDocPtr doc = NULL;
+	xmlNode *root;
+	int ret;
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->domid = SV_DOMID_NONE;
+	if (err && errlen)
+		err[0] = '\0';
+	if (len > INT_MAX)
+		return sv_xml_fail(&p, NULL, EFBIG, "document is too large");
+
+	xmlInitParser();
+	ctxt = xmlNewParserCtxt();
+	if (!ctxt) {
+		ret = sv_xml_fail(&p, NULL, ENOMEM, "out of memory");
+		goto out;
+	}
+	/* The SAX handler's own hook, so no process-wide libxml2 state is touched. */
+	ctxt->_private = &p;
+	ctxt->sax->serror = collect_parse_error;
+	ctxt->sax->error = NULL;
+	ctxt->sax->warning = NULL;
+	ctxt->vctxt.error = NULL;
+	ctxt->vctxt.warning = NULL;
+	/*
+	 * No entity substitution, no DTD loading, no network: libvirt documents use none of
+	 * them and each is an attack surface (XXE, entity expansion).
+	 */
+	doc = xmlCtxtReadMemory(ctxt, buf, (int)len, p.source, NULL,
+				XML_PARSE_NONET | XML_PARSE_BIG_LINES | XML_PARSE_NOWARNING |
+					XML_PARSE_NOERROR);
+	if (!doc || !ctxt->wellFormed) {
+		if (!err || !errlen || !err[0])
+			sv_xml_fail(&p, NULL, EINVAL, "XML parse error");
+		ret = -EINVAL;
+		goto out;
+	}
+	if (doc->intSubset || doc->extSubset) {
+		ret = sv_xml_fail(&p, NULL, EOPNOTSUPP,
+				  "unsupported: <!DOCTYPE> (libvirt domain XML has none)");
+		goto out;
+	}
+	root = xmlDocGetRootElement(doc);
+	if (!root) {
+		ret = sv_xml_fail(&p, NULL, EINVAL, "document has no root element");
+		goto out;
+	}
+	ret = sv_xml_validate(doc, schema_dir, &p);
+	if (ret < 0)
+		goto out;
+	ret = parse_domain(&p, root, cfg);
+out:
+	xmlFreeDoc(doc);
+	xmlFreeParserCtxt(ctxt);
+	if (ret < 0)
+		sv_domain_config_free(cfg);
+	return ret;
+}
+
+int sv_xml_parse_file(const char *path, const char *schema_dir, struct sv_domain_config *cfg,
+		      char *err, size_t errlen)
+{
+	struct sv_xml_parser p = { .source = path, .err = err, .errlen = errlen };
+	char *buf = NULL;
+	size_t used = 0;
+	struct stat st;
+	ssize_t n;
+	int fd, ret;
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->domid = SV_DOMID_NONE;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return sv_xml_fail(&p, NULL, errno, "cannot open: %s", strerror(errno));
+	if (fstat(fd, &st) < 0) {
+		ret = sv_xml_fail(&p, NULL, errno, "cannot stat: %s", strerror(errno));
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		ret = sv_xml_fail(&p, NULL, EINVAL, "not a regular file");
+		goto out;
+	}
+	if (st.st_size > SV_XML_MAX_FILE_SIZE) {
+		ret = sv_xml_fail(&p, NULL, EFBIG, "file is larger than %u bytes",
+				  SV_XML_MAX_FILE_SIZE);
+		goto out;
+	}
+	buf = malloc((size_t)st.st_size + 1);
+	if (!buf) {
+		ret = sv_xml_fail(&p, NULL, ENOMEM, "out of memory");
+		goto out;
+	}
+	while (used < (size_t)st.st_size) {
+		n = read(fd, buf + used, (size_t)st.st_size - used);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			ret = sv_xml_fail(&p, NULL, errno, "cannot read: %s", strerror(errno));
+			goto out;
+		}
+		if (n == 0)
+			break;
+		used += (size_t)n;
+	}
+	ret = sv_xml_parse_memory(buf, used, path, schema_dir, cfg, err, errlen);
+out:
+	free(buf);
+	close(fd);
+	return ret;
+}
