@@ -46,7 +46,8 @@ static inline struct percpu *this_cpu(void)
 {
 	struct percpu *p;
 
-	asm("mov %%gs:0, %0" : "=r"(p));
+	/* volatile: must not be hoisted above the GS base write during bring-up. */
+	asm volatile("mov %%gs:0, %0" : "=r"(p));
 	return p;
 }
 

@@ -1,10 +1,13 @@
 #!/bin/sh
 # Installs what the build and the tests need, from Debian's packages only.
 # Idempotent: when everything is present it returns without touching apt.
+# qemu-system-x86 serves scripts/kvm-vm.sh, which runs the KVM tests in a
+# QEMU VM with nested KVM on machines that have no /dev/kvm of their own.
 set -eu
 
 pkgs="build-essential cmake pkg-config libxml2-dev libxml2-utils check libvirt0 \
-liburing-dev clang libclang-rt-14-dev clang-format iproute2"
+liburing-dev clang libclang-rt-14-dev clang-format iproute2 \
+qemu-system-x86"
 
 missing=""
 for p in $pkgs; do

@@ -1,12 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* Lifetime and comparison of struct sv_domain_config, and UUID/MAC text forms. */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
-#include <unistd.h>
 
 #include "sv_xml.h"
 #include "xml_internal.h"
@@ -129,8 +127,7 @@ int sv_uuid_parse(const char *text, uint8_t uuid[SV_UUID_LEN])
 	int hi = -1, value;
 
 	for (; *text; text++) {
-		if (*text == '-' || *text == ' ' || *text == '\t' || *text == '\n' ||
-		    *text == '\r')
+		if (*text == '-' || *text == ' ' || *text == '\t' || *text == '\n' || *text == '\r')
 			continue;
 		value = hex_value(*text);
 		if (value < 0 || digits == 2 * SV_UUID_LEN)

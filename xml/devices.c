@@ -26,14 +26,14 @@ static bool in_list(const char *value, const char *const *list)
 }
 
 /* Grows *array by one zeroed element of size elem; returns it or NULL. */
-static void *append_slot(struct sv_xml_parser *p, const xmlNode *node, void **array,
-			 size_t *count, size_t elem, int *ret)
+static void *append_slot(struct sv_xml_parser *p, const xmlNode *node, void **array, size_t *count,
+			 size_t elem, int *ret)
 {
 	char *grown;
 
 	if (*count >= SV_XML_MAX_DEVICES) {
-		*ret = sv_xml_fail(p, node, E2BIG, "more than %u <%s> devices",
-				   SV_XML_MAX_DEVICES, (const char *)node->name);
+		*ret = sv_xml_fail(p, node, E2BIG, "more than %u <%s> devices", SV_XML_MAX_DEVICES,
+				   (const char *)node->name);
 		return NULL;
 	}
 	grown = realloc(*array, (*count + 1) * elem);
@@ -179,8 +179,7 @@ static int parse_disk_attributes(struct sv_xml_parser *p, xmlNode *node,
 		disk->device = SV_DISK_DEVICE_CDROM;
 		disk->readonly = true;
 	} else {
-		ret = sv_xml_unsupported_value(p, node, "device", device,
-					       "supported: disk, cdrom");
+		ret = sv_xml_unsupported_value(p, node, "device", device, "supported: disk, cdrom");
 	}
 out:
 	free(type);
@@ -268,8 +267,8 @@ static int check_ifname(struct sv_xml_parser *p, const xmlNode *node, const char
 	size_t len = strlen(name);
 
 	if (len == 0 || len >= IFNAMSIZ)
-		return sv_xml_fail(p, node, EINVAL, "%s '%s' must be 1 to %d characters long",
-				   what, name, IFNAMSIZ - 1);
+		return sv_xml_fail(p, node, EINVAL, "%s '%s' must be 1 to %d characters long", what,
+				   name, IFNAMSIZ - 1);
 	if (strpbrk(name, "/: \t\n\r") || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
 		return sv_xml_fail(p, node, EINVAL, "%s '%s' is not a valid interface name", what,
 				   name);

@@ -10,10 +10,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SV_UUID_LEN	16
-#define SV_UUID_STRLEN	36 /* 8-4-4-4-12 hex digits and dashes, without the NUL */
-#define SV_MAC_LEN	6
-#define SV_DOMID_NONE	(-1)
+#define SV_UUID_LEN    16
+#define SV_UUID_STRLEN 36 /* 8-4-4-4-12 hex digits and dashes, without the NUL */
+#define SV_MAC_LEN     6
+#define SV_DOMID_NONE  (-1)
 
 enum sv_os_type {
 	SV_OS_XEN,    /* <type>xen</type>: paravirtualised */
@@ -60,7 +60,7 @@ struct sv_net_config {
 	char *bridge;		 /* bridge only */
 	char *target_dev;	 /* host-side device name; NULL = chosen at start */
 	char *backend_domain;	 /* driver domain name; NULL = the control domain */
-	/* the model is always netfront */
+				 /* the model is always netfront */
 };
 
 struct sv_console_config {
@@ -70,7 +70,7 @@ struct sv_console_config {
 struct sv_domain_config {
 	int domid; /* live domain id, SV_DOMID_NONE when not running */
 	char *name;
-	uint8_t uuid[SV_UUID_LEN];		/* generated when not given */
+	uint8_t uuid[SV_UUID_LEN];	   /* generated when not given */
 	char uuid_str[SV_UUID_STRLEN + 1]; /* lower-case 8-4-4-4-12 form of uuid */
 	char *title;
 	char *description;

@@ -74,7 +74,8 @@ static bool add_disk(xmlNode *devices, const struct sv_disk_config *disk)
 		return false;
 	if (disk->driver_name || disk->driver_type || disk->driver_cache) {
 		driver = add_empty(node, "driver");
-		if (!driver || (disk->driver_name && !set_prop(driver, "name", disk->driver_name)) ||
+		if (!driver ||
+		    (disk->driver_name && !set_prop(driver, "name", disk->driver_name)) ||
 		    (disk->driver_type && !set_prop(driver, "type", disk->driver_type)) ||
 		    (disk->driver_cache && !set_prop(driver, "cache", disk->driver_cache)))
 			return false;
@@ -213,8 +214,7 @@ int sv_xml_format(const struct sv_domain_config *cfg, char **out)
 		goto out;
 	}
 	buffer = xmlBufferCreate();
-	save = buffer ? xmlSaveToBuffer(buffer, "UTF-8", XML_SAVE_FORMAT | XML_SAVE_NO_DECL) :
-			NULL;
+	save = buffer ? xmlSaveToBuffer(buffer, "UTF-8", XML_SAVE_FORMAT | XML_SAVE_NO_DECL) : NULL;
 	if (!save || xmlSaveDoc(save, doc) < 0) {
 		ret = -ENOMEM;
 		goto out;

@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: MIT */
 /* Error reporting and strict node access shared by the parser files. */
-#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -92,8 +91,9 @@ int sv_xml_unsupported_attribute(struct sv_xml_parser *p, const xmlNode *node, c
 
 	sv_xml_node_path(node, path, sizeof(path));
 	if (attr->ns && attr->ns->prefix)
-		return sv_xml_fail(p, node, EOPNOTSUPP, "unsupported: %s attribute '%s:%s' at line %ld",
-				   path, (const char *)attr->ns->prefix, (const char *)attr->name,
+		return sv_xml_fail(p, node, EOPNOTSUPP,
+				   "unsupported: %s attribute '%s:%s' at line %ld", path,
+				   (const char *)attr->ns->prefix, (const char *)attr->name,
 				   sv_xml_line(node));
 	return sv_xml_fail(p, node, EOPNOTSUPP, "unsupported: %s attribute '%s' at line %ld", path,
 			   (const char *)attr->name, sv_xml_line(node));

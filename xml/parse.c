@@ -54,12 +54,13 @@ int sv_xml_check_domain_name(struct sv_xml_parser *p, const xmlNode *at, const c
 		    c == '_' || c == '.' || c == '+' || c == '-')
 			continue;
 		if ((unsigned char)c >= 0x20 && (unsigned char)c < 0x7f)
-			return sv_xml_fail(p, at, EINVAL,
-					   "%s '%s' contains '%c'; only [A-Za-z0-9_.+-] are allowed",
-					   what, name, c);
+			return sv_xml_fail(
+				p, at, EINVAL,
+				"%s '%s' contains '%c'; only [A-Za-z0-9_.+-] are allowed", what,
+				name, c);
 		return sv_xml_fail(p, at, EINVAL,
-				   "%s contains byte 0x%02x; only [A-Za-z0-9_.+-] are allowed", what,
-				   (unsigned char)c);
+				   "%s contains byte 0x%02x; only [A-Za-z0-9_.+-] are allowed",
+				   what, (unsigned char)c);
 	}
 	return 0;
 }
@@ -141,15 +142,16 @@ static int check_memory(struct sv_xml_parser *p, const xmlNode *memory, const xm
 	return 0;
 }
 
-static int parse_count(struct sv_xml_parser *p, xmlNode *node, const char *what,
-		       const char *text, unsigned int *out)
+static int parse_count(struct sv_xml_parser *p, xmlNode *node, const char *what, const char *text,
+		       unsigned int *out)
 {
 	uint64_t value;
 
 	if (sv_xml_parse_u64(text, &value) < 0 || value > UINT_MAX)
 		return sv_xml_fail(p, node, EINVAL, "%s '%s' is not a valid count", what, text);
 	if (value == 0)
-		return sv_xml_fail(p, node, EINVAL, "%s is 0; a domain needs at least 1 vCPU", what);
+		return sv_xml_fail(p, node, EINVAL, "%s is 0; a domain needs at least 1 vCPU",
+				   what);
 	if (value > SV_MAX_VCPUS)
 		return sv_xml_fail(p, node, ERANGE, "%s %llu is above the maximum of %u", what,
 				   (unsigned long long)value, SV_MAX_VCPUS);
@@ -249,9 +251,8 @@ static int parse_os_type(struct sv_xml_parser *p, xmlNode *node, struct sv_domai
 	if (ret < 0)
 		goto out;
 	if (cfg->machine && strcmp(cfg->machine, expected_machine) != 0)
-		ret = sv_xml_fail(p, node, EINVAL,
-				  "os type '%s' needs machine '%s', not '%s'", text,
-				  expected_machine, cfg->machine);
+		ret = sv_xml_fail(p, node, EINVAL, "os type '%s' needs machine '%s', not '%s'",
+				  text, expected_machine, cfg->machine);
 out:
 	free(arch);
 	free(text);
@@ -273,7 +274,7 @@ static int parse_os(struct sv_xml_parser *p, xmlNode *os, struct sv_domain_confi
 			return ret;
 		if (child->type != XML_ELEMENT_NODE)
 			continue;
-		if (sv_xml_is(child, "type")) {
+		if (sv_xml_is(child, "type") && !have_type) {
 			ret = parse_os_type(p, child, cfg);
 			have_type = true;
 		} else if (sv_xml_is(child, "kernel") && !cfg->kernel) {
@@ -505,6 +506,45 @@ static void collect_parse_error(void *data, xmlErrorPtr error)
 		sv_xml_fail(p, NULL, EINVAL, "XML parse error: %s", text);
 }
 
+/*
+ * The schema's complaint about a bad value is often vague ("Extra element vcpu in
+ * interleave", without a line). Our own checks usually know better, so when they find a
+ * bad value (not merely an unsupported element) their message goes first, with the
+ * schema's after it.
+ */
+static void explain_schema_failure(struct sv_xml_parser *p, xmlNode *root)
+{
+	struct sv_xml_parser own = { .source = p->source };
+	struct sv_domain_config scratch;
+	char *schema_message = NULL;
+	int ret;
+
+	if (!p->err || p->errlen == 0)
+		return;
+	own.errlen = 512;
+	own.err = calloc(1, own.errlen);
+	schema_message = strdup(p->err);
+	if (!own.err || !schema_message)
+		goto out;
+	memset(&scratch, 0, sizeof(scratch));
+	scratch.domid = SV_DOMID_NONE;
+	ret = parse_domain(&own, root, &scratch);
+	sv_domain_config_free(&scratch);
+	if (ret == -EINVAL || ret == -ERANGE || ret == -EEXIST || ret == -ENAMETOOLONG ||
+	    ret == -E2BIG)
+		snprintf(p->err, p->errlen, "%s\n%s", own.err, schema_message);
+out:
+	free(own.err);
+	free(schema_message);
+}
+
+/* libxml2's encoding layer reports some errors only through the generic handler. */
+static void ignore_generic_error(void *ctx, const char *msg, ...)
+{
+	(void)ctx;
+	(void)msg;
+}
+
 int sv_xml_parse_memory(const char *buf, size_t len, const char *source_name,
 			const char *schema_dir, struct sv_domain_config *cfg, char *err,
 			size_t errlen)
@@ -512,7 +552,9 @@ int sv_xml_parse_memory(const char *buf, size_t len, const char *source_name,
 	struct sv_xml_parser p = { .source = source_name ? source_name : "<memory>",
 				   .err = err,
 				   .errlen = errlen };
+	xmlGenericErrorFunc saved_handler;
 	xmlParserCtxtPtr ctxt = NULL;
+	void *saved_handler_ctx;
 	xmlDocPtr doc = NULL;
 	xmlNode *root;
 	int ret;
@@ -525,6 +567,10 @@ int sv_xml_parse_memory(const char *buf, size_t len, const char *source_name,
 		return sv_xml_fail(&p, NULL, EFBIG, "document is too large");
 
 	xmlInitParser();
+	/* These are per-thread in libxml2; restored below so callers' settings survive. */
+	saved_handler = xmlGenericError;
+	saved_handler_ctx = xmlGenericErrorContext;
+	xmlSetGenericErrorFunc(NULL, ignore_generic_error);
 	ctxt = xmlNewParserCtxt();
 	if (!ctxt) {
 		ret = sv_xml_fail(&p, NULL, ENOMEM, "out of memory");
@@ -561,12 +607,15 @@ int sv_xml_parse_memory(const char *buf, size_t len, const char *source_name,
 		goto out;
 	}
 	ret = sv_xml_validate(doc, schema_dir, &p);
+	if (ret == -EINVAL)
+		explain_schema_failure(&p, root);
 	if (ret < 0)
 		goto out;
 	ret = parse_domain(&p, root, cfg);
 out:
 	xmlFreeDoc(doc);
 	xmlFreeParserCtxt(ctxt);
+	xmlSetGenericErrorFunc(saved_handler_ctx, saved_handler);
 	if (ret < 0)
 		sv_domain_config_free(cfg);
 	return ret;

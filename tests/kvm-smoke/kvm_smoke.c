@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * kvm_smoke: proves that /dev/kvm works, by running three instructions of
  * real-mode code in a 1-vCPU VM, and lists the KVM capabilities Splitvisor
@@ -28,7 +28,7 @@
 #define TEST_VALUE     0x2a
 
 /* mov $0x2a, %al; out %al, $0xe0; hlt */
-static const uint8_t guest_code[] = {0xb0, TEST_VALUE, 0xe6, TEST_PORT, 0xf4};
+static const uint8_t guest_code[] = { 0xb0, TEST_VALUE, 0xe6, TEST_PORT, 0xf4 };
 
 struct cap_name {
 	int cap;
@@ -93,7 +93,7 @@ static void print_caps(int kvm_fd, int vm_fd)
 
 static int vm_create(struct vm *vm)
 {
-	struct kvm_userspace_memory_region region = {0};
+	struct kvm_userspace_memory_region region = { 0 };
 	int ret;
 
 	vm->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
@@ -169,7 +169,7 @@ static void vm_destroy(struct vm *vm)
 static int vcpu_setup(struct vm *vm)
 {
 	struct kvm_sregs sregs;
-	struct kvm_regs regs = {0};
+	struct kvm_regs regs = { 0 };
 	int ret;
 
 	ret = xioctl(vm->vcpu_fd, KVM_GET_SREGS, &sregs, "KVM_GET_SREGS");
@@ -234,7 +234,7 @@ out:
 
 int main(void)
 {
-	struct vm vm = {.kvm_fd = -1, .vm_fd = -1, .vcpu_fd = -1};
+	struct vm vm = { .kvm_fd = -1, .vm_fd = -1, .vcpu_fd = -1 };
 	int ret;
 
 	if (access("/dev/kvm", F_OK) != 0) {

@@ -48,7 +48,8 @@ static void load_expectations(void)
 		line[strcspn(line, "\n")] = '\0';
 		if (line[0] == '#' || line[0] == '\0')
 			continue;
-		if (ncases == MAX_CASES || sscanf(line, "%127s %15s %n", c->file, verdict, &used) < 2) {
+		if (ncases == MAX_CASES ||
+		    sscanf(line, "%127s %15s %n", c->file, verdict, &used) < 2) {
 			fprintf(stderr, "%s: bad line: %s\n", path, line);
 			exit(EXIT_FAILURE);
 		}

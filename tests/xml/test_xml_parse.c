@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <libxml/parser.h>
 
@@ -70,7 +71,6 @@ static const char full_doc[] =
 	"    <console type='pty'>\n"
 	"      <target type='xen' port='0'/>\n"
 	"    </console>\n"
-	"    <console type='pty'/>\n"
 	"  </devices>\n"
 	"</domain>\n";
 
@@ -164,9 +164,8 @@ START_TEST(test_minimal_defaults)
 	ck_assert_int_eq(cfg.uuid_str[14], '4');
 	ck_assert_int_eq(sv_xml_format(&cfg, &xml), 0);
 	ck_assert_ptr_nonnull(strstr(xml, cfg.uuid_str));
-	ck_assert_int_eq(sv_xml_parse_memory(xml, strlen(xml), "f.xml", NULL, &again, err,
-					     sizeof(err)),
-			 0);
+	ck_assert_int_eq(
+		sv_xml_parse_memory(xml, strlen(xml), "f.xml", NULL, &again, err, sizeof(err)), 0);
 	ck_assert(sv_domain_config_equal(&cfg, &again));
 	sv_domain_config_free(&again);
 	free(xml);
@@ -274,10 +273,10 @@ END_TEST
 
 /* The same units through whole documents, where the size fits the memory limits. */
 static const struct unit_case document_unit_cases[] = {
-	{ "33554432", "b", 32768 },   { "33554432", "bytes", 32768 }, { "32768000", "KB", 32000 },
-	{ "32768", "k", 32768 },      { "32768", "KiB", 32768 },      { "32", "MB", 31250 },
-	{ "32", "M", 32768 },	      { "32", "MiB", 32768 },	      { "1", "GB", 976563 },
-	{ "1", "G", 1048576 },	      { "2", "GiB", 2097152 },	      { "32768", NULL, 32768 },
+	{ "33554432", "b", 32768 }, { "33554432", "bytes", 32768 }, { "32768", "KB", 32000 },
+	{ "32768", "k", 32768 },    { "32768", "KiB", 32768 },	    { "32", "MB", 31250 },
+	{ "32", "M", 32768 },	    { "32", "MiB", 32768 },	    { "1", "GB", 976563 },
+	{ "1", "G", 1048576 },	    { "2", "GiB", 2097152 },	    { "32768", NULL, 32768 },
 	{ "48", "mib", 49152 },
 };
 
@@ -330,9 +329,8 @@ START_TEST(test_domid_is_formatted)
 	cfg.domid = 12;
 	ck_assert_int_eq(sv_xml_format(&cfg, &xml), 0);
 	ck_assert_msg(strstr(xml, "<domain type=\"xen\" id=\"12\">"), "%s", xml);
-	ck_assert_int_eq(sv_xml_parse_memory(xml, strlen(xml), "f.xml", NULL, &again, err,
-					     sizeof(err)),
-			 0);
+	ck_assert_int_eq(
+		sv_xml_parse_memory(xml, strlen(xml), "f.xml", NULL, &again, err, sizeof(err)), 0);
 	ck_assert_int_eq(again.domid, 12);
 	ck_assert(sv_domain_config_equal(&cfg, &again));
 	again.domid = SV_DOMID_NONE;
@@ -467,9 +465,9 @@ START_TEST(test_schema_dir_choice)
 
 	/* An explicit directory wins over the environment, which wins over the default. */
 	setenv(SV_XML_SCHEMA_DIR_ENV, "/nonexistent/env-schemas", 1);
-	ck_assert_int_eq(sv_xml_parse_memory(doc, strlen(doc), "t.xml", NULL, &cfg, err,
-					     sizeof(err)),
-			 -ENOENT);
+	ck_assert_int_eq(
+		sv_xml_parse_memory(doc, strlen(doc), "t.xml", NULL, &cfg, err, sizeof(err)),
+		-ENOENT);
 	ck_assert_msg(strstr(err, "/nonexistent/env-schemas/domain.rng"), "%s", err);
 	ck_assert_int_eq(sv_xml_parse_memory(doc, strlen(doc), "t.xml", "/nonexistent/arg", &cfg,
 					     err, sizeof(err)),
@@ -480,15 +478,13 @@ START_TEST(test_schema_dir_choice)
 			 0);
 	sv_domain_config_free(&cfg);
 	unsetenv(SV_XML_SCHEMA_DIR_ENV);
-	ck_assert_int_eq(sv_xml_parse_memory(doc, strlen(doc), "t.xml", NULL, &cfg, err,
-					     sizeof(err)),
-			 0);
+	ck_assert_int_eq(
+		sv_xml_parse_memory(doc, strlen(doc), "t.xml", NULL, &cfg, err, sizeof(err)), 0);
 	sv_domain_config_free(&cfg);
 	/* Freeing the cache and parsing again reloads the schema. */
 	sv_xml_cleanup();
-	ck_assert_int_eq(sv_xml_parse_memory(doc, strlen(doc), "t.xml", NULL, &cfg, err,
-					     sizeof(err)),
-			 0);
+	ck_assert_int_eq(
+		sv_xml_parse_memory(doc, strlen(doc), "t.xml", NULL, &cfg, err, sizeof(err)), 0);
 	sv_domain_config_free(&cfg);
 	free(doc);
 }

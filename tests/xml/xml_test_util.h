@@ -8,13 +8,13 @@
 #include "sv_xml.h"
 
 /* A test document's first 7 lines; elements appended after it start at line 8. */
-#define DOC_HEAD                                 \
-	"<domain type='xen'>\n"                  \
-	"  <name>t</name>\n"                     \
-	"  <memory unit='MiB'>32</memory>\n"     \
-	"  <os>\n"                               \
-	"    <type>xen</type>\n"                 \
-	"    <kernel>@KERNEL@</kernel>\n"        \
+#define DOC_HEAD                             \
+	"<domain type='xen'>\n"              \
+	"  <name>t</name>\n"                 \
+	"  <memory unit='MiB'>32</memory>\n" \
+	"  <os>\n"                           \
+	"    <type>xen</type>\n"             \
+	"    <kernel>@KERNEL@</kernel>\n"    \
 	"  </os>\n"
 #define DOC_TAIL "</domain>\n"
 
