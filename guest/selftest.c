@@ -274,7 +274,7 @@ static int test_heap(void)
 {
 	static void *blocks[HEAP_BLOCKS];
 	size_t sizes[HEAP_BLOCKS];
-	char *a, *b, *c, *d;
+	char *a, *b, *c, *d, *e;
 
 	a = kmalloc(100);
 	b = kmalloc(5000);
@@ -296,9 +296,16 @@ static int test_heap(void)
 	kfree(a);
 	if (kfree_checked(a) != -EINVAL)
 		return fail("kfree: double free not detected");
-	/* Overrun c's payload into its canary: kfree must notice. */
-	memset(c, 0xaa, 48);
-	if (kfree_checked(c) != -EINVAL)
+	kfree(c);
+	/*
+	 * A 40-byte request is a 64-byte block whose canary directly follows the
+	 * payload: overrun by 8 bytes, into the canary but not the next block.
+	 */
+	e = kmalloc(40);
+	if (!e)
+		return fail("kmalloc: NULL for 40 bytes");
+	memset(e, 0xaa, 48);
+	if (kfree_checked(e) != -EINVAL)
 		return fail("kfree: overrun not detected");
 	if (kmalloc(~(size_t)0) || kmalloc(start_info->mem_bytes))
 		return fail("kmalloc: impossible request satisfied");

@@ -16,15 +16,24 @@ echo "== tests"
 ctest --test-dir build --output-on-failure -j2 --timeout 900
 
 # Without /dev/kvm here, the KVM tests above skipped: run them for real in a QEMU VM
-# with nested KVM (scripts/kvm-vm.sh). SV_KVM_VM=0 turns this off.
+# with nested KVM (scripts/kvm-vm.sh). SV_KVM_VM=0 turns this off. The emulated
+# SVM of QEMU's TCG occasionally wedges a host CPU of the VM (a kernel soft lockup
+# inside VMRUN, seen with different guests): then the harness times out (124) and
+# the run is repeated once. A test failing inside the VM fails the suite.
 if [ ! -c /dev/kvm ] && [ "${SV_KVM_VM:-1}" != 0 ]; then
 	echo "== KVM tests inside a QEMU VM with nested KVM (no /dev/kvm on this machine)"
-	rc=0
-	scripts/kvm-vm.sh --timeout 2400 -- ctest --test-dir build -L kvm --output-on-failure \
-		--timeout 900 || rc=$?
+	for attempt in 1 2; do
+		rc=0
+		scripts/kvm-vm.sh --timeout 1200 -- ctest --test-dir build -L kvm \
+			--output-on-failure --timeout 240 || rc=$?
+		case $rc in
+		124 | 125) echo "WARNING: the VM harness did not finish (exit $rc, attempt $attempt)" ;;
+		*) break ;;
+		esac
+	done
 	case $rc in
 	0) ;;
-	125) echo "WARNING: the KVM VM harness itself failed (see above); KVM tests did not run" ;;
+	124 | 125) echo "WARNING: KVM tests could not run in the VM harness; they are unverified" ;;
 	*) echo "KVM tests failed inside the VM (exit $rc)"; exit 1 ;;
 	esac
 fi

@@ -47,11 +47,11 @@ struct xs_msg_hdr {
 	uint32_t len;	 /* payload bytes that follow */
 };
 
-#define XS_HDR_SIZE	 16u
-#define XS_PAYLOAD_MAX	 4096u
-#define XS_ABS_PATH_MAX	 3072u
-#define XS_REL_PATH_MAX	 2048u
-#define XS_MSG_MAX	 (XS_HDR_SIZE + XS_PAYLOAD_MAX)
+#define XS_HDR_SIZE	16u
+#define XS_PAYLOAD_MAX	4096u
+#define XS_ABS_PATH_MAX 3072u
+#define XS_REL_PATH_MAX 2048u
+#define XS_MSG_MAX	(XS_HDR_SIZE + XS_PAYLOAD_MAX)
 /* Keeps every watch event (path <= XS_ABS_PATH_MAX, token, two NULs) in one payload. */
 #define XS_WATCH_TOKEN_MAX (XS_PAYLOAD_MAX - XS_ABS_PATH_MAX - 2u)
 
@@ -59,22 +59,22 @@ struct xs_msg_hdr {
  * Error names a reply may carry, in Xen's order. Values on the wire are the
  * names; each side maps them to its own errno numbers.
  */
-#define XS_ERROR_NAMES(X)                                                                          \
-	X(EINVAL)                                                                                  \
-	X(EACCES)                                                                                  \
-	X(EEXIST)                                                                                  \
-	X(EISDIR)                                                                                  \
-	X(ENOENT)                                                                                  \
-	X(ENOMEM)                                                                                  \
-	X(ENOSPC)                                                                                  \
-	X(EIO)                                                                                     \
-	X(ENOTEMPTY)                                                                               \
-	X(ENOSYS)                                                                                  \
-	X(EROFS)                                                                                   \
-	X(EBUSY)                                                                                   \
-	X(EAGAIN)                                                                                  \
-	X(EISCONN)                                                                                 \
-	X(E2BIG)                                                                                   \
+#define XS_ERROR_NAMES(X) \
+	X(EINVAL)         \
+	X(EACCES)         \
+	X(EEXIST)         \
+	X(EISDIR)         \
+	X(ENOENT)         \
+	X(ENOMEM)         \
+	X(ENOSPC)         \
+	X(EIO)            \
+	X(ENOTEMPTY)      \
+	X(ENOSYS)         \
+	X(EROFS)          \
+	X(EBUSY)          \
+	X(EAGAIN)         \
+	X(EISCONN)        \
+	X(E2BIG)          \
 	X(EPERM)
 
 /* Permission letters in get_perms/set_perms strings: "<letter><domid>". */
@@ -93,7 +93,7 @@ struct xs_msg_hdr {
  * counts, the slot is idx & (XS_RING_SIZE - 1). The guest produces requests
  * (req_prod) and consumes responses (rsp_cons); the server the other way round.
  */
-#define XS_RING_SIZE	   1024u
+#define XS_RING_SIZE	 1024u
 #define XS_RING_IDX(idx) ((idx) & (XS_RING_SIZE - 1u))
 
 struct xs_ring_page {

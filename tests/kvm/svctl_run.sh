@@ -34,7 +34,36 @@ expect_out() {
 	grep -q -- "$1" "$out" || fail "stdout lacks '$1'"
 }
 
+examples=$(dirname "$svctl")/../examples
+
 case $case in
+xml-hello)
+	run 0 "$examples/hello.xml"
+	expect_out "Hello from Splitvisor: domid 1, 32 MiB, 1 vCPUs"
+	;;
+xml-on-crash-destroy)
+	run 125 "$examples/crash.xml"
+	n=$(grep -c "restarting" "$errf")
+	[ "$n" -eq 0 ] || fail "on_crash=destroy restarted the domain"
+	;;
+xml-on-crash-restart)
+	# The crash example with on_crash=restart boots again after each crash.
+	xml=$(mktemp --suffix=.xml)
+	sed 's|<on_crash>destroy</on_crash>|<on_crash>restart</on_crash>|' \
+		"$examples/crash.xml" >"$xml"
+	"$svctl" run "$xml" >"$out" 2>"$errf" &
+	pid=$!
+	i=0
+	while [ "$(grep -c 'restarting' "$errf")" -lt 2 ] && [ $i -lt 600 ]; do
+		sleep 0.05
+		i=$((i + 1))
+	done
+	kill -TERM $pid
+	wait $pid
+	rm -f "$xml"
+	n=$(grep -c "restarting" "$errf")
+	[ "$n" -ge 2 ] || fail "on_crash=restart restarted $n times, expected at least 2"
+	;;
 hello)
 	run 0 --cmdline hello --memory 32
 	expect_out "Hello from Splitvisor: domid 1, 32 MiB, 1 vCPUs"
