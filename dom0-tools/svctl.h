@@ -27,8 +27,7 @@ int svctl_cmd_validate(int argc, char **argv);
 
 struct sv_domain_config;
 /* Parses and checks a domain XML file; prints the error to stderr on failure. */
-int svctl_load_domain_xml(const char *path, const char *schema_dir,
-			  struct sv_domain_config *cfg);
+int svctl_load_domain_xml(const char *path, const char *schema_dir, struct sv_domain_config *cfg);
 /* Releases libxml2's process-wide state (leak-clean exits). */
 void svctl_xml_done(void);
 int svctl_cmd_bench(int argc, char **argv);

@@ -19,8 +19,7 @@ const char svctl_validate_usage[] =
 	"  --schema-dir DIR  libvirt schemas (default $SPLITVISOR_SCHEMA_DIR or\n"
 	"                    /usr/share/libvirt/schemas)\n";
 
-int svctl_load_domain_xml(const char *path, const char *schema_dir,
-			  struct sv_domain_config *cfg)
+int svctl_load_domain_xml(const char *path, const char *schema_dir, struct sv_domain_config *cfg)
 {
 	char err[1024] = "";
 	int ret;
