@@ -45,10 +45,22 @@ struct run_actions {
 struct run_signals {
 	pthread_t thread;
 	sigset_t set;
-	struct sv_domain *volatile dom;
+	/* lock keeps the signal thread from destroying a domain main is freeing */
+	pthread_mutex_t lock;
+	struct sv_domain *dom;
+	bool interrupted;
 	volatile bool done;
-	volatile bool interrupted;
 };
+
+/* Publishes the running domain (or NULL) to the signal thread. */
+static void run_set_domain(struct run_signals *rs, struct sv_domain *d)
+{
+	pthread_mutex_lock(&rs->lock);
+	rs->dom = d;
+	if (d && rs->interrupted)
+		sv_domain_destroy(d);
+	pthread_mutex_unlock(&rs->lock);
+}
 
 /* SIGINT/SIGTERM destroy the domain; the thread polls so it can be told to stop. */
 static void *run_signal_thread(void *arg)
@@ -58,9 +70,11 @@ static void *run_signal_thread(void *arg)
 
 	while (!rs->done) {
 		if (sigtimedwait(&rs->set, NULL, &tick) > 0) {
+			pthread_mutex_lock(&rs->lock);
 			rs->interrupted = true;
 			if (rs->dom)
 				sv_domain_destroy(rs->dom);
+			pthread_mutex_unlock(&rs->lock);
 		}
 	}
 	return NULL;
@@ -101,7 +115,8 @@ static enum sv_lifecycle_action run_action_for(const struct run_actions *a,
 static int run_domain(const struct sv_domain_params *p, const struct run_actions *actions)
 {
 	enum sv_lifecycle_action act;
-	struct run_signals rs = { 0 };
+	bool interrupted;
+	struct run_signals rs = { .lock = PTHREAD_MUTEX_INITIALIZER };
 	struct sv_domain_exit ex;
 	char err[512] = "";
 	struct sv_domain *d;
@@ -126,21 +141,22 @@ static int run_domain(const struct sv_domain_params *p, const struct run_actions
 				      : SVCTL_EX_SOFTWARE;
 			break;
 		}
-		rs.dom = d;
-		if (rs.interrupted)
-			sv_domain_destroy(d);
+		run_set_domain(&rs, d);
 		ret = sv_domain_start(d);
 		if (!ret)
 			ret = sv_domain_wait(d, -1, &ex);
-		rs.dom = NULL;
+		run_set_domain(&rs, NULL);
 		sv_domain_free(d);
 		if (ret) {
 			fprintf(stderr, "svctl run: cannot run the domain: %s\n", strerror(-ret));
 			ret = SVCTL_EX_SOFTWARE;
 			break;
 		}
-		act = run_action_for(actions, &ex);
-		if (act == SV_ACTION_RESTART && !rs.interrupted) {
+		pthread_mutex_lock(&rs.lock);
+		interrupted = rs.interrupted;
+		pthread_mutex_unlock(&rs.lock);
+		act = interrupted ? SV_ACTION_DESTROY : run_action_for(actions, &ex);
+		if (act == SV_ACTION_RESTART) {
 			fprintf(stderr, "svctl run: domain %s (%s), restarting\n",
 				sv_exit_reason_name(ex.reason), ex.detail);
 			continue;
@@ -148,7 +164,7 @@ static int run_domain(const struct sv_domain_params *p, const struct run_actions
 		if (act == SV_ACTION_PRESERVE)
 			fprintf(stderr, "svctl run: preserve: a foreground run keeps nothing after "
 					"the domain ends; its state is reported below\n");
-		ret = run_report(&ex, rs.interrupted);
+		ret = run_report(&ex, interrupted);
 		break;
 	}
 	rs.done = true;

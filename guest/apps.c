@@ -109,6 +109,7 @@ static int hcbench_main(int argc, char **argv)
 static const struct app apps[] = {
 	{ "hello", hello_main }, { "selftest", selftest_main }, { "crash", crash_main },
 	{ "spin", spin_main },	 { "exit", exit_main },		{ "hcbench", hcbench_main },
+	{ "grant-test", grant_test_main },
 };
 
 const struct app *app_find(const char *name)

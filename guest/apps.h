@@ -10,5 +10,6 @@ struct app {
 
 const struct app *app_find(const char *name);
 int selftest_main(int argc, char **argv);
+int grant_test_main(int argc, char **argv);
 
 #endif

@@ -7,6 +7,7 @@
 #include "apps.h"
 #include "arch.h"
 #include "console.h"
+#include "grant.h"
 #include "heap.h"
 #include "kerrno.h"
 #include "hypercall.h"
@@ -129,6 +130,10 @@ void kmain(const struct sv_start_info *si)
 	if (ret)
 		panic("page allocator: %d", ret);
 	heap_init();
+	/* Not fatal: a guest that grants nothing runs without a table. */
+	ret = gnttab_init();
+	if (ret)
+		printk("grant table: setup failed (%d)\n", ret);
 
 	/* The core's page is not ours to terminate: copy the command line out. */
 	while (len < sizeof(cmdline) - 1 && len < sizeof(si->cmdline) && si->cmdline[len]) {

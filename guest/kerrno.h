@@ -8,6 +8,7 @@
 #define EFAULT	  14
 #define EBUSY	  16
 #define EINVAL	  22
+#define ENOSPC	  28
 #define ERANGE	  34
 #define ENOSYS	  38
 #define ETIMEDOUT 110

@@ -478,6 +478,19 @@ void sv_domain_console_write(struct sv_domain *d, const char *buf, size_t len)
 	pthread_mutex_unlock(&d->console_lock);
 }
 
+int sv_domain_memory(struct sv_domain *d, int *memfd, void **hva, uint64_t *size)
+{
+	*memfd = d->mem.fd;
+	*hva = d->mem.hva;
+	*size = d->mem.size;
+	return 0;
+}
+
+int sv_domain_grant_table(struct sv_domain *d, uint64_t *gpa, uint32_t *nr_frames)
+{
+	return sv_gnttab_get(&d->gnttab, gpa, nr_frames);
+}
+
 const char *sv_exit_reason_name(enum sv_exit_reason r)
 {
 	switch (r) {

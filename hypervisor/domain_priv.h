@@ -11,6 +11,7 @@
 #include <splitvisor/limits.h>
 
 #include "elf_loader.h"
+#include "grant_table.h"
 #include "guest_mem.h"
 #include "svcore.h"
 
@@ -42,6 +43,7 @@ struct sv_domain {
 	uint64_t tsc_khz;
 	struct sv_guest_mem mem;
 	struct sv_elf_info elf;
+	struct sv_gnttab gnttab;
 
 	unsigned int nr_vcpus;
 	struct sv_vcpu *vcpus;

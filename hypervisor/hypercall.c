@@ -3,6 +3,8 @@
 #include <sched.h>
 #include <string.h>
 
+#include <splitvisor/grant_table.h>
+
 #include "hypercall.h"
 
 static int64_t hc_xen_version(const struct sv_hc_env *env, const uint64_t arg[5])
@@ -83,6 +85,10 @@ int64_t sv_hypercall_dispatch(const struct sv_hc_env *env, uint64_t nr, const ui
 		return env->ops->set_timer(env->ctx, arg[0]);
 	case SV_HC_vcpu_op:
 		return hc_vcpu_op(env, arg);
+	case SV_HC_grant_table_op:
+		if (!env->gnttab)
+			return -ENOSYS;
+		return sv_gnttab_op(env->gnttab, env->mem, arg[0], arg[1]);
 	default:
 		return -ENOSYS;
 	}

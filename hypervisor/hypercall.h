@@ -7,6 +7,7 @@
 
 #include <splitvisor/hypercall.h>
 
+#include "grant_table.h"
 #include "guest_mem.h"
 
 /*
@@ -26,6 +27,7 @@ struct sv_hc_env {
 	unsigned int nr_vcpus;
 	const struct sv_hc_ops *ops;
 	void *ctx;
+	struct sv_gnttab *gnttab; /* NULL: grant_table_op is -ENOSYS */
 };
 
 /* Returns the value for the guest's rax: a result or a negative errno. */

@@ -233,6 +233,7 @@ static int vcpu_handle_hypercall(struct sv_vcpu *v)
 		.nr_vcpus = v->dom->nr_vcpus,
 		.ops = &vcpu_hc_ops,
 		.ctx = v,
+		.gnttab = &v->dom->gnttab,
 	};
 	struct kvm_regs regs, *r = &regs;
 	uint64_t arg[5];

@@ -90,7 +90,9 @@ unknown-app)
 	expect_out "unknown app 'no-such-app'"
 	;;
 sigterm)
-	# A spinning guest is destroyed within a second of SIGTERM.
+	# SIGTERM destroys a spinning guest and svctl exits 130. The one-second bound of
+	# destroy itself is asserted in kvm.lifecycle; here the clock also covers process
+	# teardown, which under emulated KVM (scripts/kvm-vm.sh) alone can take a second.
 	"$svctl" run --cmdline spin >"$out" 2>"$errf" &
 	pid=$!
 	i=0
@@ -107,7 +109,7 @@ sigterm)
 	[ "$rc" -eq 130 ] || fail "exit code $rc after SIGTERM, expected 130"
 	ms=$(((t1 - t0) / 1000000))
 	echo "destroyed in $ms ms"
-	[ "$ms" -lt 1000 ] || fail "took $ms ms to destroy"
+	[ "$ms" -lt 3000 ] || fail "took $ms ms to destroy and exit"
 	;;
 bad-kernel)
 	run 65 --kernel /bin/sh --cmdline hello

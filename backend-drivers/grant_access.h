@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The one way a backend touches a page another domain granted it. Every map
+ * checks the granter's entry (copied once) and marks it in use with
+ * compare-and-swap; every refusal is an error with a counter, and nothing of
+ * a refused access is performed.
+ *
+ * Errors: -EINVAL ref outside the table, copy range outside the page or a bad
+ * batch; -EPERM entry not permit_access or granted to another domid; -EACCES
+ * write to a readonly grant; -EFAULT frame outside the granter's RAM, in the
+ * core's pages or inside the grant table itself, or the table outside RAM;
+ * -EBUSY the entry kept changing under us (a guest flipping flags cannot
+ * livelock the mapper), or the ref is still mapped from where the table was
+ * before the granter moved it; -ENOENT unmap of a ref this mapper does not
+ * hold; -ENOSPC too many distinct refs mapped at once.
+ */
+#ifndef SV_GRANT_ACCESS_H
+#define SV_GRANT_ACCESS_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Attempts at setting the in-use bits before giving up with -EBUSY. */
+#define SV_GNT_CAS_TRIES 8
+
+/*
+ * A backend's view of the granting domain. ram is the backend's mapping of the
+ * granter's memfd and must stay mapped while any of its refs is. The owner may
+ * update table_gpa/nr_frames whenever the granter moves its table; they are
+ * re-validated on every call.
+ */
+struct sv_granter {
+	uint16_t domid;
+	uint8_t *ram;
+	uint64_t ram_size;
+	uint64_t table_gpa;
+	uint32_t nr_frames;
+};
+
+struct sv_gnt_stats {
+	uint64_t maps, unmaps, copies; /* performed */
+	uint64_t bad_ref;	       /* -EINVAL */
+	uint64_t bad_copy;	       /* -EINVAL */
+	uint64_t not_permitted;	       /* -EPERM: type is not permit_access */
+	uint64_t wrong_domid;	       /* -EPERM */
+	uint64_t readonly;	       /* -EACCES */
+	uint64_t bad_frame;	       /* -EFAULT */
+	uint64_t bad_table;	       /* -EFAULT */
+	uint64_t busy;		       /* -EBUSY */
+	uint64_t not_mapped;	       /* -ENOENT */
+	uint64_t no_slot;	       /* -ENOSPC */
+};
+
+struct sv_gnt_slot;
+
+/*
+ * One per mapping domain per process. It counts this mapper's maps of each
+ * (granter, ref) so that nested maps work: reading is cleared when the last
+ * map of a ref goes, writing when the last writable one goes.
+ */
+struct sv_gnt_mapper {
+	uint16_t domid;
+	pthread_mutex_t lock;
+	struct sv_gnt_slot *slots; /* open addressing, capacity a power of two */
+	uint32_t capacity, free_slots;
+	struct sv_gnt_stats stats;
+};
+
+int sv_gnt_mapper_init(struct sv_gnt_mapper *m, uint16_t domid, uint32_t max_refs);
+/* The caller unmaps first; anything still mapped keeps its in-use bits. */
+void sv_gnt_mapper_destroy(struct sv_gnt_mapper *m);
+void sv_gnt_stats_get(struct sv_gnt_mapper *m, struct sv_gnt_stats *out);
+/* How many maps of ref this mapper holds (for tests and diagnostics). */
+uint32_t sv_gnt_map_count(struct sv_gnt_mapper *m, const struct sv_granter *g, uint32_t ref);
+
+int sv_gnt_map(struct sv_gnt_mapper *m, const struct sv_granter *g, uint32_t ref, bool readonly,
+	       void **page);
+/* readonly must match the map being undone. */
+int sv_gnt_unmap(struct sv_gnt_mapper *m, const struct sv_granter *g, uint32_t ref,
+		 bool readonly);
+
+enum sv_gnt_copy_dir {
+	SV_GNT_COPY_FROM_GRANT, /* grant page -> buf: needs read access */
+	SV_GNT_COPY_TO_GRANT,	/* buf -> grant page: needs write access */
+};
+
+int sv_gnt_copy(struct sv_gnt_mapper *m, const struct sv_granter *g, uint32_t ref,
+		enum sv_gnt_copy_dir dir, uint32_t offset, void *buf, uint32_t len);
+
+/* Batches: each op gets its own status; the result is how many failed. */
+struct sv_gnt_map_op {
+	uint32_t ref;
+	bool readonly;
+	void *page; /* out (map) */
+	int status; /* out */
+};
+
+struct sv_gnt_copy_op {
+	uint32_t ref;
+	enum sv_gnt_copy_dir dir;
+	uint32_t offset;
+	uint32_t len;
+	void *buf;
+	int status; /* out */
+};
+
+int sv_gnt_map_batch(struct sv_gnt_mapper *m, const struct sv_granter *g, struct sv_gnt_map_op *ops,
+		     size_t n);
+int sv_gnt_unmap_batch(struct sv_gnt_mapper *m, const struct sv_granter *g,
+		       struct sv_gnt_map_op *ops, size_t n);
+int sv_gnt_copy_batch(struct sv_gnt_mapper *m, const struct sv_granter *g,
+		      struct sv_gnt_copy_op *ops, size_t n);
+
+#ifdef SV_GNT_TEST_HOOKS
+/* Called between reading an entry and the compare-and-swap: lets a test be the racing guest. */
+void sv_gnt_test_set_race_hook(void (*fn)(void *entry, void *opaque), void *opaque);
+#endif
+
+#endif

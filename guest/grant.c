@@ -1,0 +1,107 @@
+// SPDX-License-Identifier: MIT
+/* Our grant table: a few pages from the page allocator and a free list of refs. */
+#include <stdbool.h>
+#include "arch.h"
+#include "grant.h"
+#include "hypercall.h"
+#include "kernel.h"
+#include "kerrno.h"
+#include "kstring.h"
+#include "page_alloc.h"
+#include "spinlock.h"
+
+#define NR_REFS (GNTTAB_GUEST_FRAMES * SV_GNTTAB_ENTRIES_PER_FRAME)
+#define NO_REF	0xffffu
+
+_Static_assert(NR_REFS < NO_REF, "refs must fit the free list's u16 links");
+
+static struct spinlock gnt_lock = SPINLOCK_INIT;
+static struct sv_grant_entry *table;
+static uint16_t next_free[NR_REFS];
+static bool granted[NR_REFS];
+static uint16_t free_head = NO_REF;
+
+static long hc_grant_table_op(uint32_t cmd, void *arg)
+{
+	return sv_hypercall3(SV_HC_grant_table_op, cmd, (uint64_t)(uintptr_t)arg, 0);
+}
+
+int gnttab_init(void)
+{
+	struct gnttab_setup_table st = { .nr_frames = GNTTAB_GUEST_FRAMES };
+	struct sv_grant_entry *t;
+	long ret;
+
+	t = alloc_pages(GNTTAB_GUEST_FRAMES);
+	if (!t)
+		return -ENOMEM;
+	memset(t, 0, GNTTAB_GUEST_FRAMES * PAGE_SIZE);
+	st.table_gpa = (uint64_t)(uintptr_t)t; /* RAM is identity-mapped */
+	ret = hc_grant_table_op(GNTTABOP_setup_table, &st);
+	if (ret) {
+		free_pages(t, GNTTAB_GUEST_FRAMES);
+		return (int)ret;
+	}
+	/* Highest refs last, so the first grants get small numbers. */
+	for (uint32_t ref = NR_REFS - 1; ref >= SV_GNTTAB_RESERVED_ENTRIES; ref--) {
+		next_free[ref] = free_head;
+		free_head = (uint16_t)ref;
+	}
+	table = t;
+	return 0;
+}
+
+int gnttab_grant_access(uint16_t domid, uint32_t frame, int readonly)
+{
+	uint64_t flags;
+	uint32_t ref;
+
+	if (!table)
+		return -ENOENT;
+	if (frame >= start_info->mem_bytes >> PAGE_SHIFT)
+		return -EINVAL;
+	flags = spin_lock_irqsave(&gnt_lock);
+	ref = free_head;
+	if (ref != NO_REF) {
+		free_head = next_free[ref];
+		granted[ref] = true;
+	}
+	spin_unlock_irqrestore(&gnt_lock, flags);
+	if (ref == NO_REF)
+		return -ENOSPC;
+	gnttab_entry_grant(&table[ref], domid, frame, readonly);
+	return (int)ref;
+}
+
+static bool ref_valid(uint32_t ref)
+{
+	return table && ref >= SV_GNTTAB_RESERVED_ENTRIES && ref < NR_REFS && granted[ref];
+}
+
+int gnttab_end_access(uint32_t ref)
+{
+	uint64_t flags;
+	int ret;
+
+	flags = spin_lock_irqsave(&gnt_lock);
+	if (!ref_valid(ref)) {
+		ret = -EINVAL;
+		goto out;
+	}
+	ret = gnttab_entry_end(&table[ref]);
+	if (ret)
+		goto out;
+	granted[ref] = false;
+	next_free[ref] = free_head;
+	free_head = (uint16_t)ref;
+out:
+	spin_unlock_irqrestore(&gnt_lock, flags);
+	return ret;
+}
+
+int gnttab_query_foreign_access(uint32_t ref)
+{
+	if (ref >= NR_REFS || !table)
+		return -EINVAL;
+	return gnttab_entry_in_use(&table[ref]);
+}

@@ -1,0 +1,633 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Event-channel port tables. Each guest domain has one table under its own
+ * lock. Guest-to-guest channels need two tables: those operations take the
+ * registry lock first and only then the domain locks, so two domain locks are
+ * never held without it and a table cannot vanish while a peer looks at it.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <splitvisor/limits.h>
+
+#include "evtchn.h"
+#include "evtchn_shinfo.h"
+
+enum port_state {
+	PORT_FREE,
+	PORT_UNBOUND,
+	PORT_INTERDOMAIN, /* remote end is a port of a guest domain */
+	PORT_VIRQ,
+	PORT_PROCESS, /* remote end is a process domain, through eventfds */
+};
+
+struct evtchn_port {
+	uint8_t state;
+	uint8_t vcpu;
+	uint16_t remote_dom;
+	uint32_t remote; /* remote port, or the virq */
+	int fds[2];	 /* PORT_PROCESS: the core's notify eventfd and irqfd */
+};
+
+struct sv_evtchn {
+	pthread_mutex_t lock;
+	uint16_t domid;
+	bool registered;
+	unsigned int nr_vcpus;
+	struct sv_shared_info *shinfo;
+	const struct sv_evtchn_ops *ops;
+	void *ctx;
+	struct sv_evtchn *next; /* registry */
+	uint32_t virq_port[SV_MAX_VCPUS][SV_NR_VIRQS];
+	struct evtchn_port port[SV_EVTCHN_NR_PORTS];
+};
+
+static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct sv_evtchn *registry;
+
+static struct sv_evtchn *registry_find(uint16_t domid)
+{
+	struct sv_evtchn *e;
+
+	for (e = registry; e; e = e->next)
+		if (e->domid == domid)
+			return e;
+	return NULL;
+}
+
+/* The other table of a guest-to-guest operation; e itself for a loopback. Registry locked. */
+static struct sv_evtchn *peer_of(struct sv_evtchn *e, uint16_t domid)
+{
+	if (domid == SV_DOMID_SELF || domid == e->domid)
+		return e;
+	return registry_find(domid);
+}
+
+static void lock_peer(struct sv_evtchn *e, struct sv_evtchn *r)
+{
+	if (r && r != e)
+		pthread_mutex_lock(&r->lock);
+}
+
+static void unlock_peer(struct sv_evtchn *e, struct sv_evtchn *r)
+{
+	if (r && r != e)
+		pthread_mutex_unlock(&r->lock);
+}
+
+int sv_evtchn_create(uint16_t domid, unsigned int nr_vcpus, struct sv_shared_info *shinfo,
+		     const struct sv_evtchn_ops *ops, void *ctx, struct sv_evtchn **out)
+{
+	struct sv_evtchn *e;
+	unsigned int i;
+
+	if (!nr_vcpus || nr_vcpus > SV_MAX_VCPUS || nr_vcpus > SV_SHINFO_MAX_VCPUS || !shinfo)
+		return -EINVAL;
+	e = calloc(1, sizeof(*e));
+	if (!e)
+		return -ENOMEM;
+	pthread_mutex_init(&e->lock, NULL);
+	e->domid = domid;
+	e->nr_vcpus = nr_vcpus;
+	e->shinfo = shinfo;
+	e->ops = ops;
+	e->ctx = ctx;
+	for (i = 0; i < SV_EVTCHN_NR_PORTS; i++)
+		e->port[i].fds[0] = e->port[i].fds[1] = -1;
+	/* A second domain with a taken domid works, but no guest can reach it by domid. */
+	pthread_mutex_lock(&registry_lock);
+	if (!registry_find(domid)) {
+		e->next = registry;
+		registry = e;
+		e->registered = true;
+	}
+	pthread_mutex_unlock(&registry_lock);
+	*out = e;
+	return 0;
+}
+
+static struct evtchn_port *port_get(struct sv_evtchn *e, uint32_t port)
+{
+	if (port == 0 || port >= SV_EVTCHN_NR_PORTS || e->port[port].state == PORT_FREE)
+		return NULL;
+	return &e->port[port];
+}
+
+static void deliver(struct sv_evtchn *e, uint32_t port)
+{
+	unsigned int vcpu = e->port[port].vcpu;
+
+	if (sv_shinfo_set_pending(e->shinfo, vcpu, port) && e->ops && e->ops->kick)
+		e->ops->kick(e->ctx, vcpu);
+}
+
+/* A fresh port must not inherit an event from its previous life (or from the guest). */
+static int port_alloc(struct sv_evtchn *e, uint32_t *out)
+{
+	uint32_t p;
+
+	for (p = 1; p < SV_EVTCHN_NR_PORTS; p++) {
+		if (e->port[p].state != PORT_FREE)
+			continue;
+		__atomic_fetch_and(&e->shinfo->evtchn_pending[p / 64], ~(1ull << (p % 64)),
+				   __ATOMIC_SEQ_CST);
+		e->port[p].vcpu = 0;
+		e->port[p].remote_dom = 0;
+		e->port[p].remote = 0;
+		*out = p;
+		return 0;
+	}
+	return -ENOSPC;
+}
+
+static void detach_process(struct sv_evtchn *e, uint32_t port)
+{
+	struct evtchn_port *p = &e->port[port];
+
+	if (e->ops && e->ops->detach)
+		e->ops->detach(e->ctx, port, p->vcpu, p->fds);
+	p->fds[0] = p->fds[1] = -1;
+}
+
+/* Registry and e locked. The peer of an interdomain port is left unbound. */
+static void close_locked(struct sv_evtchn *e, uint32_t port)
+{
+	struct evtchn_port *p = &e->port[port];
+	struct evtchn_port *rp;
+	struct sv_evtchn *r;
+
+	switch (p->state) {
+	case PORT_VIRQ:
+		e->virq_port[p->vcpu][p->remote] = 0;
+		break;
+	case PORT_PROCESS:
+		detach_process(e, port);
+		break;
+	case PORT_INTERDOMAIN:
+		r = peer_of(e, p->remote_dom);
+		if (!r)
+			break;
+		lock_peer(e, r);
+		rp = &r->port[p->remote];
+		if (rp->state == PORT_INTERDOMAIN && rp->remote_dom == e->domid &&
+		    rp->remote == port) {
+			rp->state = PORT_UNBOUND;
+			rp->remote = 0;
+		}
+		unlock_peer(e, r);
+		break;
+	default:
+		break;
+	}
+	p->state = PORT_FREE;
+}
+
+void sv_evtchn_destroy(struct sv_evtchn *e)
+{
+	struct sv_evtchn **pp;
+	uint32_t port;
+
+	if (!e)
+		return;
+	pthread_mutex_lock(&registry_lock);
+	for (pp = &registry; *pp; pp = &(*pp)->next) {
+		if (*pp == e) {
+			*pp = e->next;
+			break;
+		}
+	}
+	pthread_mutex_lock(&e->lock);
+	for (port = 1; port < SV_EVTCHN_NR_PORTS; port++)
+		if (e->port[port].state != PORT_FREE)
+			close_locked(e, port);
+	pthread_mutex_unlock(&e->lock);
+	pthread_mutex_unlock(&registry_lock);
+	pthread_mutex_destroy(&e->lock);
+	free(e);
+}
+
+int sv_evtchn_alloc_unbound(struct sv_evtchn *e, uint16_t remote_dom, uint32_t *port)
+{
+	int ret;
+
+	if (remote_dom == SV_DOMID_SELF)
+		remote_dom = e->domid;
+	else if (remote_dom > SV_DOMID_SELF)
+		return -EINVAL;
+	pthread_mutex_lock(&e->lock);
+	ret = port_alloc(e, port);
+	if (!ret) {
+		e->port[*port].state = PORT_UNBOUND;
+		e->port[*port].remote_dom = remote_dom;
+	}
+	pthread_mutex_unlock(&e->lock);
+	return ret;
+}
+
+int sv_evtchn_bind_interdomain(struct sv_evtchn *e, uint16_t remote_dom, uint32_t remote_port,
+			       uint32_t *port)
+{
+	struct evtchn_port *rp;
+	struct sv_evtchn *r;
+	uint32_t lp;
+	int ret;
+
+	if (remote_port == 0 || remote_port >= SV_EVTCHN_NR_PORTS)
+		return -EINVAL;
+	pthread_mutex_lock(&registry_lock);
+	r = peer_of(e, remote_dom);
+	if (!r) {
+		ret = -ESRCH;
+		goto out_reg;
+	}
+	pthread_mutex_lock(&e->lock);
+	lock_peer(e, r);
+	rp = &r->port[remote_port];
+	if (rp->state != PORT_UNBOUND) {
+		ret = -EINVAL;
+		goto out;
+	}
+	if (rp->remote_dom != e->domid) {
+		ret = -EPERM;
+		goto out;
+	}
+	ret = port_alloc(e, &lp);
+	if (ret)
+		goto out;
+	e->port[lp].state = PORT_INTERDOMAIN;
+	e->port[lp].remote_dom = r->domid;
+	e->port[lp].remote = remote_port;
+	rp->state = PORT_INTERDOMAIN;
+	rp->remote = lp;
+	/* Events sent before the bind are lost, so the new end starts pending. */
+	deliver(e, lp);
+	*port = lp;
+out:
+	unlock_peer(e, r);
+	pthread_mutex_unlock(&e->lock);
+out_reg:
+	pthread_mutex_unlock(&registry_lock);
+	return ret;
+}
+
+int sv_evtchn_bind_virq(struct sv_evtchn *e, uint32_t virq, uint32_t vcpu, uint32_t *port)
+{
+	uint32_t p;
+	int ret;
+
+	if (virq >= SV_NR_VIRQS)
+		return -EINVAL;
+	if (vcpu >= e->nr_vcpus)
+		return -ENOENT;
+	pthread_mutex_lock(&e->lock);
+	if (e->virq_port[vcpu][virq]) {
+		ret = -EEXIST;
+		goto out;
+	}
+	ret = port_alloc(e, &p);
+	if (ret)
+		goto out;
+	e->port[p].state = PORT_VIRQ;
+	e->port[p].vcpu = (uint8_t)vcpu;
+	e->port[p].remote = virq;
+	e->virq_port[vcpu][virq] = p;
+	*port = p;
+out:
+	pthread_mutex_unlock(&e->lock);
+	return ret;
+}
+
+int sv_evtchn_close(struct sv_evtchn *e, uint32_t port)
+{
+	int ret = 0;
+
+	pthread_mutex_lock(&registry_lock);
+	pthread_mutex_lock(&e->lock);
+	if (!port_get(e, port))
+		ret = -EINVAL;
+	else
+		close_locked(e, port);
+	pthread_mutex_unlock(&e->lock);
+	pthread_mutex_unlock(&registry_lock);
+	return ret;
+}
+
+/* Delivers to the guest peer, which must still point back at (src, src_port). */
+static int send_to_guest(uint16_t src, uint32_t src_port, uint16_t dom, uint32_t port)
+{
+	struct evtchn_port *rp;
+	struct sv_evtchn *r;
+	int ret = -ENOTCONN;
+
+	pthread_mutex_lock(&registry_lock);
+	r = registry_find(dom);
+	if (!r)
+		goto out;
+	pthread_mutex_lock(&r->lock);
+	rp = &r->port[port];
+	if (rp->state == PORT_INTERDOMAIN && rp->remote_dom == src && rp->remote == src_port) {
+		deliver(r, port);
+		ret = 0;
+	}
+	pthread_mutex_unlock(&r->lock);
+out:
+	pthread_mutex_unlock(&registry_lock);
+	return ret;
+}
+
+int sv_evtchn_send(struct sv_evtchn *e, uint32_t port)
+{
+	struct evtchn_port *p;
+	uint64_t one = 1;
+	uint16_t rdom;
+	uint32_t rport;
+	int ret = 0;
+
+	pthread_mutex_lock(&e->lock);
+	p = port_get(e, port);
+	if (!p) {
+		ret = -EINVAL;
+		goto out;
+	}
+	switch (p->state) {
+	case PORT_PROCESS:
+		/* The slow path of a port the ioeventfd would have caught (EVTCHNOP_send). */
+		if (write(p->fds[0], &one, sizeof(one)) < 0 && errno != EAGAIN)
+			ret = -errno;
+		break;
+	case PORT_INTERDOMAIN:
+		if (p->remote_dom == e->domid) {
+			deliver(e, p->remote);
+			break;
+		}
+		rdom = p->remote_dom;
+		rport = p->remote;
+		pthread_mutex_unlock(&e->lock);
+		/* Not under e->lock: the registry lock comes first. */
+		return send_to_guest(e->domid, port, rdom, rport);
+	case PORT_UNBOUND:
+		ret = -ENOTCONN;
+		break;
+	default:
+		ret = -EINVAL;
+		break;
+	}
+out:
+	pthread_mutex_unlock(&e->lock);
+	return ret;
+}
+
+int sv_evtchn_status(struct sv_evtchn *e, struct evtchn_status *st)
+{
+	struct evtchn_port *p;
+
+	if (st->dom != SV_DOMID_SELF && st->dom != e->domid)
+		return -EPERM;
+	if (st->port == 0 || st->port >= SV_EVTCHN_NR_PORTS)
+		return -EINVAL;
+	pthread_mutex_lock(&e->lock);
+	p = &e->port[st->port];
+	st->vcpu = p->vcpu;
+	st->remote_dom = p->remote_dom;
+	st->remote_port = p->remote;
+	switch (p->state) {
+	case PORT_UNBOUND:
+		st->status = EVTCHNSTAT_unbound;
+		st->remote_port = 0;
+		break;
+	case PORT_INTERDOMAIN:
+	case PORT_PROCESS:
+		st->status = EVTCHNSTAT_interdomain;
+		break;
+	case PORT_VIRQ:
+		st->status = EVTCHNSTAT_virq;
+		st->remote_dom = 0;
+		break;
+	default:
+		st->status = EVTCHNSTAT_closed;
+		st->vcpu = st->remote_dom = st->remote_port = 0;
+		break;
+	}
+	pthread_mutex_unlock(&e->lock);
+	return 0;
+}
+
+int sv_evtchn_unmask(struct sv_evtchn *e, uint32_t port)
+{
+	struct evtchn_port *p;
+	int ret = 0;
+
+	pthread_mutex_lock(&e->lock);
+	p = port_get(e, port);
+	if (!p)
+		ret = -EINVAL;
+	else if (sv_shinfo_unmask(e->shinfo, p->vcpu, port) && e->ops && e->ops->kick)
+		e->ops->kick(e->ctx, p->vcpu);
+	pthread_mutex_unlock(&e->lock);
+	return ret;
+}
+
+int sv_evtchn_bind_vcpu(struct sv_evtchn *e, uint32_t port, uint32_t vcpu)
+{
+	struct evtchn_port *p;
+	int ret = 0;
+
+	if (vcpu >= e->nr_vcpus)
+		return -ENOENT;
+	pthread_mutex_lock(&e->lock);
+	p = port_get(e, port);
+	/* A VIRQ is bound per vCPU: bind it again on the other one instead. */
+	if (!p || p->state == PORT_VIRQ) {
+		ret = -EINVAL;
+		goto out;
+	}
+	if (p->state == PORT_PROCESS && p->vcpu != vcpu && e->ops && e->ops->move) {
+		ret = e->ops->move(e->ctx, p->fds, p->vcpu, vcpu);
+		if (ret)
+			goto out;
+	}
+	p->vcpu = (uint8_t)vcpu;
+out:
+	pthread_mutex_unlock(&e->lock);
+	return ret;
+}
+
+int sv_evtchn_raise_virq(struct sv_evtchn *e, unsigned int vcpu, uint32_t virq)
+{
+	int ret = -ENOENT;
+	uint32_t port;
+
+	if (vcpu >= e->nr_vcpus || virq >= SV_NR_VIRQS)
+		return -EINVAL;
+	pthread_mutex_lock(&e->lock);
+	port = e->virq_port[vcpu][virq];
+	if (port) {
+		deliver(e, port);
+		ret = 0;
+	}
+	pthread_mutex_unlock(&e->lock);
+	return ret;
+}
+
+static int dup_fd(int fd)
+{
+	int n = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+
+	return n < 0 ? -errno : n;
+}
+
+int sv_evtchn_bind_proc(struct sv_evtchn *e, uint32_t port, uint16_t process_domid,
+			int *notify_fd, int *raise_fd)
+{
+	struct evtchn_port *p;
+	int fds[2], mine[2] = { -1, -1 };
+	int ret;
+
+	if (!e->ops || !e->ops->attach)
+		return -ENOSYS;
+	pthread_mutex_lock(&e->lock);
+	p = port_get(e, port);
+	if (!p || p->state != PORT_UNBOUND) {
+		ret = -EINVAL;
+		goto out;
+	}
+	if (p->remote_dom != process_domid) {
+		ret = -EPERM;
+		goto out;
+	}
+	ret = e->ops->attach(e->ctx, port, p->vcpu, fds);
+	if (ret)
+		goto out;
+	/* The caller gets its own fds; the core keeps the ones it registered with KVM. */
+	mine[0] = dup_fd(fds[0]);
+	mine[1] = dup_fd(fds[1]);
+	if (mine[0] < 0 || mine[1] < 0) {
+		ret = mine[0] < 0 ? mine[0] : mine[1];
+		if (mine[0] >= 0)
+			close(mine[0]);
+		if (mine[1] >= 0)
+			close(mine[1]);
+		e->ops->detach(e->ctx, port, p->vcpu, fds);
+		goto out;
+	}
+	p->state = PORT_PROCESS;
+	p->fds[0] = fds[0];
+	p->fds[1] = fds[1];
+	*notify_fd = mine[0];
+	*raise_fd = mine[1];
+	deliver(e, port);
+out:
+	pthread_mutex_unlock(&e->lock);
+	return ret;
+}
+
+int sv_evtchn_close_proc(struct sv_evtchn *e, uint32_t port)
+{
+	struct evtchn_port *p;
+	int ret = 0;
+
+	pthread_mutex_lock(&e->lock);
+	p = port_get(e, port);
+	if (!p || p->state != PORT_PROCESS) {
+		ret = -EINVAL;
+		goto out;
+	}
+	detach_process(e, port);
+	p->state = PORT_UNBOUND;
+out:
+	pthread_mutex_unlock(&e->lock);
+	return ret;
+}
+
+int sv_evtchn_vcpu_of(struct sv_evtchn *e, uint32_t port)
+{
+	struct evtchn_port *p;
+	int ret;
+
+	pthread_mutex_lock(&e->lock);
+	p = port_get(e, port);
+	ret = p ? p->vcpu : -EINVAL;
+	pthread_mutex_unlock(&e->lock);
+	return ret;
+}
+
+int64_t sv_evtchn_hypercall(struct sv_evtchn *e, const struct sv_guest_mem *mem, uint64_t cmd,
+			    uint64_t gpa)
+{
+	union {
+		struct evtchn_alloc_unbound au;
+		struct evtchn_bind_interdomain bi;
+		struct evtchn_bind_virq bv;
+		struct evtchn_port_op po;
+		struct evtchn_status st;
+		struct evtchn_bind_vcpu bc;
+	} a;
+	size_t len;
+	void *p;
+	int ret;
+
+	if (!e)
+		return -ENOSYS;
+	switch (cmd) {
+	case EVTCHNOP_alloc_unbound:
+		len = sizeof(a.au);
+		break;
+	case EVTCHNOP_bind_interdomain:
+		len = sizeof(a.bi);
+		break;
+	case EVTCHNOP_bind_virq:
+		len = sizeof(a.bv);
+		break;
+	case EVTCHNOP_close:
+	case EVTCHNOP_send:
+	case EVTCHNOP_unmask:
+		len = sizeof(a.po);
+		break;
+	case EVTCHNOP_status:
+		len = sizeof(a.st);
+		break;
+	case EVTCHNOP_bind_vcpu:
+		len = sizeof(a.bc);
+		break;
+	default:
+		return -EINVAL;
+	}
+	p = sv_guest_ptr(mem, gpa, len);
+	if (!p)
+		return -EFAULT;
+	/* One fetch: other vCPUs may rewrite the struct while we work. */
+	memcpy(&a, p, len);
+	switch (cmd) {
+	case EVTCHNOP_alloc_unbound:
+		if (a.au.dom != SV_DOMID_SELF && a.au.dom != e->domid)
+			return -EPERM;
+		ret = sv_evtchn_alloc_unbound(e, a.au.remote_dom, &a.au.port);
+		break;
+	case EVTCHNOP_bind_interdomain:
+		ret = sv_evtchn_bind_interdomain(e, a.bi.remote_dom, a.bi.remote_port,
+						 &a.bi.local_port);
+		break;
+	case EVTCHNOP_bind_virq:
+		ret = sv_evtchn_bind_virq(e, a.bv.virq, a.bv.vcpu, &a.bv.port);
+		break;
+	case EVTCHNOP_close:
+		return sv_evtchn_close(e, a.po.port);
+	case EVTCHNOP_send:
+		return sv_evtchn_send(e, a.po.port);
+	case EVTCHNOP_unmask:
+		return sv_evtchn_unmask(e, a.po.port);
+	case EVTCHNOP_status:
+		ret = sv_evtchn_status(e, &a.st);
+		break;
+	default:
+		return sv_evtchn_bind_vcpu(e, a.bc.port, a.bc.vcpu);
+	}
+	if (!ret)
+		memcpy(p, &a, len);
+	return ret;
+}

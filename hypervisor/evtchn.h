@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Event-channel port tables, one per guest domain, and the operations on
+ * them. Nothing here touches KVM: raising an upcall and wiring an
+ * ioeventfd/irqfd pair go through struct sv_evtchn_ops, so unit tests can run
+ * it on plain memory (evtchn_kvm.c supplies the real ops).
+ *
+ * Errors: -EINVAL bad port (0, >= 4096, not open in this domain), wrong state
+ * or bad virq/vcpu; -ENOTCONN send on an unbound port; -ENOSPC no free port;
+ * -EEXIST virq already bound on that vCPU; -ESRCH no such remote domain;
+ * -EPERM the remote port is not offered to the caller; -EFAULT bad pointer.
+ */
+#ifndef SV_EVTCHN_H
+#define SV_EVTCHN_H
+
+#include <stdint.h>
+
+#include <splitvisor/event_channel.h>
+
+#include "guest_mem.h"
+
+struct sv_evtchn;
+
+struct sv_evtchn_ops {
+	/* Raise the upcall vector on vcpu. */
+	void (*kick)(void *ctx, unsigned int vcpu);
+	/*
+	 * Create the fast path of a process-domain port: fds[0] signalled by the
+	 * guest's notify-port write of port, fds[1] an irqfd for vcpu's upcall.
+	 */
+	int (*attach)(void *ctx, uint32_t port, unsigned int vcpu, int fds[2]);
+	/* Route fds[1] to another vCPU. */
+	int (*move)(void *ctx, const int fds[2], unsigned int old_vcpu, unsigned int new_vcpu);
+	/* Undo attach and close fds. */
+	void (*detach)(void *ctx, uint32_t port, unsigned int vcpu, const int fds[2]);
+};
+
+int sv_evtchn_create(uint16_t domid, unsigned int nr_vcpus, struct sv_shared_info *shinfo,
+		     const struct sv_evtchn_ops *ops, void *ctx, struct sv_evtchn **out);
+/* Closes every port (peers become unbound, process fast paths are detached). */
+void sv_evtchn_destroy(struct sv_evtchn *e);
+
+/* Guest operations, as event_channel_op performs them for a vCPU of e's domain. */
+int sv_evtchn_alloc_unbound(struct sv_evtchn *e, uint16_t remote_dom, uint32_t *port);
+int sv_evtchn_bind_interdomain(struct sv_evtchn *e, uint16_t remote_dom, uint32_t remote_port,
+			       uint32_t *port);
+int sv_evtchn_bind_virq(struct sv_evtchn *e, uint32_t virq, uint32_t vcpu, uint32_t *port);
+int sv_evtchn_close(struct sv_evtchn *e, uint32_t port);
+int sv_evtchn_send(struct sv_evtchn *e, uint32_t port);
+int sv_evtchn_status(struct sv_evtchn *e, struct evtchn_status *st);
+int sv_evtchn_unmask(struct sv_evtchn *e, uint32_t port);
+int sv_evtchn_bind_vcpu(struct sv_evtchn *e, uint32_t port, uint32_t vcpu);
+
+/* Sets the VIRQ's port pending; -ENOENT when the guest has not bound it on vcpu. */
+int sv_evtchn_raise_virq(struct sv_evtchn *e, unsigned int vcpu, uint32_t virq);
+
+/* Process-domain ends (see svcore.h). */
+int sv_evtchn_bind_proc(struct sv_evtchn *e, uint32_t port, uint16_t process_domid,
+			int *notify_fd, int *raise_fd);
+int sv_evtchn_close_proc(struct sv_evtchn *e, uint32_t port);
+/* The vCPU whose selector a port's events go to, or -EINVAL. */
+int sv_evtchn_vcpu_of(struct sv_evtchn *e, uint32_t port);
+
+/* event_channel_op(cmd, gpa): copies the struct in once, runs cmd, copies results out. */
+int64_t sv_evtchn_hypercall(struct sv_evtchn *e, const struct sv_guest_mem *mem, uint64_t cmd,
+			    uint64_t gpa);
+
+#endif

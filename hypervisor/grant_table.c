@@ -1,0 +1,75 @@
+// SPDX-License-Identifier: MIT
+/* grant_table_op: the guest says where its table is; the core checks and records it. */
+#include <errno.h>
+#include <string.h>
+
+#include <splitvisor/grant_table.h>
+#include <splitvisor/start_info.h>
+
+#include "grant_table.h"
+
+#define PAGE_SIZE 4096u
+
+_Static_assert(SV_GNTTAB_MAX_FRAMES < PAGE_SIZE, "nr_frames must fit below the page offset");
+
+static int64_t setup_table(struct sv_gnttab *gt, const struct sv_guest_mem *mem, uint64_t arg_gpa)
+{
+	struct gnttab_setup_table st;
+	const void *p;
+	uint64_t len;
+
+	p = sv_guest_ptr(mem, arg_gpa, sizeof(st));
+	if (!p)
+		return -EFAULT;
+	/* One copy: another vCPU may rewrite the struct while we check it. */
+	memcpy(&st, p, sizeof(st));
+	if (st.pad || st.table_gpa % PAGE_SIZE || !st.nr_frames ||
+	    st.nr_frames > SV_GNTTAB_MAX_FRAMES)
+		return -EINVAL;
+	len = (uint64_t)st.nr_frames * PAGE_SIZE;
+	/* The core's own pages (page tables, start info, rings) are not the guest's to share. */
+	if (st.table_gpa < SV_RESERVED_END || !sv_guest_ptr(mem, st.table_gpa, len))
+		return -EFAULT;
+	__atomic_store_n(&gt->loc, st.table_gpa | st.nr_frames, __ATOMIC_RELEASE);
+	return 0;
+}
+
+static int64_t query_size(const struct sv_gnttab *gt, const struct sv_guest_mem *mem,
+			  uint64_t arg_gpa)
+{
+	struct gnttab_query_size qs = { .max_nr_frames = SV_GNTTAB_MAX_FRAMES };
+	uint64_t gpa;
+	void *p;
+
+	p = sv_guest_ptr(mem, arg_gpa, sizeof(qs));
+	if (!p)
+		return -EFAULT;
+	if (sv_gnttab_get(gt, &gpa, &qs.nr_frames))
+		qs.nr_frames = 0;
+	memcpy(p, &qs, sizeof(qs));
+	return 0;
+}
+
+int64_t sv_gnttab_op(struct sv_gnttab *gt, const struct sv_guest_mem *mem, uint64_t cmd,
+		     uint64_t arg_gpa)
+{
+	switch (cmd) {
+	case GNTTABOP_setup_table:
+		return setup_table(gt, mem, arg_gpa);
+	case GNTTABOP_query_size:
+		return query_size(gt, mem, arg_gpa);
+	default:
+		return -EINVAL;
+	}
+}
+
+int sv_gnttab_get(const struct sv_gnttab *gt, uint64_t *gpa, uint32_t *nr_frames)
+{
+	uint64_t loc = __atomic_load_n(&gt->loc, __ATOMIC_ACQUIRE);
+
+	if (!loc)
+		return -ENOENT;
+	*gpa = loc & ~(uint64_t)(PAGE_SIZE - 1);
+	*nr_frames = (uint32_t)(loc & (PAGE_SIZE - 1));
+	return 0;
+}

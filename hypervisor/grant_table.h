@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Where each domain keeps its grant table. The core only records the location
+ * (the entries live in the guest's RAM and are checked by the mapper, see
+ * backend-drivers/grant_access.h); a move is one atomic store, so readers
+ * never see a gpa from one setup and a size from another.
+ */
+#ifndef SV_GRANT_TABLE_H
+#define SV_GRANT_TABLE_H
+
+#include <stdint.h>
+
+#include "guest_mem.h"
+
+struct sv_gnttab {
+	uint64_t loc; /* table gpa | nr_frames (gpa is page-aligned); 0 = no table */
+};
+
+/* grant_table_op(cmd, arg gpa): a result for the guest's rax. */
+int64_t sv_gnttab_op(struct sv_gnttab *gt, const struct sv_guest_mem *mem, uint64_t cmd,
+		     uint64_t arg_gpa);
+/* 0, or -ENOENT before the guest set its table up. */
+int sv_gnttab_get(const struct sv_gnttab *gt, uint64_t *gpa, uint32_t *nr_frames);
+
+#endif
