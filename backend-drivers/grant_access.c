@@ -65,6 +65,25 @@ void sv_gnt_mapper_destroy(struct sv_gnt_mapper *m)
 	m->slots = NULL;
 }
 
+uint32_t sv_gnt_unmap_all(struct sv_gnt_mapper *m)
+{
+	uint32_t i, n = 0;
+
+	pthread_mutex_lock(&m->lock);
+	for (i = 0; i < m->capacity; i++) {
+		if (!m->slots[i].entry)
+			continue;
+		__atomic_fetch_and((uint16_t *)m->slots[i].entry,
+				   (uint16_t) ~(GTF_reading | GTF_writing), __ATOMIC_RELEASE);
+		memset(&m->slots[i], 0, sizeof(m->slots[i]));
+		m->free_slots++;
+		n++;
+	}
+	m->stats.unmaps += n;
+	pthread_mutex_unlock(&m->lock);
+	return n;
+}
+
 void sv_gnt_stats_get(struct sv_gnt_mapper *m, struct sv_gnt_stats *out)
 {
 	pthread_mutex_lock(&m->lock);
@@ -286,6 +305,7 @@ int sv_gnt_copy(struct sv_gnt_mapper *m, const struct sv_granter *g, uint32_t re
 {
 	bool readonly = dir == SV_GNT_COPY_FROM_GRANT;
 	uint8_t *page;
+	void *p;
 	int ret;
 
 	pthread_mutex_lock(&m->lock);
@@ -295,9 +315,10 @@ int sv_gnt_copy(struct sv_gnt_mapper *m, const struct sv_granter *g, uint32_t re
 		ret = -EINVAL;
 		goto out;
 	}
-	ret = map_locked(m, g, ref, readonly, (void **)&page);
+	ret = map_locked(m, g, ref, readonly, &p);
 	if (ret)
 		goto out;
+	page = p;
 	if (len && readonly)
 		memcpy(buf, page + offset, len);
 	else if (len)
@@ -349,8 +370,8 @@ int sv_gnt_copy_batch(struct sv_gnt_mapper *m, const struct sv_granter *g,
 	if (n && !ops)
 		return -EINVAL;
 	for (i = 0; i < n; i++) {
-		ops[i].status = sv_gnt_copy(m, g, ops[i].ref, ops[i].dir, ops[i].offset,
-					    ops[i].buf, ops[i].len);
+		ops[i].status = sv_gnt_copy(m, g, ops[i].ref, ops[i].dir, ops[i].offset, ops[i].buf,
+					    ops[i].len);
 		failed += ops[i].status != 0;
 	}
 	return failed;

@@ -69,7 +69,13 @@ struct sv_gnt_mapper {
 };
 
 int sv_gnt_mapper_init(struct sv_gnt_mapper *m, uint16_t domid, uint32_t max_refs);
-/* The caller unmaps first; anything still mapped keeps its in-use bits. */
+/*
+ * Drops every map this mapper holds, clearing the in-use bits so the granters
+ * can revoke (a dying backend must not pin guest pages). Call it while the
+ * granters' RAM is still mapped; returns how many refs were released.
+ */
+uint32_t sv_gnt_unmap_all(struct sv_gnt_mapper *m);
+/* Anything still mapped keeps its in-use bits: call sv_gnt_unmap_all first. */
 void sv_gnt_mapper_destroy(struct sv_gnt_mapper *m);
 void sv_gnt_stats_get(struct sv_gnt_mapper *m, struct sv_gnt_stats *out);
 /* How many maps of ref this mapper holds (for tests and diagnostics). */
@@ -78,8 +84,7 @@ uint32_t sv_gnt_map_count(struct sv_gnt_mapper *m, const struct sv_granter *g, u
 int sv_gnt_map(struct sv_gnt_mapper *m, const struct sv_granter *g, uint32_t ref, bool readonly,
 	       void **page);
 /* readonly must match the map being undone. */
-int sv_gnt_unmap(struct sv_gnt_mapper *m, const struct sv_granter *g, uint32_t ref,
-		 bool readonly);
+int sv_gnt_unmap(struct sv_gnt_mapper *m, const struct sv_granter *g, uint32_t ref, bool readonly);
 
 enum sv_gnt_copy_dir {
 	SV_GNT_COPY_FROM_GRANT, /* grant page -> buf: needs read access */

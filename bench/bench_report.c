@@ -3,10 +3,10 @@
 
 static void bench_print_json(FILE *f, const struct sv_bench_result *r)
 {
-	fprintf(f, "{\"name\": \"%s\", \"value\": %.4g, \"unit\": \"%s\", \"samples\": %u", r->name,
+	fprintf(f, "{\"name\": \"%s\", \"value\": %.6g, \"unit\": \"%s\", \"samples\": %u", r->name,
 		r->value, r->unit, r->samples);
 	if (r->baseline > 0)
-		fprintf(f, ", \"baseline\": %.4g, \"baseline_name\": \"%s\", \"ratio\": %.4g",
+		fprintf(f, ", \"baseline\": %.6g, \"baseline_name\": \"%s\", \"ratio\": %.6g",
 			r->baseline, r->baseline_name, r->value / r->baseline);
 	fprintf(f, "}");
 }

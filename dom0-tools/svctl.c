@@ -2,6 +2,7 @@
 /* svctl: the Splitvisor command line. Commands live in one table that grows with the project. */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "svctl.h"
@@ -13,6 +14,18 @@ static const struct svctl_cmd svctl_cmds[] = {
 	  svctl_validate_usage, svctl_cmd_validate },
 	{ "bench", "run a built-in benchmark (hypercall, boot)", svctl_bench_usage,
 	  svctl_cmd_bench },
+	{ "create", "create a domain (starts the daemons if needed)", svctl_domain_usage,
+	  svctl_cmd_domain },
+	{ "list", "list the domains", svctl_domain_usage, svctl_cmd_domain },
+	{ "pause", "pause a domain", svctl_domain_usage, svctl_cmd_domain },
+	{ "unpause", "unpause a domain", svctl_domain_usage, svctl_cmd_domain },
+	{ "shutdown", "ask a domain to power off", svctl_domain_usage, svctl_cmd_domain },
+	{ "destroy", "destroy a domain", svctl_domain_usage, svctl_cmd_domain },
+	{ "console", "show and follow a domain's console", svctl_domain_usage,
+	  svctl_cmd_domain },
+	{ "store", "read, write, list, remove or watch xenstore paths", svctl_store_usage,
+	  svctl_cmd_store },
+	{ "daemons", "stop the daemons", svctl_domain_usage, svctl_cmd_domain },
 };
 
 #define SVCTL_NR_CMDS (sizeof(svctl_cmds) / sizeof(svctl_cmds[0]))
@@ -33,7 +46,7 @@ static void svctl_print_help(FILE *f)
 {
 	size_t i;
 
-	fprintf(f, "usage: svctl <command> [options]\n\n"
+	fprintf(f, "usage: svctl [--run-dir DIR] <command> [options]\n\n"
 		   "Splitvisor: a Xen-style split hypervisor on /dev/kvm.\n\ncommands:\n");
 	for (i = 0; i < SVCTL_NR_CMDS; i++)
 		fprintf(f, "  %-10s %s\n", svctl_cmds[i].name, svctl_cmds[i].summary);
@@ -55,6 +68,13 @@ int main(int argc, char **argv)
 {
 	const struct svctl_cmd *cmd;
 
+	/* Global: the daemons' run directory, passed on to them through the environment. */
+	if (argc >= 3 && !strcmp(argv[1], "--run-dir")) {
+		setenv("SPLITVISOR_RUN_DIR", argv[2], 1);
+		argv[2] = argv[0];
+		argc -= 2;
+		argv += 2;
+	}
 	if (argc < 2) {
 		svctl_print_help(stderr);
 		return SVCTL_EX_USAGE;

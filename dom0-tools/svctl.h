@@ -36,4 +36,10 @@ extern const char svctl_run_usage[];
 extern const char svctl_bench_usage[];
 extern const char svctl_validate_usage[];
 
+/* svctl_domain.c, svctl_store.c: clients of the daemons */
+int svctl_cmd_domain(int argc, char **argv);
+int svctl_cmd_store(int argc, char **argv);
+extern const char svctl_domain_usage[];
+extern const char svctl_store_usage[];
+
 #endif

@@ -9,15 +9,17 @@
 #include "toolkit.h"
 
 const char svctl_bench_usage[] =
-	"bench <hypercall|boot> [--json] [--iterations N] [--runs N] [--kernel ELF]\n"
+	"bench <hypercall|boot|evtchn> [--json] [--iterations N] [--runs N] [--kernel ELF]\n"
 	"\n"
 	"  hypercall   null hypercall round trip vs a bare port-I/O exit to userspace\n"
 	"              (name hypercall, ns, ratio = hypercall / bare exit)\n"
 	"  boot        domain create to first console byte (boot.first_byte) and to\n"
 	"              the end of a `hello` guest (boot.poweroff), medians in ms\n"
+	"  evtchn      guest <-> process echo over event channels (evtchn.rtt, ns,\n"
+	"              host clock; ratio = rtt / eventfd ping-pong of two threads)\n"
 	"\n"
 	"  --json          one JSON object per figure (an array when several)\n"
-	"  --iterations N  hypercalls per run (default 200000)\n"
+	"  --iterations N  hypercalls per run (default 200000), evtchn rounds (20000)\n"
 	"  --runs N        boots to take the median of (default 20)\n"
 	"  --kernel ELF    guest kernel (default: the one built beside svctl)\n";
 
@@ -73,13 +75,16 @@ int svctl_cmd_bench(int argc, char **argv)
 	if (optind != argc - 1)
 		return svctl_usage_error("bench", "name exactly one benchmark");
 	what = argv[optind];
-	if (strcmp(what, "hypercall") && strcmp(what, "boot"))
+	if (strcmp(what, "hypercall") && strcmp(what, "boot") && strcmp(what, "evtchn"))
 		return svctl_usage_error("bench", "unknown benchmark '%s'", what);
 	if (sv_kvm_probe(err, sizeof(err))) {
 		fprintf(stderr, "svctl bench: %s\n", err);
 		return SVCTL_EX_UNAVAILABLE;
 	}
-	if (!strcmp(what, "hypercall")) {
+	if (!strcmp(what, "evtchn")) {
+		ret = sv_bench_evtchn(&o, r, err, sizeof(err));
+		n = 1;
+	} else if (!strcmp(what, "hypercall")) {
 		ret = sv_bench_hypercall(&o, r, err, sizeof(err));
 		n = 1;
 	} else {

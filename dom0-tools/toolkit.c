@@ -58,12 +58,19 @@ int sv_run_captured(const struct sv_domain_params *p, int timeout_ms, struct sv_
 		    struct sv_domain_exit *ex, char *err, size_t errlen)
 {
 	struct sv_domain_params q = *p;
-	struct sv_domain *d = NULL;
-	int ret;
 
 	q.console = sv_capture_write;
 	q.console_opaque = cap;
-	ret = sv_domain_create(&q, &d, err, errlen);
+	return sv_run_with_console(&q, timeout_ms, ex, err, errlen);
+}
+
+int sv_run_with_console(const struct sv_domain_params *p, int timeout_ms, struct sv_domain_exit *ex,
+			char *err, size_t errlen)
+{
+	struct sv_domain *d = NULL;
+	int ret;
+
+	ret = sv_domain_create(p, &d, err, errlen);
 	if (ret)
 		return ret;
 	ret = sv_domain_start(d);

@@ -28,6 +28,10 @@ void sv_capture_free(struct sv_capture *c);
 int sv_run_captured(const struct sv_domain_params *p, int timeout_ms, struct sv_capture *cap,
 		    struct sv_domain_exit *ex, char *err, size_t errlen);
 
+/* The same with the console callback of p. */
+int sv_run_with_console(const struct sv_domain_params *p, int timeout_ms, struct sv_domain_exit *ex,
+			char *err, size_t errlen);
+
 uint64_t sv_now_ns(void);
 
 /* The guest kernel next to this build: $SPLITVISOR_GUEST or <exe dir>/../guest/splitvisor-guest. */

@@ -7,6 +7,7 @@
 #include "apps.h"
 #include "arch.h"
 #include "console.h"
+#include "evtchn.h"
 #include "grant.h"
 #include "heap.h"
 #include "kerrno.h"
@@ -126,6 +127,9 @@ void kmain(const struct sv_start_info *si)
 	if (ret)
 		panic("vcpu 0: cannot enable the local APIC (%d)", ret);
 	time_init(si->tsc_khz);
+	ret = evtchn_init();
+	if (ret)
+		panic("event channels: %d", ret);
 	ret = page_alloc_init(si->kernel_end, si->mem_bytes);
 	if (ret)
 		panic("page allocator: %d", ret);

@@ -26,6 +26,8 @@ struct percpu {
 	uint64_t timer_deadline; /* last deadline programmed, 0 when none is pending */
 	uint64_t timers_fired;
 	uint64_t sleep_wakeups;
+	uint32_t timer_port;  /* this vCPU's VIRQ_TIMER port, 0 until bound */
+	uint64_t timer_virqs; /* timer events taken through that port */
 
 	/* Called for exceptions first; true means the frame was fixed, resume it. */
 	bool (*trap_fixup)(struct trap_frame *frame);

@@ -3,6 +3,7 @@
 #include "apic.h"
 #include "arch.h"
 #include "console.h"
+#include "evtchn.h"
 #include "hypercall.h"
 #include "kernel.h"
 #include "kerrno.h"
@@ -55,6 +56,9 @@ void ap_main(struct percpu *pc)
 	if (ret)
 		panic("vcpu %u: cannot enable the local APIC (%d)", pc->cpu, ret);
 	pc->apic_id = apic_id();
+	ret = evtchn_init_cpu();
+	if (ret)
+		panic("vcpu %u: cannot bind VIRQ_TIMER (%d)", pc->cpu, ret);
 	__atomic_store_n(&pc->online, 1, __ATOMIC_RELEASE);
 	__atomic_add_fetch(&cpus_online, 1, __ATOMIC_ACQ_REL);
 	if (pc->work)

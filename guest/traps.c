@@ -13,6 +13,7 @@
 #include "percpu.h"
 #include "ktime.h"
 #include "traps.h"
+#include "evtchn.h"
 
 #define IDT_ENTRIES	   256
 #define GATE_INTERRUPT	   0x8e /* present, DPL 0, 64-bit interrupt gate */
@@ -153,7 +154,7 @@ void trap_dispatch(struct trap_frame *f)
 
 	if (f->vector == UPCALL_STUB_VECTOR) {
 		pc->upcalls++;
-		time_handle_upcall(pc);
+		evtchn_do_upcall(pc);
 		apic_eoi();
 		return;
 	}

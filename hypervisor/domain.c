@@ -60,6 +60,8 @@ static const struct {
 	{ KVM_CAP_IRQCHIP, "in-kernel irqchip" }, { KVM_CAP_USER_MEMORY, "user memory regions" },
 	{ KVM_CAP_SIGNAL_MSI, "MSI injection" },  { KVM_CAP_IMMEDIATE_EXIT, "immediate exit" },
 	{ KVM_CAP_GET_TSC_KHZ, "TSC frequency" }, { KVM_CAP_EXT_CPUID, "CPUID setting" },
+	{ KVM_CAP_IOEVENTFD, "ioeventfds" },	  { KVM_CAP_IRQFD, "irqfds" },
+	{ KVM_CAP_IRQ_ROUTING, "GSI routing" },
 };
 
 static int kvm_open_checked(int *fd_out, char *err, size_t errlen)
@@ -233,6 +235,8 @@ static void domain_release(struct sv_domain *d)
 {
 	unsigned int i;
 
+	/* First: it deassigns ioeventfds and irqfds on the VM and closes their eventfds. */
+	sv_domain_evtchn_release(d);
 	for (i = 0; d->vcpus && i < d->nr_vcpus; i++)
 		if (d->vcpus[i].dom)
 			sv_vcpu_release(&d->vcpus[i]);
@@ -291,6 +295,11 @@ int sv_domain_create(const struct sv_domain_params *p, struct sv_domain **out, c
 	ret = domain_setup_vcpus(d, err, errlen);
 	if (ret)
 		goto out;
+	ret = sv_domain_evtchn_init(d);
+	if (ret) {
+		fail(err, errlen, ret, "event channels: %s", strerror(-ret));
+		goto out;
+	}
 	domain_fill_start_info(d);
 	*out = d;
 	return 0;
@@ -319,7 +328,7 @@ static void *domain_timer_thread(void *arg)
 			if (ev[i].data.u32 == UINT32_MAX)
 				return NULL;
 			if (read(d->vcpus[ev[i].data.u32].timer_fd, &ticks, sizeof(ticks)) > 0)
-				sv_vcpu_raise_upcall(&d->vcpus[ev[i].data.u32]);
+				sv_vcpu_timer_fire(&d->vcpus[ev[i].data.u32]);
 		}
 	}
 	return NULL;

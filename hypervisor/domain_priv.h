@@ -47,6 +47,7 @@ struct sv_domain {
 
 	unsigned int nr_vcpus;
 	struct sv_vcpu *vcpus;
+	struct sv_evtchn *evtchn; /* port table (evtchn.c) */
 
 	pthread_t timer_thread;
 	bool timer_started;
@@ -70,6 +71,12 @@ void sv_vcpu_release(struct sv_vcpu *v);
 void *sv_vcpu_thread(void *arg);
 void sv_vcpu_kick(struct sv_vcpu *v);
 int sv_vcpu_raise_upcall(struct sv_vcpu *v);
+
+/* evtchn_kvm.c */
+int sv_domain_evtchn_init(struct sv_domain *d);
+void sv_domain_evtchn_release(struct sv_domain *d);
+/* Timer expiry: VIRQ_TIMER's port when bound on v, else the bare upcall. */
+int sv_vcpu_timer_fire(struct sv_vcpu *v);
 
 /* cpuid.c */
 int sv_cpuid_get_supported(int kvm_fd, struct kvm_cpuid2 **out);

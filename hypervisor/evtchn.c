@@ -80,8 +80,8 @@ static void unlock_peer(struct sv_evtchn *e, struct sv_evtchn *r)
 		pthread_mutex_unlock(&r->lock);
 }
 
-int sv_evtchn_create(uint16_t domid, unsigned int nr_vcpus, struct sv_shared_info *shinfo,
-		     const struct sv_evtchn_ops *ops, void *ctx, struct sv_evtchn **out)
+int sv_ec_create(uint16_t domid, unsigned int nr_vcpus, struct sv_shared_info *shinfo,
+		 const struct sv_evtchn_ops *ops, void *ctx, struct sv_evtchn **out)
 {
 	struct sv_evtchn *e;
 	unsigned int i;
@@ -187,7 +187,7 @@ static void close_locked(struct sv_evtchn *e, uint32_t port)
 	p->state = PORT_FREE;
 }
 
-void sv_evtchn_destroy(struct sv_evtchn *e)
+void sv_ec_destroy(struct sv_evtchn *e)
 {
 	struct sv_evtchn **pp;
 	uint32_t port;
@@ -211,7 +211,7 @@ void sv_evtchn_destroy(struct sv_evtchn *e)
 	free(e);
 }
 
-int sv_evtchn_alloc_unbound(struct sv_evtchn *e, uint16_t remote_dom, uint32_t *port)
+int sv_ec_alloc_unbound(struct sv_evtchn *e, uint16_t remote_dom, uint32_t *port)
 {
 	int ret;
 
@@ -229,8 +229,8 @@ int sv_evtchn_alloc_unbound(struct sv_evtchn *e, uint16_t remote_dom, uint32_t *
 	return ret;
 }
 
-int sv_evtchn_bind_interdomain(struct sv_evtchn *e, uint16_t remote_dom, uint32_t remote_port,
-			       uint32_t *port)
+int sv_ec_bind_interdomain(struct sv_evtchn *e, uint16_t remote_dom, uint32_t remote_port,
+			   uint32_t *port)
 {
 	struct evtchn_port *rp;
 	struct sv_evtchn *r;
@@ -275,7 +275,7 @@ out_reg:
 	return ret;
 }
 
-int sv_evtchn_bind_virq(struct sv_evtchn *e, uint32_t virq, uint32_t vcpu, uint32_t *port)
+int sv_ec_bind_virq(struct sv_evtchn *e, uint32_t virq, uint32_t vcpu, uint32_t *port)
 {
 	uint32_t p;
 	int ret;
@@ -302,7 +302,7 @@ out:
 	return ret;
 }
 
-int sv_evtchn_close(struct sv_evtchn *e, uint32_t port)
+int sv_ec_close(struct sv_evtchn *e, uint32_t port)
 {
 	int ret = 0;
 
@@ -340,7 +340,7 @@ out:
 	return ret;
 }
 
-int sv_evtchn_send(struct sv_evtchn *e, uint32_t port)
+int sv_ec_send(struct sv_evtchn *e, uint32_t port)
 {
 	struct evtchn_port *p;
 	uint64_t one = 1;
@@ -382,7 +382,7 @@ out:
 	return ret;
 }
 
-int sv_evtchn_status(struct sv_evtchn *e, struct evtchn_status *st)
+int sv_ec_status(struct sv_evtchn *e, struct evtchn_status *st)
 {
 	struct evtchn_port *p;
 
@@ -417,7 +417,7 @@ int sv_evtchn_status(struct sv_evtchn *e, struct evtchn_status *st)
 	return 0;
 }
 
-int sv_evtchn_unmask(struct sv_evtchn *e, uint32_t port)
+int sv_ec_unmask(struct sv_evtchn *e, uint32_t port)
 {
 	struct evtchn_port *p;
 	int ret = 0;
@@ -432,7 +432,7 @@ int sv_evtchn_unmask(struct sv_evtchn *e, uint32_t port)
 	return ret;
 }
 
-int sv_evtchn_bind_vcpu(struct sv_evtchn *e, uint32_t port, uint32_t vcpu)
+int sv_ec_bind_vcpu(struct sv_evtchn *e, uint32_t port, uint32_t vcpu)
 {
 	struct evtchn_port *p;
 	int ret = 0;
@@ -457,7 +457,7 @@ out:
 	return ret;
 }
 
-int sv_evtchn_raise_virq(struct sv_evtchn *e, unsigned int vcpu, uint32_t virq)
+int sv_ec_raise_virq(struct sv_evtchn *e, unsigned int vcpu, uint32_t virq)
 {
 	int ret = -ENOENT;
 	uint32_t port;
@@ -481,8 +481,8 @@ static int dup_fd(int fd)
 	return n < 0 ? -errno : n;
 }
 
-int sv_evtchn_bind_proc(struct sv_evtchn *e, uint32_t port, uint16_t process_domid,
-			int *notify_fd, int *raise_fd)
+int sv_ec_bind_proc(struct sv_evtchn *e, uint32_t port, uint16_t process_domid, int *notify_fd,
+		    int *raise_fd)
 {
 	struct evtchn_port *p;
 	int fds[2], mine[2] = { -1, -1 };
@@ -526,7 +526,7 @@ out:
 	return ret;
 }
 
-int sv_evtchn_close_proc(struct sv_evtchn *e, uint32_t port)
+int sv_ec_close_proc(struct sv_evtchn *e, uint32_t port)
 {
 	struct evtchn_port *p;
 	int ret = 0;
@@ -544,7 +544,7 @@ out:
 	return ret;
 }
 
-int sv_evtchn_vcpu_of(struct sv_evtchn *e, uint32_t port)
+int sv_ec_vcpu_of(struct sv_evtchn *e, uint32_t port)
 {
 	struct evtchn_port *p;
 	int ret;
@@ -556,8 +556,8 @@ int sv_evtchn_vcpu_of(struct sv_evtchn *e, uint32_t port)
 	return ret;
 }
 
-int64_t sv_evtchn_hypercall(struct sv_evtchn *e, const struct sv_guest_mem *mem, uint64_t cmd,
-			    uint64_t gpa)
+int64_t sv_ec_hypercall(struct sv_evtchn *e, const struct sv_guest_mem *mem, uint64_t cmd,
+			uint64_t gpa)
 {
 	union {
 		struct evtchn_alloc_unbound au;
@@ -606,26 +606,26 @@ int64_t sv_evtchn_hypercall(struct sv_evtchn *e, const struct sv_guest_mem *mem,
 	case EVTCHNOP_alloc_unbound:
 		if (a.au.dom != SV_DOMID_SELF && a.au.dom != e->domid)
 			return -EPERM;
-		ret = sv_evtchn_alloc_unbound(e, a.au.remote_dom, &a.au.port);
+		ret = sv_ec_alloc_unbound(e, a.au.remote_dom, &a.au.port);
 		break;
 	case EVTCHNOP_bind_interdomain:
-		ret = sv_evtchn_bind_interdomain(e, a.bi.remote_dom, a.bi.remote_port,
-						 &a.bi.local_port);
+		ret = sv_ec_bind_interdomain(e, a.bi.remote_dom, a.bi.remote_port,
+					     &a.bi.local_port);
 		break;
 	case EVTCHNOP_bind_virq:
-		ret = sv_evtchn_bind_virq(e, a.bv.virq, a.bv.vcpu, &a.bv.port);
+		ret = sv_ec_bind_virq(e, a.bv.virq, a.bv.vcpu, &a.bv.port);
 		break;
 	case EVTCHNOP_close:
-		return sv_evtchn_close(e, a.po.port);
+		return sv_ec_close(e, a.po.port);
 	case EVTCHNOP_send:
-		return sv_evtchn_send(e, a.po.port);
+		return sv_ec_send(e, a.po.port);
 	case EVTCHNOP_unmask:
-		return sv_evtchn_unmask(e, a.po.port);
+		return sv_ec_unmask(e, a.po.port);
 	case EVTCHNOP_status:
-		ret = sv_evtchn_status(e, &a.st);
+		ret = sv_ec_status(e, &a.st);
 		break;
 	default:
-		return sv_evtchn_bind_vcpu(e, a.bc.port, a.bc.vcpu);
+		return sv_ec_bind_vcpu(e, a.bc.port, a.bc.vcpu);
 	}
 	if (!ret)
 		memcpy(p, &a, len);

@@ -35,34 +35,34 @@ struct sv_evtchn_ops {
 	void (*detach)(void *ctx, uint32_t port, unsigned int vcpu, const int fds[2]);
 };
 
-int sv_evtchn_create(uint16_t domid, unsigned int nr_vcpus, struct sv_shared_info *shinfo,
-		     const struct sv_evtchn_ops *ops, void *ctx, struct sv_evtchn **out);
+int sv_ec_create(uint16_t domid, unsigned int nr_vcpus, struct sv_shared_info *shinfo,
+		 const struct sv_evtchn_ops *ops, void *ctx, struct sv_evtchn **out);
 /* Closes every port (peers become unbound, process fast paths are detached). */
-void sv_evtchn_destroy(struct sv_evtchn *e);
+void sv_ec_destroy(struct sv_evtchn *e);
 
 /* Guest operations, as event_channel_op performs them for a vCPU of e's domain. */
-int sv_evtchn_alloc_unbound(struct sv_evtchn *e, uint16_t remote_dom, uint32_t *port);
-int sv_evtchn_bind_interdomain(struct sv_evtchn *e, uint16_t remote_dom, uint32_t remote_port,
-			       uint32_t *port);
-int sv_evtchn_bind_virq(struct sv_evtchn *e, uint32_t virq, uint32_t vcpu, uint32_t *port);
-int sv_evtchn_close(struct sv_evtchn *e, uint32_t port);
-int sv_evtchn_send(struct sv_evtchn *e, uint32_t port);
-int sv_evtchn_status(struct sv_evtchn *e, struct evtchn_status *st);
-int sv_evtchn_unmask(struct sv_evtchn *e, uint32_t port);
-int sv_evtchn_bind_vcpu(struct sv_evtchn *e, uint32_t port, uint32_t vcpu);
+int sv_ec_alloc_unbound(struct sv_evtchn *e, uint16_t remote_dom, uint32_t *port);
+int sv_ec_bind_interdomain(struct sv_evtchn *e, uint16_t remote_dom, uint32_t remote_port,
+			   uint32_t *port);
+int sv_ec_bind_virq(struct sv_evtchn *e, uint32_t virq, uint32_t vcpu, uint32_t *port);
+int sv_ec_close(struct sv_evtchn *e, uint32_t port);
+int sv_ec_send(struct sv_evtchn *e, uint32_t port);
+int sv_ec_status(struct sv_evtchn *e, struct evtchn_status *st);
+int sv_ec_unmask(struct sv_evtchn *e, uint32_t port);
+int sv_ec_bind_vcpu(struct sv_evtchn *e, uint32_t port, uint32_t vcpu);
 
 /* Sets the VIRQ's port pending; -ENOENT when the guest has not bound it on vcpu. */
-int sv_evtchn_raise_virq(struct sv_evtchn *e, unsigned int vcpu, uint32_t virq);
+int sv_ec_raise_virq(struct sv_evtchn *e, unsigned int vcpu, uint32_t virq);
 
 /* Process-domain ends (see svcore.h). */
-int sv_evtchn_bind_proc(struct sv_evtchn *e, uint32_t port, uint16_t process_domid,
-			int *notify_fd, int *raise_fd);
-int sv_evtchn_close_proc(struct sv_evtchn *e, uint32_t port);
+int sv_ec_bind_proc(struct sv_evtchn *e, uint32_t port, uint16_t process_domid, int *notify_fd,
+		    int *raise_fd);
+int sv_ec_close_proc(struct sv_evtchn *e, uint32_t port);
 /* The vCPU whose selector a port's events go to, or -EINVAL. */
-int sv_evtchn_vcpu_of(struct sv_evtchn *e, uint32_t port);
+int sv_ec_vcpu_of(struct sv_evtchn *e, uint32_t port);
 
 /* event_channel_op(cmd, gpa): copies the struct in once, runs cmd, copies results out. */
-int64_t sv_evtchn_hypercall(struct sv_evtchn *e, const struct sv_guest_mem *mem, uint64_t cmd,
-			    uint64_t gpa);
+int64_t sv_ec_hypercall(struct sv_evtchn *e, const struct sv_guest_mem *mem, uint64_t cmd,
+			uint64_t gpa);
 
 #endif

@@ -5,6 +5,7 @@
 
 #include <splitvisor/grant_table.h>
 
+#include "evtchn.h"
 #include "hypercall.h"
 
 static int64_t hc_xen_version(const struct sv_hc_env *env, const uint64_t arg[5])
@@ -85,6 +86,8 @@ int64_t sv_hypercall_dispatch(const struct sv_hc_env *env, uint64_t nr, const ui
 		return env->ops->set_timer(env->ctx, arg[0]);
 	case SV_HC_vcpu_op:
 		return hc_vcpu_op(env, arg);
+	case SV_HC_event_channel_op:
+		return sv_ec_hypercall(env->evtchn, env->mem, arg[0], arg[1]);
 	case SV_HC_grant_table_op:
 		if (!env->gnttab)
 			return -ENOSYS;

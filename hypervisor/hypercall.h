@@ -10,6 +10,8 @@
 #include "grant_table.h"
 #include "guest_mem.h"
 
+struct sv_evtchn;
+
 /*
  * What a hypercall may do to its domain. The dispatcher validates every
  * argument before calling any of these, so they see only well-formed requests.
@@ -26,6 +28,7 @@ struct sv_hc_env {
 	const struct sv_guest_mem *mem;
 	unsigned int nr_vcpus;
 	const struct sv_hc_ops *ops;
+	struct sv_evtchn *evtchn; /* NULL: event_channel_op is -ENOSYS */
 	void *ctx;
 	struct sv_gnttab *gnttab; /* NULL: grant_table_op is -ENOSYS */
 };

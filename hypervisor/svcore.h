@@ -66,4 +66,23 @@ const char *sv_exit_reason_name(enum sv_exit_reason r);
 int sv_domain_memory(struct sv_domain *d, int *memfd, void **hva, uint64_t *size);
 int sv_domain_grant_table(struct sv_domain *d, uint64_t *gpa, uint32_t *nr_frames);
 
+/*
+ * Event channels whose other end is a process domain (dom0, a driver domain).
+ * alloc_unbound makes a port in d that process remote_domid may bind.
+ * bind_process binds it (or a port the guest offered to process_domid) and
+ * returns two non-blocking eventfds the caller owns: notify_fd is readable
+ * after the guest sent on the port; after setting the port pending with
+ * sv_shinfo_set_pending() (evtchn_shinfo.h) on sv_domain_shared_info(d), for
+ * the vCPU sv_evtchn_port_vcpu() names, write 1 to raise_fd when that returned
+ * true. The new binding starts pending. close_process unbinds the process end;
+ * the guest's port stays, unbound. Errors as in docs/abi.md.
+ */
+int sv_evtchn_alloc_unbound(struct sv_domain *d, uint16_t remote_domid, uint32_t *port);
+int sv_evtchn_bind_process(struct sv_domain *d, uint32_t port, uint16_t process_domid,
+			   int *notify_fd, int *raise_fd);
+int sv_evtchn_close_process(struct sv_domain *d, uint32_t port);
+int sv_evtchn_port_vcpu(struct sv_domain *d, uint32_t port);
+/* The guest's shared-info page as the core maps it (struct sv_shared_info). */
+void *sv_domain_shared_info(struct sv_domain *d);
+
 #endif

@@ -15,6 +15,7 @@
 
 #include "boot.h"
 #include "domain_priv.h"
+#include "evtchn.h"
 #include "hypercall.h"
 
 #define RFLAGS_IF    (1ull << 9)
@@ -157,7 +158,7 @@ static int hc_set_timer(void *ctx, uint64_t deadline)
 		if (ret)
 			return ret;
 		if (deadline <= now)
-			return sv_vcpu_raise_upcall(v);
+			return sv_vcpu_timer_fire(v);
 		delta = deadline - now;
 		its.it_value.tv_sec = (time_t)(delta / 1000000000u);
 		its.it_value.tv_nsec = (long)(delta % 1000000000u);
@@ -234,6 +235,7 @@ static int vcpu_handle_hypercall(struct sv_vcpu *v)
 		.ops = &vcpu_hc_ops,
 		.ctx = v,
 		.gnttab = &v->dom->gnttab,
+		.evtchn = v->dom->evtchn,
 	};
 	struct kvm_regs regs, *r = &regs;
 	uint64_t arg[5];
@@ -261,6 +263,18 @@ static int vcpu_handle_io(struct sv_vcpu *v)
 
 	if (run->io.port == SV_NULL_IO_PORT && run->io.direction == KVM_EXIT_IO_OUT)
 		return 0;
+	/*
+	 * A notify-port write no ioeventfd matched: the port's remote is a guest, or
+	 * it is unbound or closed. An `out` has no result, so errors are dropped.
+	 */
+	if (run->io.port == SV_NOTIFY_PORT && run->io.direction == KVM_EXIT_IO_OUT &&
+	    run->io.size == 4 && run->io.count == 1) {
+		uint32_t port;
+
+		memcpy(&port, (uint8_t *)run + run->io.data_offset, sizeof(port));
+		sv_ec_send(v->dom->evtchn, port);
+		return 0;
+	}
 	if (run->io.port == SV_HYPERCALL_PORT && run->io.direction == KVM_EXIT_IO_OUT &&
 	    run->io.size == 4 && run->io.count == 1)
 		return vcpu_handle_hypercall(v);

@@ -6,6 +6,10 @@
  * and frame, write barrier, then flags. The mapper sets reading/writing with
  * compare-and-swap while it uses the page; the granter may revoke only while
  * neither is set.
+ *
+ * grant_table_op(cmd, arg): arg is the guest-physical address of the
+ * command's struct; query_size writes its answer back there. setup_table may
+ * be called again to move or grow the table (docs/abi.md, "Grant tables").
  */
 #ifndef SPLITVISOR_GRANT_TABLE_H
 #define SPLITVISOR_GRANT_TABLE_H
@@ -17,11 +21,11 @@
 #define GNTTABOP_setup_table 2
 #define GNTTABOP_query_size  6
 
-#define SV_GNTTAB_MAX_FRAMES	 16u
+#define SV_GNTTAB_MAX_FRAMES	    16u
 #define SV_GNTTAB_ENTRIES_PER_FRAME 512u
-#define SV_GNTTAB_RESERVED_ENTRIES 8u
-#define SV_GREF_CONSOLE		 0u
-#define SV_GREF_XENSTORE	 1u
+#define SV_GNTTAB_RESERVED_ENTRIES  8u
+#define SV_GREF_CONSOLE		    0u
+#define SV_GREF_XENSTORE	    1u
 
 #define GTF_invalid	  0x0000u
 #define GTF_permit_access 0x0001u

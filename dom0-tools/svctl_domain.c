@@ -1,0 +1,526 @@
+// SPDX-License-Identifier: MIT
+/*
+ * svctl's domain commands: clients of svdom0's toolstack socket. `create`
+ * (and any command when only svdom0 is missing) starts the daemons.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <splitvisor/limits.h>
+
+#include "core_client.h"
+#include "ctl_wire.h"
+#include "svctl.h"
+#include "toolkit.h"
+#include "toolstack_proto.h"
+
+#define SVCTL_EX_FAIL	    1
+#define SPAWN_WAIT_MS	    60000 /* emulated KVM (scripts/kvm-vm.sh) is slow to start */
+#define SVCTL_REPLY_TIMEOUT 120000
+
+const char svctl_domain_usage[] =
+	"create --name NAME [--kernel ELF] [--memory MiB] [--vcpus N] [--cmdline STR]\n"
+	"list | pause NAME | unpause NAME | destroy NAME\n"
+	"shutdown NAME [--timeout S]\n"
+	"console NAME [--no-follow]\n"
+	"daemons stop\n"
+	"\n"
+	"Domains managed by the daemons (svcored, svdom0) in the run directory\n"
+	"(--run-dir, $SPLITVISOR_RUN_DIR, $XDG_RUNTIME_DIR/splitvisor or\n"
+	"/run/splitvisor). create starts the daemons when they are not running.\n"
+	"shutdown writes control/shutdown = poweroff in xenstore and waits up to\n"
+	"S seconds (default 30) for the domain to end. console prints the log so far\n"
+	"and follows it until Ctrl-] or the domain's end.\n";
+
+static int svctl_rundir(char *dir, size_t len)
+{
+	int ret = sv_run_dir(dir, len);
+
+	if (ret)
+		fprintf(stderr, "svctl: run directory path too long\n");
+	return ret;
+}
+
+static int sock_in(const char *dir, const char *name)
+{
+	char path[300];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	return sv_unix_connect(path);
+}
+
+/* Starts <exe dir>/REL detached (new session, output to <dir>/<log>). */
+static int spawn(const char *dir, const char *rel, const char *log)
+{
+	char exe[PATH_MAX], path[PATH_MAX + 64], logp[300];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	pid_t pid;
+	int st, fd;
+
+	if (n <= 0)
+		return -errno;
+	exe[n] = '\0';
+	*strrchr(exe, '/') = '\0';
+	snprintf(path, sizeof(path), "%s/%s", exe, rel);
+	snprintf(logp, sizeof(logp), "%s/%s", dir, log);
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		setsid();
+		if (fork() != 0)
+			_exit(0);
+		fd = open("/dev/null", O_RDONLY);
+		dup2(fd, 0);
+		fd = open(logp, O_WRONLY | O_CREAT | O_APPEND, 0600);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		execl(path, path, "--run-dir", dir, (char *)NULL);
+		fprintf(stderr, "svctl: cannot run %s: %s\n", path, strerror(errno));
+		_exit(127);
+	}
+	waitpid(pid, &st, 0);
+	return 0;
+}
+
+static int wait_sock(const char *dir, const char *name)
+{
+	struct timespec t = { 0, 20 * 1000 * 1000 };
+	int i, fd;
+
+	for (i = 0; i < SPAWN_WAIT_MS / 20; i++) {
+		fd = sock_in(dir, name);
+		if (fd >= 0)
+			return fd;
+		nanosleep(&t, NULL);
+	}
+	return -ETIMEDOUT;
+}
+
+/*
+ * A connection to dom0.sock. A missing svdom0 is started when svcored runs
+ * (reattach after a crash); both are started only when may_start.
+ */
+static int dom0_open(const char *cmd, const char *dir, bool may_start)
+{
+	int fd, lock, ret = -1;
+	char path[300];
+
+	fd = sock_in(dir, "dom0.sock");
+	if (fd >= 0)
+		return fd;
+	if (may_start && (ret = sv_run_dir_make(dir))) {
+		fprintf(stderr, "svctl %s: run directory %s: %s\n", cmd, dir, strerror(-ret));
+		return -1;
+	}
+	snprintf(path, sizeof(path), "%s/start.lock", dir);
+	lock = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (lock >= 0)
+		flock(lock, LOCK_EX);
+	/* Someone else may have started them while we waited for the lock. */
+	fd = sock_in(dir, "dom0.sock");
+	if (fd >= 0)
+		goto out;
+	fd = sock_in(dir, "core.sock");
+	if (fd < 0 && !may_start) {
+		fprintf(stderr, "svctl %s: the daemons are not running in %s ('svctl create' "
+				"starts them)\n",
+			cmd, dir);
+		goto out;
+	}
+	if (fd < 0) {
+		spawn(dir, "../hypervisor/svcored", "svcored.log");
+		fd = wait_sock(dir, "core.sock");
+		if (fd < 0) {
+			fprintf(stderr, "svctl %s: svcored did not start (see %s/svcored.log)\n",
+				cmd, dir);
+			goto out;
+		}
+	}
+	close(fd);
+	spawn(dir, "svdom0", "svdom0.log");
+	fd = wait_sock(dir, "dom0.sock");
+	if (fd < 0)
+		fprintf(stderr, "svctl %s: svdom0 did not start (see %s/svdom0.log)\n", cmd, dir);
+out:
+	if (lock >= 0)
+		close(lock);
+	return fd < 0 ? -1 : fd;
+}
+
+/* One request; prints the daemon's sentence on failure. Returns the status. */
+static int ts_call(const char *cmd, int fd, uint32_t op, const void *req, size_t len, void *reply,
+		   size_t cap, size_t *rlen, int timeout_ms)
+{
+	static uint8_t buf[SV_CTL_PAYLOAD_MAX];
+	struct sv_ctl_hdr h;
+	int ret;
+
+	ret = sv_msg_send(fd, op, 1, 0, req, len);
+	if (!ret)
+		ret = sv_msg_recv(fd, &h, buf, sizeof(buf), NULL, timeout_ms);
+	if (ret) {
+		fprintf(stderr, "svctl %s: svdom0: %s\n", cmd, strerror(-ret));
+		return ret;
+	}
+	if (h.status) {
+		fprintf(stderr, "svctl %s: %.*s\n", cmd, (int)h.len, (char *)buf);
+		return h.status;
+	}
+	if (reply)
+		memcpy(reply, buf, h.len < cap ? h.len : cap);
+	if (rlen)
+		*rlen = h.len;
+	return 0;
+}
+
+static int cmd_create(const char *dir, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "kernel", required_argument, NULL, 'k' },
+		{ "memory", required_argument, NULL, 'm' },
+		{ "vcpus", required_argument, NULL, 'v' },
+		{ "cmdline", required_argument, NULL, 'c' },
+		{ "name", required_argument, NULL, 'n' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct sv_ctl_create req = { .memory_mib = 32, .vcpus = 1 };
+	const char *kernel = sv_default_guest_kernel(), *name = NULL, *cmdline = "";
+	struct sv_ctl_domid reply;
+	char real[PATH_MAX];
+	int c, fd, ret;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+		switch (c) {
+		case 'k':
+			kernel = optarg;
+			break;
+		case 'm':
+			if (sv_parse_u32(optarg, SV_MIN_MEMORY_MIB, SV_MAX_MEMORY_MIB,
+					 &req.memory_mib))
+				return svctl_usage_error("create", "--memory '%s': expected %u..%u",
+							 optarg, SV_MIN_MEMORY_MIB,
+							 SV_MAX_MEMORY_MIB);
+			break;
+		case 'v':
+			if (sv_parse_u32(optarg, 1, SV_MAX_VCPUS, &req.vcpus))
+				return svctl_usage_error("create", "--vcpus '%s': expected 1..%u",
+							 optarg, SV_MAX_VCPUS);
+			break;
+		case 'c':
+			cmdline = optarg;
+			break;
+		case 'n':
+			name = optarg;
+			break;
+		default:
+			return svctl_usage_error("create", "unknown or incomplete option '%s'",
+						 argv[optind - 1]);
+		}
+	}
+	if (!name || optind != argc)
+		return svctl_usage_error("create", "give --name NAME and no other arguments");
+	if (strlen(name) > SV_MAX_NAME_LEN || strlen(cmdline) >= sizeof(req.cmdline))
+		return svctl_usage_error("create", "name or command line too long");
+	if (!realpath(kernel, real) || strlen(real) >= sizeof(req.kernel)) {
+		fprintf(stderr, "svctl create: kernel %s: %s\n", kernel, strerror(errno));
+		return SVCTL_EX_DATAERR;
+	}
+	strcpy(req.name, name);
+	strcpy(req.kernel, real);
+	strcpy(req.cmdline, cmdline);
+	fd = dom0_open("create", dir, true);
+	if (fd < 0)
+		return SVCTL_EX_UNAVAILABLE;
+	ret = ts_call("create", fd, SV_TS_CREATE, &req, sizeof(req), &reply, sizeof(reply), NULL,
+		      SVCTL_REPLY_TIMEOUT);
+	close(fd);
+	if (ret)
+		return SVCTL_EX_FAIL;
+	printf("created domain %s (domid %u)\n", name, reply.domid);
+	return 0;
+}
+
+static void print_info(const struct sv_ctl_dominfo *d)
+{
+	static const char *const reasons[] = { "poweroff", "reboot", "crash", "fault",
+					       "destroyed" };
+	time_t t = (time_t)(d->start_time_ns / 1000000000u);
+	char when[32] = "-", how[48] = "";
+	struct tm tm;
+
+	if (localtime_r(&t, &tm))
+		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
+	if (d->state >= SV_CTL_STATE_SHUTDOWN)
+		snprintf(how, sizeof(how), "%s %d",
+			 d->exit_reason < 5 ? reasons[d->exit_reason] : "?", d->exit_code);
+	printf("%5u  %-20s %-9s %5u %7u  %s  %s\n", d->domid, d->name,
+	       sv_ctl_state_name(d->state), d->vcpus, d->memory_mib, when, how);
+}
+
+static int cmd_list(const char *dir)
+{
+	struct sv_ctl_dominfo info[SV_CTL_LIST_MAX];
+	struct sv_ctl_list req = { 0 };
+	size_t len, i, n;
+	int fd, ret;
+
+	fd = dom0_open("list", dir, false);
+	if (fd < 0)
+		return SVCTL_EX_UNAVAILABLE;
+	printf("%5s  %-20s %-9s %5s %7s  %-19s  %s\n", "ID", "NAME", "STATE", "VCPUS", "MiB",
+	       "STARTED", "ENDED");
+	do {
+		ret = ts_call("list", fd, SV_TS_LIST, &req, sizeof(req), info, sizeof(info), &len,
+			      SVCTL_REPLY_TIMEOUT);
+		if (ret)
+			break;
+		n = len / sizeof(info[0]);
+		for (i = 0; i < n; i++) {
+			info[i].name[SV_CTL_NAME_SIZE - 1] = '\0';
+			print_info(&info[i]);
+			req.start_domid = info[i].domid + 1;
+		}
+	} while (n == SV_CTL_LIST_MAX);
+	close(fd);
+	return ret ? SVCTL_EX_FAIL : 0;
+}
+
+static int cmd_named(const char *cmd, const char *dir, uint32_t op, const char *name,
+		     uint32_t arg)
+{
+	struct sv_ts_shutdown req = { .timeout_ms = arg };
+	char text[SV_CTL_PAYLOAD_MAX + 1] = "";
+	size_t len = 0;
+	int fd, ret;
+
+	if (strlen(name) >= sizeof(req.name))
+		return svctl_usage_error(cmd, "name too long");
+	strcpy(req.name, name);
+	fd = dom0_open(cmd, dir, false);
+	if (fd < 0)
+		return SVCTL_EX_UNAVAILABLE;
+	ret = ts_call(cmd, fd, op, &req, op == SV_TS_SHUTDOWN ? sizeof(req) : sizeof(struct sv_ts_name),
+		      text, sizeof(text) - 1, &len,
+		      op == SV_TS_SHUTDOWN ? (int)arg + SVCTL_REPLY_TIMEOUT : SVCTL_REPLY_TIMEOUT);
+	close(fd);
+	if (!ret && op == SV_TS_SHUTDOWN && len)
+		printf("%.*s\n", (int)len, text);
+	return ret ? SVCTL_EX_FAIL : 0;
+}
+
+static struct termios saved_tty;
+static bool tty_raw;
+
+static void tty_restore(void)
+{
+	if (tty_raw)
+		tcsetattr(STDIN_FILENO, TCSANOW, &saved_tty);
+	tty_raw = false;
+}
+
+static void tty_make_raw(void)
+{
+	struct termios t;
+
+	if (!isatty(STDIN_FILENO) || tcgetattr(STDIN_FILENO, &saved_tty))
+		return;
+	t = saved_tty;
+	t.c_lflag &= ~(ICANON | ECHO | ISIG);
+	t.c_iflag &= ~(IXON | ICRNL);
+	t.c_cc[VMIN] = 1;
+	t.c_cc[VTIME] = 0;
+	if (!tcsetattr(STDIN_FILENO, TCSANOW, &t))
+		tty_raw = true;
+}
+
+/* Streams console events to stdout; Ctrl-] (0x1d) on stdin detaches. */
+static int console_stream(int fd)
+{
+	static uint8_t buf[SV_CTL_PAYLOAD_MAX];
+	struct pollfd pfd[2] = { { .fd = fd, .events = POLLIN },
+				 { .fd = STDIN_FILENO, .events = POLLIN } };
+	struct sv_ctl_hdr h;
+	char in[256];
+	ssize_t n;
+	int ret;
+
+	for (;;) {
+		if (poll(pfd, 2, -1) < 0 && errno != EINTR)
+			return -errno;
+		if (pfd[1].revents) {
+			n = read(STDIN_FILENO, in, sizeof(in));
+			if (n <= 0)
+				pfd[1].fd = -1; /* no input any more: just follow */
+			else if (memchr(in, 0x1d, (size_t)n))
+				return 0;
+		}
+		if (!pfd[0].revents)
+			continue;
+		ret = sv_msg_recv(fd, &h, buf, sizeof(buf), NULL, -1);
+		if (ret == -EPIPE)
+			return 0;
+		if (ret)
+			return ret;
+		if (h.op == SV_TS_EV_CONSOLE && fwrite(buf, 1, h.len, stdout) != h.len)
+			return -EIO;
+		fflush(stdout);
+		if (h.op == SV_TS_EV_ENDED) {
+			tty_restore();
+			fprintf(stderr, "svctl console: %.*s\n", (int)h.len, (char *)buf);
+			return 0;
+		}
+	}
+}
+
+static int cmd_console(const char *dir, int argc, char **argv)
+{
+	struct sv_ts_console req = { 0 };
+	int fd, ret;
+
+	if (argc == 3 && !strcmp(argv[2], "--no-follow"))
+		req.flags = SV_TS_CONSOLE_NO_FOLLOW;
+	else if (argc != 2)
+		return svctl_usage_error("console", "expected NAME [--no-follow]");
+	if (strlen(argv[1]) >= sizeof(req.name))
+		return svctl_usage_error("console", "name too long");
+	strcpy(req.name, argv[1]);
+	fd = dom0_open("console", dir, false);
+	if (fd < 0)
+		return SVCTL_EX_UNAVAILABLE;
+	ret = ts_call("console", fd, SV_TS_CONSOLE, &req, sizeof(req), NULL, 0, NULL,
+		      SVCTL_REPLY_TIMEOUT);
+	if (!ret) {
+		if (!req.flags)
+			tty_make_raw();
+		ret = console_stream(fd);
+		tty_restore();
+	}
+	close(fd);
+	return ret ? SVCTL_EX_FAIL : 0;
+}
+
+static bool pid_alive(pid_t pid)
+{
+	char path[64], st[256];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = read(fd, st, sizeof(st) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	st[n] = '\0';
+	/* A zombie has exited; its parent (init) reaps it. */
+	return !strstr(st, ") Z ");
+}
+
+static pid_t read_pid(const char *dir, const char *name)
+{
+	char path[300], buf[32] = "";
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	return n > 0 ? (pid_t)atoi(buf) : 0;
+}
+
+static int cmd_daemons_stop(const char *dir)
+{
+	pid_t core = read_pid(dir, "svcored.pid"), d0 = read_pid(dir, "svdom0.pid");
+	struct timespec t = { 0, 20 * 1000 * 1000 };
+	struct core_client *cc;
+	char err[256];
+	int fd, i;
+
+	fd = sock_in(dir, "dom0.sock");
+	if (fd >= 0) {
+		ts_call("daemons", fd, SV_TS_STOP, NULL, 0, NULL, 0, NULL, SVCTL_REPLY_TIMEOUT);
+		close(fd);
+	} else if (!cc_connect(dir, true, &cc, err, sizeof(err))) {
+		/* svdom0 is gone: stop the core ourselves, with the dom0 token. */
+		cc_call(cc, SV_CTL_STOP, NULL, 0, NULL, 0, NULL, NULL, err, sizeof(err));
+		cc_free(cc);
+	} else {
+		printf("daemons are not running in %s\n", dir);
+		return 0;
+	}
+	for (i = 0; i < SPAWN_WAIT_MS / 20; i++) {
+		fd = sock_in(dir, "core.sock");
+		if (fd >= 0)
+			close(fd);
+		if ((!core || !pid_alive(core)) && (!d0 || !pid_alive(d0)) && fd < 0) {
+			printf("daemons stopped\n");
+			return 0;
+		}
+		nanosleep(&t, NULL);
+	}
+	fprintf(stderr, "svctl daemons: still running after %d s\n", SPAWN_WAIT_MS / 1000);
+	return SVCTL_EX_FAIL;
+}
+
+/* argv[0] is the command name; the table in svctl.c routes all of them here. */
+int svctl_cmd_domain(int argc, char **argv)
+{
+	const char *cmd = argv[0];
+	char dir[256];
+	uint32_t secs = 30;
+
+	if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		printf("usage: svctl %s", svctl_domain_usage);
+		return 0;
+	}
+	if (svctl_rundir(dir, sizeof(dir)))
+		return SVCTL_EX_USAGE;
+	signal(SIGPIPE, SIG_IGN);
+	if (!strcmp(cmd, "create"))
+		return cmd_create(dir, argc, argv);
+	if (!strcmp(cmd, "list"))
+		return argc == 1 ? cmd_list(dir) : svctl_usage_error(cmd, "takes no arguments");
+	if (!strcmp(cmd, "console"))
+		return cmd_console(dir, argc, argv);
+	if (!strcmp(cmd, "daemons")) {
+		if (argc == 2 && !strcmp(argv[1], "stop"))
+			return cmd_daemons_stop(dir);
+		return svctl_usage_error(cmd, "expected 'daemons stop'");
+	}
+	if (!strcmp(cmd, "shutdown")) {
+		if (argc == 4 && !strcmp(argv[2], "--timeout")) {
+			if (sv_parse_u32(argv[3], 0, 3600, &secs))
+				return svctl_usage_error(cmd, "--timeout: 0..3600 seconds");
+		} else if (argc != 2) {
+			return svctl_usage_error(cmd, "expected NAME [--timeout S]");
+		}
+		return cmd_named(cmd, dir, SV_TS_SHUTDOWN, argv[1], secs * 1000);
+	}
+	if (argc != 2)
+		return svctl_usage_error(cmd, "expected NAME");
+	if (!strcmp(cmd, "pause"))
+		return cmd_named(cmd, dir, SV_TS_PAUSE, argv[1], 0);
+	if (!strcmp(cmd, "unpause"))
+		return cmd_named(cmd, dir, SV_TS_UNPAUSE, argv[1], 0);
+	return cmd_named(cmd, dir, SV_TS_DESTROY, argv[1], 0);
+}

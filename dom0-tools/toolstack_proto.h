@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The toolstack socket (<rundir>/dom0.sock) between svctl and svdom0. Same
+ * framing as the core's control socket (splitvisor/control.h), its own ops.
+ */
+#ifndef SV_TOOLSTACK_PROTO_H
+#define SV_TOOLSTACK_PROTO_H
+
+#include <splitvisor/control.h>
+
+enum sv_ts_op {
+	SV_TS_CREATE = 1,   /* sv_ctl_create -> sv_ctl_domid */
+	SV_TS_LIST = 2,	    /* sv_ctl_list -> sv_ctl_dominfo[] (as the core's list) */
+	SV_TS_PAUSE = 3,    /* sv_ts_name -> empty */
+	SV_TS_UNPAUSE = 4,  /* sv_ts_name -> empty */
+	SV_TS_DESTROY = 5,  /* sv_ts_name -> empty */
+	SV_TS_SHUTDOWN = 6, /* sv_ts_shutdown -> text, once the domain ended or timed out */
+	SV_TS_CONSOLE = 7,  /* sv_ts_console -> empty, then console events until the end */
+	SV_TS_STOP = 8,	    /* empty -> empty; svdom0 stops svcored and exits */
+	SV_TS_OP_COUNT,
+
+	SV_TS_EV_CONSOLE = 0x100, /* raw console bytes */
+	SV_TS_EV_ENDED = 0x101,	  /* a sentence: how the domain ended */
+};
+
+struct sv_ts_name {
+	char name[SV_CTL_NAME_SIZE];
+};
+
+struct sv_ts_shutdown {
+	char name[SV_CTL_NAME_SIZE];
+	uint32_t timeout_ms;
+	uint32_t pad;
+};
+
+#define SV_TS_CONSOLE_NO_FOLLOW 1u /* send the log so far, then close */
+
+struct sv_ts_console {
+	char name[SV_CTL_NAME_SIZE];
+	uint32_t flags;
+	uint32_t pad;
+};
+
+/* svdom0 reads the u32 after the name the same way for both. */
+_Static_assert(sizeof(struct sv_ts_console) == sizeof(struct sv_ts_shutdown), "same layout");
+
+#endif

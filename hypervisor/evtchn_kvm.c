@@ -1,0 +1,209 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Event channels on KVM: the port table of a domain, the per-vCPU MSI routes
+ * behind irqfds, the ioeventfds on the notify port, the timer VIRQ, and the
+ * core API for process domains (svcore.h).
+ *
+ * Every process port's irqfd goes to the GSI of its vCPU (EVTCHN_GSI_BASE +
+ * vcpu), whose route is a fixed MSI to that vCPU's upcall vector; KVM lets many
+ * irqfds share a GSI. The routing table is therefore written once, at domain
+ * creation, and keeps the irqchip's default routes below EVTCHN_GSI_BASE
+ * because KVM_SET_GSI_ROUTING replaces the whole table.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <splitvisor/start_info.h>
+
+#include "domain_priv.h"
+#include "evtchn.h"
+
+#define EVTCHN_GSI_BASE	 24u
+#define IRQCHIP_PIC_PINS 16u
+
+static int set_routes(struct sv_domain *d)
+{
+	struct kvm_irq_routing *t;
+	struct kvm_irq_routing_entry *r;
+	unsigned int i, n = 0, max = IRQCHIP_PIC_PINS * 2 + (EVTCHN_GSI_BASE - 16) + d->nr_vcpus;
+	int ret = 0;
+
+	t = calloc(1, sizeof(*t) + max * sizeof(*r));
+	if (!t)
+		return -ENOMEM;
+	/* KVM's defaults: GSI 0-15 on the PICs and the IOAPIC, 16-23 on the IOAPIC. */
+	for (i = 0; i < EVTCHN_GSI_BASE; i++) {
+		if (i < IRQCHIP_PIC_PINS) {
+			r = &t->entries[n++];
+			r->gsi = i;
+			r->type = KVM_IRQ_ROUTING_IRQCHIP;
+			r->u.irqchip.irqchip =
+				i < 8 ? KVM_IRQCHIP_PIC_MASTER : KVM_IRQCHIP_PIC_SLAVE;
+			r->u.irqchip.pin = i % 8;
+		}
+		r = &t->entries[n++];
+		r->gsi = i;
+		r->type = KVM_IRQ_ROUTING_IRQCHIP;
+		r->u.irqchip.irqchip = KVM_IRQCHIP_IOAPIC;
+		r->u.irqchip.pin = i;
+	}
+	for (i = 0; i < d->nr_vcpus; i++) {
+		r = &t->entries[n++];
+		r->gsi = EVTCHN_GSI_BASE + i;
+		r->type = KVM_IRQ_ROUTING_MSI;
+		r->u.msi.address_lo = 0xfee00000u | (i << 12);
+		r->u.msi.data = SV_UPCALL_VECTOR;
+	}
+	t->nr = n;
+	if (ioctl(d->vm_fd, KVM_SET_GSI_ROUTING, t) < 0)
+		ret = -errno;
+	free(t);
+	return ret;
+}
+
+static void kvm_kick(void *ctx, unsigned int vcpu)
+{
+	struct sv_domain *d = ctx;
+
+	if (vcpu < d->nr_vcpus)
+		sv_vcpu_raise_upcall(&d->vcpus[vcpu]);
+}
+
+static int ioeventfd(struct sv_domain *d, uint32_t port, int fd, bool assign)
+{
+	struct kvm_ioeventfd io = {
+		.datamatch = port,
+		.addr = SV_NOTIFY_PORT,
+		.len = 4,
+		.fd = fd,
+		.flags = KVM_IOEVENTFD_FLAG_PIO | KVM_IOEVENTFD_FLAG_DATAMATCH |
+			 (assign ? 0 : KVM_IOEVENTFD_FLAG_DEASSIGN),
+	};
+
+	return ioctl(d->vm_fd, KVM_IOEVENTFD, &io) < 0 ? -errno : 0;
+}
+
+static int irqfd(struct sv_domain *d, int fd, unsigned int vcpu, bool assign)
+{
+	struct kvm_irqfd i = {
+		.fd = (uint32_t)fd,
+		.gsi = EVTCHN_GSI_BASE + vcpu,
+		.flags = assign ? 0 : KVM_IRQFD_FLAG_DEASSIGN,
+	};
+
+	return ioctl(d->vm_fd, KVM_IRQFD, &i) < 0 ? -errno : 0;
+}
+
+static int kvm_attach(void *ctx, uint32_t port, unsigned int vcpu, int fds[2])
+{
+	struct sv_domain *d = ctx;
+	int ret;
+
+	fds[0] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	fds[1] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (fds[0] < 0 || fds[1] < 0) {
+		ret = -errno;
+		goto out;
+	}
+	ret = ioeventfd(d, port, fds[0], true);
+	if (ret)
+		goto out;
+	ret = irqfd(d, fds[1], vcpu, true);
+	if (!ret)
+		return 0;
+	ioeventfd(d, port, fds[0], false);
+out:
+	if (fds[0] >= 0)
+		close(fds[0]);
+	if (fds[1] >= 0)
+		close(fds[1]);
+	return ret;
+}
+
+static int kvm_move(void *ctx, const int fds[2], unsigned int old_vcpu, unsigned int new_vcpu)
+{
+	struct sv_domain *d = ctx;
+	int ret;
+
+	ret = irqfd(d, fds[1], old_vcpu, false);
+	if (ret)
+		return ret;
+	ret = irqfd(d, fds[1], new_vcpu, true);
+	if (ret)
+		irqfd(d, fds[1], old_vcpu, true);
+	return ret;
+}
+
+static void kvm_detach(void *ctx, uint32_t port, unsigned int vcpu, const int fds[2])
+{
+	struct sv_domain *d = ctx;
+
+	ioeventfd(d, port, fds[0], false);
+	irqfd(d, fds[1], vcpu, false);
+	close(fds[0]);
+	close(fds[1]);
+}
+
+static const struct sv_evtchn_ops kvm_evtchn_ops = {
+	.kick = kvm_kick,
+	.attach = kvm_attach,
+	.move = kvm_move,
+	.detach = kvm_detach,
+};
+
+int sv_domain_evtchn_init(struct sv_domain *d)
+{
+	struct sv_shared_info *s;
+	int ret;
+
+	s = sv_guest_ptr(&d->mem, SV_SHARED_INFO_GPA, sizeof(*s));
+	if (!s)
+		return -EINVAL;
+	ret = set_routes(d);
+	if (ret)
+		return ret;
+	return sv_ec_create((uint16_t)d->domid, d->nr_vcpus, s, &kvm_evtchn_ops, d, &d->evtchn);
+}
+
+void sv_domain_evtchn_release(struct sv_domain *d)
+{
+	sv_ec_destroy(d->evtchn);
+	d->evtchn = NULL;
+}
+
+int sv_vcpu_timer_fire(struct sv_vcpu *v)
+{
+	if (v->dom->evtchn && !sv_ec_raise_virq(v->dom->evtchn, v->id, SV_VIRQ_TIMER))
+		return 0;
+	/* No VIRQ_TIMER bound: the bare upcall older kernels expect. */
+	return sv_vcpu_raise_upcall(v);
+}
+
+void *sv_domain_shared_info(struct sv_domain *d)
+{
+	return sv_guest_ptr(&d->mem, SV_SHARED_INFO_GPA, sizeof(struct sv_shared_info));
+}
+
+int sv_evtchn_alloc_unbound(struct sv_domain *d, uint16_t remote_domid, uint32_t *port)
+{
+	return sv_ec_alloc_unbound(d->evtchn, remote_domid, port);
+}
+
+int sv_evtchn_bind_process(struct sv_domain *d, uint32_t port, uint16_t process_domid,
+			   int *notify_fd, int *raise_fd)
+{
+	return sv_ec_bind_proc(d->evtchn, port, process_domid, notify_fd, raise_fd);
+}
+
+int sv_evtchn_close_process(struct sv_domain *d, uint32_t port)
+{
+	return sv_ec_close_proc(d->evtchn, port);
+}
+
+int sv_evtchn_port_vcpu(struct sv_domain *d, uint32_t port)
+{
+	return sv_ec_vcpu_of(d->evtchn, port);
+}

@@ -1,0 +1,132 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The control socket of the hypervisor core (svcored, <rundir>/core.sock): the
+ * privcmd-like path by which process domains ask the core for things. A
+ * message is a 16-byte header and `len` payload bytes (at most
+ * SV_CTL_PAYLOAD_MAX). Requests carry a req_id that the reply echoes; the
+ * reply's status is 0 or a negative errno, and an error reply may carry a
+ * NUL-terminated sentence as payload. Events (op >= SV_CTL_EV_BASE) have
+ * req_id 0. All integers are host-endian: both ends run on one host.
+ *
+ * The dom0 toolstack socket (dom0.sock) uses the same framing with its own ops.
+ */
+#ifndef SPLITVISOR_CONTROL_H
+#define SPLITVISOR_CONTROL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define SV_CTL_VERSION	   1u
+#define SV_CTL_HDR_SIZE	   16u
+#define SV_CTL_PAYLOAD_MAX 4096u
+#define SV_CTL_MSG_MAX	   (SV_CTL_HDR_SIZE + SV_CTL_PAYLOAD_MAX)
+
+#define SV_CTL_TOKEN_LEN     64u /* hex characters in core.token */
+#define SV_CTL_NAME_SIZE     72u /* SV_MAX_NAME_LEN + NUL, padded */
+#define SV_CTL_PATH_SIZE     1024u
+#define SV_CTL_CMDLINE_SIZE  1024u /* SV_MAX_CMDLINE */
+#define SV_CTL_DETAIL_SIZE   2048u
+#define SV_CTL_DOMID_MAX     0x7fefu /* Xen's DOMID_FIRST_RESERVED - 1 */
+#define SV_CTL_DOMID_INVALID 0x7ff4u /* Xen's DOMID_INVALID */
+
+struct sv_ctl_hdr {
+	uint32_t op;
+	uint32_t len;	 /* payload bytes that follow */
+	uint32_t req_id; /* echoed in the reply; 0 in events */
+	int32_t status;	 /* requests: 0; replies: 0 or -errno */
+};
+
+enum sv_ctl_op {
+	SV_CTL_HELLO = 1,     /* sv_ctl_hello -> sv_ctl_hello_reply */
+	SV_CTL_CREATE = 2,    /* sv_ctl_create -> sv_ctl_domid (created and running) */
+	SV_CTL_DESTROY = 3,   /* sv_ctl_domid -> empty; also removes an ended domain */
+	SV_CTL_PAUSE = 4,     /* sv_ctl_domid -> empty */
+	SV_CTL_UNPAUSE = 5,   /* sv_ctl_domid -> empty */
+	SV_CTL_INFO = 6,      /* sv_ctl_domid -> sv_ctl_dominfo */
+	SV_CTL_LIST = 7,      /* sv_ctl_list -> up to SV_CTL_LIST_MAX sv_ctl_dominfo */
+	SV_CTL_MEMFD = 8,     /* sv_ctl_domid -> sv_ctl_memfd_reply + the memfd (SCM_RIGHTS) */
+	SV_CTL_SUBSCRIBE = 9, /* empty -> empty; then events, buffered console first */
+	SV_CTL_STOP = 10,     /* empty -> empty; destroys every domain, svcored exits */
+	SV_CTL_OP_COUNT,
+
+	SV_CTL_EV_BASE = 0x100,
+	SV_CTL_EV_CONSOLE = 0x100, /* sv_ctl_ev_console + data */
+	SV_CTL_EV_ENDED = 0x101,   /* sv_ctl_ev_ended */
+};
+
+struct sv_ctl_hello {
+	uint32_t version; /* SV_CTL_VERSION */
+	uint32_t flags;	  /* 0 */
+	/* core.token's contents for dom0; empty (all NUL) for an unprivileged client */
+	char token[SV_CTL_NAME_SIZE];
+};
+
+struct sv_ctl_hello_reply {
+	uint32_t version;
+	uint32_t domid; /* 0 for the control domain, SV_CTL_DOMID_INVALID otherwise */
+	uint32_t privileged;
+	uint32_t pad;
+};
+
+/* Strings are NUL-terminated inside their field; the rest of the field is ignored. */
+struct sv_ctl_create {
+	char name[SV_CTL_NAME_SIZE];
+	uint32_t memory_mib; /* SV_MIN_MEMORY_MIB..SV_MAX_MEMORY_MIB */
+	uint32_t vcpus;	     /* 1..SV_MAX_VCPUS */
+	char kernel[SV_CTL_PATH_SIZE]; /* absolute path, opened by the core */
+	char cmdline[SV_CTL_CMDLINE_SIZE];
+};
+
+struct sv_ctl_domid {
+	uint32_t domid;
+	uint32_t pad;
+};
+
+struct sv_ctl_list {
+	uint32_t start_domid; /* lists domains with domid >= this, ascending */
+	uint32_t pad;
+};
+
+enum sv_ctl_state {
+	SV_CTL_STATE_RUNNING = 0,
+	SV_CTL_STATE_PAUSED = 1,
+	SV_CTL_STATE_SHUTDOWN = 2, /* ended: poweroff, reboot or destroyed */
+	SV_CTL_STATE_CRASHED = 3,  /* ended: crash or fault */
+};
+
+struct sv_ctl_dominfo {
+	uint32_t domid;
+	uint32_t state; /* enum sv_ctl_state */
+	uint32_t vcpus;
+	uint32_t memory_mib;
+	uint64_t start_time_ns; /* CLOCK_REALTIME at creation */
+	uint32_t exit_reason;	/* enum sv_exit_reason, when ended */
+	int32_t exit_code;	/* the guest's code for poweroff */
+	char name[SV_CTL_NAME_SIZE];
+};
+
+#define SV_CTL_LIST_MAX (SV_CTL_PAYLOAD_MAX / sizeof(struct sv_ctl_dominfo))
+
+struct sv_ctl_memfd_reply {
+	uint64_t size;
+};
+
+struct sv_ctl_ev_console {
+	uint32_t domid;
+	uint32_t len;	  /* data bytes after this struct */
+	uint64_t dropped; /* bytes the core had to drop before these (buffer full) */
+};
+
+#define SV_CTL_CONSOLE_CHUNK (SV_CTL_PAYLOAD_MAX - sizeof(struct sv_ctl_ev_console))
+
+struct sv_ctl_ev_ended {
+	struct sv_ctl_dominfo info;
+	char detail[SV_CTL_DETAIL_SIZE];
+};
+
+_Static_assert(sizeof(struct sv_ctl_hdr) == SV_CTL_HDR_SIZE, "sv_ctl_hdr layout");
+_Static_assert(sizeof(struct sv_ctl_dominfo) == 104, "sv_ctl_dominfo layout");
+_Static_assert(sizeof(struct sv_ctl_create) <= SV_CTL_PAYLOAD_MAX, "create fits");
+_Static_assert(sizeof(struct sv_ctl_ev_ended) <= SV_CTL_PAYLOAD_MAX, "ended fits");
+
+#endif

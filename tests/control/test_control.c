@@ -1,0 +1,238 @@
+// SPDX-License-Identifier: MIT
+/*
+ * svcored's control socket without KVM: a real svcored on a temporary run
+ * directory; rights are checked before anything touches /dev/kvm, and every
+ * malformed message gets an error or a closed connection, nothing else.
+ */
+#include <check.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "core_client.h"
+#include "ctl_wire.h"
+
+static char dir[64];
+static pid_t core_pid;
+
+static void core_start(void)
+{
+	char path[128];
+	int i, fd;
+
+	snprintf(dir, sizeof(dir), "/tmp/sv-ctl-test-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	core_pid = fork();
+	if (core_pid == 0) {
+		execl(SVCORED, SVCORED, "--run-dir", dir, (char *)NULL);
+		_exit(127);
+	}
+	snprintf(path, sizeof(path), "%s/core.sock", dir);
+	for (i = 0; i < 500; i++) {
+		fd = sv_unix_connect(path);
+		if (fd >= 0) {
+			close(fd);
+			return;
+		}
+		usleep(10000);
+	}
+	ck_abort_msg("svcored did not start");
+}
+
+static void core_stop(void)
+{
+	int st;
+
+	kill(core_pid, SIGTERM);
+	waitpid(core_pid, &st, 0);
+	rmdir(dir);
+}
+
+/* A raw connection, optionally after a hello with the given token. */
+static int raw_conn(const char *token)
+{
+	struct sv_ctl_hello hello = { .version = SV_CTL_VERSION };
+	struct sv_ctl_hdr h;
+	uint8_t buf[SV_CTL_PAYLOAD_MAX];
+	char path[128];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/core.sock", dir);
+	fd = sv_unix_connect(path);
+	ck_assert_int_ge(fd, 0);
+	if (token) {
+		snprintf(hello.token, sizeof(hello.token), "%s", token);
+		ck_assert_int_eq(sv_msg_send(fd, SV_CTL_HELLO, 1, 0, &hello, sizeof(hello)), 0);
+		ck_assert_int_eq(sv_msg_recv(fd, &h, buf, sizeof(buf), NULL, 5000), 0);
+	}
+	return fd;
+}
+
+/* Sends one request and returns the reply's status (or the receive error). */
+static int request(int fd, uint32_t op, const void *p, size_t len, int *fd_out)
+{
+	uint8_t buf[SV_CTL_PAYLOAD_MAX];
+	struct sv_ctl_hdr h;
+	int ret;
+
+	ret = sv_msg_send(fd, op, 7, 0, p, len);
+	if (!ret)
+		ret = sv_msg_recv(fd, &h, buf, sizeof(buf), fd_out, 5000);
+	if (ret)
+		return ret;
+	ck_assert_uint_eq(h.req_id, 7);
+	return h.status;
+}
+
+static void good_create(struct sv_ctl_create *c)
+{
+	memset(c, 0, sizeof(*c));
+	strcpy(c->name, "guest");
+	c->memory_mib = 32;
+	c->vcpus = 1;
+	strcpy(c->kernel, "/nonexistent/kernel");
+}
+
+static void check_no_rights(int fd)
+{
+	struct sv_ctl_domid id = { .domid = 1 };
+	struct sv_ctl_list l = { 0 };
+	struct sv_ctl_create c;
+	int mfd = -1;
+
+	good_create(&c);
+	ck_assert_int_eq(request(fd, SV_CTL_CREATE, &c, sizeof(c), NULL), -EPERM);
+	ck_assert_int_eq(request(fd, SV_CTL_DESTROY, &id, sizeof(id), NULL), -EPERM);
+	ck_assert_int_eq(request(fd, SV_CTL_PAUSE, &id, sizeof(id), NULL), -EPERM);
+	ck_assert_int_eq(request(fd, SV_CTL_UNPAUSE, &id, sizeof(id), NULL), -EPERM);
+	ck_assert_int_eq(request(fd, SV_CTL_MEMFD, &id, sizeof(id), &mfd), -EPERM);
+	ck_assert_int_eq(mfd, -1);
+	ck_assert_int_eq(request(fd, SV_CTL_LIST, &l, sizeof(l), NULL), -EPERM);
+	ck_assert_int_eq(request(fd, SV_CTL_SUBSCRIBE, NULL, 0, NULL), -EPERM);
+	ck_assert_int_eq(request(fd, SV_CTL_STOP, NULL, 0, NULL), -EPERM);
+}
+
+START_TEST(test_unprivileged)
+{
+	struct sv_ctl_hello hello = { .version = SV_CTL_VERSION };
+	int fd;
+
+	core_start();
+	fd = raw_conn(NULL); /* no hello at all */
+	check_no_rights(fd);
+	close(fd);
+	fd = raw_conn(""); /* hello without a token */
+	check_no_rights(fd);
+	close(fd);
+	fd = raw_conn(NULL);
+	memset(hello.token, 'a', SV_CTL_TOKEN_LEN);
+	ck_assert_int_eq(request(fd, SV_CTL_HELLO, &hello, sizeof(hello), NULL), -EACCES);
+	check_no_rights(fd);
+	close(fd);
+	core_stop();
+}
+END_TEST
+
+START_TEST(test_malformed)
+{
+	struct sv_ctl_create c;
+	struct sv_ctl_domid id = { .domid = 42 };
+	struct core_client *cc;
+	struct sv_ctl_hdr h;
+	uint8_t buf[64];
+	char err[256];
+	int fd, bad;
+
+	core_start();
+	ck_assert_int_eq(cc_connect(dir, true, &cc, err, sizeof(err)), 0);
+	fd = cc_fd(cc);
+	ck_assert_int_eq(request(fd, 99, NULL, 0, NULL), -EINVAL);
+	ck_assert_int_eq(request(fd, 0, NULL, 0, NULL), -EINVAL);
+	ck_assert_int_eq(request(fd, SV_CTL_EV_CONSOLE, NULL, 0, NULL), -EINVAL);
+	ck_assert_int_eq(request(fd, SV_CTL_DESTROY, &id, sizeof(id) - 1, NULL), -EINVAL);
+	ck_assert_int_eq(request(fd, SV_CTL_STOP, &id, sizeof(id), NULL), -EINVAL);
+	good_create(&c);
+	memset(c.name, 'x', sizeof(c.name));
+	ck_assert_int_eq(request(fd, SV_CTL_CREATE, &c, sizeof(c), NULL), -EINVAL);
+	good_create(&c);
+	memset(c.cmdline, 'x', sizeof(c.cmdline));
+	ck_assert_int_eq(request(fd, SV_CTL_CREATE, &c, sizeof(c), NULL), -EINVAL);
+	good_create(&c);
+	c.name[0] = '\0';
+	ck_assert_int_eq(request(fd, SV_CTL_CREATE, &c, sizeof(c), NULL), -EINVAL);
+	good_create(&c);
+	strcpy(c.name, "a/b");
+	ck_assert_int_eq(request(fd, SV_CTL_CREATE, &c, sizeof(c), NULL), -EINVAL);
+	good_create(&c);
+	c.memory_mib = 1;
+	ck_assert_int_eq(request(fd, SV_CTL_CREATE, &c, sizeof(c), NULL), -EINVAL);
+	c.memory_mib = 1u << 30;
+	ck_assert_int_eq(request(fd, SV_CTL_CREATE, &c, sizeof(c), NULL), -EINVAL);
+	good_create(&c);
+	c.vcpus = 0;
+	ck_assert_int_eq(request(fd, SV_CTL_CREATE, &c, sizeof(c), NULL), -EINVAL);
+	c.vcpus = 33;
+	ck_assert_int_eq(request(fd, SV_CTL_CREATE, &c, sizeof(c), NULL), -EINVAL);
+	good_create(&c);
+	strcpy(c.kernel, "relative/kernel");
+	ck_assert_int_eq(request(fd, SV_CTL_CREATE, &c, sizeof(c), NULL), -EINVAL);
+	ck_assert_int_eq(request(fd, SV_CTL_DESTROY, &id, sizeof(id), NULL), -ESRCH);
+	ck_assert_int_eq(request(fd, SV_CTL_MEMFD, &id, sizeof(id), NULL), -ESRCH);
+
+	/* A short header that never completes costs nothing; an oversize one closes. */
+	bad = raw_conn("");
+	ck_assert_int_eq(send(bad, "\1\0\0\0", 4, 0), 4);
+	close(bad);
+	bad = raw_conn(NULL);
+	h = (struct sv_ctl_hdr){ .op = SV_CTL_LIST, .len = SV_CTL_PAYLOAD_MAX + 1 };
+	ck_assert_int_eq(send(bad, &h, sizeof(h), 0), (ssize_t)sizeof(h));
+	ck_assert_int_eq(sv_msg_recv(bad, &h, buf, sizeof(buf), NULL, 5000), -EPIPE);
+	close(bad);
+	/* The privileged connection goes on. */
+	ck_assert_int_eq(request(fd, SV_CTL_DESTROY, &id, sizeof(id), NULL), -ESRCH);
+	cc_free(cc);
+	core_stop();
+}
+END_TEST
+
+START_TEST(test_check_request)
+{
+	struct sv_ctl_hdr h = { .op = SV_CTL_CREATE, .len = sizeof(struct sv_ctl_create) };
+	struct sv_ctl_hello hello = { .version = 2 };
+	struct sv_ctl_create c;
+
+	good_create(&c);
+	ck_assert_int_eq(sv_ctl_check_request(&h, &c, NULL, 0), 0);
+	h.status = -1;
+	ck_assert_int_eq(sv_ctl_check_request(&h, &c, NULL, 0), -EINVAL);
+	h = (struct sv_ctl_hdr){ .op = SV_CTL_HELLO, .len = sizeof(hello) };
+	ck_assert_int_eq(sv_ctl_check_request(&h, &hello, NULL, 0), -EPROTONOSUPPORT);
+	hello.version = SV_CTL_VERSION;
+	memset(hello.token, 'f', sizeof(hello.token));
+	ck_assert_int_eq(sv_ctl_check_request(&h, &hello, NULL, 0), -EINVAL);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("control");
+	TCase *tc = tcase_create("core");
+	SRunner *sr;
+	int failed;
+
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_unprivileged);
+	tcase_add_test(tc, test_malformed);
+	tcase_add_test(tc, test_check_request);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}

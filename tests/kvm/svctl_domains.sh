@@ -1,0 +1,182 @@
+#!/bin/sh
+# Integration tests of the daemons (svcored, svdom0) through svctl on real KVM guests.
+# Usage: svctl_domains.sh SVCTL CASE. Exits 77 (ctest SKIP) where /dev/kvm is missing.
+set -u
+svctl=$1
+case=$2
+
+if [ ! -c /dev/kvm ] || ! [ -r /dev/kvm ]; then
+	echo "SKIP: /dev/kvm is missing or not accessible; KVM integration tests need it"
+	exit 77
+fi
+
+run_dir=$(mktemp -d /tmp/sv-domains-XXXXXX)
+export SPLITVISOR_RUN_DIR=$run_dir
+out=$run_dir/test.out
+errf=$run_dir/test.err
+
+cleanup() {
+	"$svctl" daemons stop >/dev/null 2>&1
+	for p in svcored svdom0; do
+		[ -f "$run_dir/$p.pid" ] && kill -9 "$(cat "$run_dir/$p.pid")" 2>/dev/null
+	done
+	rm -rf "$run_dir"
+}
+trap cleanup EXIT
+
+fail() {
+	echo "FAIL ($case): $*"
+	echo "--- stdout"; cat "$out"
+	echo "--- stderr"; cat "$errf"
+	for f in "$run_dir"/*.log; do echo "--- $f"; cat "$f"; done
+	exit 1
+}
+
+# sv EXPECTED_RC ARGS...: runs svctl with a watchdog and checks the exit code.
+sv() {
+	want=$1
+	shift
+	timeout 120 "$svctl" "$@" >"$out" 2>"$errf"
+	rc=$?
+	[ "$rc" -eq "$want" ] || fail "exit code $rc, expected $want (svctl $*)"
+}
+
+expect_out() {
+	grep -q -- "$1" "$out" || fail "stdout lacks '$1'"
+}
+
+expect_err() {
+	grep -q -- "$1" "$errf" || fail "stderr lacks '$1'"
+}
+
+# wait_console NAME TEXT: polls the console log until TEXT shows up.
+wait_console() {
+	i=0
+	while [ $i -lt 300 ]; do
+		timeout 60 "$svctl" console "$1" --no-follow >"$out" 2>"$errf"
+		grep -q -- "$2" "$out" && return 0
+		sleep 0.1
+		i=$((i + 1))
+	done
+	fail "console of $1 never showed '$2'"
+}
+
+case $case in
+lifecycle)
+	sv 69 list
+	expect_err "not running"
+	sv 0 create --name spin1 --cmdline spin
+	expect_out "created domain spin1 (domid 1)"
+	sv 1 create --name spin1 --cmdline spin
+	expect_err "exists"
+	sv 0 list
+	expect_out "spin1 *running"
+	sv 0 pause spin1
+	sv 0 list
+	expect_out "spin1 *paused"
+	sv 1 pause spin1
+	expect_err "already paused"
+	sv 0 unpause spin1
+	sv 1 unpause spin1
+	expect_err "not paused"
+	sv 0 list
+	expect_out "spin1 *running"
+	sv 1 pause nosuch
+	expect_err "no domain named nosuch"
+	sv 0 destroy spin1
+	sv 0 list
+	grep -q spin1 "$out" && fail "spin1 still listed after destroy"
+	# A domain that powers off stays listed with how it ended until destroyed.
+	sv 0 create --name ex --cmdline "exit 3"
+	i=0
+	while [ $i -lt 300 ]; do
+		sv 0 list
+		grep -q "ex *shutdown.*poweroff 3" "$out" && break
+		sleep 0.1
+		i=$((i + 1))
+	done
+	expect_out "ex *shutdown.*poweroff 3"
+	sv 0 console ex
+	expect_err "ended: poweroff, code 3"
+	sv 0 destroy ex
+	;;
+consoles)
+	sv 0 create --name one --cmdline hello --memory 32
+	sv 0 create --name two --cmdline hello --memory 48
+	wait_console one "Hello from Splitvisor: domid 1, 32 MiB"
+	grep -q "domid 2" "$out" && fail "console of one shows domain two's output"
+	wait_console two "Hello from Splitvisor: domid 2, 48 MiB"
+	grep -q "domid 1" "$out" && fail "console of two shows domain one's output"
+	grep -q "domid 1" "$run_dir/console/one.log" || fail "one.log lacks its output"
+	;;
+shutdown)
+	sv 0 create --name spin --cmdline spin
+	wait_console spin "spin: looping"
+	sv 1 shutdown spin --timeout 2
+	expect_err "did not shut down within 2000 ms"
+	sv 0 list
+	expect_out "spin *running"
+	sv 0 destroy spin
+	;;
+reattach)
+	sv 0 create --name spin --cmdline spin
+	wait_console spin "spin: looping"
+	kill -9 "$(cat "$run_dir/svdom0.pid")"
+	sleep 0.5
+	# The core and the guest live on; the next command starts a new svdom0.
+	kill -0 "$(cat "$run_dir/svcored.pid")" || fail "svcored died with svdom0"
+	sv 0 list
+	expect_out "spin *running"
+	sv 0 store read /local/domain/1/name
+	expect_out "spin"
+	wait_console spin "spin: looping"
+	sv 0 destroy spin
+	;;
+store)
+	sv 0 create --name st --cmdline spin
+	sv 0 store read /local/domain/1/memory/target
+	expect_out "32768"
+	sv 0 store ls /local/domain/1
+	expect_out "name"
+	expect_out "vcpus"
+	timeout 60 "$svctl" store watch /test --count 2 >"$run_dir/watch.out" 2>&1 &
+	wpid=$!
+	i=0
+	while ! grep -q "^/test$" "$run_dir/watch.out" && [ $i -lt 300 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	sv 0 store write /test/key value
+	sv 0 store read /test/key
+	expect_out "^value$"
+	sv 0 store ls /test
+	expect_out "^key$"
+	wait $wpid || fail "watch did not end after 2 events"
+	grep -q "^/test/key$" "$run_dir/watch.out" || fail "watch missed the write"
+	sv 0 store rm /test/key
+	sv 1 store read /test/key
+	expect_err "ENOENT"
+	sv 0 destroy st
+	sv 0 store ls /local/domain
+	grep -q "^1$" "$out" && fail "/local/domain/1 left after destroy"
+	;;
+stop)
+	sv 0 create --name spin --cmdline spin
+	core=$(cat "$run_dir/svcored.pid")
+	d0=$(cat "$run_dir/svdom0.pid")
+	sv 0 daemons stop
+	expect_out "daemons stopped"
+	for p in $core $d0; do
+		if [ -d /proc/$p ] && ! grep -q ') Z ' /proc/$p/stat 2>/dev/null; then
+			fail "process $p still running after daemons stop"
+		fi
+	done
+	[ -e "$run_dir/core.sock" ] && fail "core.sock left behind"
+	sv 69 list
+	;;
+*)
+	echo "unknown case $case"
+	exit 2
+	;;
+esac
+echo "PASS ($case)"
