@@ -135,8 +135,9 @@ static int dom0_open(const char *cmd, const char *dir, bool may_start)
 		goto out;
 	fd = sock_in(dir, "core.sock");
 	if (fd < 0 && !may_start) {
-		fprintf(stderr, "svctl %s: the daemons are not running in %s ('svctl create' "
-				"starts them)\n",
+		fprintf(stderr,
+			"svctl %s: the daemons are not running in %s ('svctl create' "
+			"starts them)\n",
 			cmd, dir);
 		goto out;
 	}
@@ -268,8 +269,8 @@ static void print_info(const struct sv_ctl_dominfo *d)
 	if (d->state >= SV_CTL_STATE_SHUTDOWN)
 		snprintf(how, sizeof(how), "%s %d",
 			 d->exit_reason < 5 ? reasons[d->exit_reason] : "?", d->exit_code);
-	printf("%5u  %-20s %-9s %5u %7u  %s  %s\n", d->domid, d->name,
-	       sv_ctl_state_name(d->state), d->vcpus, d->memory_mib, when, how);
+	printf("%5u  %-20s %-9s %5u %7u  %s  %s\n", d->domid, d->name, sv_ctl_state_name(d->state),
+	       d->vcpus, d->memory_mib, when, how);
 }
 
 static int cmd_list(const char *dir)
@@ -300,8 +301,7 @@ static int cmd_list(const char *dir)
 	return ret ? SVCTL_EX_FAIL : 0;
 }
 
-static int cmd_named(const char *cmd, const char *dir, uint32_t op, const char *name,
-		     uint32_t arg)
+static int cmd_named(const char *cmd, const char *dir, uint32_t op, const char *name, uint32_t arg)
 {
 	struct sv_ts_shutdown req = { .timeout_ms = arg };
 	char text[SV_CTL_PAYLOAD_MAX + 1] = "";
@@ -314,8 +314,9 @@ static int cmd_named(const char *cmd, const char *dir, uint32_t op, const char *
 	fd = dom0_open(cmd, dir, false);
 	if (fd < 0)
 		return SVCTL_EX_UNAVAILABLE;
-	ret = ts_call(cmd, fd, op, &req, op == SV_TS_SHUTDOWN ? sizeof(req) : sizeof(struct sv_ts_name),
-		      text, sizeof(text) - 1, &len,
+	ret = ts_call(cmd, fd, op, &req,
+		      op == SV_TS_SHUTDOWN ? sizeof(req) : sizeof(struct sv_ts_name), text,
+		      sizeof(text) - 1, &len,
 		      op == SV_TS_SHUTDOWN ? (int)arg + SVCTL_REPLY_TIMEOUT : SVCTL_REPLY_TIMEOUT);
 	close(fd);
 	if (!ret && op == SV_TS_SHUTDOWN && len)

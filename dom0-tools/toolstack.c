@@ -254,9 +254,8 @@ int ts_attach(struct dom0 *d0, char *err, size_t errlen)
 				return -ENOMEM;
 			if (info[i].state >= SV_CTL_STATE_SHUTDOWN) {
 				td->ended = true;
-				snprintf(td->end_text, sizeof(td->end_text),
-					 "domain %s ended: %s", td->info.name,
-					 reason_name(info[i].exit_reason));
+				snprintf(td->end_text, sizeof(td->end_text), "domain %s ended: %s",
+					 td->info.name, reason_name(info[i].exit_reason));
 			} else if (xs_domain_home(d0, &info[i])) {
 				fprintf(stderr, "svdom0: xenstore home of domain %u failed\n",
 					info[i].domid);
@@ -387,7 +386,7 @@ static void ts_named(struct dom0 *d0, struct ts_client *c, const struct sv_ctl_h
 		c->shutdown_deadline_ns = mono_ns() + (uint64_t)arg * 1000000u;
 		return;
 	}
-	op = h->op == SV_TS_PAUSE ? SV_CTL_PAUSE
+	op = h->op == SV_TS_PAUSE     ? SV_CTL_PAUSE
 	     : h->op == SV_TS_UNPAUSE ? SV_CTL_UNPAUSE
 				      : SV_CTL_DESTROY;
 	ret = cc_call(d0->cc, op, &id, sizeof(id), NULL, 0, NULL, NULL, err, sizeof(err));

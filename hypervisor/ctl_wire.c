@@ -59,7 +59,8 @@ static int check_create(const struct sv_ctl_create *c, char *err, size_t errlen)
 {
 	size_t i, n;
 
-	if (!sv_ctl_str_ok(c->name, sizeof(c->name)) || !sv_ctl_str_ok(c->kernel, sizeof(c->kernel)) ||
+	if (!sv_ctl_str_ok(c->name, sizeof(c->name)) ||
+	    !sv_ctl_str_ok(c->kernel, sizeof(c->kernel)) ||
 	    !sv_ctl_str_ok(c->cmdline, sizeof(c->cmdline)))
 		return wire_fail(err, errlen, -EINVAL, "a string field is not NUL-terminated");
 	n = strlen(c->name);
@@ -69,9 +70,10 @@ static int check_create(const struct sv_ctl_create *c, char *err, size_t errlen)
 	for (i = 0; i < n; i++)
 		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.+",
 			    c->name[i]))
-			return wire_fail(err, errlen, -EINVAL,
-					 "domain name: character %zu is not one of A-Z a-z 0-9 _ . + -",
-					 i + 1);
+			return wire_fail(
+				err, errlen, -EINVAL,
+				"domain name: character %zu is not one of A-Z a-z 0-9 _ . + -",
+				i + 1);
 	if (c->memory_mib < SV_MIN_MEMORY_MIB || c->memory_mib > SV_MAX_MEMORY_MIB)
 		return wire_fail(err, errlen, -EINVAL, "memory %u MiB is outside %u..%u MiB",
 				 c->memory_mib, SV_MIN_MEMORY_MIB, SV_MAX_MEMORY_MIB);
@@ -83,8 +85,7 @@ static int check_create(const struct sv_ctl_create *c, char *err, size_t errlen)
 	return 0;
 }
 
-int sv_ctl_check_request(const struct sv_ctl_hdr *h, const void *payload, char *err,
-			 size_t errlen)
+int sv_ctl_check_request(const struct sv_ctl_hdr *h, const void *payload, char *err, size_t errlen)
 {
 	const struct sv_ctl_hello *hello = payload;
 
@@ -153,7 +154,9 @@ void sv_conn_close(struct sv_conn *c)
 int sv_conn_queue(struct sv_conn *c, uint32_t op, uint32_t req_id, int32_t status,
 		  const void *payload, size_t len, int pass_fd)
 {
-	struct sv_ctl_hdr h = { .op = op, .len = (uint32_t)len, .req_id = req_id, .status = status };
+	struct sv_ctl_hdr h = {
+		.op = op, .len = (uint32_t)len, .req_id = req_id, .status = status
+	};
 	struct sv_conn_msg *m;
 
 	if (len > SV_CTL_PAYLOAD_MAX)
@@ -305,7 +308,9 @@ static int write_all(int fd, const void *buf, size_t len)
 int sv_msg_send(int fd, uint32_t op, uint32_t req_id, int32_t status, const void *payload,
 		size_t len)
 {
-	struct sv_ctl_hdr h = { .op = op, .len = (uint32_t)len, .req_id = req_id, .status = status };
+	struct sv_ctl_hdr h = {
+		.op = op, .len = (uint32_t)len, .req_id = req_id, .status = status
+	};
 	uint8_t buf[SV_CTL_MSG_MAX];
 
 	if (len > SV_CTL_PAYLOAD_MAX)

@@ -15,8 +15,7 @@
 #include <splitvisor/control.h>
 
 /* 0 if the request's payload fits its op exactly (lengths, NULs, ranges), else -errno. */
-int sv_ctl_check_request(const struct sv_ctl_hdr *h, const void *payload, char *err,
-			 size_t errlen);
+int sv_ctl_check_request(const struct sv_ctl_hdr *h, const void *payload, char *err, size_t errlen);
 /* True if the string field of size bytes holds a NUL. */
 bool sv_ctl_str_ok(const char *field, size_t size);
 const char *sv_ctl_state_name(uint32_t state);
@@ -40,8 +39,8 @@ void sv_conn_close(struct sv_conn *c);
 int sv_conn_queue(struct sv_conn *c, uint32_t op, uint32_t req_id, int32_t status,
 		  const void *payload, size_t len, int pass_fd);
 /* Queues an error reply carrying a sentence. */
-int sv_conn_error(struct sv_conn *c, const struct sv_ctl_hdr *req, int status, const char *fmt,
-		  ...) __attribute__((format(printf, 4, 5)));
+int sv_conn_error(struct sv_conn *c, const struct sv_ctl_hdr *req, int status, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 /* Sends what the socket takes; sets dead on a hard error. */
 void sv_conn_flush(struct sv_conn *c);
 /* Reads what is there; 0 on progress or nothing, -EPIPE at EOF or error (dead is set). */

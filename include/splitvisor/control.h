@@ -71,8 +71,8 @@ struct sv_ctl_hello_reply {
 /* Strings are NUL-terminated inside their field; the rest of the field is ignored. */
 struct sv_ctl_create {
 	char name[SV_CTL_NAME_SIZE];
-	uint32_t memory_mib; /* SV_MIN_MEMORY_MIB..SV_MAX_MEMORY_MIB */
-	uint32_t vcpus;	     /* 1..SV_MAX_VCPUS */
+	uint32_t memory_mib;	       /* SV_MIN_MEMORY_MIB..SV_MAX_MEMORY_MIB */
+	uint32_t vcpus;		       /* 1..SV_MAX_VCPUS */
 	char kernel[SV_CTL_PATH_SIZE]; /* absolute path, opened by the core */
 	char cmdline[SV_CTL_CMDLINE_SIZE];
 };
