@@ -2,6 +2,9 @@
 #ifndef SV_SVCTL_H
 #define SV_SVCTL_H
 
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 /* svctl exit codes besides a guest's own poweroff code (sysexits.h where one fits). */
@@ -37,7 +40,22 @@ extern const char svctl_bench_usage[];
 extern const char svctl_validate_usage[];
 
 /* svctl_domain.c, svctl_store.c: clients of the daemons */
+#define SVCTL_EX_FAIL	    1 /* the daemons refused */
+#define SVCTL_REPLY_TIMEOUT 120000
+
 int svctl_cmd_domain(int argc, char **argv);
+/* A connection to svdom0's dom0.sock (may_start: start the daemons); -1 after a message. */
+int svctl_dom0_open(const char *cmd, const char *dir, bool may_start);
+/* One request; prints the daemon's sentence on failure and returns the status. */
+int svctl_ts_call(const char *cmd, int fd, uint32_t op, const void *req, size_t len, void *reply,
+		  size_t cap, size_t *rlen, int timeout_ms);
+struct sv_ctl_dominfo;
+void svctl_print_info(const struct sv_ctl_dominfo *d);
+
+/* svctl_domain_xml.c: define, create FILE.xml, undefine, start, dumpxml, list --all */
+int svctl_cmd_document(const char *dir, int argc, char **argv);
+int svctl_cmd_by_name(const char *dir, const char *cmd, const char *name);
+int svctl_list_defined(int fd);
 int svctl_cmd_store(int argc, char **argv);
 extern const char svctl_domain_usage[];
 extern const char svctl_store_usage[];

@@ -26,20 +26,25 @@
 #include "toolkit.h"
 #include "toolstack_proto.h"
 
-#define SVCTL_EX_FAIL	    1
-#define SPAWN_WAIT_MS	    60000 /* emulated KVM (scripts/kvm-vm.sh) is slow to start */
-#define SVCTL_REPLY_TIMEOUT 120000
+#define SPAWN_WAIT_MS 60000 /* emulated KVM (scripts/kvm-vm.sh) is slow to start */
 
 const char svctl_domain_usage[] =
 	"create --name NAME [--kernel ELF] [--memory MiB] [--vcpus N] [--cmdline STR]\n"
-	"list | pause NAME | unpause NAME | destroy NAME\n"
+	"create [--schema-dir DIR] FILE.xml\n"
+	"define [--schema-dir DIR] FILE.xml | undefine NAME | start NAME | dumpxml NAME\n"
+	"list [--all] | pause NAME | unpause NAME | destroy NAME\n"
 	"shutdown NAME [--timeout S]\n"
 	"console NAME [--no-follow]\n"
 	"daemons stop\n"
 	"\n"
 	"Domains managed by the daemons (svcored, svdom0) in the run directory\n"
 	"(--run-dir, $SPLITVISOR_RUN_DIR, $XDG_RUNTIME_DIR/splitvisor or\n"
-	"/run/splitvisor). create starts the daemons when they are not running.\n"
+	"/run/splitvisor). create, define and start start the daemons when they\n"
+	"are not running. define stores a persistent definition in the state\n"
+	"directory ($SPLITVISOR_STATE_DIR, $XDG_STATE_HOME/splitvisor or\n"
+	"/var/lib/splitvisor); start boots it; create FILE.xml boots a transient\n"
+	"domain. Domains from XML follow their on_poweroff/on_reboot/on_crash.\n"
+	"dumpxml prints the live document; list --all adds definitions not running.\n"
 	"shutdown writes control/shutdown = poweroff in xenstore and waits up to\n"
 	"S seconds (default 30) for the domain to end. console prints the log so far\n"
 	"and follows it until Ctrl-] or the domain's end.\n";
@@ -113,7 +118,7 @@ static int wait_sock(const char *dir, const char *name)
  * A connection to dom0.sock. A missing svdom0 is started when svcored runs
  * (reattach after a crash); both are started only when may_start.
  */
-static int dom0_open(const char *cmd, const char *dir, bool may_start)
+int svctl_dom0_open(const char *cmd, const char *dir, bool may_start)
 {
 	int fd, lock, ret = -1;
 	char path[300];
@@ -162,8 +167,8 @@ out:
 }
 
 /* One request; prints the daemon's sentence on failure. Returns the status. */
-static int ts_call(const char *cmd, int fd, uint32_t op, const void *req, size_t len, void *reply,
-		   size_t cap, size_t *rlen, int timeout_ms)
+int svctl_ts_call(const char *cmd, int fd, uint32_t op, const void *req, size_t len, void *reply,
+		  size_t cap, size_t *rlen, int timeout_ms)
 {
 	static uint8_t buf[SV_CTL_PAYLOAD_MAX];
 	struct sv_ctl_hdr h;
@@ -203,6 +208,9 @@ static int cmd_create(const char *dir, int argc, char **argv)
 	char real[PATH_MAX];
 	int c, fd, ret;
 
+	/* The libvirt form: `create [--schema-dir DIR] FILE.xml`. */
+	if ((argc == 2 && argv[1][0] != '-') || (argc == 4 && !strcmp(argv[1], "--schema-dir")))
+		return svctl_cmd_document(dir, argc, argv);
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
@@ -244,11 +252,11 @@ static int cmd_create(const char *dir, int argc, char **argv)
 	strcpy(req.name, name);
 	strcpy(req.kernel, real);
 	strcpy(req.cmdline, cmdline);
-	fd = dom0_open("create", dir, true);
+	fd = svctl_dom0_open("create", dir, true);
 	if (fd < 0)
 		return SVCTL_EX_UNAVAILABLE;
-	ret = ts_call("create", fd, SV_TS_CREATE, &req, sizeof(req), &reply, sizeof(reply), NULL,
-		      SVCTL_REPLY_TIMEOUT);
+	ret = svctl_ts_call("create", fd, SV_TS_CREATE, &req, sizeof(req), &reply, sizeof(reply),
+			    NULL, SVCTL_REPLY_TIMEOUT);
 	close(fd);
 	if (ret)
 		return SVCTL_EX_FAIL;
@@ -256,7 +264,7 @@ static int cmd_create(const char *dir, int argc, char **argv)
 	return 0;
 }
 
-static void print_info(const struct sv_ctl_dominfo *d)
+void svctl_print_info(const struct sv_ctl_dominfo *d)
 {
 	static const char *const reasons[] = { "poweroff", "reboot", "crash", "fault",
 					       "destroyed" };
@@ -273,30 +281,32 @@ static void print_info(const struct sv_ctl_dominfo *d)
 	       d->vcpus, d->memory_mib, when, how);
 }
 
-static int cmd_list(const char *dir)
+static int cmd_list(const char *dir, bool all)
 {
 	struct sv_ctl_dominfo info[SV_CTL_LIST_MAX];
 	struct sv_ctl_list req = { 0 };
 	size_t len, i, n;
 	int fd, ret;
 
-	fd = dom0_open("list", dir, false);
+	fd = svctl_dom0_open("list", dir, false);
 	if (fd < 0)
 		return SVCTL_EX_UNAVAILABLE;
 	printf("%5s  %-20s %-9s %5s %7s  %-19s  %s\n", "ID", "NAME", "STATE", "VCPUS", "MiB",
 	       "STARTED", "ENDED");
 	do {
-		ret = ts_call("list", fd, SV_TS_LIST, &req, sizeof(req), info, sizeof(info), &len,
-			      SVCTL_REPLY_TIMEOUT);
+		ret = svctl_ts_call("list", fd, SV_TS_LIST, &req, sizeof(req), info, sizeof(info),
+				    &len, SVCTL_REPLY_TIMEOUT);
 		if (ret)
 			break;
 		n = len / sizeof(info[0]);
 		for (i = 0; i < n; i++) {
 			info[i].name[SV_CTL_NAME_SIZE - 1] = '\0';
-			print_info(&info[i]);
+			svctl_print_info(&info[i]);
 			req.start_domid = info[i].domid + 1;
 		}
 	} while (n == SV_CTL_LIST_MAX);
+	if (!ret && all)
+		ret = svctl_list_defined(fd);
 	close(fd);
 	return ret ? SVCTL_EX_FAIL : 0;
 }
@@ -311,13 +321,13 @@ static int cmd_named(const char *cmd, const char *dir, uint32_t op, const char *
 	if (strlen(name) >= sizeof(req.name))
 		return svctl_usage_error(cmd, "name too long");
 	strcpy(req.name, name);
-	fd = dom0_open(cmd, dir, false);
+	fd = svctl_dom0_open(cmd, dir, false);
 	if (fd < 0)
 		return SVCTL_EX_UNAVAILABLE;
-	ret = ts_call(cmd, fd, op, &req,
-		      op == SV_TS_SHUTDOWN ? sizeof(req) : sizeof(struct sv_ts_name), text,
-		      sizeof(text) - 1, &len,
-		      op == SV_TS_SHUTDOWN ? (int)arg + SVCTL_REPLY_TIMEOUT : SVCTL_REPLY_TIMEOUT);
+	ret = svctl_ts_call(
+		cmd, fd, op, &req, op == SV_TS_SHUTDOWN ? sizeof(req) : sizeof(struct sv_ts_name),
+		text, sizeof(text) - 1, &len,
+		op == SV_TS_SHUTDOWN ? (int)arg + SVCTL_REPLY_TIMEOUT : SVCTL_REPLY_TIMEOUT);
 	close(fd);
 	if (!ret && op == SV_TS_SHUTDOWN && len)
 		printf("%.*s\n", (int)len, text);
@@ -400,11 +410,11 @@ static int cmd_console(const char *dir, int argc, char **argv)
 	if (strlen(argv[1]) >= sizeof(req.name))
 		return svctl_usage_error("console", "name too long");
 	strcpy(req.name, argv[1]);
-	fd = dom0_open("console", dir, false);
+	fd = svctl_dom0_open("console", dir, false);
 	if (fd < 0)
 		return SVCTL_EX_UNAVAILABLE;
-	ret = ts_call("console", fd, SV_TS_CONSOLE, &req, sizeof(req), NULL, 0, NULL,
-		      SVCTL_REPLY_TIMEOUT);
+	ret = svctl_ts_call("console", fd, SV_TS_CONSOLE, &req, sizeof(req), NULL, 0, NULL,
+			    SVCTL_REPLY_TIMEOUT);
 	if (!ret) {
 		if (!req.flags)
 			tty_make_raw();
@@ -459,7 +469,8 @@ static int cmd_daemons_stop(const char *dir)
 
 	fd = sock_in(dir, "dom0.sock");
 	if (fd >= 0) {
-		ts_call("daemons", fd, SV_TS_STOP, NULL, 0, NULL, 0, NULL, SVCTL_REPLY_TIMEOUT);
+		svctl_ts_call("daemons", fd, SV_TS_STOP, NULL, 0, NULL, 0, NULL,
+			      SVCTL_REPLY_TIMEOUT);
 		close(fd);
 	} else if (!cc_connect(dir, true, &cc, err, sizeof(err))) {
 		/* svdom0 is gone: stop the core ourselves, with the dom0 token. */
@@ -499,8 +510,13 @@ int svctl_cmd_domain(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	if (!strcmp(cmd, "create"))
 		return cmd_create(dir, argc, argv);
-	if (!strcmp(cmd, "list"))
-		return argc == 1 ? cmd_list(dir) : svctl_usage_error(cmd, "takes no arguments");
+	if (!strcmp(cmd, "define"))
+		return svctl_cmd_document(dir, argc, argv);
+	if (!strcmp(cmd, "list")) {
+		if (argc == 1 || (argc == 2 && !strcmp(argv[1], "--all")))
+			return cmd_list(dir, argc == 2);
+		return svctl_usage_error(cmd, "takes only --all");
+	}
 	if (!strcmp(cmd, "console"))
 		return cmd_console(dir, argc, argv);
 	if (!strcmp(cmd, "daemons")) {
@@ -523,5 +539,7 @@ int svctl_cmd_domain(int argc, char **argv)
 		return cmd_named(cmd, dir, SV_TS_PAUSE, argv[1], 0);
 	if (!strcmp(cmd, "unpause"))
 		return cmd_named(cmd, dir, SV_TS_UNPAUSE, argv[1], 0);
+	if (!strcmp(cmd, "undefine") || !strcmp(cmd, "start") || !strcmp(cmd, "dumpxml"))
+		return svctl_cmd_by_name(dir, cmd, argv[1]);
 	return cmd_named(cmd, dir, SV_TS_DESTROY, argv[1], 0);
 }

@@ -16,7 +16,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <libxml/parser.h>
+
 #include "core_client.h"
+#include "sv_xml.h"
 #include "svdom0.h"
 
 #define D0_MAX_CLIENTS 64u
@@ -171,6 +174,7 @@ static void service_clients(struct loop *lp)
 		if (t->conn.dead || (t->close_when_flushed && !t->conn.head)) {
 			*tp = t->next;
 			sv_conn_close(&t->conn);
+			ts_client_release(t);
 			free(t);
 			lp->nr_clients--;
 			continue;
@@ -200,10 +204,13 @@ static void service_clients(struct loop *lp)
 static int run(struct loop *lp)
 {
 	struct epoll_event evs[16];
-	int i, n, timeout;
+	int i, n, timeout, ret;
+	bool busy = false;
 
 	while (!lp->d0.stopping) {
 		timeout = ts_timeouts(&lp->d0);
+		if (busy)
+			timeout = 0; /* restarts may have queued core events */
 		service_clients(lp);
 		n = epoll_wait(lp->epfd, evs, 16, timeout);
 		if (n < 0 && errno == EINTR)
@@ -225,16 +232,18 @@ static int run(struct loop *lp)
 			else
 				xs_client_io(tag);
 		}
-		if (ts_core_events(&lp->d0)) {
+		ret = ts_core_events(&lp->d0);
+		if (ret < 0) {
 			fprintf(stderr, "svdom0: the core closed the control socket\n");
 			return -EPIPE;
 		}
+		busy = ret > 0;
 	}
 	service_clients(lp);
 	return 0;
 }
 
-static int setup(struct loop *lp, char *err, size_t errlen)
+static int setup(struct loop *lp, const char *state_dir, char *err, size_t errlen)
 {
 	struct xs_server_config cfg;
 	char path[300];
@@ -259,6 +268,12 @@ static int setup(struct loop *lp, char *err, size_t errlen)
 	lp->d0.xs_self = lp->d0.xs ? xs_conn_new(lp->d0.xs, 0) : NULL;
 	if (!lp->d0.xs_self)
 		return -ENOMEM;
+	/* Definitions first: a running domain that has one follows its on_* actions again. */
+	ret = defs_load(&lp->d0.defs, state_dir);
+	if (ret) {
+		snprintf(err, errlen, "state directory %s: %s", state_dir, strerror(-ret));
+		return ret;
+	}
 	ret = ts_attach(&lp->d0, err, errlen);
 	if (ret)
 		return ret;
@@ -290,31 +305,38 @@ int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "run-dir", required_argument, NULL, 'r' },
+		{ "state-dir", required_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct loop *lp = calloc(1, sizeof(*lp));
-	char err[512] = "", pid[300];
+	char err[512] = "", pid[300], state_dir[256];
 	int c, fd, ret;
 
 	if (!lp)
 		return 1;
 	lp->epfd = lp->ts_lfd = lp->xs_lfd = lp->sfd = -1;
-	if (sv_run_dir(lp->d0.rundir, sizeof(lp->d0.rundir)))
+	if (sv_run_dir(lp->d0.rundir, sizeof(lp->d0.rundir)) ||
+	    sv_state_dir(state_dir, sizeof(state_dir))) {
+		fprintf(stderr, "svdom0: run or state directory path too long\n");
 		return 1;
+	}
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'r':
 			snprintf(lp->d0.rundir, sizeof(lp->d0.rundir), "%s", optarg);
 			break;
+		case 's':
+			snprintf(state_dir, sizeof(state_dir), "%s", optarg);
+			break;
 		case 'h':
-			printf("usage: svdom0 [--run-dir DIR]\n");
+			printf("usage: svdom0 [--run-dir DIR] [--state-dir DIR]\n");
 			return 0;
 		default:
 			return 64;
 		}
 	}
-	ret = setup(lp, err, sizeof(err));
+	ret = setup(lp, state_dir, err, sizeof(err));
 	if (ret) {
 		fprintf(stderr, "svdom0: %s\n", err[0] ? err : strerror(-ret));
 		goto out;
@@ -347,9 +369,13 @@ out:
 
 		lp->d0.ts_clients = t->next;
 		sv_conn_close(&t->conn);
+		ts_client_release(t);
 		free(t);
 	}
 	ts_free(&lp->d0);
+	defs_free(&lp->d0.defs);
+	sv_xml_cleanup();
+	xmlCleanupParser();
 	xs_conn_free(lp->d0.xs_self);
 	if (lp->d0.xs)
 		xs_server_free(lp->d0.xs);

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "ctl_wire.h"
+#include "definitions.h"
 #include "xenstore.h"
 
 enum { D0_TS_CLIENT = 1, D0_XS_CLIENT };
@@ -22,6 +23,8 @@ struct ts_client {
 	uint32_t shutdown_domid, shutdown_req, shutdown_timeout_ms;
 	uint64_t shutdown_deadline_ns;
 	bool close_when_flushed;
+	char *upload; /* a domain document coming in chunks (SV_TS_XML_MORE) */
+	size_t upload_len;
 	struct sv_conn conn;
 };
 
@@ -39,7 +42,12 @@ struct ts_domain {
 	bool ended;
 	char end_text[400];
 	struct con_log log;
+	/* What it was started from (XML only): dumpxml and the on_* actions use it. */
+	struct sv_domain_config *cfg;
+	int action; /* enum sv_lifecycle_action still to carry out, or TS_NO_ACTION */
 };
+
+#define TS_NO_ACTION (-1)
 
 struct core_client;
 
@@ -50,6 +58,7 @@ struct dom0 {
 	struct xs_conn *xs_self; /* the toolstack's own dom0 connection */
 	struct ts_client *ts_clients;
 	struct ts_domain *domains;
+	struct defs defs;
 	bool stopping, stop_core;
 };
 
@@ -61,10 +70,31 @@ void con_log_close(struct con_log *l);
 /* toolstack.c */
 int ts_attach(struct dom0 *d0, char *err, size_t errlen);
 void ts_handle(struct dom0 *d0, struct ts_client *c, const struct sv_ctl_hdr *h, const void *p);
-/* -EPIPE when the core is gone. */
+/* 1 when a lifecycle action ran (poll again soon), 0, or -EPIPE when the core is gone. */
 int ts_core_events(struct dom0 *d0);
+struct ts_domain *ts_by_name(struct dom0 *d0, const char *name);
+void ts_remove(struct dom0 *d0, struct ts_domain *td);
+int ts_err(struct ts_client *c, const struct sv_ctl_hdr *h, int ret, const char *msg);
+/* Makes room for a new domain of that name: -EEXIST while one runs, an ended one goes. */
+int ts_clear_ended(struct dom0 *d0, const char *name, char *err, size_t errlen);
+/*
+ * Creates a domain in the core and sets it up in dom0. With *tdp set (a restart), that entry
+ * takes the new domain and keeps its console log; else a new entry is made.
+ */
+int ts_boot(struct dom0 *d0, const struct sv_ctl_create *req, struct ts_domain **tdp, char *err,
+	    size_t errlen);
+void ts_client_release(struct ts_client *c);
 /* Answers shutdowns that timed out; returns ms until the next deadline, -1 if none. */
 int ts_timeouts(struct dom0 *d0);
 void ts_free(struct dom0 *d0);
+
+/* toolstack_xml.c: domains from libvirt XML, definitions, lifecycle actions */
+void tsx_handle(struct dom0 *d0, struct ts_client *c, const struct sv_ctl_hdr *h, const void *p);
+/* Picks the on_* action for an ended XML domain. */
+void tsx_domain_ended(struct ts_domain *td);
+/* Carries out the picked actions; true if any ran. */
+bool tsx_run_actions(struct dom0 *d0);
+/* After a svdom0 restart: a running domain with a definition follows it again. */
+void tsx_adopt(struct dom0 *d0, struct ts_domain *td);
 
 #endif

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "core_client.h"
+#include "sv_xml.h"
 #include "svcore.h"
 #include "svdom0.h"
 #include "toolstack_proto.h"
@@ -104,7 +105,7 @@ static void xs_domain_gone(struct dom0 *d0, uint32_t domid)
 	xs_do(d0, XS_RM, path, NULL, 0);
 }
 
-static struct ts_domain *ts_by_name(struct dom0 *d0, const char *name)
+struct ts_domain *ts_by_name(struct dom0 *d0, const char *name)
 {
 	struct ts_domain *td;
 
@@ -132,6 +133,7 @@ static struct ts_domain *ts_add(struct dom0 *d0, const struct sv_ctl_dominfo *in
 		return NULL;
 	td->info = *info;
 	td->info.name[SV_CTL_NAME_SIZE - 1] = '\0';
+	td->action = TS_NO_ACTION;
 	if (con_log_open(&td->log, d0->rundir, td->info.name, fresh))
 		fprintf(stderr, "svdom0: console log of %s: cannot open, memory only\n",
 			td->info.name);
@@ -140,7 +142,7 @@ static struct ts_domain *ts_add(struct dom0 *d0, const struct sv_ctl_dominfo *in
 	return td;
 }
 
-static void ts_remove(struct dom0 *d0, struct ts_domain *td)
+void ts_remove(struct dom0 *d0, struct ts_domain *td)
 {
 	struct ts_domain **pp;
 
@@ -148,6 +150,10 @@ static void ts_remove(struct dom0 *d0, struct ts_domain *td)
 		;
 	*pp = td->next;
 	con_log_close(&td->log);
+	if (td->cfg) {
+		sv_domain_config_free(td->cfg);
+		free(td->cfg);
+	}
 	free(td);
 }
 
@@ -188,6 +194,7 @@ static void ts_domain_ended(struct dom0 *d0, const struct sv_ctl_ev_ended *ev)
 			c->shutdown_pending = false;
 		}
 	}
+	tsx_domain_ended(td);
 }
 
 static void ts_console(struct dom0 *d0, const struct sv_ctl_ev_console *ev, size_t len)
@@ -229,6 +236,12 @@ int ts_core_events(struct dom0 *d0)
 		else if (h.op == SV_CTL_EV_ENDED && h.len == sizeof(struct sv_ctl_ev_ended))
 			ts_domain_ended(d0, (void *)buf);
 	}
+	/*
+	 * Once per round: a guest that crashes at once under on_crash=restart must not keep
+	 * svctl's requests waiting. The events its restarts queued are read next round.
+	 */
+	if (!ret && tsx_run_actions(d0))
+		ret = 1;
 	return ret;
 }
 
@@ -256,9 +269,12 @@ int ts_attach(struct dom0 *d0, char *err, size_t errlen)
 				td->ended = true;
 				snprintf(td->end_text, sizeof(td->end_text), "domain %s ended: %s",
 					 td->info.name, reason_name(info[i].exit_reason));
-			} else if (xs_domain_home(d0, &info[i])) {
-				fprintf(stderr, "svdom0: xenstore home of domain %u failed\n",
-					info[i].domid);
+			} else {
+				if (xs_domain_home(d0, &info[i]))
+					fprintf(stderr,
+						"svdom0: xenstore home of domain %u failed\n",
+						info[i].domid);
+				tsx_adopt(d0, td);
 			}
 			req.start_domid = info[i].domid + 1;
 		}
@@ -268,26 +284,20 @@ int ts_attach(struct dom0 *d0, char *err, size_t errlen)
 	return ret;
 }
 
-static int ts_err(struct ts_client *c, const struct sv_ctl_hdr *h, int ret, const char *msg)
+int ts_err(struct ts_client *c, const struct sv_ctl_hdr *h, int ret, const char *msg)
 {
 	sv_conn_error(&c->conn, h, ret, "%s", msg);
 	return ret;
 }
 
-static void ts_create(struct dom0 *d0, struct ts_client *c, const struct sv_ctl_hdr *h,
-		      const struct sv_ctl_create *req)
+int ts_clear_ended(struct dom0 *d0, const char *name, char *err, size_t errlen)
 {
-	struct sv_ctl_domid id = { 0 }, reply;
-	struct sv_ctl_dominfo info;
-	struct ts_domain *td = ts_by_name(d0, req->name);
-	char err[512];
-	int ret;
+	struct ts_domain *td = ts_by_name(d0, name);
+	struct sv_ctl_domid id = { 0 };
 
 	if (td && !td->ended) {
-		snprintf(err, sizeof(err), "domain %s exists (domid %u)", req->name,
-			 td->info.domid);
-		ts_err(c, h, -EEXIST, err);
-		return;
+		snprintf(err, errlen, "domain %s exists (domid %u)", name, td->info.domid);
+		return -EEXIST;
 	}
 	if (td) {
 		/* An ended domain of that name is kept for `list` until replaced. */
@@ -295,24 +305,57 @@ static void ts_create(struct dom0 *d0, struct ts_client *c, const struct sv_ctl_
 		cc_call(d0->cc, SV_CTL_DESTROY, &id, sizeof(id), NULL, 0, NULL, NULL, NULL, 0);
 		ts_remove(d0, td);
 	}
+	return 0;
+}
+
+int ts_boot(struct dom0 *d0, const struct sv_ctl_create *req, struct ts_domain **tdp, char *err,
+	    size_t errlen)
+{
+	struct sv_ctl_domid id = { 0 }, reply;
+	struct sv_ctl_dominfo info;
+	int ret;
+
 	ret = cc_call(d0->cc, SV_CTL_CREATE, req, sizeof(*req), &reply, sizeof(reply), NULL, NULL,
-		      err, sizeof(err));
-	if (ret) {
-		ts_err(c, h, ret, err);
-		return;
-	}
+		      err, errlen);
+	if (ret)
+		return ret;
 	id.domid = reply.domid;
 	ret = cc_call(d0->cc, SV_CTL_INFO, &id, sizeof(id), &info, sizeof(info), NULL, NULL, err,
-		      sizeof(err));
-	if (!ret && !(td = ts_add(d0, &info, true)))
+		      errlen);
+	if (!ret && *tdp) {
+		(*tdp)->info = info;
+		(*tdp)->info.name[SV_CTL_NAME_SIZE - 1] = '\0';
+		(*tdp)->ended = false;
+		(*tdp)->action = TS_NO_ACTION;
+	} else if (!ret && !(*tdp = ts_add(d0, &info, true))) {
 		ret = -ENOMEM;
+	}
 	if (!ret && xs_domain_home(d0, &info))
 		fprintf(stderr, "svdom0: xenstore home of domain %u failed\n", info.domid);
 	if (ret) {
 		cc_call(d0->cc, SV_CTL_DESTROY, &id, sizeof(id), NULL, 0, NULL, NULL, NULL, 0);
-		ts_err(c, h, ret, "cannot set the domain up in dom0");
+		snprintf(err, errlen, "cannot set the domain up in dom0");
+	}
+	return ret;
+}
+
+static void ts_create(struct dom0 *d0, struct ts_client *c, const struct sv_ctl_hdr *h,
+		      const struct sv_ctl_create *req)
+{
+	struct ts_domain *td = NULL;
+	struct sv_ctl_domid reply;
+	char err[512];
+	int ret;
+
+	ret = ts_clear_ended(d0, req->name, err, sizeof(err));
+	if (!ret)
+		ret = ts_boot(d0, req, &td, err, sizeof(err));
+	if (ret) {
+		ts_err(c, h, ret, err);
 		return;
 	}
+	reply.domid = td->info.domid;
+	reply.pad = 0;
 	sv_conn_queue(&c->conn, h->op, h->req_id, 0, &reply, sizeof(reply), -1);
 }
 
@@ -399,6 +442,7 @@ static void ts_named(struct dom0 *d0, struct ts_client *c, const struct sv_ctl_h
 	}
 	if (op == SV_CTL_DESTROY) {
 		/* The core sent the end before its reply: let followers see it, then forget. */
+		td->action = TS_NO_ACTION;
 		ts_core_events(d0);
 		ts_remove(d0, td);
 	}
@@ -425,6 +469,10 @@ void ts_handle(struct dom0 *d0, struct ts_client *c, const struct sv_ctl_hdr *h,
 	size_t len;
 	int ret;
 
+	if (h->op >= SV_TS_DEFINE && h->op < SV_TS_OP_COUNT) {
+		tsx_handle(d0, c, h, p);
+		return;
+	}
 	if (h->op == 0 || h->op >= SV_TS_OP_COUNT || h->len != ts_req_len[h->op]) {
 		ts_err(c, h, -EINVAL, "malformed toolstack request");
 		return;
@@ -487,6 +535,13 @@ int ts_timeouts(struct dom0 *d0)
 		c->shutdown_pending = false;
 	}
 	return next == UINT64_MAX ? -1 : (int)(next / 1000000u) + 1;
+}
+
+void ts_client_release(struct ts_client *c)
+{
+	free(c->upload);
+	c->upload = NULL;
+	c->upload_len = 0;
 }
 
 void ts_free(struct dom0 *d0)

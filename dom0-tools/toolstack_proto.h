@@ -17,11 +17,49 @@ enum sv_ts_op {
 	SV_TS_SHUTDOWN = 6, /* sv_ts_shutdown -> text, once the domain ended or timed out */
 	SV_TS_CONSOLE = 7,  /* sv_ts_console -> empty, then console events until the end */
 	SV_TS_STOP = 8,	    /* empty -> empty; svdom0 stops svcored and exits */
+	/* Domain XML goes up in chunks: each sv_ts_xml + data; replies before the last are empty. */
+	SV_TS_DEFINE = 9,	 /* sv_ts_xml + data -> text (the name) */
+	SV_TS_CREATE_XML = 10,	 /* sv_ts_xml + data -> sv_ctl_domid */
+	SV_TS_UNDEFINE = 11,	 /* sv_ts_name -> empty */
+	SV_TS_START = 12,	 /* sv_ts_name -> sv_ctl_domid */
+	SV_TS_DUMPXML = 13,	 /* sv_ts_name -> sv_ts_size, then SV_TS_EV_DATA until size bytes */
+	SV_TS_LIST_DEFINED = 14, /* sv_ts_list_defined -> sv_ts_defined[] (the ones not running) */
 	SV_TS_OP_COUNT,
 
 	SV_TS_EV_CONSOLE = 0x100, /* raw console bytes */
 	SV_TS_EV_ENDED = 0x101,	  /* a sentence: how the domain ended */
+	SV_TS_EV_DATA = 0x102,	  /* a piece of a reply too large for one message */
 };
+
+/* A document uploaded over several messages is refused beyond this. */
+#define SV_TS_XML_MAX  (1024u * 1024u)
+#define SV_TS_XML_MORE 1u /* more chunks follow */
+
+struct sv_ts_xml {
+	uint32_t flags;
+	uint32_t len;	  /* data bytes after this header */
+	char source[256]; /* file name for messages */
+};
+
+#define SV_TS_XML_CHUNK (SV_CTL_PAYLOAD_MAX - sizeof(struct sv_ts_xml))
+
+struct sv_ts_size {
+	uint32_t size;
+	uint32_t pad;
+};
+
+struct sv_ts_list_defined {
+	uint32_t start; /* index into the definitions not running */
+	uint32_t pad;
+};
+
+struct sv_ts_defined {
+	char name[SV_CTL_NAME_SIZE];
+	uint32_t vcpus;
+	uint32_t memory_mib; /* currentMemory, rounded up */
+};
+
+#define SV_TS_DEFINED_MAX (SV_CTL_PAYLOAD_MAX / sizeof(struct sv_ts_defined))
 
 struct sv_ts_name {
 	char name[SV_CTL_NAME_SIZE];

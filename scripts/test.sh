@@ -24,7 +24,7 @@ if [ ! -c /dev/kvm ] && [ "${SV_KVM_VM:-1}" != 0 ]; then
 	echo "== KVM tests inside a QEMU VM with nested KVM (no /dev/kvm on this machine)"
 	for attempt in 1 2; do
 		rc=0
-		scripts/kvm-vm.sh --timeout 1200 -- ctest --test-dir build -L kvm \
+		scripts/kvm-vm.sh --timeout 720 -- ctest --test-dir build -L kvm \
 			--output-on-failure --timeout 240 || rc=$?
 		case $rc in
 		124 | 125) echo "WARNING: the VM harness did not finish (exit $rc, attempt $attempt)" ;;

@@ -11,7 +11,8 @@ if [ ! -c /dev/kvm ] || ! [ -r /dev/kvm ]; then
 fi
 
 run_dir=$(mktemp -d /tmp/sv-domains-XXXXXX)
-export SPLITVISOR_RUN_DIR=$run_dir
+export SPLITVISOR_RUN_DIR=$run_dir SPLITVISOR_STATE_DIR=$run_dir/state
+examples=$(dirname "$svctl")/../examples
 out=$run_dir/test.out
 errf=$run_dir/test.err
 
@@ -173,6 +174,90 @@ stop)
 	done
 	[ -e "$run_dir/core.sock" ] && fail "core.sock left behind"
 	sv 69 list
+	;;
+define)
+	sv 0 define "$examples/spin.xml"
+	sv 0 list --all
+	expect_out "spin *shut off"
+	sv 0 start spin
+	expect_out "started domain spin (domid 1)"
+	sv 1 start spin
+	expect_err "already running"
+	sv 0 list --all
+	expect_out "spin *running"
+	grep -q "shut off" "$out" && fail "a running domain also listed as shut off"
+	wait_console spin "spin: looping"
+	sv 0 dumpxml spin
+	expect_out "id=\"1\""
+	cp "$out" "$run_dir/live.xml"
+	sv 0 validate "$run_dir/live.xml"
+	sv 1 shutdown spin --timeout 1
+	sv 0 destroy spin
+	sv 0 list --all
+	expect_out "spin *shut off"
+	sv 0 dumpxml spin
+	grep -q " id=" "$out" && fail "dumpxml of a shut off domain has an id"
+	# undefine while running: it keeps running, transient, and goes away when destroyed.
+	sv 0 start spin
+	sv 0 undefine spin
+	sv 0 list --all
+	expect_out "spin *running"
+	sv 0 destroy spin
+	sv 0 list --all
+	grep -q spin "$out" && fail "spin still listed after undefine and destroy"
+	# create FILE.xml: transient, refused while a domain of that name runs.
+	sv 0 create "$examples/spin.xml"
+	expect_out "created domain spin"
+	sv 1 create "$examples/spin.xml"
+	expect_err "exists"
+	sv 0 dumpxml spin
+	expect_out "<domain type=\"xen\" id=\"[0-9]*\">"
+	sv 0 destroy spin
+	sv 0 list --all
+	grep -q spin "$out" && fail "transient spin still listed after destroy"
+	;;
+on-crash-restart)
+	sed 's|<on_crash>destroy</on_crash>|<on_crash>restart</on_crash>|' \
+		"$examples/crash.xml" >"$run_dir/crash.xml"
+	sv 0 define "$run_dir/crash.xml"
+	sv 0 start crash
+	i=0
+	while [ "$(grep -c "crash: reading" "$run_dir/console/crash.log" 2>/dev/null)" -lt 2 ] \
+		&& [ $i -lt 600 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	n=$(grep -c "restarting" "$run_dir/console/crash.log")
+	[ "$n" -ge 1 ] || fail "on_crash=restart: no restart in the console log"
+	n=$(grep -c "crash: reading" "$run_dir/console/crash.log")
+	[ "$n" -ge 2 ] || fail "on_crash=restart: $n boots in the console log, expected 2+"
+	sv 0 list --all
+	expect_out "crash "
+	sv 0 destroy crash
+	;;
+on-crash-destroy)
+	# Defined: ends and lists as shut off. Transient: disappears.
+	sv 0 define "$examples/crash.xml"
+	sv 0 start crash
+	i=0
+	while [ $i -lt 600 ]; do
+		sv 0 list --all
+		grep -q "crash *shut off" "$out" && break
+		sleep 0.1
+		i=$((i + 1))
+	done
+	expect_out "crash *shut off"
+	grep -q "restarting" "$run_dir/console/crash.log" && fail "on_crash=destroy restarted"
+	sv 0 undefine crash
+	sv 0 create "$examples/crash.xml"
+	i=0
+	while [ $i -lt 600 ]; do
+		sv 0 list --all
+		grep -q crash "$out" || break
+		sleep 0.1
+		i=$((i + 1))
+	done
+	grep -q crash "$out" && fail "transient crash still listed after its crash"
 	;;
 *)
 	echo "unknown case $case"
