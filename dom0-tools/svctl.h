@@ -26,6 +26,23 @@ struct svctl_cmd {
 int svctl_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 int svctl_cmd_run(int argc, char **argv);
+
+/* The getopt_long entries that describe a domain, shared by run and create. */
+/* clang-format off */
+#define SVCTL_DOMAIN_OPTIONS					\
+	{ "kernel", required_argument, NULL, 'k' },		\
+	{ "memory", required_argument, NULL, 'm' },		\
+	{ "vcpus", required_argument, NULL, 'v' },		\
+	{ "cmdline", required_argument, NULL, 'c' },		\
+	{ "name", required_argument, NULL, 'n' }
+/* clang-format on */
+
+struct sv_domain_params;
+/*
+ * Applies one getopt result of SVCTL_DOMAIN_OPTIONS to p: 0 when taken, 1 when c is
+ * not a domain option, else the usage error's exit code (the message is printed).
+ */
+int svctl_domain_opt(const char *cmd, int c, const char *arg, struct sv_domain_params *p);
 int svctl_cmd_validate(int argc, char **argv);
 
 struct sv_domain_config;

@@ -195,15 +195,16 @@ int svctl_ts_call(const char *cmd, int fd, uint32_t op, const void *req, size_t 
 static int cmd_create(const char *dir, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "kernel", required_argument, NULL, 'k' },
-		{ "memory", required_argument, NULL, 'm' },
-		{ "vcpus", required_argument, NULL, 'v' },
-		{ "cmdline", required_argument, NULL, 'c' },
-		{ "name", required_argument, NULL, 'n' },
+		SVCTL_DOMAIN_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
-	struct sv_ctl_create req = { .memory_mib = 32, .vcpus = 1 };
-	const char *kernel = sv_default_guest_kernel(), *name = NULL, *cmdline = "";
+	struct sv_ctl_create req = { 0 };
+	struct sv_domain_params p = {
+		.memory_mib = 32,
+		.vcpus = 1,
+		.kernel = sv_default_guest_kernel(),
+		.cmdline = "",
+	};
 	struct sv_ctl_domid reply;
 	char real[PATH_MAX];
 	int c, fd, ret;
@@ -214,44 +215,26 @@ static int cmd_create(const char *dir, int argc, char **argv)
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
-		switch (c) {
-		case 'k':
-			kernel = optarg;
-			break;
-		case 'm':
-			if (sv_parse_u32(optarg, SV_MIN_MEMORY_MIB, SV_MAX_MEMORY_MIB,
-					 &req.memory_mib))
-				return svctl_usage_error("create", "--memory '%s': expected %u..%u",
-							 optarg, SV_MIN_MEMORY_MIB,
-							 SV_MAX_MEMORY_MIB);
-			break;
-		case 'v':
-			if (sv_parse_u32(optarg, 1, SV_MAX_VCPUS, &req.vcpus))
-				return svctl_usage_error("create", "--vcpus '%s': expected 1..%u",
-							 optarg, SV_MAX_VCPUS);
-			break;
-		case 'c':
-			cmdline = optarg;
-			break;
-		case 'n':
-			name = optarg;
-			break;
-		default:
+		ret = svctl_domain_opt("create", c, optarg, &p);
+		if (ret == 1)
 			return svctl_usage_error("create", "unknown or incomplete option '%s'",
 						 argv[optind - 1]);
-		}
+		if (ret)
+			return ret;
 	}
-	if (!name || optind != argc)
+	req.memory_mib = p.memory_mib;
+	req.vcpus = p.vcpus;
+	if (!p.name || optind != argc)
 		return svctl_usage_error("create", "give --name NAME and no other arguments");
-	if (strlen(name) > SV_MAX_NAME_LEN || strlen(cmdline) >= sizeof(req.cmdline))
+	if (strlen(p.name) > SV_MAX_NAME_LEN || strlen(p.cmdline) >= sizeof(req.cmdline))
 		return svctl_usage_error("create", "name or command line too long");
-	if (!realpath(kernel, real) || strlen(real) >= sizeof(req.kernel)) {
-		fprintf(stderr, "svctl create: kernel %s: %s\n", kernel, strerror(errno));
+	if (!realpath(p.kernel, real) || strlen(real) >= sizeof(req.kernel)) {
+		fprintf(stderr, "svctl create: kernel %s: %s\n", p.kernel, strerror(errno));
 		return SVCTL_EX_DATAERR;
 	}
-	strcpy(req.name, name);
+	strcpy(req.name, p.name);
 	strcpy(req.kernel, real);
-	strcpy(req.cmdline, cmdline);
+	strcpy(req.cmdline, p.cmdline);
 	fd = svctl_dom0_open("create", dir, true);
 	if (fd < 0)
 		return SVCTL_EX_UNAVAILABLE;
@@ -260,7 +243,7 @@ static int cmd_create(const char *dir, int argc, char **argv)
 	close(fd);
 	if (ret)
 		return SVCTL_EX_FAIL;
-	printf("created domain %s (domid %u)\n", name, reply.domid);
+	printf("created domain %s (domid %u)\n", p.name, reply.domid);
 	return 0;
 }
 

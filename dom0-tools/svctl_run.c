@@ -188,6 +188,33 @@ static void run_console(void *opaque, const char *buf, size_t len)
 	}
 }
 
+int svctl_domain_opt(const char *cmd, int c, const char *arg, struct sv_domain_params *p)
+{
+	switch (c) {
+	case 'k':
+		p->kernel = arg;
+		return 0;
+	case 'm':
+		if (sv_parse_u32(arg, SV_MIN_MEMORY_MIB, SV_MAX_MEMORY_MIB, &p->memory_mib))
+			return svctl_usage_error(cmd, "--memory '%s': expected %u..%u MiB", arg,
+						 SV_MIN_MEMORY_MIB, SV_MAX_MEMORY_MIB);
+		return 0;
+	case 'v':
+		if (sv_parse_u32(arg, 1, SV_MAX_VCPUS, &p->vcpus))
+			return svctl_usage_error(cmd, "--vcpus '%s': expected 1..%u", arg,
+						 SV_MAX_VCPUS);
+		return 0;
+	case 'c':
+		p->cmdline = arg;
+		return 0;
+	case 'n':
+		p->name = arg;
+		return 0;
+	default:
+		return 1;
+	}
+}
+
 /* The memory the guest starts with is currentMemory, rounded up to whole MiB. */
 static void run_params_from_config(const struct sv_domain_config *cfg, struct sv_domain_params *p,
 				   struct run_actions *a)
@@ -205,11 +232,7 @@ static void run_params_from_config(const struct sv_domain_config *cfg, struct sv
 int svctl_cmd_run(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "kernel", required_argument, NULL, 'k' },
-		{ "memory", required_argument, NULL, 'm' },
-		{ "vcpus", required_argument, NULL, 'v' },
-		{ "cmdline", required_argument, NULL, 'c' },
-		{ "name", required_argument, NULL, 'n' },
+		SVCTL_DOMAIN_OPTIONS,
 		{ "schema-dir", required_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -241,38 +264,17 @@ int svctl_cmd_run(int argc, char **argv)
 		case 's':
 			schema_dir = optarg;
 			break;
-		case 'k':
-			p.kernel = optarg;
-			flags_given = true;
-			break;
-		case 'm':
-			flags_given = true;
-			if (sv_parse_u32(optarg, SV_MIN_MEMORY_MIB, SV_MAX_MEMORY_MIB,
-					 &p.memory_mib))
-				return svctl_usage_error(
-					"run", "--memory '%s': expected %u..%u MiB", optarg,
-					SV_MIN_MEMORY_MIB, SV_MAX_MEMORY_MIB);
-			break;
-		case 'v':
-			flags_given = true;
-			if (sv_parse_u32(optarg, 1, SV_MAX_VCPUS, &p.vcpus))
-				return svctl_usage_error("run", "--vcpus '%s': expected 1..%u",
-							 optarg, SV_MAX_VCPUS);
-			break;
-		case 'c':
-			p.cmdline = optarg;
-			flags_given = true;
-			break;
-		case 'n':
-			p.name = optarg;
-			flags_given = true;
-			break;
 		case 'h':
 			printf("usage: svctl %s", svctl_run_usage);
 			return 0;
 		default:
-			return svctl_usage_error("run", "unknown or incomplete option '%s'",
-						 argv[optind - 1]);
+			ret = svctl_domain_opt("run", c, optarg, &p);
+			if (ret == 1)
+				return svctl_usage_error("run", "unknown or incomplete option '%s'",
+							 argv[optind - 1]);
+			if (ret)
+				return ret;
+			flags_given = true;
 		}
 	}
 	if (optind < argc - 1)

@@ -13,6 +13,7 @@
 
 #include <splitvisor/limits.h>
 
+#include "errmsg.h"
 #include "ctl_wire.h"
 
 struct sv_conn_msg {
@@ -21,21 +22,6 @@ struct sv_conn_msg {
 	size_t len, off;
 	uint8_t data[];
 };
-
-static int wire_fail(char *err, size_t errlen, int ret, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int wire_fail(char *err, size_t errlen, int ret, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return ret;
-}
 
 bool sv_ctl_str_ok(const char *field, size_t size)
 {
@@ -62,26 +48,26 @@ static int check_create(const struct sv_ctl_create *c, char *err, size_t errlen)
 	if (!sv_ctl_str_ok(c->name, sizeof(c->name)) ||
 	    !sv_ctl_str_ok(c->kernel, sizeof(c->kernel)) ||
 	    !sv_ctl_str_ok(c->cmdline, sizeof(c->cmdline)))
-		return wire_fail(err, errlen, -EINVAL, "a string field is not NUL-terminated");
+		return sv_errf(err, errlen, -EINVAL, "a string field is not NUL-terminated");
 	n = strlen(c->name);
 	if (!n || n > SV_MAX_NAME_LEN)
-		return wire_fail(err, errlen, -EINVAL, "domain name must have 1..%u characters",
-				 SV_MAX_NAME_LEN);
+		return sv_errf(err, errlen, -EINVAL, "domain name must have 1..%u characters",
+			       SV_MAX_NAME_LEN);
 	for (i = 0; i < n; i++)
 		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.+",
 			    c->name[i]))
-			return wire_fail(
+			return sv_errf(
 				err, errlen, -EINVAL,
 				"domain name: character %zu is not one of A-Z a-z 0-9 _ . + -",
 				i + 1);
 	if (c->memory_mib < SV_MIN_MEMORY_MIB || c->memory_mib > SV_MAX_MEMORY_MIB)
-		return wire_fail(err, errlen, -EINVAL, "memory %u MiB is outside %u..%u MiB",
-				 c->memory_mib, SV_MIN_MEMORY_MIB, SV_MAX_MEMORY_MIB);
+		return sv_errf(err, errlen, -EINVAL, "memory %u MiB is outside %u..%u MiB",
+			       c->memory_mib, SV_MIN_MEMORY_MIB, SV_MAX_MEMORY_MIB);
 	if (c->vcpus < 1 || c->vcpus > SV_MAX_VCPUS)
-		return wire_fail(err, errlen, -EINVAL, "%u vCPUs is outside 1..%u", c->vcpus,
-				 SV_MAX_VCPUS);
+		return sv_errf(err, errlen, -EINVAL, "%u vCPUs is outside 1..%u", c->vcpus,
+			       SV_MAX_VCPUS);
 	if (c->kernel[0] != '/')
-		return wire_fail(err, errlen, -EINVAL, "the kernel path must be absolute");
+		return sv_errf(err, errlen, -EINVAL, "the kernel path must be absolute");
 	return 0;
 }
 
@@ -90,20 +76,20 @@ int sv_ctl_check_request(const struct sv_ctl_hdr *h, const void *payload, char *
 	const struct sv_ctl_hello *hello = payload;
 
 	if (h->op == 0 || h->op >= SV_CTL_OP_COUNT)
-		return wire_fail(err, errlen, -EINVAL, "unknown op %u", h->op);
+		return sv_errf(err, errlen, -EINVAL, "unknown op %u", h->op);
 	if (h->len != ctl_req_len[h->op])
-		return wire_fail(err, errlen, -EINVAL, "op %u takes %zu payload bytes, not %u",
-				 h->op, ctl_req_len[h->op], h->len);
+		return sv_errf(err, errlen, -EINVAL, "op %u takes %zu payload bytes, not %u", h->op,
+			       ctl_req_len[h->op], h->len);
 	if (h->status != 0)
-		return wire_fail(err, errlen, -EINVAL, "a request's status must be 0");
+		return sv_errf(err, errlen, -EINVAL, "a request's status must be 0");
 	switch (h->op) {
 	case SV_CTL_HELLO:
 		if (!sv_ctl_str_ok(hello->token, sizeof(hello->token)))
-			return wire_fail(err, errlen, -EINVAL, "token is not NUL-terminated");
+			return sv_errf(err, errlen, -EINVAL, "token is not NUL-terminated");
 		if (hello->version != SV_CTL_VERSION || hello->flags)
-			return wire_fail(err, errlen, -EPROTONOSUPPORT,
-					 "protocol version %u flags %#x not supported",
-					 hello->version, hello->flags);
+			return sv_errf(err, errlen, -EPROTONOSUPPORT,
+				       "protocol version %u flags %#x not supported",
+				       hello->version, hello->flags);
 		return 0;
 	case SV_CTL_CREATE:
 		return check_create(payload, err, errlen);

@@ -9,52 +9,41 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "errmsg.h"
 #include "elf_loader.h"
 
 /* Our kernels are small; a cap keeps a hostile file from eating the host. */
 #define SV_ELF_MAX_FILE	 (256u << 20)
 #define SV_ELF_MAX_PHDRS 64u
 
-static int elf_fail(char *err, size_t errlen, int ret, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return ret;
-}
-
 static int elf_check_header(const Elf64_Ehdr *eh, size_t len, char *err, size_t errlen)
 {
 	uint64_t ph_end;
 
 	if (memcmp(eh->e_ident, ELFMAG, SELFMAG))
-		return elf_fail(err, errlen, -ENOEXEC, "not an ELF file (bad magic)");
+		return sv_errf(err, errlen, -ENOEXEC, "not an ELF file (bad magic)");
 	if (eh->e_ident[EI_CLASS] != ELFCLASS64)
-		return elf_fail(err, errlen, -ENOEXEC, "ELF class %u, expected ELFCLASS64",
-				eh->e_ident[EI_CLASS]);
+		return sv_errf(err, errlen, -ENOEXEC, "ELF class %u, expected ELFCLASS64",
+			       eh->e_ident[EI_CLASS]);
 	if (eh->e_ident[EI_DATA] != ELFDATA2LSB)
-		return elf_fail(err, errlen, -ENOEXEC, "ELF is not little-endian");
+		return sv_errf(err, errlen, -ENOEXEC, "ELF is not little-endian");
 	if (eh->e_machine != EM_X86_64)
-		return elf_fail(err, errlen, -ENOEXEC, "ELF machine %u, expected x86-64 (%u)",
-				eh->e_machine, EM_X86_64);
+		return sv_errf(err, errlen, -ENOEXEC, "ELF machine %u, expected x86-64 (%u)",
+			       eh->e_machine, EM_X86_64);
 	if (eh->e_type != ET_EXEC)
-		return elf_fail(err, errlen, -ENOEXEC, "ELF type %u, expected an executable",
-				eh->e_type);
+		return sv_errf(err, errlen, -ENOEXEC, "ELF type %u, expected an executable",
+			       eh->e_type);
 	if (eh->e_phentsize != sizeof(Elf64_Phdr))
-		return elf_fail(err, errlen, -ENOEXEC, "program header size %u, expected %zu",
-				eh->e_phentsize, sizeof(Elf64_Phdr));
+		return sv_errf(err, errlen, -ENOEXEC, "program header size %u, expected %zu",
+			       eh->e_phentsize, sizeof(Elf64_Phdr));
 	if (eh->e_phnum == 0 || eh->e_phnum > SV_ELF_MAX_PHDRS)
-		return elf_fail(err, errlen, -ENOEXEC, "%u program headers (1..%u allowed)",
-				eh->e_phnum, SV_ELF_MAX_PHDRS);
+		return sv_errf(err, errlen, -ENOEXEC, "%u program headers (1..%u allowed)",
+			       eh->e_phnum, SV_ELF_MAX_PHDRS);
 	ph_end = eh->e_phoff + (uint64_t)eh->e_phnum * sizeof(Elf64_Phdr);
 	if (eh->e_phoff > len || ph_end < eh->e_phoff || ph_end > len)
-		return elf_fail(err, errlen, -EBADMSG,
-				"truncated: program headers end at %llu, file has %zu bytes",
-				(unsigned long long)ph_end, len);
+		return sv_errf(err, errlen, -EBADMSG,
+			       "truncated: program headers end at %llu, file has %zu bytes",
+			       (unsigned long long)ph_end, len);
 	return 0;
 }
 
@@ -65,20 +54,20 @@ static int elf_check_segment(const Elf64_Phdr *ph, unsigned int idx, size_t len,
 	uint64_t end = ph->p_paddr + ph->p_memsz;
 
 	if (ph->p_offset > len || ph->p_filesz > len - ph->p_offset)
-		return elf_fail(err, errlen, -EBADMSG,
-				"truncated: segment %u needs bytes %llu..%llu, file has %zu", idx,
-				(unsigned long long)ph->p_offset,
-				(unsigned long long)(ph->p_offset + ph->p_filesz), len);
+		return sv_errf(err, errlen, -EBADMSG,
+			       "truncated: segment %u needs bytes %llu..%llu, file has %zu", idx,
+			       (unsigned long long)ph->p_offset,
+			       (unsigned long long)(ph->p_offset + ph->p_filesz), len);
 	if (ph->p_filesz > ph->p_memsz)
-		return elf_fail(err, errlen, -ENOEXEC, "segment %u: file size above memory size",
-				idx);
+		return sv_errf(err, errlen, -ENOEXEC, "segment %u: file size above memory size",
+			       idx);
 	if (end < ph->p_paddr || end > mem->size)
-		return elf_fail(err, errlen, -ERANGE,
-				"segment %u at 0x%llx..0x%llx is outside guest RAM (0x%llx bytes)",
-				idx, (unsigned long long)ph->p_paddr, (unsigned long long)end,
-				(unsigned long long)mem->size);
+		return sv_errf(err, errlen, -ERANGE,
+			       "segment %u at 0x%llx..0x%llx is outside guest RAM (0x%llx bytes)",
+			       idx, (unsigned long long)ph->p_paddr, (unsigned long long)end,
+			       (unsigned long long)mem->size);
 	if (ph->p_paddr < reserved_end)
-		return elf_fail(
+		return sv_errf(
 			err, errlen, -EADDRINUSE,
 			"segment %u at 0x%llx overlaps the core's reserved pages below 0x%llx", idx,
 			(unsigned long long)ph->p_paddr, (unsigned long long)reserved_end);
@@ -96,10 +85,10 @@ int sv_elf_load(const void *image, size_t len, struct sv_guest_mem *mem, uint64_
 	int ret;
 
 	if (len < sizeof(Elf64_Ehdr))
-		return elf_fail(err, errlen,
-				len >= SELFMAG && !memcmp(img, ELFMAG, SELFMAG) ? -EBADMSG
-										: -ENOEXEC,
-				"truncated: %zu bytes is shorter than an ELF64 header", len);
+		return sv_errf(err, errlen,
+			       len >= SELFMAG && !memcmp(img, ELFMAG, SELFMAG) ? -EBADMSG
+									       : -ENOEXEC,
+			       "truncated: %zu bytes is shorter than an ELF64 header", len);
 	ret = elf_check_header(eh, len, err, errlen);
 	if (ret)
 		return ret;
@@ -117,8 +106,8 @@ int sv_elf_load(const void *image, size_t len, struct sv_guest_mem *mem, uint64_
 				continue;
 			if (ph[i].p_paddr < ph[j].p_paddr + ph[j].p_memsz &&
 			    ph[j].p_paddr < ph[i].p_paddr + ph[i].p_memsz)
-				return elf_fail(err, errlen, -EADDRINUSE,
-						"segments %u and %u overlap", j, i);
+				return sv_errf(err, errlen, -EADDRINUSE,
+					       "segments %u and %u overlap", j, i);
 		}
 		if (ph[i].p_paddr < lo)
 			lo = ph[i].p_paddr;
@@ -127,12 +116,12 @@ int sv_elf_load(const void *image, size_t len, struct sv_guest_mem *mem, uint64_
 		nload++;
 	}
 	if (!nload)
-		return elf_fail(err, errlen, -ENOEXEC, "no loadable segment");
+		return sv_errf(err, errlen, -ENOEXEC, "no loadable segment");
 	if (eh->e_entry < lo || eh->e_entry >= hi)
-		return elf_fail(err, errlen, -ERANGE,
-				"entry point 0x%llx is outside the loaded image 0x%llx..0x%llx",
-				(unsigned long long)eh->e_entry, (unsigned long long)lo,
-				(unsigned long long)hi);
+		return sv_errf(err, errlen, -ERANGE,
+			       "entry point 0x%llx is outside the loaded image 0x%llx..0x%llx",
+			       (unsigned long long)eh->e_entry, (unsigned long long)lo,
+			       (unsigned long long)hi);
 
 	for (i = 0; i < eh->e_phnum; i++) {
 		uint8_t *dst;
@@ -159,16 +148,16 @@ int sv_elf_load_file(const char *path, struct sv_guest_mem *mem, uint64_t reserv
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return elf_fail(err, errlen, -errno, "cannot open kernel %s: %s", path,
-				strerror(errno));
+		return sv_errf(err, errlen, -errno, "cannot open kernel %s: %s", path,
+			       strerror(errno));
 	if (fstat(fd, &st) < 0) {
-		ret = elf_fail(err, errlen, -errno, "cannot stat %s: %s", path, strerror(errno));
+		ret = sv_errf(err, errlen, -errno, "cannot stat %s: %s", path, strerror(errno));
 		goto out;
 	}
 	if (!S_ISREG(st.st_mode) || st.st_size > SV_ELF_MAX_FILE) {
-		ret = elf_fail(err, errlen, -EFBIG,
-			       "kernel %s is not a regular file of at most %u MiB", path,
-			       SV_ELF_MAX_FILE >> 20);
+		ret = sv_errf(err, errlen, -EFBIG,
+			      "kernel %s is not a regular file of at most %u MiB", path,
+			      SV_ELF_MAX_FILE >> 20);
 		goto out;
 	}
 	buf = malloc(st.st_size ? (size_t)st.st_size : 1);
@@ -182,7 +171,7 @@ int sv_elf_load_file(const char *path, struct sv_guest_mem *mem, uint64_t reserv
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
-			ret = elf_fail(err, errlen, n < 0 ? -errno : -EIO, "cannot read %s", path);
+			ret = sv_errf(err, errlen, n < 0 ? -errno : -EIO, "cannot read %s", path);
 			goto out;
 		}
 		done += (size_t)n;
