@@ -259,8 +259,8 @@ END_TEST
 
 int main(void)
 {
-	Suite *s = suite_create("domain_lifecycle");
-	TCase *tc = tcase_create("kvm");
+	Suite *s;
+	TCase *tc;
 	char err[256];
 	SRunner *sr;
 	int failed;
@@ -269,6 +269,9 @@ int main(void)
 		printf("SKIP: %s\n", err);
 		return 77;
 	}
+	/* Probe first: a skipped run must not leave Check's allocations behind. */
+	s = suite_create("domain_lifecycle");
+	tc = tcase_create("kvm");
 	tcase_set_timeout(tc, 300);
 	tcase_add_test(tc, hello_powers_off);
 	tcase_add_test(tc, spin_is_destroyed_within_a_second);
