@@ -12,7 +12,7 @@ static const struct svctl_cmd svctl_cmds[] = {
 	  svctl_cmd_run },
 	{ "validate", "check libvirt domain XML files against libvirt's schema",
 	  svctl_validate_usage, svctl_cmd_validate },
-	{ "bench", "run a built-in benchmark (hypercall, boot)", svctl_bench_usage,
+	{ "bench", "run a built-in benchmark (hypercall, boot, evtchn)", svctl_bench_usage,
 	  svctl_cmd_bench },
 	{ "create", "create a domain (starts the daemons if needed)", svctl_domain_usage,
 	  svctl_cmd_domain },
