@@ -105,39 +105,45 @@ int cc_fd(const struct core_client *cc)
 	return cc->fd;
 }
 
-int cc_call(struct core_client *cc, uint32_t op, const void *req, size_t len, void *reply,
-	    size_t cap, size_t *reply_len, int *fd_out, char *err, size_t errlen)
+static void close_fds(int *fds, size_t n)
+{
+	while (n)
+		close(fds[--n]);
+}
+
+int cc_call_fds(struct core_client *cc, uint32_t op, const void *req, size_t len, void *reply,
+		size_t cap, size_t *reply_len, int *fds, size_t nfds, char *err, size_t errlen)
 {
 	uint32_t id = cc->next_req++;
+	int got[SV_CTL_FDS_MAX];
 	struct sv_ctl_hdr h;
-	int ret, fd;
+	size_t n, i;
+	int ret;
 
 	if (cc->next_req == 0)
 		cc->next_req = 1;
-	if (fd_out)
-		*fd_out = -1;
+	for (i = 0; i < nfds; i++)
+		fds[i] = -1;
 	ret = sv_msg_send(cc->fd, op, id, 0, req, len);
 	while (!ret) {
-		ret = sv_msg_recv(cc->fd, &h, cc->buf, sizeof(cc->buf), &fd, CC_REPLY_TIMEOUT_MS);
+		ret = sv_msg_recv_fds(cc->fd, &h, cc->buf, sizeof(cc->buf), got, SV_CTL_FDS_MAX, &n,
+				      CC_REPLY_TIMEOUT_MS);
 		if (ret)
 			break;
 		if (h.op >= SV_CTL_EV_BASE || h.req_id != id) {
-			if (fd >= 0)
-				close(fd);
+			close_fds(got, n);
 			if (h.op >= SV_CTL_EV_BASE)
 				cc_queue(cc, &h, cc->buf);
 			continue;
 		}
 		if (h.status) {
-			if (fd >= 0)
-				close(fd);
+			close_fds(got, n);
 			if (err && errlen)
 				snprintf(err, errlen, "%.*s", (int)h.len, (char *)cc->buf);
 			return h.status < 0 ? h.status : -EPROTO;
 		}
 		if (h.len > cap) {
-			if (fd >= 0)
-				close(fd);
+			close_fds(got, n);
 			ret = -EPROTO;
 			break;
 		}
@@ -145,15 +151,26 @@ int cc_call(struct core_client *cc, uint32_t op, const void *req, size_t len, vo
 			memcpy(reply, cc->buf, h.len);
 		if (reply_len)
 			*reply_len = h.len;
-		if (fd_out)
-			*fd_out = fd;
-		else if (fd >= 0)
-			close(fd);
+		for (i = 0; i < n; i++) {
+			if (i < nfds)
+				fds[i] = got[i];
+			else
+				close(got[i]);
+		}
 		return 0;
 	}
 	if (err && errlen)
 		snprintf(err, errlen, "control socket: %s", strerror(-ret));
 	return ret;
+}
+
+int cc_call(struct core_client *cc, uint32_t op, const void *req, size_t len, void *reply,
+	    size_t cap, size_t *reply_len, int *fd_out, char *err, size_t errlen)
+{
+	int fd;
+
+	return cc_call_fds(cc, op, req, len, reply, cap, reply_len, fd_out ? fd_out : &fd,
+			   fd_out ? 1 : 0, err, errlen);
 }
 
 int cc_poll_events(struct core_client *cc)

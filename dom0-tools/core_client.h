@@ -22,6 +22,9 @@ int cc_fd(const struct core_client *cc);
  */
 int cc_call(struct core_client *cc, uint32_t op, const void *req, size_t len, void *reply,
 	    size_t cap, size_t *reply_len, int *fd_out, char *err, size_t errlen);
+/* The same keeping up to nfds passed fds in fds (-1 where none came). */
+int cc_call_fds(struct core_client *cc, uint32_t op, const void *req, size_t len, void *reply,
+		size_t cap, size_t *reply_len, int *fds, size_t nfds, char *err, size_t errlen);
 /* Moves what the socket holds into the event queue without blocking; -EPIPE once the core is gone. */
 int cc_poll_events(struct core_client *cc);
 /* The next queued event: 1 with h and payload (cap bytes) filled, 0 when none. */

@@ -161,8 +161,11 @@ static void ts_client_input(struct loop *lp, struct ts_client *c)
 	}
 }
 
-/* Flushes every client, drops the dead and the finished ones. */
-static void service_clients(struct loop *lp)
+/*
+ * Flushes every client, drops the dead and the finished ones. True when a
+ * guest's ring moved: poll again without sleeping, it may hold more.
+ */
+static bool service_clients(struct loop *lp)
 {
 	struct ts_client **tp = &lp->d0.ts_clients, *t;
 	struct xs_client **xp = &lp->xs_clients, *x;
@@ -199,6 +202,8 @@ static void service_clients(struct loop *lp)
 			   (x->in_len < sizeof(x->in) ? EPOLLIN : 0) | (len ? EPOLLOUT : 0), false);
 		xp = &x->next;
 	}
+	/* Last: any request above may have fired a watch whose event is for a guest. */
+	return sr_pump_all(&lp->d0);
 }
 
 static int run(struct loop *lp)
@@ -209,9 +214,8 @@ static int run(struct loop *lp)
 
 	while (!lp->d0.stopping) {
 		timeout = ts_timeouts(&lp->d0);
-		if (busy)
-			timeout = 0; /* restarts may have queued core events */
-		service_clients(lp);
+		if (service_clients(lp) || busy)
+			timeout = 0; /* restarts may have queued core events, rings more bytes */
 		n = epoll_wait(lp->epfd, evs, 16, timeout);
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -229,6 +233,8 @@ static int run(struct loop *lp)
 					      tag == &tag_xs);
 			else if (*(int *)tag == D0_TS_CLIENT)
 				ts_client_input(lp, tag);
+			else if (*(int *)tag == D0_STORE_RING)
+				sr_pump(tag);
 			else
 				xs_client_io(tag);
 		}
@@ -260,6 +266,7 @@ static int setup(struct loop *lp, const char *state_dir, char *err, size_t errle
 	lp->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (lp->sfd < 0 || lp->epfd < 0)
 		return -errno;
+	lp->d0.epfd = lp->epfd;
 	ret = cc_connect(lp->d0.rundir, true, &lp->d0.cc, err, errlen);
 	if (ret)
 		return ret;
@@ -373,6 +380,7 @@ out:
 		free(t);
 	}
 	ts_free(&lp->d0);
+	sr_reap(&lp->d0);
 	defs_free(&lp->d0.defs);
 	sv_xml_cleanup();
 	xmlCleanupParser();

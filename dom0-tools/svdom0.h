@@ -10,7 +10,9 @@
 #include "definitions.h"
 #include "xenstore.h"
 
-enum { D0_TS_CLIENT = 1, D0_XS_CLIENT };
+struct store_ring;
+
+enum { D0_TS_CLIENT = 1, D0_XS_CLIENT, D0_STORE_RING };
 
 /* A client of dom0.sock (svctl). */
 struct ts_client {
@@ -44,7 +46,8 @@ struct ts_domain {
 	struct con_log log;
 	/* What it was started from (XML only): dumpxml and the on_* actions use it. */
 	struct sv_domain_config *cfg;
-	int action; /* enum sv_lifecycle_action still to carry out, or TS_NO_ACTION */
+	int action;		 /* enum sv_lifecycle_action still to carry out, or TS_NO_ACTION */
+	struct store_ring *ring; /* its xenstore ring while it runs, or NULL */
 };
 
 #define TS_NO_ACTION (-1)
@@ -59,8 +62,23 @@ struct dom0 {
 	struct ts_client *ts_clients;
 	struct ts_domain *domains;
 	struct defs defs;
+	int epfd;			 /* svdom0's event loop, for the store rings' notify fds */
+	struct store_ring *closed_rings; /* to free once no epoll event can name them */
 	bool stopping, stop_core;
 };
+
+/* store_ring.c: the guests' xenstore rings */
+/* Binds the domain's store port and serves its ring; failures are logged. */
+void sr_open(struct dom0 *d0, struct ts_domain *td);
+void sr_close(struct dom0 *d0, struct ts_domain *td);
+/*
+ * After a notify, or whenever the connection may have output (watch events).
+ * True when bytes moved: a pump is bounded, so there may be more.
+ */
+bool sr_pump(struct store_ring *r);
+/* Also frees the closed rings: call it between event batches. True if any moved. */
+bool sr_pump_all(struct dom0 *d0);
+void sr_reap(struct dom0 *d0);
 
 /* console_log.c */
 int con_log_open(struct con_log *l, const char *rundir, const char *name, bool truncate);

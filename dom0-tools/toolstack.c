@@ -149,6 +149,7 @@ void ts_remove(struct dom0 *d0, struct ts_domain *td)
 	for (pp = &d0->domains; *pp != td; pp = &(*pp)->next)
 		;
 	*pp = td->next;
+	sr_close(d0, td);
 	con_log_close(&td->log);
 	if (td->cfg) {
 		sv_domain_config_free(td->cfg);
@@ -180,6 +181,7 @@ static void ts_domain_ended(struct dom0 *d0, const struct sv_ctl_ev_ended *ev)
 	td->info = ev->info;
 	td->info.name[SV_CTL_NAME_SIZE - 1] = '\0';
 	ts_end_text(td, ev);
+	sr_close(d0, td);
 	xs_domain_gone(d0, td->info.domid);
 	for (c = d0->ts_clients; c; c = c->next) {
 		if (c->following && c->follow_domid == td->info.domid) {
@@ -274,6 +276,8 @@ int ts_attach(struct dom0 *d0, char *err, size_t errlen)
 					fprintf(stderr,
 						"svdom0: xenstore home of domain %u failed\n",
 						info[i].domid);
+				else
+					sr_open(d0, td);
 				tsx_adopt(d0, td);
 			}
 			req.start_domid = info[i].domid + 1;
@@ -332,6 +336,8 @@ int ts_boot(struct dom0 *d0, const struct sv_ctl_create *req, struct ts_domain *
 	}
 	if (!ret && xs_domain_home(d0, &info))
 		fprintf(stderr, "svdom0: xenstore home of domain %u failed\n", info.domid);
+	else if (!ret)
+		sr_open(d0, *tdp);
 	if (ret) {
 		cc_call(d0->cc, SV_CTL_DESTROY, &id, sizeof(id), NULL, 0, NULL, NULL, NULL, 0);
 		snprintf(err, errlen, "cannot set the domain up in dom0");

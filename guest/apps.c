@@ -120,6 +120,8 @@ static const struct app apps[] = {
 	{ "grant-test", grant_test_main },
 	{ "evtchn-ping", evtchn_ping_main },
 	{ "evtchn-test", evtchn_test_main },
+	{ "xenstore-test", xenstore_test_main },
+	{ "idle", idle_main },
 };
 
 const struct app *app_find(const char *name)

@@ -14,5 +14,7 @@ int grant_test_main(int argc, char **argv);
 /* evtchn_apps.c */
 int evtchn_ping_main(int argc, char **argv);
 int evtchn_test_main(int argc, char **argv);
+int xenstore_test_main(int argc, char **argv);
+int idle_main(int argc, char **argv);
 
 #endif

@@ -17,6 +17,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <splitvisor/start_info.h>
+
 #include "control_server.h"
 #include "ctl_wire.h"
 #include "svcore.h"
@@ -31,6 +33,7 @@ struct cs_domain {
 	struct control_server *srv;
 	struct sv_domain *d;
 	uint32_t domid, memory_mib, vcpus;
+	uint32_t store_port; /* the guest's xenstore port, offered to dom0 */
 	char name[SV_CTL_NAME_SIZE];
 	uint64_t start_ns;
 	bool paused;
@@ -294,6 +297,26 @@ static void cs_insert(struct control_server *srv, struct cs_domain *dom)
 	srv->nr_domains++;
 }
 
+/* Offers the guest's xenstore port to dom0 before the guest can look at its start info. */
+static int cs_store_port(struct cs_domain *dom)
+{
+	struct sv_start_info *si;
+	uint64_t size;
+	void *hva;
+	int fd, ret;
+
+	ret = sv_evtchn_alloc_unbound(dom->d, 0, &dom->store_port);
+	if (!ret)
+		ret = sv_domain_memory(dom->d, &fd, &hva, &size);
+	if (!ret && size < SV_START_INFO_GPA + sizeof(*si))
+		ret = -EINVAL;
+	if (ret)
+		return ret;
+	si = (struct sv_start_info *)((char *)hva + SV_START_INFO_GPA);
+	si->store_evtchn = dom->store_port;
+	return 0;
+}
+
 static void cs_create(struct control_server *srv, struct cs_client *c, const struct sv_ctl_hdr *h,
 		      const struct sv_ctl_create *req)
 {
@@ -342,6 +365,11 @@ static void cs_create(struct control_server *srv, struct cs_client *c, const str
 	ret = sv_domain_create(&p, &dom->d, err, sizeof(err));
 	if (ret)
 		goto out;
+	ret = cs_store_port(dom);
+	if (ret) {
+		snprintf(err, sizeof(err), "cannot set up the xenstore port: %s", strerror(-ret));
+		goto out;
+	}
 	dom->start_ns = realtime_ns();
 	ret = sv_domain_start(dom->d);
 	if (!ret)
@@ -371,6 +399,38 @@ static void cs_list(struct control_server *srv, struct cs_client *c, const struc
 		if (dom->domid >= req->start_domid)
 			cs_info(dom, &info[n++]);
 	sv_conn_queue(&c->conn, h->op, h->req_id, 0, info, n * sizeof(info[0]), -1);
+}
+
+static void cs_store_bind(struct cs_client *c, const struct sv_ctl_hdr *h, struct cs_domain *dom,
+			  bool ended)
+{
+	struct sv_ctl_store_bind_reply r = { .port = dom->store_port };
+	int fds[2] = { -1, -1 };
+	int ret;
+
+	if (ended) {
+		sv_conn_error(&c->conn, h, -ESRCH, "domain %u has ended", dom->domid);
+		return;
+	}
+	if (!dom->store_port) {
+		sv_conn_error(&c->conn, h, -ENOENT, "domain %u has no xenstore port", dom->domid);
+		return;
+	}
+	/* A restarted dom0 binds again: the old process end died with the old process. */
+	sv_evtchn_close_process(dom->d, dom->store_port);
+	ret = sv_evtchn_bind_process(dom->d, dom->store_port, 0, &fds[0], &fds[1]);
+	if (ret) {
+		sv_conn_error(&c->conn, h, ret, "domain %u: cannot bind port %u: %s", dom->domid,
+			      dom->store_port, strerror(-ret));
+		return;
+	}
+	ret = sv_evtchn_port_vcpu(dom->d, dom->store_port);
+	r.vcpu = ret < 0 ? 0 : (uint32_t)ret;
+	ret = sv_conn_queue_fds(&c->conn, h->op, h->req_id, 0, &r, sizeof(r), fds, 2);
+	if (ret)
+		sv_conn_error(&c->conn, h, ret, "cannot pass the eventfds");
+	close(fds[0]);
+	close(fds[1]);
 }
 
 /* Ops on one existing domain. */
@@ -425,6 +485,9 @@ static void cs_domain_op(struct control_server *srv, struct cs_client *c,
 		sv_domain_memory(dom->d, &fd, &hva, &size);
 		mr.size = size;
 		sv_conn_queue(&c->conn, h->op, h->req_id, 0, &mr, sizeof(mr), fd);
+		return;
+	case SV_CTL_STORE_BIND:
+		cs_store_bind(c, h, dom, ended);
 		return;
 	}
 }

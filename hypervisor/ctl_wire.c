@@ -18,7 +18,8 @@
 
 struct sv_conn_msg {
 	struct sv_conn_msg *next;
-	int fd;
+	int fds[SV_CTL_FDS_MAX];
+	unsigned int nfds;
 	size_t len, off;
 	uint8_t data[];
 };
@@ -37,6 +38,7 @@ static const size_t ctl_req_len[SV_CTL_OP_COUNT] = {
 	[SV_CTL_INFO] = sizeof(struct sv_ctl_domid),
 	[SV_CTL_LIST] = sizeof(struct sv_ctl_list),
 	[SV_CTL_MEMFD] = sizeof(struct sv_ctl_domid),
+	[SV_CTL_STORE_BIND] = sizeof(struct sv_ctl_domid),
 	[SV_CTL_SUBSCRIBE] = 0,
 	[SV_CTL_STOP] = 0,
 };
@@ -127,6 +129,8 @@ void sv_conn_close(struct sv_conn *c)
 
 	while ((m = c->head)) {
 		c->head = m->next;
+		while (m->nfds)
+			close(m->fds[--m->nfds]);
 		free(m);
 	}
 	c->tail = NULL;
@@ -140,21 +144,35 @@ void sv_conn_close(struct sv_conn *c)
 int sv_conn_queue(struct sv_conn *c, uint32_t op, uint32_t req_id, int32_t status,
 		  const void *payload, size_t len, int pass_fd)
 {
+	return sv_conn_queue_fds(c, op, req_id, status, payload, len, &pass_fd,
+				 pass_fd >= 0 ? 1 : 0);
+}
+
+int sv_conn_queue_fds(struct sv_conn *c, uint32_t op, uint32_t req_id, int32_t status,
+		      const void *payload, size_t len, const int *fds, unsigned int nfds)
+{
 	struct sv_ctl_hdr h = {
 		.op = op, .len = (uint32_t)len, .req_id = req_id, .status = status
 	};
 	struct sv_conn_msg *m;
+	unsigned int i;
+	int ret;
 
-	if (len > SV_CTL_PAYLOAD_MAX)
+	if (len > SV_CTL_PAYLOAD_MAX || nfds > SV_CTL_FDS_MAX)
 		return -EMSGSIZE;
 	m = malloc(sizeof(*m) + sizeof(h) + len);
 	if (!m)
 		return -ENOMEM;
 	m->next = NULL;
-	m->fd = pass_fd >= 0 ? dup(pass_fd) : -1;
-	if (pass_fd >= 0 && m->fd < 0) {
-		free(m);
-		return -errno;
+	for (m->nfds = 0; m->nfds < nfds; m->nfds++) {
+		m->fds[m->nfds] = dup(fds[m->nfds]);
+		if (m->fds[m->nfds] < 0) {
+			ret = -errno;
+			for (i = 0; i < m->nfds; i++)
+				close(m->fds[i]);
+			free(m);
+			return ret;
+		}
 	}
 	m->len = sizeof(h) + len;
 	m->off = 0;
@@ -181,23 +199,23 @@ int sv_conn_error(struct sv_conn *c, const struct sv_ctl_hdr *req, int status, c
 	return sv_conn_queue(c, req->op, req->req_id, status, msg, strlen(msg) + 1, -1);
 }
 
-/* Sends the rest of m; its fd rides on the first byte. */
+/* Sends the rest of m; its fds ride on the first byte. */
 static ssize_t conn_send_one(int fd, struct sv_conn_msg *m)
 {
-	char cbuf[CMSG_SPACE(sizeof(int))];
+	char cbuf[CMSG_SPACE(sizeof(int) * SV_CTL_FDS_MAX)];
 	struct iovec iov = { m->data + m->off, m->len - m->off };
 	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
 	struct cmsghdr *cm;
 
-	if (m->fd >= 0 && m->off == 0) {
+	if (m->nfds && m->off == 0) {
 		memset(cbuf, 0, sizeof(cbuf));
 		mh.msg_control = cbuf;
-		mh.msg_controllen = sizeof(cbuf);
+		mh.msg_controllen = CMSG_SPACE(sizeof(int) * m->nfds);
 		cm = CMSG_FIRSTHDR(&mh);
 		cm->cmsg_level = SOL_SOCKET;
 		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(cm), &m->fd, sizeof(int));
+		cm->cmsg_len = CMSG_LEN(sizeof(int) * m->nfds);
+		memcpy(CMSG_DATA(cm), m->fds, sizeof(int) * m->nfds);
 	}
 	return sendmsg(fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
 }
@@ -224,8 +242,8 @@ void sv_conn_flush(struct sv_conn *c)
 		c->head = m->next;
 		if (!c->head)
 			c->tail = NULL;
-		if (m->fd >= 0)
-			close(m->fd);
+		while (m->nfds)
+			close(m->fds[--m->nfds]);
 		free(m);
 	}
 }
@@ -307,8 +325,9 @@ int sv_msg_send(int fd, uint32_t op, uint32_t req_id, int32_t status, const void
 	return write_all(fd, buf, sizeof(h) + len);
 }
 
-/* Reads exactly len bytes, collecting a passed fd if one comes. */
-static int read_exact(int fd, void *buf, size_t len, int *fd_got, int timeout_ms)
+/* Reads exactly len bytes, collecting up to max passed fds (the rest are closed). */
+static int read_exact(int fd, void *buf, size_t len, int *fds, size_t max, size_t *nfds,
+		      int timeout_ms)
 {
 	char cbuf[CMSG_SPACE(sizeof(int) * 4)];
 	uint8_t *p = buf;
@@ -347,8 +366,8 @@ static int read_exact(int fd, void *buf, size_t len, int *fd_got, int timeout_ms
 				int got;
 
 				memcpy(&got, CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
-				if (*fd_got < 0)
-					*fd_got = got;
+				if (*nfds < max)
+					fds[(*nfds)++] = got;
 				else
 					close(got);
 			}
@@ -359,12 +378,17 @@ static int read_exact(int fd, void *buf, size_t len, int *fd_got, int timeout_ms
 	return 0;
 }
 
-int sv_msg_recv(int fd, struct sv_ctl_hdr *h, void *payload, size_t cap, int *fd_out,
-		int timeout_ms)
+int sv_msg_recv_fds(int fd, struct sv_ctl_hdr *h, void *payload, size_t cap, int *fds, size_t max,
+		    size_t *nfds, int timeout_ms)
 {
-	int got = -1, ret;
+	int got[SV_CTL_FDS_MAX];
+	size_t n = 0, i;
+	int ret;
 
-	ret = read_exact(fd, h, sizeof(*h), &got, timeout_ms);
+	if (max > SV_CTL_FDS_MAX)
+		max = SV_CTL_FDS_MAX;
+	*nfds = 0;
+	ret = read_exact(fd, h, sizeof(*h), got, SV_CTL_FDS_MAX, &n, timeout_ms);
 	if (ret)
 		goto out;
 	if (h->len > SV_CTL_PAYLOAD_MAX || h->len > cap) {
@@ -372,14 +396,27 @@ int sv_msg_recv(int fd, struct sv_ctl_hdr *h, void *payload, size_t cap, int *fd
 		goto out;
 	}
 	/* Once the header is in, the rest follows at once: wait without a bound. */
-	ret = read_exact(fd, payload, h->len, &got, -1);
+	ret = read_exact(fd, payload, h->len, got, SV_CTL_FDS_MAX, &n, -1);
 out:
-	if (!ret && fd_out) {
-		*fd_out = got;
-		got = -1;
+	for (i = 0; i < n; i++) {
+		if (!ret && i < max)
+			fds[(*nfds)++] = got[i];
+		else
+			close(got[i]);
 	}
-	if (got >= 0)
-		close(got);
+	return ret;
+}
+
+int sv_msg_recv(int fd, struct sv_ctl_hdr *h, void *payload, size_t cap, int *fd_out,
+		int timeout_ms)
+{
+	int fds[1] = { -1 };
+	size_t n;
+	int ret;
+
+	ret = sv_msg_recv_fds(fd, h, payload, cap, fds, fd_out ? 1 : 0, &n, timeout_ms);
+	if (fd_out)
+		*fd_out = n ? fds[0] : -1;
 	return ret;
 }
 

@@ -20,6 +20,9 @@ int sv_ctl_check_request(const struct sv_ctl_hdr *h, const void *payload, char *
 bool sv_ctl_str_ok(const char *field, size_t size);
 const char *sv_ctl_state_name(uint32_t state);
 
+/* The most fds one message carries. */
+#define SV_CTL_FDS_MAX 2u
+
 struct sv_conn_msg;
 
 /* One non-blocking framed connection; everything is sent in order, fds with their message. */
@@ -38,6 +41,9 @@ void sv_conn_close(struct sv_conn *c);
 /* Queues a message (pass_fd >= 0 is sent with it and stays the caller's). */
 int sv_conn_queue(struct sv_conn *c, uint32_t op, uint32_t req_id, int32_t status,
 		  const void *payload, size_t len, int pass_fd);
+/* The same with up to SV_CTL_FDS_MAX fds, sent in this order. */
+int sv_conn_queue_fds(struct sv_conn *c, uint32_t op, uint32_t req_id, int32_t status,
+		      const void *payload, size_t len, const int *fds, unsigned int nfds);
 /* Queues an error reply carrying a sentence. */
 int sv_conn_error(struct sv_conn *c, const struct sv_ctl_hdr *req, int status, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
@@ -63,6 +69,9 @@ int sv_msg_send(int fd, uint32_t op, uint32_t req_id, int32_t status, const void
  */
 int sv_msg_recv(int fd, struct sv_ctl_hdr *h, void *payload, size_t cap, int *fd_out,
 		int timeout_ms);
+/* The same keeping up to max passed fds in order (*nfds of them); extra ones are closed. */
+int sv_msg_recv_fds(int fd, struct sv_ctl_hdr *h, void *payload, size_t cap, int *fds, size_t max,
+		    size_t *nfds, int timeout_ms);
 
 int sv_unix_listen(const char *path);
 int sv_unix_connect(const char *path);

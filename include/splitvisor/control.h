@@ -47,6 +47,8 @@ enum sv_ctl_op {
 	SV_CTL_MEMFD = 8,     /* sv_ctl_domid -> sv_ctl_memfd_reply + the memfd (SCM_RIGHTS) */
 	SV_CTL_SUBSCRIBE = 9, /* empty -> empty; then events, buffered console first */
 	SV_CTL_STOP = 10,     /* empty -> empty; destroys every domain, svcored exits */
+	/* sv_ctl_domid -> sv_ctl_store_bind_reply + notify and raise eventfds (SCM_RIGHTS) */
+	SV_CTL_STORE_BIND = 11,
 	SV_CTL_OP_COUNT,
 
 	SV_CTL_EV_BASE = 0x100,
@@ -109,6 +111,11 @@ struct sv_ctl_dominfo {
 
 struct sv_ctl_memfd_reply {
 	uint64_t size;
+};
+
+struct sv_ctl_store_bind_reply {
+	uint32_t port; /* the guest's store_evtchn */
+	uint32_t vcpu; /* the vCPU the guest bound it to, for sv_shinfo_set_pending */
 };
 
 struct sv_ctl_ev_console {

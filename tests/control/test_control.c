@@ -112,6 +112,8 @@ static void check_no_rights(int fd)
 	ck_assert_int_eq(request(fd, SV_CTL_UNPAUSE, &id, sizeof(id), NULL), -EPERM);
 	ck_assert_int_eq(request(fd, SV_CTL_MEMFD, &id, sizeof(id), &mfd), -EPERM);
 	ck_assert_int_eq(mfd, -1);
+	ck_assert_int_eq(request(fd, SV_CTL_STORE_BIND, &id, sizeof(id), &mfd), -EPERM);
+	ck_assert_int_eq(mfd, -1);
 	ck_assert_int_eq(request(fd, SV_CTL_LIST, &l, sizeof(l), NULL), -EPERM);
 	ck_assert_int_eq(request(fd, SV_CTL_SUBSCRIBE, NULL, 0, NULL), -EPERM);
 	ck_assert_int_eq(request(fd, SV_CTL_STOP, NULL, 0, NULL), -EPERM);
@@ -183,6 +185,9 @@ START_TEST(test_malformed)
 	ck_assert_int_eq(request(fd, SV_CTL_CREATE, &c, sizeof(c), NULL), -EINVAL);
 	ck_assert_int_eq(request(fd, SV_CTL_DESTROY, &id, sizeof(id), NULL), -ESRCH);
 	ck_assert_int_eq(request(fd, SV_CTL_MEMFD, &id, sizeof(id), NULL), -ESRCH);
+	ck_assert_int_eq(request(fd, SV_CTL_STORE_BIND, &id, sizeof(id), NULL), -ESRCH);
+	memset(buf, 0, sizeof(buf));
+	ck_assert_int_eq(request(fd, SV_CTL_STORE_BIND, buf, sizeof(id) + 1, NULL), -EINVAL);
 
 	/* A short header that never completes costs nothing; an oversize one closes. */
 	bad = raw_conn("");
@@ -218,6 +223,45 @@ START_TEST(test_check_request)
 }
 END_TEST
 
+/* Two fds ride on one queued message and come out in order; a third slot stays empty. */
+START_TEST(test_pass_two_fds)
+{
+	int sp[2], pa[2], pb[2], fds[3] = { -1, -1, -1 };
+	struct sv_ctl_hdr h;
+	struct sv_conn c;
+	uint8_t buf[16];
+	size_t n;
+	char ch;
+
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sp), 0);
+	ck_assert_int_eq(pipe(pa), 0);
+	ck_assert_int_eq(pipe(pb), 0);
+	sv_conn_init(&c, sp[0]);
+	ck_assert_int_eq(
+		sv_conn_queue_fds(&c, SV_CTL_STORE_BIND, 3, 0, "x", 1, (int[]){ pa[1], pb[1] }, 2),
+		0);
+	sv_conn_flush(&c);
+	ck_assert(!c.dead);
+	ck_assert_int_eq(sv_msg_recv_fds(sp[1], &h, buf, sizeof(buf), fds, 3, &n, 5000), 0);
+	ck_assert_uint_eq(n, 2);
+	ck_assert_int_eq(fds[2], -1);
+	ck_assert_int_eq(write(fds[0], "a", 1), 1);
+	ck_assert_int_eq(write(fds[1], "b", 1), 1);
+	ck_assert_int_eq(read(pa[0], &ch, 1), 1);
+	ck_assert_int_eq(ch, 'a');
+	ck_assert_int_eq(read(pb[0], &ch, 1), 1);
+	ck_assert_int_eq(ch, 'b');
+	close(fds[0]);
+	close(fds[1]);
+	close(pa[0]);
+	close(pa[1]);
+	close(pb[0]);
+	close(pb[1]);
+	sv_conn_close(&c);
+	close(sp[1]);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("control");
@@ -229,6 +273,7 @@ int main(void)
 	tcase_add_test(tc, test_unprivileged);
 	tcase_add_test(tc, test_malformed);
 	tcase_add_test(tc, test_check_request);
+	tcase_add_test(tc, test_pass_two_fds);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -119,6 +119,45 @@ shutdown)
 	expect_out "spin *running"
 	sv 0 destroy spin
 	;;
+guest-shutdown)
+	# A guest that watches control/shutdown over its store ring ends cleanly.
+	sv 0 create --name idle --cmdline idle
+	wait_console idle "idle: waiting for control/shutdown"
+	sv 0 shutdown idle --timeout 30
+	wait_console idle "idle: shutdown requested"
+	sv 0 list
+	expect_out "idle *shutdown.*poweroff 0"
+	;;
+guest-shutdown-reattach)
+	# A new svdom0 binds the running guest's store port again and serves its ring.
+	sv 0 create --name idle --cmdline idle
+	wait_console idle "idle: waiting for control/shutdown"
+	kill -9 "$(cat "$run_dir/svdom0.pid")"
+	sleep 0.5
+	sv 0 list
+	expect_out "idle *running"
+	sv 0 shutdown idle --timeout 60
+	wait_console idle "idle: shutdown requested"
+	sv 0 list
+	expect_out "idle *shutdown.*poweroff 0"
+	;;
+guest-xenstore)
+	sv 0 create --name xst --cmdline xenstore-test
+	wait_console xst "xenstore-test: ready"
+	expect_out "xenstore-test: data/test = hello"
+	sv 0 store read /local/domain/1/data/test
+	expect_out "^hello$"
+	sv 0 store write /local/domain/1/data/watched yes
+	wait_console xst "xenstore-test: watch fired /local/domain/1/data/watched"
+	i=0
+	while [ $i -lt 300 ]; do
+		sv 0 list
+		grep -q "xst *shutdown.*poweroff 0" "$out" && break
+		sleep 0.1
+		i=$((i + 1))
+	done
+	expect_out "xst *shutdown.*poweroff 0"
+	;;
 reattach)
 	sv 0 create --name spin --cmdline spin
 	wait_console spin "spin: looping"

@@ -85,6 +85,11 @@ exit-code)
 	run 42 --cmdline "exit 42"
 	run 0 --cmdline "exit 0"
 	;;
+no-xenstore)
+	# Without a control domain store_evtchn is 0: the guest sees no xenstore, never hangs.
+	run 1 --cmdline xenstore-test
+	expect_out "xenstore-test: no xenstore"
+	;;
 unknown-app)
 	run 2 --cmdline "no-such-app"
 	expect_out "unknown app 'no-such-app'"

@@ -1,0 +1,138 @@
+// SPDX-License-Identifier: MIT
+/*
+ * xenstore-test: the xenbus client against the control domain's xenstore.
+ * idle: waits for control/shutdown, as a well-behaved guest does.
+ */
+#include <splitvisor/hypercall.h>
+
+#include "apps.h"
+#include "console.h"
+#include "kerrno.h"
+#include "kernel.h"
+#include "kstring.h"
+#include "ktime.h"
+#include "printf.h"
+#include "xenbus.h"
+
+#define PATH_MAX_LEN	   128u
+#define VALUE_MAX_LEN	   128u
+#define WATCH_TEST_WAIT_NS (120 * NSEC_PER_SEC)
+#define IDLE_POLL_NS	   NSEC_PER_SEC
+
+static void home_path(char *buf, size_t cap, const char *rel)
+{
+	sv_snprintf(buf, cap, "/local/domain/%u/%s", start_info->domid, rel);
+}
+
+static int read_home(const char *rel, char *val, size_t cap)
+{
+	char path[PATH_MAX_LEN];
+
+	home_path(path, sizeof(path), rel);
+	return xenbus_read(path, val, cap);
+}
+
+int xenstore_test_main(int argc, char **argv)
+{
+	char path[PATH_MAX_LEN], val[VALUE_MAX_LEN], fired[PATH_MAX_LEN], token[16];
+	uint64_t deadline;
+	int ret;
+
+	(void)argc;
+	(void)argv;
+	ret = xenbus_init();
+	if (ret) {
+		printk("xenstore-test: no xenstore (%d)\n", ret);
+		return 1;
+	}
+	ret = read_home("name", val, sizeof(val));
+	if (ret < 0) {
+		printk("xenstore-test: read name: %d\n", ret);
+		return 1;
+	}
+	printk("xenstore-test: name %s\n", val);
+	ret = read_home("domid", val, sizeof(val));
+	if (ret < 0) {
+		printk("xenstore-test: read domid: %d\n", ret);
+		return 1;
+	}
+	printk("xenstore-test: domid %s\n", val);
+	home_path(path, sizeof(path), "data/test");
+	ret = xenbus_write(path, "hello");
+	if (!ret)
+		ret = xenbus_read(path, val, sizeof(val));
+	if (ret < 0 || strcmp(val, "hello")) {
+		printk("xenstore-test: write/read data/test: %d\n", ret);
+		return 1;
+	}
+	printk("xenstore-test: data/test = %s\n", val);
+	home_path(path, sizeof(path), "data/watched");
+	ret = xenbus_watch(path, "w");
+	if (ret) {
+		printk("xenstore-test: watch: %d\n", ret);
+		return 1;
+	}
+	printk("xenstore-test: ready\n");
+	console_flush();
+	deadline = sv_now_ns() + WATCH_TEST_WAIT_NS;
+	for (;;) {
+		ret = xenbus_wait_watch(fired, sizeof(fired), token, sizeof(token), deadline);
+		if (ret) {
+			printk("xenstore-test: waiting for the watch: %d\n", ret);
+			return 1;
+		}
+		/* The watch fires once when set: only a node that exists counts. */
+		ret = xenbus_read(path, val, sizeof(val));
+		if (ret == -ENOENT)
+			continue;
+		if (ret < 0) {
+			printk("xenstore-test: read data/watched: %d\n", ret);
+			return 1;
+		}
+		printk("xenstore-test: watch fired %s\n", fired);
+		return 0;
+	}
+}
+
+int idle_main(int argc, char **argv)
+{
+	char path[PATH_MAX_LEN], val[VALUE_MAX_LEN], fired[PATH_MAX_LEN], token[16];
+	int ret;
+
+	(void)argc;
+	(void)argv;
+	ret = xenbus_init();
+	if (!ret) {
+		home_path(path, sizeof(path), "control/shutdown");
+		ret = xenbus_watch(path, "shutdown");
+	}
+	if (ret) {
+		/* Without xenstore nobody can ask us to stop: idle until destroyed. */
+		printk("idle: no xenstore (%d), idling\n", ret);
+		console_flush();
+		for (;;)
+			msleep(1000);
+	}
+	printk("idle: waiting for control/shutdown\n");
+	console_flush();
+	for (;;) {
+		/* Polls as well: a restarted control domain has forgotten our watch. */
+		ret = xenbus_wait_watch(fired, sizeof(fired), token, sizeof(token),
+					sv_now_ns() + IDLE_POLL_NS);
+		if (ret == -EIO) {
+			printk("idle: xenstore ring broken\n");
+			return 1;
+		}
+		ret = xenbus_read(path, val, sizeof(val));
+		if (ret < 0)
+			continue;
+		if (!strcmp(val, "poweroff")) {
+			printk("idle: shutdown requested\n");
+			return 0;
+		}
+		if (!strcmp(val, "reboot")) {
+			printk("idle: reboot requested\n");
+			kernel_shutdown(SV_SHUTDOWN_reboot, 0);
+		}
+	}
+}
