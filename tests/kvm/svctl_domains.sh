@@ -255,6 +255,30 @@ define)
 	sv 0 list --all
 	grep -q spin "$out" && fail "transient spin still listed after destroy"
 	;;
+define-shutdown)
+	# The virsh cycle with a cooperative guest: define, start, dumpxml, shutdown, undefine.
+	sv 0 define "$examples/idle.xml"
+	sv 0 start idle
+	wait_console idle "idle: waiting for control/shutdown"
+	sv 0 dumpxml idle
+	expect_out "id=\"[0-9]*\""
+	cp "$out" "$run_dir/live.xml"
+	sv 0 validate "$run_dir/live.xml"
+	sv 0 shutdown idle --timeout 30
+	grep -q "idle: shutdown requested" "$run_dir/console/idle.log" ||
+		fail "the guest's console log lacks 'idle: shutdown requested'"
+	i=0
+	while [ $i -lt 100 ]; do
+		sv 0 list --all
+		grep -q "idle *shut off" "$out" && break
+		sleep 0.1
+		i=$((i + 1))
+	done
+	expect_out "idle *shut off"
+	sv 0 undefine idle
+	sv 0 list --all
+	grep -q idle "$out" && fail "idle still listed after undefine"
+	;;
 on-crash-restart)
 	sed 's|<on_crash>destroy</on_crash>|<on_crash>restart</on_crash>|' \
 		"$examples/crash.xml" >"$run_dir/crash.xml"
