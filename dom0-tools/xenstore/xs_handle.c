@@ -64,13 +64,19 @@ static int canon_arg0(struct xs_req *req, struct xs_args *a)
 	return xs_path_canon(req->domid, a->argv[0], a->path, &a->path_len);
 }
 
+/* The node named by argument 0, if the caller may read it. */
+static int readable_arg0(struct xs_req *req, struct xs_args *a, struct xs_node **node)
+{
+	int ret = canon_arg0(req, a);
+
+	return ret ? ret : xs_tree_get(req, a->path, a->path_len, XS_PERM_READ, node);
+}
+
 static int do_directory(struct xs_req *req, const struct xs_msg_hdr *hdr, struct xs_args *a)
 {
 	struct xs_node *node;
-	int ret = canon_arg0(req, a);
+	int ret = readable_arg0(req, a, &node);
 
-	if (!ret)
-		ret = xs_tree_get(req, a->path, a->path_len, XS_PERM_READ, &node);
 	if (ret)
 		return ret;
 	if (node->children_len > XS_PAYLOAD_MAX)
@@ -82,10 +88,8 @@ static int do_directory(struct xs_req *req, const struct xs_msg_hdr *hdr, struct
 static int do_read(struct xs_req *req, const struct xs_msg_hdr *hdr, struct xs_args *a)
 {
 	struct xs_node *node;
-	int ret = canon_arg0(req, a);
+	int ret = readable_arg0(req, a, &node);
 
-	if (!ret)
-		ret = xs_tree_get(req, a->path, a->path_len, XS_PERM_READ, &node);
 	if (ret)
 		return ret;
 	if (node->value_len > XS_PAYLOAD_MAX)
