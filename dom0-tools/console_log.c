@@ -14,29 +14,6 @@
 
 #include "svdom0.h"
 
-static void ring_put(struct con_log *l, const char *buf, size_t len)
-{
-	size_t pos, n, drop;
-
-	if (len > CON_LOG_MAX) {
-		buf += len - CON_LOG_MAX;
-		len = CON_LOG_MAX;
-	}
-	if (l->len + len > CON_LOG_MAX) {
-		drop = l->len + len - CON_LOG_MAX;
-		l->head = (l->head + drop) % CON_LOG_MAX;
-		l->len -= drop;
-	}
-	while (len) {
-		pos = (l->head + l->len) % CON_LOG_MAX;
-		n = CON_LOG_MAX - pos < len ? CON_LOG_MAX - pos : len;
-		memcpy(l->buf + pos, buf, n);
-		l->len += n;
-		buf += n;
-		len -= n;
-	}
-}
-
 int con_log_open(struct con_log *l, const char *rundir, const char *name, bool truncate)
 {
 	char path[400];
@@ -46,9 +23,10 @@ int con_log_open(struct con_log *l, const char *rundir, const char *name, bool t
 
 	memset(l, 0, sizeof(*l));
 	l->fd = -1;
-	l->buf = malloc(CON_LOG_MAX);
-	if (!l->buf)
+	l->mem.buf = malloc(CON_LOG_MAX);
+	if (!l->mem.buf)
 		return -ENOMEM;
+	l->mem.cap = CON_LOG_MAX;
 	snprintf(path, sizeof(path), "%s/console", rundir);
 	if (mkdir(path, 0700) < 0 && errno != EEXIST)
 		return -errno;
@@ -60,16 +38,16 @@ int con_log_open(struct con_log *l, const char *rundir, const char *name, bool t
 	if (truncate || fstat(l->fd, &st) < 0)
 		return 0;
 	off = st.st_size > (off_t)CON_LOG_MAX ? st.st_size - (off_t)CON_LOG_MAX : 0;
-	n = pread(l->fd, l->buf, CON_LOG_MAX, off);
+	n = pread(l->fd, l->mem.buf, CON_LOG_MAX, off);
 	if (n > 0)
-		l->len = (size_t)n;
+		l->mem.len = (size_t)n;
 	return 0;
 }
 
 void con_log_append(struct con_log *l, const char *buf, size_t len)
 {
-	if (l->buf)
-		ring_put(l, buf, len);
+	if (l->mem.buf)
+		sv_tail_ring_put(&l->mem, buf, len);
 	/* Best effort: the memory copy still serves `svctl console` on a full disk. */
 	if (l->fd >= 0 && write(l->fd, buf, len) < 0)
 		return;
@@ -79,7 +57,7 @@ void con_log_close(struct con_log *l)
 {
 	if (l->fd >= 0)
 		close(l->fd);
-	free(l->buf);
+	free(l->mem.buf);
 	memset(l, 0, sizeof(*l));
 	l->fd = -1;
 }

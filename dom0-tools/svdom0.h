@@ -3,6 +3,7 @@
 #ifndef SV_SVDOM0_H
 #define SV_SVDOM0_H
 
+#include "tail_ring.h"
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -33,8 +34,7 @@ struct ts_client {
 /* The last CON_LOG_MAX bytes of a domain's console, and its file. */
 #define CON_LOG_MAX (1024u * 1024u)
 struct con_log {
-	char *buf;
-	size_t head, len;
+	struct sv_tail_ring mem;
 	int fd;
 };
 

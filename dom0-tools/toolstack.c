@@ -367,16 +367,13 @@ static void ts_create(struct dom0 *d0, struct ts_client *c, const struct sv_ctl_
 
 static void ts_send_log(struct ts_client *c, const struct con_log *l)
 {
-	size_t off = 0, pos, n;
+	size_t off = 0, n;
+	const char *p;
 
-	while (off < l->len) {
-		pos = (l->head + off) % CON_LOG_MAX;
-		n = l->len - off;
+	while ((n = sv_tail_ring_span(&l->mem, off, &p))) {
 		if (n > SV_CTL_PAYLOAD_MAX)
 			n = SV_CTL_PAYLOAD_MAX;
-		if (n > CON_LOG_MAX - pos)
-			n = CON_LOG_MAX - pos;
-		sv_conn_queue(&c->conn, SV_TS_EV_CONSOLE, 0, 0, l->buf + pos, n, -1);
+		sv_conn_queue(&c->conn, SV_TS_EV_CONSOLE, 0, 0, p, n, -1);
 		off += n;
 	}
 }

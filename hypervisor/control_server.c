@@ -19,6 +19,7 @@
 
 #include <splitvisor/start_info.h>
 
+#include "tail_ring.h"
 #include "control_server.h"
 #include "ctl_wire.h"
 #include "svcore.h"
@@ -45,8 +46,7 @@ struct cs_domain {
 	pthread_mutex_t lock;
 	bool ended;
 	struct sv_domain_exit exit;
-	char *con;
-	size_t con_head, con_len;
+	struct sv_tail_ring con;
 	uint64_t con_dropped;
 };
 
@@ -83,29 +83,10 @@ static void cs_console(void *opaque, const char *buf, size_t len)
 {
 	struct cs_domain *dom = opaque;
 	bool was_empty;
-	size_t drop, pos, n;
 
 	pthread_mutex_lock(&dom->lock);
-	was_empty = dom->con_len == 0;
-	if (len > CS_CONSOLE_BUF) {
-		dom->con_dropped += len - CS_CONSOLE_BUF;
-		buf += len - CS_CONSOLE_BUF;
-		len = CS_CONSOLE_BUF;
-	}
-	if (dom->con_len + len > CS_CONSOLE_BUF) {
-		drop = dom->con_len + len - CS_CONSOLE_BUF;
-		dom->con_head = (dom->con_head + drop) % CS_CONSOLE_BUF;
-		dom->con_len -= drop;
-		dom->con_dropped += drop;
-	}
-	while (len) {
-		pos = (dom->con_head + dom->con_len) % CS_CONSOLE_BUF;
-		n = CS_CONSOLE_BUF - pos < len ? CS_CONSOLE_BUF - pos : len;
-		memcpy(dom->con + pos, buf, n);
-		dom->con_len += n;
-		buf += n;
-		len -= n;
-	}
+	was_empty = dom->con.len == 0;
+	dom->con_dropped += sv_tail_ring_put(&dom->con, buf, len);
 	pthread_mutex_unlock(&dom->lock);
 	if (was_empty)
 		cs_poke(dom->srv);
@@ -196,23 +177,18 @@ static void cs_pump_domain(struct control_server *srv, struct cs_domain *dom, bo
 	struct sv_ctl_ev_console *ev = (void *)msg;
 	struct sv_ctl_ev_ended *end;
 	bool any, ended;
-	size_t n, first;
+	size_t n;
 
 	for (;;) {
 		if (!cs_subscribers_have_room(srv, &any) && !(force && any))
 			return;
 		pthread_mutex_lock(&dom->lock);
-		n = dom->con_len < SV_CTL_CONSOLE_CHUNK ? dom->con_len : SV_CTL_CONSOLE_CHUNK;
+		n = sv_tail_ring_take(&dom->con, (char *)msg + sizeof(*ev), SV_CTL_CONSOLE_CHUNK);
 		ended = dom->ended;
 		if (!n) {
 			pthread_mutex_unlock(&dom->lock);
 			break;
 		}
-		first = CS_CONSOLE_BUF - dom->con_head < n ? CS_CONSOLE_BUF - dom->con_head : n;
-		memcpy(msg + sizeof(*ev), dom->con + dom->con_head, first);
-		memcpy(msg + sizeof(*ev) + first, dom->con, n - first);
-		dom->con_head = (dom->con_head + n) % CS_CONSOLE_BUF;
-		dom->con_len -= n;
 		ev->dropped = dom->con_dropped;
 		dom->con_dropped = 0;
 		pthread_mutex_unlock(&dom->lock);
@@ -250,7 +226,7 @@ static void cs_domain_free(struct cs_domain *dom)
 		pthread_join(dom->waiter, NULL);
 	sv_domain_free(dom->d);
 	pthread_mutex_destroy(&dom->lock);
-	free(dom->con);
+	free(dom->con.buf);
 	free(dom);
 }
 
@@ -338,12 +314,13 @@ static void cs_create(struct control_server *srv, struct cs_client *c, const str
 		}
 	}
 	dom = calloc(1, sizeof(*dom));
-	if (!dom || !(dom->con = malloc(CS_CONSOLE_BUF))) {
+	if (!dom || !(dom->con.buf = malloc(CS_CONSOLE_BUF))) {
 		if (dom)
 			free(dom);
 		sv_conn_error(&c->conn, h, -ENOMEM, "out of memory");
 		return;
 	}
+	dom->con.cap = CS_CONSOLE_BUF;
 	pthread_mutex_init(&dom->lock, NULL);
 	dom->srv = srv;
 	if (cs_alloc_domid(srv, &dom->domid)) {
