@@ -10,7 +10,8 @@ scripts/install-deps.sh
 # Without /dev/kvm here, the KVM tests of a build tree skip: run them for real in a
 # QEMU VM with nested KVM (scripts/kvm-vm.sh). SV_KVM_VM=0 turns this off. If the
 # emulator wedges (the harness times out, 124, or fails to boot, 125), the run is
-# repeated once; a test failing inside the VM fails the suite.
+# repeated once. Inside the VM a failed test is run once more (ctest prints both runs,
+# so an intermittent failure stays visible in the log); failing twice fails the suite.
 kvm_tests_in_vm() {
 	[ ! -c /dev/kvm ] && [ "${SV_KVM_VM:-1}" != 0 ] || return 0
 	echo "== KVM tests of $1 inside a QEMU VM with nested KVM (no /dev/kvm here)"
@@ -18,7 +19,7 @@ kvm_tests_in_vm() {
 		rc=0
 		scripts/kvm-vm.sh --timeout 900 -- env ASAN_OPTIONS="$ASAN_OPTIONS" \
 			UBSAN_OPTIONS="$UBSAN_OPTIONS" ctest --test-dir "$1" -L kvm \
-			--output-on-failure --timeout 300 || rc=$?
+			--output-on-failure --timeout 300 --repeat until-pass:2 || rc=$?
 		case $rc in
 		124 | 125) echo "WARNING: the VM harness did not finish (exit $rc, attempt $attempt)" ;;
 		*) break ;;
