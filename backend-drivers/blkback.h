@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * blkback: serves one frontend's blkif ring against a disk (a raw image or a
+ * block device). It knows nothing of xenstore or sockets: the owner maps the
+ * guest's memory, binds the event channel and runs the handshake, then calls
+ * blkback_kick when the frontend notified and blkback_complete when
+ * blkback_io_fd is readable. Every request is copied out of the ring once and
+ * validated before anything is done; a bad one gets an error response, a
+ * broken ring disconnects the device. Both with a log line and a counter.
+ */
+#ifndef SV_BLKBACK_H
+#define SV_BLKBACK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "grant_access.h"
+
+enum blk_cache_mode {
+	BLK_CACHE_DEFAULT,	/* page cache */
+	BLK_CACHE_NONE,		/* O_DIRECT */
+	BLK_CACHE_WRITETHROUGH, /* page cache */
+	BLK_CACHE_WRITEBACK,	/* page cache */
+	BLK_CACHE_DIRECTSYNC,	/* O_DIRECT */
+	BLK_CACHE_UNSAFE,	/* page cache */
+};
+
+struct blk_disk {
+	int fd;
+	bool readonly;
+	bool is_blockdev;
+	bool direct;
+	uint64_t sectors; /* 512-byte sectors */
+	uint32_t sector_size;
+	bool discard; /* holes can be punched (files) or BLKDISCARD works (devices) */
+};
+
+/* Opens path as the cache mode says; err gets a sentence naming the path. */
+int blk_disk_open(struct blk_disk *d, const char *path, enum blk_cache_mode cache, bool readonly,
+		  char *err, size_t errlen);
+void blk_disk_close(struct blk_disk *d);
+
+enum blkback_io_engine {
+	BLKBACK_IO_AUTO,    /* io_uring, else the thread pool */
+	BLKBACK_IO_URING,
+	BLKBACK_IO_THREADS,
+};
+
+struct blkback_params {
+	const struct sv_granter *granter; /* the frontend's memory and table; outlives the device */
+	struct sv_gnt_mapper *mapper;
+	const uint32_t *ring_refs;
+	uint32_t ring_order; /* ring pages = 1 << ring_order, at most SV_BLKIF_MAX_RING_ORDER */
+	struct blk_disk *disk; /* not owned */
+	bool persistent;       /* the frontend asked for feature-persistent */
+	enum blkback_io_engine engine;
+	void (*notify)(void *opaque); /* raise the frontend's event channel */
+	void *opaque;
+	const char *name; /* for log lines, e.g. "vbd 3/51712" */
+};
+
+struct blkback_stats {
+	uint64_t requests, reads, writes, flushes, barriers, discards, indirect;
+	uint64_t sectors_read, sectors_written;
+	uint64_t notifications_in, notifications_out, batches;
+	uint64_t persistent_hits, persistent_maps;
+	/* refusals: each got BLKIF_RSP_ERROR / EOPNOTSUPP, or disconnected the ring */
+	uint64_t bad_op, bad_segments, bad_sector_range, bad_grant, readonly_write, io_errors;
+	uint64_t ring_overflow; /* the request producer jumped: disconnected */
+};
+
+struct blkback;
+
+/* Maps the ring (grants checked by the mapper) and starts the I/O engine. */
+int blkback_open(struct blkback **out, const struct blkback_params *p, char *err, size_t errlen);
+/* Readable when I/O completed: then call blkback_complete. */
+int blkback_io_fd(const struct blkback *b);
+/*
+ * Takes every request the frontend produced (batching them into one
+ * submission), answers the refused ones, and re-arms req_event with the final
+ * check. 0, or -EPROTO when the ring is broken: the device is disconnected and
+ * every later call does nothing.
+ */
+int blkback_kick(struct blkback *b);
+/* Reaps finished I/O and pushes the responses, notifying when rsp_event asks. */
+int blkback_complete(struct blkback *b);
+/* True once the ring broke. */
+bool blkback_disconnected(const struct blkback *b);
+uint32_t blkback_inflight(const struct blkback *b);
+void blkback_get_stats(const struct blkback *b, struct blkback_stats *out);
+/* Waits for I/O in flight, unmaps every grant (ring and persistent), frees. */
+void blkback_close(struct blkback *b);
+
+#endif

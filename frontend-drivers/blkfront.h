@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * blkfront's ring engine: builds blkif requests from buffers, keeps a shadow
+ * of each request in flight, grants (or copies through persistent grants) the
+ * pages, and completes requests from responses. Freestanding: the guest
+ * kernel and the host's unit tests both link it, each supplying the ops that
+ * grant pages and notify the backend. The xenbus handshake is the caller's.
+ */
+#ifndef SV_BLKFRONT_H
+#define SV_BLKFRONT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <splitvisor/blkif.h>
+
+struct blkfront_ops {
+	/* A zeroed, page-aligned 4 KiB page, or NULL. */
+	void *(*alloc_page)(void *opaque);
+	void (*free_page)(void *opaque, void *page);
+	/* Grants page to the backend; a ref or -errno. */
+	int (*grant)(void *opaque, void *page, bool readonly);
+	/* Revokes a ref; -EBUSY while the backend still maps it. */
+	int (*end_grant)(void *opaque, uint32_t ref);
+	/* Raises the backend's event channel. */
+	void (*notify)(void *opaque);
+};
+
+/* What the backend offered (its xenstore keys). */
+struct blkfront_features {
+	uint64_t sectors; /* 512-byte sectors */
+	uint32_t sector_size;
+	bool readonly;
+	bool flush, barrier, discard, persistent;
+	uint32_t max_indirect_segments; /* 0: none */
+	uint32_t max_ring_order;
+};
+
+typedef void blkfront_done_fn(void *arg, int status); /* 0 or -EIO / -EOPNOTSUPP / -ENODEV */
+
+struct blkfront;
+
+/*
+ * Allocates and grants the ring (1 << ring_order pages, contiguous) and
+ * returns its refs for the ring-ref keys; the caller publishes them with the
+ * event channel. 0 or -errno.
+ */
+int blkfront_create(struct blkfront **out, const struct blkfront_ops *ops, void *opaque,
+		    uint32_t ring_order, uint32_t *ring_refs);
+/* The backend is Connected: use what it offered. */
+int blkfront_connect(struct blkfront *bf, const struct blkfront_features *f);
+
+/*
+ * Queues one operation: read/write of len bytes (a multiple of 512, buf
+ * 512-aligned) at sector, flush (buf NULL, len 0) or discard (len bytes, buf
+ * NULL). Splits into as many requests as needed (indirect when offered).
+ * -EAGAIN when the ring has no room (poll, then retry), -EINVAL for bad
+ * arguments, -EROFS for a write to a read-only disk, -EOPNOTSUPP for an
+ * operation the backend does not offer. done runs from blkfront_poll.
+ */
+int blkfront_submit(struct blkfront *bf, int op, uint64_t sector, void *buf, size_t len,
+		    blkfront_done_fn *done, void *arg);
+/* Pushes queued requests and notifies if the event index asks for it. */
+void blkfront_kick(struct blkfront *bf);
+/*
+ * Consumes responses and runs completions; returns how many operations
+ * completed. When it returns 0, the final check has armed rsp_event: sleep
+ * on the event channel.
+ */
+int blkfront_poll(struct blkfront *bf);
+/* Operations in flight. */
+uint32_t blkfront_inflight(const struct blkfront *bf);
+/* The backend went away: every operation in flight completes with -ENODEV. */
+void blkfront_fail_all(struct blkfront *bf);
+/* Revokes every grant (the backend must have unmapped) and frees everything. */
+void blkfront_destroy(struct blkfront *bf);
+
+#endif
