@@ -28,6 +28,7 @@ static const struct svctl_cmd svctl_cmds[] = {
 	{ "shutdown", "ask a domain to power off", svctl_domain_usage, svctl_cmd_domain },
 	{ "destroy", "destroy a domain", svctl_domain_usage, svctl_cmd_domain },
 	{ "console", "show and follow a domain's console", svctl_domain_usage, svctl_cmd_domain },
+	{ "block-list", "list a domain's block devices", svctl_domain_usage, svctl_cmd_domain },
 	{ "store", "read, write, list, remove or watch xenstore paths", svctl_store_usage,
 	  svctl_cmd_store },
 	{ "daemons", "stop the daemons", svctl_domain_usage, svctl_cmd_domain },

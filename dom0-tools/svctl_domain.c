@@ -35,6 +35,7 @@ const char svctl_domain_usage[] =
 	"list [--all] | pause NAME | unpause NAME | destroy NAME\n"
 	"shutdown NAME [--timeout S]\n"
 	"console NAME [--no-follow]\n"
+	"block-list NAME\n"
 	"daemons stop\n"
 	"\n"
 	"Domains managed by the daemons (svcored, svdom0) in the run directory\n"
@@ -314,6 +315,8 @@ static int cmd_named(const char *cmd, const char *dir, uint32_t op, const char *
 	close(fd);
 	if (!ret && op == SV_TS_SHUTDOWN && len)
 		printf("%.*s\n", (int)len, text);
+	if (!ret && op == SV_TS_BLOCK_LIST)
+		fwrite(text, 1, len, stdout);
 	return ret ? SVCTL_EX_FAIL : 0;
 }
 
@@ -522,6 +525,8 @@ int svctl_cmd_domain(int argc, char **argv)
 		return cmd_named(cmd, dir, SV_TS_PAUSE, argv[1], 0);
 	if (!strcmp(cmd, "unpause"))
 		return cmd_named(cmd, dir, SV_TS_UNPAUSE, argv[1], 0);
+	if (!strcmp(cmd, "block-list"))
+		return cmd_named(cmd, dir, SV_TS_BLOCK_LIST, argv[1], 0);
 	if (!strcmp(cmd, "undefine") || !strcmp(cmd, "start") || !strcmp(cmd, "dumpxml"))
 		return svctl_cmd_by_name(dir, cmd, argv[1]);
 	return cmd_named(cmd, dir, SV_TS_DESTROY, argv[1], 0);

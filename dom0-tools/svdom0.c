@@ -21,6 +21,7 @@
 #include "core_client.h"
 #include "sv_xml.h"
 #include "svdom0.h"
+#include "xs_local.h"
 
 #define D0_MAX_CLIENTS 64u
 
@@ -202,7 +203,14 @@ static bool service_clients(struct loop *lp)
 			   (x->in_len < sizeof(x->in) ? EPOLLIN : 0) | (len ? EPOLLOUT : 0), false);
 		xp = &x->next;
 	}
-	/* Last: any request above may have fired a watch whose event is for a guest. */
+	/*
+	 * Last: any request above may have fired a watch whose event is for a guest, or for a
+	 * block backend, whose answer may fire more.
+	 */
+	if (vbd_poll(&lp->d0)) {
+		sr_pump_all(&lp->d0);
+		return true;
+	}
 	return sr_pump_all(&lp->d0);
 }
 
@@ -385,6 +393,7 @@ out:
 	sv_xml_cleanup();
 	xmlCleanupParser();
 	xs_conn_free(lp->d0.xs_self);
+	xsl_free(lp->d0.xs_vbd);
 	if (lp->d0.xs)
 		xs_server_free(lp->d0.xs);
 	cc_free(lp->d0.cc);

@@ -12,6 +12,9 @@
 #include "xenstore.h"
 
 struct store_ring;
+struct vbd;
+struct xs_local;
+struct sv_domain_config;
 
 enum { D0_TS_CLIENT = 1, D0_XS_CLIENT, D0_STORE_RING };
 
@@ -48,6 +51,7 @@ struct ts_domain {
 	struct sv_domain_config *cfg;
 	int action;		 /* enum sv_lifecycle_action still to carry out, or TS_NO_ACTION */
 	struct store_ring *ring; /* its xenstore ring while it runs, or NULL */
+	struct vbd *vbds;	 /* its virtual block devices */
 };
 
 #define TS_NO_ACTION (-1)
@@ -64,6 +68,7 @@ struct dom0 {
 	struct defs defs;
 	int epfd;			 /* svdom0's event loop, for the store rings' notify fds */
 	struct store_ring *closed_rings; /* to free once no epoll event can name them */
+	struct xs_local *xs_vbd;	 /* the block backends' xenstore connection (watches) */
 	bool stopping, stop_core;
 };
 
@@ -79,6 +84,16 @@ bool sr_pump(struct store_ring *r);
 /* Also frees the closed rings: call it between event batches. True if any moved. */
 bool sr_pump_all(struct dom0 *d0);
 void sr_reap(struct dom0 *d0);
+
+/* vbd.c: virtual block devices (toolstack directories, xenbus state machine, blkback) */
+/* Creates every <disk> of cfg for td (cfg may be NULL); on failure none is left. */
+int vbd_attach_all(struct dom0 *d0, struct ts_domain *td, const struct sv_domain_config *cfg,
+		   char *err, size_t errlen);
+void vbd_detach_all(struct dom0 *d0, struct ts_domain *td);
+/* Handles the frontends' state changes; true when xenstore was written (pump the rings). */
+bool vbd_poll(struct dom0 *d0);
+/* `svctl block-list`: a table of td's devices into buf; returns its length. */
+size_t vbd_list(const struct ts_domain *td, char *buf, size_t cap);
 
 /* console_log.c */
 int con_log_open(struct con_log *l, const char *rundir, const char *name, bool truncate);
@@ -96,11 +111,12 @@ int ts_err(struct ts_client *c, const struct sv_ctl_hdr *h, int ret, const char 
 /* Makes room for a new domain of that name: -EEXIST while one runs, an ended one goes. */
 int ts_clear_ended(struct dom0 *d0, const char *name, char *err, size_t errlen);
 /*
- * Creates a domain in the core and sets it up in dom0. With *tdp set (a restart), that entry
- * takes the new domain and keeps its console log; else a new entry is made.
+ * Creates a domain in the core (paused), sets it up in dom0 (xenstore, rings, the devices of
+ * cfg when not NULL) and unpauses it. With *tdp set (a restart), that entry takes the new
+ * domain and keeps its console log; else a new entry is made.
  */
-int ts_boot(struct dom0 *d0, const struct sv_ctl_create *req, struct ts_domain **tdp, char *err,
-	    size_t errlen);
+int ts_boot(struct dom0 *d0, const struct sv_ctl_create *req, const struct sv_domain_config *cfg,
+	    struct ts_domain **tdp, char *err, size_t errlen);
 void ts_client_release(struct ts_client *c);
 /* Answers shutdowns that timed out; returns ms until the next deadline, -1 if none. */
 int ts_timeouts(struct dom0 *d0);

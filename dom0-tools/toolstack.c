@@ -149,6 +149,7 @@ void ts_remove(struct dom0 *d0, struct ts_domain *td)
 	for (pp = &d0->domains; *pp != td; pp = &(*pp)->next)
 		;
 	*pp = td->next;
+	vbd_detach_all(d0, td);
 	sr_close(d0, td);
 	con_log_close(&td->log);
 	if (td->cfg) {
@@ -181,6 +182,7 @@ static void ts_domain_ended(struct dom0 *d0, const struct sv_ctl_ev_ended *ev)
 	td->info = ev->info;
 	td->info.name[SV_CTL_NAME_SIZE - 1] = '\0';
 	ts_end_text(td, ev);
+	vbd_detach_all(d0, td);
 	sr_close(d0, td);
 	xs_domain_gone(d0, td->info.domid);
 	for (c = d0->ts_clients; c; c = c->next) {
@@ -312,15 +314,20 @@ int ts_clear_ended(struct dom0 *d0, const char *name, char *err, size_t errlen)
 	return 0;
 }
 
-int ts_boot(struct dom0 *d0, const struct sv_ctl_create *req, struct ts_domain **tdp, char *err,
-	    size_t errlen)
+int ts_boot(struct dom0 *d0, const struct sv_ctl_create *req, const struct sv_domain_config *cfg,
+	    struct ts_domain **tdp, char *err, size_t errlen)
 {
 	struct sv_ctl_domid id = { 0 }, reply;
+	struct sv_ctl_create paused = *req;
 	struct sv_ctl_dominfo info;
 	int ret;
 
-	ret = cc_call(d0->cc, SV_CTL_CREATE, req, sizeof(*req), &reply, sizeof(reply), NULL, NULL,
-		      err, errlen);
+	if (errlen)
+		err[0] = '\0';
+	/* Paused until xenstore, its rings and its devices are in place: nothing to race with. */
+	paused.flags |= SV_CTL_CREATE_PAUSED;
+	ret = cc_call(d0->cc, SV_CTL_CREATE, &paused, sizeof(paused), &reply, sizeof(reply), NULL,
+		      NULL, err, errlen);
 	if (ret)
 		return ret;
 	id.domid = reply.domid;
@@ -334,14 +341,29 @@ int ts_boot(struct dom0 *d0, const struct sv_ctl_create *req, struct ts_domain *
 	} else if (!ret && !(*tdp = ts_add(d0, &info, true))) {
 		ret = -ENOMEM;
 	}
-	if (!ret && xs_domain_home(d0, &info))
-		fprintf(stderr, "svdom0: xenstore home of domain %u failed\n", info.domid);
-	else if (!ret)
-		sr_open(d0, *tdp);
-	if (ret) {
-		cc_call(d0->cc, SV_CTL_DESTROY, &id, sizeof(id), NULL, 0, NULL, NULL, NULL, 0);
-		snprintf(err, errlen, "cannot set the domain up in dom0");
+	if (!ret && xs_domain_home(d0, &info)) {
+		snprintf(err, errlen, "cannot write the domain's xenstore home");
+		ret = -EIO;
 	}
+	if (!ret) {
+		sr_open(d0, *tdp);
+		ret = vbd_attach_all(d0, *tdp, cfg, err, errlen);
+	}
+	if (!ret)
+		ret = cc_call(d0->cc, SV_CTL_UNPAUSE, &id, sizeof(id), NULL, 0, NULL, NULL, err,
+			      errlen);
+	if (!ret) {
+		(*tdp)->info.state = SV_CTL_STATE_RUNNING;
+		return 0;
+	}
+	if (*tdp) {
+		vbd_detach_all(d0, *tdp);
+		sr_close(d0, *tdp);
+		xs_domain_gone(d0, id.domid);
+	}
+	cc_call(d0->cc, SV_CTL_DESTROY, &id, sizeof(id), NULL, 0, NULL, NULL, NULL, 0);
+	if (!err[0])
+		snprintf(err, errlen, "cannot set the domain up in dom0: %s", strerror(-ret));
 	return ret;
 }
 
@@ -355,7 +377,7 @@ static void ts_create(struct dom0 *d0, struct ts_client *c, const struct sv_ctl_
 
 	ret = ts_clear_ended(d0, req->name, err, sizeof(err));
 	if (!ret)
-		ret = ts_boot(d0, req, &td, err, sizeof(err));
+		ret = ts_boot(d0, req, NULL, &td, err, sizeof(err));
 	if (ret) {
 		ts_err(c, h, ret, err);
 		return;
@@ -452,6 +474,27 @@ static void ts_named(struct dom0 *d0, struct ts_client *c, const struct sv_ctl_h
 	sv_conn_queue(&c->conn, h->op, h->req_id, 0, NULL, 0, -1);
 }
 
+static void ts_block_list(struct dom0 *d0, struct ts_client *c, const struct sv_ctl_hdr *h,
+			  const struct sv_ts_name *req)
+{
+	char text[SV_CTL_PAYLOAD_MAX];
+	struct ts_domain *td;
+	size_t len;
+
+	if (h->len != sizeof(*req) || !sv_ctl_str_ok(req->name, sizeof(req->name))) {
+		ts_err(c, h, -EINVAL, "malformed toolstack request");
+		return;
+	}
+	td = ts_by_name(d0, req->name);
+	if (!td) {
+		snprintf(text, sizeof(text), "no domain named %s", req->name);
+		ts_err(c, h, -ENOENT, text);
+		return;
+	}
+	len = vbd_list(td, text, sizeof(text));
+	sv_conn_queue(&c->conn, h->op, h->req_id, 0, text, len, -1);
+}
+
 static const size_t ts_req_len[SV_TS_OP_COUNT] = {
 	[SV_TS_CREATE] = sizeof(struct sv_ctl_create),
 	[SV_TS_LIST] = sizeof(struct sv_ctl_list),
@@ -472,6 +515,10 @@ void ts_handle(struct dom0 *d0, struct ts_client *c, const struct sv_ctl_hdr *h,
 	size_t len;
 	int ret;
 
+	if (h->op == SV_TS_BLOCK_LIST) {
+		ts_block_list(d0, c, h, p);
+		return;
+	}
 	if (h->op >= SV_TS_DEFINE && h->op < SV_TS_OP_COUNT) {
 		tsx_handle(d0, c, h, p);
 		return;

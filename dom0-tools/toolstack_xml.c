@@ -55,7 +55,7 @@ static int tsx_boot(struct dom0 *d0, const struct sv_domain_config *cfg, struct 
 	if (!ret)
 		ret = ts_clear_ended(d0, cfg->name, err, errlen);
 	if (!ret)
-		ret = ts_boot(d0, &req, tdp, err, errlen);
+		ret = ts_boot(d0, &req, cfg, tdp, err, errlen);
 	if (!ret) {
 		(*tdp)->cfg = copy;
 		copy = NULL;
@@ -367,7 +367,7 @@ bool tsx_run_actions(struct dom0 *d0)
 			tsx_note(td, "restarting", td->end_text);
 			ret = cfg_to_create(td->cfg, &req, err, sizeof(err));
 			if (!ret)
-				ret = ts_boot(d0, &req, &td, err, sizeof(err));
+				ret = ts_boot(d0, &req, td->cfg, &td, err, sizeof(err));
 			if (!ret)
 				continue;
 			tsx_note(td, "the restart failed", err);

@@ -34,7 +34,8 @@ struct cs_domain {
 	struct control_server *srv;
 	struct sv_domain *d;
 	uint32_t domid, memory_mib, vcpus;
-	uint32_t store_port; /* the guest's xenstore port, offered to dom0 */
+	uint32_t store_port;   /* the guest's xenstore port, offered to dom0 */
+	uint32_t console_port; /* the guest's console ring port, offered to dom0 */
 	char name[SV_CTL_NAME_SIZE];
 	uint64_t start_ns;
 	bool paused;
@@ -273,8 +274,8 @@ static void cs_insert(struct control_server *srv, struct cs_domain *dom)
 	srv->nr_domains++;
 }
 
-/* Offers the guest's xenstore port to dom0 before the guest can look at its start info. */
-static int cs_store_port(struct cs_domain *dom)
+/* Offers the guest's xenstore and console ports to dom0 before the guest can look at its start info. */
+static int cs_dom0_ports(struct cs_domain *dom)
 {
 	struct sv_start_info *si;
 	uint64_t size;
@@ -283,6 +284,8 @@ static int cs_store_port(struct cs_domain *dom)
 
 	ret = sv_evtchn_alloc_unbound(dom->d, 0, &dom->store_port);
 	if (!ret)
+		ret = sv_evtchn_alloc_unbound(dom->d, 0, &dom->console_port);
+	if (!ret)
 		ret = sv_domain_memory(dom->d, &fd, &hva, &size);
 	if (!ret && size < SV_START_INFO_GPA + sizeof(*si))
 		ret = -EINVAL;
@@ -290,6 +293,7 @@ static int cs_store_port(struct cs_domain *dom)
 		return ret;
 	si = (struct sv_start_info *)((char *)hva + SV_START_INFO_GPA);
 	si->store_evtchn = dom->store_port;
+	si->console_evtchn = dom->console_port;
 	return 0;
 }
 
@@ -342,12 +346,21 @@ static void cs_create(struct control_server *srv, struct cs_client *c, const str
 	ret = sv_domain_create(&p, &dom->d, err, sizeof(err));
 	if (ret)
 		goto out;
-	ret = cs_store_port(dom);
+	ret = cs_dom0_ports(dom);
 	if (ret) {
-		snprintf(err, sizeof(err), "cannot set up the xenstore port: %s", strerror(-ret));
+		snprintf(err, sizeof(err), "cannot set up the xenstore and console ports: %s",
+			 strerror(-ret));
 		goto out;
 	}
 	dom->start_ns = realtime_ns();
+	if (req->flags & SV_CTL_CREATE_PAUSED) {
+		ret = sv_domain_pause(dom->d);
+		if (ret) {
+			snprintf(err, sizeof(err), "cannot pause the new domain: %s", strerror(-ret));
+			goto out;
+		}
+		dom->paused = true;
+	}
 	ret = sv_domain_start(dom->d);
 	if (!ret)
 		ret = -pthread_create(&dom->waiter, NULL, cs_waiter, dom);
@@ -378,10 +391,15 @@ static void cs_list(struct control_server *srv, struct cs_client *c, const struc
 	sv_conn_queue(&c->conn, h->op, h->req_id, 0, info, n * sizeof(info[0]), -1);
 }
 
-static void cs_store_bind(struct cs_client *c, const struct sv_ctl_hdr *h, struct cs_domain *dom,
-			  bool ended)
+/*
+ * Binds a guest port for the calling process and passes it the notify and
+ * raise eventfds. A restarted dom0 binds again: the old process end died with
+ * the old process, so an existing binding is replaced.
+ */
+static void cs_bind_port(struct cs_client *c, const struct sv_ctl_hdr *h, struct cs_domain *dom,
+			 bool ended, uint32_t port, const char *what)
 {
-	struct sv_ctl_store_bind_reply r = { .port = dom->store_port };
+	struct sv_ctl_store_bind_reply r = { .port = port };
 	int fds[2] = { -1, -1 };
 	int ret;
 
@@ -389,19 +407,18 @@ static void cs_store_bind(struct cs_client *c, const struct sv_ctl_hdr *h, struc
 		sv_conn_error(&c->conn, h, -ESRCH, "domain %u has ended", dom->domid);
 		return;
 	}
-	if (!dom->store_port) {
-		sv_conn_error(&c->conn, h, -ENOENT, "domain %u has no xenstore port", dom->domid);
+	if (!port) {
+		sv_conn_error(&c->conn, h, -ENOENT, "domain %u has no %s port", dom->domid, what);
 		return;
 	}
-	/* A restarted dom0 binds again: the old process end died with the old process. */
-	sv_evtchn_close_process(dom->d, dom->store_port);
-	ret = sv_evtchn_bind_process(dom->d, dom->store_port, 0, &fds[0], &fds[1]);
+	sv_evtchn_close_process(dom->d, port);
+	ret = sv_evtchn_bind_process(dom->d, port, 0, &fds[0], &fds[1]);
 	if (ret) {
-		sv_conn_error(&c->conn, h, ret, "domain %u: cannot bind port %u: %s", dom->domid,
-			      dom->store_port, strerror(-ret));
+		sv_conn_error(&c->conn, h, ret, "domain %u: cannot bind %s port %u: %s", dom->domid,
+			      what, port, strerror(-ret));
 		return;
 	}
-	ret = sv_evtchn_port_vcpu(dom->d, dom->store_port);
+	ret = sv_evtchn_port_vcpu(dom->d, port);
 	r.vcpu = ret < 0 ? 0 : (uint32_t)ret;
 	ret = sv_conn_queue_fds(&c->conn, h->op, h->req_id, 0, &r, sizeof(r), fds, 2);
 	if (ret)
@@ -410,11 +427,44 @@ static void cs_store_bind(struct cs_client *c, const struct sv_ctl_hdr *h, struc
 	close(fds[1]);
 }
 
+static void cs_evtchn_op(struct control_server *srv, struct cs_client *c,
+			 const struct sv_ctl_hdr *h, const struct sv_ctl_evtchn *req)
+{
+	struct cs_domain *dom = cs_find(srv, req->domid);
+	bool ended;
+	int ret;
+
+	if (!dom) {
+		sv_conn_error(&c->conn, h, -ESRCH, "no domain %u", req->domid);
+		return;
+	}
+	/* The core's own offers have their own ops: a device must not steal them. */
+	if (req->port == dom->store_port || req->port == dom->console_port) {
+		sv_conn_error(&c->conn, h, -EPERM, "port %u of domain %u is reserved", req->port,
+			      dom->domid);
+		return;
+	}
+	pthread_mutex_lock(&dom->lock);
+	ended = dom->ended;
+	pthread_mutex_unlock(&dom->lock);
+	if (h->op == SV_CTL_EVTCHN_BIND) {
+		cs_bind_port(c, h, dom, ended, req->port, "event-channel");
+		return;
+	}
+	ret = ended ? 0 : sv_evtchn_close_process(dom->d, req->port);
+	if (ret)
+		sv_conn_error(&c->conn, h, ret, "domain %u: cannot close port %u: %s", dom->domid,
+			      req->port, strerror(-ret));
+	else
+		sv_conn_queue(&c->conn, h->op, h->req_id, 0, NULL, 0, -1);
+}
+
 /* Ops on one existing domain. */
 static void cs_domain_op(struct control_server *srv, struct cs_client *c,
 			 const struct sv_ctl_hdr *h, const struct sv_ctl_domid *req)
 {
 	struct cs_domain *dom = cs_find(srv, req->domid);
+	struct sv_ctl_gnttab_reply gr = { 0 };
 	struct sv_ctl_memfd_reply mr;
 	struct sv_ctl_dominfo info;
 	bool ended;
@@ -464,7 +514,21 @@ static void cs_domain_op(struct control_server *srv, struct cs_client *c,
 		sv_conn_queue(&c->conn, h->op, h->req_id, 0, &mr, sizeof(mr), fd);
 		return;
 	case SV_CTL_STORE_BIND:
-		cs_store_bind(c, h, dom, ended);
+		cs_bind_port(c, h, dom, ended, dom->store_port, "xenstore");
+		return;
+	case SV_CTL_CONSOLE_BIND:
+		cs_bind_port(c, h, dom, ended, dom->console_port, "console");
+		return;
+	case SV_CTL_GNTTAB:
+		if (ended) {
+			sv_conn_error(&c->conn, h, -ESRCH, "domain %u has ended", dom->domid);
+			return;
+		}
+		ret = sv_domain_grant_table(dom->d, &gr.table_gpa, &gr.nr_frames);
+		if (ret)
+			sv_conn_error(&c->conn, h, ret, "domain %u has no grant table", dom->domid);
+		else
+			sv_conn_queue(&c->conn, h->op, h->req_id, 0, &gr, sizeof(gr), -1);
 		return;
 	}
 }
@@ -530,6 +594,10 @@ static void cs_handle(struct control_server *srv, struct cs_client *c, const str
 	case SV_CTL_SUBSCRIBE:
 		c->subscribed = true;
 		sv_conn_queue(&c->conn, h->op, h->req_id, 0, NULL, 0, -1);
+		break;
+	case SV_CTL_EVTCHN_BIND:
+	case SV_CTL_EVTCHN_CLOSE:
+		cs_evtchn_op(srv, c, h, p);
 		break;
 	case SV_CTL_STOP:
 		srv->stopping = true;

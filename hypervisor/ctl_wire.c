@@ -39,6 +39,10 @@ static const size_t ctl_req_len[SV_CTL_OP_COUNT] = {
 	[SV_CTL_LIST] = sizeof(struct sv_ctl_list),
 	[SV_CTL_MEMFD] = sizeof(struct sv_ctl_domid),
 	[SV_CTL_STORE_BIND] = sizeof(struct sv_ctl_domid),
+	[SV_CTL_CONSOLE_BIND] = sizeof(struct sv_ctl_domid),
+	[SV_CTL_EVTCHN_BIND] = sizeof(struct sv_ctl_evtchn),
+	[SV_CTL_EVTCHN_CLOSE] = sizeof(struct sv_ctl_evtchn),
+	[SV_CTL_GNTTAB] = sizeof(struct sv_ctl_domid),
 	[SV_CTL_SUBSCRIBE] = 0,
 	[SV_CTL_STOP] = 0,
 };
@@ -70,6 +74,8 @@ static int check_create(const struct sv_ctl_create *c, char *err, size_t errlen)
 			       SV_MAX_VCPUS);
 	if (c->kernel[0] != '/')
 		return sv_errf(err, errlen, -EINVAL, "the kernel path must be absolute");
+	if (c->flags & ~SV_CTL_CREATE_PAUSED || c->pad)
+		return sv_errf(err, errlen, -EINVAL, "unknown create flags %#x", c->flags);
 	return 0;
 }
 

@@ -357,11 +357,14 @@ int sv_domain_pause(struct sv_domain *d)
 	int ret = 0;
 
 	pthread_mutex_lock(&d->lock);
-	if (!d->started || d->ending || d->paused) {
+	if (d->ending || d->paused) {
 		ret = -EINVAL;
 		goto out;
 	}
 	d->paused = true;
+	/* Before the start there is nothing to stop: the vCPU threads will park first thing. */
+	if (!d->started)
+		goto out;
 	for (i = 0; i < d->nr_vcpus; i++)
 		sv_vcpu_kick(&d->vcpus[i]);
 	/* Paused means no vCPU is inside the guest any more, not just asked to leave. */

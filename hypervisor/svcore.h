@@ -46,6 +46,7 @@ int sv_kvm_probe(char *err, size_t errlen);
 int sv_domain_create(const struct sv_domain_params *p, struct sv_domain **out, char *err,
 		     size_t errlen);
 int sv_domain_start(struct sv_domain *d);
+/* Before sv_domain_start too: the vCPUs then park until sv_domain_unpause. */
 int sv_domain_pause(struct sv_domain *d);
 int sv_domain_unpause(struct sv_domain *d);
 /* Asks every vCPU to stop; the domain ends with SV_EXIT_DESTROYED unless it ended already. */

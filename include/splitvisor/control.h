@@ -49,6 +49,15 @@ enum sv_ctl_op {
 	SV_CTL_STOP = 10,     /* empty -> empty; destroys every domain, svcored exits */
 	/* sv_ctl_domid -> sv_ctl_store_bind_reply + notify and raise eventfds (SCM_RIGHTS) */
 	SV_CTL_STORE_BIND = 11,
+	/* sv_ctl_domid -> sv_ctl_store_bind_reply + eventfds, for the guest's console port */
+	SV_CTL_CONSOLE_BIND = 12,
+	/*
+	 * sv_ctl_evtchn -> sv_ctl_store_bind_reply + eventfds: binds a port the guest
+	 * allocated unbound for this process (a frontend's event-channel key).
+	 */
+	SV_CTL_EVTCHN_BIND = 13,
+	SV_CTL_EVTCHN_CLOSE = 14, /* sv_ctl_evtchn -> empty: undoes EVTCHN_BIND */
+	SV_CTL_GNTTAB = 15,	  /* sv_ctl_domid -> sv_ctl_gnttab_reply */
 	SV_CTL_OP_COUNT,
 
 	SV_CTL_EV_BASE = 0x100,
@@ -77,7 +86,12 @@ struct sv_ctl_create {
 	uint32_t vcpus;		       /* 1..SV_MAX_VCPUS */
 	char kernel[SV_CTL_PATH_SIZE]; /* absolute path, opened by the core */
 	char cmdline[SV_CTL_CMDLINE_SIZE];
+	uint32_t flags; /* SV_CTL_CREATE_* */
+	uint32_t pad;
 };
+
+/* Created with its vCPUs parked: dom0 sets up xenstore and devices, then unpauses. */
+#define SV_CTL_CREATE_PAUSED (1u << 0)
 
 struct sv_ctl_domid {
 	uint32_t domid;
@@ -116,6 +130,17 @@ struct sv_ctl_memfd_reply {
 struct sv_ctl_store_bind_reply {
 	uint32_t port; /* the guest's store_evtchn */
 	uint32_t vcpu; /* the vCPU the guest bound it to, for sv_shinfo_set_pending */
+};
+
+struct sv_ctl_evtchn {
+	uint32_t domid;
+	uint32_t port; /* the guest's port */
+};
+
+struct sv_ctl_gnttab_reply {
+	uint64_t table_gpa; /* where the guest's grant table is; -ENOENT before setup_table */
+	uint32_t nr_frames;
+	uint32_t pad;
 };
 
 struct sv_ctl_ev_console {
