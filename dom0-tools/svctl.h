@@ -77,4 +77,7 @@ int svctl_cmd_store(int argc, char **argv);
 extern const char svctl_domain_usage[];
 extern const char svctl_store_usage[];
 
+/* svctl_bench_blk.c: the block benchmark, through private daemons. */
+int svctl_bench_blk(const char *kernel, unsigned int size_mb, unsigned int rand_ops, bool json);
+
 #endif

@@ -9,7 +9,7 @@
 #include "toolkit.h"
 
 const char svctl_bench_usage[] =
-	"bench <hypercall|boot|evtchn> [--json] [--iterations N] [--runs N] [--kernel ELF]\n"
+	"bench <hypercall|boot|evtchn|blk> [--json] [--iterations N] [--runs N] [--kernel ELF]\n"
 	"\n"
 	"  hypercall   null hypercall round trip vs a bare port-I/O exit to userspace\n"
 	"              (name hypercall, ns, ratio = hypercall / bare exit)\n"
@@ -17,6 +17,12 @@ const char svctl_bench_usage[] =
 	"              the end of a `hello` guest (boot.poweroff), medians in ms\n"
 	"  evtchn      guest <-> process echo over event channels (evtchn.rtt, ns,\n"
 	"              host clock; ratio = rtt / eventfd ping-pong of two threads)\n"
+	"  blk         a guest's blkbench against a file in the page cache, beside\n"
+	"              pread/pwrite of the same file (blk.seq_read_64k MB/s,\n"
+	"              blk.rand_read_4k IOPS at queue depth 32, blk.seq_write_64k MB/s\n"
+	"              with a flush at the end; ratio = guest / host). --size MiB\n"
+	"              (default 128) sets the file, --iterations the random reads\n"
+	"              (default 20000)\n"
 	"\n"
 	"  --json          one JSON object per figure (an array when several)\n"
 	"  --iterations N  hypercalls per run (default 200000), evtchn rounds (20000)\n"
@@ -30,6 +36,7 @@ int svctl_cmd_bench(int argc, char **argv)
 		{ "iterations", required_argument, NULL, 'i' },
 		{ "runs", required_argument, NULL, 'r' },
 		{ "kernel", required_argument, NULL, 'k' },
+		{ "size", required_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -39,7 +46,7 @@ int svctl_cmd_bench(int argc, char **argv)
 	char err[512] = "";
 	bool json = false;
 	const char *what;
-	uint32_t v;
+	uint32_t v, size_mb = 128;
 	int c, ret;
 
 	optind = 1;
@@ -64,6 +71,11 @@ int svctl_cmd_bench(int argc, char **argv)
 		case 'k':
 			o.kernel = optarg;
 			break;
+		case 's':
+			if (sv_parse_u32(optarg, 1, 4096, &size_mb))
+				return svctl_usage_error("bench", "--size '%s': expected 1..4096 MiB",
+							 optarg);
+			break;
 		case 'h':
 			printf("usage: svctl %s", svctl_bench_usage);
 			return 0;
@@ -75,12 +87,16 @@ int svctl_cmd_bench(int argc, char **argv)
 	if (optind != argc - 1)
 		return svctl_usage_error("bench", "name exactly one benchmark");
 	what = argv[optind];
-	if (strcmp(what, "hypercall") && strcmp(what, "boot") && strcmp(what, "evtchn"))
+	if (strcmp(what, "hypercall") && strcmp(what, "boot") && strcmp(what, "evtchn") &&
+	    strcmp(what, "blk"))
 		return svctl_usage_error("bench", "unknown benchmark '%s'", what);
 	if (sv_kvm_probe(err, sizeof(err))) {
 		fprintf(stderr, "svctl bench: %s\n", err);
 		return SVCTL_EX_UNAVAILABLE;
 	}
+	if (!strcmp(what, "blk"))
+		return svctl_bench_blk(o.kernel, size_mb, o.iterations ? o.iterations : 20000,
+				       json);
 	if (!strcmp(what, "evtchn")) {
 		ret = sv_bench_evtchn(&o, r, err, sizeof(err));
 		n = 1;
