@@ -100,6 +100,7 @@ static void good_create(struct sv_ctl_create *c)
 
 static void check_no_rights(int fd)
 {
+	struct sv_ctl_evtchn ec = { .domid = 1, .port = 5 };
 	struct sv_ctl_domid id = { .domid = 1 };
 	struct sv_ctl_list l = { 0 };
 	struct sv_ctl_create c;
@@ -114,6 +115,11 @@ static void check_no_rights(int fd)
 	ck_assert_int_eq(mfd, -1);
 	ck_assert_int_eq(request(fd, SV_CTL_STORE_BIND, &id, sizeof(id), &mfd), -EPERM);
 	ck_assert_int_eq(mfd, -1);
+	ck_assert_int_eq(request(fd, SV_CTL_CONSOLE_BIND, &id, sizeof(id), &mfd), -EPERM);
+	ck_assert_int_eq(request(fd, SV_CTL_EVTCHN_BIND, &ec, sizeof(ec), &mfd), -EPERM);
+	ck_assert_int_eq(mfd, -1);
+	ck_assert_int_eq(request(fd, SV_CTL_EVTCHN_CLOSE, &ec, sizeof(ec), NULL), -EPERM);
+	ck_assert_int_eq(request(fd, SV_CTL_GNTTAB, &id, sizeof(id), NULL), -EPERM);
 	ck_assert_int_eq(request(fd, SV_CTL_LIST, &l, sizeof(l), NULL), -EPERM);
 	ck_assert_int_eq(request(fd, SV_CTL_SUBSCRIBE, NULL, 0, NULL), -EPERM);
 	ck_assert_int_eq(request(fd, SV_CTL_STOP, NULL, 0, NULL), -EPERM);
@@ -144,6 +150,7 @@ START_TEST(test_malformed)
 {
 	struct sv_ctl_create c;
 	struct sv_ctl_domid id = { .domid = 42 };
+	struct sv_ctl_evtchn ec;
 	struct core_client *cc;
 	struct sv_ctl_hdr h;
 	uint8_t buf[64];
@@ -186,6 +193,15 @@ START_TEST(test_malformed)
 	ck_assert_int_eq(request(fd, SV_CTL_DESTROY, &id, sizeof(id), NULL), -ESRCH);
 	ck_assert_int_eq(request(fd, SV_CTL_MEMFD, &id, sizeof(id), NULL), -ESRCH);
 	ck_assert_int_eq(request(fd, SV_CTL_STORE_BIND, &id, sizeof(id), NULL), -ESRCH);
+	ck_assert_int_eq(request(fd, SV_CTL_CONSOLE_BIND, &id, sizeof(id), NULL), -ESRCH);
+	ck_assert_int_eq(request(fd, SV_CTL_GNTTAB, &id, sizeof(id), NULL), -ESRCH);
+	ec = (struct sv_ctl_evtchn){ .domid = id.domid, .port = 5 };
+	ck_assert_int_eq(request(fd, SV_CTL_EVTCHN_BIND, &ec, sizeof(ec), NULL), -ESRCH);
+	ck_assert_int_eq(request(fd, SV_CTL_EVTCHN_CLOSE, &ec, sizeof(ec), NULL), -ESRCH);
+	ck_assert_int_eq(request(fd, SV_CTL_EVTCHN_BIND, &id, sizeof(id), NULL), -EINVAL);
+	good_create(&c);
+	c.flags = 2;
+	ck_assert_int_eq(request(fd, SV_CTL_CREATE, &c, sizeof(c), NULL), -EINVAL);
 	memset(buf, 0, sizeof(buf));
 	ck_assert_int_eq(request(fd, SV_CTL_STORE_BIND, buf, sizeof(id) + 1, NULL), -EINVAL);
 
