@@ -42,7 +42,7 @@ int blk_disk_open(struct blk_disk *d, const char *path, enum blk_cache_mode cach
 void blk_disk_close(struct blk_disk *d);
 
 enum blkback_io_engine {
-	BLKBACK_IO_AUTO,    /* io_uring, else the thread pool */
+	BLKBACK_IO_AUTO, /* io_uring, else the thread pool */
 	BLKBACK_IO_URING,
 	BLKBACK_IO_THREADS,
 };
@@ -51,7 +51,7 @@ struct blkback_params {
 	const struct sv_granter *granter; /* the frontend's memory and table; outlives the device */
 	struct sv_gnt_mapper *mapper;
 	const uint32_t *ring_refs;
-	uint32_t ring_order; /* ring pages = 1 << ring_order, at most SV_BLKIF_MAX_RING_ORDER */
+	uint32_t ring_order;   /* ring pages = 1 << ring_order, at most SV_BLKIF_MAX_RING_ORDER */
 	struct blk_disk *disk; /* not owned */
 	bool persistent;       /* the frontend asked for feature-persistent */
 	enum blkback_io_engine engine;

@@ -73,8 +73,8 @@ int svctl_cmd_bench(int argc, char **argv)
 			break;
 		case 's':
 			if (sv_parse_u32(optarg, 1, 4096, &size_mb))
-				return svctl_usage_error("bench", "--size '%s': expected 1..4096 MiB",
-							 optarg);
+				return svctl_usage_error(
+					"bench", "--size '%s': expected 1..4096 MiB", optarg);
 			break;
 		case 'h':
 			printf("usage: svctl %s", svctl_bench_usage);

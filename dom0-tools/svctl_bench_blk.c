@@ -154,8 +154,8 @@ static int bb_guest(struct blk_bench *b, const char *cmdline, uint64_t *ns, uint
 	bb_svctl(b, destroy, NULL);
 	if (!passed || !t0 || t1 <= t0)
 		return sv_errf(err, errlen, -EIO,
-				   "the guest's blkbench (%s) printed no result; see svctl console",
-				   cmdline);
+			       "the guest's blkbench (%s) printed no result; see svctl console",
+			       cmdline);
 	*ns = t1 - t0;
 	*bytes = by;
 	*ops = op;
@@ -225,7 +225,7 @@ fail:
 
 static void bb_unlink_in(const char *dir, const char *name)
 {
-	char path[PATH_MAX + 64];
+	char path[PATH_MAX + 256];
 
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	unlink(path);
@@ -277,13 +277,22 @@ int svctl_bench_blk(const char *kernel, unsigned int size_mb, unsigned int rand_
 	if (!ret) {
 		r[0] = (struct sv_bench_result){ "blk.seq_read_64k",
 						 (double)bytes[0] / 1e6 / ((double)ns[0] / 1e9),
-						 "MB/s", h_seq, "host pread 64 KiB", 1 };
+						 "MB/s",
+						 h_seq,
+						 "host pread 64 KiB",
+						 1 };
 		r[1] = (struct sv_bench_result){ "blk.rand_read_4k",
-						 (double)ops[1] / ((double)ns[1] / 1e9), "IOPS",
-						 h_rand, "host pread 4 KiB, one thread", 1 };
+						 (double)ops[1] / ((double)ns[1] / 1e9),
+						 "IOPS",
+						 h_rand,
+						 "host pread 4 KiB, one thread",
+						 1 };
 		r[2] = (struct sv_bench_result){ "blk.seq_write_64k",
 						 (double)bytes[2] / 1e6 / ((double)ns[2] / 1e9),
-						 "MB/s", h_write, "host pwrite 64 KiB + fdatasync", 1 };
+						 "MB/s",
+						 h_write,
+						 "host pwrite 64 KiB + fdatasync",
+						 1 };
 		sv_bench_print(stdout, r, 3, json);
 	} else {
 		fprintf(stderr, "svctl bench blk: %s (logs in %s)\n", err, b.dir);

@@ -48,7 +48,8 @@ const char svctl_domain_usage[] =
 	"dumpxml prints the live document; list --all adds definitions not running.\n"
 	"shutdown writes control/shutdown = poweroff in xenstore and waits up to\n"
 	"S seconds (default 30) for the domain to end. console prints the log so far\n"
-	"and follows it until Ctrl-] or the domain's end.\n";
+	"and follows it until Ctrl-] or the domain's end; what you type (or pipe into\n"
+	"it) goes to the guest's console ring.\n";
 
 static int svctl_rundir(char *dir, size_t len)
 {
@@ -345,34 +346,106 @@ static void tty_make_raw(void)
 		tty_raw = true;
 }
 
-/* Streams console events to stdout; Ctrl-] (0x1d) on stdin detaches. */
-static int console_stream(int fd)
+/* How long svctl waits before offering input again to a guest that has not read it. */
+#define CONSOLE_INPUT_RETRY_MS 50
+#define CONSOLE_DETACH	       0x1d /* Ctrl-] */
+
+/* Keyboard bytes on their way to the guest: one SV_TS_CONSOLE_INPUT in flight at a time. */
+struct console_input {
+	char buf[1024];
+	size_t len;
+	bool in_flight, retry, off;
+	uint32_t req_id;
+};
+
+static int console_input_send(int fd, struct console_input *in)
+{
+	in->retry = false;
+	in->in_flight = true;
+	return sv_msg_send(fd, SV_TS_CONSOLE_INPUT, ++in->req_id, 0, in->buf, in->len);
+}
+
+/*
+ * Reads stdin; returns 1 to detach. On a terminal Ctrl-] detaches (bytes before
+ * it still go); a pipe is forwarded as it is, to its end.
+ */
+static int console_read_stdin(int fd, struct pollfd *pfd, struct console_input *in)
+{
+	ssize_t n = read(STDIN_FILENO, in->buf, sizeof(in->buf));
+	char *stop;
+	bool detach = false;
+
+	if (n <= 0) {
+		pfd->fd = -1; /* no input any more: just follow */
+		return 0;
+	}
+	in->len = (size_t)n;
+	if (tty_raw && (stop = memchr(in->buf, CONSOLE_DETACH, in->len))) {
+		in->len = (size_t)(stop - in->buf);
+		detach = true;
+	}
+	if (in->len && !in->off && console_input_send(fd, in) < 0)
+		return -EIO;
+	return detach;
+}
+
+/* A reply to our input: -EAGAIN sends it again later; other errors stop input. */
+static void console_input_reply(struct console_input *in, const struct sv_ctl_hdr *h,
+				const uint8_t *buf)
+{
+	if (h->req_id != in->req_id)
+		return;
+	in->in_flight = false;
+	if (h->status == -EAGAIN) {
+		in->retry = true;
+		in->in_flight = true; /* still ours to deliver: keep stdin unread meanwhile */
+		return;
+	}
+	in->len = 0;
+	if (h->status) {
+		tty_restore();
+		fprintf(stderr, "svctl console: input: %.*s\n", (int)h->len, (const char *)buf);
+		in->off = true;
+	}
+}
+
+/*
+ * Streams console events to stdout and, when following, stdin to the guest;
+ * Ctrl-] (0x1d) on a tty detaches.
+ */
+static int console_stream(int fd, bool follow)
 {
 	static uint8_t buf[SV_CTL_PAYLOAD_MAX];
 	struct pollfd pfd[2] = { { .fd = fd, .events = POLLIN },
-				 { .fd = STDIN_FILENO, .events = POLLIN } };
+				 { .fd = follow ? STDIN_FILENO : -1, .events = POLLIN } };
+	struct console_input in = { .req_id = 1 }; /* the SV_TS_CONSOLE request was 1 */
 	struct sv_ctl_hdr h;
-	char in[256];
-	ssize_t n;
 	int ret;
 
 	for (;;) {
-		if (poll(pfd, 2, -1) < 0 && errno != EINTR)
+		/* While input is in flight, stdin waits: the pipe is the flow control. */
+		pfd[1].events = in.in_flight ? 0 : POLLIN;
+		ret = poll(pfd, 2, in.retry ? CONSOLE_INPUT_RETRY_MS : -1);
+		if (ret < 0 && errno != EINTR)
 			return -errno;
-		if (pfd[1].revents) {
-			n = read(STDIN_FILENO, in, sizeof(in));
-			if (n <= 0)
-				pfd[1].fd = -1; /* no input any more: just follow */
-			else if (memchr(in, 0x1d, (size_t)n))
-				return 0;
+		if (ret == 0 && in.retry && console_input_send(fd, &in) < 0)
+			return -EIO;
+		if (ret > 0 && pfd[1].fd >= 0 && pfd[1].revents) {
+			ret = console_read_stdin(fd, &pfd[1], &in);
+			if (ret)
+				return ret < 0 ? ret : 0;
 		}
-		if (!pfd[0].revents)
+		if (!(pfd[0].revents & (POLLIN | POLLHUP | POLLERR)))
 			continue;
 		ret = sv_msg_recv(fd, &h, buf, sizeof(buf), NULL, -1);
 		if (ret == -EPIPE)
 			return 0;
 		if (ret)
 			return ret;
+		if (h.op == SV_TS_CONSOLE_INPUT) {
+			console_input_reply(&in, &h, buf);
+			continue;
+		}
 		if (h.op == SV_TS_EV_CONSOLE && fwrite(buf, 1, h.len, stdout) != h.len)
 			return -EIO;
 		fflush(stdout);
@@ -404,7 +477,7 @@ static int cmd_console(const char *dir, int argc, char **argv)
 	if (!ret) {
 		if (!req.flags)
 			tty_make_raw();
-		ret = console_stream(fd);
+		ret = console_stream(fd, !req.flags);
 		tty_restore();
 	}
 	close(fd);

@@ -287,6 +287,16 @@ int svctl_cmd_run(int argc, char **argv)
 		svctl_xml_done();
 		if (ret)
 			return SVCTL_EX_DATAERR;
+		/* One process has no control domain to serve devices from. */
+		if (cfg.ndisks || cfg.nnets) {
+			fprintf(stderr,
+				"svctl run: %s has %s, which need the control domain's backends: "
+				"use 'svctl create %s' and 'svctl console %s'\n",
+				argv[optind], cfg.ndisks ? "disks" : "network interfaces",
+				argv[optind], cfg.name);
+			ret = SVCTL_EX_USAGE;
+			goto out;
+		}
 		run_params_from_config(&cfg, &p, &actions);
 	}
 	if (sv_kvm_probe(err, sizeof(err))) {

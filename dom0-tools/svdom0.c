@@ -203,6 +203,7 @@ static bool service_clients(struct loop *lp)
 			   (x->in_len < sizeof(x->in) ? EPOLLIN : 0) | (len ? EPOLLOUT : 0), false);
 		xp = &x->next;
 	}
+	cb_reap(&lp->d0);
 	/*
 	 * Last: any request above may have fired a watch whose event is for a guest, or for a
 	 * block backend, whose answer may fire more.
@@ -243,6 +244,8 @@ static int run(struct loop *lp)
 				ts_client_input(lp, tag);
 			else if (*(int *)tag == D0_STORE_RING)
 				sr_pump(tag);
+			else if (*(int *)tag == D0_CONSOLE_RING)
+				cb_pump(tag);
 			else
 				xs_client_io(tag);
 		}
@@ -389,6 +392,7 @@ out:
 	}
 	ts_free(&lp->d0);
 	sr_reap(&lp->d0);
+	cb_reap(&lp->d0);
 	defs_free(&lp->d0.defs);
 	sv_xml_cleanup();
 	xmlCleanupParser();

@@ -12,11 +12,12 @@
 #include "xenstore.h"
 
 struct store_ring;
+struct console_ring;
 struct vbd;
 struct xs_local;
 struct sv_domain_config;
 
-enum { D0_TS_CLIENT = 1, D0_XS_CLIENT, D0_STORE_RING };
+enum { D0_TS_CLIENT = 1, D0_XS_CLIENT, D0_STORE_RING, D0_CONSOLE_RING };
 
 /* A client of dom0.sock (svctl). */
 struct ts_client {
@@ -52,6 +53,7 @@ struct ts_domain {
 	int action;		 /* enum sv_lifecycle_action still to carry out, or TS_NO_ACTION */
 	struct store_ring *ring; /* its xenstore ring while it runs, or NULL */
 	struct vbd *vbds;	 /* its virtual block devices */
+	struct console_ring *console; /* its PV console ring while it runs, or NULL */
 };
 
 #define TS_NO_ACTION (-1)
@@ -68,9 +70,42 @@ struct dom0 {
 	struct defs defs;
 	int epfd;			 /* svdom0's event loop, for the store rings' notify fds */
 	struct store_ring *closed_rings; /* to free once no epoll event can name them */
-	struct xs_local *xs_vbd;	 /* the block backends' xenstore connection (watches) */
+	struct console_ring *closed_consoles; /* the same for console rings */
+	struct xs_local *xs_vbd; /* the block backends' xenstore connection (watches) */
 	bool stopping, stop_core;
 };
+
+/* guest_port.c: a guest's core pages and one of its ports bound for svdom0 */
+struct d0_guest_port {
+	uint32_t domid, port, vcpu;
+	int notify_fd, raise_fd;
+	uint8_t *mem; /* guest-physical 0 .. SV_RESERVED_END */
+	size_t size;
+};
+
+/* bind_op: SV_CTL_STORE_BIND or SV_CTL_CONSOLE_BIND. On failure gp holds nothing. */
+int gp_open(struct dom0 *d0, uint32_t domid, uint32_t bind_op, struct d0_guest_port *gp, char *err,
+	    size_t errlen);
+void gp_close(struct d0_guest_port *gp);
+/* Empties the notify eventfd (nonblocking): call it before looking at the ring. */
+void gp_drain_notify(struct d0_guest_port *gp);
+/* Sets the port pending on the guest's shared info and raises it when the rules say so. */
+void gp_raise(struct d0_guest_port *gp, const char *what);
+
+/* console_backend.c: the guests' PV console rings */
+/* Binds the domain's console port (if it has one) and drains its ring; failures are logged. */
+void cb_open(struct dom0 *d0, struct ts_domain *td);
+/* Drains what the guest wrote last, then unbinds; freed by cb_reap. */
+void cb_close(struct dom0 *d0, struct ts_domain *td);
+void cb_pump(struct console_ring *r);
+/*
+ * Takes what the guest's ring holds now: before bytes the core passes on (the
+ * guest's console_io fallback, its crash path), which the guest wrote later.
+ */
+void cb_drain(struct ts_domain *td);
+void cb_reap(struct dom0 *d0);
+/* SV_TS_CONSOLE_INPUT from a console follower: keyboard bytes for its domain. */
+void cb_ts_input(struct dom0 *d0, struct ts_client *c, const struct sv_ctl_hdr *h, const void *p);
 
 /* store_ring.c: the guests' xenstore rings */
 /* Binds the domain's store port and serves its ring; failures are logged. */
@@ -107,6 +142,8 @@ void ts_handle(struct dom0 *d0, struct ts_client *c, const struct sv_ctl_hdr *h,
 int ts_core_events(struct dom0 *d0);
 struct ts_domain *ts_by_name(struct dom0 *d0, const char *name);
 void ts_remove(struct dom0 *d0, struct ts_domain *td);
+/* A domain's console output, from the core or its ring: to its log and its followers. */
+void ts_console_output(struct dom0 *d0, struct ts_domain *td, const char *data, size_t len);
 int ts_err(struct ts_client *c, const struct sv_ctl_hdr *h, int ret, const char *msg);
 /* Makes room for a new domain of that name: -EEXIST while one runs, an ended one goes. */
 int ts_clear_ended(struct dom0 *d0, const char *name, char *err, size_t errlen);

@@ -151,6 +151,7 @@ void ts_remove(struct dom0 *d0, struct ts_domain *td)
 	*pp = td->next;
 	vbd_detach_all(d0, td);
 	sr_close(d0, td);
+	cb_close(d0, td);
 	con_log_close(&td->log);
 	if (td->cfg) {
 		sv_domain_config_free(td->cfg);
@@ -184,6 +185,8 @@ static void ts_domain_ended(struct dom0 *d0, const struct sv_ctl_ev_ended *ev)
 	ts_end_text(td, ev);
 	vbd_detach_all(d0, td);
 	sr_close(d0, td);
+	/* Before the followers hear of the end: the guest's last lines may still be in its ring. */
+	cb_close(d0, td);
 	xs_domain_gone(d0, td->info.domid);
 	for (c = d0->ts_clients; c; c = c->next) {
 		if (c->following && c->follow_domid == td->info.domid) {
@@ -201,30 +204,36 @@ static void ts_domain_ended(struct dom0 *d0, const struct sv_ctl_ev_ended *ev)
 	tsx_domain_ended(td);
 }
 
-static void ts_console(struct dom0 *d0, const struct sv_ctl_ev_console *ev, size_t len)
+void ts_console_output(struct dom0 *d0, struct ts_domain *td, const char *data, size_t len)
 {
-	struct ts_domain *td = ts_by_id(d0, ev->domid);
-	const char *data = (const char *)(ev + 1);
 	struct ts_client *c;
-	char note[96];
 
-	if (!td || len < sizeof(*ev) || ev->len > len - sizeof(*ev))
-		return;
-	if (ev->dropped) {
-		snprintf(note, sizeof(note), "\n[svcored dropped %llu console bytes]\n",
-			 (unsigned long long)ev->dropped);
-		con_log_append(&td->log, note, strlen(note));
-	}
-	con_log_append(&td->log, data, ev->len);
+	con_log_append(&td->log, data, len);
 	for (c = d0->ts_clients; c; c = c->next) {
-		if (!c->following || c->follow_domid != ev->domid)
+		if (!c->following || c->follow_domid != td->info.domid)
 			continue;
 		if (c->conn.out_bytes > TS_FOLLOW_OUT_MAX) {
 			c->conn.dead = true;
 			continue;
 		}
-		sv_conn_queue(&c->conn, SV_TS_EV_CONSOLE, 0, 0, data, ev->len, -1);
+		sv_conn_queue(&c->conn, SV_TS_EV_CONSOLE, 0, 0, data, len, -1);
 	}
+}
+
+static void ts_console(struct dom0 *d0, const struct sv_ctl_ev_console *ev, size_t len)
+{
+	struct ts_domain *td = ts_by_id(d0, ev->domid);
+	char note[96];
+
+	if (!td || len < sizeof(*ev) || ev->len > len - sizeof(*ev))
+		return;
+	cb_drain(td);
+	if (ev->dropped) {
+		snprintf(note, sizeof(note), "\n[svcored dropped %llu console bytes]\n",
+			 (unsigned long long)ev->dropped);
+		con_log_append(&td->log, note, strlen(note));
+	}
+	ts_console_output(d0, td, (const char *)(ev + 1), ev->len);
 }
 
 int ts_core_events(struct dom0 *d0)
@@ -280,6 +289,7 @@ int ts_attach(struct dom0 *d0, char *err, size_t errlen)
 						info[i].domid);
 				else
 					sr_open(d0, td);
+				cb_open(d0, td);
 				tsx_adopt(d0, td);
 			}
 			req.start_domid = info[i].domid + 1;
@@ -347,6 +357,7 @@ int ts_boot(struct dom0 *d0, const struct sv_ctl_create *req, const struct sv_do
 	}
 	if (!ret) {
 		sr_open(d0, *tdp);
+		cb_open(d0, *tdp);
 		ret = vbd_attach_all(d0, *tdp, cfg, err, errlen);
 	}
 	if (!ret)
@@ -359,6 +370,7 @@ int ts_boot(struct dom0 *d0, const struct sv_ctl_create *req, const struct sv_do
 	if (*tdp) {
 		vbd_detach_all(d0, *tdp);
 		sr_close(d0, *tdp);
+		cb_close(d0, *tdp);
 		xs_domain_gone(d0, id.domid);
 	}
 	cc_call(d0->cc, SV_CTL_DESTROY, &id, sizeof(id), NULL, 0, NULL, NULL, NULL, 0);
@@ -517,6 +529,10 @@ void ts_handle(struct dom0 *d0, struct ts_client *c, const struct sv_ctl_hdr *h,
 
 	if (h->op == SV_TS_BLOCK_LIST) {
 		ts_block_list(d0, c, h, p);
+		return;
+	}
+	if (h->op == SV_TS_CONSOLE_INPUT) {
+		cb_ts_input(d0, c, h, p);
 		return;
 	}
 	if (h->op >= SV_TS_DEFINE && h->op < SV_TS_OP_COUNT) {

@@ -25,6 +25,12 @@ enum sv_ts_op {
 	SV_TS_DUMPXML = 13,	 /* sv_ts_name -> sv_ts_size, then SV_TS_EV_DATA until size bytes */
 	SV_TS_LIST_DEFINED = 14, /* sv_ts_list_defined -> sv_ts_defined[] (the ones not running) */
 	SV_TS_BLOCK_LIST = 15,	 /* sv_ts_name -> text: a table of the domain's block devices */
+	/*
+	 * Raw keyboard bytes (1..4096) for the domain this connection follows with
+	 * SV_TS_CONSOLE -> empty; -EAGAIN while the guest has not read earlier input
+	 * (send the same bytes again later), -ENOTCONN without a console ring.
+	 */
+	SV_TS_CONSOLE_INPUT = 16,
 	SV_TS_OP_COUNT,
 
 	SV_TS_EV_CONSOLE = 0x100, /* raw console bytes */

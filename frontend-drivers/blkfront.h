@@ -25,6 +25,13 @@ struct blkfront_ops {
 	int (*end_grant)(void *opaque, uint32_t ref);
 	/* Raises the backend's event channel. */
 	void (*notify)(void *opaque);
+	/*
+	 * Optional: n physically contiguous zeroed pages for a multi-page ring
+	 * (and their release). Without them, blkfront_create takes n single
+	 * pages and accepts them only if they happen to be adjacent.
+	 */
+	void *(*alloc_pages)(void *opaque, uint32_t n);
+	void (*free_pages)(void *opaque, void *pages, uint32_t n);
 };
 
 /* What the backend offered (its xenstore keys). */
@@ -35,6 +42,19 @@ struct blkfront_features {
 	bool flush, barrier, discard, persistent;
 	uint32_t max_indirect_segments; /* 0: none */
 	uint32_t max_ring_order;
+};
+
+/* What happened so far; the refusals count a hostile or broken backend's doing. */
+struct blkfront_stats {
+	uint64_t ops, requests, indirect_requests, segments, responses;
+	uint64_t notifications;	   /* kicks that had to raise the event channel */
+	uint64_t bad_id;	   /* response id naming no shadow slot */
+	uint64_t stale_id;	   /* response for a slot not in flight, or a duplicate */
+	uint64_t bad_rsp_op;	   /* response whose operation differs from the request's */
+	uint64_t ring_overflow;	   /* rsp_prod ran past our requests: ring declared broken */
+	uint64_t grant_busy;	   /* grants the backend still used when ended: leaked */
+	uint64_t persistent_pages; /* bounce pages granted so far */
+	uint64_t persistent_reuse; /* bounce pages taken from the pool again */
 };
 
 typedef void blkfront_done_fn(void *arg, int status); /* 0 or -EIO / -EOPNOTSUPP / -ENODEV */
@@ -71,6 +91,13 @@ void blkfront_kick(struct blkfront *bf);
 int blkfront_poll(struct blkfront *bf);
 /* Operations in flight. */
 uint32_t blkfront_inflight(const struct blkfront *bf);
+/*
+ * The largest read/write blkfront_submit accepts once connected (larger
+ * ones get -E2BIG): what the ring, the segments per request and the
+ * persistent pool can hold at once. 0 before blkfront_connect.
+ */
+size_t blkfront_max_op_bytes(const struct blkfront *bf);
+void blkfront_get_stats(const struct blkfront *bf, struct blkfront_stats *out);
 /* The backend went away: every operation in flight completes with -ENODEV. */
 void blkfront_fail_all(struct blkfront *bf);
 /* Revokes every grant (the backend must have unmapped) and frees everything. */

@@ -122,6 +122,10 @@ static const struct app apps[] = {
 	{ "evtchn-test", evtchn_test_main },
 	{ "xenstore-test", xenstore_test_main },
 	{ "idle", idle_main },
+	{ "blktest", blktest_main },
+	{ "blkbench", blkbench_main },
+	{ "console-echo", console_echo_main },
+	{ "console-bad", console_bad_main },
 };
 
 const struct app *app_find(const char *name)

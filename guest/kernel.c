@@ -130,6 +130,10 @@ void kmain(const struct sv_start_info *si)
 	ret = evtchn_init();
 	if (ret)
 		panic("event channels: %d", ret);
+	/* -ENOENT (no backend) keeps the hypercall; anything else is worth a line there. */
+	ret = console_init();
+	if (ret && ret != -ENOENT)
+		printk("console ring: %d, staying on console_io\n", ret);
 	ret = page_alloc_init(si->kernel_end, si->mem_bytes);
 	if (ret)
 		panic("page allocator: %d", ret);

@@ -4,6 +4,7 @@
  * events come back interleaved on the rsp ring; events that arrive while a
  * request waits for its reply are queued for xenbus_wait_watch.
  */
+#include <splitvisor/byte_ring.h>
 #include <splitvisor/xs_wire.h>
 
 #include "evtchn.h"
@@ -45,35 +46,30 @@ int xenbus_init(void)
 	return 0;
 }
 
+/*
+ * Waits for room or bytes on the store port. The server sends on it when it
+ * moved anything, so a wake-up without progress just loops.
+ */
 static int ring_write(const void *buf, size_t len, uint64_t deadline)
 {
 	const char *p = buf;
-	uint32_t prod, cons, n, off;
+	long n;
 	int ret;
 
 	while (len) {
-		prod = ring->req_prod;
-		cons = __atomic_load_n(&ring->req_cons, __ATOMIC_ACQUIRE);
-		if (prod - cons > XS_RING_SIZE)
+		n = sv_bring_write(ring->req, XS_RING_SIZE, &ring->req_cons, &ring->req_prod, p,
+				   len);
+		if (n < 0)
 			return -EIO;
-		if (prod - cons == XS_RING_SIZE) {
+		if (!n) {
 			ret = evtchn_wait(store_port, deadline);
 			if (ret)
 				return ret;
 			continue;
 		}
-		off = XS_RING_IDX(prod);
-		n = XS_RING_SIZE - (prod - cons);
-		if (n > XS_RING_SIZE - off)
-			n = XS_RING_SIZE - off;
-		if (n > len)
-			n = (uint32_t)len;
-		memcpy(ring->req + off, p, n);
-		/* The bytes must be visible before the index that publishes them. */
-		__atomic_store_n(&ring->req_prod, prod + n, __ATOMIC_RELEASE);
 		evtchn_send(store_port);
 		p += n;
-		len -= n;
+		len -= (size_t)n;
 	}
 	return 0;
 }
@@ -81,33 +77,24 @@ static int ring_write(const void *buf, size_t len, uint64_t deadline)
 static int ring_read(void *buf, size_t len, uint64_t deadline)
 {
 	char *p = buf;
-	uint32_t prod, cons, n, off;
+	long n;
 	int ret;
 
 	while (len) {
-		cons = ring->rsp_cons;
-		prod = __atomic_load_n(&ring->rsp_prod, __ATOMIC_ACQUIRE);
-		if (prod - cons > XS_RING_SIZE)
+		n = sv_bring_read(ring->rsp, XS_RING_SIZE, &ring->rsp_cons, &ring->rsp_prod, p, len,
+				  false);
+		if (n < 0)
 			return -EIO;
-		if (prod == cons) {
+		if (!n) {
 			ret = evtchn_wait(store_port, deadline);
 			if (ret)
 				return ret;
 			continue;
 		}
-		off = XS_RING_IDX(cons);
-		n = prod - cons;
-		if (n > XS_RING_SIZE - off)
-			n = XS_RING_SIZE - off;
-		if (n > len)
-			n = (uint32_t)len;
-		memcpy(p, ring->rsp + off, n);
-		/* Done reading the bytes before the server may overwrite them. */
-		__atomic_store_n(&ring->rsp_cons, cons + n, __ATOMIC_RELEASE);
 		/* The server may be waiting for room to write the rest. */
 		evtchn_send(store_port);
 		p += n;
-		len -= n;
+		len -= (size_t)n;
 	}
 	return 0;
 }
@@ -165,10 +152,11 @@ static int error_from_name(const char *name)
  * Sends one request of up to two parts and waits for its reply, which is left
  * in payload; returns the reply's length or -errno.
  */
-static int request(uint32_t type, const void *a, size_t alen, const void *b, size_t blen)
+static int request(uint32_t type, uint32_t tx, const void *a, size_t alen, const void *b,
+		   size_t blen)
 {
 	uint64_t deadline = sv_now_ns() + XENBUS_REPLY_TIMEOUT_NS;
-	struct xs_msg_hdr h = { .type = type, .req_id = next_req_id++, .len = 0 };
+	struct xs_msg_hdr h = { .type = type, .req_id = next_req_id++, .tx_id = tx, .len = 0 };
 	uint32_t id = h.req_id;
 	int ret;
 
@@ -199,9 +187,9 @@ static int request(uint32_t type, const void *a, size_t alen, const void *b, siz
 	return ret;
 }
 
-int xenbus_read(const char *path, char *buf, size_t cap)
+int xenbus_read_tx(uint32_t tx, const char *path, char *buf, size_t cap)
 {
-	int ret = request(XS_READ, path, strlen(path) + 1, NULL, 0);
+	int ret = request(XS_READ, tx, path, strlen(path) + 1, NULL, 0);
 
 	if (ret < 0)
 		return ret;
@@ -212,18 +200,100 @@ int xenbus_read(const char *path, char *buf, size_t cap)
 	return ret;
 }
 
-int xenbus_write(const char *path, const char *value)
+int xenbus_read(const char *path, char *buf, size_t cap)
 {
-	int ret = request(XS_WRITE, path, strlen(path) + 1, value, strlen(value));
+	return xenbus_read_tx(XBT_NIL, path, buf, cap);
+}
+
+int xenbus_write_tx(uint32_t tx, const char *path, const char *value)
+{
+	int ret = request(XS_WRITE, tx, path, strlen(path) + 1, value, strlen(value));
 
 	return ret < 0 ? ret : 0;
 }
 
-int xenbus_watch(const char *path, const char *token)
+int xenbus_write(const char *path, const char *value)
 {
-	int ret = request(XS_WATCH, path, strlen(path) + 1, token, strlen(token) + 1);
+	return xenbus_write_tx(XBT_NIL, path, value);
+}
+
+int xenbus_directory_tx(uint32_t tx, const char *path, char *buf, size_t cap)
+{
+	int ret = request(XS_DIRECTORY, tx, path, strlen(path) + 1, NULL, 0);
+
+	if (ret < 0)
+		return ret;
+	/* Each name is NUL-terminated already; a server that cut the last one short is not trusted. */
+	if (ret > 0 && payload[ret - 1] != '\0')
+		return -EIO;
+	if ((size_t)ret > cap)
+		return -E2BIG;
+	memcpy(buf, payload, (size_t)ret);
+	return ret;
+}
+
+int xenbus_directory(const char *path, char *buf, size_t cap)
+{
+	return xenbus_directory_tx(XBT_NIL, path, buf, cap);
+}
+
+int xenbus_rm_tx(uint32_t tx, const char *path)
+{
+	int ret = request(XS_RM, tx, path, strlen(path) + 1, NULL, 0);
 
 	return ret < 0 ? ret : 0;
+}
+
+int xenbus_rm(const char *path)
+{
+	return xenbus_rm_tx(XBT_NIL, path);
+}
+
+int xenbus_watch(const char *path, const char *token)
+{
+	int ret = request(XS_WATCH, XBT_NIL, path, strlen(path) + 1, token, strlen(token) + 1);
+
+	return ret < 0 ? ret : 0;
+}
+
+int xenbus_transaction_start(uint32_t *tx)
+{
+	unsigned long long id;
+	int ret = request(XS_TRANSACTION_START, XBT_NIL, "", 1, NULL, 0);
+
+	if (ret < 0)
+		return ret;
+	if (!ret || payload[ret - 1] != '\0' || parse_u64(payload, &id) || !id || id > UINT32_MAX)
+		return -EIO;
+	*tx = (uint32_t)id;
+	return 0;
+}
+
+int xenbus_transaction_end(uint32_t tx, bool abort)
+{
+	int ret = request(XS_TRANSACTION_END, tx, abort ? "F" : "T", 2, NULL, 0);
+
+	return ret < 0 ? ret : 0;
+}
+
+int xenbus_transaction_run(xenbus_tx_body *body, void *data)
+{
+	uint32_t tx;
+	int ret = -EAGAIN;
+
+	for (int attempt = 0; attempt < XENBUS_TX_ATTEMPTS && ret == -EAGAIN; attempt++) {
+		ret = xenbus_transaction_start(&tx);
+		if (ret)
+			break;
+		ret = body(tx, data);
+		if (ret) {
+			/* The body's error wins; the abort only frees the server's state. */
+			xenbus_transaction_end(tx, true);
+			continue;
+		}
+		ret = xenbus_transaction_end(tx, false);
+	}
+	return ret;
 }
 
 static void copy_str(char *dst, size_t cap, const char *src)

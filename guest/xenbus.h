@@ -7,22 +7,56 @@
 #ifndef GUEST_XENBUS_H
 #define GUEST_XENBUS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 /* How long a request waits for its reply before giving up with -ETIMEDOUT. */
 #define XENBUS_REPLY_TIMEOUT_NS (10ull * 1000000000ull)
+/* Outside any transaction. */
+#define XBT_NIL 0u
+/* How many times xenbus_transaction_run tries a body that keeps conflicting. */
+#define XENBUS_TX_ATTEMPTS 16
 
 /* 0, or -ENOENT when the core gave us no store port (no control domain). */
 int xenbus_init(void);
 /* Reads path's value into buf, NUL-terminated; returns its length or -errno. */
 int xenbus_read(const char *path, char *buf, size_t cap);
 int xenbus_write(const char *path, const char *value);
+/*
+ * The children's names into buf, each NUL-terminated, one after the other;
+ * returns the total length (0 for no children) or -errno (-E2BIG if it does
+ * not fit).
+ */
+int xenbus_directory(const char *path, char *buf, size_t cap);
+/* Removes path and everything below it. */
+int xenbus_rm(const char *path);
 int xenbus_watch(const char *path, const char *token);
 /*
  * Waits for the next watch event (the first fires at once, as in Xen) and
  * copies its path; deadline_ns 0 waits forever. 0, -ETIMEDOUT or -errno.
  */
 int xenbus_wait_watch(char *path, size_t cap, char *token, size_t tcap, uint64_t deadline_ns);
+
+/* The same inside transaction tx (XBT_NIL: outside). */
+int xenbus_read_tx(uint32_t tx, const char *path, char *buf, size_t cap);
+int xenbus_write_tx(uint32_t tx, const char *path, const char *value);
+int xenbus_directory_tx(uint32_t tx, const char *path, char *buf, size_t cap);
+int xenbus_rm_tx(uint32_t tx, const char *path);
+
+int xenbus_transaction_start(uint32_t *tx);
+/*
+ * Commits (or with abort, drops) tx. -EAGAIN: a node it used changed since,
+ * nothing was applied, and the body should run again in a new transaction.
+ */
+int xenbus_transaction_end(uint32_t tx, bool abort);
+
+/*
+ * Runs body in a transaction and commits it, again in a new one while the
+ * commit (or the body) says -EAGAIN, at most XENBUS_TX_ATTEMPTS times. A body
+ * that fails otherwise has its transaction aborted and its error returned.
+ */
+typedef int xenbus_tx_body(uint32_t tx, void *data);
+int xenbus_transaction_run(xenbus_tx_body *body, void *data);
 
 #endif

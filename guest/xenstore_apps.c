@@ -32,6 +32,121 @@ static int read_home(const char *rel, char *val, size_t cap)
 	return xenbus_read(path, val, cap);
 }
 
+static int test_directory_rm(void)
+{
+	char path[PATH_MAX_LEN], names[VALUE_MAX_LEN];
+	int ret, len;
+
+	home_path(path, sizeof(path), "data/dir/a");
+	ret = xenbus_write(path, "1");
+	home_path(path, sizeof(path), "data/dir/b");
+	if (!ret)
+		ret = xenbus_write(path, "2");
+	home_path(path, sizeof(path), "data/dir");
+	len = ret ? ret : xenbus_directory(path, names, sizeof(names));
+	/* Children come back as "a\0b\0" in some order. */
+	if (len != 4 || names[1] || names[3] || names[0] == names[2] ||
+	    (names[0] != 'a' && names[0] != 'b') || (names[2] != 'a' && names[2] != 'b')) {
+		printk("xenstore-test: directory data/dir: %d\n", len);
+		return -1;
+	}
+	ret = xenbus_rm(path);
+	if (!ret)
+		ret = xenbus_directory(path, names, sizeof(names));
+	if (ret != -ENOENT) {
+		printk("xenstore-test: rm data/dir: %d\n", ret);
+		return -1;
+	}
+	printk("xenstore-test: directory and rm ok\n");
+	return 0;
+}
+
+struct counter_tx {
+	char path[PATH_MAX_LEN];
+	int attempts;
+};
+
+/*
+ * Increments the counter; on the first attempt a write outside the
+ * transaction changes it under us, so the commit must fail and the helper
+ * must run the body again.
+ */
+static int counter_body(uint32_t tx, void *data)
+{
+	struct counter_tx *c = data;
+	unsigned long long v;
+	char val[32];
+	int ret;
+
+	ret = xenbus_read_tx(tx, c->path, val, sizeof(val));
+	if (ret < 0)
+		return ret;
+	if (parse_u64(val, &v))
+		return -EINVAL;
+	if (c->attempts++ == 0) {
+		ret = xenbus_write(c->path, "10");
+		if (ret)
+			return ret;
+	}
+	sv_snprintf(val, sizeof(val), "%llu", v + 1);
+	return xenbus_write_tx(tx, c->path, val);
+}
+
+static int test_transactions(void)
+{
+	struct counter_tx c = { .attempts = 0 };
+	char val[VALUE_MAX_LEN];
+	uint32_t tx;
+	int ret;
+
+	/* A plain commit: the write appears only when the transaction ends. */
+	home_path(c.path, sizeof(c.path), "data/counter");
+	ret = xenbus_write(c.path, "0");
+	if (!ret)
+		ret = xenbus_transaction_start(&tx);
+	if (!ret)
+		ret = xenbus_write_tx(tx, c.path, "1");
+	if (!ret)
+		ret = xenbus_read(c.path, val, sizeof(val));
+	if (ret < 0 || strcmp(val, "0")) {
+		printk("xenstore-test: transaction isolation: %d %s\n", ret, val);
+		return -1;
+	}
+	ret = xenbus_transaction_end(tx, false);
+	if (!ret)
+		ret = xenbus_read(c.path, val, sizeof(val));
+	if (ret < 0 || strcmp(val, "1")) {
+		printk("xenstore-test: transaction commit: %d %s\n", ret, val);
+		return -1;
+	}
+	/* A forced conflict: read inside, change outside, commit must say EAGAIN. */
+	ret = xenbus_transaction_start(&tx);
+	if (!ret)
+		ret = xenbus_read_tx(tx, c.path, val, sizeof(val));
+	if (ret >= 0)
+		ret = xenbus_write(c.path, "5");
+	if (!ret)
+		ret = xenbus_write_tx(tx, c.path, "2");
+	if (!ret)
+		ret = xenbus_transaction_end(tx, false);
+	if (ret != -EAGAIN) {
+		printk("xenstore-test: conflicting commit gave %d, not -EAGAIN\n", ret);
+		return -1;
+	}
+	printk("xenstore-test: transaction conflict EAGAIN\n");
+	/* The helper retries: the second attempt sees "10" and commits "11". */
+	ret = xenbus_transaction_run(counter_body, &c);
+	if (!ret)
+		ret = xenbus_read(c.path, val, sizeof(val));
+	if (ret < 0 || c.attempts != 2 || strcmp(val, "11")) {
+		printk("xenstore-test: transaction retry: %d, %d attempts, %s\n", ret, c.attempts,
+		       val);
+		return -1;
+	}
+	printk("xenstore-test: transaction retried %d times, ok\n", c.attempts - 1);
+	return 0;
+}
+
 int xenstore_test_main(int argc, char **argv)
 {
 	char path[PATH_MAX_LEN], val[VALUE_MAX_LEN], fired[PATH_MAX_LEN], token[16];
@@ -66,6 +181,8 @@ int xenstore_test_main(int argc, char **argv)
 		return 1;
 	}
 	printk("xenstore-test: data/test = %s\n", val);
+	if (test_directory_rm() || test_transactions())
+		return 1;
 	home_path(path, sizeof(path), "data/watched");
 	ret = xenbus_watch(path, "w");
 	if (ret) {

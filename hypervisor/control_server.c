@@ -356,7 +356,8 @@ static void cs_create(struct control_server *srv, struct cs_client *c, const str
 	if (req->flags & SV_CTL_CREATE_PAUSED) {
 		ret = sv_domain_pause(dom->d);
 		if (ret) {
-			snprintf(err, sizeof(err), "cannot pause the new domain: %s", strerror(-ret));
+			snprintf(err, sizeof(err), "cannot pause the new domain: %s",
+				 strerror(-ret));
 			goto out;
 		}
 		dom->paused = true;

@@ -25,7 +25,7 @@
 /* What our backend offers in feature-max-indirect-segments (as Linux's does). */
 #define SV_BLKIF_MAX_INDIRECT_SEGMENTS 256u
 
-#define BLKIF_SECTOR_SIZE   512u
+#define BLKIF_SECTOR_SIZE    512u
 #define BLKIF_SECTS_PER_PAGE 8u
 
 #define BLKIF_RSP_OKAY	     0
@@ -114,7 +114,7 @@ _Static_assert(sizeof(union blkif_slot) == 112, "slot layout");
 #define BLKIF_RING_ENTRIES(ring_bytes) sv_ring_entries((ring_bytes), sizeof(union blkif_slot))
 
 /* Xenstore keys of the handshake (relative to the device's directories). */
-#define BLKIF_KEY_RING_REF	     "ring-ref"	     /* or ring-ref%u with ring-page-order */
+#define BLKIF_KEY_RING_REF	     "ring-ref" /* or ring-ref%u with ring-page-order */
 #define BLKIF_KEY_RING_PAGE_ORDER    "ring-page-order"
 #define BLKIF_KEY_MAX_RING_ORDER     "max-ring-page-order"
 #define BLKIF_KEY_EVENT_CHANNEL	     "event-channel"

@@ -198,7 +198,7 @@ START_TEST(test_malformed)
 	ec = (struct sv_ctl_evtchn){ .domid = id.domid, .port = 5 };
 	ck_assert_int_eq(request(fd, SV_CTL_EVTCHN_BIND, &ec, sizeof(ec), NULL), -ESRCH);
 	ck_assert_int_eq(request(fd, SV_CTL_EVTCHN_CLOSE, &ec, sizeof(ec), NULL), -ESRCH);
-	ck_assert_int_eq(request(fd, SV_CTL_EVTCHN_BIND, &id, sizeof(id), NULL), -EINVAL);
+	ck_assert_int_eq(request(fd, SV_CTL_EVTCHN_BIND, &ec, sizeof(ec) - 4, NULL), -EINVAL);
 	good_create(&c);
 	c.flags = 2;
 	ck_assert_int_eq(request(fd, SV_CTL_CREATE, &c, sizeof(c), NULL), -EINVAL);

@@ -145,6 +145,9 @@ guest-xenstore)
 	sv 0 create --name xst --cmdline xenstore-test
 	wait_console xst "xenstore-test: ready"
 	expect_out "xenstore-test: data/test = hello"
+	expect_out "xenstore-test: directory and rm ok"
+	expect_out "xenstore-test: transaction conflict EAGAIN"
+	expect_out "xenstore-test: transaction retried 1 times, ok"
 	sv 0 store read /local/domain/1/data/test
 	expect_out "^hello$"
 	sv 0 store write /local/domain/1/data/watched yes
@@ -321,6 +324,32 @@ on-crash-destroy)
 		i=$((i + 1))
 	done
 	grep -q crash "$out" && fail "transient crash still listed after its crash"
+	;;
+console-input)
+	# Keyboard input through svctl console, svdom0 and the guest's console ring.
+	sv 0 create --name echo --cmdline console-echo
+	wait_console echo "console-echo: ready"
+	printf 'hello\nquit\n' | timeout 120 "$svctl" console echo >"$out" 2>"$errf"
+	rc=$?
+	[ "$rc" -eq 0 ] || fail "svctl console exited $rc"
+	expect_out "^HELLO"
+	expect_out "console-echo: bye"
+	expect_err "ended: poweroff, code 0"
+	grep -q "HELLO" "$run_dir/console/echo.log" || fail "echo.log lacks the guest's answer"
+	sv 0 list
+	expect_out "echo *shutdown.*poweroff 0"
+	;;
+console-bad-ring)
+	# A guest that breaks its console ring's indices: svdom0 says so and goes on.
+	sv 0 create --name bad --cmdline console-bad
+	sv 0 create --name good --cmdline idle
+	wait_console bad "console-bad: still here"
+	expect_out "console ring indices out of range"
+	wait_console good "idle: waiting for control/shutdown"
+	sv 0 shutdown good --timeout 60
+	sv 0 list
+	expect_out "bad *shutdown.*poweroff 0"
+	expect_out "good *shutdown.*poweroff 0"
 	;;
 *)
 	echo "unknown case $case"

@@ -104,4 +104,13 @@ sv 0 list --all
 grep -q hello "$out" && fail "hello still listed after undefine"
 [ -f "$tmp/state/domains/hello.xml" ] && fail "hello.xml left after undefine"
 sv 0 undefine spin
+
+# A domain with a disk: its definition keeps the disk; the one-process path refuses it.
+sv 0 define "$examples/disk.xml"
+sv 0 dumpxml disk
+expect_out "<target dev=\"xvda\" bus=\"xen\"/>"
+expect_out "disk.img"
+sv 0 undefine disk
+sv 64 run "$examples/disk.xml"
+expect_err "need the control domain"
 echo PASS

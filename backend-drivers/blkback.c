@@ -1,0 +1,814 @@
+// SPDX-License-Identifier: MIT
+/*
+ * blkback: one frontend's blkif ring served against a disk. Each request is
+ * copied out of the shared slot once and only the copy is looked at; its
+ * segments are mapped through the grant library (read-only when the guest
+ * page is only read), turned into iovecs inside the granted pages and handed
+ * to the I/O engine, a kick's whole batch in one submission.
+ *
+ * Ordering: the engine runs requests in any order, so flushes and barriers
+ * are fences here. A fence waits until every request started before it has
+ * finished, then runs (write if it carries data, then fdatasync), and nothing
+ * after it starts until it is done. So a flush completes only after every
+ * write acknowledged before it is durable, and a barrier write lands after
+ * everything before it and is durable when acknowledged.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <splitvisor/blkif.h>
+
+#include "blk_io.h"
+#include "blkback.h"
+
+#define PAGE_SIZE      4096u
+#define PGRANT_MAX     1056u /* 32 requests x 11 segments x 3, as a per-device cap */
+#define PGRANT_BUCKETS 2048u
+#define LOG_LIMIT      10u /* refusals logged per device */
+#define REAP_BATCH     64
+#define MAX_REQ_SEGS   SV_BLKIF_MAX_INDIRECT_SEGMENTS
+
+/* A persistently mapped grant: stays mapped until evicted or the device closes. */
+struct pgrant {
+	uint32_t ref;
+	bool readonly;
+	uint32_t users; /* segments in flight using it: never evicted then */
+	uint64_t stamp; /* last use, for LRU eviction */
+	void *page;
+	int32_t hnext;
+};
+
+struct blk_seg {
+	uint32_t gref;
+	uint8_t first, last;
+	bool readonly; /* how a transient map was made */
+	int32_t pidx;  /* persistent entry, or -1: a transient map to undo */
+};
+
+enum breq_kind { RK_READ, RK_WRITE, RK_DISCARD, RK_FENCE };
+
+/* A consumed request until its response is written. */
+struct breq {
+	uint64_t id;
+	uint8_t operation; /* echoed in the response */
+	uint8_t kind;
+	bool to_guest; /* the guest's pages are written (a disk read) */
+	bool fence;
+	uint8_t stage; /* fence: 0 writing its data, 1 flushing */
+	bool started;
+	uint64_t sector;
+	uint64_t nsect;
+	uint32_t nr_segs, nr_mapped;
+	struct blk_seg *segs;
+	struct iovec *iov;
+	struct blk_io_req io;
+	struct breq *next; /* free list or deferred queue */
+};
+
+struct blkback {
+	struct blkback_params p;
+	char name[64];
+	struct sv_back_ring ring;
+	uint32_t ring_refs[SV_BLKIF_MAX_RING_PAGES];
+	uint32_t nr_ring_mapped;
+	struct blk_io *io;
+
+	struct breq *reqs;
+	uint32_t nr_reqs;
+	struct blk_seg *seg_pool;
+	struct iovec *iov_pool;
+	struct breq *free;
+	struct breq *defer_head, *defer_tail;
+	uint32_t started; /* handed to the engine, not finished */
+	bool fence_active;
+	bool need_submit;
+	bool rsp_pending;
+	uint32_t inflight; /* consumed, not answered */
+	bool dead;
+	uint32_t logged;
+	struct blkback_stats st;
+
+	struct pgrant *pg;
+	uint32_t pg_count;
+	int32_t pg_bucket[PGRANT_BUCKETS];
+	uint64_t clock;
+};
+
+static void blog(struct blkback *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Refusals are the frontend's doing: log the first few so a flood cannot fill the log. */
+static void blog(struct blkback *b, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (b->logged >= LOG_LIMIT)
+		return;
+	b->logged++;
+	fprintf(stderr, "blkback %s: ", b->name);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "%s\n", b->logged == LOG_LIMIT ? " (further refusals not logged)" : "");
+}
+
+/* ---- persistent grants ---- */
+
+static uint32_t pg_hash(uint32_t ref)
+{
+	return (ref * 2654435761u) >> 21; /* 11 bits: PGRANT_BUCKETS */
+}
+
+static int32_t pg_lookup(struct blkback *b, uint32_t ref)
+{
+	int32_t i = b->pg_bucket[pg_hash(ref)];
+
+	while (i >= 0 && b->pg[i].ref != ref)
+		i = b->pg[i].hnext;
+	return i;
+}
+
+static void pg_unhash(struct blkback *b, int32_t idx)
+{
+	int32_t *link = &b->pg_bucket[pg_hash(b->pg[idx].ref)];
+
+	while (*link != idx)
+		link = &b->pg[*link].hnext;
+	*link = b->pg[idx].hnext;
+}
+
+/* A free entry, or the least recently used idle one unmapped; -1 when all are busy. */
+static int32_t pg_alloc(struct blkback *b)
+{
+	int32_t victim = -1;
+	uint32_t i;
+
+	if (b->pg_count < PGRANT_MAX)
+		return (int32_t)b->pg_count++;
+	for (i = 0; i < PGRANT_MAX; i++)
+		if (!b->pg[i].users && (victim < 0 || b->pg[i].stamp < b->pg[victim].stamp))
+			victim = (int32_t)i;
+	/* A placeholder left by a failed map (page NULL) is neither hashed nor mapped. */
+	if (victim >= 0 && b->pg[victim].page) {
+		pg_unhash(b, victim);
+		sv_gnt_unmap(b->p.mapper, b->p.granter, b->pg[victim].ref, b->pg[victim].readonly);
+	}
+	return victim;
+}
+
+/* Gives a free entry back: only the last one can be, so the table stays dense. */
+static void pg_free_new(struct blkback *b, int32_t idx)
+{
+	if ((uint32_t)idx == b->pg_count - 1) {
+		b->pg_count--;
+		return;
+	}
+	/* An evicted entry in the middle: keep it as an idle placeholder, reused first. */
+	b->pg[idx] = (struct pgrant){ .hnext = -1 };
+}
+
+static int map_persistent(struct blkback *b, struct blk_seg *s, bool to_guest, void **page)
+{
+	int32_t idx = pg_lookup(b, s->gref);
+	bool ro = false;
+	int ret;
+
+	if (idx >= 0 && (!to_guest || !b->pg[idx].readonly)) {
+		b->pg[idx].users++;
+		b->pg[idx].stamp = ++b->clock;
+		b->st.persistent_hits++;
+		s->pidx = idx;
+		*page = b->pg[idx].page;
+		return 0;
+	}
+	if (idx >= 0)
+		return 1; /* cached read-only, wanted writable: a transient map decides */
+	idx = pg_alloc(b);
+	if (idx < 0)
+		return 1; /* every entry busy: transient */
+	/* Writable when the grant allows, so that later reads into the page hit too. */
+	ret = sv_gnt_map(b->p.mapper, b->p.granter, s->gref, false, page);
+	if (ret == -EACCES && !to_guest) {
+		ro = true;
+		ret = sv_gnt_map(b->p.mapper, b->p.granter, s->gref, true, page);
+	}
+	if (ret) {
+		pg_free_new(b, idx);
+		return ret;
+	}
+	b->pg[idx] = (struct pgrant){ .ref = s->gref,
+				      .readonly = ro,
+				      .users = 1,
+				      .stamp = ++b->clock,
+				      .page = *page,
+				      .hnext = b->pg_bucket[pg_hash(s->gref)] };
+	b->pg_bucket[pg_hash(s->gref)] = idx;
+	b->st.persistent_maps++;
+	s->pidx = idx;
+	return 0;
+}
+
+static int map_seg(struct blkback *b, struct blk_seg *s, bool to_guest, void **page)
+{
+	int ret;
+
+	s->pidx = -1;
+	if (b->p.persistent) {
+		ret = map_persistent(b, s, to_guest, page);
+		if (ret <= 0)
+			return ret;
+	}
+	s->readonly = !to_guest;
+	return sv_gnt_map(b->p.mapper, b->p.granter, s->gref, s->readonly, page);
+}
+
+static void unmap_segs(struct blkback *b, struct breq *r)
+{
+	struct blk_seg *s;
+	uint32_t i;
+
+	for (i = 0; i < r->nr_mapped; i++) {
+		s = &r->segs[i];
+		if (s->pidx >= 0)
+			b->pg[s->pidx].users--;
+		else
+			sv_gnt_unmap(b->p.mapper, b->p.granter, s->gref, s->readonly);
+	}
+	r->nr_mapped = 0;
+}
+
+/* ---- responses ---- */
+
+static void release(struct blkback *b, struct breq *r)
+{
+	unmap_segs(b, r);
+	r->next = b->free;
+	b->free = r;
+	b->inflight--;
+}
+
+/* Answers r and frees it. The response is built whole in a zeroed local (XSA-216). */
+static void respond(struct blkback *b, struct breq *r, int16_t status)
+{
+	struct blkif_response rsp;
+
+	if (!b->dead) {
+		memset(&rsp, 0, sizeof(rsp));
+		rsp.id = r->id;
+		rsp.operation = r->operation;
+		rsp.status = status;
+		memcpy(sv_back_next_rsp(&b->ring), &rsp, sizeof(rsp));
+		b->rsp_pending = true;
+	}
+	release(b, r);
+}
+
+static void push(struct blkback *b)
+{
+	if (b->dead || !b->rsp_pending)
+		return;
+	b->rsp_pending = false;
+	if (sv_back_push_responses(&b->ring) && b->p.notify) {
+		b->st.notifications_out++;
+		b->p.notify(b->p.opaque);
+	}
+}
+
+static void refuse(struct blkback *b, struct breq *r, int16_t status, uint64_t *counter,
+		   const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+static void refuse(struct blkback *b, struct breq *r, int16_t status, uint64_t *counter,
+		   const char *fmt, ...)
+{
+	char msg[160];
+	va_list ap;
+
+	(*counter)++;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	blog(b, "request id %" PRIu64 " op %u refused: %s", r->id, r->operation, msg);
+	respond(b, r, status);
+}
+
+/* ---- starting and finishing I/O ---- */
+
+static void start(struct blkback *b, struct breq *r)
+{
+	struct blk_io_req *io = &r->io;
+
+	io->fd = b->p.disk->fd;
+	io->blockdev = b->p.disk->is_blockdev;
+	io->offset = r->sector * BLKIF_SECTOR_SIZE;
+	io->iov = r->iov;
+	io->iovcnt = (int)r->nr_segs;
+	switch (r->kind) {
+	case RK_READ:
+		io->op = BLK_IO_READ;
+		break;
+	case RK_WRITE:
+		io->op = BLK_IO_WRITE;
+		break;
+	case RK_DISCARD:
+		io->op = BLK_IO_DISCARD;
+		io->len = r->nsect * BLKIF_SECTOR_SIZE;
+		break;
+	case RK_FENCE:
+		if (r->stage == 0 && !r->nr_segs)
+			r->stage = 1;
+		io->op = r->stage == 0 ? BLK_IO_WRITE : BLK_IO_FLUSH;
+		b->fence_active = true;
+		break;
+	}
+	if (!r->started)
+		b->started++;
+	r->started = true;
+	blk_io_queue(b->io, io);
+	b->need_submit = true;
+}
+
+static void submit(struct blkback *b)
+{
+	int n;
+
+	if (!b->need_submit)
+		return;
+	b->need_submit = false;
+	n = blk_io_submit(b->io);
+	if (n > 0)
+		b->st.batches++;
+	else if (n < 0)
+		blog(b, "I/O submission failed: %s (will retry)", strerror(-n));
+}
+
+/* Starts deferred requests as the fences allow, in arrival order. */
+static void pump(struct blkback *b)
+{
+	struct breq *r;
+
+	while ((r = b->defer_head)) {
+		if (b->fence_active || (r->fence && b->started))
+			break;
+		b->defer_head = r->next;
+		if (!b->defer_head)
+			b->defer_tail = NULL;
+		start(b, r);
+	}
+}
+
+static void admit(struct blkback *b, struct breq *r)
+{
+	if (b->defer_head || b->fence_active || (r->fence && b->started)) {
+		r->next = NULL;
+		if (b->defer_tail)
+			b->defer_tail->next = r;
+		else
+			b->defer_head = r;
+		b->defer_tail = r;
+		return;
+	}
+	start(b, r);
+}
+
+static void finished(struct blkback *b, struct breq *r, int result)
+{
+	if (!result && !b->dead && r->kind == RK_FENCE && r->stage == 0) {
+		r->stage = 1; /* the fence's data is written: now make it durable */
+		start(b, r);
+		return;
+	}
+	b->started--;
+	r->started = false;
+	if (r->kind == RK_FENCE)
+		b->fence_active = false;
+	if (result) {
+		b->st.io_errors++;
+		blog(b, "request id %" PRIu64 " op %u: I/O error: %s", r->id, r->operation,
+		     strerror(-result));
+		respond(b, r, BLKIF_RSP_ERROR);
+		return;
+	}
+	if (r->to_guest)
+		b->st.sectors_read += r->nsect;
+	else if (r->kind != RK_DISCARD)
+		b->st.sectors_written += r->nsect;
+	respond(b, r, BLKIF_RSP_OKAY);
+}
+
+/* ---- validation: only the local copy of the request is looked at ---- */
+
+/* Checks, maps and turns descs into iovecs; 0 or a refusal already answered (-1). */
+static int load_segs(struct blkback *b, struct breq *r, const struct blkif_request_segment *descs,
+		     uint32_t n)
+{
+	uint32_t i;
+	void *page;
+	int ret;
+
+	r->nsect = 0;
+	for (i = 0; i < n; i++) {
+		r->segs[i].gref = descs[i].gref;
+		r->segs[i].first = descs[i].first_sect;
+		r->segs[i].last = descs[i].last_sect;
+		if (r->segs[i].first > r->segs[i].last || r->segs[i].last >= BLKIF_SECTS_PER_PAGE) {
+			refuse(b, r, BLKIF_RSP_ERROR, &b->st.bad_segments,
+			       "segment %u has sectors %u..%u", i, r->segs[i].first,
+			       r->segs[i].last);
+			return -1;
+		}
+		r->nsect += (uint32_t)(r->segs[i].last - r->segs[i].first + 1);
+	}
+	if (n && (r->sector > b->p.disk->sectors || r->nsect > b->p.disk->sectors - r->sector)) {
+		refuse(b, r, BLKIF_RSP_ERROR, &b->st.bad_sector_range,
+		       "sectors %" PRIu64 "+%" PRIu64 " past the end (%" PRIu64 ")", r->sector,
+		       r->nsect, b->p.disk->sectors);
+		return -1;
+	}
+	r->nr_segs = n;
+	for (i = 0; i < n; i++) {
+		ret = map_seg(b, &r->segs[i], r->to_guest, &page);
+		if (ret) {
+			refuse(b, r, BLKIF_RSP_ERROR, &b->st.bad_grant,
+			       "segment %u: grant ref %u refused: %s", i, r->segs[i].gref,
+			       strerror(-ret));
+			return -1;
+		}
+		r->nr_mapped = i + 1;
+		r->iov[i].iov_base = (uint8_t *)page + (size_t)r->segs[i].first * BLKIF_SECTOR_SIZE;
+		r->iov[i].iov_len =
+			(size_t)(r->segs[i].last - r->segs[i].first + 1) * BLKIF_SECTOR_SIZE;
+	}
+	return 0;
+}
+
+static bool refuse_readonly(struct blkback *b, struct breq *r)
+{
+	if (!b->p.disk->readonly)
+		return false;
+	refuse(b, r, BLKIF_RSP_ERROR, &b->st.readonly_write, "the disk is read-only");
+	return true;
+}
+
+static void parse_direct(struct blkback *b, struct breq *r, const struct blkif_request *req)
+{
+	uint8_t op = req->operation;
+	uint32_t n = req->nr_segments;
+
+	r->sector = req->sector_number;
+	r->to_guest = op == BLKIF_OP_READ;
+	r->fence = op == BLKIF_OP_WRITE_BARRIER || op == BLKIF_OP_FLUSH_DISKCACHE;
+	r->kind = op == BLKIF_OP_READ ? RK_READ : op == BLKIF_OP_WRITE ? RK_WRITE : RK_FENCE;
+	if (n > BLKIF_MAX_SEGMENTS_PER_REQUEST || (!n && !r->fence)) {
+		refuse(b, r, BLKIF_RSP_ERROR, &b->st.bad_segments, "%u segments", n);
+		return;
+	}
+	/* A pure flush writes nothing and is fine on a read-only disk. */
+	if ((op == BLKIF_OP_WRITE || op == BLKIF_OP_WRITE_BARRIER || n) && op != BLKIF_OP_READ &&
+	    refuse_readonly(b, r))
+		return;
+	if (load_segs(b, r, req->seg, n))
+		return;
+	if (op == BLKIF_OP_READ)
+		b->st.reads++;
+	else if (op == BLKIF_OP_WRITE)
+		b->st.writes++;
+	else if (op == BLKIF_OP_WRITE_BARRIER)
+		b->st.barriers++;
+	else
+		b->st.flushes++;
+	admit(b, r);
+}
+
+static void parse_indirect(struct blkback *b, struct breq *r,
+			   const struct blkif_request_indirect *req)
+{
+	struct blkif_request_segment descs[MAX_REQ_SEGS];
+	uint32_t n = req->nr_segments, pages, i, len;
+	uint8_t op = req->indirect_op;
+	int ret;
+
+	r->sector = req->sector_number;
+	r->to_guest = op == BLKIF_OP_READ;
+	r->kind = r->to_guest ? RK_READ : RK_WRITE;
+	if (op != BLKIF_OP_READ && op != BLKIF_OP_WRITE) {
+		refuse(b, r, BLKIF_RSP_ERROR, &b->st.bad_segments, "indirect operation %u", op);
+		return;
+	}
+	if (!n || n > MAX_REQ_SEGS) {
+		refuse(b, r, BLKIF_RSP_ERROR, &b->st.bad_segments, "%u indirect segments", n);
+		return;
+	}
+	if (op == BLKIF_OP_WRITE && refuse_readonly(b, r))
+		return;
+	/* The descriptors are copied out once, read-only; only the copy is checked. */
+	pages = (n + BLKIF_SEGS_PER_INDIRECT_FRAME - 1) / BLKIF_SEGS_PER_INDIRECT_FRAME;
+	for (i = 0; i < pages; i++) {
+		len = n - i * BLKIF_SEGS_PER_INDIRECT_FRAME;
+		if (len > BLKIF_SEGS_PER_INDIRECT_FRAME)
+			len = BLKIF_SEGS_PER_INDIRECT_FRAME;
+		ret = sv_gnt_copy(b->p.mapper, b->p.granter, req->indirect_grefs[i],
+				  SV_GNT_COPY_FROM_GRANT, 0,
+				  &descs[i * BLKIF_SEGS_PER_INDIRECT_FRAME],
+				  len * (uint32_t)sizeof(descs[0]));
+		if (ret) {
+			refuse(b, r, BLKIF_RSP_ERROR, &b->st.bad_grant,
+			       "indirect page ref %u refused: %s", req->indirect_grefs[i],
+			       strerror(-ret));
+			return;
+		}
+	}
+	if (load_segs(b, r, descs, n))
+		return;
+	b->st.indirect++;
+	if (r->to_guest)
+		b->st.reads++;
+	else
+		b->st.writes++;
+	admit(b, r);
+}
+
+static void parse_discard(struct blkback *b, struct breq *r,
+			  const struct blkif_request_discard *req)
+{
+	r->sector = req->sector_number;
+	r->nsect = req->nr_sectors;
+	r->kind = RK_DISCARD;
+	r->to_guest = false;
+	if (refuse_readonly(b, r))
+		return;
+	if (!b->p.disk->discard || (req->flag & BLKIF_DISCARD_SECURE)) {
+		refuse(b, r, BLKIF_RSP_EOPNOTSUPP, &b->st.bad_op, "%sdiscard not offered",
+		       req->flag & BLKIF_DISCARD_SECURE ? "secure " : "");
+		return;
+	}
+	if (r->sector > b->p.disk->sectors || r->nsect > b->p.disk->sectors - r->sector) {
+		refuse(b, r, BLKIF_RSP_ERROR, &b->st.bad_sector_range,
+		       "discard %" PRIu64 "+%" PRIu64 " past the end (%" PRIu64 ")", r->sector,
+		       r->nsect, b->p.disk->sectors);
+		return;
+	}
+	b->st.discards++;
+	if (!r->nsect) {
+		respond(b, r, BLKIF_RSP_OKAY);
+		return;
+	}
+	admit(b, r);
+}
+
+static void handle(struct blkback *b, const union blkif_slot *s)
+{
+	struct breq *r = b->free;
+
+	b->free = r->next;
+	b->inflight++;
+	b->st.requests++;
+	r->id = s->req.id;
+	r->operation = s->req.operation;
+	r->fence = false;
+	r->stage = 0;
+	r->started = false;
+	r->nr_segs = 0;
+	r->nr_mapped = 0;
+	r->nsect = 0;
+	switch (s->req.operation) {
+	case BLKIF_OP_READ:
+	case BLKIF_OP_WRITE:
+	case BLKIF_OP_WRITE_BARRIER:
+	case BLKIF_OP_FLUSH_DISKCACHE:
+		parse_direct(b, r, &s->req);
+		break;
+	case BLKIF_OP_INDIRECT:
+		parse_indirect(b, r, &s->indirect);
+		break;
+	case BLKIF_OP_DISCARD:
+		parse_discard(b, r, &s->discard);
+		break;
+	default:
+		refuse(b, r, BLKIF_RSP_EOPNOTSUPP, &b->st.bad_op, "unknown operation");
+		break;
+	}
+}
+
+/* ---- the device ---- */
+
+/* Nothing more is read or written in the ring; I/O in flight just finishes. */
+static void stop_ring(struct blkback *b)
+{
+	struct breq *r;
+
+	b->dead = true;
+	while ((r = b->defer_head)) {
+		b->defer_head = r->next;
+		release(b, r);
+	}
+	b->defer_tail = NULL;
+}
+
+static void disconnect(struct blkback *b, const char *why)
+{
+	fprintf(stderr, "blkback %s: %s: disconnecting\n", b->name, why);
+	stop_ring(b);
+}
+
+int blkback_kick(struct blkback *b)
+{
+	union blkif_slot slot;
+	uint32_t prod;
+
+	if (b->dead)
+		return -EPROTO;
+	b->st.notifications_in++;
+	for (;;) {
+		if (sv_back_req_prod(&b->ring, &prod)) {
+			b->st.ring_overflow++;
+			disconnect(b, "the request producer jumped more than a ring ahead");
+			return -EPROTO;
+		}
+		while (b->ring.req_cons != prod) {
+			if (!b->free) {
+				/* Cannot happen while the producer check holds; never trust it. */
+				disconnect(b, "more requests in flight than ring slots");
+				return -EPROTO;
+			}
+			memcpy(&slot, sv_back_req(&b->ring, b->ring.req_cons), sizeof(slot));
+			b->ring.req_cons++;
+			handle(b, &slot);
+		}
+		submit(b);
+		push(b);
+		if (!sv_back_final_check(&b->ring))
+			break;
+	}
+	return 0;
+}
+
+int blkback_complete(struct blkback *b)
+{
+	struct blk_io_req *done[REAP_BATCH];
+	int n, i;
+
+	do {
+		n = blk_io_reap(b->io, done, REAP_BATCH, false);
+		for (i = 0; i < n; i++)
+			finished(b, (struct breq *)((uint8_t *)done[i] - offsetof(struct breq, io)),
+				 done[i]->result);
+	} while (n == REAP_BATCH);
+	if (!b->dead)
+		pump(b);
+	submit(b);
+	push(b);
+	return n < 0 ? n : 0;
+}
+
+int blkback_io_fd(const struct blkback *b)
+{
+	return blk_io_fd(b->io);
+}
+
+bool blkback_disconnected(const struct blkback *b)
+{
+	return b->dead;
+}
+
+uint32_t blkback_inflight(const struct blkback *b)
+{
+	return b->inflight;
+}
+
+void blkback_get_stats(const struct blkback *b, struct blkback_stats *out)
+{
+	*out = b->st;
+}
+
+static int alloc_reqs(struct blkback *b)
+{
+	uint32_t i;
+
+	b->nr_reqs = b->ring.entries;
+	b->reqs = calloc(b->nr_reqs, sizeof(*b->reqs));
+	b->seg_pool = calloc((size_t)b->nr_reqs * MAX_REQ_SEGS, sizeof(*b->seg_pool));
+	b->iov_pool = calloc((size_t)b->nr_reqs * MAX_REQ_SEGS, sizeof(*b->iov_pool));
+	b->pg = b->p.persistent ? calloc(PGRANT_MAX, sizeof(*b->pg)) : NULL;
+	if (!b->reqs || !b->seg_pool || !b->iov_pool || (b->p.persistent && !b->pg))
+		return -ENOMEM;
+	for (i = 0; i < b->nr_reqs; i++) {
+		b->reqs[i].segs = &b->seg_pool[(size_t)i * MAX_REQ_SEGS];
+		b->reqs[i].iov = &b->iov_pool[(size_t)i * MAX_REQ_SEGS];
+		b->reqs[i].next = b->free;
+		b->free = &b->reqs[i];
+	}
+	for (i = 0; i < PGRANT_BUCKETS; i++)
+		b->pg_bucket[i] = -1;
+	return 0;
+}
+
+/* Maps every ring page; they must be one run in the granter's RAM to form one ring. */
+static int map_ring(struct blkback *b, char *err, size_t errlen, void **ring)
+{
+	uint32_t i, nr = 1u << b->p.ring_order;
+	void *page;
+	int ret;
+
+	for (i = 0; i < nr; i++) {
+		b->ring_refs[i] = b->p.ring_refs[i];
+		ret = sv_gnt_map(b->p.mapper, b->p.granter, b->ring_refs[i], false, &page);
+		if (ret) {
+			snprintf(err, errlen,
+				 "%s: cannot map ring-ref %u (page %u of the ring): %s", b->name,
+				 b->ring_refs[i], i, strerror(-ret));
+			return ret;
+		}
+		b->nr_ring_mapped++;
+		if (!i)
+			*ring = page;
+		else if ((uint8_t *)page != (uint8_t *)*ring + (size_t)i * PAGE_SIZE) {
+			snprintf(err, errlen,
+				 "%s: ring page %u (ref %u) does not follow page %u in the "
+				 "frontend's "
+				 "memory; a multi-page ring must be contiguous",
+				 b->name, i, b->ring_refs[i], i - 1);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+static void free_device(struct blkback *b)
+{
+	uint32_t i;
+
+	for (i = 0; i < b->pg_count; i++)
+		if (b->pg[i].page)
+			sv_gnt_unmap(b->p.mapper, b->p.granter, b->pg[i].ref, b->pg[i].readonly);
+	for (i = 0; i < b->nr_ring_mapped; i++)
+		sv_gnt_unmap(b->p.mapper, b->p.granter, b->ring_refs[i], false);
+	free(b->pg);
+	free(b->iov_pool);
+	free(b->seg_pool);
+	free(b->reqs);
+	free(b);
+}
+
+int blkback_open(struct blkback **out, const struct blkback_params *p, char *err, size_t errlen)
+{
+	struct blkback *b;
+	void *ring = NULL;
+	int ret;
+
+	*out = NULL;
+	if (!p || !p->granter || !p->mapper || !p->ring_refs || !p->disk || p->disk->fd < 0 ||
+	    p->ring_order > SV_BLKIF_MAX_RING_ORDER) {
+		snprintf(err, errlen, "blkback: bad parameters (ring order %u, at most %u)",
+			 p ? p->ring_order : 0, SV_BLKIF_MAX_RING_ORDER);
+		return -EINVAL;
+	}
+	b = calloc(1, sizeof(*b));
+	if (!b) {
+		snprintf(err, errlen, "blkback: out of memory");
+		return -ENOMEM;
+	}
+	b->p = *p;
+	snprintf(b->name, sizeof(b->name), "%s", p->name ? p->name : "vbd");
+	ret = map_ring(b, err, errlen, &ring);
+	if (ret)
+		goto out;
+	sv_back_ring_init(&b->ring, ring, PAGE_SIZE << p->ring_order, sizeof(union blkif_slot));
+	ret = alloc_reqs(b);
+	if (ret) {
+		snprintf(err, errlen, "%s: out of memory", b->name);
+		goto out;
+	}
+	ret = blk_io_create(&b->io, p->engine, 2 * b->nr_reqs, err, errlen);
+	if (ret)
+		goto out;
+	*out = b;
+	return 0;
+out:
+	free_device(b);
+	return ret;
+}
+
+void blkback_close(struct blkback *b)
+{
+	struct blk_io_req *done[REAP_BATCH];
+	int n, i;
+
+	if (!b)
+		return;
+	/* No more ring traffic; what is in flight must finish before its pages are let go. */
+	stop_ring(b);
+	submit(b);
+	while (b->started) {
+		n = blk_io_reap(b->io, done, REAP_BATCH, true);
+		if (n <= 0)
+			break;
+		for (i = 0; i < n; i++)
+			finished(b, (struct breq *)((uint8_t *)done[i] - offsetof(struct breq, io)),
+				 done[i]->result);
+	}
+	blk_io_destroy(b->io);
+	free_device(b);
+}
