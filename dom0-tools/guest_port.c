@@ -17,8 +17,8 @@
 #include "evtchn_shinfo.h"
 #include "svdom0.h"
 
-int gp_open(struct dom0 *d0, uint32_t domid, uint32_t bind_op, struct d0_guest_port *gp,
-	    char *err, size_t errlen)
+int gp_open(struct dom0 *d0, uint32_t domid, uint32_t bind_op, struct d0_guest_port *gp, char *err,
+	    size_t errlen)
 {
 	struct sv_ctl_domid id = { .domid = domid };
 	struct sv_ctl_store_bind_reply br;

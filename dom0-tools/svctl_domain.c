@@ -369,14 +369,14 @@ static int console_input_send(int fd, struct console_input *in)
  * Reads stdin; returns 1 to detach. On a terminal Ctrl-] detaches (bytes before
  * it still go); a pipe is forwarded as it is, to its end.
  */
-static int console_read_stdin(int fd, struct pollfd *pfd, struct console_input *in)
+static int console_read_stdin(int fd, bool *stdin_open, struct console_input *in)
 {
 	ssize_t n = read(STDIN_FILENO, in->buf, sizeof(in->buf));
 	char *stop;
 	bool detach = false;
 
 	if (n <= 0) {
-		pfd->fd = -1; /* no input any more: just follow */
+		*stdin_open = false; /* no input any more: just follow */
 		return 0;
 	}
 	in->len = (size_t)n;
@@ -416,22 +416,25 @@ static void console_input_reply(struct console_input *in, const struct sv_ctl_hd
 static int console_stream(int fd, bool follow)
 {
 	static uint8_t buf[SV_CTL_PAYLOAD_MAX];
-	struct pollfd pfd[2] = { { .fd = fd, .events = POLLIN },
-				 { .fd = follow ? STDIN_FILENO : -1, .events = POLLIN } };
+	struct pollfd pfd[2] = { { .fd = fd, .events = POLLIN }, { .fd = -1, .events = POLLIN } };
 	struct console_input in = { .req_id = 1 }; /* the SV_TS_CONSOLE request was 1 */
+	bool stdin_open = follow;
 	struct sv_ctl_hdr h;
 	int ret;
 
 	for (;;) {
-		/* While input is in flight, stdin waits: the pipe is the flow control. */
-		pfd[1].events = in.in_flight ? 0 : POLLIN;
+		/*
+		 * While input is in flight, stdin is not polled at all (a hung-up pipe
+		 * would wake us for nothing): the pipe is the flow control.
+		 */
+		pfd[1].fd = stdin_open && !in.in_flight ? STDIN_FILENO : -1;
 		ret = poll(pfd, 2, in.retry ? CONSOLE_INPUT_RETRY_MS : -1);
 		if (ret < 0 && errno != EINTR)
 			return -errno;
 		if (ret == 0 && in.retry && console_input_send(fd, &in) < 0)
 			return -EIO;
 		if (ret > 0 && pfd[1].fd >= 0 && pfd[1].revents) {
-			ret = console_read_stdin(fd, &pfd[1], &in);
+			ret = console_read_stdin(fd, &stdin_open, &in);
 			if (ret)
 				return ret < 0 ? ret : 0;
 		}

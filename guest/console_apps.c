@@ -67,7 +67,8 @@ int console_echo_main(int argc, char **argv)
  */
 int console_bad_main(int argc, char **argv)
 {
-	struct sv_console_ring *r = (struct sv_console_ring *)(uintptr_t)start_info->console_ring_gpa;
+	struct sv_console_ring *r =
+		(struct sv_console_ring *)(uintptr_t)start_info->console_ring_gpa;
 
 	(void)argc;
 	(void)argv;

@@ -88,8 +88,19 @@ int evtchn_bind_vcpu(uint32_t port, uint32_t vcpu)
 	struct evtchn_bind_vcpu a = { .port = port, .vcpu = vcpu };
 	long ret = evtchn_op(EVTCHNOP_bind_vcpu, &a);
 
-	if (!ret && port < SV_EVTCHN_NR_PORTS && vcpu < SV_MAX_VCPUS)
+	if (!ret && port < SV_EVTCHN_NR_PORTS && vcpu < SV_MAX_VCPUS) {
 		set_port_cpu(port, vcpu);
+		/*
+		 * An event that came before the port was ours (a backend binds it
+		 * pending, before we run) is left pending by the demultiplexer, and a
+		 * pending port takes no new event: take it now, as a wake-up.
+		 */
+		if (vcpu == this_cpu()->cpu &&
+		    (__atomic_fetch_and(&shinfo->evtchn_pending[WORD(port)], ~BIT(port),
+					__ATOMIC_SEQ_CST) &
+		     BIT(port)))
+			__atomic_fetch_or(&fired[WORD(port)], BIT(port), __ATOMIC_SEQ_CST);
+	}
 	return (int)ret;
 }
 
@@ -174,6 +185,12 @@ int evtchn_init_cpu(void)
 		return ret;
 	evtchn_set_handler(port, timer_virq, NULL);
 	__atomic_store_n(&pc->timer_port, port, __ATOMIC_RELEASE);
+	/*
+	 * An upcall raised before our APIC was enabled was dropped, but it left
+	 * upcall_pending set, and while that is set no event raises the vector
+	 * again: do its work now (interrupts are still off).
+	 */
+	evtchn_do_upcall(pc);
 	return 0;
 }
 
