@@ -78,6 +78,14 @@ extern const char svctl_domain_usage[];
 extern const char svctl_store_usage[];
 
 /* svctl_bench_blk.c: the block benchmark, through private daemons. */
-int svctl_bench_blk(const char *kernel, unsigned int size_mb, unsigned int rand_ops, bool json);
+#define BLK_MAX_RUNS 15u
+struct svctl_bench_blk_opts {
+	const char *kernel;
+	unsigned int size_mb;  /* the file the guest reads and writes */
+	unsigned int rand_ops; /* 4 KiB random reads per run */
+	unsigned int runs;     /* guest and host take turns; medians are reported */
+	bool no_persistent;    /* the guest declines persistent grants */
+};
+int svctl_bench_blk(const struct svctl_bench_blk_opts *o, bool json);
 
 #endif

@@ -22,7 +22,9 @@ const char svctl_bench_usage[] =
 	"              blk.rand_read_4k IOPS at queue depth 32, blk.seq_write_64k MB/s\n"
 	"              with a flush at the end; ratio = guest / host). --size MiB\n"
 	"              (default 128) sets the file, --iterations the random reads\n"
-	"              (default 20000)\n"
+	"              (default 20000), --runs the turns of host and guest whose\n"
+	"              medians are reported (default 3); --no-persistent makes the\n"
+	"              guest decline persistent grants\n"
 	"\n"
 	"  --json          one JSON object per figure (an array when several)\n"
 	"  --iterations N  hypercalls per run (default 200000), evtchn rounds (20000)\n"
@@ -37,6 +39,7 @@ int svctl_cmd_bench(int argc, char **argv)
 		{ "runs", required_argument, NULL, 'r' },
 		{ "kernel", required_argument, NULL, 'k' },
 		{ "size", required_argument, NULL, 's' },
+		{ "no-persistent", no_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -47,6 +50,7 @@ int svctl_cmd_bench(int argc, char **argv)
 	bool json = false;
 	const char *what;
 	uint32_t v, size_mb = 128;
+	bool no_persistent = false;
 	int c, ret;
 
 	optind = 1;
@@ -71,6 +75,9 @@ int svctl_cmd_bench(int argc, char **argv)
 		case 'k':
 			o.kernel = optarg;
 			break;
+		case 'P':
+			no_persistent = true;
+			break;
 		case 's':
 			if (sv_parse_u32(optarg, 1, 4096, &size_mb))
 				return svctl_usage_error(
@@ -94,9 +101,20 @@ int svctl_cmd_bench(int argc, char **argv)
 		fprintf(stderr, "svctl bench: %s\n", err);
 		return SVCTL_EX_UNAVAILABLE;
 	}
-	if (!strcmp(what, "blk"))
-		return svctl_bench_blk(o.kernel, size_mb, o.iterations ? o.iterations : 20000,
-				       json);
+	if (!strcmp(what, "blk")) {
+		struct svctl_bench_blk_opts bo = {
+			.kernel = o.kernel,
+			.size_mb = size_mb,
+			.rand_ops = o.iterations ? o.iterations : 20000,
+			.runs = o.runs ? o.runs : 3,
+			.no_persistent = no_persistent,
+		};
+
+		if (bo.runs > BLK_MAX_RUNS)
+			return svctl_usage_error("bench", "blk takes at most %u runs",
+						 BLK_MAX_RUNS);
+		return svctl_bench_blk(&bo, json);
+	}
 	if (!strcmp(what, "evtchn")) {
 		ret = sv_bench_evtchn(&o, r, err, sizeof(err));
 		n = 1;

@@ -488,7 +488,7 @@ static void bench_done(void *arg, int status)
 struct bench_args {
 	const char *rw, *dev;
 	unsigned long long bs, qd, mb, ops;
-	bool flush, random, write;
+	bool flush, random, write, no_persistent;
 };
 
 static int bench_parse(int argc, char **argv, struct bench_args *a)
@@ -500,6 +500,10 @@ static int bench_parse(int argc, char **argv, struct bench_args *a)
 
 		if (!strcmp(opt, "--flush")) {
 			a->flush = true;
+			continue;
+		}
+		if (!strcmp(opt, "--no-persistent")) {
+			a->no_persistent = true;
 			continue;
 		}
 		if (!val)
@@ -588,10 +592,12 @@ int blkbench_main(int argc, char **argv)
 
 	if (bench_parse(argc, argv, &a)) {
 		printk("usage: blkbench [--rw read|write|randread|randwrite] [--bs BYTES] "
-		       "[--qd 1..%u] [--mb TOTAL_MB | --ops N] [--flush] [--dev NAME]\n",
+		       "[--qd 1..%u] [--mb TOTAL_MB | --ops N] [--flush] [--no-persistent] "
+		       "[--dev NAME]\n",
 		       BENCH_MAX_QD);
 		return EXIT_USAGE;
 	}
+	blkdev_set_persistent(!a.no_persistent);
 	ret = blkdev_open(a.dev, &d);
 	if (ret)
 		return 1;

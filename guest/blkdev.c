@@ -306,6 +306,14 @@ static int read_features(struct blkdev *d, struct blkfront_features *f)
 	return 0;
 }
 
+/* Apps may turn persistent grants down before opening (blkbench --no-persistent). */
+static bool want_persistent = true;
+
+void blkdev_set_persistent(bool on)
+{
+	want_persistent = on;
+}
+
 static int connect(struct blkdev *d)
 {
 	struct blkfront_features f;
@@ -333,7 +341,7 @@ static int connect(struct blkdev *d)
 	if (ret)
 		goto out;
 	d->info.ring_order = f.max_ring_order;
-	d->info.persistent = f.persistent;
+	d->info.persistent = f.persistent && want_persistent;
 	ret = blkfront_create(&d->bf, &d->ops, d, d->info.ring_order, d->ring_refs);
 	if (ret)
 		goto out;

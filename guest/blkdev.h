@@ -31,6 +31,8 @@ struct blkdev;
  * -ETIMEDOUT the backend did not answer), with a console line saying why.
  */
 int blkdev_open(const char *name, struct blkdev **out);
+/* Whether the next blkdev_open asks for persistent grants when offered (default yes). */
+void blkdev_set_persistent(bool on);
 const struct blkdev_info *blkdev_info(const struct blkdev *d);
 
 /*
