@@ -84,7 +84,7 @@ struct svctl_bench_blk_opts {
 	unsigned int size_mb;  /* the file the guest reads and writes */
 	unsigned int rand_ops; /* 4 KiB random reads per run */
 	unsigned int runs;     /* guest and host take turns; medians are reported */
-	bool no_persistent;    /* the guest declines persistent grants */
+	bool persistent;       /* the guest asks for persistent grants */
 };
 int svctl_bench_blk(const struct svctl_bench_blk_opts *o, bool json);
 

@@ -23,8 +23,8 @@ const char svctl_bench_usage[] =
 	"              with a flush at the end; ratio = guest / host). --size MiB\n"
 	"              (default 128) sets the file, --iterations the random reads\n"
 	"              (default 20000), --runs the turns of host and guest whose\n"
-	"              medians are reported (default 3); --no-persistent makes the\n"
-	"              guest decline persistent grants\n"
+	"              medians are reported (default 3); --persistent makes the\n"
+	"              guest use persistent grants (copies through a fixed pool)\n"
 	"\n"
 	"  --json          one JSON object per figure (an array when several)\n"
 	"  --iterations N  hypercalls per run (default 200000), evtchn rounds (20000)\n"
@@ -39,7 +39,7 @@ int svctl_cmd_bench(int argc, char **argv)
 		{ "runs", required_argument, NULL, 'r' },
 		{ "kernel", required_argument, NULL, 'k' },
 		{ "size", required_argument, NULL, 's' },
-		{ "no-persistent", no_argument, NULL, 'P' },
+		{ "persistent", no_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -50,7 +50,7 @@ int svctl_cmd_bench(int argc, char **argv)
 	bool json = false;
 	const char *what;
 	uint32_t v, size_mb = 128;
-	bool no_persistent = false;
+	bool persistent = false;
 	int c, ret;
 
 	optind = 1;
@@ -76,7 +76,7 @@ int svctl_cmd_bench(int argc, char **argv)
 			o.kernel = optarg;
 			break;
 		case 'P':
-			no_persistent = true;
+			persistent = true;
 			break;
 		case 's':
 			if (sv_parse_u32(optarg, 1, 4096, &size_mb))
@@ -107,7 +107,7 @@ int svctl_cmd_bench(int argc, char **argv)
 			.size_mb = size_mb,
 			.rand_ops = o.iterations ? o.iterations : 20000,
 			.runs = o.runs ? o.runs : 3,
-			.no_persistent = no_persistent,
+			.persistent = persistent,
 		};
 
 		if (bo.runs > BLK_MAX_RUNS)

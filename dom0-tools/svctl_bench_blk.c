@@ -263,7 +263,7 @@ int svctl_bench_blk(const struct svctl_bench_blk_opts *o, bool json)
 	const char *stop[] = { "daemons", "stop", NULL };
 	double host[3][BLK_MAX_RUNS], guest[3][BLK_MAX_RUNS];
 	const char *tmp = getenv("TMPDIR");
-	const char *np = o->no_persistent ? " --no-persistent" : "";
+	const char *np = o->persistent ? " --persistent" : "";
 	struct sv_bench_result r[3];
 	char cmd[3][192], err[512] = "", kpath[PATH_MAX];
 	uint64_t ns = 0, bytes = 0, ops = 0;

@@ -421,15 +421,21 @@ int blktest_main(int argc, char **argv)
 	struct blkfront_stats st;
 	int ret;
 
+	/* Per-request grants by default (blkdev.c says why); this covers the other mode. */
+	if (argc > 1 && !strcmp(argv[1], "--persistent")) {
+		blkdev_set_persistent(true);
+		argc--;
+		argv++;
+	}
 	if (argc > 1 && (!strcmp(argv[1], "fill") || !strcmp(argv[1], "verify"))) {
 		if (argc < 3 || argc > 4 || parse_u64(argv[2], &seed)) {
-			printk("usage: blktest [fill|verify SEED] [DEVNAME]\n");
+			printk("usage: blktest [--persistent] [fill|verify SEED] [DEVNAME]\n");
 			return EXIT_USAGE;
 		}
 		mode = argv[1];
 		name = argc > 3 ? argv[3] : NULL;
 	} else if (argc > 2) {
-		printk("usage: blktest [fill|verify SEED] [DEVNAME]\n");
+		printk("usage: blktest [--persistent] [fill|verify SEED] [DEVNAME]\n");
 		return EXIT_USAGE;
 	} else {
 		name = argc > 1 ? argv[1] : NULL;
@@ -488,7 +494,7 @@ static void bench_done(void *arg, int status)
 struct bench_args {
 	const char *rw, *dev;
 	unsigned long long bs, qd, mb, ops;
-	bool flush, random, write, no_persistent;
+	bool flush, random, write, persistent;
 };
 
 static int bench_parse(int argc, char **argv, struct bench_args *a)
@@ -502,8 +508,8 @@ static int bench_parse(int argc, char **argv, struct bench_args *a)
 			a->flush = true;
 			continue;
 		}
-		if (!strcmp(opt, "--no-persistent")) {
-			a->no_persistent = true;
+		if (!strcmp(opt, "--persistent")) {
+			a->persistent = true;
 			continue;
 		}
 		if (!val)
@@ -592,12 +598,12 @@ int blkbench_main(int argc, char **argv)
 
 	if (bench_parse(argc, argv, &a)) {
 		printk("usage: blkbench [--rw read|write|randread|randwrite] [--bs BYTES] "
-		       "[--qd 1..%u] [--mb TOTAL_MB | --ops N] [--flush] [--no-persistent] "
+		       "[--qd 1..%u] [--mb TOTAL_MB | --ops N] [--flush] [--persistent] "
 		       "[--dev NAME]\n",
 		       BENCH_MAX_QD);
 		return EXIT_USAGE;
 	}
-	blkdev_set_persistent(!a.no_persistent);
+	blkdev_set_persistent(a.persistent);
 	ret = blkdev_open(a.dev, &d);
 	if (ret)
 		return 1;

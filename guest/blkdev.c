@@ -306,8 +306,14 @@ static int read_features(struct blkdev *d, struct blkfront_features *f)
 	return 0;
 }
 
-/* Apps may turn persistent grants down before opening (blkbench --no-persistent). */
-static bool want_persistent = true;
+/*
+ * Persistent grants are off unless an app asks (blktest/blkbench --persistent):
+ * Xen has them to save the backend a grant map and a TLB flush per page, but
+ * our backend already maps all our RAM, so a "map" is one compare-and-swap on
+ * the grant entry and persistent grants would only add a copy per segment
+ * (docs/benchmarks.md has the figures).
+ */
+static bool want_persistent;
 
 void blkdev_set_persistent(bool on)
 {

@@ -31,7 +31,7 @@ struct blkdev;
  * -ETIMEDOUT the backend did not answer), with a console line saying why.
  */
 int blkdev_open(const char *name, struct blkdev **out);
-/* Whether the next blkdev_open asks for persistent grants when offered (default yes). */
+/* Whether the next blkdev_open asks for persistent grants when offered (default no). */
 void blkdev_set_persistent(bool on);
 const struct blkdev_info *blkdev_info(const struct blkdev *d);
 

@@ -334,3 +334,37 @@ int xenbus_wait_watch(char *path, size_t cap, char *token, size_t tcap, uint64_t
 	copy_str(token, tcap, plen < ev->len ? ev->data + plen : "");
 	return 0;
 }
+
+int xenbus_send_raw(uint32_t type, const void *payload, size_t len)
+{
+	uint64_t deadline = sv_now_ns() + XENBUS_REPLY_TIMEOUT_NS;
+	struct xs_msg_hdr h = { .type = type, .req_id = next_req_id++, .len = (uint32_t)len };
+	int ret;
+
+	if (!ring)
+		return -ENOENT;
+	/* A longer payload would break the framing, which ends the connection for good. */
+	if (len > XS_PAYLOAD_MAX)
+		return -E2BIG;
+	ret = ring_write(&h, sizeof(h), deadline);
+	if (!ret && len)
+		ret = ring_write(payload, len, deadline);
+	return ret;
+}
+
+int xenbus_recv_raw(int *xs_err, uint64_t deadline_ns)
+{
+	struct xs_msg_hdr h;
+	int ret;
+
+	if (!ring)
+		return -ENOENT;
+	do {
+		ret = read_msg(&h, deadline_ns);
+		if (!ret && h.type == XS_WATCH_EVENT)
+			queue_watch_event(&h);
+	} while (!ret && h.type == XS_WATCH_EVENT);
+	if (!ret)
+		*xs_err = h.type == XS_ERROR ? error_from_name(payload) : 0;
+	return ret;
+}

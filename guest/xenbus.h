@@ -59,4 +59,18 @@ int xenbus_transaction_end(uint32_t tx, bool abort);
 typedef int xenbus_tx_body(uint32_t tx, void *data);
 int xenbus_transaction_run(xenbus_tx_body *body, void *data);
 
+/*
+ * For hostile-client tests (xsflood): sends one request exactly as given (any
+ * type, the payload unchanged, no NUL added) without waiting for its reply, so
+ * several can be in flight. Replies come back in order through
+ * xenbus_recv_raw. Do not mix with the calls above while replies are pending.
+ */
+int xenbus_send_raw(uint32_t type, const void *payload, size_t len);
+/*
+ * Waits for the next reply (watch events are queued): 0 with *xs_err set to
+ * the reply's error as -errno (0 for a success reply), or -errno when no reply
+ * could be read by deadline_ns.
+ */
+int xenbus_recv_raw(int *xs_err, uint64_t deadline_ns);
+
 #endif

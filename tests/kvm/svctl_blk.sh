@@ -93,17 +93,25 @@ expect_pass() {
 
 case $case in
 blktest-1 | blktest-2)
+	# Two vCPUs also take the persistent-grant path.
 	n=${case#blktest-}
+	args=blktest
+	[ "$n" = 2 ] && args="blktest --persistent"
 	mkimg "$run_dir/d.img"
-	mkxml blk "$n" blktest "$(disk "$run_dir/d.img" xvda)"
+	mkxml blk "$n" "$args" "$(disk "$run_dir/d.img" xvda)"
 	run_guest blk
 	expect_pass blk
+	if [ "$n" = 2 ]; then
+		grep -q "persistent grants" "$run_dir/blk.console" || fail "not in persistent mode"
+	else
+		grep -q "per-request" "$run_dir/blk.console" || fail "not in per-request mode"
+	fi
 	;;
 two-guests)
 	mkimg "$run_dir/a.img"
 	mkimg "$run_dir/b.img"
 	mkxml ga 1 blktest "$(disk "$run_dir/a.img" xvda)"
-	mkxml gb 1 blktest "$(disk "$run_dir/b.img" xvda)"
+	mkxml gb 1 "blktest --persistent" "$(disk "$run_dir/b.img" xvda)"
 	sv 0 create "$run_dir/ga.xml"
 	sv 0 create "$run_dir/gb.xml"
 	timeout 900 "$svctl" console ga >"$run_dir/ga.console" 2>&1
