@@ -74,6 +74,14 @@ int svctl_cmd_document(const char *dir, int argc, char **argv);
 int svctl_cmd_by_name(const char *dir, const char *cmd, const char *name);
 int svctl_list_defined(int fd);
 int svctl_cmd_store(int argc, char **argv);
+struct xs_msg_hdr;
+/*
+ * One request on a xenstore.sock connection; the reply's header in h and its
+ * payload, NUL-terminated, in reply (XS_PAYLOAD_MAX + 1 bytes). 0 or -errno
+ * (an error reply as its errno).
+ */
+int svctl_xs_request(int fd, uint32_t type, const char *path, const char *val, struct xs_msg_hdr *h,
+		     char *reply);
 extern const char svctl_domain_usage[];
 extern const char svctl_store_usage[];
 
@@ -87,5 +95,9 @@ struct svctl_bench_blk_opts {
 	bool persistent;       /* the guest asks for persistent grants */
 };
 int svctl_bench_blk(const struct svctl_bench_blk_opts *o, bool json);
+
+/* svctl_bench_xs.c: xenstore reads from a guest beside a host client, through private daemons. */
+#define XS_BENCH_MAX_RUNS 15u
+int svctl_bench_xs(const char *kernel, unsigned int reads, unsigned int runs, bool json);
 
 #endif

@@ -9,7 +9,8 @@
 #include "toolkit.h"
 
 const char svctl_bench_usage[] =
-	"bench <hypercall|boot|evtchn|blk> [--json] [--iterations N] [--runs N] [--kernel ELF]\n"
+	"bench <hypercall|boot|evtchn|blk|xenstore> [--json] [--iterations N] [--runs N]\n"
+	"      [--kernel ELF]\n"
 	"\n"
 	"  hypercall   null hypercall round trip vs a bare port-I/O exit to userspace\n"
 	"              (name hypercall, ns, ratio = hypercall / bare exit)\n"
@@ -25,6 +26,11 @@ const char svctl_bench_usage[] =
 	"              (default 20000), --runs the turns of host and guest whose\n"
 	"              medians are reported (default 3); --persistent makes the\n"
 	"              guest use persistent grants (copies through a fixed pool)\n"
+	"  xenstore    a guest's xenstore reads through its store ring, timed on the\n"
+	"              host clock (xenstore.read_rtt us, xenstore.ops reads/s),\n"
+	"              beside the same reads by a host client over xenstore.sock;\n"
+	"              ratio = guest / host. --iterations the reads per run (default\n"
+	"              5000), --runs the turns of guest and host (default 3)\n"
 	"\n"
 	"  --json          one JSON object per figure (an array when several)\n"
 	"  --iterations N  hypercalls per run (default 200000), evtchn rounds (20000)\n"
@@ -95,7 +101,7 @@ int svctl_cmd_bench(int argc, char **argv)
 		return svctl_usage_error("bench", "name exactly one benchmark");
 	what = argv[optind];
 	if (strcmp(what, "hypercall") && strcmp(what, "boot") && strcmp(what, "evtchn") &&
-	    strcmp(what, "blk"))
+	    strcmp(what, "blk") && strcmp(what, "xenstore"))
 		return svctl_usage_error("bench", "unknown benchmark '%s'", what);
 	if (sv_kvm_probe(err, sizeof(err))) {
 		fprintf(stderr, "svctl bench: %s\n", err);
@@ -114,6 +120,13 @@ int svctl_cmd_bench(int argc, char **argv)
 			return svctl_usage_error("bench", "blk takes at most %u runs",
 						 BLK_MAX_RUNS);
 		return svctl_bench_blk(&bo, json);
+	}
+	if (!strcmp(what, "xenstore")) {
+		if (o.runs > XS_BENCH_MAX_RUNS)
+			return svctl_usage_error("bench", "xenstore takes at most %u runs",
+						 XS_BENCH_MAX_RUNS);
+		return svctl_bench_xs(o.kernel, o.iterations ? o.iterations : 5000,
+				      o.runs ? o.runs : 3, json);
 	}
 	if (!strcmp(what, "evtchn")) {
 		ret = sv_bench_evtchn(&o, r, err, sizeof(err));

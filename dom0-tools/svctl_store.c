@@ -48,8 +48,8 @@ static int xs_recv(int fd, struct xs_msg_hdr *h, char *payload)
 	return 0;
 }
 
-static int xs_request(int fd, uint32_t type, const char *path, const char *val,
-		      struct xs_msg_hdr *h, char *reply)
+int svctl_xs_request(int fd, uint32_t type, const char *path, const char *val, struct xs_msg_hdr *h,
+		     char *reply)
 {
 	char payload[XS_PAYLOAD_MAX], msg[XS_MSG_MAX];
 	size_t plen = strlen(path) + 1, vlen = val ? strlen(val) : 0;
@@ -85,7 +85,7 @@ static int store_watch(int fd, const char *path, uint32_t count)
 	uint32_t seen = 0;
 	int ret;
 
-	ret = xs_request(fd, XS_WATCH, path, "svctl", &h, reply);
+	ret = svctl_xs_request(fd, XS_WATCH, path, "svctl", &h, reply);
 	while (!ret && (!count || seen < count)) {
 		if (h.type == XS_WATCH_EVENT) {
 			printf("%s\n", reply);
@@ -143,7 +143,8 @@ int svctl_cmd_store(int argc, char **argv)
 	if (type == XS_WATCH)
 		ret = store_watch(fd, argv[2], count);
 	else
-		ret = xs_request(fd, type, argv[2], type == XS_WRITE ? argv[3] : NULL, &h, reply);
+		ret = svctl_xs_request(fd, type, argv[2], type == XS_WRITE ? argv[3] : NULL, &h,
+				       reply);
 	close(fd);
 	if (ret) {
 		fprintf(stderr, "svctl store %s %s: %s\n", op, argv[2],

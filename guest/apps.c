@@ -126,6 +126,8 @@ static const struct app apps[] = {
 	{ "blkbench", blkbench_main },
 	{ "console-echo", console_echo_main },
 	{ "console-bad", console_bad_main },
+	{ "xsbench", xsbench_main },
+	{ "xsflood", xsflood_main },
 };
 
 const struct app *app_find(const char *name)

@@ -468,8 +468,9 @@ int blkdev_wait(struct blkdev *d)
 		ret = evtchn_wait(d->port, sv_now_ns() + BLKDEV_CHECK_NS);
 		if (ret != -ETIMEDOUT)
 			continue;
+		/* A backend directory that vanished, or a xenstore that stopped answering, is gone. */
 		st = backend_state(d);
-		if (st == 0 || st >= XB_CLOSING) {
+		if (st <= 0 || st >= XB_CLOSING) {
 			backend_gone(d, st);
 			return -ENODEV;
 		}

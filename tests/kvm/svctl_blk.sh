@@ -6,51 +6,9 @@ svctl=$1
 blkpattern=$2
 case=$3
 
-if [ ! -c /dev/kvm ] || ! [ -r /dev/kvm ]; then
-	echo "SKIP: /dev/kvm is missing or not accessible; KVM integration tests need it"
-	exit 77
-fi
-
-run_dir=$(mktemp -d /tmp/sv-blk-XXXXXX)
-export SPLITVISOR_RUN_DIR=$run_dir SPLITVISOR_STATE_DIR=$run_dir/state
+SV_TIMEOUT=600
+. "$(dirname "$0")/svctl_lib.sh"
 kernel=$(cd "$(dirname "$svctl")/../guest" && pwd)/splitvisor-guest
-out=$run_dir/test.out
-errf=$run_dir/test.err
-
-cleanup() {
-	"$svctl" daemons stop >/dev/null 2>&1
-	for p in svcored svdom0; do
-		[ -f "$run_dir/$p.pid" ] && kill -9 "$(cat "$run_dir/$p.pid")" 2>/dev/null
-	done
-	rm -rf "$run_dir"
-}
-trap cleanup EXIT
-
-fail() {
-	echo "FAIL ($case): $*"
-	echo "--- stdout"; cat "$out"
-	echo "--- stderr"; cat "$errf"
-	for f in "$run_dir"/*.log "$run_dir"/console/*.log; do
-		[ -f "$f" ] && { echo "--- $f"; tail -c 20000 "$f"; }
-	done
-	exit 1
-}
-
-sv() {
-	want=$1
-	shift
-	timeout 600 "$svctl" "$@" >"$out" 2>"$errf"
-	rc=$?
-	[ "$rc" -eq "$want" ] || fail "exit code $rc, expected $want (svctl $*)"
-}
-
-expect_out() {
-	grep -q -- "$1" "$out" || fail "stdout lacks '$1'"
-}
-
-expect_err() {
-	grep -q -- "$1" "$errf" || fail "stderr lacks '$1'"
-}
 
 # mkxml NAME VCPUS CMDLINE DISKXML...: a transient domain document in $run_dir/NAME.xml.
 mkxml() {
@@ -147,6 +105,35 @@ host-to-guest)
 	mkxml verify2 1 "blktest verify 4322" "$(disk "$run_dir/h.img" xvda)"
 	run_guest verify2
 	grep -q "blktest: FAIL" "$run_dir/verify2.console" || fail "a wrong seed was not noticed"
+	;;
+backend-killed)
+	# kill -9 of the control domain under I/O: the guest's pending requests fail visibly
+	# (-ENODEV) and it ends by itself; the core and other guests are not disturbed.
+	mkimg "$run_dir/k.img" 16M
+	mkxml busy 1 "blkbench --rw randread --bs 4096 --qd 8 --ops 100000000" \
+		"$(disk "$run_dir/k.img" xvda)"
+	sv 0 create "$run_dir/busy.xml"
+	sv 0 create --name bystander --cmdline spin
+	i=0
+	until grep -q "blkbench: start" "$run_dir/console/busy.log" 2>/dev/null; do
+		i=$((i + 1))
+		[ $i -lt 600 ] || fail "blkbench never started"
+		sleep 0.1
+	done
+	kill -9 "$(cat "$run_dir/svdom0.pid")" || fail "cannot kill svdom0"
+	sleep 1
+	sv 0 list # a new svdom0 reattaches
+	i=0
+	while :; do
+		timeout 60 "$svctl" list >"$out" 2>"$errf"
+		grep -q "busy *shut" "$out" && break
+		i=$((i + 1))
+		[ $i -lt 120 ] || fail "the guest did not end after its backend died"
+		sleep 1
+	done
+	expect_out "bystander *running"
+	timeout 60 "$svctl" console busy >"$out" 2>&1
+	expect_out "blkbench: I/O failed"
 	;;
 block-list)
 	mkimg "$run_dir/l.img" 8M
