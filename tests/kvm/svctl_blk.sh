@@ -77,6 +77,18 @@ two-guests)
 	expect_pass ga
 	expect_pass gb
 	;;
+two-disks)
+	# The second disk of one guest is its own device: its writes land in its own file.
+	mkimg "$run_dir/a.img" 8M
+	mkimg "$run_dir/b.img" 16M
+	mkimg "$run_dir/zero.img" 8M
+	mkxml twod 1 "blktest fill 99 xvdb" "$(disk "$run_dir/a.img" xvda)" \
+		"$(disk "$run_dir/b.img" xvdb)"
+	run_guest twod
+	expect_pass twod
+	"$blkpattern" verify "$run_dir/b.img" 99 >"$out" 2>"$errf" || fail "xvdb lacks the pattern"
+	cmp -s "$run_dir/a.img" "$run_dir/zero.img" || fail "xvda was written"
+	;;
 readonly)
 	mkimg "$run_dir/r.img"
 	"$blkpattern" fill "$run_dir/r.img" 7 || fail "cannot fill the image"
