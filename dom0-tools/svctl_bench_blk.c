@@ -66,7 +66,7 @@ static int bb_guest(struct blk_bench *b, const char *cmdline, uint64_t *ns, uint
 		 "<disk type='file' device='disk'><driver name='file' cache='writeback'/>"
 		 "<source file='%s'/><target dev='xvda' bus='xen'/></disk>",
 		 b->file);
-	ret = svb_guest(&b->d, "blkbench", cmdline, dev, NULL, bb_line, &res, ns, err, errlen);
+	ret = svb_guest(&b->d, "blkbench", cmdline, dev, "\n", bb_line, &res, ns, err, errlen);
 	if (ret)
 		return ret;
 	if (!res.seen || res.errors)
@@ -161,12 +161,14 @@ int svctl_bench_blk(const struct svctl_bench_blk_opts *o, bool json)
 	if (svb_open(&b.d, "blk", o->kernel))
 		return SVCTL_EX_SOFTWARE;
 	ret = bb_make_file(&b, err, sizeof(err));
-	snprintf(cmd[0], sizeof(cmd[0]), "blkbench --rw read --bs %u --qd %u --mb %u%s", BLK_BS_SEQ,
-		 BLK_QD, o->size_mb, np);
-	snprintf(cmd[1], sizeof(cmd[1]), "blkbench --rw randread --bs %u --qd %u --ops %u%s",
-		 BLK_BS_RAND, BLK_QD, o->rand_ops, np);
-	snprintf(cmd[2], sizeof(cmd[2]), "blkbench --rw write --bs %u --qd %u --mb %u --flush%s",
+	snprintf(cmd[0], sizeof(cmd[0]), "blkbench --wait-key --rw read --bs %u --qd %u --mb %u%s",
 		 BLK_BS_SEQ, BLK_QD, o->size_mb, np);
+	snprintf(cmd[1], sizeof(cmd[1]),
+		 "blkbench --wait-key --rw randread --bs %u --qd %u --ops %u%s", BLK_BS_RAND,
+		 BLK_QD, o->rand_ops, np);
+	snprintf(cmd[2], sizeof(cmd[2]),
+		 "blkbench --wait-key --rw write --bs %u --qd %u --mb %u --flush%s", BLK_BS_SEQ,
+		 BLK_QD, o->size_mb, np);
 	/* Host and guest take turns, so a noisy neighbour hits both alike. */
 	for (unsigned int run = 0; run < o->runs && !ret; run++) {
 		for (int w = 0; w < 3 && !ret; w++) {

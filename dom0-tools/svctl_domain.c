@@ -384,8 +384,15 @@ static int console_read_stdin(int fd, bool *stdin_open, struct console_input *in
 		in->len = (size_t)(stop - in->buf);
 		detach = true;
 	}
-	if (in->len && !in->off && console_input_send(fd, in) < 0)
-		return -EIO;
+	/*
+	 * svdom0 closes its end once it sent the log of an ended domain: the events still
+	 * queued on the socket are read as usual, the input just has nowhere to go.
+	 */
+	if (in->len && !in->off && console_input_send(fd, in) < 0) {
+		in->off = true;
+		in->in_flight = false;
+		*stdin_open = false;
+	}
 	return detach;
 }
 

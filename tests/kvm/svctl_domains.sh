@@ -320,6 +320,11 @@ console-input)
 	grep -q "HELLO" "$run_dir/console/echo.log" || fail "echo.log lacks the guest's answer"
 	sv 0 list
 	expect_out "echo *shutdown.*poweroff 0"
+	# Input for a domain that ended has nowhere to go: the log still comes, exit 0.
+	printf 'late\n' | timeout 120 "$svctl" console echo >"$out" 2>"$errf"
+	rc=$?
+	[ "$rc" -eq 0 ] || fail "svctl console of an ended domain with input exited $rc"
+	expect_out "^HELLO"
 	;;
 console-bad-ring)
 	# A guest that breaks its console ring's indices: svdom0 says so and goes on.
