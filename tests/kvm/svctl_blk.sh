@@ -158,6 +158,22 @@ block-list)
 	expect_out "^16384$"
 	sv 1 block-list nosuch
 	expect_err "no domain named nosuch"
+	# A frontend that publishes garbage (written here as dom0 may): the backend says why in
+	# its error node and goes Closing; the other disk and svdom0 go on.
+	fe=/local/domain/1/device/vbd/51712
+	sv 0 store write $fe/ring-ref 4000000000
+	sv 0 store write $fe/event-channel 77
+	sv 0 store write $fe/state 3
+	i=0
+	until timeout 60 "$svctl" block-list lst >"$out" 2>"$errf" &&
+		grep -q "51712 *xvda *0 *Closing" "$out"; do
+		i=$((i + 1))
+		[ $i -lt 100 ] || fail "the backend did not close on a bad frontend"
+		sleep 0.1
+	done
+	expect_out "51728 *xvdb *0 *InitWait"
+	sv 0 store read /local/domain/0/backend/vbd/1/51712/error
+	grep -q . "$out" || fail "the backend's error node is empty"
 	sv 0 destroy lst
 	# A disk that cannot be opened fails the creation, with the path in the message.
 	mkxml bad 1 idle "$(disk "$run_dir/missing.img" xvda)"
