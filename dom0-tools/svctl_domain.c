@@ -35,7 +35,7 @@ const char svctl_domain_usage[] =
 	"list [--all] | pause NAME | unpause NAME | destroy NAME\n"
 	"shutdown NAME [--timeout S]\n"
 	"console NAME [--no-follow]\n"
-	"block-list NAME\n"
+	"block-list NAME | block-attach NAME FILE xvdX [--readonly] | block-detach NAME xvdX\n"
 	"daemons stop\n"
 	"\n"
 	"Domains managed by the daemons (svcored, svdom0) in the run directory\n"
@@ -467,6 +467,44 @@ static int console_stream(int fd, bool follow)
 	}
 }
 
+/* block-attach NAME FILE DEV [--readonly] | block-detach NAME DEV */
+static int cmd_block_plug(const char *cmd, const char *dir, int argc, char **argv)
+{
+	bool attach = !strcmp(cmd, "block-attach");
+	struct sv_ts_block req = { 0 };
+	char path[PATH_MAX];
+	int fd, ret;
+
+	if (attach && argc == 5 && !strcmp(argv[4], "--readonly"))
+		req.flags = SV_TS_BLOCK_READONLY;
+	else if (argc != (attach ? 4 : 3))
+		return svctl_usage_error(cmd, attach ? "expected NAME FILE DEV [--readonly]"
+						     : "expected NAME DEV");
+	if (strlen(argv[1]) >= sizeof(req.name))
+		return svctl_usage_error(cmd, "name too long");
+	strcpy(req.name, argv[1]);
+	if (strlen(argv[attach ? 3 : 2]) >= sizeof(req.dev))
+		return svctl_usage_error(cmd, "device name too long");
+	strcpy(req.dev, argv[attach ? 3 : 2]);
+	/* svdom0 opens the file from elsewhere: the path goes absolute. */
+	if (attach) {
+		if (!realpath(argv[2], path)) {
+			fprintf(stderr, "svctl %s: %s: %s\n", cmd, argv[2], strerror(errno));
+			return SVCTL_EX_DATAERR;
+		}
+		if (strlen(path) >= sizeof(req.source))
+			return svctl_usage_error(cmd, "path too long");
+		strcpy(req.source, path);
+	}
+	fd = svctl_dom0_open(cmd, dir, false);
+	if (fd < 0)
+		return SVCTL_EX_UNAVAILABLE;
+	ret = svctl_ts_call(cmd, fd, attach ? SV_TS_BLOCK_ATTACH : SV_TS_BLOCK_DETACH, &req,
+			    sizeof(req), NULL, 0, NULL, SVCTL_REPLY_TIMEOUT);
+	close(fd);
+	return ret ? SVCTL_EX_FAIL : 0;
+}
+
 static int cmd_console(const char *dir, int argc, char **argv)
 {
 	struct sv_ts_console req = { 0 };
@@ -602,6 +640,8 @@ int svctl_cmd_domain(int argc, char **argv)
 		}
 		return cmd_named(cmd, dir, SV_TS_SHUTDOWN, argv[1], secs * 1000);
 	}
+	if (!strcmp(cmd, "block-attach") || !strcmp(cmd, "block-detach"))
+		return cmd_block_plug(cmd, dir, argc, argv);
 	if (argc != 2)
 		return svctl_usage_error(cmd, "expected NAME");
 	if (!strcmp(cmd, "pause"))

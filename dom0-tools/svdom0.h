@@ -125,6 +125,10 @@ void sr_reap(struct dom0 *d0);
 int vbd_attach_all(struct dom0 *d0, struct ts_domain *td, const struct sv_domain_config *cfg,
 		   char *err, size_t errlen);
 void vbd_detach_all(struct dom0 *d0, struct ts_domain *td);
+/* Hot-plug: a new device (-EEXIST for a target in use), or Xen's unplug of one. */
+int vbd_attach(struct dom0 *d0, struct ts_domain *td, const struct sv_disk_config *dc, char *err,
+	       size_t errlen);
+int vbd_detach(struct dom0 *d0, struct ts_domain *td, const char *dev, char *err, size_t errlen);
 /* Handles the frontends' state changes; true when xenstore was written (pump the rings). */
 bool vbd_poll(struct dom0 *d0);
 /* `svctl block-list`: a table of td's devices into buf; returns its length. */

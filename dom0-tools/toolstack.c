@@ -507,6 +507,42 @@ static void ts_block_list(struct dom0 *d0, struct ts_client *c, const struct sv_
 	sv_conn_queue(&c->conn, h->op, h->req_id, 0, text, len, -1);
 }
 
+static void ts_block_plug(struct dom0 *d0, struct ts_client *c, const struct sv_ctl_hdr *h,
+			  const struct sv_ts_block *req)
+{
+	struct sv_disk_config dc = { 0 };
+	struct ts_domain *td;
+	char err[512] = "";
+	int ret;
+
+	if (h->len != sizeof(*req) || !sv_ctl_str_ok(req->name, sizeof(req->name)) ||
+	    !sv_ctl_str_ok(req->source, sizeof(req->source)) ||
+	    !sv_ctl_str_ok(req->dev, sizeof(req->dev)) || req->flags & ~SV_TS_BLOCK_READONLY) {
+		ts_err(c, h, -EINVAL, "malformed toolstack request");
+		return;
+	}
+	td = ts_by_name(d0, req->name);
+	if (!td || td->ended) {
+		snprintf(err, sizeof(err), "no running domain named %s", req->name);
+		ts_err(c, h, td ? -ESRCH : -ENOENT, err);
+		return;
+	}
+	if (h->op == SV_TS_BLOCK_DETACH) {
+		ret = vbd_detach(d0, td, req->dev, err, sizeof(err));
+	} else {
+		dc.type = SV_DISK_FILE;
+		dc.device = SV_DISK_DEVICE_DISK;
+		dc.source = (char *)req->source;
+		dc.target_dev = (char *)req->dev;
+		dc.readonly = req->flags & SV_TS_BLOCK_READONLY;
+		ret = vbd_attach(d0, td, &dc, err, sizeof(err));
+	}
+	if (ret)
+		ts_err(c, h, ret, err);
+	else
+		sv_conn_queue(&c->conn, h->op, h->req_id, 0, NULL, 0, -1);
+}
+
 static const size_t ts_req_len[SV_TS_OP_COUNT] = {
 	[SV_TS_CREATE] = sizeof(struct sv_ctl_create),
 	[SV_TS_LIST] = sizeof(struct sv_ctl_list),
@@ -527,6 +563,10 @@ void ts_handle(struct dom0 *d0, struct ts_client *c, const struct sv_ctl_hdr *h,
 	size_t len;
 	int ret;
 
+	if (h->op == SV_TS_BLOCK_ATTACH || h->op == SV_TS_BLOCK_DETACH) {
+		ts_block_plug(d0, c, h, p);
+		return;
+	}
 	if (h->op == SV_TS_BLOCK_LIST) {
 		ts_block_list(d0, c, h, p);
 		return;

@@ -31,6 +31,9 @@ enum sv_ts_op {
 	 * (send the same bytes again later), -ENOTCONN without a console ring.
 	 */
 	SV_TS_CONSOLE_INPUT = 16,
+	SV_TS_BLOCK_ATTACH = 17, /* sv_ts_block -> empty: a new disk for a running domain */
+	SV_TS_BLOCK_DETACH =
+		18, /* sv_ts_block (source ignored) -> empty: asks the frontend to close */
 	SV_TS_OP_COUNT,
 
 	SV_TS_EV_CONSOLE = 0x100, /* raw console bytes */
@@ -75,6 +78,16 @@ struct sv_ts_name {
 struct sv_ts_shutdown {
 	char name[SV_CTL_NAME_SIZE];
 	uint32_t timeout_ms;
+	uint32_t pad;
+};
+
+#define SV_TS_BLOCK_READONLY 1u
+
+struct sv_ts_block {
+	char name[SV_CTL_NAME_SIZE];
+	char source[SV_CTL_PATH_SIZE]; /* absolute */
+	char dev[16];		       /* xvdX */
+	uint32_t flags;		       /* SV_TS_BLOCK_* */
 	uint32_t pad;
 };
 

@@ -50,6 +50,8 @@ struct vbd {
 	struct blk_disk disk;
 	bool disk_open;
 	int be_state;
+	bool detaching; /* unplug asked: goes once the frontend is Closed */
+	bool remove;	/* to free after the current round of watch events */
 
 	/* while connected */
 	struct sv_granter granter;
@@ -415,6 +417,7 @@ static void vbd_frontend_changed(struct dom0 *d0, struct vbd *v)
 		vbd_disconnect(d0, v);
 		if (v->be_state != XENBUS_STATE_CLOSED)
 			vbd_set_state(d0, v, XENBUS_STATE_CLOSED);
+		v->remove = v->detaching;
 		return;
 	}
 }
@@ -596,11 +599,69 @@ void vbd_detach_all(struct dom0 *d0, struct ts_domain *td)
 		xsl_rm(d0->xs_vbd, path);
 }
 
+/* An unplugged device leaves both directories. */
+static void vbd_remove(struct dom0 *d0, struct ts_domain *td, struct vbd *v)
+{
+	struct vbd **pp;
+
+	for (pp = &td->vbds; *pp != v; pp = &(*pp)->next)
+		;
+	*pp = v->next;
+	xsl_rm(vbd_xs(d0), v->fe);
+	vbd_free(d0, v);
+}
+
+int vbd_attach(struct dom0 *d0, struct ts_domain *td, const struct sv_disk_config *dc, char *err,
+	       size_t errlen)
+{
+	struct vbd *v;
+
+	for (v = td->vbds; v; v = v->next) {
+		if (!strcmp(v->dev, dc->target_dev)) {
+			snprintf(err, errlen, "domain %s has a disk %s already", td->info.name,
+				 v->dev);
+			return -EEXIST;
+		}
+	}
+	return vbd_create(d0, td, dc, err, errlen);
+}
+
+/*
+ * Xen's unplug: online 0 and Closing; the frontend closes and we go when it says
+ * Closed. We stop serving first (I/O in flight completes, grants are released):
+ * our frontends look at the backend's state when their requests stall, and fail
+ * what is pending. A device whose frontend never connected goes at once.
+ */
+int vbd_detach(struct dom0 *d0, struct ts_domain *td, const char *dev, char *err, size_t errlen)
+{
+	struct vbd *v;
+
+	for (v = td->vbds; v && strcmp(v->dev, dev); v = v->next)
+		;
+	if (!v) {
+		snprintf(err, errlen, "domain %s has no disk %s", td->info.name, dev);
+		return -ENOENT;
+	}
+	if (v->detaching) {
+		snprintf(err, errlen, "disk %s is being detached already", dev);
+		return -EALREADY;
+	}
+	if (!v->bb) {
+		vbd_remove(d0, td, v);
+		return 0;
+	}
+	v->detaching = true;
+	vbd_disconnect(d0, v);
+	vbd_be_key(d0, v, "online", "0");
+	vbd_set_state(d0, v, XENBUS_STATE_CLOSING);
+	return 0;
+}
+
 bool vbd_poll(struct dom0 *d0)
 {
 	char path[XS_ABS_PATH_MAX], token[64];
 	struct ts_domain *td;
-	struct vbd *v;
+	struct vbd *v, *next;
 	bool moved = false;
 
 	if (!d0->xs_vbd)
@@ -612,6 +673,13 @@ bool vbd_poll(struct dom0 *d0)
 					vbd_frontend_changed(d0, v);
 					moved = true;
 				}
+	}
+	for (td = d0->domains; td; td = td->next) {
+		for (v = td->vbds; v; v = next) {
+			next = v->next;
+			if (v->remove)
+				vbd_remove(d0, td, v);
+		}
 	}
 	return moved;
 }

@@ -147,6 +147,51 @@ backend-killed)
 	timeout 60 "$svctl" console busy >"$out" 2>&1
 	expect_out "blkbench: I/O failed"
 	;;
+hotplug)
+	mkimg "$run_dir/h1.img" 16M
+	mkimg "$run_dir/h2.img" 8M
+	mkxml hp 1 "blkbench --rw randread --bs 4096 --qd 8 --ops 100000000" \
+		"$(disk "$run_dir/h1.img" xvda)"
+	sv 0 create "$run_dir/hp.xml"
+	i=0
+	until grep -q "blkbench: start" "$run_dir/console/hp.log" 2>/dev/null; do
+		i=$((i + 1))
+		[ $i -lt 600 ] || fail "blkbench never started"
+		sleep 0.1
+	done
+	# A disk for the running guest; one it never used goes back at once.
+	sv 0 block-attach hp "$run_dir/h2.img" xvdb --readonly
+	sv 0 block-list hp
+	expect_out "51728 *xvdb *0 *InitWait *r"
+	sv 0 store read /local/domain/1/device/vbd/51728/backend
+	expect_out "/local/domain/0/backend/vbd/1/51728"
+	sv 1 block-attach hp "$run_dir/h2.img" xvdb
+	expect_err "already"
+	sv 65 block-attach hp "$run_dir/missing.img" xvdc
+	expect_err "missing.img"
+	sv 1 block-attach hp "$run_dir/h2.img" sda
+	expect_err "xvd"
+	sv 0 block-detach hp xvdb
+	sv 0 block-list hp
+	grep -q xvdb "$out" && fail "xvdb still listed after its detach"
+	sv 1 store read /local/domain/1/device/vbd/51728/backend
+	# Unplugging the disk under I/O: the frontend fails what is pending and closes.
+	sv 0 block-detach hp xvda
+	sv 1 block-detach hp xvda
+	expect_err "already"
+	i=0
+	while :; do
+		timeout 60 "$svctl" list >"$out" 2>"$errf"
+		grep -q "hp *shut" "$out" && break
+		i=$((i + 1))
+		[ $i -lt 120 ] || fail "the guest did not give its disk back"
+		sleep 1
+	done
+	timeout 60 "$svctl" console hp >"$out" 2>&1
+	expect_out "blkbench: I/O failed"
+	sv 1 block-detach hp xvda
+	expect_err "no running domain"
+	;;
 block-list)
 	mkimg "$run_dir/l.img" 8M
 	mkxml lst 1 idle "$(disk "$run_dir/l.img" xvda)" "$(disk "$run_dir/l.img" xvdb readonly)"
