@@ -283,7 +283,7 @@ static int setup(struct loop *lp, const char *state_dir, char *err, size_t errle
 		return ret;
 	xs_server_config_default(&cfg);
 	lp->d0.xs = xs_server_new(&cfg);
-	lp->d0.xs_self = lp->d0.xs ? xs_conn_new(lp->d0.xs, 0) : NULL;
+	lp->d0.xs_self = lp->d0.xs ? xsl_new(lp->d0.xs, 0) : NULL;
 	if (!lp->d0.xs_self)
 		return -ENOMEM;
 	/* Definitions first: a running domain that has one follows its on_* actions again. */
@@ -396,8 +396,7 @@ out:
 	defs_free(&lp->d0.defs);
 	sv_xml_cleanup();
 	xmlCleanupParser();
-	xs_conn_free(lp->d0.xs_self);
-	xsl_free(lp->d0.xs_vbd);
+	xsl_free(lp->d0.xs_self);
 	if (lp->d0.xs)
 		xs_server_free(lp->d0.xs);
 	cc_free(lp->d0.cc);

@@ -64,14 +64,14 @@ struct dom0 {
 	char rundir[256];
 	struct core_client *cc;
 	struct xs_server *xs;
-	struct xs_conn *xs_self; /* the toolstack's own dom0 connection */
+	/* dom0's own in-process connection: the toolstack's requests, the backends' watches */
+	struct xs_local *xs_self;
 	struct ts_client *ts_clients;
 	struct ts_domain *domains;
 	struct defs defs;
 	int epfd;			 /* svdom0's event loop, for the store rings' notify fds */
 	struct store_ring *closed_rings; /* to free once no epoll event can name them */
 	struct console_ring *closed_consoles; /* the same for console rings */
-	struct xs_local *xs_vbd; /* the block backends' xenstore connection (watches) */
 	bool stopping, stop_core;
 };
 

@@ -14,6 +14,7 @@
 #include "svcore.h"
 #include "svdom0.h"
 #include "toolstack_proto.h"
+#include "xs_local.h"
 
 /* A console follower that stops reading is dropped beyond this much queued output. */
 #define TS_FOLLOW_OUT_MAX (4u * 1024u * 1024u)
@@ -37,28 +38,9 @@ static uint64_t mono_ns(void)
 /* One request on the toolstack's own xenstore connection; 0 or -errno. */
 static int xs_do(struct dom0 *d0, uint32_t type, const char *path, const void *arg, size_t alen)
 {
-	uint8_t msg[XS_MSG_MAX], payload[XS_PAYLOAD_MAX];
-	size_t plen = strlen(path) + 1, len;
-	struct xs_msg_hdr h;
-	const void *ptr, *rp;
-	ssize_t n;
-	int ret = -EIO;
+	int ret = xsl_call(d0->xs_self, type, path, arg, alen, NULL, 0);
 
-	if (plen + alen > sizeof(payload))
-		return -E2BIG;
-	memcpy(payload, path, plen);
-	if (alen)
-		memcpy(payload + plen, arg, alen);
-	n = xs_msg_encode(msg, sizeof(msg), type, 1, 0, payload, plen + alen);
-	if (n < 0 || xs_conn_feed(d0->xs_self, msg, (size_t)n) != n)
-		return -EIO;
-	xs_conn_output(d0->xs_self, &ptr, &len);
-	n = xs_msg_decode(ptr, len, &h, &rp);
-	if (n > 0) {
-		ret = h.type == XS_ERROR ? xs_error_from_name(rp, h.len ? h.len - 1 : 0) : 0;
-		xs_conn_consume(d0->xs_self, (size_t)n);
-	}
-	return ret;
+	return ret < 0 ? ret : 0;
 }
 
 static int xs_write_str(struct dom0 *d0, uint32_t domid, const char *rel, const char *val)

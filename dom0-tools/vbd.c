@@ -101,13 +101,6 @@ static enum blk_cache_mode vbd_cache_mode(const char *s)
 	return BLK_CACHE_DEFAULT;
 }
 
-static struct xs_local *vbd_xs(struct dom0 *d0)
-{
-	if (!d0->xs_vbd)
-		d0->xs_vbd = xsl_new(d0->xs, 0);
-	return d0->xs_vbd;
-}
-
 static int vbd_be_key(struct dom0 *d0, struct vbd *v, const char *key, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
@@ -120,7 +113,7 @@ static int vbd_be_key(struct dom0 *d0, struct vbd *v, const char *key, const cha
 	va_start(ap, fmt);
 	vsnprintf(val, sizeof(val), fmt, ap);
 	va_end(ap);
-	return xsl_write(vbd_xs(d0), path, val);
+	return xsl_write(d0->xs_self, path, val);
 }
 
 static int vbd_fe_key(struct dom0 *d0, struct vbd *v, const char *key, char *out, size_t cap)
@@ -128,7 +121,7 @@ static int vbd_fe_key(struct dom0 *d0, struct vbd *v, const char *key, char *out
 	char path[160];
 
 	snprintf(path, sizeof(path), "%s/%s", v->fe, key);
-	return xsl_read(vbd_xs(d0), path, out, cap);
+	return xsl_read(d0->xs_self, path, out, cap);
 }
 
 static void vbd_set_state(struct dom0 *d0, struct vbd *v, int state)
@@ -427,9 +420,12 @@ static void vbd_free(struct dom0 *d0, struct vbd *v)
 	char path[160];
 
 	vbd_disconnect(d0, v);
-	snprintf(path, sizeof(path), "%s/state", v->fe);
-	xsl_unwatch(vbd_xs(d0), path, v->token);
-	xsl_rm(vbd_xs(d0), v->be);
+	/* A device that failed half-way through vbd_create may have no paths yet. */
+	if (v->fe[0]) {
+		snprintf(path, sizeof(path), "%s/state", v->fe);
+		xsl_unwatch(d0->xs_self, path, v->token);
+		xsl_rm(d0->xs_self, v->be);
+	}
 	if (v->disk_open)
 		blk_disk_close(&v->disk);
 	free(v->source);
@@ -440,26 +436,27 @@ static void vbd_free(struct dom0 *d0, struct vbd *v)
 static int vbd_create(struct dom0 *d0, struct ts_domain *td, const struct sv_disk_config *dc,
 		      char *err, size_t errlen)
 {
-	struct xs_local *xs = vbd_xs(d0);
+	struct xs_local *xs = d0->xs_self;
 	uint32_t domid = td->info.domid;
 	char perms[32], path[160];
 	struct vbd *v = NULL;
 	size_t plen;
 	int ret;
 
-	if (!xs)
-		return -ENOMEM;
 	if (!dc->source || dc->source[0] != '/') {
 		snprintf(err, errlen, "disk %s: source '%s' must be an absolute path",
 			 dc->target_dev, dc->source ? dc->source : "");
 		return -EINVAL;
 	}
 	v = calloc(1, sizeof(*v));
-	if (!v || !(v->source = strdup(dc->source))) {
+	if (!v)
+		return -ENOMEM;
+	v->notify_fd = v->raise_fd = v->stop_fd = -1;
+	v->source = strdup(dc->source);
+	if (!v->source) {
 		ret = -ENOMEM;
 		goto out;
 	}
-	v->notify_fd = v->raise_fd = v->stop_fd = -1;
 	v->domid = domid;
 	v->devid = vbd_devid(dc->target_dev);
 	v->readonly = dc->readonly;
@@ -552,13 +549,7 @@ static int vbd_create(struct dom0 *d0, struct ts_domain *td, const struct sv_dis
 	td->vbds = v;
 	return 0;
 out:
-	if (v) {
-		if (v->disk_open)
-			blk_disk_close(&v->disk);
-		xsl_rm(xs, v->be);
-		free(v->source);
-		free(v);
-	}
+	vbd_free(d0, v);
 	return ret < 0 ? ret : -EIO;
 }
 
@@ -595,8 +586,7 @@ void vbd_detach_all(struct dom0 *d0, struct ts_domain *td)
 		vbd_free(d0, v);
 	}
 	snprintf(path, sizeof(path), "/local/domain/0/backend/vbd/%u", td->info.domid);
-	if (d0->xs_vbd)
-		xsl_rm(d0->xs_vbd, path);
+	xsl_rm(d0->xs_self, path);
 }
 
 /* An unplugged device leaves both directories. */
@@ -607,7 +597,7 @@ static void vbd_remove(struct dom0 *d0, struct ts_domain *td, struct vbd *v)
 	for (pp = &td->vbds; *pp != v; pp = &(*pp)->next)
 		;
 	*pp = v->next;
-	xsl_rm(vbd_xs(d0), v->fe);
+	xsl_rm(d0->xs_self, v->fe);
 	vbd_free(d0, v);
 }
 
@@ -664,9 +654,7 @@ bool vbd_poll(struct dom0 *d0)
 	struct vbd *v, *next;
 	bool moved = false;
 
-	if (!d0->xs_vbd)
-		return false;
-	while (xsl_next_event(d0->xs_vbd, path, sizeof(path), token, sizeof(token))) {
+	while (xsl_next_event(d0->xs_self, path, sizeof(path), token, sizeof(token))) {
 		for (td = d0->domains; td; td = td->next)
 			for (v = td->vbds; v; v = v->next)
 				if (!strcmp(v->token, token)) {
