@@ -49,6 +49,28 @@ expect_pass() {
 	grep -q "poweroff, code 0" "$run_dir/$1.console" || { cp "$run_dir/$1.console" "$out"; fail "$1: did not power off with 0"; }
 }
 
+# wait_blkbench NAME: until NAME's console log shows blkbench timing its loop (60 s).
+wait_blkbench() {
+	i=0
+	until grep -q "blkbench: start" "$run_dir/console/$1.log" 2>/dev/null; do
+		i=$((i + 1))
+		[ $i -lt 600 ] || fail "blkbench never started"
+		sleep 0.1
+	done
+}
+
+# wait_ended NAME MESSAGE: until `svctl list` shows NAME shut down (120 s), else fails.
+wait_ended() {
+	i=0
+	while :; do
+		timeout 60 "$svctl" list >"$out" 2>"$errf"
+		grep -q "$1 *shut" "$out" && break
+		i=$((i + 1))
+		[ $i -lt 120 ] || fail "$2"
+		sleep 1
+	done
+}
+
 case $case in
 blktest-1 | blktest-2)
 	# Two vCPUs also take the persistent-grant path.
@@ -126,23 +148,11 @@ backend-killed)
 		"$(disk "$run_dir/k.img" xvda)"
 	sv 0 create "$run_dir/busy.xml"
 	sv 0 create --name bystander --cmdline spin
-	i=0
-	until grep -q "blkbench: start" "$run_dir/console/busy.log" 2>/dev/null; do
-		i=$((i + 1))
-		[ $i -lt 600 ] || fail "blkbench never started"
-		sleep 0.1
-	done
+	wait_blkbench busy
 	kill -9 "$(cat "$run_dir/svdom0.pid")" || fail "cannot kill svdom0"
 	sleep 1
 	sv 0 list # a new svdom0 reattaches
-	i=0
-	while :; do
-		timeout 60 "$svctl" list >"$out" 2>"$errf"
-		grep -q "busy *shut" "$out" && break
-		i=$((i + 1))
-		[ $i -lt 120 ] || fail "the guest did not end after its backend died"
-		sleep 1
-	done
+	wait_ended busy "the guest did not end after its backend died"
 	expect_out "bystander *running"
 	timeout 60 "$svctl" console busy >"$out" 2>&1
 	expect_out "blkbench: I/O failed"
@@ -153,12 +163,7 @@ hotplug)
 	mkxml hp 1 "blkbench --rw randread --bs 4096 --qd 8 --ops 100000000" \
 		"$(disk "$run_dir/h1.img" xvda)"
 	sv 0 create "$run_dir/hp.xml"
-	i=0
-	until grep -q "blkbench: start" "$run_dir/console/hp.log" 2>/dev/null; do
-		i=$((i + 1))
-		[ $i -lt 600 ] || fail "blkbench never started"
-		sleep 0.1
-	done
+	wait_blkbench hp
 	# A disk for the running guest; one it never used goes back at once.
 	sv 0 block-attach hp "$run_dir/h2.img" xvdb --readonly
 	sv 0 block-list hp
@@ -179,14 +184,7 @@ hotplug)
 	sv 0 block-detach hp xvda
 	sv 1 block-detach hp xvda
 	expect_err "already"
-	i=0
-	while :; do
-		timeout 60 "$svctl" list >"$out" 2>"$errf"
-		grep -q "hp *shut" "$out" && break
-		i=$((i + 1))
-		[ $i -lt 120 ] || fail "the guest did not give its disk back"
-		sleep 1
-	done
+	wait_ended hp "the guest did not give its disk back"
 	timeout 60 "$svctl" console hp >"$out" 2>&1
 	expect_out "blkbench: I/O failed"
 	sv 1 block-detach hp xvda
