@@ -6,10 +6,10 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "svcore.h"
+#include <splitvisor/core.h>
 
 /* One measured figure; baseline <= 0 means it has none (no ratio printed). */
-struct sv_bench_result {
+struct bench_result {
 	const char *name;
 	double value;
 	const char *unit;
@@ -19,22 +19,22 @@ struct sv_bench_result {
 };
 
 /* JSON: one object for one result, an array for several. Text: one line each. */
-void sv_bench_print(FILE *f, const struct sv_bench_result *r, unsigned int n, bool json);
+void bench_print(FILE *f, const struct bench_result *r, unsigned int n, bool json);
 
-struct sv_bench_opts {
+struct bench_opts {
 	const char *kernel;
 	unsigned int iterations; /* 0: the bench's default */
 	unsigned int runs;	 /* 0: the bench's default */
 };
 
-int sv_bench_hypercall(const struct sv_bench_opts *o, struct sv_bench_result *r, char *err,
+int bench_hypercall(const struct bench_opts *o, struct bench_result *r, char *err,
 		       size_t errlen);
 /* Fills r[0] boot.first_byte and r[1] boot.poweroff. */
-int sv_bench_boot(const struct sv_bench_opts *o, struct sv_bench_result r[2], char *err,
+int bench_boot(const struct bench_opts *o, struct bench_result r[2], char *err,
 		  size_t errlen);
 
 /* evtchn.rtt: guest <-> process-domain echo over the event-channel fast path. */
-int sv_bench_evtchn(const struct sv_bench_opts *o, struct sv_bench_result *r, char *err,
+int bench_evtchn(const struct bench_opts *o, struct bench_result *r, char *err,
 		    size_t errlen);
 
 /*
@@ -43,7 +43,7 @@ int sv_bench_evtchn(const struct sv_bench_opts *o, struct sv_bench_result *r, ch
  * process end is closed (and bound again 20 ms later) after every close_after
  * events. Returns 0 once the domain ended (see ex), or -errno.
  */
-struct sv_evtchn_ping {
+struct bench_evtchn_ping {
 	const char *kernel;
 	unsigned int rounds;
 	int timeout_ms;
@@ -54,6 +54,21 @@ struct sv_evtchn_ping {
 	unsigned long long guest_rtt_ns; /* the guest's own TSC figure */
 	char console[4096];
 };
-int sv_evtchn_ping_run(struct sv_evtchn_ping *p, char *err, size_t errlen);
+int bench_evtchn_ping_run(struct bench_evtchn_ping *p, char *err, size_t errlen);
+
+/* bench_blk.c: the block benchmark, through private daemons. */
+#define BLK_MAX_RUNS 15u
+struct bench_blk_opts {
+	const char *kernel;
+	unsigned int size_mb;  /* the file the guest reads and writes */
+	unsigned int rand_ops; /* 4 KiB random reads per run */
+	unsigned int runs;     /* guest and host take turns; medians are reported */
+	bool persistent;       /* the guest asks for persistent grants */
+};
+int bench_blk(const struct bench_blk_opts *o, bool json);
+
+/* bench_xs.c: xenstore reads from a guest beside a host client, through private daemons. */
+#define XS_BENCH_MAX_RUNS 15u
+int bench_xs(const char *kernel, unsigned int reads, unsigned int runs, bool json);
 
 #endif

@@ -6,7 +6,8 @@
 #include <string.h>
 
 #include "bench.h"
-#include "toolkit.h"
+#include "runner.h"
+#include "util.h"
 
 #define BOOT_DEFAULT_RUNS 20u
 
@@ -23,7 +24,7 @@ static double median(double *v, unsigned int n)
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
-int sv_bench_boot(const struct sv_bench_opts *o, struct sv_bench_result r[2], char *err,
+int bench_boot(const struct bench_opts *o, struct bench_result r[2], char *err,
 		  size_t errlen)
 {
 	unsigned int i, runs = o->runs ? o->runs : BOOT_DEFAULT_RUNS;
@@ -44,12 +45,12 @@ int sv_bench_boot(const struct sv_bench_opts *o, struct sv_bench_result r[2], ch
 		goto out;
 	}
 	for (i = 0; i < runs; i++) {
-		struct sv_capture cap = { 0 };
+		struct runner_capture cap = { 0 };
 		struct sv_domain_exit ex;
-		uint64_t t0 = sv_now_ns(), t1;
+		uint64_t t0 = util_now_ns(), t1;
 
-		ret = sv_run_captured(&p, 10000, &cap, &ex, err, errlen);
-		t1 = sv_now_ns();
+		ret = runner_run_captured(&p, 10000, &cap, &ex, err, errlen);
+		t1 = util_now_ns();
 		if (!ret && (ex.reason != SV_EXIT_POWEROFF || !cap.first_byte_ns)) {
 			snprintf(err, errlen, "hello did not power off cleanly (%s)",
 				 sv_exit_reason_name(ex.reason));
@@ -59,15 +60,15 @@ int sv_bench_boot(const struct sv_bench_opts *o, struct sv_bench_result r[2], ch
 			first[i] = (double)(cap.first_byte_ns - t0) / 1e6;
 			off[i] = (double)(t1 - t0) / 1e6;
 		}
-		sv_capture_free(&cap);
+		runner_capture_free(&cap);
 		if (ret)
 			goto out;
 	}
-	r[0] = (struct sv_bench_result){ .name = "boot.first_byte",
+	r[0] = (struct bench_result){ .name = "boot.first_byte",
 					 .value = median(first, runs),
 					 .unit = "ms",
 					 .samples = runs };
-	r[1] = (struct sv_bench_result){
+	r[1] = (struct bench_result){
 		.name = "boot.poweroff", .value = median(off, runs), .unit = "ms", .samples = runs
 	};
 out:

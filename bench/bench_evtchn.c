@@ -17,7 +17,8 @@
 
 #include "bench.h"
 #include "evtchn_shinfo.h"
-#include "toolkit.h"
+#include "runner.h"
+#include "util.h"
 
 #define EVTCHN_DEFAULT_ROUNDS 20000u
 #define READY_TIMEOUT_MS      30000
@@ -53,11 +54,11 @@ static void ping_console(void *opaque, const char *buf, size_t len)
 
 static int wait_port(struct ping_ctx *c, struct sv_domain *d, uint32_t *port)
 {
-	uint64_t end = sv_now_ns() + READY_TIMEOUT_MS * 1000000ull;
+	uint64_t end = util_now_ns() + READY_TIMEOUT_MS * 1000000ull;
 	struct timespec ts;
 
 	pthread_mutex_lock(&c->lock);
-	while (!c->port && sv_now_ns() < end) {
+	while (!c->port && util_now_ns() < end) {
 		clock_gettime(CLOCK_REALTIME, &ts);
 		ts.tv_nsec += POLL_MS * 1000000l;
 		if (ts.tv_nsec >= 1000000000l) {
@@ -76,7 +77,7 @@ static int wait_port(struct ping_ctx *c, struct sv_domain *d, uint32_t *port)
 }
 
 /* The echo: every guest send is answered by setting the port pending and raising the upcall. */
-static int echo(struct sv_evtchn_ping *p, struct sv_domain *d, uint32_t port, uint64_t end)
+static int echo(struct bench_evtchn_ping *p, struct sv_domain *d, uint32_t port, uint64_t end)
 {
 	struct sv_shared_info *s = sv_domain_shared_info(d);
 	int nfd = -1, rfd = -1, vcpu, ret;
@@ -97,17 +98,17 @@ static int echo(struct sv_evtchn_ping *p, struct sv_domain *d, uint32_t port, ui
 			ret = 0;
 			if (sv_domain_wait(d, 0, NULL) == 0)
 				break;
-			if (sv_now_ns() > end) {
+			if (util_now_ns() > end) {
 				ret = -ETIMEDOUT;
 				break;
 			}
 			continue;
 		}
-		p->last_ns = sv_now_ns();
+		p->last_ns = util_now_ns();
 		if (!p->events++)
 			p->first_ns = p->last_ns;
 		vcpu = sv_evtchn_port_vcpu(d, port);
-		if (vcpu >= 0 && sv_shinfo_set_pending(s, (unsigned int)vcpu, port) &&
+		if (vcpu >= 0 && shinfo_set_pending(s, (unsigned int)vcpu, port) &&
 		    write(rfd, &one, sizeof(one)) != sizeof(one)) {
 			ret = -errno;
 			break;
@@ -134,7 +135,7 @@ static int echo(struct sv_evtchn_ping *p, struct sv_domain *d, uint32_t port, ui
 	return ret;
 }
 
-int sv_evtchn_ping_run(struct sv_evtchn_ping *p, char *err, size_t errlen)
+int bench_evtchn_ping_run(struct bench_evtchn_ping *p, char *err, size_t errlen)
 {
 	struct ping_ctx c = { .lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER };
 	struct sv_domain *d = NULL;
@@ -149,7 +150,7 @@ int sv_evtchn_ping_run(struct sv_evtchn_ping *p, char *err, size_t errlen)
 		.console = ping_console,
 		.console_opaque = &c,
 	};
-	uint64_t end = sv_now_ns() + (uint64_t)p->timeout_ms * 1000000ull;
+	uint64_t end = util_now_ns() + (uint64_t)p->timeout_ms * 1000000ull;
 	const char *line;
 	uint32_t port = 0;
 	int ret;
@@ -214,7 +215,7 @@ static int eventfd_pingpong(unsigned int n, double *ns)
 	ret = -pthread_create(&t, NULL, pong_thread, &pp);
 	if (ret)
 		goto out;
-	t0 = sv_now_ns();
+	t0 = util_now_ns();
 	for (unsigned int i = 0; i < n; i++) {
 		if (write(pp.efd[0], &v, sizeof(v)) != sizeof(v) ||
 		    read(pp.efd[1], &v, sizeof(v)) != sizeof(v)) {
@@ -222,7 +223,7 @@ static int eventfd_pingpong(unsigned int n, double *ns)
 			break;
 		}
 	}
-	*ns = (double)(sv_now_ns() - t0) / n;
+	*ns = (double)(util_now_ns() - t0) / n;
 	if (ret)
 		pthread_cancel(t);
 	pthread_join(t, NULL);
@@ -234,10 +235,10 @@ out:
 	return ret;
 }
 
-int sv_bench_evtchn(const struct sv_bench_opts *o, struct sv_bench_result *r, char *err,
+int bench_evtchn(const struct bench_opts *o, struct bench_result *r, char *err,
 		    size_t errlen)
 {
-	struct sv_evtchn_ping *p = calloc(1, sizeof(*p));
+	struct bench_evtchn_ping *p = calloc(1, sizeof(*p));
 	double base_ns = 0;
 	int ret;
 
@@ -251,7 +252,7 @@ int sv_bench_evtchn(const struct sv_bench_opts *o, struct sv_bench_result *r, ch
 		snprintf(err, errlen, "eventfd ping-pong: %s", strerror(-ret));
 		goto out;
 	}
-	ret = sv_evtchn_ping_run(p, err, errlen);
+	ret = bench_evtchn_ping_run(p, err, errlen);
 	if (ret)
 		goto out;
 	if (p->ex.reason != SV_EXIT_POWEROFF || p->ex.code || p->guest_rounds != p->rounds ||
@@ -262,7 +263,7 @@ int sv_bench_evtchn(const struct sv_bench_opts *o, struct sv_bench_result *r, ch
 		ret = -EPROTO;
 		goto out;
 	}
-	*r = (struct sv_bench_result){
+	*r = (struct bench_result){
 		.name = "evtchn.rtt",
 		.value = (double)(p->last_ns - p->first_ns) / (double)(p->events - 1),
 		.unit = "ns",

@@ -11,7 +11,8 @@
 #include <string.h>
 
 #include "bench.h"
-#include "toolkit.h"
+#include "runner.h"
+#include "util.h"
 
 #define HC_DEFAULT_ITERATIONS 200000u
 
@@ -24,24 +25,24 @@ static const char *const hc_markers[] = {
 #define HC_NR_MARKERS (sizeof(hc_markers) / sizeof(hc_markers[0]))
 
 struct hc_console {
-	struct sv_capture cap;
+	struct runner_capture cap;
 	uint64_t stamp[HC_NR_MARKERS];
 };
 
 static void hc_console_write(void *opaque, const char *buf, size_t len)
 {
 	struct hc_console *hc = opaque;
-	uint64_t now = sv_now_ns();
+	uint64_t now = util_now_ns();
 	unsigned int i;
 
 	/* The guest flushes its console per line, so a marker is one whole write. */
 	for (i = 0; i < HC_NR_MARKERS; i++)
 		if (len == strlen(hc_markers[i]) && !memcmp(buf, hc_markers[i], len))
 			hc->stamp[i] = now;
-	sv_capture_write(&hc->cap, buf, len);
+	runner_capture_write(&hc->cap, buf, len);
 }
 
-int sv_bench_hypercall(const struct sv_bench_opts *o, struct sv_bench_result *r, char *err,
+int bench_hypercall(const struct bench_opts *o, struct bench_result *r, char *err,
 		       size_t errlen)
 {
 	unsigned int n = o->iterations ? o->iterations : HC_DEFAULT_ITERATIONS;
@@ -61,7 +62,7 @@ int sv_bench_hypercall(const struct sv_bench_opts *o, struct sv_bench_result *r,
 	int ret;
 
 	snprintf(cmdline, sizeof(cmdline), "hcbench %u", n);
-	ret = sv_run_with_console(&p, 300000, &ex, err, errlen);
+	ret = runner_run_console(&p, 300000, &ex, err, errlen);
 	if (ret)
 		goto out;
 	if (ex.reason != SV_EXIT_POWEROFF || ex.code || !hc.stamp[0] || !hc.stamp[1] ||
@@ -71,7 +72,7 @@ int sv_bench_hypercall(const struct sv_bench_opts *o, struct sv_bench_result *r,
 		ret = -EPROTO;
 		goto out;
 	}
-	*r = (struct sv_bench_result){
+	*r = (struct bench_result){
 		.name = "hypercall",
 		.value = (double)(hc.stamp[2] - hc.stamp[1]) / n,
 		.unit = "ns",
@@ -80,6 +81,6 @@ int sv_bench_hypercall(const struct sv_bench_opts *o, struct sv_bench_result *r,
 		.samples = n,
 	};
 out:
-	sv_capture_free(&hc.cap);
+	runner_capture_free(&hc.cap);
 	return ret;
 }

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "bench.h"
 
-static void bench_print_json(FILE *f, const struct sv_bench_result *r)
+static void bench_print_json(FILE *f, const struct bench_result *r)
 {
 	fprintf(f, "{\"name\": \"%s\", \"value\": %.6g, \"unit\": \"%s\", \"samples\": %u", r->name,
 		r->value, r->unit, r->samples);
@@ -11,7 +11,7 @@ static void bench_print_json(FILE *f, const struct sv_bench_result *r)
 	fprintf(f, "}");
 }
 
-void sv_bench_print(FILE *f, const struct sv_bench_result *r, unsigned int n, bool json)
+void bench_print(FILE *f, const struct bench_result *r, unsigned int n, bool json)
 {
 	unsigned int i;
 

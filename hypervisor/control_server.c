@@ -22,7 +22,7 @@
 #include "tail_ring.h"
 #include "control_server.h"
 #include "ctl_wire.h"
-#include "svcore.h"
+#include <splitvisor/core.h>
 
 #define CS_MAX_CLIENTS	  64u
 #define CS_MAX_DOMAINS	  256u
@@ -47,7 +47,7 @@ struct cs_domain {
 	pthread_mutex_t lock;
 	bool ended;
 	struct sv_domain_exit exit;
-	struct sv_tail_ring con;
+	struct tail_ring con;
 	uint64_t con_dropped;
 };
 
@@ -55,7 +55,7 @@ struct cs_client {
 	struct cs_client *next;
 	uint32_t events; /* what epoll waits for */
 	bool privileged, hello, subscribed;
-	struct sv_conn conn;
+	struct wire_conn conn;
 };
 
 struct control_server {
@@ -87,7 +87,7 @@ static void cs_console(void *opaque, const char *buf, size_t len)
 
 	pthread_mutex_lock(&dom->lock);
 	was_empty = dom->con.len == 0;
-	dom->con_dropped += sv_tail_ring_put(&dom->con, buf, len);
+	dom->con_dropped += tail_ring_put(&dom->con, buf, len);
 	pthread_mutex_unlock(&dom->lock);
 	if (was_empty)
 		cs_poke(dom->srv);
@@ -168,7 +168,7 @@ static void cs_broadcast(struct control_server *srv, uint32_t op, const void *p,
 
 	for (c = srv->clients; c; c = c->next)
 		if (c->subscribed && !c->conn.dead)
-			sv_conn_queue(&c->conn, op, 0, 0, p, len, -1);
+			wire_conn_queue(&c->conn, op, 0, 0, p, len, -1);
 }
 
 /* Moves console bytes to subscribers, then reports the end once the console is drained. */
@@ -184,7 +184,7 @@ static void cs_pump_domain(struct control_server *srv, struct cs_domain *dom, bo
 		if (!cs_subscribers_have_room(srv, &any) && !(force && any))
 			return;
 		pthread_mutex_lock(&dom->lock);
-		n = sv_tail_ring_take(&dom->con, (char *)msg + sizeof(*ev), SV_CTL_CONSOLE_CHUNK);
+		n = tail_ring_take(&dom->con, (char *)msg + sizeof(*ev), SV_CTL_CONSOLE_CHUNK);
 		ended = dom->ended;
 		if (!n) {
 			pthread_mutex_unlock(&dom->lock);
@@ -307,12 +307,12 @@ static void cs_create(struct control_server *srv, struct cs_client *c, const str
 	int ret;
 
 	if (srv->nr_domains >= CS_MAX_DOMAINS) {
-		sv_conn_error(&c->conn, h, -ENOSPC, "already %u domains", CS_MAX_DOMAINS);
+		wire_conn_error(&c->conn, h, -ENOSPC, "already %u domains", CS_MAX_DOMAINS);
 		return;
 	}
 	for (o = srv->domains; o; o = o->next) {
 		if (!strcmp(o->name, req->name)) {
-			sv_conn_error(&c->conn, h, -EEXIST, "a domain named %s exists (domid %u)",
+			wire_conn_error(&c->conn, h, -EEXIST, "a domain named %s exists (domid %u)",
 				      req->name, o->domid);
 			return;
 		}
@@ -321,7 +321,7 @@ static void cs_create(struct control_server *srv, struct cs_client *c, const str
 	if (!dom || !(dom->con.buf = malloc(CS_CONSOLE_BUF))) {
 		if (dom)
 			free(dom);
-		sv_conn_error(&c->conn, h, -ENOMEM, "out of memory");
+		wire_conn_error(&c->conn, h, -ENOMEM, "out of memory");
 		return;
 	}
 	dom->con.cap = CS_CONSOLE_BUF;
@@ -372,10 +372,10 @@ static void cs_create(struct control_server *srv, struct cs_client *c, const str
 	dom->waiter_started = true;
 	cs_insert(srv, dom);
 	reply.domid = dom->domid;
-	sv_conn_queue(&c->conn, h->op, h->req_id, 0, &reply, sizeof(reply), -1);
+	wire_conn_queue(&c->conn, h->op, h->req_id, 0, &reply, sizeof(reply), -1);
 	return;
 out:
-	sv_conn_error(&c->conn, h, ret, "%s", err[0] ? err : strerror(-ret));
+	wire_conn_error(&c->conn, h, ret, "%s", err[0] ? err : strerror(-ret));
 	cs_domain_free(dom);
 }
 
@@ -389,7 +389,7 @@ static void cs_list(struct control_server *srv, struct cs_client *c, const struc
 	for (dom = srv->domains; dom && n < SV_CTL_LIST_MAX; dom = dom->next)
 		if (dom->domid >= req->start_domid)
 			cs_info(dom, &info[n++]);
-	sv_conn_queue(&c->conn, h->op, h->req_id, 0, info, n * sizeof(info[0]), -1);
+	wire_conn_queue(&c->conn, h->op, h->req_id, 0, info, n * sizeof(info[0]), -1);
 }
 
 /*
@@ -405,25 +405,25 @@ static void cs_bind_port(struct cs_client *c, const struct sv_ctl_hdr *h, struct
 	int ret;
 
 	if (ended) {
-		sv_conn_error(&c->conn, h, -ESRCH, "domain %u has ended", dom->domid);
+		wire_conn_error(&c->conn, h, -ESRCH, "domain %u has ended", dom->domid);
 		return;
 	}
 	if (!port) {
-		sv_conn_error(&c->conn, h, -ENOENT, "domain %u has no %s port", dom->domid, what);
+		wire_conn_error(&c->conn, h, -ENOENT, "domain %u has no %s port", dom->domid, what);
 		return;
 	}
 	sv_evtchn_close_process(dom->d, port);
 	ret = sv_evtchn_bind_process(dom->d, port, 0, &fds[0], &fds[1]);
 	if (ret) {
-		sv_conn_error(&c->conn, h, ret, "domain %u: cannot bind %s port %u: %s", dom->domid,
+		wire_conn_error(&c->conn, h, ret, "domain %u: cannot bind %s port %u: %s", dom->domid,
 			      what, port, strerror(-ret));
 		return;
 	}
 	ret = sv_evtchn_port_vcpu(dom->d, port);
 	r.vcpu = ret < 0 ? 0 : (uint32_t)ret;
-	ret = sv_conn_queue_fds(&c->conn, h->op, h->req_id, 0, &r, sizeof(r), fds, 2);
+	ret = wire_conn_queue_fds(&c->conn, h->op, h->req_id, 0, &r, sizeof(r), fds, 2);
 	if (ret)
-		sv_conn_error(&c->conn, h, ret, "cannot pass the eventfds");
+		wire_conn_error(&c->conn, h, ret, "cannot pass the eventfds");
 	close(fds[0]);
 	close(fds[1]);
 }
@@ -436,12 +436,12 @@ static void cs_evtchn_op(struct control_server *srv, struct cs_client *c,
 	int ret;
 
 	if (!dom) {
-		sv_conn_error(&c->conn, h, -ESRCH, "no domain %u", req->domid);
+		wire_conn_error(&c->conn, h, -ESRCH, "no domain %u", req->domid);
 		return;
 	}
 	/* The core's own offers have their own ops: a device must not steal them. */
 	if (req->port == dom->store_port || req->port == dom->console_port) {
-		sv_conn_error(&c->conn, h, -EPERM, "port %u of domain %u is reserved", req->port,
+		wire_conn_error(&c->conn, h, -EPERM, "port %u of domain %u is reserved", req->port,
 			      dom->domid);
 		return;
 	}
@@ -454,10 +454,10 @@ static void cs_evtchn_op(struct control_server *srv, struct cs_client *c,
 	}
 	ret = ended ? 0 : sv_evtchn_close_process(dom->d, req->port);
 	if (ret)
-		sv_conn_error(&c->conn, h, ret, "domain %u: cannot close port %u: %s", dom->domid,
+		wire_conn_error(&c->conn, h, ret, "domain %u: cannot close port %u: %s", dom->domid,
 			      req->port, strerror(-ret));
 	else
-		sv_conn_queue(&c->conn, h->op, h->req_id, 0, NULL, 0, -1);
+		wire_conn_queue(&c->conn, h->op, h->req_id, 0, NULL, 0, -1);
 }
 
 /* Ops on one existing domain. */
@@ -474,7 +474,7 @@ static void cs_domain_op(struct control_server *srv, struct cs_client *c,
 	int fd, ret;
 
 	if (!dom) {
-		sv_conn_error(&c->conn, h, -ESRCH, "no domain %u", req->domid);
+		wire_conn_error(&c->conn, h, -ESRCH, "no domain %u", req->domid);
 		return;
 	}
 	pthread_mutex_lock(&dom->lock);
@@ -483,36 +483,36 @@ static void cs_domain_op(struct control_server *srv, struct cs_client *c,
 	switch (h->op) {
 	case SV_CTL_DESTROY:
 		cs_domain_remove(srv, dom);
-		sv_conn_queue(&c->conn, h->op, h->req_id, 0, NULL, 0, -1);
+		wire_conn_queue(&c->conn, h->op, h->req_id, 0, NULL, 0, -1);
 		return;
 	case SV_CTL_PAUSE:
 	case SV_CTL_UNPAUSE:
 		if (ended) {
-			sv_conn_error(&c->conn, h, -ESRCH, "domain %u has ended", dom->domid);
+			wire_conn_error(&c->conn, h, -ESRCH, "domain %u has ended", dom->domid);
 			return;
 		}
 		if (dom->paused == (h->op == SV_CTL_PAUSE)) {
-			sv_conn_error(&c->conn, h, -EALREADY, "domain %u is %s", dom->domid,
+			wire_conn_error(&c->conn, h, -EALREADY, "domain %u is %s", dom->domid,
 				      dom->paused ? "already paused" : "not paused");
 			return;
 		}
 		ret = h->op == SV_CTL_PAUSE ? sv_domain_pause(dom->d) : sv_domain_unpause(dom->d);
 		if (ret) {
-			sv_conn_error(&c->conn, h, ret, "domain %u: %s", dom->domid,
+			wire_conn_error(&c->conn, h, ret, "domain %u: %s", dom->domid,
 				      strerror(-ret));
 			return;
 		}
 		dom->paused = h->op == SV_CTL_PAUSE;
-		sv_conn_queue(&c->conn, h->op, h->req_id, 0, NULL, 0, -1);
+		wire_conn_queue(&c->conn, h->op, h->req_id, 0, NULL, 0, -1);
 		return;
 	case SV_CTL_INFO:
 		cs_info(dom, &info);
-		sv_conn_queue(&c->conn, h->op, h->req_id, 0, &info, sizeof(info), -1);
+		wire_conn_queue(&c->conn, h->op, h->req_id, 0, &info, sizeof(info), -1);
 		return;
 	case SV_CTL_MEMFD:
 		sv_domain_memory(dom->d, &fd, &hva, &size);
 		mr.size = size;
-		sv_conn_queue(&c->conn, h->op, h->req_id, 0, &mr, sizeof(mr), fd);
+		wire_conn_queue(&c->conn, h->op, h->req_id, 0, &mr, sizeof(mr), fd);
 		return;
 	case SV_CTL_STORE_BIND:
 		cs_bind_port(c, h, dom, ended, dom->store_port, "xenstore");
@@ -522,14 +522,14 @@ static void cs_domain_op(struct control_server *srv, struct cs_client *c,
 		return;
 	case SV_CTL_GNTTAB:
 		if (ended) {
-			sv_conn_error(&c->conn, h, -ESRCH, "domain %u has ended", dom->domid);
+			wire_conn_error(&c->conn, h, -ESRCH, "domain %u has ended", dom->domid);
 			return;
 		}
 		ret = sv_domain_grant_table(dom->d, &gr.table_gpa, &gr.nr_frames);
 		if (ret)
-			sv_conn_error(&c->conn, h, ret, "domain %u has no grant table", dom->domid);
+			wire_conn_error(&c->conn, h, ret, "domain %u has no grant table", dom->domid);
 		else
-			sv_conn_queue(&c->conn, h->op, h->req_id, 0, &gr, sizeof(gr), -1);
+			wire_conn_queue(&c->conn, h->op, h->req_id, 0, &gr, sizeof(gr), -1);
 		return;
 	}
 }
@@ -551,11 +551,11 @@ static void cs_hello(struct control_server *srv, struct cs_client *c, const stru
 	struct sv_ctl_hello_reply r = { .version = SV_CTL_VERSION, .domid = SV_CTL_DOMID_INVALID };
 
 	if (c->hello) {
-		sv_conn_error(&c->conn, h, -EALREADY, "hello was said already");
+		wire_conn_error(&c->conn, h, -EALREADY, "hello was said already");
 		return;
 	}
 	if (req->token[0] && !cs_token_ok(srv->token, req->token)) {
-		sv_conn_error(&c->conn, h, -EACCES, "wrong token");
+		wire_conn_error(&c->conn, h, -EACCES, "wrong token");
 		return;
 	}
 	c->hello = true;
@@ -563,7 +563,7 @@ static void cs_hello(struct control_server *srv, struct cs_client *c, const stru
 	if (c->privileged)
 		r.domid = 0;
 	r.privileged = c->privileged;
-	sv_conn_queue(&c->conn, h->op, h->req_id, 0, &r, sizeof(r), -1);
+	wire_conn_queue(&c->conn, h->op, h->req_id, 0, &r, sizeof(r), -1);
 }
 
 static void cs_handle(struct control_server *srv, struct cs_client *c, const struct sv_ctl_hdr *h,
@@ -574,12 +574,12 @@ static void cs_handle(struct control_server *srv, struct cs_client *c, const str
 
 	/* Rights first: an unprivileged client learns nothing from its malformed requests. */
 	if (h->op != SV_CTL_HELLO && !c->privileged) {
-		sv_conn_error(&c->conn, h, -EPERM, "this connection has no rights");
+		wire_conn_error(&c->conn, h, -EPERM, "this connection has no rights");
 		return;
 	}
-	ret = sv_ctl_check_request(h, p, err, sizeof(err));
+	ret = wire_check_request(h, p, err, sizeof(err));
 	if (ret) {
-		sv_conn_error(&c->conn, h, ret, "%s", err);
+		wire_conn_error(&c->conn, h, ret, "%s", err);
 		return;
 	}
 	switch (h->op) {
@@ -594,7 +594,7 @@ static void cs_handle(struct control_server *srv, struct cs_client *c, const str
 		break;
 	case SV_CTL_SUBSCRIBE:
 		c->subscribed = true;
-		sv_conn_queue(&c->conn, h->op, h->req_id, 0, NULL, 0, -1);
+		wire_conn_queue(&c->conn, h->op, h->req_id, 0, NULL, 0, -1);
 		break;
 	case SV_CTL_EVTCHN_BIND:
 	case SV_CTL_EVTCHN_CLOSE:
@@ -602,7 +602,7 @@ static void cs_handle(struct control_server *srv, struct cs_client *c, const str
 		break;
 	case SV_CTL_STOP:
 		srv->stopping = true;
-		sv_conn_queue(&c->conn, h->op, h->req_id, 0, NULL, 0, -1);
+		wire_conn_queue(&c->conn, h->op, h->req_id, 0, NULL, 0, -1);
 		break;
 	default:
 		cs_domain_op(srv, c, h, p);
@@ -616,10 +616,10 @@ static void cs_client_input(struct control_server *srv, struct cs_client *c)
 	struct sv_ctl_hdr h;
 	int ret;
 
-	if (sv_conn_read(&c->conn))
+	if (wire_conn_read(&c->conn))
 		return;
 	while (!c->conn.dead && c->conn.out_bytes < CS_CLIENT_OUT_MAX) {
-		ret = sv_conn_next(&c->conn, &h, &payload);
+		ret = wire_conn_next(&c->conn, &h, &payload);
 		if (ret < 0) {
 			c->conn.dead = true; /* framing lost */
 			return;
@@ -627,7 +627,7 @@ static void cs_client_input(struct control_server *srv, struct cs_client *c)
 		if (!ret)
 			return;
 		cs_handle(srv, c, &h, payload);
-		sv_conn_pop(&c->conn);
+		wire_conn_pop(&c->conn);
 	}
 }
 
@@ -644,7 +644,7 @@ static void cs_accept(struct control_server *srv)
 		close(fd);
 		return;
 	}
-	sv_conn_init(&c->conn, fd);
+	wire_conn_init(&c->conn, fd);
 	c->events = EPOLLIN;
 	ev.data.ptr = c;
 	if (epoll_ctl(srv->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
@@ -664,10 +664,10 @@ static void cs_service_clients(struct control_server *srv)
 	struct epoll_event ev;
 
 	while ((c = *pp)) {
-		sv_conn_flush(&c->conn);
+		wire_conn_flush(&c->conn);
 		if (c->conn.dead) {
 			*pp = c->next;
-			sv_conn_close(&c->conn);
+			wire_conn_close(&c->conn);
 			free(c);
 			srv->nr_clients--;
 			continue;
@@ -770,8 +770,8 @@ void control_server_free(struct control_server *srv)
 	}
 	while ((c = srv->clients)) {
 		srv->clients = c->next;
-		sv_conn_flush(&c->conn);
-		sv_conn_close(&c->conn);
+		wire_conn_flush(&c->conn);
+		wire_conn_close(&c->conn);
 		free(c);
 	}
 	if (srv->epfd >= 0)

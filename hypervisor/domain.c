@@ -57,17 +57,17 @@ static int kvm_open_checked(int *fd_out, char *err, size_t errlen)
 
 	fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 	if (fd < 0)
-		return sv_errf(err, errlen, -errno, "/dev/kvm is not available: %s",
+		return errmsg_set(err, errlen, -errno, "/dev/kvm is not available: %s",
 			       strerror(errno));
 	ret = ioctl(fd, KVM_GET_API_VERSION, 0);
 	if (ret != KVM_API_VERSION) {
-		ret = sv_errf(err, errlen, -ENOTSUP, "KVM API version %d, expected %d", ret,
+		ret = errmsg_set(err, errlen, -ENOTSUP, "KVM API version %d, expected %d", ret,
 			      KVM_API_VERSION);
 		goto out;
 	}
 	for (i = 0; i < sizeof(kvm_required_caps) / sizeof(kvm_required_caps[0]); i++) {
 		if (ioctl(fd, KVM_CHECK_EXTENSION, kvm_required_caps[i].cap) <= 0) {
-			ret = sv_errf(err, errlen, -ENOTSUP, "KVM lacks %s",
+			ret = errmsg_set(err, errlen, -ENOTSUP, "KVM lacks %s",
 				      kvm_required_caps[i].name);
 			goto out;
 		}
@@ -94,28 +94,28 @@ static int params_check(const struct sv_domain_params *p, char *err, size_t errl
 	size_t i, n;
 
 	if (!p->name || !(n = strlen(p->name)) || n > SV_MAX_NAME_LEN)
-		return sv_errf(err, errlen, -EINVAL, "domain name must have 1..%u characters",
+		return errmsg_set(err, errlen, -EINVAL, "domain name must have 1..%u characters",
 			       SV_MAX_NAME_LEN);
 	for (i = 0; i < n; i++) {
 		char c = p->name[i];
 
 		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
 		      c == '-' || c == '_' || c == '.' || c == '+'))
-			return sv_errf(
+			return errmsg_set(
 				err, errlen, -EINVAL,
 				"domain name '%s': character %zu is not one of A-Z a-z 0-9 _ . + -",
 				p->name, i + 1);
 	}
 	if (p->memory_mib < SV_MIN_MEMORY_MIB || p->memory_mib > SV_MAX_MEMORY_MIB)
-		return sv_errf(err, errlen, -EINVAL, "memory %u MiB is outside %u..%u MiB",
+		return errmsg_set(err, errlen, -EINVAL, "memory %u MiB is outside %u..%u MiB",
 			       p->memory_mib, SV_MIN_MEMORY_MIB, SV_MAX_MEMORY_MIB);
 	if (p->vcpus < 1 || p->vcpus > SV_MAX_VCPUS)
-		return sv_errf(err, errlen, -EINVAL, "%u vCPUs is outside 1..%u", p->vcpus,
+		return errmsg_set(err, errlen, -EINVAL, "%u vCPUs is outside 1..%u", p->vcpus,
 			       SV_MAX_VCPUS);
 	if (!p->kernel)
-		return sv_errf(err, errlen, -EINVAL, "no kernel given");
+		return errmsg_set(err, errlen, -EINVAL, "no kernel given");
 	if (p->cmdline && strlen(p->cmdline) >= SV_MAX_CMDLINE)
-		return sv_errf(err, errlen, -E2BIG, "command line longer than %u bytes",
+		return errmsg_set(err, errlen, -E2BIG, "command line longer than %u bytes",
 			       SV_MAX_CMDLINE - 1);
 	return 0;
 }
@@ -148,25 +148,25 @@ static int domain_setup_vm(struct sv_domain *d, const struct sv_domain_params *p
 
 	ret = ioctl(d->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
 	if (ret <= 0)
-		return sv_errf(err, errlen, -EIO, "KVM_GET_VCPU_MMAP_SIZE failed");
+		return errmsg_set(err, errlen, -EIO, "KVM_GET_VCPU_MMAP_SIZE failed");
 	d->run_size = (size_t)ret;
 	d->sync_regs =
 		(ioctl(d->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_SYNC_REGS) & KVM_SYNC_X86_REGS) != 0;
 	d->vm_fd = ioctl(d->kvm_fd, KVM_CREATE_VM, 0);
 	if (d->vm_fd < 0)
-		return sv_errf(err, errlen, -errno, "KVM_CREATE_VM: %s", strerror(errno));
+		return errmsg_set(err, errlen, -errno, "KVM_CREATE_VM: %s", strerror(errno));
 	if (ioctl(d->vm_fd, KVM_SET_TSS_ADDR, KVM_TSS_GPA) < 0)
-		return sv_errf(err, errlen, -errno, "KVM_SET_TSS_ADDR: %s", strerror(errno));
+		return errmsg_set(err, errlen, -errno, "KVM_SET_TSS_ADDR: %s", strerror(errno));
 	if (ioctl(d->vm_fd, KVM_CREATE_IRQCHIP, 0) < 0)
-		return sv_errf(err, errlen, -errno, "KVM_CREATE_IRQCHIP: %s", strerror(errno));
+		return errmsg_set(err, errlen, -errno, "KVM_CREATE_IRQCHIP: %s", strerror(errno));
 
 	ret = sv_guest_mem_create(&d->mem, d->name, (uint64_t)p->memory_mib << 20);
 	if (ret)
-		return sv_errf(err, errlen, ret, "guest RAM of %u MiB: %s", p->memory_mib,
+		return errmsg_set(err, errlen, ret, "guest RAM of %u MiB: %s", p->memory_mib,
 			       strerror(-ret));
 	ret = sv_boot_build_tables(&d->mem);
 	if (ret)
-		return sv_errf(err, errlen, ret, "boot page tables: %s", strerror(-ret));
+		return errmsg_set(err, errlen, ret, "boot page tables: %s", strerror(-ret));
 	ret = sv_elf_load_file(p->kernel, &d->mem, SV_RESERVED_END, &d->elf, err, errlen);
 	if (ret)
 		return ret;
@@ -177,7 +177,7 @@ static int domain_setup_vm(struct sv_domain *d, const struct sv_domain_params *p
 		.userspace_addr = (uintptr_t)d->mem.hva,
 	};
 	if (ioctl(d->vm_fd, KVM_SET_USER_MEMORY_REGION, &region) < 0)
-		return sv_errf(err, errlen, -errno, "KVM_SET_USER_MEMORY_REGION: %s",
+		return errmsg_set(err, errlen, -errno, "KVM_SET_USER_MEMORY_REGION: %s",
 			       strerror(errno));
 	return sv_cpuid_get_supported(d->kvm_fd, &d->cpuid);
 }
@@ -197,11 +197,11 @@ static int domain_setup_vcpus(struct sv_domain *d, char *err, size_t errlen)
 		d->vcpus[i].timer_fd = -1;
 		ret = sv_vcpu_init(d, &d->vcpus[i], i);
 		if (ret)
-			return sv_errf(err, errlen, ret, "vCPU %u: %s", i, strerror(-ret));
+			return errmsg_set(err, errlen, ret, "vCPU %u: %s", i, strerror(-ret));
 	}
 	ret = ioctl(d->vcpus[0].fd, KVM_GET_TSC_KHZ, 0);
 	if (ret <= 0)
-		return sv_errf(err, errlen, -EIO, "KVM_GET_TSC_KHZ failed");
+		return errmsg_set(err, errlen, -EIO, "KVM_GET_TSC_KHZ failed");
 	d->tsc_khz = (uint64_t)ret;
 
 	d->timer_epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -285,7 +285,7 @@ int sv_domain_create(const struct sv_domain_params *p, struct sv_domain **out, c
 		goto out;
 	ret = sv_domain_evtchn_init(d);
 	if (ret) {
-		sv_errf(err, errlen, ret, "event channels: %s", strerror(-ret));
+		errmsg_set(err, errlen, ret, "event channels: %s", strerror(-ret));
 		goto out;
 	}
 	domain_fill_start_info(d);
@@ -293,7 +293,7 @@ int sv_domain_create(const struct sv_domain_params *p, struct sv_domain **out, c
 	return 0;
 out:
 	if (err && errlen && !err[0])
-		sv_errf(err, errlen, ret, "cannot create domain %s: %s", p->name, strerror(-ret));
+		errmsg_set(err, errlen, ret, "cannot create domain %s: %s", p->name, strerror(-ret));
 	domain_release(d);
 	return ret;
 }

@@ -13,7 +13,7 @@
 #include "elf_loader.h"
 #include "grant_table.h"
 #include "guest_mem.h"
-#include "svcore.h"
+#include <splitvisor/core.h>
 
 struct sv_vcpu {
 	struct sv_domain *dom;

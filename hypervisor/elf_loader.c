@@ -21,27 +21,27 @@ static int elf_check_header(const Elf64_Ehdr *eh, size_t len, char *err, size_t 
 	uint64_t ph_end;
 
 	if (memcmp(eh->e_ident, ELFMAG, SELFMAG))
-		return sv_errf(err, errlen, -ENOEXEC, "not an ELF file (bad magic)");
+		return errmsg_set(err, errlen, -ENOEXEC, "not an ELF file (bad magic)");
 	if (eh->e_ident[EI_CLASS] != ELFCLASS64)
-		return sv_errf(err, errlen, -ENOEXEC, "ELF class %u, expected ELFCLASS64",
+		return errmsg_set(err, errlen, -ENOEXEC, "ELF class %u, expected ELFCLASS64",
 			       eh->e_ident[EI_CLASS]);
 	if (eh->e_ident[EI_DATA] != ELFDATA2LSB)
-		return sv_errf(err, errlen, -ENOEXEC, "ELF is not little-endian");
+		return errmsg_set(err, errlen, -ENOEXEC, "ELF is not little-endian");
 	if (eh->e_machine != EM_X86_64)
-		return sv_errf(err, errlen, -ENOEXEC, "ELF machine %u, expected x86-64 (%u)",
+		return errmsg_set(err, errlen, -ENOEXEC, "ELF machine %u, expected x86-64 (%u)",
 			       eh->e_machine, EM_X86_64);
 	if (eh->e_type != ET_EXEC)
-		return sv_errf(err, errlen, -ENOEXEC, "ELF type %u, expected an executable",
+		return errmsg_set(err, errlen, -ENOEXEC, "ELF type %u, expected an executable",
 			       eh->e_type);
 	if (eh->e_phentsize != sizeof(Elf64_Phdr))
-		return sv_errf(err, errlen, -ENOEXEC, "program header size %u, expected %zu",
+		return errmsg_set(err, errlen, -ENOEXEC, "program header size %u, expected %zu",
 			       eh->e_phentsize, sizeof(Elf64_Phdr));
 	if (eh->e_phnum == 0 || eh->e_phnum > SV_ELF_MAX_PHDRS)
-		return sv_errf(err, errlen, -ENOEXEC, "%u program headers (1..%u allowed)",
+		return errmsg_set(err, errlen, -ENOEXEC, "%u program headers (1..%u allowed)",
 			       eh->e_phnum, SV_ELF_MAX_PHDRS);
 	ph_end = eh->e_phoff + (uint64_t)eh->e_phnum * sizeof(Elf64_Phdr);
 	if (eh->e_phoff > len || ph_end < eh->e_phoff || ph_end > len)
-		return sv_errf(err, errlen, -EBADMSG,
+		return errmsg_set(err, errlen, -EBADMSG,
 			       "truncated: program headers end at %llu, file has %zu bytes",
 			       (unsigned long long)ph_end, len);
 	return 0;
@@ -54,20 +54,20 @@ static int elf_check_segment(const Elf64_Phdr *ph, unsigned int idx, size_t len,
 	uint64_t end = ph->p_paddr + ph->p_memsz;
 
 	if (ph->p_offset > len || ph->p_filesz > len - ph->p_offset)
-		return sv_errf(err, errlen, -EBADMSG,
+		return errmsg_set(err, errlen, -EBADMSG,
 			       "truncated: segment %u needs bytes %llu..%llu, file has %zu", idx,
 			       (unsigned long long)ph->p_offset,
 			       (unsigned long long)(ph->p_offset + ph->p_filesz), len);
 	if (ph->p_filesz > ph->p_memsz)
-		return sv_errf(err, errlen, -ENOEXEC, "segment %u: file size above memory size",
+		return errmsg_set(err, errlen, -ENOEXEC, "segment %u: file size above memory size",
 			       idx);
 	if (end < ph->p_paddr || end > mem->size)
-		return sv_errf(err, errlen, -ERANGE,
+		return errmsg_set(err, errlen, -ERANGE,
 			       "segment %u at 0x%llx..0x%llx is outside guest RAM (0x%llx bytes)",
 			       idx, (unsigned long long)ph->p_paddr, (unsigned long long)end,
 			       (unsigned long long)mem->size);
 	if (ph->p_paddr < reserved_end)
-		return sv_errf(
+		return errmsg_set(
 			err, errlen, -EADDRINUSE,
 			"segment %u at 0x%llx overlaps the core's reserved pages below 0x%llx", idx,
 			(unsigned long long)ph->p_paddr, (unsigned long long)reserved_end);
@@ -85,7 +85,7 @@ int sv_elf_load(const void *image, size_t len, struct sv_guest_mem *mem, uint64_
 	int ret;
 
 	if (len < sizeof(Elf64_Ehdr))
-		return sv_errf(err, errlen,
+		return errmsg_set(err, errlen,
 			       len >= SELFMAG && !memcmp(img, ELFMAG, SELFMAG) ? -EBADMSG
 									       : -ENOEXEC,
 			       "truncated: %zu bytes is shorter than an ELF64 header", len);
@@ -106,7 +106,7 @@ int sv_elf_load(const void *image, size_t len, struct sv_guest_mem *mem, uint64_
 				continue;
 			if (ph[i].p_paddr < ph[j].p_paddr + ph[j].p_memsz &&
 			    ph[j].p_paddr < ph[i].p_paddr + ph[i].p_memsz)
-				return sv_errf(err, errlen, -EADDRINUSE,
+				return errmsg_set(err, errlen, -EADDRINUSE,
 					       "segments %u and %u overlap", j, i);
 		}
 		if (ph[i].p_paddr < lo)
@@ -116,9 +116,9 @@ int sv_elf_load(const void *image, size_t len, struct sv_guest_mem *mem, uint64_
 		nload++;
 	}
 	if (!nload)
-		return sv_errf(err, errlen, -ENOEXEC, "no loadable segment");
+		return errmsg_set(err, errlen, -ENOEXEC, "no loadable segment");
 	if (eh->e_entry < lo || eh->e_entry >= hi)
-		return sv_errf(err, errlen, -ERANGE,
+		return errmsg_set(err, errlen, -ERANGE,
 			       "entry point 0x%llx is outside the loaded image 0x%llx..0x%llx",
 			       (unsigned long long)eh->e_entry, (unsigned long long)lo,
 			       (unsigned long long)hi);
@@ -148,14 +148,14 @@ int sv_elf_load_file(const char *path, struct sv_guest_mem *mem, uint64_t reserv
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return sv_errf(err, errlen, -errno, "cannot open kernel %s: %s", path,
+		return errmsg_set(err, errlen, -errno, "cannot open kernel %s: %s", path,
 			       strerror(errno));
 	if (fstat(fd, &st) < 0) {
-		ret = sv_errf(err, errlen, -errno, "cannot stat %s: %s", path, strerror(errno));
+		ret = errmsg_set(err, errlen, -errno, "cannot stat %s: %s", path, strerror(errno));
 		goto out;
 	}
 	if (!S_ISREG(st.st_mode) || st.st_size > SV_ELF_MAX_FILE) {
-		ret = sv_errf(err, errlen, -EFBIG,
+		ret = errmsg_set(err, errlen, -EFBIG,
 			      "kernel %s is not a regular file of at most %u MiB", path,
 			      SV_ELF_MAX_FILE >> 20);
 		goto out;
@@ -171,7 +171,7 @@ int sv_elf_load_file(const char *path, struct sv_guest_mem *mem, uint64_t reserv
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
-			ret = sv_errf(err, errlen, n < 0 ? -errno : -EIO, "cannot read %s", path);
+			ret = errmsg_set(err, errlen, n < 0 ? -errno : -EIO, "cannot read %s", path);
 			goto out;
 		}
 		done += (size_t)n;

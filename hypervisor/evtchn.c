@@ -122,7 +122,7 @@ static void deliver(struct sv_evtchn *e, uint32_t port)
 {
 	unsigned int vcpu = e->port[port].vcpu;
 
-	if (sv_shinfo_set_pending(e->shinfo, vcpu, port) && e->ops && e->ops->kick)
+	if (shinfo_set_pending(e->shinfo, vcpu, port) && e->ops && e->ops->kick)
 		e->ops->kick(e->ctx, vcpu);
 }
 
@@ -426,7 +426,7 @@ int sv_ec_unmask(struct sv_evtchn *e, uint32_t port)
 	p = port_get(e, port);
 	if (!p)
 		ret = -EINVAL;
-	else if (sv_shinfo_unmask(e->shinfo, p->vcpu, port) && e->ops && e->ops->kick)
+	else if (shinfo_unmask(e->shinfo, p->vcpu, port) && e->ops && e->ops->kick)
 		e->ops->kick(e->ctx, p->vcpu);
 	pthread_mutex_unlock(&e->lock);
 	return ret;

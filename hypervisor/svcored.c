@@ -65,7 +65,7 @@ int main(int argc, char **argv)
 	int c, fd, lfd = -1, sfd = -1, ret;
 	sigset_t set;
 
-	if (sv_run_dir(dir, sizeof(dir))) {
+	if (wire_run_dir(dir, sizeof(dir))) {
 		fprintf(stderr, "svcored: run directory path too long\n");
 		return 1;
 	}
@@ -81,13 +81,13 @@ int main(int argc, char **argv)
 			return 64;
 		}
 	}
-	ret = sv_run_dir_make(dir);
+	ret = wire_run_dir_make(dir);
 	if (ret) {
 		fprintf(stderr, "svcored: run directory %s: %s\n", dir, strerror(-ret));
 		return 1;
 	}
 	snprintf(sock, sizeof(sock), "%s/core.sock", dir);
-	fd = sv_unix_connect(sock);
+	fd = wire_unix_connect(sock);
 	if (fd >= 0) {
 		close(fd);
 		fprintf(stderr, "svcored: already running on %s\n", sock);
@@ -109,7 +109,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "svcored: cannot write %s/core.token: %s\n", dir, strerror(-ret));
 		goto out;
 	}
-	lfd = sv_unix_listen(sock);
+	lfd = wire_unix_listen(sock);
 	if (lfd < 0) {
 		ret = lfd;
 		fprintf(stderr, "svcored: cannot listen on %s: %s\n", sock, strerror(-ret));

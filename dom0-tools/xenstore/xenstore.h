@@ -90,4 +90,15 @@ ssize_t xs_ring_client_read(struct xs_ring_page *ring, void *buf, size_t len);
  */
 int xs_ring_server_pump(struct xs_ring_page *ring, struct xs_conn *conn);
 
+/* xs_sock.c: a blocking client of xenstore.sock */
+/* Reads one whole message from a xenstore socket: 0, -EPIPE or -EPROTO. */
+int xs_sock_recv(int fd, struct xs_msg_hdr *h, char *payload);
+/*
+ * One request on a xenstore.sock connection; the reply's header in h and its
+ * payload, NUL-terminated, in reply (XS_PAYLOAD_MAX + 1 bytes). 0 or -errno
+ * (an error reply as its errno).
+ */
+int xs_sock_request(int fd, uint32_t type, const char *path, const char *val, struct xs_msg_hdr *h,
+		    char *reply);
+
 #endif

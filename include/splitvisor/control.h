@@ -129,7 +129,7 @@ struct sv_ctl_memfd_reply {
 
 struct sv_ctl_store_bind_reply {
 	uint32_t port; /* the guest's store_evtchn */
-	uint32_t vcpu; /* the vCPU the guest bound it to, for sv_shinfo_set_pending */
+	uint32_t vcpu; /* the vCPU the guest bound it to, for shinfo_set_pending */
 };
 
 struct sv_ctl_evtchn {

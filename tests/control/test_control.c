@@ -34,7 +34,7 @@ static void core_start(void)
 	}
 	snprintf(path, sizeof(path), "%s/core.sock", dir);
 	for (i = 0; i < 500; i++) {
-		fd = sv_unix_connect(path);
+		fd = wire_unix_connect(path);
 		if (fd >= 0) {
 			close(fd);
 			return;
@@ -63,12 +63,12 @@ static int raw_conn(const char *token)
 	int fd;
 
 	snprintf(path, sizeof(path), "%s/core.sock", dir);
-	fd = sv_unix_connect(path);
+	fd = wire_unix_connect(path);
 	ck_assert_int_ge(fd, 0);
 	if (token) {
 		snprintf(hello.token, sizeof(hello.token), "%s", token);
-		ck_assert_int_eq(sv_msg_send(fd, SV_CTL_HELLO, 1, 0, &hello, sizeof(hello)), 0);
-		ck_assert_int_eq(sv_msg_recv(fd, &h, buf, sizeof(buf), NULL, 5000), 0);
+		ck_assert_int_eq(wire_msg_send(fd, SV_CTL_HELLO, 1, 0, &hello, sizeof(hello)), 0);
+		ck_assert_int_eq(wire_msg_recv(fd, &h, buf, sizeof(buf), NULL, 5000), 0);
 	}
 	return fd;
 }
@@ -80,9 +80,9 @@ static int request(int fd, uint32_t op, const void *p, size_t len, int *fd_out)
 	struct sv_ctl_hdr h;
 	int ret;
 
-	ret = sv_msg_send(fd, op, 7, 0, p, len);
+	ret = wire_msg_send(fd, op, 7, 0, p, len);
 	if (!ret)
-		ret = sv_msg_recv(fd, &h, buf, sizeof(buf), fd_out, 5000);
+		ret = wire_msg_recv(fd, &h, buf, sizeof(buf), fd_out, 5000);
 	if (ret)
 		return ret;
 	ck_assert_uint_eq(h.req_id, 7);
@@ -212,7 +212,7 @@ START_TEST(test_malformed)
 	bad = raw_conn(NULL);
 	h = (struct sv_ctl_hdr){ .op = SV_CTL_LIST, .len = SV_CTL_PAYLOAD_MAX + 1 };
 	ck_assert_int_eq(send(bad, &h, sizeof(h), 0), (ssize_t)sizeof(h));
-	ck_assert_int_eq(sv_msg_recv(bad, &h, buf, sizeof(buf), NULL, 5000), -EPIPE);
+	ck_assert_int_eq(wire_msg_recv(bad, &h, buf, sizeof(buf), NULL, 5000), -EPIPE);
 	close(bad);
 	/* The privileged connection goes on. */
 	ck_assert_int_eq(request(fd, SV_CTL_DESTROY, &id, sizeof(id), NULL), -ESRCH);
@@ -228,14 +228,14 @@ START_TEST(test_check_request)
 	struct sv_ctl_create c;
 
 	good_create(&c);
-	ck_assert_int_eq(sv_ctl_check_request(&h, &c, NULL, 0), 0);
+	ck_assert_int_eq(wire_check_request(&h, &c, NULL, 0), 0);
 	h.status = -1;
-	ck_assert_int_eq(sv_ctl_check_request(&h, &c, NULL, 0), -EINVAL);
+	ck_assert_int_eq(wire_check_request(&h, &c, NULL, 0), -EINVAL);
 	h = (struct sv_ctl_hdr){ .op = SV_CTL_HELLO, .len = sizeof(hello) };
-	ck_assert_int_eq(sv_ctl_check_request(&h, &hello, NULL, 0), -EPROTONOSUPPORT);
+	ck_assert_int_eq(wire_check_request(&h, &hello, NULL, 0), -EPROTONOSUPPORT);
 	hello.version = SV_CTL_VERSION;
 	memset(hello.token, 'f', sizeof(hello.token));
-	ck_assert_int_eq(sv_ctl_check_request(&h, &hello, NULL, 0), -EINVAL);
+	ck_assert_int_eq(wire_check_request(&h, &hello, NULL, 0), -EINVAL);
 }
 END_TEST
 
@@ -244,7 +244,7 @@ START_TEST(test_pass_two_fds)
 {
 	int sp[2], pa[2], pb[2], fds[3] = { -1, -1, -1 };
 	struct sv_ctl_hdr h;
-	struct sv_conn c;
+	struct wire_conn c;
 	uint8_t buf[16];
 	size_t n;
 	char ch;
@@ -252,13 +252,13 @@ START_TEST(test_pass_two_fds)
 	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sp), 0);
 	ck_assert_int_eq(pipe(pa), 0);
 	ck_assert_int_eq(pipe(pb), 0);
-	sv_conn_init(&c, sp[0]);
+	wire_conn_init(&c, sp[0]);
 	ck_assert_int_eq(
-		sv_conn_queue_fds(&c, SV_CTL_STORE_BIND, 3, 0, "x", 1, (int[]){ pa[1], pb[1] }, 2),
+		wire_conn_queue_fds(&c, SV_CTL_STORE_BIND, 3, 0, "x", 1, (int[]){ pa[1], pb[1] }, 2),
 		0);
-	sv_conn_flush(&c);
+	wire_conn_flush(&c);
 	ck_assert(!c.dead);
-	ck_assert_int_eq(sv_msg_recv_fds(sp[1], &h, buf, sizeof(buf), fds, 3, &n, 5000), 0);
+	ck_assert_int_eq(wire_msg_recv_fds(sp[1], &h, buf, sizeof(buf), fds, 3, &n, 5000), 0);
 	ck_assert_uint_eq(n, 2);
 	ck_assert_int_eq(fds[2], -1);
 	ck_assert_int_eq(write(fds[0], "a", 1), 1);
@@ -273,7 +273,7 @@ START_TEST(test_pass_two_fds)
 	close(pa[1]);
 	close(pb[0]);
 	close(pb[1]);
-	sv_conn_close(&c);
+	wire_conn_close(&c);
 	close(sp[1]);
 }
 END_TEST

@@ -13,8 +13,9 @@
 
 #include <splitvisor/hypercall.h>
 
-#include "toolkit.h"
-#include "../common/tiny_elf.h"
+#include "runner.h"
+#include "tiny_elf.h"
+#include "util.h"
 
 static struct sv_domain_params params(const char *kernel, const char *cmdline)
 {
@@ -56,7 +57,7 @@ static long rss_kib(void)
 
 /* Runs a tiny hand-assembled kernel to its end. */
 static void run_code(const void *code, size_t len, struct sv_domain_exit *ex,
-		     struct sv_capture *cap)
+		     struct runner_capture *cap)
 {
 	struct tiny_elf t;
 	char path[64], err[512];
@@ -65,37 +66,37 @@ static void run_code(const void *code, size_t len, struct sv_domain_exit *ex,
 	tiny_elf_init(&t, code, len);
 	ck_assert_int_eq(tiny_elf_write(&t, path, sizeof(path)), 0);
 	p = params(path, "");
-	ck_assert_int_eq(sv_run_captured(&p, 10000, cap, ex, err, sizeof(err)), 0);
+	ck_assert_int_eq(runner_run_captured(&p, 10000, cap, ex, err, sizeof(err)), 0);
 	unlink(path);
 }
 
 START_TEST(hello_powers_off)
 {
 	struct sv_domain_params p = params(SV_GUEST_KERNEL, "hello");
-	struct sv_capture cap = { 0 };
+	struct runner_capture cap = { 0 };
 	struct sv_domain_exit ex;
 	char err[512];
 
-	ck_assert_int_eq(sv_run_captured(&p, 10000, &cap, &ex, err, sizeof(err)), 0);
+	ck_assert_int_eq(runner_run_captured(&p, 10000, &cap, &ex, err, sizeof(err)), 0);
 	ck_assert_int_eq(ex.reason, SV_EXIT_POWEROFF);
 	ck_assert_int_eq(ex.code, 0);
 	ck_assert_ptr_nonnull(cap.buf);
 	ck_assert_ptr_nonnull(strstr(cap.buf, "Hello from Splitvisor: domid 3, 32 MiB, 1 vCPUs"));
-	sv_capture_free(&cap);
+	runner_capture_free(&cap);
 }
 END_TEST
 
 START_TEST(spin_is_destroyed_within_a_second)
 {
 	struct sv_domain_params p = params(SV_GUEST_KERNEL, "spin");
-	struct sv_capture cap = { 0 };
+	struct runner_capture cap = { 0 };
 	struct sv_domain_exit ex;
 	struct sv_domain *d;
 	char err[512];
 	uint64_t t0;
 	int i;
 
-	p.console = sv_capture_write;
+	p.console = runner_capture_write;
 	p.console_opaque = &cap;
 	p.vcpus = 2;
 	ck_assert_int_eq(sv_domain_create(&p, &d, err, sizeof(err)), 0);
@@ -110,14 +111,14 @@ START_TEST(spin_is_destroyed_within_a_second)
 	ck_assert_int_eq(sv_domain_pause(d), -EINVAL);
 	ck_assert_int_eq(sv_domain_unpause(d), 0);
 
-	t0 = sv_now_ns();
+	t0 = util_now_ns();
 	sv_domain_destroy(d);
 	ck_assert_int_eq(sv_domain_wait(d, 1000, &ex), 0);
-	ck_assert_uint_lt(sv_now_ns() - t0, 1000000000ull);
+	ck_assert_uint_lt(util_now_ns() - t0, 1000000000ull);
 	ck_assert_int_eq(ex.reason, SV_EXIT_DESTROYED);
 	ck_assert_int_eq(sv_domain_pause(d), -EINVAL);
 	sv_domain_free(d);
-	sv_capture_free(&cap);
+	runner_capture_free(&cap);
 }
 END_TEST
 
@@ -132,15 +133,15 @@ START_TEST(twenty_domains_leave_nothing_behind)
 
 	/* One first run so lazily created process state is not counted as a leak. */
 	for (i = 0; i < 21; i++) {
-		struct sv_capture cap = { 0 };
+		struct runner_capture cap = { 0 };
 
 		if (i == 1) {
 			fds = count_fds();
 			rss = rss_kib();
 		}
-		ck_assert_int_eq(sv_run_captured(&p, 10000, &cap, &ex, err, sizeof(err)), 0);
+		ck_assert_int_eq(runner_run_captured(&p, 10000, &cap, &ex, err, sizeof(err)), 0);
 		ck_assert_int_eq(ex.reason, SV_EXIT_POWEROFF);
-		sv_capture_free(&cap);
+		runner_capture_free(&cap);
 	}
 	ck_assert_uint_eq(count_fds(), fds);
 	/*
@@ -181,14 +182,14 @@ END_TEST
 START_TEST(triple_fault_ends_domain_with_dump)
 {
 	static const uint8_t code[] = { 0x0f, 0x0b }; /* ud2 with no IDT */
-	struct sv_capture cap = { 0 };
+	struct runner_capture cap = { 0 };
 	struct sv_domain_exit ex;
 
 	run_code(code, sizeof(code), &ex, &cap);
 	ck_assert_int_eq(ex.reason, SV_EXIT_FAULT);
 	ck_assert_ptr_nonnull(strstr(ex.detail, "triple fault"));
 	ck_assert_ptr_nonnull(strstr(ex.detail, "rip"));
-	sv_capture_free(&cap);
+	runner_capture_free(&cap);
 }
 END_TEST
 
@@ -197,7 +198,7 @@ START_TEST(unhandled_port_and_mmio_end_domain)
 	static const uint8_t port[] = { 0xe6, 0x80 }; /* out %al, $0x80 */
 	/* mov 0xc0000000, %eax: identity-mapped, but no RAM there */
 	static const uint8_t mmio[] = { 0xa1, 0, 0, 0, 0xc0, 0, 0, 0, 0 };
-	struct sv_capture cap = { 0 };
+	struct runner_capture cap = { 0 };
 	struct sv_domain_exit ex;
 
 	run_code(port, sizeof(port), &ex, &cap);
@@ -206,7 +207,7 @@ START_TEST(unhandled_port_and_mmio_end_domain)
 	run_code(mmio, sizeof(mmio), &ex, &cap);
 	ck_assert_int_eq(ex.reason, SV_EXIT_FAULT);
 	ck_assert_ptr_nonnull(strstr(ex.detail, "unbacked guest-physical 0xc0000000"));
-	sv_capture_free(&cap);
+	runner_capture_free(&cap);
 }
 END_TEST
 
@@ -231,7 +232,7 @@ static int raw_hypercall(uint32_t nr, uint32_t a0, uint32_t a1, uint64_t a2)
 		0xf4,
 	};
 	/* clang-format on */
-	struct sv_capture cap = { 0 };
+	struct runner_capture cap = { 0 };
 	struct sv_domain_exit ex;
 	uint8_t code[sizeof(tmpl)];
 
@@ -242,7 +243,7 @@ static int raw_hypercall(uint32_t nr, uint32_t a0, uint32_t a1, uint64_t a2)
 	memcpy(code + 17, &a2, 8);
 	run_code(code, sizeof(code), &ex, &cap);
 	ck_assert_int_eq(ex.reason, SV_EXIT_POWEROFF);
-	sv_capture_free(&cap);
+	runner_capture_free(&cap);
 	return ex.code;
 }
 

@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "bench.h"
-#include "toolkit.h"
+#include "runner.h"
 
 #define PING_ROUNDS 100000u
 
@@ -30,9 +30,9 @@ static unsigned int count_fds(void)
 	return n;
 }
 
-static struct sv_evtchn_ping *ping(unsigned int rounds, unsigned int close_after)
+static struct bench_evtchn_ping *ping(unsigned int rounds, unsigned int close_after)
 {
-	struct sv_evtchn_ping *p = calloc(1, sizeof(*p));
+	struct bench_evtchn_ping *p = calloc(1, sizeof(*p));
 	char err[512] = "";
 	int ret;
 
@@ -41,7 +41,7 @@ static struct sv_evtchn_ping *ping(unsigned int rounds, unsigned int close_after
 	p->rounds = rounds;
 	p->close_after = close_after;
 	p->timeout_ms = 1500000;
-	ret = sv_evtchn_ping_run(p, err, sizeof(err));
+	ret = bench_evtchn_ping_run(p, err, sizeof(err));
 	ck_assert_msg(ret == 0, "%s\n%s", err, p->console);
 	ck_assert_msg(p->ex.reason == SV_EXIT_POWEROFF && p->ex.code == 0, "%s %d: %s\n%s",
 		      sv_exit_reason_name(p->ex.reason), p->ex.code, p->ex.detail, p->console);
@@ -52,7 +52,7 @@ static struct sv_evtchn_ping *ping(unsigned int rounds, unsigned int close_after
 START_TEST(ping_fast_path)
 {
 	unsigned int fds = count_fds();
-	struct sv_evtchn_ping *p = ping(PING_ROUNDS, 0);
+	struct bench_evtchn_ping *p = ping(PING_ROUNDS, 0);
 
 	ck_assert_uint_eq(p->events, PING_ROUNDS);
 	printf("evtchn-ping: %u rounds, host rtt %.0f ns, guest rtt %llu ns, %.1f s\n",
@@ -67,7 +67,7 @@ END_TEST
 START_TEST(close_and_rebind_process_end)
 {
 	unsigned int fds = count_fds();
-	struct sv_evtchn_ping *p = ping(300, 100);
+	struct bench_evtchn_ping *p = ping(300, 100);
 
 	ck_assert_uint_ge(p->rebinds, 2);
 	ck_assert_uint_lt(p->events, 300);
@@ -86,14 +86,14 @@ START_TEST(guest_abi_test)
 		.kernel = SV_GUEST_KERNEL,
 		.cmdline = "evtchn-test",
 	};
-	struct sv_capture cap = { 0 };
+	struct runner_capture cap = { 0 };
 	struct sv_domain_exit ex;
 	char err[512];
 
-	ck_assert_int_eq(sv_run_captured(&dp, 120000, &cap, &ex, err, sizeof(err)), 0);
+	ck_assert_int_eq(runner_run_captured(&dp, 120000, &cap, &ex, err, sizeof(err)), 0);
 	ck_assert_msg(ex.reason == SV_EXIT_POWEROFF && ex.code == 0, "%s", cap.buf);
 	ck_assert_ptr_nonnull(strstr(cap.buf, "evtchn-test: PASS"));
-	sv_capture_free(&cap);
+	runner_capture_free(&cap);
 }
 END_TEST
 

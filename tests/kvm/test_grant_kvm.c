@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "grant_access.h"
-#include "svcore.h"
+#include <splitvisor/core.h>
 
 #define DOMID		5
 #define MAGIC		0x31304e4754475653ull /* as guest/grant_test.c */

@@ -9,13 +9,14 @@
 #include <errno.h>
 #include <pthread.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <splitvisor/grant_table.h>
 #include <splitvisor/start_info.h>
 
 #include "grant_access.h"
-#include "guest_mem.h"
 #include "../../guest/grant.h"
 
 #define RAM_SIZE  (1u << 20)
@@ -27,13 +28,23 @@
 #define PAGE	  4096u
 #define DATA_GPA  0x40000u /* first page we grant */
 
-static struct sv_guest_mem mem;
+/* A guest's RAM as the core makes it: a memfd, shared and mapped. */
+static struct {
+	int fd;
+	uint8_t *hva;
+	uint64_t size;
+} mem;
 static struct sv_granter g;
 static struct sv_gnt_mapper m;
 
 static void setup(void)
 {
-	ck_assert_int_eq(sv_guest_mem_create(&mem, "grant-test", RAM_SIZE), 0);
+	mem.size = RAM_SIZE;
+	mem.fd = memfd_create("grant-test", MFD_CLOEXEC);
+	ck_assert_int_ge(mem.fd, 0);
+	ck_assert_int_eq(ftruncate(mem.fd, (off_t)mem.size), 0);
+	mem.hva = mmap(NULL, mem.size, PROT_READ | PROT_WRITE, MAP_SHARED, mem.fd, 0);
+	ck_assert_ptr_ne(mem.hva, MAP_FAILED);
 	g = (struct sv_granter){ .domid = GRANTER,
 				 .ram = mem.hva,
 				 .ram_size = mem.size,
@@ -45,7 +56,8 @@ static void setup(void)
 static void teardown(void)
 {
 	sv_gnt_mapper_destroy(&m);
-	sv_guest_mem_destroy(&mem);
+	munmap(mem.hva, mem.size);
+	close(mem.fd);
 }
 
 static struct sv_grant_entry *ent(uint32_t ref)

@@ -8,63 +8,63 @@
 
 static char storage[8];
 
-static struct sv_tail_ring ring(void)
+static struct tail_ring ring(void)
 {
 	memset(storage, '?', sizeof(storage));
-	return (struct sv_tail_ring){ .buf = storage, .cap = sizeof(storage) };
+	return (struct tail_ring){ .buf = storage, .cap = sizeof(storage) };
 }
 
-static void expect(struct sv_tail_ring *r, const char *want)
+static void expect(struct tail_ring *r, const char *want)
 {
 	char out[16] = { 0 };
 
-	ck_assert_uint_eq(sv_tail_ring_take(r, out, sizeof(out)), strlen(want));
+	ck_assert_uint_eq(tail_ring_take(r, out, sizeof(out)), strlen(want));
 	ck_assert_str_eq(out, want);
 	ck_assert_uint_eq(r->len, 0);
 }
 
 START_TEST(keeps_bytes_in_order)
 {
-	struct sv_tail_ring r = ring();
+	struct tail_ring r = ring();
 
-	ck_assert_uint_eq(sv_tail_ring_put(&r, "abc", 3), 0);
-	ck_assert_uint_eq(sv_tail_ring_put(&r, "de", 2), 0);
+	ck_assert_uint_eq(tail_ring_put(&r, "abc", 3), 0);
+	ck_assert_uint_eq(tail_ring_put(&r, "de", 2), 0);
 	expect(&r, "abcde");
 }
 END_TEST
 
 START_TEST(drops_the_oldest_and_counts)
 {
-	struct sv_tail_ring r = ring();
+	struct tail_ring r = ring();
 
-	ck_assert_uint_eq(sv_tail_ring_put(&r, "abcdef", 6), 0);
-	ck_assert_uint_eq(sv_tail_ring_put(&r, "ghij", 4), 2);
+	ck_assert_uint_eq(tail_ring_put(&r, "abcdef", 6), 0);
+	ck_assert_uint_eq(tail_ring_put(&r, "ghij", 4), 2);
 	expect(&r, "cdefghij");
 	/* One write larger than the ring keeps its own tail. */
-	ck_assert_uint_eq(sv_tail_ring_put(&r, "0123456789AB", 12), 4);
+	ck_assert_uint_eq(tail_ring_put(&r, "0123456789AB", 12), 4);
 	expect(&r, "456789AB");
 	/* Longer than the ring with old bytes in it: both parts are counted. */
-	ck_assert_uint_eq(sv_tail_ring_put(&r, "xyz", 3), 0);
-	ck_assert_uint_eq(sv_tail_ring_put(&r, "0123456789", 10), 5);
+	ck_assert_uint_eq(tail_ring_put(&r, "xyz", 3), 0);
+	ck_assert_uint_eq(tail_ring_put(&r, "0123456789", 10), 5);
 	expect(&r, "23456789");
 }
 END_TEST
 
 START_TEST(span_and_partial_take_across_the_wrap)
 {
-	struct sv_tail_ring r = ring();
+	struct tail_ring r = ring();
 	const char *p;
 	char out[4] = { 0 };
 
-	sv_tail_ring_put(&r, "abcdef", 6);
-	ck_assert_uint_eq(sv_tail_ring_take(&r, out, 3), 3);
+	tail_ring_put(&r, "abcdef", 6);
+	ck_assert_uint_eq(tail_ring_take(&r, out, 3), 3);
 	ck_assert_str_eq(out, "abc");
-	sv_tail_ring_put(&r, "ghijk", 5); /* def + ghijk: wraps after 'h' */
-	ck_assert_uint_eq(sv_tail_ring_span(&r, 0, &p), 5);
+	tail_ring_put(&r, "ghijk", 5); /* def + ghijk: wraps after 'h' */
+	ck_assert_uint_eq(tail_ring_span(&r, 0, &p), 5);
 	ck_assert_int_eq(memcmp(p, "defgh", 5), 0);
-	ck_assert_uint_eq(sv_tail_ring_span(&r, 5, &p), 3);
+	ck_assert_uint_eq(tail_ring_span(&r, 5, &p), 3);
 	ck_assert_int_eq(memcmp(p, "ijk", 3), 0);
-	ck_assert_uint_eq(sv_tail_ring_span(&r, 8, &p), 0);
+	ck_assert_uint_eq(tail_ring_span(&r, 8, &p), 0);
 	expect(&r, "defghijk");
 }
 END_TEST

@@ -1,0 +1,148 @@
+// SPDX-License-Identifier: MIT
+/* svctl bench: the built-in benchmarks, each beside a baseline measured in the same run. */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "bench.h"
+#include "svctl.h"
+#include "runner.h"
+#include "util.h"
+
+const char svctl_bench_usage[] =
+	"bench <hypercall|boot|evtchn|blk|xenstore> [--json] [--iterations N] [--runs N]\n"
+	"      [--kernel ELF]\n"
+	"\n"
+	"  hypercall   null hypercall round trip vs a bare port-I/O exit to userspace\n"
+	"              (name hypercall, ns, ratio = hypercall / bare exit)\n"
+	"  boot        domain create to first console byte (boot.first_byte) and to\n"
+	"              the end of a `hello` guest (boot.poweroff), medians in ms\n"
+	"  evtchn      guest <-> process echo over event channels (evtchn.rtt, ns,\n"
+	"              host clock; ratio = rtt / eventfd ping-pong of two threads)\n"
+	"  blk         a guest's blkbench against a file in the page cache, beside\n"
+	"              pread/pwrite of the same file (blk.seq_read_64k MB/s,\n"
+	"              blk.rand_read_4k IOPS at queue depth 32, blk.seq_write_64k MB/s\n"
+	"              with a flush at the end; ratio = guest / host). --size MiB\n"
+	"              (default 128) sets the file, --iterations the random reads\n"
+	"              (default 20000), --runs the turns of host and guest whose\n"
+	"              medians are reported (default 3); --persistent makes the\n"
+	"              guest use persistent grants (copies through a fixed pool)\n"
+	"  xenstore    a guest's xenstore reads through its store ring, timed on the\n"
+	"              host clock (xenstore.read_rtt us, xenstore.ops reads/s),\n"
+	"              beside the same reads by a host client over xenstore.sock;\n"
+	"              ratio = guest / host. --iterations the reads per run (default\n"
+	"              5000), --runs the turns of guest and host (default 3)\n"
+	"\n"
+	"  --json          one JSON object per figure (an array when several)\n"
+	"  --iterations N  hypercalls per run (default 200000), evtchn rounds (20000)\n"
+	"  --runs N        boots to take the median of (default 20)\n"
+	"  --kernel ELF    guest kernel (default: the one built beside svctl)\n";
+
+int svctl_cmd_bench(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "iterations", required_argument, NULL, 'i' },
+		{ "runs", required_argument, NULL, 'r' },
+		{ "kernel", required_argument, NULL, 'k' },
+		{ "size", required_argument, NULL, 's' },
+		{ "persistent", no_argument, NULL, 'P' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct bench_opts o = { .kernel = runner_default_kernel() };
+	struct bench_result r[2];
+	unsigned int n = 0;
+	char err[512] = "";
+	bool json = false;
+	const char *what;
+	uint32_t v, size_mb = 128;
+	bool persistent = false;
+	int c, ret;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			json = true;
+			break;
+		case 'i':
+			if (util_parse_u32(optarg, 1, 100000000, &v))
+				return svctl_usage_error(
+					"bench", "--iterations '%s': expected 1..1e8", optarg);
+			o.iterations = v;
+			break;
+		case 'r':
+			if (util_parse_u32(optarg, 1, 10000, &v))
+				return svctl_usage_error("bench", "--runs '%s': expected 1..10000",
+							 optarg);
+			o.runs = v;
+			break;
+		case 'k':
+			o.kernel = optarg;
+			break;
+		case 'P':
+			persistent = true;
+			break;
+		case 's':
+			if (util_parse_u32(optarg, 1, 4096, &size_mb))
+				return svctl_usage_error(
+					"bench", "--size '%s': expected 1..4096 MiB", optarg);
+			break;
+		case 'h':
+			printf("usage: svctl %s", svctl_bench_usage);
+			return 0;
+		default:
+			return svctl_usage_error("bench", "unknown or incomplete option '%s'",
+						 argv[optind - 1]);
+		}
+	}
+	if (optind != argc - 1)
+		return svctl_usage_error("bench", "name exactly one benchmark");
+	what = argv[optind];
+	if (strcmp(what, "hypercall") && strcmp(what, "boot") && strcmp(what, "evtchn") &&
+	    strcmp(what, "blk") && strcmp(what, "xenstore"))
+		return svctl_usage_error("bench", "unknown benchmark '%s'", what);
+	if (sv_kvm_probe(err, sizeof(err))) {
+		fprintf(stderr, "svctl bench: %s\n", err);
+		return SVCTL_EX_UNAVAILABLE;
+	}
+	if (!strcmp(what, "blk")) {
+		struct bench_blk_opts bo = {
+			.kernel = o.kernel,
+			.size_mb = size_mb,
+			.rand_ops = o.iterations ? o.iterations : 20000,
+			.runs = o.runs ? o.runs : 3,
+			.persistent = persistent,
+		};
+
+		if (bo.runs > BLK_MAX_RUNS)
+			return svctl_usage_error("bench", "blk takes at most %u runs",
+						 BLK_MAX_RUNS);
+		return bench_blk(&bo, json);
+	}
+	if (!strcmp(what, "xenstore")) {
+		if (o.runs > XS_BENCH_MAX_RUNS)
+			return svctl_usage_error("bench", "xenstore takes at most %u runs",
+						 XS_BENCH_MAX_RUNS);
+		return bench_xs(o.kernel, o.iterations ? o.iterations : 5000,
+				      o.runs ? o.runs : 3, json);
+	}
+	if (!strcmp(what, "evtchn")) {
+		ret = bench_evtchn(&o, r, err, sizeof(err));
+		n = 1;
+	} else if (!strcmp(what, "hypercall")) {
+		ret = bench_hypercall(&o, r, err, sizeof(err));
+		n = 1;
+	} else {
+		ret = bench_boot(&o, r, err, sizeof(err));
+		n = 2;
+	}
+	if (ret) {
+		fprintf(stderr, "svctl bench %s: %s\n", what, err);
+		return SVCTL_EX_SOFTWARE;
+	}
+	bench_print(stdout, r, n, json);
+	return 0;
+}

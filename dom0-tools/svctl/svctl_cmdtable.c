@@ -1,0 +1,43 @@
+// SPDX-License-Identifier: MIT
+/*
+ * svctl's command table (like xl's xl_cmdtable.c): a name, a one-line summary
+ * for `svctl help`, the full usage text and the function that runs it. A new
+ * command is one line here and one file (or function) beside it.
+ */
+#include <stddef.h>
+
+#include "svctl.h"
+
+const struct svctl_cmd svctl_cmds[] = {
+	{ "run", "boot a domain in the foreground and stream its console", svctl_run_usage,
+	  svctl_cmd_run },
+	{ "validate", "check libvirt domain XML files against libvirt's schema",
+	  svctl_validate_usage, svctl_cmd_validate },
+	{ "bench", "run a built-in benchmark (" SVCTL_BENCH_NAMES ")", svctl_bench_usage,
+	  svctl_cmd_bench },
+	{ "create", "create a domain (starts the daemons if needed)", svctl_domain_usage,
+	  svctl_cmd_domain },
+	{ "define", "store a persistent domain definition from XML", svctl_domain_usage,
+	  svctl_cmd_domain },
+	{ "undefine", "remove a domain definition", svctl_domain_usage, svctl_cmd_domain },
+	{ "start", "boot a defined domain", svctl_domain_usage, svctl_cmd_domain },
+	{ "dumpxml", "print a domain's live XML", svctl_domain_usage, svctl_cmd_domain },
+	{ "list", "list the domains (--all: with the defined ones not running)", svctl_domain_usage,
+	  svctl_cmd_domain },
+	{ "pause", "pause a domain", svctl_domain_usage, svctl_cmd_domain },
+	{ "unpause", "unpause a domain", svctl_domain_usage, svctl_cmd_domain },
+	{ "shutdown", "ask a domain to power off", svctl_domain_usage, svctl_cmd_domain },
+	{ "destroy", "destroy a domain", svctl_domain_usage, svctl_cmd_domain },
+	{ "console", "show and follow a domain's console", svctl_domain_usage, svctl_cmd_domain },
+	{ "block-list", "list a domain's block devices", svctl_domain_usage, svctl_cmd_domain },
+	{ "block-attach", "give a running domain a new disk", svctl_domain_usage,
+	  svctl_cmd_domain },
+	{ "block-detach", "ask a running domain to give a disk back", svctl_domain_usage,
+	  svctl_cmd_domain },
+	{ "store", "read, write, list, remove or watch xenstore paths", svctl_store_usage,
+	  svctl_cmd_store },
+	{ "daemons", "stop the daemons", svctl_domain_usage, svctl_cmd_domain },
+};
+
+
+const size_t svctl_nr_cmds = sizeof(svctl_cmds) / sizeof(svctl_cmds[0]);

@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * svdom0's shared state: the event loop (svdom0.c), the toolstack's domains
+ * and clients. Each module declares its functions in its own header.
+ */
+#ifndef SV_SVDOM0_H
+#define SV_SVDOM0_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "backend_env.h"
+#include "ctl_wire.h"
+#include "definitions.h"
+#include "tail_ring.h"
+#include "xenstore.h"
+
+struct store_ring;
+struct console_back;
+struct vbd;
+struct xs_local;
+struct sv_domain_config;
+
+/* The first int of everything svdom0 puts in epoll says what it is. */
+enum { D0_TS_CLIENT = 1, D0_XS_CLIENT, D0_STORE_RING };
+
+/* A client of dom0.sock (svctl). */
+struct ts_client {
+	int kind; /* D0_TS_CLIENT */
+	struct ts_client *next;
+	uint32_t events;
+	bool following; /* console follower of follow_domid */
+	uint32_t follow_domid;
+	bool shutdown_pending;
+	uint32_t shutdown_domid, shutdown_req, shutdown_timeout_ms;
+	uint64_t shutdown_deadline_ns;
+	bool close_when_flushed;
+	char *upload; /* a domain document coming in chunks (SV_TS_XML_MORE) */
+	size_t upload_len;
+	struct wire_conn conn;
+};
+
+/* The last CON_LOG_MAX bytes of a domain's console, and its file. */
+#define CON_LOG_MAX (1024u * 1024u)
+struct con_log {
+	struct tail_ring mem;
+	int fd;
+};
+
+struct ts_domain {
+	struct ts_domain *next;
+	struct dom0 *d0;
+	struct sv_ctl_dominfo info;
+	bool ended;
+	char end_text[400];
+	struct con_log log;
+	/* What it was started from (XML only): dumpxml and the on_* actions use it. */
+	struct sv_domain_config *cfg;
+	int action;		 /* enum sv_lifecycle_action still to carry out, or TS_NO_ACTION */
+	struct store_ring *ring; /* its xenstore ring while it runs, or NULL */
+	struct vbd *vbds;	 /* its virtual block devices */
+	struct console_back *console; /* its PV console ring while it runs, or NULL */
+};
+
+#define TS_NO_ACTION (-1)
+
+struct core_client;
+
+struct dom0 {
+	char rundir[256];
+	struct core_client *cc;
+	struct xs_server *xs;
+	/* dom0's own in-process connection: the toolstack's requests, the backends' watches */
+	struct xs_local *xs_self;
+	struct ts_client *ts_clients;
+	struct ts_domain *domains;
+	struct defs defs;
+	int epfd;			 /* svdom0's event loop, for the store rings' notify fds */
+	struct store_ring *closed_rings; /* to free once no epoll event can name them */
+	/* what the in-process backends see of svdom0 (backend_host.c) */
+	struct backend_env backend_env;
+	bool stopping, stop_core;
+};
+
+#endif

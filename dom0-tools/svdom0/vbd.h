@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: MIT */
+/* Virtual block devices, the toolstack's part (vbd.c). */
+#ifndef SV_SVDOM0_VBD_H
+#define SV_SVDOM0_VBD_H
+
+#include <stddef.h>
+
+struct dom0;
+struct ts_domain;
+struct sv_domain_config;
+struct sv_disk_config;
+
+/* Creates every <disk> of cfg for td (cfg may be NULL); on failure none is left. */
+int vbd_attach_all(struct dom0 *d0, struct ts_domain *td, const struct sv_domain_config *cfg,
+		   char *err, size_t errlen);
+void vbd_detach_all(struct dom0 *d0, struct ts_domain *td);
+/* Hot-plug: a new device (-EEXIST for a target in use), or Xen's unplug of one. */
+int vbd_attach(struct dom0 *d0, struct ts_domain *td, const struct sv_disk_config *dc, char *err,
+	       size_t errlen);
+int vbd_detach(struct dom0 *d0, struct ts_domain *td, const char *dev, char *err, size_t errlen);
+/* Removes the unplugged devices whose frontends have closed: after each round of watch events. */
+void vbd_reap(struct dom0 *d0);
+/* `svctl block-list`: a table of td's devices into buf; returns its length. */
+size_t vbd_list(const struct ts_domain *td, char *buf, size_t cap);
+
+#endif

@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The hypervisor core's API: build a domain from a kernel ELF, run its vCPUs
+ * on KVM, pause, destroy and wait for it. Nothing here parses XML or hosts a
+ * device: those live in the control domain.
+ */
+#ifndef SPLITVISOR_CORE_H
+#define SPLITVISOR_CORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <splitvisor/exit.h>
+
+struct sv_domain;
+
+/* Called from vCPU threads, one call at a time per domain. */
+typedef void sv_console_fn(void *opaque, const char *buf, size_t len);
+
+struct sv_domain_params {
+	const char *name;
+	uint32_t domid;
+	uint32_t memory_mib;
+	uint32_t vcpus;
+	const char *kernel; /* path of an ELF64 x86-64 executable */
+	const char *cmdline;
+	sv_console_fn *console;
+	void *console_opaque;
+};
+
+struct sv_domain_exit {
+	enum sv_exit_reason reason;
+	int code;	   /* the guest's exit code for poweroff */
+	char detail[2048]; /* why, and a register dump for faults */
+};
+
+/* 0 when /dev/kvm can run our guests, else -errno and a sentence in err. */
+int sv_kvm_probe(char *err, size_t errlen);
+
+int sv_domain_create(const struct sv_domain_params *p, struct sv_domain **out, char *err,
+		     size_t errlen);
+int sv_domain_start(struct sv_domain *d);
+/* Before sv_domain_start too: the vCPUs then park until sv_domain_unpause. */
+int sv_domain_pause(struct sv_domain *d);
+int sv_domain_unpause(struct sv_domain *d);
+/* Asks every vCPU to stop; the domain ends with SV_EXIT_DESTROYED unless it ended already. */
+void sv_domain_destroy(struct sv_domain *d);
+/* Waits for the end (timeout_ms < 0: forever); -ETIMEDOUT if it has not ended. */
+int sv_domain_wait(struct sv_domain *d, int timeout_ms, struct sv_domain_exit *ex);
+/* Destroys if needed, joins every thread and releases every fd and page. */
+void sv_domain_free(struct sv_domain *d);
+
+const char *sv_exit_reason_name(enum sv_exit_reason r);
+
+/*
+ * For process domains (backends): the domain's RAM as the core maps it, with
+ * its memfd (owned by the core: dup it to keep it), and where the guest put
+ * its grant table (-ENOENT before grant_table_op(setup_table)). The table can
+ * move at any time: ask again rather than caching it.
+ */
+int sv_domain_memory(struct sv_domain *d, int *memfd, void **hva, uint64_t *size);
+int sv_domain_grant_table(struct sv_domain *d, uint64_t *gpa, uint32_t *nr_frames);
+
+/*
+ * Event channels whose other end is a process domain (dom0, a driver domain).
+ * alloc_unbound makes a port in d that process remote_domid may bind.
+ * bind_process binds it (or a port the guest offered to process_domid) and
+ * returns two non-blocking eventfds the caller owns: notify_fd is readable
+ * after the guest sent on the port; after setting the port pending with
+ * shinfo_set_pending() (evtchn_shinfo.h) on sv_domain_shared_info(d), for
+ * the vCPU sv_evtchn_port_vcpu() names, write 1 to raise_fd when that returned
+ * true. The new binding starts pending. close_process unbinds the process end;
+ * the guest's port stays, unbound. Errors as in docs/abi.md.
+ */
+int sv_evtchn_alloc_unbound(struct sv_domain *d, uint16_t remote_domid, uint32_t *port);
+int sv_evtchn_bind_process(struct sv_domain *d, uint32_t port, uint16_t process_domid,
+			   int *notify_fd, int *raise_fd);
+int sv_evtchn_close_process(struct sv_domain *d, uint32_t port);
+int sv_evtchn_port_vcpu(struct sv_domain *d, uint32_t port);
+/* The guest's shared-info page as the core maps it (struct sv_shared_info). */
+void *sv_domain_shared_info(struct sv_domain *d);
+
+#endif

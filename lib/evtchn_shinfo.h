@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The producer side of event delivery over a shared-info page, in one place:
+ * the core uses it for its own sends and timer VIRQs, and a process domain
+ * uses it on its own mapping of the guest's page before writing the port's
+ * irqfd. Every access is atomic because the guest writes the same words.
+ */
+#ifndef SV_EVTCHN_SHINFO_H
+#define SV_EVTCHN_SHINFO_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <splitvisor/event_channel.h>
+
+/*
+ * Marks port pending for vcpu. Returns true when the caller must raise the
+ * upcall vector on that vCPU (write the irqfd, or KVM_SIGNAL_MSI): the port was
+ * not pending, not masked, its selector bit and upcall_pending were newly set,
+ * and the guest has upcalls unmasked.
+ */
+bool shinfo_set_pending(struct sv_shared_info *s, unsigned int vcpu, uint32_t port);
+
+/* Clears the mask bit; true when the upcall must be raised (same rules as above). */
+bool shinfo_unmask(struct sv_shared_info *s, unsigned int vcpu, uint32_t port);
+
+/*
+ * Consumer side, for host-side tests and tools: takes the next pending,
+ * unmasked port off vcpu's selector (clearing its pending bit). Returns the
+ * port, or 0 when none is left. Clears upcall_pending before scanning.
+ */
+uint32_t shinfo_take_next(struct sv_shared_info *s, unsigned int vcpu);
+
+#endif
