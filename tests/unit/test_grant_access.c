@@ -27,13 +27,13 @@
 #define PAGE	  4096u
 #define DATA_GPA  0x40000u /* first page we grant */
 
-static struct sv_guest_mem mem;
+static struct guest_mem mem;
 static struct sv_granter g;
 static struct sv_gnt_mapper m;
 
 static void setup(void)
 {
-	ck_assert_int_eq(sv_guest_mem_create(&mem, "grant-test", RAM_SIZE), 0);
+	ck_assert_int_eq(guest_mem_create(&mem, "grant-test", RAM_SIZE), 0);
 	g = (struct sv_granter){ .domid = GRANTER,
 				 .ram = mem.hva,
 				 .ram_size = mem.size,
@@ -45,7 +45,7 @@ static void setup(void)
 static void teardown(void)
 {
 	sv_gnt_mapper_destroy(&m);
-	sv_guest_mem_destroy(&mem);
+	guest_mem_destroy(&mem);
 }
 
 static struct sv_grant_entry *ent(uint32_t ref)
