@@ -31,18 +31,18 @@ static const uint64_t boot_gdt[] = {
 	0x00cf93000000ffffull,	  /* 0x10: data, DPL 0 */
 };
 
-int sv_boot_build_tables(struct sv_guest_mem *mem)
+int boot_build_tables(struct guest_mem *mem)
 {
 	uint64_t *pml4, *pdpt, *pd;
 	unsigned int i;
 
 	if (mem->size < SV_RESERVED_END)
 		return -EINVAL;
-	pml4 = sv_guest_ptr(mem, SV_PML4_GPA, 4096);
-	pdpt = sv_guest_ptr(mem, SV_PDPT_GPA, 4096);
-	pd = sv_guest_ptr(mem, SV_PD_GPA, 4096 * SV_BOOT_PD_PAGES);
-	memset(sv_guest_ptr(mem, 0, SV_RESERVED_END), 0, SV_RESERVED_END);
-	memcpy(sv_guest_ptr(mem, SV_GDT_GPA, sizeof(boot_gdt)), boot_gdt, sizeof(boot_gdt));
+	pml4 = guest_ptr(mem, SV_PML4_GPA, 4096);
+	pdpt = guest_ptr(mem, SV_PDPT_GPA, 4096);
+	pd = guest_ptr(mem, SV_PD_GPA, 4096 * SV_BOOT_PD_PAGES);
+	memset(guest_ptr(mem, 0, SV_RESERVED_END), 0, SV_RESERVED_END);
+	memcpy(guest_ptr(mem, SV_GDT_GPA, sizeof(boot_gdt)), boot_gdt, sizeof(boot_gdt));
 
 	pml4[0] = SV_PDPT_GPA | PTE_P | PTE_W;
 	for (i = 0; i < SV_BOOT_PD_PAGES; i++)
@@ -52,10 +52,10 @@ int sv_boot_build_tables(struct sv_guest_mem *mem)
 	return 0;
 }
 
-static int boot_read_entry(const struct sv_guest_mem *mem, uint64_t table, unsigned int idx,
+static int boot_read_entry(const struct guest_mem *mem, uint64_t table, unsigned int idx,
 			   uint64_t *entry)
 {
-	const uint64_t *t = sv_guest_ptr(mem, table & PTE_ADDR, 4096);
+	const uint64_t *t = guest_ptr(mem, table & PTE_ADDR, 4096);
 
 	if (!t)
 		return -EFAULT;
@@ -63,7 +63,7 @@ static int boot_read_entry(const struct sv_guest_mem *mem, uint64_t table, unsig
 	return (*entry & PTE_P) ? 0 : -EFAULT;
 }
 
-int sv_boot_translate(const struct sv_guest_mem *mem, uint64_t va, uint64_t *pa)
+int boot_translate(const struct guest_mem *mem, uint64_t va, uint64_t *pa)
 {
 	uint64_t e;
 	int ret;
@@ -109,7 +109,7 @@ static void boot_segment(struct kvm_segment *s, uint16_t sel, int code)
 	s->g = 1;
 }
 
-void sv_boot_sregs(struct kvm_sregs *sregs)
+void boot_sregs(struct kvm_sregs *sregs)
 {
 	boot_segment(&sregs->cs, SV_BOOT_CS, 1);
 	boot_segment(&sregs->ds, SV_BOOT_DS, 0);

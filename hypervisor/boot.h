@@ -10,15 +10,15 @@
 struct sv_start_info;
 
 /* Writes the boot GDT and the 4 GiB identity map (2 MiB pages) into low RAM. */
-int sv_boot_build_tables(struct sv_guest_mem *mem);
+int boot_build_tables(struct guest_mem *mem);
 
 /*
  * Walks the boot page tables like the MMU would. Returns 0 and the physical
  * address, or -EFAULT for a non-present or non-canonical address.
  */
-int sv_boot_translate(const struct sv_guest_mem *mem, uint64_t va, uint64_t *pa);
+int boot_translate(const struct guest_mem *mem, uint64_t va, uint64_t *pa);
 
 /* Long mode, paging on, flat 64-bit segments from the boot GDT. */
-void sv_boot_sregs(struct kvm_sregs *sregs);
+void boot_sregs(struct kvm_sregs *sregs);
 
 #endif

@@ -9,7 +9,7 @@
 #define CPUID_MAX_ENTRIES     256
 #define CPUID1_ECX_HYPERVISOR (1u << 31)
 
-int sv_cpuid_get_supported(int kvm_fd, struct kvm_cpuid2 **out)
+int cpuid_get_supported(int kvm_fd, struct kvm_cpuid2 **out)
 {
 	struct kvm_cpuid2 *c;
 
@@ -31,7 +31,7 @@ int sv_cpuid_get_supported(int kvm_fd, struct kvm_cpuid2 **out)
  * KVM's supported set, minus KVM's own paravirtual leaves (our guests must not
  * mistake us for KVM), plus the Splitvisor leaves and this vCPU's APIC ID.
  */
-int sv_cpuid_set_vcpu(const struct kvm_cpuid2 *base, int vcpu_fd, unsigned int apic_id)
+int cpuid_set_vcpu(const struct kvm_cpuid2 *base, int vcpu_fd, unsigned int apic_id)
 {
 	struct kvm_cpuid2 *c;
 	struct kvm_cpuid_entry2 *e;

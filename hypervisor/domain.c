@@ -23,6 +23,9 @@
 
 static pthread_once_t kick_signal_once = PTHREAD_ONCE_INIT;
 
+static void domain_end(struct sv_domain *d, enum sv_exit_reason reason, int code,
+		       const char *detail);
+
 static void kick_signal_handler(int sig)
 {
 	(void)sig;
@@ -122,7 +125,7 @@ static int params_check(const struct sv_domain_params *p, char *err, size_t errl
 
 static void domain_fill_start_info(struct sv_domain *d)
 {
-	struct sv_start_info *si = sv_guest_ptr(&d->mem, SV_START_INFO_GPA, sizeof(*si));
+	struct sv_start_info *si = guest_ptr(&d->mem, SV_START_INFO_GPA, sizeof(*si));
 
 	memset(si, 0, sizeof(*si));
 	si->magic = SV_START_INFO_MAGIC;
@@ -160,14 +163,14 @@ static int domain_setup_vm(struct sv_domain *d, const struct sv_domain_params *p
 	if (ioctl(d->vm_fd, KVM_CREATE_IRQCHIP, 0) < 0)
 		return errmsg_set(err, errlen, -errno, "KVM_CREATE_IRQCHIP: %s", strerror(errno));
 
-	ret = sv_guest_mem_create(&d->mem, d->name, (uint64_t)p->memory_mib << 20);
+	ret = guest_mem_create(&d->mem, d->name, (uint64_t)p->memory_mib << 20);
 	if (ret)
 		return errmsg_set(err, errlen, ret, "guest RAM of %u MiB: %s", p->memory_mib,
 			       strerror(-ret));
-	ret = sv_boot_build_tables(&d->mem);
+	ret = boot_build_tables(&d->mem);
 	if (ret)
 		return errmsg_set(err, errlen, ret, "boot page tables: %s", strerror(-ret));
-	ret = sv_elf_load_file(p->kernel, &d->mem, SV_RESERVED_END, &d->elf, err, errlen);
+	ret = elf_load_file(p->kernel, &d->mem, SV_RESERVED_END, &d->elf, err, errlen);
 	if (ret)
 		return ret;
 	region = (struct kvm_userspace_memory_region){
@@ -179,7 +182,7 @@ static int domain_setup_vm(struct sv_domain *d, const struct sv_domain_params *p
 	if (ioctl(d->vm_fd, KVM_SET_USER_MEMORY_REGION, &region) < 0)
 		return errmsg_set(err, errlen, -errno, "KVM_SET_USER_MEMORY_REGION: %s",
 			       strerror(errno));
-	return sv_cpuid_get_supported(d->kvm_fd, &d->cpuid);
+	return cpuid_get_supported(d->kvm_fd, &d->cpuid);
 }
 
 static int domain_setup_vcpus(struct sv_domain *d, char *err, size_t errlen)
@@ -195,7 +198,7 @@ static int domain_setup_vcpus(struct sv_domain *d, char *err, size_t errlen)
 		d->vcpus[i].fd = -1;
 	for (i = 0; i < d->nr_vcpus; i++) {
 		d->vcpus[i].timer_fd = -1;
-		ret = sv_vcpu_init(d, &d->vcpus[i], i);
+		ret = vcpu_init(d, &d->vcpus[i], i);
 		if (ret)
 			return errmsg_set(err, errlen, ret, "vCPU %u: %s", i, strerror(-ret));
 	}
@@ -224,13 +227,13 @@ static void domain_release(struct sv_domain *d)
 	unsigned int i;
 
 	/* First: it deassigns ioeventfds and irqfds on the VM and closes their eventfds. */
-	sv_domain_evtchn_release(d);
+	evtchn_kvm_release(d);
 	for (i = 0; d->vcpus && i < d->nr_vcpus; i++)
 		if (d->vcpus[i].dom)
-			sv_vcpu_release(&d->vcpus[i]);
+			vcpu_release(&d->vcpus[i]);
 	free(d->vcpus);
 	free(d->cpuid);
-	sv_guest_mem_destroy(&d->mem);
+	guest_mem_destroy(&d->mem);
 	if (d->timer_epfd >= 0)
 		close(d->timer_epfd);
 	if (d->stop_efd >= 0)
@@ -273,6 +276,7 @@ int sv_domain_create(const struct sv_domain_params *p, struct sv_domain **out, c
 	d->nr_vcpus = p->vcpus;
 	d->console = p->console;
 	d->console_opaque = p->console_opaque;
+	d->end = domain_end;
 
 	ret = kvm_open_checked(&d->kvm_fd, err, errlen);
 	if (ret)
@@ -283,7 +287,7 @@ int sv_domain_create(const struct sv_domain_params *p, struct sv_domain **out, c
 	ret = domain_setup_vcpus(d, err, errlen);
 	if (ret)
 		goto out;
-	ret = sv_domain_evtchn_init(d);
+	ret = evtchn_kvm_init(d);
 	if (ret) {
 		errmsg_set(err, errlen, ret, "event channels: %s", strerror(-ret));
 		goto out;
@@ -316,7 +320,7 @@ static void *domain_timer_thread(void *arg)
 			if (ev[i].data.u32 == UINT32_MAX)
 				return NULL;
 			if (read(d->vcpus[ev[i].data.u32].timer_fd, &ticks, sizeof(ticks)) > 0)
-				sv_vcpu_timer_fire(&d->vcpus[ev[i].data.u32]);
+				evtchn_kvm_timer_fire(&d->vcpus[ev[i].data.u32]);
 		}
 	}
 	return NULL;
@@ -339,7 +343,7 @@ int sv_domain_start(struct sv_domain *d)
 		goto out;
 	d->timer_started = true;
 	for (i = 0; i < d->nr_vcpus; i++) {
-		ret = -pthread_create(&d->vcpus[i].thread, NULL, sv_vcpu_thread, &d->vcpus[i]);
+		ret = -pthread_create(&d->vcpus[i].thread, NULL, vcpu_thread, &d->vcpus[i]);
 		if (ret)
 			break;
 		d->vcpus[i].thread_started = true;
@@ -347,7 +351,7 @@ int sv_domain_start(struct sv_domain *d)
 out:
 	pthread_mutex_unlock(&d->lock);
 	if (ret && d->started)
-		sv_domain_end(d, SV_EXIT_FAULT, -1, "cannot start vCPU threads");
+		domain_end(d, SV_EXIT_FAULT, -1, "cannot start vCPU threads");
 	return ret;
 }
 
@@ -366,7 +370,7 @@ int sv_domain_pause(struct sv_domain *d)
 	if (!d->started)
 		goto out;
 	for (i = 0; i < d->nr_vcpus; i++)
-		sv_vcpu_kick(&d->vcpus[i]);
+		vcpu_kick(&d->vcpus[i]);
 	/* Paused means no vCPU is inside the guest any more, not just asked to leave. */
 	while (!d->ending && d->parked < d->nr_vcpus)
 		pthread_cond_wait(&d->cond, &d->lock);
@@ -388,7 +392,9 @@ int sv_domain_unpause(struct sv_domain *d)
 	return ret;
 }
 
-void sv_domain_end(struct sv_domain *d, enum sv_exit_reason reason, int code, const char *detail)
+/* The first call decides how the domain ended; later ones are ignored. */
+static void domain_end(struct sv_domain *d, enum sv_exit_reason reason, int code,
+		       const char *detail)
 {
 	uint64_t one = 1;
 	unsigned int i;
@@ -403,7 +409,7 @@ void sv_domain_end(struct sv_domain *d, enum sv_exit_reason reason, int code, co
 	d->exit.code = code;
 	snprintf(d->exit.detail, sizeof(d->exit.detail), "%s", detail ? detail : "");
 	for (i = 0; i < d->nr_vcpus; i++)
-		sv_vcpu_kick(&d->vcpus[i]);
+		vcpu_kick(&d->vcpus[i]);
 	pthread_cond_broadcast(&d->cond);
 	pthread_mutex_unlock(&d->lock);
 	if (write(d->stop_efd, &one, sizeof(one)) < 0)
@@ -412,7 +418,7 @@ void sv_domain_end(struct sv_domain *d, enum sv_exit_reason reason, int code, co
 
 void sv_domain_destroy(struct sv_domain *d)
 {
-	sv_domain_end(d, SV_EXIT_DESTROYED, -1, "destroyed on request");
+	domain_end(d, SV_EXIT_DESTROYED, -1, "destroyed on request");
 }
 
 static void domain_join(struct sv_domain *d)
@@ -469,15 +475,6 @@ void sv_domain_free(struct sv_domain *d)
 	domain_release(d);
 }
 
-void sv_domain_console_write(struct sv_domain *d, const char *buf, size_t len)
-{
-	if (!d->console)
-		return;
-	pthread_mutex_lock(&d->console_lock);
-	d->console(d->console_opaque, buf, len);
-	pthread_mutex_unlock(&d->console_lock);
-}
-
 int sv_domain_memory(struct sv_domain *d, int *memfd, void **hva, uint64_t *size)
 {
 	*memfd = d->mem.fd;
@@ -488,7 +485,7 @@ int sv_domain_memory(struct sv_domain *d, int *memfd, void **hva, uint64_t *size
 
 int sv_domain_grant_table(struct sv_domain *d, uint64_t *gpa, uint32_t *nr_frames)
 {
-	return sv_gnttab_get(&d->gnttab, gpa, nr_frames);
+	return gnttab_get(&d->gnttab, gpa, nr_frames);
 }
 
 const char *sv_exit_reason_name(enum sv_exit_reason r)

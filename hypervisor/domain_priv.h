@@ -1,5 +1,10 @@
 /* SPDX-License-Identifier: MIT */
-/* Internals shared by domain.c, vcpu.c and cpuid.c; nothing outside hypervisor/ sees them. */
+/*
+ * Internals shared by domain.c, vcpu.c, evtchn_kvm.c and cpuid.c; nothing outside hypervisor/
+ * sees them. Calls between these files run one way, domain.c -> vcpu.c -> evtchn_kvm.c, so no
+ * file calls back into one that calls it: what vcpu.c needs from domain.c (ending the domain)
+ * reaches it through a hook that domain.c stores in struct sv_domain.
+ */
 #ifndef SV_DOMAIN_PRIV_H
 #define SV_DOMAIN_PRIV_H
 
@@ -15,7 +20,7 @@
 #include "guest_mem.h"
 #include <splitvisor/core.h>
 
-struct sv_vcpu {
+struct vcpu {
 	struct sv_domain *dom;
 	unsigned int id;
 	int fd;
@@ -34,6 +39,11 @@ struct sv_domain {
 	sv_console_fn *console;
 	void *console_opaque;
 	pthread_mutex_t console_lock;
+	/*
+	 * domain.c's domain_end, for vCPU faults and shutdown hypercalls (see the top of this
+	 * file). The first call decides how the domain ended; later ones are ignored.
+	 */
+	void (*end)(struct sv_domain *d, enum sv_exit_reason reason, int code, const char *detail);
 
 	int kvm_fd;
 	int vm_fd;
@@ -41,13 +51,13 @@ struct sv_domain {
 	bool sync_regs;
 	struct kvm_cpuid2 *cpuid;
 	uint64_t tsc_khz;
-	struct sv_guest_mem mem;
-	struct sv_elf_info elf;
-	struct sv_gnttab gnttab;
+	struct guest_mem mem;
+	struct elf_info elf;
+	struct gnttab gnttab;
 
 	unsigned int nr_vcpus;
-	struct sv_vcpu *vcpus;
-	struct sv_evtchn *evtchn; /* port table (evtchn.c) */
+	struct vcpu *vcpus;
+	struct evtchn *evtchn; /* port table (evtchn.c) */
 
 	pthread_t timer_thread;
 	bool timer_started;
@@ -66,24 +76,19 @@ struct sv_domain {
 };
 
 /* vcpu.c */
-int sv_vcpu_init(struct sv_domain *d, struct sv_vcpu *v, unsigned int id);
-void sv_vcpu_release(struct sv_vcpu *v);
-void *sv_vcpu_thread(void *arg);
-void sv_vcpu_kick(struct sv_vcpu *v);
-int sv_vcpu_raise_upcall(struct sv_vcpu *v);
+int vcpu_init(struct sv_domain *d, struct vcpu *v, unsigned int id);
+void vcpu_release(struct vcpu *v);
+void *vcpu_thread(void *arg);
+void vcpu_kick(struct vcpu *v);
 
 /* evtchn_kvm.c */
-int sv_domain_evtchn_init(struct sv_domain *d);
-void sv_domain_evtchn_release(struct sv_domain *d);
+int evtchn_kvm_init(struct sv_domain *d);
+void evtchn_kvm_release(struct sv_domain *d);
 /* Timer expiry: VIRQ_TIMER's port when bound on v, else the bare upcall. */
-int sv_vcpu_timer_fire(struct sv_vcpu *v);
+int evtchn_kvm_timer_fire(struct vcpu *v);
 
 /* cpuid.c */
-int sv_cpuid_get_supported(int kvm_fd, struct kvm_cpuid2 **out);
-int sv_cpuid_set_vcpu(const struct kvm_cpuid2 *base, int vcpu_fd, unsigned int apic_id);
-
-/* domain.c: the first call decides how the domain ended; later ones are ignored. */
-void sv_domain_end(struct sv_domain *d, enum sv_exit_reason reason, int code, const char *detail);
-void sv_domain_console_write(struct sv_domain *d, const char *buf, size_t len);
+int cpuid_get_supported(int kvm_fd, struct kvm_cpuid2 **out);
+int cpuid_set_vcpu(const struct kvm_cpuid2 *base, int vcpu_fd, unsigned int apic_id);
 
 #endif

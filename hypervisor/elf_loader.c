@@ -48,7 +48,7 @@ static int elf_check_header(const Elf64_Ehdr *eh, size_t len, char *err, size_t 
 }
 
 static int elf_check_segment(const Elf64_Phdr *ph, unsigned int idx, size_t len,
-			     const struct sv_guest_mem *mem, uint64_t reserved_end, char *err,
+			     const struct guest_mem *mem, uint64_t reserved_end, char *err,
 			     size_t errlen)
 {
 	uint64_t end = ph->p_paddr + ph->p_memsz;
@@ -74,8 +74,8 @@ static int elf_check_segment(const Elf64_Phdr *ph, unsigned int idx, size_t len,
 	return 0;
 }
 
-int sv_elf_load(const void *image, size_t len, struct sv_guest_mem *mem, uint64_t reserved_end,
-		struct sv_elf_info *info, char *err, size_t errlen)
+int elf_load(const void *image, size_t len, struct guest_mem *mem, uint64_t reserved_end,
+	     struct elf_info *info, char *err, size_t errlen)
 {
 	const uint8_t *img = image;
 	const Elf64_Ehdr *eh = image;
@@ -128,7 +128,7 @@ int sv_elf_load(const void *image, size_t len, struct sv_guest_mem *mem, uint64_
 
 		if (ph[i].p_type != PT_LOAD || !ph[i].p_memsz)
 			continue;
-		dst = sv_guest_ptr(mem, ph[i].p_paddr, ph[i].p_memsz);
+		dst = guest_ptr(mem, ph[i].p_paddr, ph[i].p_memsz);
 		memcpy(dst, img + ph[i].p_offset, ph[i].p_filesz);
 		memset(dst + ph[i].p_filesz, 0, ph[i].p_memsz - ph[i].p_filesz);
 	}
@@ -138,8 +138,8 @@ int sv_elf_load(const void *image, size_t len, struct sv_guest_mem *mem, uint64_
 	return 0;
 }
 
-int sv_elf_load_file(const char *path, struct sv_guest_mem *mem, uint64_t reserved_end,
-		     struct sv_elf_info *info, char *err, size_t errlen)
+int elf_load_file(const char *path, struct guest_mem *mem, uint64_t reserved_end,
+		  struct elf_info *info, char *err, size_t errlen)
 {
 	struct stat st;
 	uint8_t *buf = NULL;
@@ -176,7 +176,7 @@ int sv_elf_load_file(const char *path, struct sv_guest_mem *mem, uint64_t reserv
 		}
 		done += (size_t)n;
 	}
-	ret = sv_elf_load(buf, done, mem, reserved_end, info, err, errlen);
+	ret = elf_load(buf, done, mem, reserved_end, info, err, errlen);
 	if (ret && err && errlen) {
 		char msg[256];
 

@@ -7,7 +7,7 @@
 
 #include "guest_mem.h"
 
-struct sv_elf_info {
+struct elf_info {
 	uint64_t entry;
 	uint64_t load_start; /* lowest loaded address */
 	uint64_t load_end;   /* first byte after the highest segment */
@@ -22,11 +22,11 @@ struct sv_elf_info {
  *   -EADDRINUSE  a segment overlapping the core's reserved pages or another segment
  * err receives a sentence saying what and where.
  */
-int sv_elf_load(const void *image, size_t len, struct sv_guest_mem *mem, uint64_t reserved_end,
-		struct sv_elf_info *info, char *err, size_t errlen);
+int elf_load(const void *image, size_t len, struct guest_mem *mem, uint64_t reserved_end,
+	     struct elf_info *info, char *err, size_t errlen);
 
 /* Reads a file and loads it as above; -errno of open/read on I/O errors. */
-int sv_elf_load_file(const char *path, struct sv_guest_mem *mem, uint64_t reserved_end,
-		     struct sv_elf_info *info, char *err, size_t errlen);
+int elf_load_file(const char *path, struct guest_mem *mem, uint64_t reserved_end,
+		  struct elf_info *info, char *err, size_t errlen);
 
 #endif

@@ -34,25 +34,25 @@ struct evtchn_port {
 	int fds[2];	 /* PORT_PROCESS: the core's notify eventfd and irqfd */
 };
 
-struct sv_evtchn {
+struct evtchn {
 	pthread_mutex_t lock;
 	uint16_t domid;
 	bool registered;
 	unsigned int nr_vcpus;
 	struct sv_shared_info *shinfo;
-	const struct sv_evtchn_ops *ops;
+	const struct evtchn_ops *ops;
 	void *ctx;
-	struct sv_evtchn *next; /* registry */
+	struct evtchn *next; /* registry */
 	uint32_t virq_port[SV_MAX_VCPUS][SV_NR_VIRQS];
 	struct evtchn_port port[SV_EVTCHN_NR_PORTS];
 };
 
 static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct sv_evtchn *registry;
+static struct evtchn *registry;
 
-static struct sv_evtchn *registry_find(uint16_t domid)
+static struct evtchn *registry_find(uint16_t domid)
 {
-	struct sv_evtchn *e;
+	struct evtchn *e;
 
 	for (e = registry; e; e = e->next)
 		if (e->domid == domid)
@@ -61,29 +61,29 @@ static struct sv_evtchn *registry_find(uint16_t domid)
 }
 
 /* The other table of a guest-to-guest operation; e itself for a loopback. Registry locked. */
-static struct sv_evtchn *peer_of(struct sv_evtchn *e, uint16_t domid)
+static struct evtchn *peer_of(struct evtchn *e, uint16_t domid)
 {
 	if (domid == SV_DOMID_SELF || domid == e->domid)
 		return e;
 	return registry_find(domid);
 }
 
-static void lock_peer(struct sv_evtchn *e, struct sv_evtchn *r)
+static void lock_peer(struct evtchn *e, struct evtchn *r)
 {
 	if (r && r != e)
 		pthread_mutex_lock(&r->lock);
 }
 
-static void unlock_peer(struct sv_evtchn *e, struct sv_evtchn *r)
+static void unlock_peer(struct evtchn *e, struct evtchn *r)
 {
 	if (r && r != e)
 		pthread_mutex_unlock(&r->lock);
 }
 
-int sv_ec_create(uint16_t domid, unsigned int nr_vcpus, struct sv_shared_info *shinfo,
-		 const struct sv_evtchn_ops *ops, void *ctx, struct sv_evtchn **out)
+int evtchn_create(uint16_t domid, unsigned int nr_vcpus, struct sv_shared_info *shinfo,
+		  const struct evtchn_ops *ops, void *ctx, struct evtchn **out)
 {
-	struct sv_evtchn *e;
+	struct evtchn *e;
 	unsigned int i;
 
 	if (!nr_vcpus || nr_vcpus > SV_MAX_VCPUS || nr_vcpus > SV_SHINFO_MAX_VCPUS || !shinfo)
@@ -111,14 +111,14 @@ int sv_ec_create(uint16_t domid, unsigned int nr_vcpus, struct sv_shared_info *s
 	return 0;
 }
 
-static struct evtchn_port *port_get(struct sv_evtchn *e, uint32_t port)
+static struct evtchn_port *port_get(struct evtchn *e, uint32_t port)
 {
 	if (port == 0 || port >= SV_EVTCHN_NR_PORTS || e->port[port].state == PORT_FREE)
 		return NULL;
 	return &e->port[port];
 }
 
-static void deliver(struct sv_evtchn *e, uint32_t port)
+static void deliver(struct evtchn *e, uint32_t port)
 {
 	unsigned int vcpu = e->port[port].vcpu;
 
@@ -127,7 +127,7 @@ static void deliver(struct sv_evtchn *e, uint32_t port)
 }
 
 /* A fresh port must not inherit an event from its previous life (or from the guest). */
-static int port_alloc(struct sv_evtchn *e, uint32_t *out)
+static int port_alloc(struct evtchn *e, uint32_t *out)
 {
 	uint32_t p;
 
@@ -145,7 +145,7 @@ static int port_alloc(struct sv_evtchn *e, uint32_t *out)
 	return -ENOSPC;
 }
 
-static void detach_process(struct sv_evtchn *e, uint32_t port)
+static void detach_process(struct evtchn *e, uint32_t port)
 {
 	struct evtchn_port *p = &e->port[port];
 
@@ -155,11 +155,11 @@ static void detach_process(struct sv_evtchn *e, uint32_t port)
 }
 
 /* Registry and e locked. The peer of an interdomain port is left unbound. */
-static void close_locked(struct sv_evtchn *e, uint32_t port)
+static void close_locked(struct evtchn *e, uint32_t port)
 {
 	struct evtchn_port *p = &e->port[port];
 	struct evtchn_port *rp;
-	struct sv_evtchn *r;
+	struct evtchn *r;
 
 	switch (p->state) {
 	case PORT_VIRQ:
@@ -187,9 +187,9 @@ static void close_locked(struct sv_evtchn *e, uint32_t port)
 	p->state = PORT_FREE;
 }
 
-void sv_ec_destroy(struct sv_evtchn *e)
+void evtchn_destroy(struct evtchn *e)
 {
-	struct sv_evtchn **pp;
+	struct evtchn **pp;
 	uint32_t port;
 
 	if (!e)
@@ -211,7 +211,7 @@ void sv_ec_destroy(struct sv_evtchn *e)
 	free(e);
 }
 
-int sv_ec_alloc_unbound(struct sv_evtchn *e, uint16_t remote_dom, uint32_t *port)
+int evtchn_alloc_unbound(struct evtchn *e, uint16_t remote_dom, uint32_t *port)
 {
 	int ret;
 
@@ -229,11 +229,11 @@ int sv_ec_alloc_unbound(struct sv_evtchn *e, uint16_t remote_dom, uint32_t *port
 	return ret;
 }
 
-int sv_ec_bind_interdomain(struct sv_evtchn *e, uint16_t remote_dom, uint32_t remote_port,
-			   uint32_t *port)
+int evtchn_bind_interdomain(struct evtchn *e, uint16_t remote_dom, uint32_t remote_port,
+			    uint32_t *port)
 {
 	struct evtchn_port *rp;
-	struct sv_evtchn *r;
+	struct evtchn *r;
 	uint32_t lp;
 	int ret;
 
@@ -275,7 +275,7 @@ out_reg:
 	return ret;
 }
 
-int sv_ec_bind_virq(struct sv_evtchn *e, uint32_t virq, uint32_t vcpu, uint32_t *port)
+int evtchn_bind_virq(struct evtchn *e, uint32_t virq, uint32_t vcpu, uint32_t *port)
 {
 	uint32_t p;
 	int ret;
@@ -302,7 +302,7 @@ out:
 	return ret;
 }
 
-int sv_ec_close(struct sv_evtchn *e, uint32_t port)
+int evtchn_close(struct evtchn *e, uint32_t port)
 {
 	int ret = 0;
 
@@ -321,7 +321,7 @@ int sv_ec_close(struct sv_evtchn *e, uint32_t port)
 static int send_to_guest(uint16_t src, uint32_t src_port, uint16_t dom, uint32_t port)
 {
 	struct evtchn_port *rp;
-	struct sv_evtchn *r;
+	struct evtchn *r;
 	int ret = -ENOTCONN;
 
 	pthread_mutex_lock(&registry_lock);
@@ -340,7 +340,7 @@ out:
 	return ret;
 }
 
-int sv_ec_send(struct sv_evtchn *e, uint32_t port)
+int evtchn_send(struct evtchn *e, uint32_t port)
 {
 	struct evtchn_port *p;
 	uint64_t one = 1;
@@ -382,7 +382,7 @@ out:
 	return ret;
 }
 
-int sv_ec_status(struct sv_evtchn *e, struct evtchn_status *st)
+int evtchn_status(struct evtchn *e, struct evtchn_status *st)
 {
 	struct evtchn_port *p;
 
@@ -417,7 +417,7 @@ int sv_ec_status(struct sv_evtchn *e, struct evtchn_status *st)
 	return 0;
 }
 
-int sv_ec_unmask(struct sv_evtchn *e, uint32_t port)
+int evtchn_unmask(struct evtchn *e, uint32_t port)
 {
 	struct evtchn_port *p;
 	int ret = 0;
@@ -432,7 +432,7 @@ int sv_ec_unmask(struct sv_evtchn *e, uint32_t port)
 	return ret;
 }
 
-int sv_ec_bind_vcpu(struct sv_evtchn *e, uint32_t port, uint32_t vcpu)
+int evtchn_bind_vcpu(struct evtchn *e, uint32_t port, uint32_t vcpu)
 {
 	struct evtchn_port *p;
 	int ret = 0;
@@ -457,7 +457,7 @@ out:
 	return ret;
 }
 
-int sv_ec_raise_virq(struct sv_evtchn *e, unsigned int vcpu, uint32_t virq)
+int evtchn_raise_virq(struct evtchn *e, unsigned int vcpu, uint32_t virq)
 {
 	int ret = -ENOENT;
 	uint32_t port;
@@ -481,8 +481,8 @@ static int dup_fd(int fd)
 	return n < 0 ? -errno : n;
 }
 
-int sv_ec_bind_proc(struct sv_evtchn *e, uint32_t port, uint16_t process_domid, int *notify_fd,
-		    int *raise_fd)
+int evtchn_bind_proc(struct evtchn *e, uint32_t port, uint16_t process_domid, int *notify_fd,
+		     int *raise_fd)
 {
 	struct evtchn_port *p;
 	int fds[2], mine[2] = { -1, -1 };
@@ -526,7 +526,7 @@ out:
 	return ret;
 }
 
-int sv_ec_close_proc(struct sv_evtchn *e, uint32_t port)
+int evtchn_close_proc(struct evtchn *e, uint32_t port)
 {
 	struct evtchn_port *p;
 	int ret = 0;
@@ -544,7 +544,7 @@ out:
 	return ret;
 }
 
-int sv_ec_vcpu_of(struct sv_evtchn *e, uint32_t port)
+int evtchn_vcpu_of(struct evtchn *e, uint32_t port)
 {
 	struct evtchn_port *p;
 	int ret;
@@ -556,8 +556,7 @@ int sv_ec_vcpu_of(struct sv_evtchn *e, uint32_t port)
 	return ret;
 }
 
-int64_t sv_ec_hypercall(struct sv_evtchn *e, const struct sv_guest_mem *mem, uint64_t cmd,
-			uint64_t gpa)
+int64_t evtchn_hypercall(struct evtchn *e, const struct guest_mem *mem, uint64_t cmd, uint64_t gpa)
 {
 	union {
 		struct evtchn_alloc_unbound au;
@@ -597,7 +596,7 @@ int64_t sv_ec_hypercall(struct sv_evtchn *e, const struct sv_guest_mem *mem, uin
 	default:
 		return -EINVAL;
 	}
-	p = sv_guest_ptr(mem, gpa, len);
+	p = guest_ptr(mem, gpa, len);
 	if (!p)
 		return -EFAULT;
 	/* One fetch: other vCPUs may rewrite the struct while we work. */
@@ -606,26 +605,26 @@ int64_t sv_ec_hypercall(struct sv_evtchn *e, const struct sv_guest_mem *mem, uin
 	case EVTCHNOP_alloc_unbound:
 		if (a.au.dom != SV_DOMID_SELF && a.au.dom != e->domid)
 			return -EPERM;
-		ret = sv_ec_alloc_unbound(e, a.au.remote_dom, &a.au.port);
+		ret = evtchn_alloc_unbound(e, a.au.remote_dom, &a.au.port);
 		break;
 	case EVTCHNOP_bind_interdomain:
-		ret = sv_ec_bind_interdomain(e, a.bi.remote_dom, a.bi.remote_port,
-					     &a.bi.local_port);
+		ret = evtchn_bind_interdomain(e, a.bi.remote_dom, a.bi.remote_port,
+					      &a.bi.local_port);
 		break;
 	case EVTCHNOP_bind_virq:
-		ret = sv_ec_bind_virq(e, a.bv.virq, a.bv.vcpu, &a.bv.port);
+		ret = evtchn_bind_virq(e, a.bv.virq, a.bv.vcpu, &a.bv.port);
 		break;
 	case EVTCHNOP_close:
-		return sv_ec_close(e, a.po.port);
+		return evtchn_close(e, a.po.port);
 	case EVTCHNOP_send:
-		return sv_ec_send(e, a.po.port);
+		return evtchn_send(e, a.po.port);
 	case EVTCHNOP_unmask:
-		return sv_ec_unmask(e, a.po.port);
+		return evtchn_unmask(e, a.po.port);
 	case EVTCHNOP_status:
-		ret = sv_ec_status(e, &a.st);
+		ret = evtchn_status(e, &a.st);
 		break;
 	default:
-		return sv_ec_bind_vcpu(e, a.bc.port, a.bc.vcpu);
+		return evtchn_bind_vcpu(e, a.bc.port, a.bc.vcpu);
 	}
 	if (!ret)
 		memcpy(p, &a, len);

@@ -2,7 +2,7 @@
 /*
  * Event-channel port tables, one per guest domain, and the operations on
  * them. Nothing here touches KVM: raising an upcall and wiring an
- * ioeventfd/irqfd pair go through struct sv_evtchn_ops, so unit tests can run
+ * ioeventfd/irqfd pair go through struct evtchn_ops, so unit tests can run
  * it on plain memory (evtchn_kvm.c supplies the real ops).
  *
  * Errors: -EINVAL bad port (0, >= 4096, not open in this domain), wrong state
@@ -19,9 +19,9 @@
 
 #include "guest_mem.h"
 
-struct sv_evtchn;
+struct evtchn;
 
-struct sv_evtchn_ops {
+struct evtchn_ops {
 	/* Raise the upcall vector on vcpu. */
 	void (*kick)(void *ctx, unsigned int vcpu);
 	/*
@@ -35,34 +35,33 @@ struct sv_evtchn_ops {
 	void (*detach)(void *ctx, uint32_t port, unsigned int vcpu, const int fds[2]);
 };
 
-int sv_ec_create(uint16_t domid, unsigned int nr_vcpus, struct sv_shared_info *shinfo,
-		 const struct sv_evtchn_ops *ops, void *ctx, struct sv_evtchn **out);
+int evtchn_create(uint16_t domid, unsigned int nr_vcpus, struct sv_shared_info *shinfo,
+		  const struct evtchn_ops *ops, void *ctx, struct evtchn **out);
 /* Closes every port (peers become unbound, process fast paths are detached). */
-void sv_ec_destroy(struct sv_evtchn *e);
+void evtchn_destroy(struct evtchn *e);
 
 /* Guest operations, as event_channel_op performs them for a vCPU of e's domain. */
-int sv_ec_alloc_unbound(struct sv_evtchn *e, uint16_t remote_dom, uint32_t *port);
-int sv_ec_bind_interdomain(struct sv_evtchn *e, uint16_t remote_dom, uint32_t remote_port,
-			   uint32_t *port);
-int sv_ec_bind_virq(struct sv_evtchn *e, uint32_t virq, uint32_t vcpu, uint32_t *port);
-int sv_ec_close(struct sv_evtchn *e, uint32_t port);
-int sv_ec_send(struct sv_evtchn *e, uint32_t port);
-int sv_ec_status(struct sv_evtchn *e, struct evtchn_status *st);
-int sv_ec_unmask(struct sv_evtchn *e, uint32_t port);
-int sv_ec_bind_vcpu(struct sv_evtchn *e, uint32_t port, uint32_t vcpu);
+int evtchn_alloc_unbound(struct evtchn *e, uint16_t remote_dom, uint32_t *port);
+int evtchn_bind_interdomain(struct evtchn *e, uint16_t remote_dom, uint32_t remote_port,
+			    uint32_t *port);
+int evtchn_bind_virq(struct evtchn *e, uint32_t virq, uint32_t vcpu, uint32_t *port);
+int evtchn_close(struct evtchn *e, uint32_t port);
+int evtchn_send(struct evtchn *e, uint32_t port);
+int evtchn_status(struct evtchn *e, struct evtchn_status *st);
+int evtchn_unmask(struct evtchn *e, uint32_t port);
+int evtchn_bind_vcpu(struct evtchn *e, uint32_t port, uint32_t vcpu);
 
 /* Sets the VIRQ's port pending; -ENOENT when the guest has not bound it on vcpu. */
-int sv_ec_raise_virq(struct sv_evtchn *e, unsigned int vcpu, uint32_t virq);
+int evtchn_raise_virq(struct evtchn *e, unsigned int vcpu, uint32_t virq);
 
 /* Process-domain ends (see svcore.h). */
-int sv_ec_bind_proc(struct sv_evtchn *e, uint32_t port, uint16_t process_domid, int *notify_fd,
-		    int *raise_fd);
-int sv_ec_close_proc(struct sv_evtchn *e, uint32_t port);
+int evtchn_bind_proc(struct evtchn *e, uint32_t port, uint16_t process_domid, int *notify_fd,
+		     int *raise_fd);
+int evtchn_close_proc(struct evtchn *e, uint32_t port);
 /* The vCPU whose selector a port's events go to, or -EINVAL. */
-int sv_ec_vcpu_of(struct sv_evtchn *e, uint32_t port);
+int evtchn_vcpu_of(struct evtchn *e, uint32_t port);
 
 /* event_channel_op(cmd, gpa): copies the struct in once, runs cmd, copies results out. */
-int64_t sv_ec_hypercall(struct sv_evtchn *e, const struct sv_guest_mem *mem, uint64_t cmd,
-			uint64_t gpa);
+int64_t evtchn_hypercall(struct evtchn *e, const struct guest_mem *mem, uint64_t cmd, uint64_t gpa);
 
 #endif

@@ -64,12 +64,26 @@ static int set_routes(struct sv_domain *d)
 	return ret;
 }
 
+/*
+ * The MSI that set_routes() gives the vCPU's GSI, sent directly. It lives here rather than in
+ * vcpu.c because vcpu.c calls into this file (timer expiry), not the other way round.
+ */
+static int raise_upcall(struct vcpu *v)
+{
+	struct kvm_msi msi = {
+		.address_lo = 0xfee00000u | (v->id << 12),
+		.data = SV_UPCALL_VECTOR,
+	};
+
+	return ioctl(v->dom->vm_fd, KVM_SIGNAL_MSI, &msi) < 0 ? -errno : 0;
+}
+
 static void kvm_kick(void *ctx, unsigned int vcpu)
 {
 	struct sv_domain *d = ctx;
 
 	if (vcpu < d->nr_vcpus)
-		sv_vcpu_raise_upcall(&d->vcpus[vcpu]);
+		raise_upcall(&d->vcpus[vcpu]);
 }
 
 static int ioeventfd(struct sv_domain *d, uint32_t port, int fd, bool assign)
@@ -147,63 +161,63 @@ static void kvm_detach(void *ctx, uint32_t port, unsigned int vcpu, const int fd
 	close(fds[1]);
 }
 
-static const struct sv_evtchn_ops kvm_evtchn_ops = {
+static const struct evtchn_ops kvm_evtchn_ops = {
 	.kick = kvm_kick,
 	.attach = kvm_attach,
 	.move = kvm_move,
 	.detach = kvm_detach,
 };
 
-int sv_domain_evtchn_init(struct sv_domain *d)
+int evtchn_kvm_init(struct sv_domain *d)
 {
 	struct sv_shared_info *s;
 	int ret;
 
-	s = sv_guest_ptr(&d->mem, SV_SHARED_INFO_GPA, sizeof(*s));
+	s = guest_ptr(&d->mem, SV_SHARED_INFO_GPA, sizeof(*s));
 	if (!s)
 		return -EINVAL;
 	ret = set_routes(d);
 	if (ret)
 		return ret;
-	return sv_ec_create((uint16_t)d->domid, d->nr_vcpus, s, &kvm_evtchn_ops, d, &d->evtchn);
+	return evtchn_create((uint16_t)d->domid, d->nr_vcpus, s, &kvm_evtchn_ops, d, &d->evtchn);
 }
 
-void sv_domain_evtchn_release(struct sv_domain *d)
+void evtchn_kvm_release(struct sv_domain *d)
 {
-	sv_ec_destroy(d->evtchn);
+	evtchn_destroy(d->evtchn);
 	d->evtchn = NULL;
 }
 
-int sv_vcpu_timer_fire(struct sv_vcpu *v)
+int evtchn_kvm_timer_fire(struct vcpu *v)
 {
-	if (v->dom->evtchn && !sv_ec_raise_virq(v->dom->evtchn, v->id, SV_VIRQ_TIMER))
+	if (v->dom->evtchn && !evtchn_raise_virq(v->dom->evtchn, v->id, SV_VIRQ_TIMER))
 		return 0;
 	/* No VIRQ_TIMER bound: the bare upcall older kernels expect. */
-	return sv_vcpu_raise_upcall(v);
+	return raise_upcall(v);
 }
 
 void *sv_domain_shared_info(struct sv_domain *d)
 {
-	return sv_guest_ptr(&d->mem, SV_SHARED_INFO_GPA, sizeof(struct sv_shared_info));
+	return guest_ptr(&d->mem, SV_SHARED_INFO_GPA, sizeof(struct sv_shared_info));
 }
 
 int sv_evtchn_alloc_unbound(struct sv_domain *d, uint16_t remote_domid, uint32_t *port)
 {
-	return sv_ec_alloc_unbound(d->evtchn, remote_domid, port);
+	return evtchn_alloc_unbound(d->evtchn, remote_domid, port);
 }
 
 int sv_evtchn_bind_process(struct sv_domain *d, uint32_t port, uint16_t process_domid,
 			   int *notify_fd, int *raise_fd)
 {
-	return sv_ec_bind_proc(d->evtchn, port, process_domid, notify_fd, raise_fd);
+	return evtchn_bind_proc(d->evtchn, port, process_domid, notify_fd, raise_fd);
 }
 
 int sv_evtchn_close_process(struct sv_domain *d, uint32_t port)
 {
-	return sv_ec_close_proc(d->evtchn, port);
+	return evtchn_close_proc(d->evtchn, port);
 }
 
 int sv_evtchn_port_vcpu(struct sv_domain *d, uint32_t port)
 {
-	return sv_ec_vcpu_of(d->evtchn, port);
+	return evtchn_vcpu_of(d->evtchn, port);
 }

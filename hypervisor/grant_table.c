@@ -12,13 +12,13 @@
 
 _Static_assert(SV_GNTTAB_MAX_FRAMES < PAGE_SIZE, "nr_frames must fit below the page offset");
 
-static int64_t setup_table(struct sv_gnttab *gt, const struct sv_guest_mem *mem, uint64_t arg_gpa)
+static int64_t setup_table(struct gnttab *gt, const struct guest_mem *mem, uint64_t arg_gpa)
 {
 	struct gnttab_setup_table st;
 	const void *p;
 	uint64_t len;
 
-	p = sv_guest_ptr(mem, arg_gpa, sizeof(st));
+	p = guest_ptr(mem, arg_gpa, sizeof(st));
 	if (!p)
 		return -EFAULT;
 	/* One copy: another vCPU may rewrite the struct while we check it. */
@@ -28,30 +28,28 @@ static int64_t setup_table(struct sv_gnttab *gt, const struct sv_guest_mem *mem,
 		return -EINVAL;
 	len = (uint64_t)st.nr_frames * PAGE_SIZE;
 	/* The core's own pages (page tables, start info, rings) are not the guest's to share. */
-	if (st.table_gpa < SV_RESERVED_END || !sv_guest_ptr(mem, st.table_gpa, len))
+	if (st.table_gpa < SV_RESERVED_END || !guest_ptr(mem, st.table_gpa, len))
 		return -EFAULT;
 	__atomic_store_n(&gt->loc, st.table_gpa | st.nr_frames, __ATOMIC_RELEASE);
 	return 0;
 }
 
-static int64_t query_size(const struct sv_gnttab *gt, const struct sv_guest_mem *mem,
-			  uint64_t arg_gpa)
+static int64_t query_size(const struct gnttab *gt, const struct guest_mem *mem, uint64_t arg_gpa)
 {
 	struct gnttab_query_size qs = { .max_nr_frames = SV_GNTTAB_MAX_FRAMES };
 	uint64_t gpa;
 	void *p;
 
-	p = sv_guest_ptr(mem, arg_gpa, sizeof(qs));
+	p = guest_ptr(mem, arg_gpa, sizeof(qs));
 	if (!p)
 		return -EFAULT;
-	if (sv_gnttab_get(gt, &gpa, &qs.nr_frames))
+	if (gnttab_get(gt, &gpa, &qs.nr_frames))
 		qs.nr_frames = 0;
 	memcpy(p, &qs, sizeof(qs));
 	return 0;
 }
 
-int64_t sv_gnttab_op(struct sv_gnttab *gt, const struct sv_guest_mem *mem, uint64_t cmd,
-		     uint64_t arg_gpa)
+int64_t gnttab_op(struct gnttab *gt, const struct guest_mem *mem, uint64_t cmd, uint64_t arg_gpa)
 {
 	switch (cmd) {
 	case GNTTABOP_setup_table:
@@ -63,7 +61,7 @@ int64_t sv_gnttab_op(struct sv_gnttab *gt, const struct sv_guest_mem *mem, uint6
 	}
 }
 
-int sv_gnttab_get(const struct sv_gnttab *gt, uint64_t *gpa, uint32_t *nr_frames)
+int gnttab_get(const struct gnttab *gt, uint64_t *gpa, uint32_t *nr_frames)
 {
 	uint64_t loc = __atomic_load_n(&gt->loc, __ATOMIC_ACQUIRE);
 

@@ -12,14 +12,13 @@
 
 #include "guest_mem.h"
 
-struct sv_gnttab {
+struct gnttab {
 	uint64_t loc; /* table gpa | nr_frames (gpa is page-aligned); 0 = no table */
 };
 
 /* grant_table_op(cmd, arg gpa): a result for the guest's rax. */
-int64_t sv_gnttab_op(struct sv_gnttab *gt, const struct sv_guest_mem *mem, uint64_t cmd,
-		     uint64_t arg_gpa);
+int64_t gnttab_op(struct gnttab *gt, const struct guest_mem *mem, uint64_t cmd, uint64_t arg_gpa);
 /* 0, or -ENOENT before the guest set its table up. */
-int sv_gnttab_get(const struct sv_gnttab *gt, uint64_t *gpa, uint32_t *nr_frames);
+int gnttab_get(const struct gnttab *gt, uint64_t *gpa, uint32_t *nr_frames);
 
 #endif

@@ -6,7 +6,7 @@
 
 #include "guest_mem.h"
 
-int sv_guest_mem_create(struct sv_guest_mem *mem, const char *name, uint64_t size)
+int guest_mem_create(struct guest_mem *mem, const char *name, uint64_t size)
 {
 	char label[96];
 	int ret;
@@ -40,7 +40,7 @@ out:
 	return ret;
 }
 
-void sv_guest_mem_destroy(struct sv_guest_mem *mem)
+void guest_mem_destroy(struct guest_mem *mem)
 {
 	if (mem->hva)
 		munmap(mem->hva, mem->size);

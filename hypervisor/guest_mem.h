@@ -6,20 +6,20 @@
 #include <stdint.h>
 
 /* Guest RAM: one memfd mapped in the core, shareable with other domains by fd. */
-struct sv_guest_mem {
+struct guest_mem {
 	int fd;
 	uint8_t *hva;
 	uint64_t size;
 };
 
-int sv_guest_mem_create(struct sv_guest_mem *mem, const char *name, uint64_t size);
-void sv_guest_mem_destroy(struct sv_guest_mem *mem);
+int guest_mem_create(struct guest_mem *mem, const char *name, uint64_t size);
+void guest_mem_destroy(struct guest_mem *mem);
 
 /*
  * Host pointer for [gpa, gpa + len) or NULL when any byte of it lies outside
  * RAM. Every guest-supplied address goes through here.
  */
-static inline void *sv_guest_ptr(const struct sv_guest_mem *mem, uint64_t gpa, uint64_t len)
+static inline void *guest_ptr(const struct guest_mem *mem, uint64_t gpa, uint64_t len)
 {
 	if (gpa > mem->size || len > mem->size - gpa)
 		return NULL;

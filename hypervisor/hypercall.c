@@ -8,7 +8,7 @@
 #include "evtchn.h"
 #include "hypercall.h"
 
-static int64_t hc_xen_version(const struct sv_hc_env *env, const uint64_t arg[5])
+static int64_t hc_xen_version(const struct hcall_env *env, const uint64_t arg[5])
 {
 	(void)env;
 	switch (arg[0]) {
@@ -21,7 +21,7 @@ static int64_t hc_xen_version(const struct sv_hc_env *env, const uint64_t arg[5]
 	}
 }
 
-static int64_t hc_console_io(const struct sv_hc_env *env, const uint64_t arg[5])
+static int64_t hc_console_io(const struct hcall_env *env, const uint64_t arg[5])
 {
 	const char *buf;
 
@@ -29,7 +29,7 @@ static int64_t hc_console_io(const struct sv_hc_env *env, const uint64_t arg[5])
 		return -EINVAL;
 	if (arg[1] > SV_CONSOLE_IO_MAX)
 		return -EINVAL;
-	buf = sv_guest_ptr(env->mem, arg[2], arg[1]);
+	buf = guest_ptr(env->mem, arg[2], arg[1]);
 	if (!buf)
 		return -EFAULT;
 	if (arg[1])
@@ -37,7 +37,7 @@ static int64_t hc_console_io(const struct sv_hc_env *env, const uint64_t arg[5])
 	return (int64_t)arg[1];
 }
 
-static int64_t hc_sched_op(const struct sv_hc_env *env, const uint64_t arg[5])
+static int64_t hc_sched_op(const struct hcall_env *env, const uint64_t arg[5])
 {
 	switch (arg[0]) {
 	case SV_SCHEDOP_yield:
@@ -56,7 +56,7 @@ static int64_t hc_sched_op(const struct sv_hc_env *env, const uint64_t arg[5])
 	}
 }
 
-static int64_t hc_vcpu_op(const struct sv_hc_env *env, const uint64_t arg[5])
+static int64_t hc_vcpu_op(const struct hcall_env *env, const uint64_t arg[5])
 {
 	struct sv_vcpu_context c;
 	const void *p;
@@ -65,7 +65,7 @@ static int64_t hc_vcpu_op(const struct sv_hc_env *env, const uint64_t arg[5])
 		return -EINVAL;
 	if (arg[1] >= env->nr_vcpus)
 		return -ENOENT;
-	p = sv_guest_ptr(env->mem, arg[2], sizeof(c));
+	p = guest_ptr(env->mem, arg[2], sizeof(c));
 	if (!p)
 		return -EFAULT;
 	/* One copy: the other vCPUs may be rewriting the struct as we look. */
@@ -73,7 +73,7 @@ static int64_t hc_vcpu_op(const struct sv_hc_env *env, const uint64_t arg[5])
 	return env->ops->vcpu_up(env->ctx, (unsigned int)arg[1], &c);
 }
 
-int64_t sv_hypercall_dispatch(const struct sv_hc_env *env, uint64_t nr, const uint64_t arg[5])
+int64_t hcall_dispatch(const struct hcall_env *env, uint64_t nr, const uint64_t arg[5])
 {
 	switch (nr) {
 	case SV_HC_xen_version:
@@ -87,11 +87,11 @@ int64_t sv_hypercall_dispatch(const struct sv_hc_env *env, uint64_t nr, const ui
 	case SV_HC_vcpu_op:
 		return hc_vcpu_op(env, arg);
 	case SV_HC_event_channel_op:
-		return sv_ec_hypercall(env->evtchn, env->mem, arg[0], arg[1]);
+		return evtchn_hypercall(env->evtchn, env->mem, arg[0], arg[1]);
 	case SV_HC_grant_table_op:
 		if (!env->gnttab)
 			return -ENOSYS;
-		return sv_gnttab_op(env->gnttab, env->mem, arg[0], arg[1]);
+		return gnttab_op(env->gnttab, env->mem, arg[0], arg[1]);
 	default:
 		return -ENOSYS;
 	}

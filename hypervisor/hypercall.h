@@ -10,13 +10,13 @@
 #include "grant_table.h"
 #include "guest_mem.h"
 
-struct sv_evtchn;
+struct evtchn;
 
 /*
  * What a hypercall may do to its domain. The dispatcher validates every
  * argument before calling any of these, so they see only well-formed requests.
  */
-struct sv_hc_ops {
+struct hcall_ops {
 	void (*console_write)(void *ctx, const char *buf, size_t len);
 	void (*shutdown)(void *ctx, unsigned int reason, int code);
 	int (*set_timer)(void *ctx, uint64_t deadline_ns);
@@ -24,16 +24,16 @@ struct sv_hc_ops {
 	int (*vcpu_up)(void *ctx, unsigned int vcpu, const struct sv_vcpu_context *c);
 };
 
-struct sv_hc_env {
-	const struct sv_guest_mem *mem;
+struct hcall_env {
+	const struct guest_mem *mem;
 	unsigned int nr_vcpus;
-	const struct sv_hc_ops *ops;
-	struct sv_evtchn *evtchn; /* NULL: event_channel_op is -ENOSYS */
+	const struct hcall_ops *ops;
+	struct evtchn *evtchn; /* NULL: event_channel_op is -ENOSYS */
 	void *ctx;
-	struct sv_gnttab *gnttab; /* NULL: grant_table_op is -ENOSYS */
+	struct gnttab *gnttab; /* NULL: grant_table_op is -ENOSYS */
 };
 
 /* Returns the value for the guest's rax: a result or a negative errno. */
-int64_t sv_hypercall_dispatch(const struct sv_hc_env *env, uint64_t nr, const uint64_t arg[5]);
+int64_t hcall_dispatch(const struct hcall_env *env, uint64_t nr, const uint64_t arg[5]);
 
 #endif

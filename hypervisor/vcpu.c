@@ -21,7 +21,7 @@
 #define RFLAGS_IF    (1ull << 9)
 #define MSR_IA32_TSC 0x10
 
-int sv_vcpu_init(struct sv_domain *d, struct sv_vcpu *v, unsigned int id)
+int vcpu_init(struct sv_domain *d, struct vcpu *v, unsigned int id)
 {
 	int ret;
 
@@ -36,7 +36,7 @@ int sv_vcpu_init(struct sv_domain *d, struct sv_vcpu *v, unsigned int id)
 		v->run = NULL;
 		return -errno;
 	}
-	ret = sv_cpuid_set_vcpu(d->cpuid, v->fd, id);
+	ret = cpuid_set_vcpu(d->cpuid, v->fd, id);
 	if (ret)
 		return ret;
 	v->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
@@ -45,7 +45,7 @@ int sv_vcpu_init(struct sv_domain *d, struct sv_vcpu *v, unsigned int id)
 	return 0;
 }
 
-void sv_vcpu_release(struct sv_vcpu *v)
+void vcpu_release(struct vcpu *v)
 {
 	if (v->run)
 		munmap(v->run, v->dom->run_size);
@@ -59,7 +59,7 @@ void sv_vcpu_release(struct sv_vcpu *v)
 }
 
 /* Forces the thread out of KVM_RUN (or keeps it from entering) so it rereads the domain state. */
-void sv_vcpu_kick(struct sv_vcpu *v)
+void vcpu_kick(struct vcpu *v)
 {
 	if (!v->thread_started)
 		return;
@@ -67,7 +67,7 @@ void sv_vcpu_kick(struct sv_vcpu *v)
 	pthread_kill(v->thread, SIGUSR1);
 }
 
-static int vcpu_set_entry_state(struct sv_vcpu *v, uint64_t rip, uint64_t rsp, uint64_t rdi)
+static int vcpu_set_entry_state(struct vcpu *v, uint64_t rip, uint64_t rsp, uint64_t rdi)
 {
 	struct kvm_mp_state mp = { .mp_state = KVM_MP_STATE_RUNNABLE };
 	struct kvm_sregs sregs;
@@ -75,7 +75,7 @@ static int vcpu_set_entry_state(struct sv_vcpu *v, uint64_t rip, uint64_t rsp, u
 
 	if (ioctl(v->fd, KVM_GET_SREGS, &sregs) < 0)
 		return -errno;
-	sv_boot_sregs(&sregs);
+	boot_sregs(&sregs);
 	if (ioctl(v->fd, KVM_SET_SREGS, &sregs) < 0)
 		return -errno;
 	memset(&regs, 0, sizeof(regs));
@@ -91,11 +91,10 @@ static int vcpu_set_entry_state(struct sv_vcpu *v, uint64_t rip, uint64_t rsp, u
 	return 0;
 }
 
-static void vcpu_fault(struct sv_vcpu *v, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+static void vcpu_fault(struct vcpu *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Ends the domain with the reason and as much machine state as KVM will give. */
-static void vcpu_fault(struct sv_vcpu *v, const char *fmt, ...)
+static void vcpu_fault(struct vcpu *v, const char *fmt, ...)
 {
 	struct kvm_regs r;
 	struct kvm_sregs s;
@@ -118,10 +117,10 @@ static void vcpu_fault(struct sv_vcpu *v, const char *fmt, ...)
 			 r.rip, r.rsp, r.rflags, r.rax, r.rbx, r.rcx, r.rdx, r.rsi, r.rdi, r.rbp,
 			 r.r8, r.r9, r.r10, r.r11, r.r12, r.r13, r.r14, r.r15, s.cr0, s.cr2, s.cr3,
 			 s.cr4, s.efer);
-	sv_domain_end(v->dom, SV_EXIT_FAULT, -1, buf);
+	v->dom->end(v->dom, SV_EXIT_FAULT, -1, buf);
 }
 
-static uint64_t vcpu_guest_now_ns(struct sv_vcpu *v, int *err)
+static uint64_t vcpu_guest_now_ns(struct vcpu *v, int *err)
 {
 	struct {
 		struct kvm_msrs hdr;
@@ -136,19 +135,9 @@ static uint64_t vcpu_guest_now_ns(struct sv_vcpu *v, int *err)
 	return (uint64_t)((unsigned __int128)m.e.data * 1000000u / v->dom->tsc_khz);
 }
 
-int sv_vcpu_raise_upcall(struct sv_vcpu *v)
-{
-	struct kvm_msi msi = {
-		.address_lo = 0xfee00000u | (v->id << 12),
-		.data = SV_UPCALL_VECTOR,
-	};
-
-	return ioctl(v->dom->vm_fd, KVM_SIGNAL_MSI, &msi) < 0 ? -errno : 0;
-}
-
 static int hc_set_timer(void *ctx, uint64_t deadline)
 {
-	struct sv_vcpu *v = ctx;
+	struct vcpu *v = ctx;
 	struct itimerspec its = { 0 };
 	uint64_t now, delta;
 	int ret;
@@ -158,7 +147,7 @@ static int hc_set_timer(void *ctx, uint64_t deadline)
 		if (ret)
 			return ret;
 		if (deadline <= now)
-			return sv_vcpu_timer_fire(v);
+			return evtchn_kvm_timer_fire(v);
 		delta = deadline - now;
 		its.it_value.tv_sec = (time_t)(delta / 1000000000u);
 		its.it_value.tv_nsec = (long)(delta % 1000000000u);
@@ -169,7 +158,7 @@ static int hc_set_timer(void *ctx, uint64_t deadline)
 /* Like `sti; hlt`: KVM sleeps in the kernel until an interrupt can be taken. */
 static int hc_block(void *ctx)
 {
-	struct sv_vcpu *v = ctx;
+	struct vcpu *v = ctx;
 	struct kvm_mp_state mp = { .mp_state = KVM_MP_STATE_HALTED };
 
 	v->run->s.regs.regs.rflags |= RFLAGS_IF;
@@ -179,23 +168,23 @@ static int hc_block(void *ctx)
 
 static void hc_shutdown(void *ctx, unsigned int reason, int code)
 {
-	struct sv_vcpu *v = ctx;
+	struct vcpu *v = ctx;
 	char why[64];
 
 	snprintf(why, sizeof(why), "vcpu %u asked for %s", v->id,
 		 reason == SV_SHUTDOWN_poweroff ? "poweroff"
 		 : reason == SV_SHUTDOWN_reboot ? "reboot"
 						: "crash");
-	sv_domain_end(v->dom,
-		      reason == SV_SHUTDOWN_poweroff ? SV_EXIT_POWEROFF
-		      : reason == SV_SHUTDOWN_reboot ? SV_EXIT_REBOOT
-						     : SV_EXIT_CRASH,
-		      code, why);
+	v->dom->end(v->dom,
+		    reason == SV_SHUTDOWN_poweroff ? SV_EXIT_POWEROFF
+		    : reason == SV_SHUTDOWN_reboot ? SV_EXIT_REBOOT
+						   : SV_EXIT_CRASH,
+		    code, why);
 }
 
 static int hc_vcpu_up(void *ctx, unsigned int id, const struct sv_vcpu_context *c)
 {
-	struct sv_vcpu *v = ctx;
+	struct vcpu *v = ctx;
 	struct sv_domain *d = v->dom;
 	int ret = 0;
 
@@ -214,12 +203,17 @@ out:
 
 static void hc_console_write(void *ctx, const char *buf, size_t len)
 {
-	struct sv_vcpu *v = ctx;
+	struct vcpu *v = ctx;
+	struct sv_domain *d = v->dom;
 
-	sv_domain_console_write(v->dom, buf, len);
+	if (!d->console)
+		return;
+	pthread_mutex_lock(&d->console_lock);
+	d->console(d->console_opaque, buf, len);
+	pthread_mutex_unlock(&d->console_lock);
 }
 
-static const struct sv_hc_ops vcpu_hc_ops = {
+static const struct hcall_ops vcpu_hc_ops = {
 	.console_write = hc_console_write,
 	.shutdown = hc_shutdown,
 	.set_timer = hc_set_timer,
@@ -227,9 +221,9 @@ static const struct sv_hc_ops vcpu_hc_ops = {
 	.vcpu_up = hc_vcpu_up,
 };
 
-static int vcpu_handle_hypercall(struct sv_vcpu *v)
+static int vcpu_handle_hypercall(struct vcpu *v)
 {
-	struct sv_hc_env env = {
+	struct hcall_env env = {
 		.mem = &v->dom->mem,
 		.nr_vcpus = v->dom->nr_vcpus,
 		.ops = &vcpu_hc_ops,
@@ -249,7 +243,7 @@ static int vcpu_handle_hypercall(struct sv_vcpu *v)
 	arg[2] = r->rdx;
 	arg[3] = r->r10;
 	arg[4] = r->r8;
-	r->rax = (uint64_t)sv_hypercall_dispatch(&env, r->rax & 0xffffffffu, arg);
+	r->rax = (uint64_t)hcall_dispatch(&env, r->rax & 0xffffffffu, arg);
 	if (v->dom->sync_regs) {
 		v->run->kvm_dirty_regs |= KVM_SYNC_X86_REGS;
 		return 0;
@@ -257,7 +251,7 @@ static int vcpu_handle_hypercall(struct sv_vcpu *v)
 	return ioctl(v->fd, KVM_SET_REGS, r) < 0 ? -errno : 0;
 }
 
-static int vcpu_handle_io(struct sv_vcpu *v)
+static int vcpu_handle_io(struct vcpu *v)
 {
 	struct kvm_run *run = v->run;
 
@@ -272,7 +266,7 @@ static int vcpu_handle_io(struct sv_vcpu *v)
 		uint32_t port;
 
 		memcpy(&port, (uint8_t *)run + run->io.data_offset, sizeof(port));
-		sv_ec_send(v->dom->evtchn, port);
+		evtchn_send(v->dom->evtchn, port);
 		return 0;
 	}
 	if (run->io.port == SV_HYPERCALL_PORT && run->io.direction == KVM_EXIT_IO_OUT &&
@@ -285,7 +279,7 @@ static int vcpu_handle_io(struct sv_vcpu *v)
 }
 
 /* Returns true when the thread should go on running guest code. */
-static bool vcpu_wait_runnable(struct sv_vcpu *v)
+static bool vcpu_wait_runnable(struct vcpu *v)
 {
 	struct sv_domain *d = v->dom;
 	bool go;
@@ -303,7 +297,7 @@ static bool vcpu_wait_runnable(struct sv_vcpu *v)
 	return go;
 }
 
-static int vcpu_handle_exit(struct sv_vcpu *v)
+static int vcpu_handle_exit(struct vcpu *v)
 {
 	struct kvm_run *run = v->run;
 
@@ -333,9 +327,9 @@ static int vcpu_handle_exit(struct sv_vcpu *v)
 	}
 }
 
-void *sv_vcpu_thread(void *arg)
+void *vcpu_thread(void *arg)
 {
-	struct sv_vcpu *v = arg;
+	struct vcpu *v = arg;
 	struct sv_domain *d = v->dom;
 	bool entered = false;
 	int ret;

@@ -59,7 +59,8 @@ int sv_xml_validate(xmlDoc *doc, const char *schema_dir, struct sv_xml_parser *p
 
 /* devices.c */
 int sv_xml_parse_devices(struct sv_xml_parser *p, xmlNode *devices, struct sv_domain_config *cfg);
-/* Checks a domain or driver-domain name: [A-Za-z0-9_.+-], shorter than SV_MAX_NAME_LEN. */
+
+/* names.c: a domain or driver-domain name: [A-Za-z0-9_.+-], shorter than SV_MAX_NAME_LEN. */
 int sv_xml_check_domain_name(struct sv_xml_parser *p, const xmlNode *at, const char *what,
 			     const char *name);
 

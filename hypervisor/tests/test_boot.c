@@ -9,18 +9,18 @@
 
 #include "boot.h"
 
-static struct sv_guest_mem mem;
+static struct guest_mem mem;
 
 static void setup(void)
 {
-	ck_assert_int_eq(sv_guest_mem_create(&mem, "boot-test", 8u << 20), 0);
+	ck_assert_int_eq(guest_mem_create(&mem, "boot-test", 8u << 20), 0);
 	memset(mem.hva, 0x5a, SV_RESERVED_END);
-	ck_assert_int_eq(sv_boot_build_tables(&mem), 0);
+	ck_assert_int_eq(boot_build_tables(&mem), 0);
 }
 
 static void teardown(void)
 {
-	sv_guest_mem_destroy(&mem);
+	guest_mem_destroy(&mem);
 }
 
 START_TEST(identity_maps_first_4g)
@@ -40,7 +40,7 @@ START_TEST(identity_maps_first_4g)
 	unsigned int i;
 
 	for (i = 0; i < sizeof(probes) / sizeof(probes[0]); i++) {
-		ck_assert_int_eq(sv_boot_translate(&mem, probes[i], &pa), 0);
+		ck_assert_int_eq(boot_translate(&mem, probes[i], &pa), 0);
 		ck_assert_uint_eq(pa, probes[i]);
 	}
 }
@@ -50,10 +50,10 @@ START_TEST(nothing_above_4g_or_noncanonical)
 {
 	uint64_t pa;
 
-	ck_assert_int_eq(sv_boot_translate(&mem, 4ull << 30, &pa), -EFAULT);
-	ck_assert_int_eq(sv_boot_translate(&mem, 1ull << 39, &pa), -EFAULT);
-	ck_assert_int_eq(sv_boot_translate(&mem, 0x0000800000000000ull, &pa), -EFAULT);
-	ck_assert_int_eq(sv_boot_translate(&mem, 0xffff800000000000ull, &pa), -EFAULT);
+	ck_assert_int_eq(boot_translate(&mem, 4ull << 30, &pa), -EFAULT);
+	ck_assert_int_eq(boot_translate(&mem, 1ull << 39, &pa), -EFAULT);
+	ck_assert_int_eq(boot_translate(&mem, 0x0000800000000000ull, &pa), -EFAULT);
+	ck_assert_int_eq(boot_translate(&mem, 0xffff800000000000ull, &pa), -EFAULT);
 }
 END_TEST
 
@@ -92,7 +92,7 @@ START_TEST(gdt_and_reserved_pages)
 	ck_assert_uint_eq(mem.hva[SV_BOOT_STACK_TOP - 1], 0);
 
 	memset(&s, 0, sizeof(s));
-	sv_boot_sregs(&s);
+	boot_sregs(&s);
 	ck_assert_uint_eq(s.cr3, SV_PML4_GPA);
 	ck_assert(s.cr0 & (1ull << 31));
 	ck_assert(s.cr4 & (1ull << 5));
@@ -106,12 +106,12 @@ END_TEST
 
 START_TEST(refuses_tiny_ram)
 {
-	struct sv_guest_mem small;
+	struct guest_mem small;
 
-	ck_assert_int_eq(sv_guest_mem_create(&small, "tiny", 4096), 0);
-	ck_assert_int_eq(sv_boot_build_tables(&small), -EINVAL);
-	sv_guest_mem_destroy(&small);
-	ck_assert_int_eq(sv_guest_mem_create(&small, "odd", 4095), -EINVAL);
+	ck_assert_int_eq(guest_mem_create(&small, "tiny", 4096), 0);
+	ck_assert_int_eq(boot_build_tables(&small), -EINVAL);
+	guest_mem_destroy(&small);
+	ck_assert_int_eq(guest_mem_create(&small, "odd", 4095), -EINVAL);
 }
 END_TEST
 

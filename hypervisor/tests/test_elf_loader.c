@@ -14,35 +14,34 @@
 
 #define RAM_SIZE (16u << 20)
 
-static struct sv_guest_mem mem;
+static struct guest_mem mem;
 static char err[512];
 
 static void setup(void)
 {
-	ck_assert_int_eq(sv_guest_mem_create(&mem, "elf-test", RAM_SIZE), 0);
+	ck_assert_int_eq(guest_mem_create(&mem, "elf-test", RAM_SIZE), 0);
 	err[0] = '\0';
 }
 
 static void teardown(void)
 {
-	sv_guest_mem_destroy(&mem);
+	guest_mem_destroy(&mem);
 }
 
 static int load_tiny(struct tiny_elf *t, size_t len)
 {
-	struct sv_elf_info info;
+	struct elf_info info;
 
-	return sv_elf_load(t, len, &mem, SV_RESERVED_END, &info, err, sizeof(err));
+	return elf_load(t, len, &mem, SV_RESERVED_END, &info, err, sizeof(err));
 }
 
 START_TEST(loads_the_built_guest)
 {
-	struct sv_elf_info info;
+	struct elf_info info;
 	uint8_t *ram = mem.hva;
 
 	ck_assert_int_eq(
-		sv_elf_load_file(SV_GUEST_KERNEL, &mem, SV_RESERVED_END, &info, err, sizeof(err)),
-		0);
+		elf_load_file(SV_GUEST_KERNEL, &mem, SV_RESERVED_END, &info, err, sizeof(err)), 0);
 	ck_assert_uint_ge(info.load_start, SV_KERNEL_BASE);
 	ck_assert_uint_gt(info.load_end, info.load_start);
 	ck_assert_uint_le(info.load_end, RAM_SIZE);
@@ -55,11 +54,11 @@ END_TEST
 START_TEST(loads_tiny_and_zeroes_bss)
 {
 	struct tiny_elf t;
-	struct sv_elf_info info;
+	struct elf_info info;
 
 	tiny_elf_init(&t, NULL, 0);
 	memset(mem.hva + SV_KERNEL_BASE, 0xaa, 8192);
-	ck_assert_int_eq(sv_elf_load(&t, sizeof(t), &mem, SV_RESERVED_END, &info, err, sizeof(err)),
+	ck_assert_int_eq(elf_load(&t, sizeof(t), &mem, SV_RESERVED_END, &info, err, sizeof(err)),
 			 0);
 	ck_assert_uint_eq(info.entry, SV_KERNEL_BASE);
 	ck_assert_uint_eq(info.load_end, SV_KERNEL_BASE + 64 + 4096);
@@ -178,13 +177,13 @@ END_TEST
 
 START_TEST(refuses_missing_and_odd_files)
 {
-	struct sv_elf_info info;
+	struct elf_info info;
 
-	ck_assert_int_eq(sv_elf_load_file("/nonexistent/kernel", &mem, SV_RESERVED_END, &info, err,
-					  sizeof(err)),
+	ck_assert_int_eq(elf_load_file("/nonexistent/kernel", &mem, SV_RESERVED_END, &info, err,
+				       sizeof(err)),
 			 -ENOENT);
 	ck_assert_ptr_nonnull(strstr(err, "/nonexistent/kernel"));
-	ck_assert_int_eq(sv_elf_load_file("/tmp", &mem, SV_RESERVED_END, &info, err, sizeof(err)),
+	ck_assert_int_eq(elf_load_file("/tmp", &mem, SV_RESERVED_END, &info, err, sizeof(err)),
 			 -EFBIG);
 }
 END_TEST

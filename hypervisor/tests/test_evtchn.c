@@ -24,9 +24,9 @@ struct rec {
 	unsigned int attached, detached, moved;
 };
 
-static struct sv_guest_mem mem, mem2;
+static struct guest_mem mem, mem2;
 static struct sv_shared_info *si, *si2;
-static struct sv_evtchn *e, *e2;
+static struct evtchn *e, *e2;
 static struct rec rec, rec2;
 
 static void t_kick(void *ctx, unsigned int vcpu)
@@ -62,26 +62,26 @@ static void t_detach(void *ctx, uint32_t port, unsigned int vcpu, const int fds[
 	((struct rec *)ctx)->detached++;
 }
 
-static const struct sv_evtchn_ops ops = { t_kick, t_attach, t_move, t_detach };
+static const struct evtchn_ops ops = { t_kick, t_attach, t_move, t_detach };
 
 static void setup(void)
 {
-	ck_assert_int_eq(sv_guest_mem_create(&mem, "ec-test", RAM_SIZE), 0);
-	ck_assert_int_eq(sv_guest_mem_create(&mem2, "ec-test2", RAM_SIZE), 0);
-	si = sv_guest_ptr(&mem, SV_SHARED_INFO_GPA, sizeof(*si));
-	si2 = sv_guest_ptr(&mem2, SV_SHARED_INFO_GPA, sizeof(*si2));
+	ck_assert_int_eq(guest_mem_create(&mem, "ec-test", RAM_SIZE), 0);
+	ck_assert_int_eq(guest_mem_create(&mem2, "ec-test2", RAM_SIZE), 0);
+	si = guest_ptr(&mem, SV_SHARED_INFO_GPA, sizeof(*si));
+	si2 = guest_ptr(&mem2, SV_SHARED_INFO_GPA, sizeof(*si2));
 	memset(&rec, 0, sizeof(rec));
 	memset(&rec2, 0, sizeof(rec2));
-	ck_assert_int_eq(sv_ec_create(101, 4, si, &ops, &rec, &e), 0);
-	ck_assert_int_eq(sv_ec_create(102, 2, si2, &ops, &rec2, &e2), 0);
+	ck_assert_int_eq(evtchn_create(101, 4, si, &ops, &rec, &e), 0);
+	ck_assert_int_eq(evtchn_create(102, 2, si2, &ops, &rec2, &e2), 0);
 }
 
 static void teardown(void)
 {
-	sv_ec_destroy(e);
-	sv_ec_destroy(e2);
-	sv_guest_mem_destroy(&mem);
-	sv_guest_mem_destroy(&mem2);
+	evtchn_destroy(e);
+	evtchn_destroy(e2);
+	guest_mem_destroy(&mem);
+	guest_mem_destroy(&mem2);
 }
 
 static bool pending(struct sv_shared_info *s, uint32_t p)
@@ -172,22 +172,22 @@ START_TEST(alloc_close_status)
 	struct evtchn_status st = { .dom = SV_DOMID_SELF };
 	uint32_t p;
 
-	ck_assert_int_eq(sv_ec_alloc_unbound(e, 0, &p), 0);
+	ck_assert_int_eq(evtchn_alloc_unbound(e, 0, &p), 0);
 	ck_assert_uint_eq(p, 1);
 	st.port = p;
-	ck_assert_int_eq(sv_ec_status(e, &st), 0);
+	ck_assert_int_eq(evtchn_status(e, &st), 0);
 	ck_assert_uint_eq(st.status, EVTCHNSTAT_unbound);
 	ck_assert_uint_eq(st.remote_dom, 0);
-	ck_assert_int_eq(sv_ec_send(e, p), -ENOTCONN);
-	ck_assert_int_eq(sv_ec_close(e, p), 0);
-	ck_assert_int_eq(sv_ec_close(e, p), -EINVAL);
-	ck_assert_int_eq(sv_ec_send(e, p), -EINVAL);
-	ck_assert_int_eq(sv_ec_status(e, &st), 0);
+	ck_assert_int_eq(evtchn_send(e, p), -ENOTCONN);
+	ck_assert_int_eq(evtchn_close(e, p), 0);
+	ck_assert_int_eq(evtchn_close(e, p), -EINVAL);
+	ck_assert_int_eq(evtchn_send(e, p), -EINVAL);
+	ck_assert_int_eq(evtchn_status(e, &st), 0);
 	ck_assert_uint_eq(st.status, EVTCHNSTAT_closed);
 	/* Freed ports are reused. */
-	ck_assert_int_eq(sv_ec_alloc_unbound(e, SV_DOMID_SELF, &p), 0);
+	ck_assert_int_eq(evtchn_alloc_unbound(e, SV_DOMID_SELF, &p), 0);
 	ck_assert_uint_eq(p, 1);
-	ck_assert_int_eq(sv_ec_alloc_unbound(e, 0x7ff1, &p), -EINVAL);
+	ck_assert_int_eq(evtchn_alloc_unbound(e, 0x7ff1, &p), -EINVAL);
 }
 END_TEST
 
@@ -196,13 +196,13 @@ START_TEST(exhaust_ports)
 	uint32_t p, i;
 
 	for (i = 1; i < SV_EVTCHN_NR_PORTS; i++) {
-		ck_assert_int_eq(sv_ec_alloc_unbound(e, 0, &p), 0);
+		ck_assert_int_eq(evtchn_alloc_unbound(e, 0, &p), 0);
 		ck_assert_uint_eq(p, i);
 	}
-	ck_assert_int_eq(sv_ec_alloc_unbound(e, 0, &p), -ENOSPC);
-	ck_assert_int_eq(sv_ec_bind_virq(e, SV_VIRQ_TIMER, 0, &p), -ENOSPC);
-	ck_assert_int_eq(sv_ec_close(e, 1234), 0);
-	ck_assert_int_eq(sv_ec_alloc_unbound(e, 0, &p), 0);
+	ck_assert_int_eq(evtchn_alloc_unbound(e, 0, &p), -ENOSPC);
+	ck_assert_int_eq(evtchn_bind_virq(e, SV_VIRQ_TIMER, 0, &p), -ENOSPC);
+	ck_assert_int_eq(evtchn_close(e, 1234), 0);
+	ck_assert_int_eq(evtchn_alloc_unbound(e, 0, &p), 0);
 	ck_assert_uint_eq(p, 1234);
 }
 END_TEST
@@ -212,27 +212,27 @@ START_TEST(virq_binding)
 	struct evtchn_status st = { .dom = SV_DOMID_SELF };
 	uint32_t p, q;
 
-	ck_assert_int_eq(sv_ec_raise_virq(e, 1, SV_VIRQ_TIMER), -ENOENT);
-	ck_assert_int_eq(sv_ec_bind_virq(e, SV_VIRQ_TIMER, 1, &p), 0);
-	ck_assert_int_eq(sv_ec_bind_virq(e, SV_VIRQ_TIMER, 1, &q), -EEXIST);
-	ck_assert_int_eq(sv_ec_bind_virq(e, SV_VIRQ_TIMER, 2, &q), 0);
-	ck_assert_int_eq(sv_ec_bind_virq(e, SV_NR_VIRQS, 0, &q), -EINVAL);
-	ck_assert_int_eq(sv_ec_bind_virq(e, 0xffffffffu, 0, &q), -EINVAL);
-	ck_assert_int_eq(sv_ec_bind_virq(e, SV_VIRQ_DEBUG, 4, &q), -ENOENT);
-	ck_assert_int_eq(sv_ec_raise_virq(e, 1, SV_VIRQ_TIMER), 0);
+	ck_assert_int_eq(evtchn_raise_virq(e, 1, SV_VIRQ_TIMER), -ENOENT);
+	ck_assert_int_eq(evtchn_bind_virq(e, SV_VIRQ_TIMER, 1, &p), 0);
+	ck_assert_int_eq(evtchn_bind_virq(e, SV_VIRQ_TIMER, 1, &q), -EEXIST);
+	ck_assert_int_eq(evtchn_bind_virq(e, SV_VIRQ_TIMER, 2, &q), 0);
+	ck_assert_int_eq(evtchn_bind_virq(e, SV_NR_VIRQS, 0, &q), -EINVAL);
+	ck_assert_int_eq(evtchn_bind_virq(e, 0xffffffffu, 0, &q), -EINVAL);
+	ck_assert_int_eq(evtchn_bind_virq(e, SV_VIRQ_DEBUG, 4, &q), -ENOENT);
+	ck_assert_int_eq(evtchn_raise_virq(e, 1, SV_VIRQ_TIMER), 0);
 	ck_assert(pending(si, p));
 	ck_assert_uint_eq(rec.kicks[1], 1);
 	ck_assert_uint_eq(si->vcpu_info[1].upcall_pending, 1);
 	st.port = p;
-	ck_assert_int_eq(sv_ec_status(e, &st), 0);
+	ck_assert_int_eq(evtchn_status(e, &st), 0);
 	ck_assert_uint_eq(st.status, EVTCHNSTAT_virq);
 	ck_assert_uint_eq(st.vcpu, 1);
 	ck_assert_uint_eq(st.remote_port, SV_VIRQ_TIMER);
-	ck_assert_int_eq(sv_ec_send(e, p), -EINVAL);
-	ck_assert_int_eq(sv_ec_bind_vcpu(e, p, 0), -EINVAL);
-	ck_assert_int_eq(sv_ec_close(e, p), 0);
-	ck_assert_int_eq(sv_ec_raise_virq(e, 1, SV_VIRQ_TIMER), -ENOENT);
-	ck_assert_int_eq(sv_ec_bind_virq(e, SV_VIRQ_TIMER, 1, &p), 0);
+	ck_assert_int_eq(evtchn_send(e, p), -EINVAL);
+	ck_assert_int_eq(evtchn_bind_vcpu(e, p, 0), -EINVAL);
+	ck_assert_int_eq(evtchn_close(e, p), 0);
+	ck_assert_int_eq(evtchn_raise_virq(e, 1, SV_VIRQ_TIMER), -ENOENT);
+	ck_assert_int_eq(evtchn_bind_virq(e, SV_VIRQ_TIMER, 1, &p), 0);
 }
 END_TEST
 
@@ -241,36 +241,36 @@ START_TEST(interdomain_between_guests)
 	struct evtchn_status st = { .dom = SV_DOMID_SELF };
 	uint32_t a, b, c;
 
-	ck_assert_int_eq(sv_ec_alloc_unbound(e, 102, &a), 0);
-	ck_assert_int_eq(sv_ec_bind_interdomain(e2, 101, a + 1, &b), -EINVAL);
-	ck_assert_int_eq(sv_ec_bind_interdomain(e2, 999, a, &b), -ESRCH);
-	ck_assert_int_eq(sv_ec_bind_interdomain(e2, 101, 0, &b), -EINVAL);
-	ck_assert_int_eq(sv_ec_bind_interdomain(e2, 101, 4096, &b), -EINVAL);
-	ck_assert_int_eq(sv_ec_bind_interdomain(e2, 101, a, &b), 0);
+	ck_assert_int_eq(evtchn_alloc_unbound(e, 102, &a), 0);
+	ck_assert_int_eq(evtchn_bind_interdomain(e2, 101, a + 1, &b), -EINVAL);
+	ck_assert_int_eq(evtchn_bind_interdomain(e2, 999, a, &b), -ESRCH);
+	ck_assert_int_eq(evtchn_bind_interdomain(e2, 101, 0, &b), -EINVAL);
+	ck_assert_int_eq(evtchn_bind_interdomain(e2, 101, 4096, &b), -EINVAL);
+	ck_assert_int_eq(evtchn_bind_interdomain(e2, 101, a, &b), 0);
 	/* New binding starts pending on the binder's side. */
 	ck_assert(pending(si2, b));
 	ck_assert_uint_eq(rec2.kicks[0], 1);
 	/* Already bound: nobody else gets it. */
-	ck_assert_int_eq(sv_ec_bind_interdomain(e2, 101, a, &c), -EINVAL);
-	ck_assert_int_eq(sv_ec_send(e2, b), 0);
+	ck_assert_int_eq(evtchn_bind_interdomain(e2, 101, a, &c), -EINVAL);
+	ck_assert_int_eq(evtchn_send(e2, b), 0);
 	ck_assert(pending(si, a));
 	ck_assert_uint_eq(rec.kicks[0], 1);
 	/* Move a to vCPU 3: the next event goes to its selector. */
-	ck_assert_int_eq(sv_ec_bind_vcpu(e, a, 3), 0);
-	ck_assert_int_eq(sv_ec_bind_vcpu(e, a, 4), -ENOENT);
+	ck_assert_int_eq(evtchn_bind_vcpu(e, a, 3), 0);
+	ck_assert_int_eq(evtchn_bind_vcpu(e, a, 4), -ENOENT);
 	si->evtchn_pending[0] = 0;
-	ck_assert_int_eq(sv_ec_send(e2, b), 0);
+	ck_assert_int_eq(evtchn_send(e2, b), 0);
 	ck_assert_uint_eq(rec.kicks[3], 1);
-	ck_assert_int_eq(sv_ec_send(e, a), 0);
+	ck_assert_int_eq(evtchn_send(e, a), 0);
 	/* Closing one end leaves the other unbound. */
-	ck_assert_int_eq(sv_ec_close(e, a), 0);
+	ck_assert_int_eq(evtchn_close(e, a), 0);
 	st.port = b;
-	ck_assert_int_eq(sv_ec_status(e2, &st), 0);
+	ck_assert_int_eq(evtchn_status(e2, &st), 0);
 	ck_assert_uint_eq(st.status, EVTCHNSTAT_unbound);
-	ck_assert_int_eq(sv_ec_send(e2, b), -ENOTCONN);
+	ck_assert_int_eq(evtchn_send(e2, b), -ENOTCONN);
 	/* A port offered to domain 102 is not for 103. */
-	ck_assert_int_eq(sv_ec_alloc_unbound(e, 103, &a), 0);
-	ck_assert_int_eq(sv_ec_bind_interdomain(e2, 101, a, &c), -EPERM);
+	ck_assert_int_eq(evtchn_alloc_unbound(e, 103, &a), 0);
+	ck_assert_int_eq(evtchn_bind_interdomain(e2, 101, a, &c), -EPERM);
 }
 END_TEST
 
@@ -279,15 +279,15 @@ START_TEST(peer_destroyed)
 	struct evtchn_status st = { .dom = SV_DOMID_SELF };
 	uint32_t a, b;
 
-	ck_assert_int_eq(sv_ec_alloc_unbound(e, 102, &a), 0);
-	ck_assert_int_eq(sv_ec_bind_interdomain(e2, 101, a, &b), 0);
-	sv_ec_destroy(e);
+	ck_assert_int_eq(evtchn_alloc_unbound(e, 102, &a), 0);
+	ck_assert_int_eq(evtchn_bind_interdomain(e2, 101, a, &b), 0);
+	evtchn_destroy(e);
 	e = NULL;
 	st.port = b;
-	ck_assert_int_eq(sv_ec_status(e2, &st), 0);
+	ck_assert_int_eq(evtchn_status(e2, &st), 0);
 	ck_assert_uint_eq(st.status, EVTCHNSTAT_unbound);
-	ck_assert_int_eq(sv_ec_send(e2, b), -ENOTCONN);
-	ck_assert_int_eq(sv_ec_close(e2, b), 0);
+	ck_assert_int_eq(evtchn_send(e2, b), -ENOTCONN);
+	ck_assert_int_eq(evtchn_close(e2, b), 0);
 }
 END_TEST
 
@@ -295,13 +295,13 @@ START_TEST(loopback)
 {
 	uint32_t a, b;
 
-	ck_assert_int_eq(sv_ec_alloc_unbound(e, SV_DOMID_SELF, &a), 0);
-	ck_assert_int_eq(sv_ec_bind_interdomain(e, SV_DOMID_SELF, a, &b), 0);
+	ck_assert_int_eq(evtchn_alloc_unbound(e, SV_DOMID_SELF, &a), 0);
+	ck_assert_int_eq(evtchn_bind_interdomain(e, SV_DOMID_SELF, a, &b), 0);
 	ck_assert(pending(si, b));
-	ck_assert_int_eq(sv_ec_send(e, b), 0);
+	ck_assert_int_eq(evtchn_send(e, b), 0);
 	ck_assert(pending(si, a));
-	ck_assert_int_eq(sv_ec_close(e, b), 0);
-	ck_assert_int_eq(sv_ec_send(e, a), -ENOTCONN);
+	ck_assert_int_eq(evtchn_close(e, b), 0);
+	ck_assert_int_eq(evtchn_send(e, a), -ENOTCONN);
 }
 END_TEST
 
@@ -311,29 +311,29 @@ START_TEST(process_end)
 	uint64_t v;
 	int nfd, rfd;
 
-	ck_assert_int_eq(sv_ec_alloc_unbound(e, 0, &p), 0);
-	ck_assert_int_eq(sv_ec_bind_proc(e, p, 1, &nfd, &rfd), -EPERM);
-	ck_assert_int_eq(sv_ec_bind_proc(e, 0, 0, &nfd, &rfd), -EINVAL);
-	ck_assert_int_eq(sv_ec_bind_proc(e, p, 0, &nfd, &rfd), 0);
+	ck_assert_int_eq(evtchn_alloc_unbound(e, 0, &p), 0);
+	ck_assert_int_eq(evtchn_bind_proc(e, p, 1, &nfd, &rfd), -EPERM);
+	ck_assert_int_eq(evtchn_bind_proc(e, 0, 0, &nfd, &rfd), -EINVAL);
+	ck_assert_int_eq(evtchn_bind_proc(e, p, 0, &nfd, &rfd), 0);
 	ck_assert(pending(si, p));
-	ck_assert_int_eq(sv_ec_bind_proc(e, p, 0, &nfd, &rfd), -EINVAL);
+	ck_assert_int_eq(evtchn_bind_proc(e, p, 0, &nfd, &rfd), -EINVAL);
 	/* The slow-path send reaches the process's notify fd. */
-	ck_assert_int_eq(sv_ec_send(e, p), 0);
+	ck_assert_int_eq(evtchn_send(e, p), 0);
 	ck_assert_int_eq(read(nfd, &v, sizeof(v)), sizeof(v));
-	ck_assert_int_eq(sv_ec_bind_vcpu(e, p, 2), 0);
+	ck_assert_int_eq(evtchn_bind_vcpu(e, p, 2), 0);
 	ck_assert_uint_eq(rec.moved, 1);
-	ck_assert_int_eq(sv_ec_vcpu_of(e, p), 2);
-	ck_assert_int_eq(sv_ec_close_proc(e, p), 0);
-	ck_assert_int_eq(sv_ec_close_proc(e, p), -EINVAL);
+	ck_assert_int_eq(evtchn_vcpu_of(e, p), 2);
+	ck_assert_int_eq(evtchn_close_proc(e, p), 0);
+	ck_assert_int_eq(evtchn_close_proc(e, p), -EINVAL);
 	ck_assert_uint_eq(rec.detached, 1);
-	ck_assert_int_eq(sv_ec_send(e, p), -ENOTCONN);
+	ck_assert_int_eq(evtchn_send(e, p), -ENOTCONN);
 	close(nfd);
 	close(rfd);
 	/* Destroy detaches what is still bound. */
-	ck_assert_int_eq(sv_ec_bind_proc(e, p, 0, &nfd, &rfd), 0);
+	ck_assert_int_eq(evtchn_bind_proc(e, p, 0, &nfd, &rfd), 0);
 	close(nfd);
 	close(rfd);
-	sv_ec_destroy(e);
+	evtchn_destroy(e);
 	e = NULL;
 	ck_assert_uint_eq(rec.detached, 2);
 }
@@ -343,15 +343,15 @@ END_TEST
 
 static int64_t ec_op(uint64_t cmd, uint64_t gpa)
 {
-	struct sv_hc_env env = { .mem = &mem, .nr_vcpus = 4, .evtchn = e };
+	struct hcall_env env = { .mem = &mem, .nr_vcpus = 4, .evtchn = e };
 	uint64_t arg[5] = { cmd, gpa, 0xdead, 0xbeef, 0 };
 
-	return sv_hypercall_dispatch(&env, SV_HC_event_channel_op, arg);
+	return hcall_dispatch(&env, SV_HC_event_channel_op, arg);
 }
 
 static void *arg_ptr(size_t len)
 {
-	uint8_t *p = sv_guest_ptr(&mem, ARG_GPA, len);
+	uint8_t *p = guest_ptr(&mem, ARG_GPA, len);
 
 	ck_assert_ptr_nonnull(p);
 	for (size_t i = 0; i < len; i++)
@@ -361,7 +361,7 @@ static void *arg_ptr(size_t len)
 
 START_TEST(hostile_hypercalls)
 {
-	struct sv_hc_env none = { .mem = &mem, .nr_vcpus = 4 };
+	struct hcall_env none = { .mem = &mem, .nr_vcpus = 4 };
 	uint64_t arg[5] = { EVTCHNOP_send, ARG_GPA };
 	struct evtchn_alloc_unbound *au;
 	struct evtchn_port_op *po;
@@ -369,7 +369,7 @@ START_TEST(hostile_hypercalls)
 	struct evtchn_status *st;
 	struct evtchn_bind_interdomain *bi;
 
-	ck_assert_int_eq(sv_hypercall_dispatch(&none, SV_HC_event_channel_op, arg), -ENOSYS);
+	ck_assert_int_eq(hcall_dispatch(&none, SV_HC_event_channel_op, arg), -ENOSYS);
 	ck_assert_int_eq(ec_op(2, ARG_GPA), -EINVAL);
 	ck_assert_int_eq(ec_op(7, ARG_GPA), -EINVAL);
 	ck_assert_int_eq(ec_op(UINT64_MAX, ARG_GPA), -EINVAL);

@@ -14,27 +14,27 @@
 #define ARG_GPA	 0x11000u /* where the "guest" puts the argument struct */
 #define PAGE	 4096u
 
-static struct sv_guest_mem mem;
-static struct sv_gnttab gt;
-static const struct sv_hc_ops no_ops;
-static struct sv_hc_env env = { .mem = &mem, .nr_vcpus = 1, .ops = &no_ops, .gnttab = &gt };
+static struct guest_mem mem;
+static struct gnttab gt;
+static const struct hcall_ops no_ops;
+static struct hcall_env env = { .mem = &mem, .nr_vcpus = 1, .ops = &no_ops, .gnttab = &gt };
 
 static void setup(void)
 {
-	ck_assert_int_eq(sv_guest_mem_create(&mem, "gnttab", RAM_SIZE), 0);
+	ck_assert_int_eq(guest_mem_create(&mem, "gnttab", RAM_SIZE), 0);
 	memset(&gt, 0, sizeof(gt));
 }
 
 static void teardown(void)
 {
-	sv_guest_mem_destroy(&mem);
+	guest_mem_destroy(&mem);
 }
 
 static int64_t op(uint64_t cmd, uint64_t arg_gpa)
 {
 	uint64_t arg[5] = { cmd, arg_gpa, 0xdead, 0xbeef, 0xf00d };
 
-	return sv_hypercall_dispatch(&env, SV_HC_grant_table_op, arg);
+	return hcall_dispatch(&env, SV_HC_grant_table_op, arg);
 }
 
 static int64_t setup_table(uint64_t gpa, uint32_t nr, uint32_t pad)
@@ -50,7 +50,7 @@ static void expect_table(uint64_t gpa, uint32_t nr)
 	uint64_t g;
 	uint32_t n;
 
-	ck_assert_int_eq(sv_gnttab_get(&gt, &g, &n), 0);
+	ck_assert_int_eq(gnttab_get(&gt, &g, &n), 0);
 	ck_assert_uint_eq(g, gpa);
 	ck_assert_uint_eq(n, nr);
 }
@@ -61,7 +61,7 @@ START_TEST(setup_and_query)
 	uint64_t g;
 	uint32_t n;
 
-	ck_assert_int_eq(sv_gnttab_get(&gt, &g, &n), -ENOENT);
+	ck_assert_int_eq(gnttab_get(&gt, &g, &n), -ENOENT);
 	memset(mem.hva + ARG_GPA, 0xff, sizeof(qs));
 	ck_assert_int_eq(op(GNTTABOP_query_size, ARG_GPA), 0);
 	memcpy(&qs, mem.hva + ARG_GPA, sizeof(qs));

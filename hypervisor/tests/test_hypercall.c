@@ -19,7 +19,7 @@ struct calls {
 	struct sv_vcpu_context ctx;
 };
 
-static struct sv_guest_mem mem;
+static struct guest_mem mem;
 static struct calls calls;
 
 static void rec_console(void *c, const char *buf, size_t len)
@@ -65,7 +65,7 @@ static int rec_up(void *c, unsigned int vcpu, const struct sv_vcpu_context *ctx)
 	return 0;
 }
 
-static const struct sv_hc_ops rec_ops = {
+static const struct hcall_ops rec_ops = {
 	.console_write = rec_console,
 	.shutdown = rec_shutdown,
 	.set_timer = rec_timer,
@@ -73,13 +73,13 @@ static const struct sv_hc_ops rec_ops = {
 	.vcpu_up = rec_up,
 };
 
-static struct sv_hc_env env = { .mem = &mem, .nr_vcpus = 4, .ops = &rec_ops, .ctx = &calls };
+static struct hcall_env env = { .mem = &mem, .nr_vcpus = 4, .ops = &rec_ops, .ctx = &calls };
 
 static int64_t hc(uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2)
 {
 	uint64_t arg[5] = { a0, a1, a2, 0xdead, 0xbeef };
 
-	return sv_hypercall_dispatch(&env, nr, arg);
+	return hcall_dispatch(&env, nr, arg);
 }
 
 static unsigned int total_calls(void)
@@ -89,13 +89,13 @@ static unsigned int total_calls(void)
 
 static void setup(void)
 {
-	ck_assert_int_eq(sv_guest_mem_create(&mem, "hc-test", RAM_SIZE), 0);
+	ck_assert_int_eq(guest_mem_create(&mem, "hc-test", RAM_SIZE), 0);
 	memset(&calls, 0, sizeof(calls));
 }
 
 static void teardown(void)
 {
-	sv_guest_mem_destroy(&mem);
+	guest_mem_destroy(&mem);
 }
 
 START_TEST(unknown_numbers_are_enosys)
