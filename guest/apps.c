@@ -5,7 +5,8 @@
 #include "arch.h"
 #include "console.h"
 #include "hypercall.h"
-#include "kernel.h"
+#include "array_size.h"
+#include "boot_info.h"
 #include "kstring.h"
 #include "ktime.h"
 

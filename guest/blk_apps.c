@@ -19,7 +19,6 @@
 #include "blkdev.h"
 #include "console.h"
 #include "kerrno.h"
-#include "kernel.h"
 #include "kstring.h"
 #include "ktime.h"
 #include "page_alloc.h"

@@ -22,7 +22,7 @@
 #include "grant.h"
 #include "heap.h"
 #include "kerrno.h"
-#include "kernel.h"
+#include "boot_info.h"
 #include "kstring.h"
 #include "ktime.h"
 #include "page_alloc.h"

@@ -17,7 +17,7 @@
 #include "evtchn.h"
 #include "hypercall.h"
 #include "kerrno.h"
-#include "kernel.h"
+#include "boot_info.h"
 #include "ktime.h"
 #include "percpu.h"
 #include "printf.h"

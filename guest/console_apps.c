@@ -9,7 +9,7 @@
 #include "console.h"
 #include "evtchn.h"
 #include "kerrno.h"
-#include "kernel.h"
+#include "boot_info.h"
 #include "kstring.h"
 #include "ktime.h"
 

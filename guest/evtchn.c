@@ -9,7 +9,7 @@
 #include "arch.h"
 #include "hypercall.h"
 #include "kerrno.h"
-#include "kernel.h"
+#include "boot_info.h"
 #include "ktime.h"
 #include "percpu.h"
 #include <splitvisor/limits.h>

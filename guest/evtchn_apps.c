@@ -10,7 +10,6 @@
 #include "console.h"
 #include "evtchn.h"
 #include "kerrno.h"
-#include "kernel.h"
 #include "kstring.h"
 #include "ktime.h"
 #include "percpu.h"

@@ -4,7 +4,7 @@
 #include "arch.h"
 #include "grant.h"
 #include "hypercall.h"
-#include "kernel.h"
+#include "boot_info.h"
 #include "kerrno.h"
 #include "kstring.h"
 #include "page_alloc.h"

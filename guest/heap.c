@@ -7,7 +7,8 @@
 #include <stdint.h>
 #include "arch.h"
 #include "heap.h"
-#include "kernel.h"
+#include "boot_info.h"
+#include "panic.h"
 #include "kerrno.h"
 #include "kstring.h"
 #include "page_alloc.h"

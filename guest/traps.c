@@ -9,7 +9,7 @@
 #include "arch.h"
 #include "console.h"
 #include "hypercall.h"
-#include "kernel.h"
+#include "boot_info.h"
 #include "percpu.h"
 #include "ktime.h"
 #include "traps.h"

@@ -9,7 +9,8 @@
 
 #include "evtchn.h"
 #include "kerrno.h"
-#include "kernel.h"
+#include "array_size.h"
+#include "boot_info.h"
 #include "kstring.h"
 #include "ktime.h"
 #include "xenbus.h"

@@ -11,7 +11,7 @@
 #include "apps.h"
 #include "console.h"
 #include "kerrno.h"
-#include "kernel.h"
+#include "boot_info.h"
 #include "kstring.h"
 #include "ktime.h"
 #include "printf.h"
