@@ -13,12 +13,13 @@
  * flight and prints one machine-readable result line; "blkbench: start" and
  * "blkbench: end" bracket the timed loop for hosts that time the console.
  */
+#include <errno.h>
+#include <string.h>
 #include "apps.h"
 #include "arch.h"
 #include "blk_pattern.h"
 #include "blkdev.h"
 #include "console.h"
-#include "kerrno.h"
 #include "kstring.h"
 #include "ktime.h"
 #include "page_alloc.h"

@@ -14,15 +14,15 @@
  * directory fails every pending operation with -ENODEV, and we go Closing
  * then Closed. There is no reconnect: later operations fail with -ENODEV too.
  */
+#include <errno.h>
+#include <string.h>
 #include "arch.h"
 #include "blkdev.h"
-#include "blkfront_env.h" /* ENODEV, which kerrno.h lacks */
+#include "boot_info.h"
 #include "console.h"
 #include "evtchn.h"
 #include "grant.h"
 #include "heap.h"
-#include "kerrno.h"
-#include "boot_info.h"
 #include "kstring.h"
 #include "ktime.h"
 #include "page_alloc.h"

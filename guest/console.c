@@ -10,14 +10,14 @@
  * core hands those bytes to the same log, so output is never lost because no
  * control domain drains the ring, only possibly reordered against it.
  */
+#include <errno.h>
 #include <splitvisor/byte_ring.h>
 #include <splitvisor/console.h>
 #include <splitvisor/hypercall.h>
+#include "boot_info.h"
 #include "console.h"
 #include "evtchn.h"
 #include "hypercall.h"
-#include "kerrno.h"
-#include "boot_info.h"
 #include "ktime.h"
 #include "percpu.h"
 #include "printf.h"

@@ -5,11 +5,11 @@
  * upcall_pending first, then take the selector, then the pending bits, and
  * look at upcall_pending again, so an event set while we scan is never lost.
  */
+#include <errno.h>
 #include "evtchn.h"
 #include "arch.h"
-#include "hypercall.h"
-#include "kerrno.h"
 #include "boot_info.h"
+#include "hypercall.h"
 #include "ktime.h"
 #include "percpu.h"
 #include <splitvisor/limits.h>

@@ -5,11 +5,12 @@
  * evtchn-test: the event-channel ABI from a guest, including its refusals and
  * a loopback interdomain channel (the core's slow path).
  */
+#include <errno.h>
+#include <string.h>
 #include "apps.h"
 #include "arch.h"
 #include "console.h"
 #include "evtchn.h"
-#include "kerrno.h"
 #include "kstring.h"
 #include "ktime.h"
 #include "percpu.h"

@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: MIT
 /* Our grant table: a few pages from the page allocator and a free list of refs. */
+#include <errno.h>
 #include <stdbool.h>
+#include <string.h>
 #include "arch.h"
+#include "boot_info.h"
 #include "grant.h"
 #include "hypercall.h"
-#include "boot_info.h"
-#include "kerrno.h"
-#include "kstring.h"
 #include "page_alloc.h"
 #include "spinlock.h"
 

@@ -7,9 +7,9 @@
 #ifndef GUEST_GRANT_H
 #define GUEST_GRANT_H
 
+#include <errno.h>
 #include <stdint.h>
 #include <splitvisor/grant_table.h>
-#include "kerrno.h"
 
 #define GNTTAB_GUEST_FRAMES 4u
 #define GNTTAB_END_TRIES    8

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* kmain: check the start info, bring up the subsystems, run the app named on the command line. */
+#include <errno.h>
 #include <splitvisor/hypercall.h>
 #include <splitvisor/limits.h>
 #include "apic.h"
@@ -9,11 +10,10 @@
 #include "evtchn.h"
 #include "grant.h"
 #include "heap.h"
-#include "kerrno.h"
 #include "page_alloc.h"
-#include "panic.h"
 #include "smp.h"
 #include "ktime.h"
+#include "panic.h"
 #include "traps.h"
 
 #define MAX_ARGS 16

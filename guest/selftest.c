@@ -4,16 +4,16 @@
  * vCPU coming up and taking a timer upcall. Prints "selftest: PASS" (exit 0)
  * or "selftest: FAIL <what>" (exit 1) for the first failure.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <string.h>
 #include "apps.h"
 #include "arch.h"
-#include "console.h"
-#include "heap.h"
 #include "array_size.h"
 #include "boot_info.h"
-#include "kerrno.h"
-#include "kstring.h"
+#include "console.h"
+#include "heap.h"
 #include "ktime.h"
 #include "page_alloc.h"
 #include "percpu.h"

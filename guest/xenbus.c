@@ -4,13 +4,14 @@
  * events come back interleaved on the rsp ring; events that arrive while a
  * request waits for its reply are queued for xenbus_wait_watch.
  */
+#include <errno.h>
+#include <string.h>
 #include <splitvisor/byte_ring.h>
 #include <splitvisor/xs_wire.h>
 
-#include "evtchn.h"
-#include "kerrno.h"
 #include "array_size.h"
 #include "boot_info.h"
+#include "evtchn.h"
 #include "kstring.h"
 #include "ktime.h"
 #include "xenbus.h"

@@ -3,15 +3,16 @@
  * xenstore-test: the xenbus client against the control domain's xenstore.
  * idle: waits for control/shutdown, as a well-behaved guest does.
  */
+#include <errno.h>
+#include <string.h>
 #include <splitvisor/hypercall.h>
 
 #include "apps.h"
-#include "console.h"
-#include "kerrno.h"
 #include "boot_info.h"
-#include "panic.h"
+#include "console.h"
 #include "kstring.h"
 #include "ktime.h"
+#include "panic.h"
 #include "printf.h"
 #include "xenbus.h"
 

@@ -6,12 +6,13 @@
  * xsflood: a hostile neighbour that keeps the store ring busy with requests
  * that are well framed but each earn an error reply.
  */
+#include <errno.h>
+#include <string.h>
 #include <splitvisor/xs_wire.h>
 
 #include "apps.h"
-#include "console.h"
-#include "kerrno.h"
 #include "boot_info.h"
+#include "console.h"
 #include "kstring.h"
 #include "ktime.h"
 #include "printf.h"
