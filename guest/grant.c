@@ -14,6 +14,7 @@
 #define NO_REF	0xffffu
 
 _Static_assert(NR_REFS < NO_REF, "refs must fit the free list's u16 links");
+_Static_assert(SV_GNTTAB_EBUSY == -EBUSY, "gnttab_end_access passes the entry helper's busy on");
 
 static struct spinlock gnt_lock = SPINLOCK_INIT;
 static struct sv_grant_entry *table;
@@ -69,7 +70,7 @@ int gnttab_grant_access(uint16_t domid, uint32_t frame, int readonly)
 	spin_unlock_irqrestore(&gnt_lock, flags);
 	if (ref == NO_REF)
 		return -ENOSPC;
-	gnttab_entry_grant(&table[ref], domid, frame, readonly);
+	sv_gnttab_entry_grant(&table[ref], domid, frame, readonly);
 	return (int)ref;
 }
 
@@ -88,7 +89,7 @@ int gnttab_end_access(uint32_t ref)
 		ret = -EINVAL;
 		goto out;
 	}
-	ret = gnttab_entry_end(&table[ref]);
+	ret = sv_gnttab_entry_end(&table[ref]);
 	if (ret)
 		goto out;
 	granted[ref] = false;
@@ -103,5 +104,5 @@ int gnttab_query_foreign_access(uint32_t ref)
 {
 	if (ref >= NR_REFS || !table)
 		return -EINVAL;
-	return gnttab_entry_in_use(&table[ref]);
+	return sv_gnttab_entry_in_use(&table[ref]);
 }
