@@ -98,7 +98,7 @@ static void console_out(const char *buf, size_t len)
 		}
 		/* Only vCPU 0 gets the port's events; the others do not wait. */
 		if (stalled || this_cpu()->cpu != 0 ||
-		    evtchn_wait(console_port, sv_now_ns() + CONSOLE_FULL_WAIT_NS)) {
+		    evtchn_wait(console_port, now_ns() + CONSOLE_FULL_WAIT_NS)) {
 			stalled = true;
 			break;
 		}
@@ -172,7 +172,7 @@ int vprintk(const char *fmt, va_list ap)
 	uint64_t flags;
 	int n, len;
 
-	n = sv_vsnprintf(msg, sizeof(msg), fmt, ap);
+	n = kvsnprintf(msg, sizeof(msg), fmt, ap);
 	len = n < (int)sizeof(msg) ? n : (int)sizeof(msg) - 1;
 
 	flags = irq_save();
@@ -210,7 +210,7 @@ int printk_raw(const char *fmt, ...)
 	int n;
 
 	va_start(ap, fmt);
-	n = sv_vsnprintf(msg, sizeof(msg), fmt, ap);
+	n = kvsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	console_write_raw(msg, n < (int)sizeof(msg) ? (size_t)n : sizeof(msg) - 1);
 	return n;

@@ -24,7 +24,7 @@ static uint16_t free_head = NO_REF;
 
 static long hc_grant_table_op(uint32_t cmd, void *arg)
 {
-	return sv_hypercall3(SV_HC_grant_table_op, cmd, (uint64_t)(uintptr_t)arg, 0);
+	return hypercall3(SV_HC_grant_table_op, cmd, (uint64_t)(uintptr_t)arg, 0);
 }
 
 int gnttab_init(void)

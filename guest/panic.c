@@ -28,7 +28,7 @@ void panic(const char *fmt, ...)
 
 	irq_disable();
 	va_start(ap, fmt);
-	sv_vsnprintf(msg, sizeof(msg), fmt, ap);
+	kvsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	printk_raw("panic: %s\n", msg);
 	hc_sched_shutdown(SV_SHUTDOWN_crash, 255);
