@@ -22,7 +22,10 @@
  * pages mapped; we copy through them and reuse them LIFO, so the hottest page
  * is the one the backend most likely still has mapped.
  */
-#include "blkfront_env.h"
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "blkfront.h"
 
 #define BF_PAGE_SIZE	   4096u
@@ -161,7 +164,7 @@ int blkfront_create(struct blkfront **out, const struct blkfront_ops *ops, void 
 	if (!out || !ops || !ops->alloc_page || !ops->free_page || !ops->grant || !ops->end_grant ||
 	    !ops->notify || !ring_refs || ring_order > SV_BLKIF_MAX_RING_ORDER)
 		return -EINVAL;
-	bf = bf_zalloc(sizeof(*bf));
+	bf = calloc(1, sizeof(*bf));
 	if (!bf)
 		return -ENOMEM;
 	bf->ops = ops;
@@ -193,7 +196,7 @@ out:
 			leak |= ops->end_grant(opaque, bf->ring_refs[i]) != 0;
 		if (bf->ring_mem && !leak)
 			free_ring_pages(bf, bf->ring_mem, bf->ring_pages, bf->ring_contig);
-		bf_free(bf);
+		free(bf);
 	}
 	return ret;
 }
@@ -204,18 +207,18 @@ static int alloc_shadows(struct blkfront *bf)
 {
 	uint32_t n = bf->nr_shadow, segs = bf->segs_per_req;
 
-	bf->shadow = bf_zalloc((size_t)n * sizeof(*bf->shadow));
-	bf->opv = bf_zalloc((size_t)n * sizeof(*bf->opv));
-	bf->slot_shadow = bf_zalloc((size_t)n * sizeof(*bf->slot_shadow));
+	bf->shadow = calloc(n, sizeof(*bf->shadow));
+	bf->opv = calloc(n, sizeof(*bf->opv));
+	bf->slot_shadow = calloc(n, sizeof(*bf->slot_shadow));
 	if (!bf->shadow || !bf->opv || !bf->slot_shadow)
 		return -ENOMEM;
 	if (persistent(bf)) {
-		bf->pg_store = bf_zalloc((size_t)n * segs * sizeof(*bf->pg_store));
-		bf->pool = bf_zalloc((size_t)bf->pool_cap * sizeof(*bf->pool));
+		bf->pg_store = calloc((size_t)n * segs, sizeof(*bf->pg_store));
+		bf->pool = calloc(bf->pool_cap, sizeof(*bf->pool));
 		if (!bf->pg_store || !bf->pool)
 			return -ENOMEM;
 	} else {
-		bf->gref_store = bf_zalloc((size_t)n * segs * sizeof(*bf->gref_store));
+		bf->gref_store = calloc((size_t)n * segs, sizeof(*bf->gref_store));
 		if (!bf->gref_store)
 			return -ENOMEM;
 	}
@@ -249,12 +252,12 @@ static void free_shadows(struct blkfront *bf)
 				bf->ops->free_page(bf->opaque, bf->shadow[i].ind_pages[j]);
 		}
 	}
-	bf_free(bf->gref_store);
-	bf_free(bf->pg_store);
-	bf_free(bf->pool);
-	bf_free(bf->opv);
-	bf_free(bf->shadow);
-	bf_free(bf->slot_shadow);
+	free(bf->gref_store);
+	free(bf->pg_store);
+	free(bf->pool);
+	free(bf->opv);
+	free(bf->shadow);
+	free(bf->slot_shadow);
 	bf->slot_shadow = NULL;
 	bf->gref_store = NULL;
 	bf->pg_store = NULL;
@@ -889,5 +892,5 @@ void blkfront_destroy(struct blkfront *bf)
 			bf->ops->free_page(bf->opaque, bf->pool[i].page);
 	}
 	free_shadows(bf);
-	bf_free(bf);
+	free(bf);
 }

@@ -2,9 +2,11 @@
 /*
  * blkfront's ring engine: builds blkif requests from buffers, keeps a shadow
  * of each request in flight, grants (or copies through persistent grants) the
- * pages, and completes requests from responses. Freestanding: the guest
- * kernel and the host's unit tests both link it, each supplying the ops that
- * grant pages and notify the backend. The xenbus handshake is the caller's.
+ * pages, and completes requests from responses. The guest kernel and the
+ * host's unit tests both link it, each supplying the ops that grant pages and
+ * notify the backend; of the C library it uses only calloc, free, memcpy,
+ * memset and errno values, which the guest's libc/ provides under the same
+ * names. The xenbus handshake is the caller's.
  */
 #ifndef SV_BLKFRONT_H
 #define SV_BLKFRONT_H

@@ -3,10 +3,10 @@
  * x2APIC when CPUID offers it (it should), otherwise the xAPIC page at
  * 0xfee00000, which the boot page tables map and the core lets through.
  */
+#include <errno.h>
 #include <stdbool.h>
 #include "apic.h"
 #include "arch.h"
-#include "kerrno.h"
 
 #define APIC_BASE_EXTD	  (1ull << 10)
 #define APIC_BASE_ENABLE  (1ull << 11)

@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: MIT
 /* The small apps; selftest has its own file. */
+#include <string.h>
 #include <splitvisor/hypercall.h>
 #include "apps.h"
 #include "arch.h"
+#include "array_size.h"
+#include "boot_info.h"
 #include "console.h"
 #include "hypercall.h"
-#include "kernel.h"
 #include "kstring.h"
 #include "ktime.h"
 

@@ -13,13 +13,13 @@
  * flight and prints one machine-readable result line; "blkbench: start" and
  * "blkbench: end" bracket the timed loop for hosts that time the console.
  */
+#include <errno.h>
+#include <string.h>
 #include "apps.h"
 #include "arch.h"
 #include "blk_pattern.h"
 #include "blkdev.h"
 #include "console.h"
-#include "kerrno.h"
-#include "kernel.h"
 #include "kstring.h"
 #include "ktime.h"
 #include "page_alloc.h"
@@ -566,12 +566,12 @@ static int bench_run(struct blkdev *d, const struct bench_args *a, struct bslot 
 	if (a->wait_key) {
 		printk("blkbench: ready, waiting for a key\n");
 		console_flush();
-		if (console_getc(sv_now_ns() + BENCH_KEY_WAIT_NS) < 0)
+		if (console_getc(now_ns() + BENCH_KEY_WAIT_NS) < 0)
 			printk("blkbench: no key, starting anyway\n");
 	}
 	printk("blkbench: start\n");
 	console_flush();
-	t0 = sv_now_ns();
+	t0 = now_ns();
 	while (bench.done < a->ops) {
 		for (uint32_t i = 0; i < a->qd && issued < a->ops; i++) {
 			uint64_t blk = a->random ? rnd() % span : next++ % span;
@@ -595,7 +595,7 @@ static int bench_run(struct blkdev *d, const struct bench_args *a, struct bslot 
 	if (a->flush)
 		ret = blkdev_io(d, BLKIF_OP_FLUSH_DISKCACHE, 0, NULL, 0);
 out:
-	*ns_out = sv_now_ns() - t0;
+	*ns_out = now_ns() - t0;
 	printk("blkbench: end\n");
 	while (blkdev_inflight(d) && blkdev_wait(d) >= 0)
 		;

@@ -14,15 +14,15 @@
  * directory fails every pending operation with -ENODEV, and we go Closing
  * then Closed. There is no reconnect: later operations fail with -ENODEV too.
  */
+#include <errno.h>
+#include <string.h>
 #include "arch.h"
 #include "blkdev.h"
-#include "blkfront_env.h" /* ENODEV, which kerrno.h lacks */
+#include "boot_info.h"
 #include "console.h"
 #include "evtchn.h"
 #include "grant.h"
 #include "heap.h"
-#include "kerrno.h"
-#include "kernel.h"
 #include "kstring.h"
 #include "ktime.h"
 #include "page_alloc.h"
@@ -117,7 +117,7 @@ static int read_key(const char *dir, const char *key, char *val, size_t cap)
 {
 	char path[PATH_LEN];
 
-	sv_snprintf(path, sizeof(path), "%s/%s", dir, key);
+	ksnprintf(path, sizeof(path), "%s/%s", dir, key);
 	return xenbus_read(path, val, cap);
 }
 
@@ -141,7 +141,7 @@ static int write_key_tx(uint32_t tx, const char *dir, const char *key, const cha
 {
 	char path[PATH_LEN];
 
-	sv_snprintf(path, sizeof(path), "%s/%s", dir, key);
+	ksnprintf(path, sizeof(path), "%s/%s", dir, key);
 	return xenbus_write_tx(tx, path, val);
 }
 
@@ -149,7 +149,7 @@ static int write_state(struct blkdev *d, int state)
 {
 	char v[4];
 
-	sv_snprintf(v, sizeof(v), "%d", state);
+	ksnprintf(v, sizeof(v), "%d", state);
 	return write_key_tx(XBT_NIL, d->fe, "state", v);
 }
 
@@ -172,7 +172,7 @@ static int backend_state(struct blkdev *d)
  */
 static int wait_backend(struct blkdev *d, int want, uint64_t wait_ns)
 {
-	uint64_t deadline = sv_now_ns() + wait_ns;
+	uint64_t deadline = now_ns() + wait_ns;
 	char fired[PATH_LEN], token[16];
 	int st, ret;
 
@@ -205,7 +205,7 @@ static int find_disk(struct blkdev *d, const char *name)
 	char list[LIST_LEN], dir[PATH_LEN], dev[VAL_LEN];
 	int len, ret = -ENOENT;
 
-	sv_snprintf(dir, sizeof(dir), "/local/domain/%u/device/vbd", start_info->domid);
+	ksnprintf(dir, sizeof(dir), "/local/domain/%u/device/vbd", start_info->domid);
 	len = xenbus_directory(dir, list, sizeof(list));
 	if (len < 0)
 		return len == -ENOENT ? -ENOENT : len;
@@ -215,13 +215,13 @@ static int find_disk(struct blkdev *d, const char *name)
 
 		if (parse_u64(id, &devid) || devid > UINT32_MAX)
 			continue;
-		sv_snprintf(d->fe, sizeof(d->fe), "%s/%s", dir, id);
+		ksnprintf(d->fe, sizeof(d->fe), "%s/%s", dir, id);
 		if (read_key(d->fe, "dev", dev, sizeof(dev)) < 0)
-			sv_snprintf(dev, sizeof(dev), "vbd%s", id);
+			ksnprintf(dev, sizeof(dev), "vbd%s", id);
 		if (name && strcmp(name, dev) && strcmp(name, id))
 			continue;
 		d->info.devid = (uint32_t)devid;
-		sv_snprintf(d->info.name, sizeof(d->info.name), "%s", dev);
+		ksnprintf(d->info.name, sizeof(d->info.name), "%s", dev);
 		ret = 0;
 		break;
 	}
@@ -238,18 +238,18 @@ static int publish(uint32_t tx, void *data)
 	int ret = 0;
 
 	if (d->info.ring_order == 0) {
-		sv_snprintf(val, sizeof(val), "%u", d->ring_refs[0]);
+		ksnprintf(val, sizeof(val), "%u", d->ring_refs[0]);
 		ret = write_key_tx(tx, d->fe, BLKIF_KEY_RING_REF, val);
 	} else {
-		sv_snprintf(val, sizeof(val), "%u", d->info.ring_order);
+		ksnprintf(val, sizeof(val), "%u", d->info.ring_order);
 		ret = write_key_tx(tx, d->fe, BLKIF_KEY_RING_PAGE_ORDER, val);
 		for (uint32_t i = 0; !ret && i < (1u << d->info.ring_order); i++) {
-			sv_snprintf(key, sizeof(key), BLKIF_KEY_RING_REF "%u", i);
-			sv_snprintf(val, sizeof(val), "%u", d->ring_refs[i]);
+			ksnprintf(key, sizeof(key), BLKIF_KEY_RING_REF "%u", i);
+			ksnprintf(val, sizeof(val), "%u", d->ring_refs[i]);
 			ret = write_key_tx(tx, d->fe, key, val);
 		}
 	}
-	sv_snprintf(val, sizeof(val), "%u", d->port);
+	ksnprintf(val, sizeof(val), "%u", d->port);
 	if (!ret)
 		ret = write_key_tx(tx, d->fe, BLKIF_KEY_EVENT_CHANNEL, val);
 	if (!ret)
@@ -336,7 +336,7 @@ static int connect(struct blkdev *d)
 		goto out;
 	}
 	d->backend_id = (uint16_t)bid;
-	sv_snprintf(val, sizeof(val), "vbd%u", d->info.devid);
+	ksnprintf(val, sizeof(val), "vbd%u", d->info.devid);
 	ret = xenbus_watch(d->be, val); /* fires for state and every other key below */
 	if (ret)
 		goto out;
@@ -465,7 +465,7 @@ int blkdev_wait(struct blkdev *d)
 		if (!blkfront_inflight(d->bf))
 			return 0;
 		/* poll armed rsp_event: halt until the backend raises the channel. */
-		ret = evtchn_wait(d->port, sv_now_ns() + BLKDEV_CHECK_NS);
+		ret = evtchn_wait(d->port, now_ns() + BLKDEV_CHECK_NS);
 		if (ret != -ETIMEDOUT)
 			continue;
 		/* A backend directory that vanished, or a xenstore that stopped answering, is gone. */

@@ -10,14 +10,14 @@
  * core hands those bytes to the same log, so output is never lost because no
  * control domain drains the ring, only possibly reordered against it.
  */
+#include <errno.h>
 #include <splitvisor/byte_ring.h>
 #include <splitvisor/console.h>
 #include <splitvisor/hypercall.h>
+#include "boot_info.h"
 #include "console.h"
 #include "evtchn.h"
 #include "hypercall.h"
-#include "kerrno.h"
-#include "kernel.h"
 #include "ktime.h"
 #include "percpu.h"
 #include "printf.h"
@@ -98,7 +98,7 @@ static void console_out(const char *buf, size_t len)
 		}
 		/* Only vCPU 0 gets the port's events; the others do not wait. */
 		if (stalled || this_cpu()->cpu != 0 ||
-		    evtchn_wait(console_port, sv_now_ns() + CONSOLE_FULL_WAIT_NS)) {
+		    evtchn_wait(console_port, now_ns() + CONSOLE_FULL_WAIT_NS)) {
 			stalled = true;
 			break;
 		}
@@ -172,7 +172,7 @@ int vprintk(const char *fmt, va_list ap)
 	uint64_t flags;
 	int n, len;
 
-	n = sv_vsnprintf(msg, sizeof(msg), fmt, ap);
+	n = kvsnprintf(msg, sizeof(msg), fmt, ap);
 	len = n < (int)sizeof(msg) ? n : (int)sizeof(msg) - 1;
 
 	flags = irq_save();
@@ -210,7 +210,7 @@ int printk_raw(const char *fmt, ...)
 	int n;
 
 	va_start(ap, fmt);
-	n = sv_vsnprintf(msg, sizeof(msg), fmt, ap);
+	n = kvsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	console_write_raw(msg, n < (int)sizeof(msg) ? (size_t)n : sizeof(msg) - 1);
 	return n;

@@ -3,14 +3,14 @@
  * console-echo: reads lines from the PV console and echoes them uppercased until "quit".
  * console-bad: a guest that breaks its console ring.
  */
+#include <errno.h>
+#include <string.h>
 #include <splitvisor/console.h>
 
 #include "apps.h"
+#include "boot_info.h"
 #include "console.h"
 #include "evtchn.h"
-#include "kerrno.h"
-#include "kernel.h"
-#include "kstring.h"
 #include "ktime.h"
 
 #define ECHO_LINE_MAX 128u

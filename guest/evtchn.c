@@ -5,11 +5,11 @@
  * upcall_pending first, then take the selector, then the pending bits, and
  * look at upcall_pending again, so an event set while we scan is never lost.
  */
+#include <errno.h>
 #include "evtchn.h"
 #include "arch.h"
+#include "boot_info.h"
 #include "hypercall.h"
-#include "kerrno.h"
-#include "kernel.h"
 #include "ktime.h"
 #include "percpu.h"
 #include <splitvisor/limits.h>
@@ -44,7 +44,7 @@ static void set_port_cpu(uint32_t port, uint32_t cpu)
 
 static long evtchn_op(uint32_t cmd, void *arg)
 {
-	return sv_hypercall3(SV_HC_event_channel_op, cmd, (uint64_t)(uintptr_t)arg, 0);
+	return hypercall3(SV_HC_event_channel_op, cmd, (uint64_t)(uintptr_t)arg, 0);
 }
 
 int evtchn_alloc_unbound(uint16_t remote_dom, uint32_t *port)
@@ -262,7 +262,7 @@ int evtchn_wait(uint32_t port, uint64_t deadline_ns)
 	while (!(__atomic_fetch_and(&fired[WORD(port)], ~BIT(port), __ATOMIC_SEQ_CST) &
 		 BIT(port))) {
 		if (deadline_ns) {
-			if (sv_now_ns() >= deadline_ns) {
+			if (now_ns() >= deadline_ns) {
 				ret = -ETIMEDOUT;
 				break;
 			}

@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: MIT
 /* Our grant table: a few pages from the page allocator and a free list of refs. */
+#include <errno.h>
 #include <stdbool.h>
+#include <string.h>
 #include "arch.h"
+#include "boot_info.h"
 #include "grant.h"
 #include "hypercall.h"
-#include "kernel.h"
-#include "kerrno.h"
-#include "kstring.h"
 #include "page_alloc.h"
 #include "spinlock.h"
 
@@ -14,6 +14,7 @@
 #define NO_REF	0xffffu
 
 _Static_assert(NR_REFS < NO_REF, "refs must fit the free list's u16 links");
+_Static_assert(SV_GNTTAB_EBUSY == -EBUSY, "gnttab_end_access passes the entry helper's busy on");
 
 static struct spinlock gnt_lock = SPINLOCK_INIT;
 static struct sv_grant_entry *table;
@@ -23,7 +24,7 @@ static uint16_t free_head = NO_REF;
 
 static long hc_grant_table_op(uint32_t cmd, void *arg)
 {
-	return sv_hypercall3(SV_HC_grant_table_op, cmd, (uint64_t)(uintptr_t)arg, 0);
+	return hypercall3(SV_HC_grant_table_op, cmd, (uint64_t)(uintptr_t)arg, 0);
 }
 
 int gnttab_init(void)
@@ -69,7 +70,7 @@ int gnttab_grant_access(uint16_t domid, uint32_t frame, int readonly)
 	spin_unlock_irqrestore(&gnt_lock, flags);
 	if (ref == NO_REF)
 		return -ENOSPC;
-	gnttab_entry_grant(&table[ref], domid, frame, readonly);
+	sv_gnttab_entry_grant(&table[ref], domid, frame, readonly);
 	return (int)ref;
 }
 
@@ -88,7 +89,7 @@ int gnttab_end_access(uint32_t ref)
 		ret = -EINVAL;
 		goto out;
 	}
-	ret = gnttab_entry_end(&table[ref]);
+	ret = sv_gnttab_entry_end(&table[ref]);
 	if (ret)
 		goto out;
 	granted[ref] = false;
@@ -103,5 +104,5 @@ int gnttab_query_foreign_access(uint32_t ref)
 {
 	if (ref >= NR_REFS || !table)
 		return -EINVAL;
-	return gnttab_entry_in_use(&table[ref]);
+	return sv_gnttab_entry_in_use(&table[ref]);
 }

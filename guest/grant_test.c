@@ -8,11 +8,11 @@
  *   host:  unmaps both
  *   guest: end_access of both succeeds (polled), prints "ended", exit 0
  */
+#include <errno.h>
 #include "apps.h"
 #include "arch.h"
 #include "console.h"
 #include "grant.h"
-#include "kerrno.h"
 #include "ktime.h"
 #include "page_alloc.h"
 

@@ -4,13 +4,14 @@
  * canary at the very end of the block. The free list is sorted by address so
  * neighbours merge on free. The heap only grows; chunks are never given back.
  */
+#include <errno.h>
 #include <stdint.h>
+#include <string.h>
 #include "arch.h"
+#include "boot_info.h"
 #include "heap.h"
-#include "kernel.h"
-#include "kerrno.h"
-#include "kstring.h"
 #include "page_alloc.h"
+#include "panic.h"
 #include "spinlock.h"
 
 #define MAGIC_USED     0x75736564u /* "used" */

@@ -10,8 +10,8 @@
 #include <stdint.h>
 #include <splitvisor/hypercall.h>
 
-static inline long sv_hypercall5(uint32_t nr, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4,
-				 uint64_t a5)
+static inline long hypercall5(uint32_t nr, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4,
+			      uint64_t a5)
 {
 	register uint64_t r10 asm("r10") = a4;
 	register uint64_t r8 asm("r8") = a5;
@@ -24,7 +24,7 @@ static inline long sv_hypercall5(uint32_t nr, uint64_t a1, uint64_t a2, uint64_t
 	return (long)rax;
 }
 
-static inline long sv_hypercall3(uint32_t nr, uint64_t a1, uint64_t a2, uint64_t a3)
+static inline long hypercall3(uint32_t nr, uint64_t a1, uint64_t a2, uint64_t a3)
 {
 	uint64_t rax = nr;
 
@@ -37,38 +37,38 @@ static inline long sv_hypercall3(uint32_t nr, uint64_t a1, uint64_t a2, uint64_t
 
 static inline long hc_xen_version(uint32_t cmd)
 {
-	return sv_hypercall3(SV_HC_xen_version, cmd, 0, 0);
+	return hypercall3(SV_HC_xen_version, cmd, 0, 0);
 }
 
 static inline long hc_console_write(const char *buf, uint32_t len)
 {
-	return sv_hypercall3(SV_HC_console_io, SV_CONSOLEIO_write, len, (uint64_t)(uintptr_t)buf);
+	return hypercall3(SV_HC_console_io, SV_CONSOLEIO_write, len, (uint64_t)(uintptr_t)buf);
 }
 
 static inline long hc_set_timer_op(uint64_t deadline_ns)
 {
-	return sv_hypercall3(SV_HC_set_timer_op, deadline_ns, 0, 0);
+	return hypercall3(SV_HC_set_timer_op, deadline_ns, 0, 0);
 }
 
 static inline long hc_sched_yield(void)
 {
-	return sv_hypercall3(SV_HC_sched_op, SV_SCHEDOP_yield, 0, 0);
+	return hypercall3(SV_HC_sched_op, SV_SCHEDOP_yield, 0, 0);
 }
 
 /* Returns with interrupts enabled, after an upcall (or a spurious wake-up). */
 static inline long hc_sched_block(void)
 {
-	return sv_hypercall3(SV_HC_sched_op, SV_SCHEDOP_block, 0, 0);
+	return hypercall3(SV_HC_sched_op, SV_SCHEDOP_block, 0, 0);
 }
 
 static inline long hc_sched_shutdown(uint32_t reason, uint32_t code)
 {
-	return sv_hypercall3(SV_HC_sched_op, SV_SCHEDOP_shutdown, reason, code);
+	return hypercall3(SV_HC_sched_op, SV_SCHEDOP_shutdown, reason, code);
 }
 
 static inline long hc_vcpu_up(uint32_t vcpu, const struct sv_vcpu_context *ctx)
 {
-	return sv_hypercall3(SV_HC_vcpu_op, SV_VCPUOP_up, vcpu, (uint64_t)(uintptr_t)ctx);
+	return hypercall3(SV_HC_vcpu_op, SV_VCPUOP_up, vcpu, (uint64_t)(uintptr_t)ctx);
 }
 
 #endif

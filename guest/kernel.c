@@ -1,58 +1,25 @@
 // SPDX-License-Identifier: MIT
 /* kmain: check the start info, bring up the subsystems, run the app named on the command line. */
-#include <stdarg.h>
+#include <errno.h>
 #include <splitvisor/hypercall.h>
 #include <splitvisor/limits.h>
 #include "apic.h"
 #include "apps.h"
-#include "arch.h"
+#include "boot_info.h"
 #include "console.h"
 #include "evtchn.h"
 #include "grant.h"
 #include "heap.h"
-#include "kerrno.h"
-#include "hypercall.h"
-#include "kernel.h"
-#include "kstring.h"
 #include "page_alloc.h"
-#include "printf.h"
 #include "smp.h"
 #include "ktime.h"
+#include "panic.h"
 #include "traps.h"
 
 #define MAX_ARGS 16
 
-const struct sv_start_info *start_info;
-
 static char cmdline[SV_MAX_CMDLINE];
 static char default_app[] = "hello";
-
-void kernel_shutdown(uint32_t reason, uint32_t code)
-{
-	console_flush();
-	hc_sched_shutdown(reason, code);
-	/* Only reached if the core refused; nothing sensible is left to do. */
-	cpu_halt_forever();
-}
-
-void poweroff(uint32_t code)
-{
-	kernel_shutdown(SV_SHUTDOWN_poweroff, code);
-}
-
-void panic(const char *fmt, ...)
-{
-	char msg[256];
-	va_list ap;
-
-	irq_disable();
-	va_start(ap, fmt);
-	sv_vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	printk_raw("panic: %s\n", msg);
-	hc_sched_shutdown(SV_SHUTDOWN_crash, 255);
-	cpu_halt_forever();
-}
 
 /* Everything after here trusts the start info, so check what it claims first. */
 static int check_start_info(const struct sv_start_info *si)

@@ -22,7 +22,7 @@ uint64_t tsc_cycles_to_scaled_ns(uint64_t cycles, uint64_t scale)
 	return (cycles / tsc_khz) * mult + (cycles % tsc_khz) * mult / tsc_khz;
 }
 
-uint64_t sv_now_ns(void)
+uint64_t now_ns(void)
 {
 	return tsc_cycles_to_scaled_ns(rdtsc(), 1);
 }
@@ -40,7 +40,7 @@ int sleep_until(uint64_t deadline_ns)
 	struct percpu *pc = this_cpu();
 	long ret = 0;
 
-	while (sv_now_ns() < deadline_ns) {
+	while (now_ns() < deadline_ns) {
 		pc->timer_deadline = deadline_ns;
 		ret = hc_set_timer_op(deadline_ns);
 		if (ret < 0)
@@ -56,12 +56,12 @@ out:
 
 int msleep(uint64_t ms)
 {
-	return sleep_until(sv_now_ns() + ms * NSEC_PER_MSEC);
+	return sleep_until(now_ns() + ms * NSEC_PER_MSEC);
 }
 
 void time_handle_upcall(struct percpu *pc)
 {
-	if (pc->timer_deadline && sv_now_ns() >= pc->timer_deadline) {
+	if (pc->timer_deadline && now_ns() >= pc->timer_deadline) {
 		pc->timer_deadline = 0;
 		pc->timers_fired++;
 	}

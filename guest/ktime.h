@@ -14,7 +14,7 @@ struct percpu;
 #define NSEC_PER_SEC  1000000000ull
 
 void time_init(uint64_t tsc_khz);
-uint64_t sv_now_ns(void);
+uint64_t now_ns(void);
 /* TSC cycles to units of 1/scale ns, e.g. scale 100 gives centi-nanoseconds. */
 uint64_t tsc_cycles_to_scaled_ns(uint64_t cycles, uint64_t scale);
 

@@ -4,10 +4,10 @@
  * set = in use), the pages it manages follow it. First fit from a rotating
  * hint, so a run of single-page allocations costs linear time overall.
  */
+#include <errno.h>
 #include <stdbool.h>
+#include <string.h>
 #include "arch.h"
-#include "kerrno.h"
-#include "kstring.h"
 #include "page_alloc.h"
 #include "spinlock.h"
 

@@ -244,7 +244,7 @@ static const char *parse_spec(const char *f, struct spec *sp, va_list *ap)
 	return f;
 }
 
-int sv_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
+int kvsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 {
 	struct out o = { .buf = buf, .size = size, .pos = 0 };
 	struct spec sp;
@@ -314,13 +314,13 @@ int sv_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 	return o.pos > INT32_MAX ? INT32_MAX : (int)o.pos;
 }
 
-int sv_snprintf(char *buf, size_t size, const char *fmt, ...)
+int ksnprintf(char *buf, size_t size, const char *fmt, ...)
 {
 	va_list ap;
 	int n;
 
 	va_start(ap, fmt);
-	n = sv_vsnprintf(buf, size, fmt, ap);
+	n = kvsnprintf(buf, size, fmt, ap);
 	va_end(ap);
 	return n;
 }

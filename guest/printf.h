@@ -12,7 +12,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 
-int sv_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
-int sv_snprintf(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int kvsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
+int ksnprintf(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 #endif

@@ -4,15 +4,16 @@
  * vCPU coming up and taking a timer upcall. Prints "selftest: PASS" (exit 0)
  * or "selftest: FAIL <what>" (exit 1) for the first failure.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <string.h>
 #include "apps.h"
 #include "arch.h"
+#include "array_size.h"
+#include "boot_info.h"
 #include "console.h"
 #include "heap.h"
-#include "kernel.h"
-#include "kerrno.h"
-#include "kstring.h"
 #include "ktime.h"
 #include "page_alloc.h"
 #include "percpu.h"
@@ -42,7 +43,7 @@ static int fail(const char *fmt, ...)
 
 	if (!failure[0]) {
 		va_start(ap, fmt);
-		sv_vsnprintf(failure, sizeof(failure), fmt, ap);
+		kvsnprintf(failure, sizeof(failure), fmt, ap);
 		va_end(ap);
 	}
 	return -1;
@@ -338,10 +339,10 @@ static int test_sleep(uint64_t ms)
 	uint64_t upcalls = pc->upcalls, t0, t1, deadline, late;
 	int ret;
 
-	t0 = sv_now_ns();
+	t0 = now_ns();
 	deadline = t0 + ms * NSEC_PER_MSEC;
 	ret = sleep_until(deadline);
-	t1 = sv_now_ns();
+	t1 = now_ns();
 	if (ret)
 		return fail("sleep %llu ms: set_timer_op returned %d", (unsigned long long)ms, ret);
 	if (t1 < deadline)
@@ -397,11 +398,11 @@ static int test_vcpus(void)
 			return fail("vcpu_op up %u returned %d", cpu, ret);
 	}
 	/* Wait blocked, not spinning: a spinning vCPU delays the others' wake-ups. */
-	deadline = sv_now_ns() + AP_WAIT_NS;
+	deadline = now_ns() + AP_WAIT_NS;
 	for (;;) {
 		reported = __atomic_load_n(&vcpus_reported, __ATOMIC_ACQUIRE);
 		failed = __atomic_load_n(&vcpus_failed, __ATOMIC_ACQUIRE);
-		if (reported + failed >= n - 1 || sv_now_ns() >= deadline)
+		if (reported + failed >= n - 1 || now_ns() >= deadline)
 			break;
 		if (msleep(1))
 			return fail("vcpus: sleeping on vcpu 0 failed");

@@ -1,13 +1,14 @@
 // SPDX-License-Identifier: MIT
+#include <errno.h>
 #include <splitvisor/hypercall.h>
 #include "apic.h"
 #include "arch.h"
+#include "boot_info.h"
 #include "console.h"
 #include "evtchn.h"
 #include "hypercall.h"
-#include "kernel.h"
-#include "kerrno.h"
 #include "page_alloc.h"
+#include "panic.h"
 #include "percpu.h"
 #include "smp.h"
 #include "traps.h"

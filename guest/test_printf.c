@@ -8,12 +8,12 @@
 #include <string.h>
 #include "printf.h"
 
-#define CHECK_FMT(expect, ...)                                         \
-	do {                                                           \
-		char buf_[128];                                        \
-		int n_ = sv_snprintf(buf_, sizeof(buf_), __VA_ARGS__); \
-		ck_assert_str_eq(buf_, expect);                        \
-		ck_assert_int_eq(n_, (int)strlen(expect));             \
+#define CHECK_FMT(expect, ...)                                       \
+	do {                                                         \
+		char buf_[128];                                      \
+		int n_ = ksnprintf(buf_, sizeof(buf_), __VA_ARGS__); \
+		ck_assert_str_eq(buf_, expect);                      \
+		ck_assert_int_eq(n_, (int)strlen(expect));           \
 	} while (0)
 
 START_TEST(test_integers)
@@ -72,16 +72,16 @@ START_TEST(test_truncation)
 	int n;
 
 	memset(buf, 'x', sizeof(buf));
-	n = sv_snprintf(buf, sizeof(buf), "%s", "0123456789");
+	n = ksnprintf(buf, sizeof(buf), "%s", "0123456789");
 	ck_assert_int_eq(n, 10);
 	ck_assert_str_eq(buf, "0123456");
 
 	memset(buf, 'x', sizeof(buf));
-	n = sv_snprintf(buf, 1, "abc");
+	n = ksnprintf(buf, 1, "abc");
 	ck_assert_int_eq(n, 3);
 	ck_assert_int_eq(buf[0], '\0');
 
-	n = sv_snprintf(NULL, 0, "%d", 12345);
+	n = ksnprintf(NULL, 0, "%d", 12345);
 	ck_assert_int_eq(n, 5);
 }
 END_TEST
@@ -96,7 +96,7 @@ START_TEST(test_against_libc)
 
 	for (size_t f = 0; f < sizeof(fmts) / sizeof(fmts[0]); f++) {
 		for (size_t v = 0; v < sizeof(values) / sizeof(values[0]); v++) {
-			int a = sv_snprintf(ours, sizeof(ours), fmts[f], values[v]);
+			int a = ksnprintf(ours, sizeof(ours), fmts[f], values[v]);
 			int b = snprintf(theirs, sizeof(theirs), fmts[f], values[v]);
 
 			ck_assert_msg(a == b && !strcmp(ours, theirs),

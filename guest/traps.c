@@ -7,9 +7,9 @@
 #include <splitvisor/hypercall.h>
 #include "apic.h"
 #include "arch.h"
+#include "boot_info.h"
 #include "console.h"
 #include "hypercall.h"
-#include "kernel.h"
 #include "percpu.h"
 #include "ktime.h"
 #include "traps.h"

@@ -4,12 +4,14 @@
  * events come back interleaved on the rsp ring; events that arrive while a
  * request waits for its reply are queued for xenbus_wait_watch.
  */
+#include <errno.h>
+#include <string.h>
 #include <splitvisor/byte_ring.h>
 #include <splitvisor/xs_wire.h>
 
+#include "array_size.h"
+#include "boot_info.h"
 #include "evtchn.h"
-#include "kerrno.h"
-#include "kernel.h"
 #include "kstring.h"
 #include "ktime.h"
 #include "xenbus.h"
@@ -155,7 +157,7 @@ static int error_from_name(const char *name)
 static int request(uint32_t type, uint32_t tx, const void *a, size_t alen, const void *b,
 		   size_t blen)
 {
-	uint64_t deadline = sv_now_ns() + XENBUS_REPLY_TIMEOUT_NS;
+	uint64_t deadline = now_ns() + XENBUS_REPLY_TIMEOUT_NS;
 	struct xs_msg_hdr h = { .type = type, .req_id = next_req_id++, .tx_id = tx, .len = 0 };
 	uint32_t id = h.req_id;
 	int ret;
@@ -337,7 +339,7 @@ int xenbus_wait_watch(char *path, size_t cap, char *token, size_t tcap, uint64_t
 
 int xenbus_send_raw(uint32_t type, const void *payload, size_t len)
 {
-	uint64_t deadline = sv_now_ns() + XENBUS_REPLY_TIMEOUT_NS;
+	uint64_t deadline = now_ns() + XENBUS_REPLY_TIMEOUT_NS;
 	struct xs_msg_hdr h = { .type = type, .req_id = next_req_id++, .len = (uint32_t)len };
 	int ret;
 

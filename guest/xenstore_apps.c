@@ -3,14 +3,16 @@
  * xenstore-test: the xenbus client against the control domain's xenstore.
  * idle: waits for control/shutdown, as a well-behaved guest does.
  */
+#include <errno.h>
+#include <string.h>
 #include <splitvisor/hypercall.h>
 
 #include "apps.h"
+#include "boot_info.h"
 #include "console.h"
-#include "kerrno.h"
-#include "kernel.h"
 #include "kstring.h"
 #include "ktime.h"
+#include "panic.h"
 #include "printf.h"
 #include "xenbus.h"
 
@@ -21,7 +23,7 @@
 
 static void home_path(char *buf, size_t cap, const char *rel)
 {
-	sv_snprintf(buf, cap, "/local/domain/%u/%s", start_info->domid, rel);
+	ksnprintf(buf, cap, "/local/domain/%u/%s", start_info->domid, rel);
 }
 
 static int read_home(const char *rel, char *val, size_t cap)
@@ -88,7 +90,7 @@ static int counter_body(uint32_t tx, void *data)
 		if (ret)
 			return ret;
 	}
-	sv_snprintf(val, sizeof(val), "%llu", v + 1);
+	ksnprintf(val, sizeof(val), "%llu", v + 1);
 	return xenbus_write_tx(tx, c->path, val);
 }
 
@@ -191,7 +193,7 @@ int xenstore_test_main(int argc, char **argv)
 	}
 	printk("xenstore-test: ready\n");
 	console_flush();
-	deadline = sv_now_ns() + WATCH_TEST_WAIT_NS;
+	deadline = now_ns() + WATCH_TEST_WAIT_NS;
 	for (;;) {
 		ret = xenbus_wait_watch(fired, sizeof(fired), token, sizeof(token), deadline);
 		if (ret) {
@@ -235,7 +237,7 @@ int idle_main(int argc, char **argv)
 	for (;;) {
 		/* Polls as well: a restarted control domain has forgotten our watch. */
 		ret = xenbus_wait_watch(fired, sizeof(fired), token, sizeof(token),
-					sv_now_ns() + IDLE_POLL_NS);
+					now_ns() + IDLE_POLL_NS);
 		if (ret == -EIO) {
 			printk("idle: xenstore ring broken\n");
 			return 1;

@@ -6,12 +6,13 @@
  * xsflood: a hostile neighbour that keeps the store ring busy with requests
  * that are well framed but each earn an error reply.
  */
+#include <errno.h>
+#include <string.h>
 #include <splitvisor/xs_wire.h>
 
 #include "apps.h"
+#include "boot_info.h"
 #include "console.h"
-#include "kerrno.h"
-#include "kernel.h"
 #include "kstring.h"
 #include "ktime.h"
 #include "printf.h"
@@ -50,7 +51,7 @@ int xsbench_main(int argc, char **argv)
 		printk("xsbench: no xenstore (%d)\n", ret);
 		return 1;
 	}
-	sv_snprintf(path, sizeof(path), "/local/domain/%u/data/bench", start_info->domid);
+	ksnprintf(path, sizeof(path), "/local/domain/%u/data/bench", start_info->domid);
 	ret = xenbus_write(path, XSB_VALUE);
 	for (unsigned int i = 0; i < XSB_WARMUP && ret >= 0; i++)
 		ret = xenbus_read(path, val, sizeof(val));
@@ -64,18 +65,18 @@ int xsbench_main(int argc, char **argv)
 	 */
 	printk("xsbench: ready, waiting for a key\n");
 	console_flush();
-	ret = console_getc(sv_now_ns() + XSB_GO_WAIT_NS);
+	ret = console_getc(now_ns() + XSB_GO_WAIT_NS);
 	if (ret < 0)
 		printk("xsbench: no key (%d), starting anyway\n", ret);
 	printk("xsbench: start\n");
 	console_flush();
-	t0 = sv_now_ns();
+	t0 = now_ns();
 	for (unsigned long long i = 0; i < n; i++) {
 		ret = xenbus_read(path, val, sizeof(val));
 		if (ret < 0 || strcmp(val, XSB_VALUE))
 			errors++;
 	}
-	ns = sv_now_ns() - t0;
+	ns = now_ns() - t0;
 	printk("xsbench: end\n");
 	console_flush();
 	printk("xsbench: reads=%llu ns=%llu errors=%llu\n", n, (unsigned long long)ns, errors);
@@ -92,7 +93,7 @@ static int flood_send(unsigned int k)
 
 	switch (k) {
 	case 0: /* ENOENT */
-		sv_snprintf(path, sizeof(path), "/local/domain/%u/data/nosuch", start_info->domid);
+		ksnprintf(path, sizeof(path), "/local/domain/%u/data/nosuch", start_info->domid);
 		return xenbus_send_raw(XS_READ, path, strlen(path) + 1);
 	case 1: /* EINVAL: longer than XS_ABS_PATH_MAX */
 		return xenbus_send_raw(XS_READ, long_path, sizeof(long_path));
@@ -133,7 +134,7 @@ int xsflood_main(int argc, char **argv)
 				goto out;
 		}
 		for (unsigned int i = 0; i < FLOOD_BATCH; i++) {
-			ret = xenbus_recv_raw(&xs_err, sv_now_ns() + XENBUS_REPLY_TIMEOUT_NS);
+			ret = xenbus_recv_raw(&xs_err, now_ns() + XENBUS_REPLY_TIMEOUT_NS);
 			if (ret)
 				goto out;
 			if (!xs_err)

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
  * The fake guest behind blk_harness.h. The grant entries are written and
- * revoked with the guest kernel's own inline helpers (guest/grant.h), so the
- * tests exercise the same rules the real guest follows.
+ * revoked with the same inline helpers the guest kernel uses
+ * (<splitvisor/grant_table.h>), so the tests exercise the rules the real
+ * guest follows.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -14,7 +15,8 @@
 #include <unistd.h>
 
 #include "blk_harness.h"
-#include "../../guest/grant.h"
+
+_Static_assert(SV_GNTTAB_EBUSY == -EBUSY, "bh_end_grant hands the helper's busy to blkfront");
 
 int bh_guest_create(struct bh_guest *g, uint16_t domid, uint16_t backend_domid, uint64_t ram_size)
 {
@@ -137,7 +139,7 @@ int bh_grant_to(struct bh_guest *g, uint16_t domid, uint32_t frame, bool readonl
 	if (!g->nr_free_refs)
 		return -ENOSPC;
 	ref = g->free_refs[--g->nr_free_refs];
-	gnttab_entry_grant(bh_entry(g, ref), domid, frame, readonly);
+	sv_gnttab_entry_grant(bh_entry(g, ref), domid, frame, readonly);
 	g->grants_in_use++;
 	return (int)ref;
 }
@@ -153,7 +155,7 @@ int bh_end_grant(struct bh_guest *g, uint32_t ref)
 
 	if (ref < SV_GNTTAB_RESERVED_ENTRIES || ref >= BH_NR_REFS)
 		return -EINVAL;
-	ret = gnttab_entry_end(bh_entry(g, ref));
+	ret = sv_gnttab_entry_end(bh_entry(g, ref));
 	if (ret)
 		return ret;
 	g->free_refs[g->nr_free_refs++] = ref;

@@ -2,8 +2,8 @@
 /*
  * The backend grant-access library against a real memfd-backed granter: every
  * refusal, the in-use bits, nesting, copies, batches, a guest racing the
- * compare-and-swap, and the granter's revoke rule (the guest kernel's own
- * inline helpers, compiled for the host).
+ * compare-and-swap, and the granter's revoke rule (the entry helpers of
+ * <splitvisor/grant_table.h> the guest kernel uses, compiled for the host).
  */
 #include <check.h>
 #include <errno.h>
@@ -17,7 +17,6 @@
 #include <splitvisor/start_info.h>
 
 #include "grant_access.h"
-#include "../../guest/grant.h"
 
 #define RAM_SIZE  (1u << 20)
 #define TABLE_GPA 0x20000u
@@ -78,7 +77,7 @@ static uint8_t *page_of(uint32_t n)
 /* Grants page n as ref (the guest's own helper: domid, frame, barrier, flags). */
 static void grant(uint32_t ref, uint16_t domid, uint32_t n, int readonly)
 {
-	gnttab_entry_grant(ent(ref), domid, frame_of(n), readonly);
+	sv_gnttab_entry_grant(ent(ref), domid, frame_of(n), readonly);
 }
 
 static struct sv_gnt_stats stats(void)
@@ -167,17 +166,17 @@ START_TEST(frame_outside_ram_or_reserved_refused)
 	size_t i;
 
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		gnttab_entry_grant(ent(30), ME, bad[i], 0);
+		sv_gnttab_entry_grant(ent(30), ME, bad[i], 0);
 		map_expect(30, false, -EFAULT);
 		map_expect(30, true, -EFAULT);
 		ck_assert_uint_eq(ent(30)->flags, GTF_permit_access);
 	}
 	ck_assert_uint_eq(stats().bad_frame, 2 * i);
 	/* The last page of RAM and the first after the reserved ones are fine. */
-	gnttab_entry_grant(ent(30), ME, (RAM_SIZE >> 12) - 1, 0);
+	sv_gnttab_entry_grant(ent(30), ME, (RAM_SIZE >> 12) - 1, 0);
 	ck_assert_ptr_eq(map_expect(30, false, 0), mem.hva + RAM_SIZE - PAGE);
 	ck_assert_int_eq(sv_gnt_unmap(&m, &g, 30, false), 0);
-	gnttab_entry_grant(ent(31), ME, SV_RESERVED_END >> 12, 1);
+	sv_gnttab_entry_grant(ent(31), ME, SV_RESERVED_END >> 12, 1);
 	ck_assert_ptr_nonnull(map_expect(31, true, 0));
 	ck_assert_int_eq(sv_gnt_unmap(&m, &g, 31, true), 0);
 }
@@ -567,21 +566,21 @@ END_TEST
 START_TEST(revoke_refused_while_mapped)
 {
 	grant(100, ME, 0, 0);
-	ck_assert_int_eq(gnttab_entry_in_use(ent(100)), 0);
+	ck_assert_int_eq(sv_gnttab_entry_in_use(ent(100)), 0);
 	ck_assert_ptr_nonnull(map_expect(100, false, 0));
-	ck_assert_int_eq(gnttab_entry_in_use(ent(100)), 1);
-	ck_assert_int_eq(gnttab_entry_end(ent(100)), -EBUSY);
+	ck_assert_int_eq(sv_gnttab_entry_in_use(ent(100)), 1);
+	ck_assert_int_eq(sv_gnttab_entry_end(ent(100)), -EBUSY);
 	ck_assert_uint_eq(ent(100)->flags, GTF_permit_access | GTF_reading | GTF_writing);
 	ck_assert_int_eq(sv_gnt_unmap(&m, &g, 100, false), 0);
-	ck_assert_int_eq(gnttab_entry_end(ent(100)), 0);
+	ck_assert_int_eq(sv_gnttab_entry_end(ent(100)), 0);
 	ck_assert_uint_eq(ent(100)->flags, 0);
 	map_expect(100, true, -EPERM); /* revoked */
 
 	grant(101, ME, 0, 1);
 	ck_assert_ptr_nonnull(map_expect(101, true, 0));
-	ck_assert_int_eq(gnttab_entry_end(ent(101)), -EBUSY);
+	ck_assert_int_eq(sv_gnttab_entry_end(ent(101)), -EBUSY);
 	ck_assert_int_eq(sv_gnt_unmap(&m, &g, 101, true), 0);
-	ck_assert_int_eq(gnttab_entry_end(ent(101)), 0);
+	ck_assert_int_eq(sv_gnttab_entry_end(ent(101)), 0);
 }
 END_TEST
 
@@ -597,7 +596,7 @@ START_TEST(dying_mapper_releases_everything)
 	ck_assert_uint_eq(sv_gnt_unmap_all(&m), 10);
 	for (r = 110; r < 120; r++) {
 		ck_assert_uint_eq(sv_gnt_map_count(&m, &g, r), 0);
-		ck_assert_int_eq(gnttab_entry_end(ent(r)), 0);
+		ck_assert_int_eq(sv_gnttab_entry_end(ent(r)), 0);
 	}
 	ck_assert_uint_eq(sv_gnt_unmap_all(&m), 0);
 	ck_assert_int_eq(sv_gnt_unmap(&m, &g, 110, true), -ENOENT);
