@@ -13,9 +13,13 @@
 #
 # The VM sees the host's /usr and /etc read-only and the repository read-write,
 # all over virtio-9p and at their host paths, so binaries built on the host run
-# unchanged (same dynamic libraries, same absolute build paths).  Nothing else
-# of the host is exported.  The command runs as root in the caller's working
-# directory if that lies inside the repository, else in the repository root.
+# unchanged (same dynamic libraries, same absolute build paths).  The repository
+# may lie anywhere, also below /tmp or /root, which are empty tmpfs in the VM:
+# it is mounted after them.  Where the caller reached it through a symbolic
+# link, that path is a link to it in the VM too.  Nothing else of the host is
+# exported; a build tree outside the repository is not visible.  The command
+# runs as root in the caller's working directory if that lies inside the
+# repository, else in the repository root.
 #
 # Exit status: COMMAND's own status; 124 if --timeout expired; 125 if the
 # harness itself failed (no QEMU, VM did not boot, kvm_amd did not load, ...).
@@ -27,6 +31,8 @@
 set -eu
 
 repo=$(cd "$(dirname "$0")/.." && pwd -P)
+# The same directory as the caller reached it (through symbolic links, maybe).
+repo_link=$(cd -L "$(dirname "$0")/.." && pwd -L)
 cache=${KVM_VM_CACHE:-$repo/build-vm}
 mem=2048
 timeout_s=1800
@@ -89,12 +95,21 @@ mount -t 9p -o "$p9,ro" run /harness/run || fail "cannot mount run share"
 . /harness/run/config
 mount -t 9p -o "$p9,ro" usr /usr || fail "cannot mount /usr"
 mount -t 9p -o "$p9,ro" etc /etc || fail "cannot mount /etc"
-mkdir -p "$HARNESS_REPO"
-mount -t 9p -o "$p9,rw" repo "$HARNESS_REPO" || fail "cannot mount repo"
+# The scratch directories before the repository, so that a repository below
+# one of them (a clone in /tmp or /root) is mounted on the tmpfs, not hidden
+# under it.
 for d in /tmp /run /var/tmp /root; do
-	mount -t tmpfs -o mode=1777 tmpfs "$d"
+	mount -t tmpfs -o mode=1777 tmpfs "$d" || fail "cannot mount a tmpfs on $d"
 done
 chmod 700 /root
+mkdir -p "$HARNESS_REPO" || fail "cannot create $HARNESS_REPO"
+mount -t 9p -o "$p9,rw" repo "$HARNESS_REPO" || fail "cannot mount the repository on $HARNESS_REPO"
+# The path the caller named the repository by, where symbolic links make it
+# differ: a build tree configured through it has that path compiled in.
+if [ "$HARNESS_REPO_LINK" != "$HARNESS_REPO" ] && [ ! -e "$HARNESS_REPO_LINK" ]; then
+	{ mkdir -p "$(dirname "$HARNESS_REPO_LINK")" && ln -s "$HARNESS_REPO" "$HARNESS_REPO_LINK"; } ||
+		echo "kvm-vm(guest): warning: cannot link $HARNESS_REPO_LINK to $HARNESS_REPO"
+fi
 mkdir -p /dev/pts /dev/shm
 mount -t devpts devpts /dev/pts
 mount -t tmpfs tmpfs /dev/shm
@@ -260,7 +275,7 @@ cwd=$(pwd -P)
 case $cwd/ in "$repo"/*) ;; *) cwd=$repo ;; esac
 rundir=$(mktemp -d "${TMPDIR:-/tmp}/kvm-vm.XXXXXX")
 trap 'rm -rf "$rundir"' EXIT
-printf 'HARNESS_REPO=%q\nHARNESS_CWD=%q\n' "$repo" "$cwd" >"$rundir/config"
+printf 'HARNESS_REPO=%q\nHARNESS_REPO_LINK=%q\nHARNESS_CWD=%q\n' "$repo" "$repo_link" "$cwd" >"$rundir/config"
 printf 'exec' >"$rundir/cmd"
 printf ' %q' "$@" >>"$rundir/cmd"
 echo >>"$rundir/cmd"
@@ -281,10 +296,11 @@ append="console=ttyS0 panic=-1 tsc=reliable"
 #  tsc=reliable:   under TCG the clocksource watchdog may otherwise distrust
 #                  the TSC and print warnings into the command's output.
 #  multidevs=remap: /usr or the repo may span several host filesystems.
+#  path=${1//,/,,}: QEMU reads a doubled comma as a comma in an option value.
 #  stdin:          /dev/null, so QEMU never puts a terminal into raw mode and
 #                  Ctrl-C stops QEMU instead of going to the guest.
 share() {
-	echo "local,path=$1,mount_tag=$2,security_model=none,multidevs=remap${3:+,$3}"
+	echo "local,path=${1//,/,,},mount_tag=$2,security_model=none,multidevs=remap${3:+,$3}"
 }
 # shellcheck disable=SC2054 # the commas are QEMU's, not array separators
 qemu=(qemu-system-x86_64

@@ -1,0 +1,113 @@
+#!/bin/sh
+# Runs the KVM integration tests (the ctest label kvm) of one build tree and
+# fails unless every one of them ran and passed.
+#
+# Usage: scripts/kvm-tests.sh BUILD_DIR
+#        (BUILD_DIR relative to the repository root, or absolute inside it)
+#
+# Where the tests run:
+#   /dev/kvm here:            natively, through ctest -j2.
+#   no /dev/kvm here:         inside a QEMU VM with nested KVM (scripts/kvm-vm.sh).
+#                             If the emulator wedges (the harness times out, 124,
+#                             or fails to boot, 125), the run is repeated once; a
+#                             second such end is a failure, since no test ran.
+#                             Inside the VM a failed test is run once more (ctest
+#                             prints both runs, so an intermittent failure stays
+#                             visible in the log); failing twice is a failure.
+#   no /dev/kvm, SV_KVM_VM=0: not at all, on request; says so and exits 77.
+#
+# The tests report SKIP (exit 77) only where /dev/kvm is missing or not
+# accessible, so where they run, a skipped test is a failure, and so is a label
+# that matches no test at all.
+#
+# Exit status: 0 all KVM tests ran and passed; 77 skipped on request
+# (SV_KVM_VM=0 without /dev/kvm); 1 anything else.
+#
+# Internal: scripts/kvm-tests.sh --here BUILD_DIR [CTEST OPTIONS...] runs the
+# tests here, with the given extra ctest options, and checks for skips; the VM
+# runs it so.
+set -eu
+cd "$(dirname "$0")/.."
+
+usage() {
+	echo "usage: $0 BUILD_DIR" >&2
+	exit 1
+}
+
+# ctest over the label kvm, here; fails on a failed test, on no test, and on
+# a skipped test. The skips are read from ctest's JUnit report (status
+# "notrun" or "disabled"), since ctest counts a skipped test as passed.
+run_here() {
+	dir=$1
+	shift
+	if [ ! -c /dev/kvm ]; then
+		echo "kvm-tests: /dev/kvm is missing here; the KVM tests of $dir cannot run"
+		return 1
+	fi
+	junit=$(mktemp "${TMPDIR:-/tmp}/kvm-tests.XXXXXX") || return 1
+	rc=0
+	ctest --test-dir "$dir" -L kvm --no-tests=error --output-on-failure \
+		--output-junit "$junit" "$@" || rc=$?
+	ran=$(grep -c '<testcase ' "$junit") || true
+	skipped=$(grep -E '<testcase .* status="(notrun|disabled)"' "$junit" |
+		sed 's/^.*<testcase name="\([^"]*\)".*$/\1/') || true
+	rm -f "$junit"
+	if [ "$rc" != 0 ]; then
+		echo "kvm-tests: FAILED: KVM tests of $dir (ctest exit $rc)"
+		return 1
+	fi
+	if [ "${ran:-0}" = 0 ]; then
+		echo "kvm-tests: FAILED: ctest reported no KVM test of $dir"
+		return 1
+	fi
+	if [ -n "$skipped" ]; then
+		echo "kvm-tests: FAILED: KVM tests of $dir skipped although /dev/kvm exists" \
+			"(not usable by $(id -un)?):"
+		echo "$skipped" | sed 's/^/  /'
+		return 1
+	fi
+	echo "kvm-tests: all KVM tests of $dir ran and passed"
+}
+
+if [ "${1:-}" = --here ]; then
+	shift
+	[ $# -ge 1 ] || usage
+	run_here "$@"
+	exit $?
+fi
+[ $# -eq 1 ] || usage
+dir=$1
+
+if [ -c /dev/kvm ]; then
+	echo "== KVM tests of $dir, natively (/dev/kvm here)"
+	run_here "$dir" -j2 --timeout 900 || exit 1
+	exit 0
+fi
+if [ "${SV_KVM_VM:-1}" = 0 ]; then
+	echo "== KVM tests of $dir SKIPPED on request (SV_KVM_VM=0; no /dev/kvm here)"
+	exit 77
+fi
+
+echo "== KVM tests of $dir inside a QEMU VM with nested KVM (no /dev/kvm here)"
+for attempt in 1 2; do
+	rc=0
+	scripts/kvm-vm.sh --timeout 900 -- env ASAN_OPTIONS="${ASAN_OPTIONS:-}" \
+		UBSAN_OPTIONS="${UBSAN_OPTIONS:-}" scripts/kvm-tests.sh --here "$dir" \
+		--timeout 300 --repeat until-pass:2 || rc=$?
+	case $rc in
+	124 | 125) echo "kvm-tests: the VM harness did not finish (exit $rc, attempt $attempt)" ;;
+	*) break ;;
+	esac
+done
+case $rc in
+0) ;;
+124 | 125)
+	echo "kvm-tests: FAILED: the KVM tests of $dir could not run: the VM harness timed" \
+		"out or failed to boot twice (exit $rc). SV_KVM_VM=0 skips them on purpose."
+	exit 1
+	;;
+*)
+	echo "kvm-tests: FAILED: KVM tests of $dir inside the VM (exit $rc)"
+	exit 1
+	;;
+esac
