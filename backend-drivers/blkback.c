@@ -24,11 +24,11 @@
 
 #include "blk_io.h"
 #include "blkback.h"
+#include "log.h"
 
 #define PAGE_SIZE      4096u
 #define PGRANT_MAX     1056u /* 32 requests x 11 segments x 3, as a per-device cap */
 #define PGRANT_BUCKETS 2048u
-#define LOG_LIMIT      10u /* refusals logged per device */
 #define REAP_BATCH     64
 #define MAX_REQ_SEGS   SV_BLKIF_MAX_INDIRECT_SEGMENTS
 
@@ -89,7 +89,7 @@ struct blkback {
 	bool rsp_pending;
 	uint32_t inflight; /* consumed, not answered */
 	bool dead;
-	uint32_t logged;
+	struct log_ratelimit rl; /* refusals; the device thread's alone */
 	struct blkback_stats st;
 
 	struct pgrant *pg;
@@ -100,19 +100,16 @@ struct blkback {
 
 static void blog(struct blkback *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* Refusals are the frontend's doing: log the first few so a flood cannot fill the log. */
+/* Refusals are the frontend's doing: rate-limited so that a flood cannot fill the log. */
 static void blog(struct blkback *b, const char *fmt, ...)
 {
+	char line[512];
 	va_list ap;
 
-	if (b->logged >= LOG_LIMIT)
-		return;
-	b->logged++;
-	fprintf(stderr, "blkback %s: ", b->name);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "%s\n", b->logged == LOG_LIMIT ? " (further refusals not logged)" : "");
+	log_limited(&b->rl, LOG_LEVEL_WARN, "blkback %s: %s", b->name, line);
 }
 
 /* ---- persistent grants ---- */
@@ -154,7 +151,7 @@ static int32_t pg_alloc(struct blkback *b)
 	/* A placeholder left by a failed map (page NULL) is neither hashed nor mapped. */
 	if (victim >= 0 && b->pg[victim].page) {
 		pg_unhash(b, victim);
-		sv_gnt_unmap(b->p.mapper, b->p.granter, b->pg[victim].ref, b->pg[victim].readonly);
+		gnt_unmap(b->p.mapper, b->p.granter, b->pg[victim].ref, b->pg[victim].readonly);
 	}
 	return victim;
 }
@@ -190,10 +187,10 @@ static int map_persistent(struct blkback *b, struct blk_seg *s, bool to_guest, v
 	if (idx < 0)
 		return 1; /* every entry busy: transient */
 	/* Writable when the grant allows, so that later reads into the page hit too. */
-	ret = sv_gnt_map(b->p.mapper, b->p.granter, s->gref, false, page);
+	ret = gnt_map(b->p.mapper, b->p.granter, s->gref, false, page);
 	if (ret == -EACCES && !to_guest) {
 		ro = true;
-		ret = sv_gnt_map(b->p.mapper, b->p.granter, s->gref, true, page);
+		ret = gnt_map(b->p.mapper, b->p.granter, s->gref, true, page);
 	}
 	if (ret) {
 		pg_free_new(b, idx);
@@ -222,7 +219,7 @@ static int map_seg(struct blkback *b, struct blk_seg *s, bool to_guest, void **p
 			return ret;
 	}
 	s->readonly = !to_guest;
-	return sv_gnt_map(b->p.mapper, b->p.granter, s->gref, s->readonly, page);
+	return gnt_map(b->p.mapper, b->p.granter, s->gref, s->readonly, page);
 }
 
 static void unmap_segs(struct blkback *b, struct breq *r)
@@ -235,7 +232,7 @@ static void unmap_segs(struct blkback *b, struct breq *r)
 		if (s->pidx >= 0)
 			b->pg[s->pidx].users--;
 		else
-			sv_gnt_unmap(b->p.mapper, b->p.granter, s->gref, s->readonly);
+			gnt_unmap(b->p.mapper, b->p.granter, s->gref, s->readonly);
 	}
 	r->nr_mapped = 0;
 }
@@ -509,10 +506,9 @@ static void parse_indirect(struct blkback *b, struct breq *r,
 		len = n - i * BLKIF_SEGS_PER_INDIRECT_FRAME;
 		if (len > BLKIF_SEGS_PER_INDIRECT_FRAME)
 			len = BLKIF_SEGS_PER_INDIRECT_FRAME;
-		ret = sv_gnt_copy(b->p.mapper, b->p.granter, req->indirect_grefs[i],
-				  SV_GNT_COPY_FROM_GRANT, 0,
-				  &descs[i * BLKIF_SEGS_PER_INDIRECT_FRAME],
-				  len * (uint32_t)sizeof(descs[0]));
+		ret = gnt_copy(b->p.mapper, b->p.granter, req->indirect_grefs[i],
+			       SV_GNT_COPY_FROM_GRANT, 0, &descs[i * BLKIF_SEGS_PER_INDIRECT_FRAME],
+			       len * (uint32_t)sizeof(descs[0]));
 		if (ret) {
 			refuse(b, r, BLKIF_RSP_ERROR, &b->st.bad_grant,
 			       "indirect page ref %u refused: %s", req->indirect_grefs[i],
@@ -609,7 +605,7 @@ static void stop_ring(struct blkback *b)
 
 static void disconnect(struct blkback *b, const char *why)
 {
-	fprintf(stderr, "blkback %s: %s: disconnecting\n", b->name, why);
+	log_warn("blkback %s: %s: disconnecting", b->name, why);
 	stop_ring(b);
 }
 
@@ -714,7 +710,7 @@ static int map_ring(struct blkback *b, char *err, size_t errlen, void **ring)
 
 	for (i = 0; i < nr; i++) {
 		b->ring_refs[i] = b->p.ring_refs[i];
-		ret = sv_gnt_map(b->p.mapper, b->p.granter, b->ring_refs[i], false, &page);
+		ret = gnt_map(b->p.mapper, b->p.granter, b->ring_refs[i], false, &page);
 		if (ret) {
 			snprintf(err, errlen,
 				 "%s: cannot map ring-ref %u (page %u of the ring): %s", b->name,
@@ -742,9 +738,9 @@ static void free_device(struct blkback *b)
 
 	for (i = 0; i < b->pg_count; i++)
 		if (b->pg[i].page)
-			sv_gnt_unmap(b->p.mapper, b->p.granter, b->pg[i].ref, b->pg[i].readonly);
+			gnt_unmap(b->p.mapper, b->p.granter, b->pg[i].ref, b->pg[i].readonly);
 	for (i = 0; i < b->nr_ring_mapped; i++)
-		sv_gnt_unmap(b->p.mapper, b->p.granter, b->ring_refs[i], false);
+		gnt_unmap(b->p.mapper, b->p.granter, b->ring_refs[i], false);
 	free(b->pg);
 	free(b->iov_pool);
 	free(b->seg_pool);

@@ -48,8 +48,9 @@ enum blkback_io_engine {
 };
 
 struct blkback_params {
-	const struct sv_granter *granter; /* the frontend's memory and table; outlives the device */
-	struct sv_gnt_mapper *mapper;
+	const struct gnt_granter
+		*granter; /* the frontend's memory and table; outlives the device */
+	struct gnt_mapper *mapper;
 	const uint32_t *ring_refs;
 	uint32_t ring_order;   /* ring pages = 1 << ring_order, at most SV_BLKIF_MAX_RING_ORDER */
 	struct blk_disk *disk; /* not owned */

@@ -44,10 +44,11 @@ struct blkback_dev {
 	int be_state;
 	bool unplugged; /* goes once the frontend is Closed */
 	bool removable;
+	struct log_ratelimit rl; /* what the frontend makes us say */
 
 	/* while connected */
-	struct sv_granter granter;
-	struct sv_gnt_mapper mapper;
+	struct gnt_granter granter;
+	struct gnt_mapper mapper;
 	bool mapper_ready;
 	uint32_t ring_order;
 	struct backend_port port;
@@ -93,7 +94,7 @@ static void blkdev_set_state(struct blkback_dev *d, int state)
 /* Xen's xenbus_dev_fatal: the reason goes to the backend's error node, then Closing. */
 static void blkdev_fatal(struct blkback_dev *d, const char *msg)
 {
-	log_warn("vbd %u/%u (%s): %s", d->domid, d->devid, d->dev, msg);
+	log_limited(&d->rl, LOG_LEVEL_WARN, "vbd %u/%u (%s): %s", d->domid, d->devid, d->dev, msg);
 	backend_xs_printf(d->env, d->be, "error", "%s", msg);
 	blkdev_set_state(d, XENBUS_STATE_CLOSING);
 }
@@ -157,8 +158,8 @@ static void blkdev_disconnect(struct blkback_dev *d)
 		d->bb = NULL;
 	}
 	if (d->mapper_ready) {
-		sv_gnt_unmap_all(&d->mapper);
-		sv_gnt_mapper_destroy(&d->mapper);
+		gnt_unmap_all(&d->mapper);
+		gnt_mapper_destroy(&d->mapper);
 		d->mapper_ready = false;
 	}
 	backend_port_close(env, &d->port, true);
@@ -194,8 +195,8 @@ static int blkdev_read_ring(struct blkback_dev *d, uint32_t *refs, char *err, si
 	int ret;
 
 	d->ring_order = 0;
-	ret = backend_xs_read_u32(d->env, d->fe, BLKIF_KEY_RING_PAGE_ORDER,
-				  SV_BLKIF_MAX_RING_ORDER, &d->ring_order);
+	ret = backend_xs_read_u32(d->env, d->fe, BLKIF_KEY_RING_PAGE_ORDER, SV_BLKIF_MAX_RING_ORDER,
+				  &d->ring_order);
 	multi = ret == 0;
 	if (ret && ret != -ENOENT) {
 		backend_xs_read(d->env, d->fe, BLKIF_KEY_RING_PAGE_ORDER, buf, sizeof(buf));
@@ -256,9 +257,9 @@ static int blkdev_connect(struct blkback_dev *d, char *err, size_t errlen)
 		snprintf(err, errlen, "protocol '%s' is not %s", buf, BLKIF_PROTOCOL_NATIVE);
 		goto out;
 	}
-	p.persistent = backend_xs_read(env, d->fe, BLKIF_KEY_FEATURE_PERSISTENT, buf,
-				       sizeof(buf)) >= 0 &&
-		       !strcmp(buf, "1");
+	p.persistent =
+		backend_xs_read(env, d->fe, BLKIF_KEY_FEATURE_PERSISTENT, buf, sizeof(buf)) >= 0 &&
+		!strcmp(buf, "1");
 	ret = env->ops->map_guest(env, d->domid, 0, &ram, &d->granter.ram_size, err, errlen);
 	if (ret)
 		goto out;
@@ -270,7 +271,7 @@ static int blkdev_connect(struct blkback_dev *d, char *err, size_t errlen)
 		goto out;
 	d->granter.table_gpa = gr.table_gpa;
 	d->granter.nr_frames = gr.nr_frames;
-	ret = sv_gnt_mapper_init(&d->mapper, env->domid, 4096);
+	ret = gnt_mapper_init(&d->mapper, env->domid, 4096);
 	if (ret) {
 		snprintf(err, errlen, "cannot set up grant mapping: %s", strerror(-ret));
 		goto out;

@@ -27,7 +27,7 @@ struct blkback_dev_info {
 	int state; /* the backend's xenbus state */
 	bool readonly;
 	bool connected;
-	bool unplugged; /* blkback_dev_unplug was called */
+	bool unplugged;		    /* blkback_dev_unplug was called */
 	struct blkback_stats stats; /* zero while not connected */
 };
 

@@ -17,7 +17,7 @@
 
 #define PAGE_SIZE 4096u
 
-struct sv_gnt_slot {
+struct gnt_slot {
 	uint64_t *entry; /* where we set the bits; NULL = free slot */
 	uint32_t ref;
 	uint16_t granter;
@@ -29,14 +29,14 @@ struct sv_gnt_slot {
 static void (*race_hook)(void *entry, void *opaque);
 static void *race_opaque;
 
-void sv_gnt_test_set_race_hook(void (*fn)(void *entry, void *opaque), void *opaque)
+void gnt_test_set_race_hook(void (*fn)(void *entry, void *opaque), void *opaque)
 {
 	race_hook = fn;
 	race_opaque = opaque;
 }
 #endif
 
-int sv_gnt_mapper_init(struct sv_gnt_mapper *m, uint16_t domid, uint32_t max_refs)
+int gnt_mapper_init(struct gnt_mapper *m, uint16_t domid, uint32_t max_refs)
 {
 	uint32_t cap = 16;
 
@@ -56,7 +56,7 @@ int sv_gnt_mapper_init(struct sv_gnt_mapper *m, uint16_t domid, uint32_t max_ref
 	return 0;
 }
 
-void sv_gnt_mapper_destroy(struct sv_gnt_mapper *m)
+void gnt_mapper_destroy(struct gnt_mapper *m)
 {
 	if (!m->slots)
 		return;
@@ -65,7 +65,7 @@ void sv_gnt_mapper_destroy(struct sv_gnt_mapper *m)
 	m->slots = NULL;
 }
 
-uint32_t sv_gnt_unmap_all(struct sv_gnt_mapper *m)
+uint32_t gnt_unmap_all(struct gnt_mapper *m)
 {
 	uint32_t i, n = 0;
 
@@ -84,20 +84,20 @@ uint32_t sv_gnt_unmap_all(struct sv_gnt_mapper *m)
 	return n;
 }
 
-void sv_gnt_stats_get(struct sv_gnt_mapper *m, struct sv_gnt_stats *out)
+void gnt_stats_get(struct gnt_mapper *m, struct gnt_stats *out)
 {
 	pthread_mutex_lock(&m->lock);
 	*out = m->stats;
 	pthread_mutex_unlock(&m->lock);
 }
 
-static uint32_t slot_hash(const struct sv_gnt_mapper *m, uint16_t granter, uint32_t ref)
+static uint32_t slot_hash(const struct gnt_mapper *m, uint16_t granter, uint32_t ref)
 {
 	return ((ref * 0x9e3779b1u) ^ (granter * 0x85ebca6bu)) & (m->capacity - 1);
 }
 
 /* The slot holding (granter, ref), or the free slot where it would go. */
-static struct sv_gnt_slot *slot_find(struct sv_gnt_mapper *m, uint16_t granter, uint32_t ref)
+static struct gnt_slot *slot_find(struct gnt_mapper *m, uint16_t granter, uint32_t ref)
 {
 	uint32_t i = slot_hash(m, granter, ref);
 
@@ -107,7 +107,7 @@ static struct sv_gnt_slot *slot_find(struct sv_gnt_mapper *m, uint16_t granter, 
 }
 
 /* Backward-shift deletion: keeps every probe run unbroken without tombstones. */
-static void slot_remove(struct sv_gnt_mapper *m, struct sv_gnt_slot *s)
+static void slot_remove(struct gnt_mapper *m, struct gnt_slot *s)
 {
 	uint32_t mask = m->capacity - 1;
 	uint32_t hole = (uint32_t)(s - m->slots), i = hole, home;
@@ -127,9 +127,9 @@ static void slot_remove(struct sv_gnt_mapper *m, struct sv_gnt_slot *s)
 	m->free_slots++;
 }
 
-uint32_t sv_gnt_map_count(struct sv_gnt_mapper *m, const struct sv_granter *g, uint32_t ref)
+uint32_t gnt_map_count(struct gnt_mapper *m, const struct gnt_granter *g, uint32_t ref)
 {
-	struct sv_gnt_slot *s;
+	struct gnt_slot *s;
 	uint32_t n;
 
 	pthread_mutex_lock(&m->lock);
@@ -140,7 +140,7 @@ uint32_t sv_gnt_map_count(struct sv_gnt_mapper *m, const struct sv_granter *g, u
 }
 
 /* Finds the entry of ref after checking the table lies in RAM; counts refusals. */
-static int entry_locate(struct sv_gnt_mapper *m, const struct sv_granter *g, uint32_t ref,
+static int entry_locate(struct gnt_mapper *m, const struct gnt_granter *g, uint32_t ref,
 			uint64_t **entry, uint64_t *table_gpa, uint64_t *table_len)
 {
 	/* The owner may update these concurrently: take each once, check them as a pair. */
@@ -167,7 +167,7 @@ static int entry_locate(struct sv_gnt_mapper *m, const struct sv_granter *g, uin
 	return 0;
 }
 
-static int entry_check(struct sv_gnt_mapper *m, const struct sv_granter *g,
+static int entry_check(struct gnt_mapper *m, const struct gnt_granter *g,
 		       const struct sv_grant_entry *e, bool readonly, uint64_t table_gpa,
 		       uint64_t table_len)
 {
@@ -194,13 +194,13 @@ static int entry_check(struct sv_gnt_mapper *m, const struct sv_granter *g,
 	return 0;
 }
 
-static int map_locked(struct sv_gnt_mapper *m, const struct sv_granter *g, uint32_t ref,
+static int map_locked(struct gnt_mapper *m, const struct gnt_granter *g, uint32_t ref,
 		      bool readonly, void **page)
 {
 	uint16_t bits = GTF_reading | (readonly ? 0 : GTF_writing);
 	uint64_t *entry, table_gpa, table_len, snap, want;
 	struct sv_grant_entry e;
-	struct sv_gnt_slot *s;
+	struct gnt_slot *s;
 	int ret, tries = 0;
 
 	ret = entry_locate(m, g, ref, &entry, &table_gpa, &table_len);
@@ -252,10 +252,10 @@ static int map_locked(struct sv_gnt_mapper *m, const struct sv_granter *g, uint3
 	return 0;
 }
 
-static int unmap_locked(struct sv_gnt_mapper *m, const struct sv_granter *g, uint32_t ref,
+static int unmap_locked(struct gnt_mapper *m, const struct gnt_granter *g, uint32_t ref,
 			bool readonly)
 {
-	struct sv_gnt_slot *s = slot_find(m, g->domid, ref);
+	struct gnt_slot *s = slot_find(m, g->domid, ref);
 	uint16_t clear = 0;
 
 	if (!s->entry || (!readonly && !s->nr_writable) ||
@@ -275,8 +275,8 @@ static int unmap_locked(struct sv_gnt_mapper *m, const struct sv_granter *g, uin
 	return 0;
 }
 
-int sv_gnt_map(struct sv_gnt_mapper *m, const struct sv_granter *g, uint32_t ref, bool readonly,
-	       void **page)
+int gnt_map(struct gnt_mapper *m, const struct gnt_granter *g, uint32_t ref, bool readonly,
+	    void **page)
 {
 	int ret;
 
@@ -288,7 +288,7 @@ int sv_gnt_map(struct sv_gnt_mapper *m, const struct sv_granter *g, uint32_t ref
 	return ret;
 }
 
-int sv_gnt_unmap(struct sv_gnt_mapper *m, const struct sv_granter *g, uint32_t ref, bool readonly)
+int gnt_unmap(struct gnt_mapper *m, const struct gnt_granter *g, uint32_t ref, bool readonly)
 {
 	int ret;
 
@@ -300,8 +300,8 @@ int sv_gnt_unmap(struct sv_gnt_mapper *m, const struct sv_granter *g, uint32_t r
 	return ret;
 }
 
-int sv_gnt_copy(struct sv_gnt_mapper *m, const struct sv_granter *g, uint32_t ref,
-		enum sv_gnt_copy_dir dir, uint32_t offset, void *buf, uint32_t len)
+int gnt_copy(struct gnt_mapper *m, const struct gnt_granter *g, uint32_t ref, enum gnt_copy_dir dir,
+	     uint32_t offset, void *buf, uint32_t len)
 {
 	bool readonly = dir == SV_GNT_COPY_FROM_GRANT;
 	uint8_t *page;
@@ -330,8 +330,8 @@ out:
 	return ret;
 }
 
-int sv_gnt_map_batch(struct sv_gnt_mapper *m, const struct sv_granter *g, struct sv_gnt_map_op *ops,
-		     size_t n)
+int gnt_map_batch(struct gnt_mapper *m, const struct gnt_granter *g, struct gnt_map_op *ops,
+		  size_t n)
 {
 	int failed = 0;
 	size_t i;
@@ -340,14 +340,14 @@ int sv_gnt_map_batch(struct sv_gnt_mapper *m, const struct sv_granter *g, struct
 		return -EINVAL;
 	for (i = 0; i < n; i++) {
 		ops[i].page = NULL;
-		ops[i].status = sv_gnt_map(m, g, ops[i].ref, ops[i].readonly, &ops[i].page);
+		ops[i].status = gnt_map(m, g, ops[i].ref, ops[i].readonly, &ops[i].page);
 		failed += ops[i].status != 0;
 	}
 	return failed;
 }
 
-int sv_gnt_unmap_batch(struct sv_gnt_mapper *m, const struct sv_granter *g,
-		       struct sv_gnt_map_op *ops, size_t n)
+int gnt_unmap_batch(struct gnt_mapper *m, const struct gnt_granter *g, struct gnt_map_op *ops,
+		    size_t n)
 {
 	int failed = 0;
 	size_t i;
@@ -355,14 +355,14 @@ int sv_gnt_unmap_batch(struct sv_gnt_mapper *m, const struct sv_granter *g,
 	if (n && !ops)
 		return -EINVAL;
 	for (i = 0; i < n; i++) {
-		ops[i].status = sv_gnt_unmap(m, g, ops[i].ref, ops[i].readonly);
+		ops[i].status = gnt_unmap(m, g, ops[i].ref, ops[i].readonly);
 		failed += ops[i].status != 0;
 	}
 	return failed;
 }
 
-int sv_gnt_copy_batch(struct sv_gnt_mapper *m, const struct sv_granter *g,
-		      struct sv_gnt_copy_op *ops, size_t n)
+int gnt_copy_batch(struct gnt_mapper *m, const struct gnt_granter *g, struct gnt_copy_op *ops,
+		   size_t n)
 {
 	int failed = 0;
 	size_t i;
@@ -370,8 +370,8 @@ int sv_gnt_copy_batch(struct sv_gnt_mapper *m, const struct sv_granter *g,
 	if (n && !ops)
 		return -EINVAL;
 	for (i = 0; i < n; i++) {
-		ops[i].status = sv_gnt_copy(m, g, ops[i].ref, ops[i].dir, ops[i].offset, ops[i].buf,
-					    ops[i].len);
+		ops[i].status = gnt_copy(m, g, ops[i].ref, ops[i].dir, ops[i].offset, ops[i].buf,
+					 ops[i].len);
 		failed += ops[i].status != 0;
 	}
 	return failed;

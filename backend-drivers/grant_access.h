@@ -31,7 +31,7 @@
  * update table_gpa/nr_frames whenever the granter moves its table; they are
  * re-validated on every call.
  */
-struct sv_granter {
+struct gnt_granter {
 	uint16_t domid;
 	uint8_t *ram;
 	uint64_t ram_size;
@@ -39,7 +39,7 @@ struct sv_granter {
 	uint32_t nr_frames;
 };
 
-struct sv_gnt_stats {
+struct gnt_stats {
 	uint64_t maps, unmaps, copies; /* performed */
 	uint64_t bad_ref;	       /* -EINVAL */
 	uint64_t bad_copy;	       /* -EINVAL */
@@ -53,74 +53,74 @@ struct sv_gnt_stats {
 	uint64_t no_slot;	       /* -ENOSPC */
 };
 
-struct sv_gnt_slot;
+struct gnt_slot;
 
 /*
  * One per mapping domain per process. It counts this mapper's maps of each
  * (granter, ref) so that nested maps work: reading is cleared when the last
  * map of a ref goes, writing when the last writable one goes.
  */
-struct sv_gnt_mapper {
+struct gnt_mapper {
 	uint16_t domid;
 	pthread_mutex_t lock;
-	struct sv_gnt_slot *slots; /* open addressing, capacity a power of two */
+	struct gnt_slot *slots; /* open addressing, capacity a power of two */
 	uint32_t capacity, free_slots;
-	struct sv_gnt_stats stats;
+	struct gnt_stats stats;
 };
 
-int sv_gnt_mapper_init(struct sv_gnt_mapper *m, uint16_t domid, uint32_t max_refs);
+int gnt_mapper_init(struct gnt_mapper *m, uint16_t domid, uint32_t max_refs);
 /*
  * Drops every map this mapper holds, clearing the in-use bits so the granters
  * can revoke (a dying backend must not pin guest pages). Call it while the
  * granters' RAM is still mapped; returns how many refs were released.
  */
-uint32_t sv_gnt_unmap_all(struct sv_gnt_mapper *m);
-/* Anything still mapped keeps its in-use bits: call sv_gnt_unmap_all first. */
-void sv_gnt_mapper_destroy(struct sv_gnt_mapper *m);
-void sv_gnt_stats_get(struct sv_gnt_mapper *m, struct sv_gnt_stats *out);
+uint32_t gnt_unmap_all(struct gnt_mapper *m);
+/* Anything still mapped keeps its in-use bits: call gnt_unmap_all first. */
+void gnt_mapper_destroy(struct gnt_mapper *m);
+void gnt_stats_get(struct gnt_mapper *m, struct gnt_stats *out);
 /* How many maps of ref this mapper holds (for tests and diagnostics). */
-uint32_t sv_gnt_map_count(struct sv_gnt_mapper *m, const struct sv_granter *g, uint32_t ref);
+uint32_t gnt_map_count(struct gnt_mapper *m, const struct gnt_granter *g, uint32_t ref);
 
-int sv_gnt_map(struct sv_gnt_mapper *m, const struct sv_granter *g, uint32_t ref, bool readonly,
-	       void **page);
+int gnt_map(struct gnt_mapper *m, const struct gnt_granter *g, uint32_t ref, bool readonly,
+	    void **page);
 /* readonly must match the map being undone. */
-int sv_gnt_unmap(struct sv_gnt_mapper *m, const struct sv_granter *g, uint32_t ref, bool readonly);
+int gnt_unmap(struct gnt_mapper *m, const struct gnt_granter *g, uint32_t ref, bool readonly);
 
-enum sv_gnt_copy_dir {
+enum gnt_copy_dir {
 	SV_GNT_COPY_FROM_GRANT, /* grant page -> buf: needs read access */
 	SV_GNT_COPY_TO_GRANT,	/* buf -> grant page: needs write access */
 };
 
-int sv_gnt_copy(struct sv_gnt_mapper *m, const struct sv_granter *g, uint32_t ref,
-		enum sv_gnt_copy_dir dir, uint32_t offset, void *buf, uint32_t len);
+int gnt_copy(struct gnt_mapper *m, const struct gnt_granter *g, uint32_t ref, enum gnt_copy_dir dir,
+	     uint32_t offset, void *buf, uint32_t len);
 
 /* Batches: each op gets its own status; the result is how many failed. */
-struct sv_gnt_map_op {
+struct gnt_map_op {
 	uint32_t ref;
 	bool readonly;
 	void *page; /* out (map) */
 	int status; /* out */
 };
 
-struct sv_gnt_copy_op {
+struct gnt_copy_op {
 	uint32_t ref;
-	enum sv_gnt_copy_dir dir;
+	enum gnt_copy_dir dir;
 	uint32_t offset;
 	uint32_t len;
 	void *buf;
 	int status; /* out */
 };
 
-int sv_gnt_map_batch(struct sv_gnt_mapper *m, const struct sv_granter *g, struct sv_gnt_map_op *ops,
-		     size_t n);
-int sv_gnt_unmap_batch(struct sv_gnt_mapper *m, const struct sv_granter *g,
-		       struct sv_gnt_map_op *ops, size_t n);
-int sv_gnt_copy_batch(struct sv_gnt_mapper *m, const struct sv_granter *g,
-		      struct sv_gnt_copy_op *ops, size_t n);
+int gnt_map_batch(struct gnt_mapper *m, const struct gnt_granter *g, struct gnt_map_op *ops,
+		  size_t n);
+int gnt_unmap_batch(struct gnt_mapper *m, const struct gnt_granter *g, struct gnt_map_op *ops,
+		    size_t n);
+int gnt_copy_batch(struct gnt_mapper *m, const struct gnt_granter *g, struct gnt_copy_op *ops,
+		   size_t n);
 
 #ifdef SV_GNT_TEST_HOOKS
 /* Called between reading an entry and the compare-and-swap: lets a test be the racing guest. */
-void sv_gnt_test_set_race_hook(void (*fn)(void *entry, void *opaque), void *opaque);
+void gnt_test_set_race_hook(void (*fn)(void *entry, void *opaque), void *opaque);
 #endif
 
 #endif

@@ -27,15 +27,12 @@ struct bench_opts {
 	unsigned int runs;	 /* 0: the bench's default */
 };
 
-int bench_hypercall(const struct bench_opts *o, struct bench_result *r, char *err,
-		       size_t errlen);
+int bench_hypercall(const struct bench_opts *o, struct bench_result *r, char *err, size_t errlen);
 /* Fills r[0] boot.first_byte and r[1] boot.poweroff. */
-int bench_boot(const struct bench_opts *o, struct bench_result r[2], char *err,
-		  size_t errlen);
+int bench_boot(const struct bench_opts *o, struct bench_result r[2], char *err, size_t errlen);
 
 /* evtchn.rtt: guest <-> process-domain echo over the event-channel fast path. */
-int bench_evtchn(const struct bench_opts *o, struct bench_result *r, char *err,
-		    size_t errlen);
+int bench_evtchn(const struct bench_opts *o, struct bench_result *r, char *err, size_t errlen);
 
 /*
  * Boots `evtchn-ping rounds` and answers its events from this thread through

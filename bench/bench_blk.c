@@ -17,11 +17,11 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <sysexits.h>
 
 #include "bench.h"
-#include "errmsg.h"
-#include <sysexits.h>
 #include "bench_dom.h"
+#include "errmsg.h"
 #include "util.h"
 
 #define BLK_BS_SEQ  65536u
@@ -72,8 +72,8 @@ static int bb_guest(struct blk_bench *b, const char *cmdline, uint64_t *ns, uint
 		return ret;
 	if (!res.seen || res.errors)
 		return errmsg_set(err, errlen, -EIO,
-			       "the guest's blkbench (%s) printed no result or had errors",
-			       cmdline);
+				  "the guest's blkbench (%s) printed no result or had errors",
+				  cmdline);
 	*bytes = res.bytes;
 	*ops = res.ops;
 	return 0;
@@ -174,8 +174,8 @@ int bench_blk(const struct bench_blk_opts *o, bool json)
 	for (unsigned int run = 0; run < o->runs && !ret; run++) {
 		for (int w = 0; w < 3 && !ret; w++) {
 			if (bb_host(&b, w, &host[w][run])) {
-				ret = errmsg_set(err, sizeof(err), -EIO, "host baseline on %s failed",
-					      b.file);
+				ret = errmsg_set(err, sizeof(err), -EIO,
+						 "host baseline on %s failed", b.file);
 				break;
 			}
 			ret = bb_guest(&b, cmd[w], &ns, &bytes, &ops, err, sizeof(err));
@@ -192,8 +192,8 @@ int bench_blk(const struct bench_blk_opts *o, bool json)
 	}
 	for (int w = 0; w < 3; w++)
 		r[w] = (struct bench_result){ names[w], svb_median(guest[w], o->runs),
-						 units[w], svb_median(host[w], o->runs),
-						 bases[w], o->runs };
+					      units[w], svb_median(host[w], o->runs),
+					      bases[w], o->runs };
 	bench_print(stdout, r, 3, json);
 	return 0;
 }

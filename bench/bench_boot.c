@@ -24,8 +24,7 @@ static double median(double *v, unsigned int n)
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
-int bench_boot(const struct bench_opts *o, struct bench_result r[2], char *err,
-		  size_t errlen)
+int bench_boot(const struct bench_opts *o, struct bench_result r[2], char *err, size_t errlen)
 {
 	unsigned int i, runs = o->runs ? o->runs : BOOT_DEFAULT_RUNS;
 	struct sv_domain_params p = {
@@ -65,9 +64,9 @@ int bench_boot(const struct bench_opts *o, struct bench_result r[2], char *err,
 			goto out;
 	}
 	r[0] = (struct bench_result){ .name = "boot.first_byte",
-					 .value = median(first, runs),
-					 .unit = "ms",
-					 .samples = runs };
+				      .value = median(first, runs),
+				      .unit = "ms",
+				      .samples = runs };
 	r[1] = (struct bench_result){
 		.name = "boot.poweroff", .value = median(off, runs), .unit = "ms", .samples = runs
 	};

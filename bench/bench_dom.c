@@ -210,8 +210,8 @@ int svb_guest(struct svb_dom *b, const char *tag, const char *cmdline, const cha
 		fclose(in);
 	svb_reap(pid);
 	if (!t0 || t1 <= t0)
-		ret = errmsg_set(err, errlen, -EIO, "the guest (%s) printed no '%s' and '%s'", cmdline,
-			      start, end);
+		ret = errmsg_set(err, errlen, -EIO, "the guest (%s) printed no '%s' and '%s'",
+				 cmdline, start, end);
 	else
 		*ns = t1 - t0;
 out:

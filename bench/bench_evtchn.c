@@ -235,8 +235,7 @@ out:
 	return ret;
 }
 
-int bench_evtchn(const struct bench_opts *o, struct bench_result *r, char *err,
-		    size_t errlen)
+int bench_evtchn(const struct bench_opts *o, struct bench_result *r, char *err, size_t errlen)
 {
 	struct bench_evtchn_ping *p = calloc(1, sizeof(*p));
 	double base_ns = 0;

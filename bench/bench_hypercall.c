@@ -42,8 +42,7 @@ static void hc_console_write(void *opaque, const char *buf, size_t len)
 	runner_capture_write(&hc->cap, buf, len);
 }
 
-int bench_hypercall(const struct bench_opts *o, struct bench_result *r, char *err,
-		       size_t errlen)
+int bench_hypercall(const struct bench_opts *o, struct bench_result *r, char *err, size_t errlen)
 {
 	unsigned int n = o->iterations ? o->iterations : HC_DEFAULT_ITERATIONS;
 	struct hc_console hc = { 0 };

@@ -10,14 +10,14 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <sysexits.h>
 
 #include "bench.h"
+#include "bench_dom.h"
 #include "ctl_wire.h"
 #include "errmsg.h"
-#include <sysexits.h>
-#include "bench_dom.h"
-#include "xenstore.h"
 #include "util.h"
+#include "xenstore.h"
 
 /* What xsbench writes under its home; the host reads a node of the same size. */
 #define XSB_VALUE     "xsbench-0123456789abcdef"
@@ -54,7 +54,7 @@ static int xb_guest(struct svb_dom *d, unsigned int reads, double *us, double *g
 		return ret;
 	if (!g.seen || g.errors || g.reads != reads)
 		return errmsg_set(err, errlen, -EIO,
-			       "the guest's xsbench printed no result or had errors");
+				  "the guest's xsbench printed no result or had errors");
 	*us = (double)ns / 1e3 / reads;
 	*guest_us = (double)g.ns / 1e3 / reads;
 	return 0;
@@ -90,7 +90,7 @@ out:
 	close(fd);
 	if (ret)
 		return errmsg_set(err, errlen, ret, "host reads of %s: %s", XSB_HOST_PATH,
-			       xs_error_name(ret));
+				  xs_error_name(ret));
 	return 0;
 }
 
@@ -126,17 +126,17 @@ int bench_xs(const char *kernel, unsigned int reads, unsigned int runs, bool jso
 		return EX_SOFTWARE;
 	}
 	r[0] = (struct bench_result){ "xenstore.read_rtt",
-					 svb_median(guest, runs),
-					 "us",
-					 svb_median(host, runs),
-					 "host client read over xenstore.sock",
-					 runs };
+				      svb_median(guest, runs),
+				      "us",
+				      svb_median(host, runs),
+				      "host client read over xenstore.sock",
+				      runs };
 	r[1] = (struct bench_result){ "xenstore.ops",
-					 svb_median(guest_ops, runs),
-					 "reads/s",
-					 svb_median(host_ops, runs),
-					 "host client reads/s over xenstore.sock",
-					 runs };
+				      svb_median(guest_ops, runs),
+				      "reads/s",
+				      svb_median(host_ops, runs),
+				      "host client reads/s over xenstore.sock",
+				      runs };
 	bench_print(stdout, r, 2, json);
 	return 0;
 }

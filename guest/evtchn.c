@@ -6,13 +6,14 @@
  * look at upcall_pending again, so an event set while we scan is never lost.
  */
 #include <errno.h>
-#include "evtchn.h"
+#include <splitvisor/limits.h>
+
 #include "arch.h"
 #include "boot_info.h"
+#include "evtchn.h"
 #include "hypercall.h"
 #include "ktime.h"
 #include "percpu.h"
-#include <splitvisor/limits.h>
 
 #define WORD(p) ((p) / 64u)
 #define BIT(p)	(1ull << ((p) % 64u))

@@ -18,11 +18,11 @@
 #include <unistd.h>
 
 #include <splitvisor/start_info.h>
+#include <splitvisor/core.h>
 
-#include "tail_ring.h"
 #include "control_server.h"
 #include "ctl_wire.h"
-#include <splitvisor/core.h>
+#include "tail_ring.h"
 
 #define CS_MAX_CLIENTS	  64u
 #define CS_MAX_DOMAINS	  256u
@@ -313,7 +313,7 @@ static void cs_create(struct control_server *srv, struct cs_client *c, const str
 	for (o = srv->domains; o; o = o->next) {
 		if (!strcmp(o->name, req->name)) {
 			wire_conn_error(&c->conn, h, -EEXIST, "a domain named %s exists (domid %u)",
-				      req->name, o->domid);
+					req->name, o->domid);
 			return;
 		}
 	}
@@ -415,8 +415,8 @@ static void cs_bind_port(struct cs_client *c, const struct sv_ctl_hdr *h, struct
 	sv_evtchn_close_process(dom->d, port);
 	ret = sv_evtchn_bind_process(dom->d, port, 0, &fds[0], &fds[1]);
 	if (ret) {
-		wire_conn_error(&c->conn, h, ret, "domain %u: cannot bind %s port %u: %s", dom->domid,
-			      what, port, strerror(-ret));
+		wire_conn_error(&c->conn, h, ret, "domain %u: cannot bind %s port %u: %s",
+				dom->domid, what, port, strerror(-ret));
 		return;
 	}
 	ret = sv_evtchn_port_vcpu(dom->d, port);
@@ -442,7 +442,7 @@ static void cs_evtchn_op(struct control_server *srv, struct cs_client *c,
 	/* The core's own offers have their own ops: a device must not steal them. */
 	if (req->port == dom->store_port || req->port == dom->console_port) {
 		wire_conn_error(&c->conn, h, -EPERM, "port %u of domain %u is reserved", req->port,
-			      dom->domid);
+				dom->domid);
 		return;
 	}
 	pthread_mutex_lock(&dom->lock);
@@ -455,7 +455,7 @@ static void cs_evtchn_op(struct control_server *srv, struct cs_client *c,
 	ret = ended ? 0 : sv_evtchn_close_process(dom->d, req->port);
 	if (ret)
 		wire_conn_error(&c->conn, h, ret, "domain %u: cannot close port %u: %s", dom->domid,
-			      req->port, strerror(-ret));
+				req->port, strerror(-ret));
 	else
 		wire_conn_queue(&c->conn, h->op, h->req_id, 0, NULL, 0, -1);
 }
@@ -493,13 +493,13 @@ static void cs_domain_op(struct control_server *srv, struct cs_client *c,
 		}
 		if (dom->paused == (h->op == SV_CTL_PAUSE)) {
 			wire_conn_error(&c->conn, h, -EALREADY, "domain %u is %s", dom->domid,
-				      dom->paused ? "already paused" : "not paused");
+					dom->paused ? "already paused" : "not paused");
 			return;
 		}
 		ret = h->op == SV_CTL_PAUSE ? sv_domain_pause(dom->d) : sv_domain_unpause(dom->d);
 		if (ret) {
 			wire_conn_error(&c->conn, h, ret, "domain %u: %s", dom->domid,
-				      strerror(-ret));
+					strerror(-ret));
 			return;
 		}
 		dom->paused = h->op == SV_CTL_PAUSE;
@@ -527,7 +527,8 @@ static void cs_domain_op(struct control_server *srv, struct cs_client *c,
 		}
 		ret = sv_domain_grant_table(dom->d, &gr.table_gpa, &gr.nr_frames);
 		if (ret)
-			wire_conn_error(&c->conn, h, ret, "domain %u has no grant table", dom->domid);
+			wire_conn_error(&c->conn, h, ret, "domain %u has no grant table",
+					dom->domid);
 		else
 			wire_conn_queue(&c->conn, h->op, h->req_id, 0, &gr, sizeof(gr), -1);
 		return;

@@ -61,17 +61,17 @@ static int kvm_open_checked(int *fd_out, char *err, size_t errlen)
 	fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 	if (fd < 0)
 		return errmsg_set(err, errlen, -errno, "/dev/kvm is not available: %s",
-			       strerror(errno));
+				  strerror(errno));
 	ret = ioctl(fd, KVM_GET_API_VERSION, 0);
 	if (ret != KVM_API_VERSION) {
 		ret = errmsg_set(err, errlen, -ENOTSUP, "KVM API version %d, expected %d", ret,
-			      KVM_API_VERSION);
+				 KVM_API_VERSION);
 		goto out;
 	}
 	for (i = 0; i < sizeof(kvm_required_caps) / sizeof(kvm_required_caps[0]); i++) {
 		if (ioctl(fd, KVM_CHECK_EXTENSION, kvm_required_caps[i].cap) <= 0) {
 			ret = errmsg_set(err, errlen, -ENOTSUP, "KVM lacks %s",
-				      kvm_required_caps[i].name);
+					 kvm_required_caps[i].name);
 			goto out;
 		}
 	}
@@ -98,7 +98,7 @@ static int params_check(const struct sv_domain_params *p, char *err, size_t errl
 
 	if (!p->name || !(n = strlen(p->name)) || n > SV_MAX_NAME_LEN)
 		return errmsg_set(err, errlen, -EINVAL, "domain name must have 1..%u characters",
-			       SV_MAX_NAME_LEN);
+				  SV_MAX_NAME_LEN);
 	for (i = 0; i < n; i++) {
 		char c = p->name[i];
 
@@ -111,15 +111,15 @@ static int params_check(const struct sv_domain_params *p, char *err, size_t errl
 	}
 	if (p->memory_mib < SV_MIN_MEMORY_MIB || p->memory_mib > SV_MAX_MEMORY_MIB)
 		return errmsg_set(err, errlen, -EINVAL, "memory %u MiB is outside %u..%u MiB",
-			       p->memory_mib, SV_MIN_MEMORY_MIB, SV_MAX_MEMORY_MIB);
+				  p->memory_mib, SV_MIN_MEMORY_MIB, SV_MAX_MEMORY_MIB);
 	if (p->vcpus < 1 || p->vcpus > SV_MAX_VCPUS)
 		return errmsg_set(err, errlen, -EINVAL, "%u vCPUs is outside 1..%u", p->vcpus,
-			       SV_MAX_VCPUS);
+				  SV_MAX_VCPUS);
 	if (!p->kernel)
 		return errmsg_set(err, errlen, -EINVAL, "no kernel given");
 	if (p->cmdline && strlen(p->cmdline) >= SV_MAX_CMDLINE)
 		return errmsg_set(err, errlen, -E2BIG, "command line longer than %u bytes",
-			       SV_MAX_CMDLINE - 1);
+				  SV_MAX_CMDLINE - 1);
 	return 0;
 }
 
@@ -166,7 +166,7 @@ static int domain_setup_vm(struct sv_domain *d, const struct sv_domain_params *p
 	ret = guest_mem_create(&d->mem, d->name, (uint64_t)p->memory_mib << 20);
 	if (ret)
 		return errmsg_set(err, errlen, ret, "guest RAM of %u MiB: %s", p->memory_mib,
-			       strerror(-ret));
+				  strerror(-ret));
 	ret = boot_build_tables(&d->mem);
 	if (ret)
 		return errmsg_set(err, errlen, ret, "boot page tables: %s", strerror(-ret));
@@ -181,7 +181,7 @@ static int domain_setup_vm(struct sv_domain *d, const struct sv_domain_params *p
 	};
 	if (ioctl(d->vm_fd, KVM_SET_USER_MEMORY_REGION, &region) < 0)
 		return errmsg_set(err, errlen, -errno, "KVM_SET_USER_MEMORY_REGION: %s",
-			       strerror(errno));
+				  strerror(errno));
 	return cpuid_get_supported(d->kvm_fd, &d->cpuid);
 }
 
@@ -297,7 +297,8 @@ int sv_domain_create(const struct sv_domain_params *p, struct sv_domain **out, c
 	return 0;
 out:
 	if (err && errlen && !err[0])
-		errmsg_set(err, errlen, ret, "cannot create domain %s: %s", p->name, strerror(-ret));
+		errmsg_set(err, errlen, ret, "cannot create domain %s: %s", p->name,
+			   strerror(-ret));
 	domain_release(d);
 	return ret;
 }
@@ -490,17 +491,5 @@ int sv_domain_grant_table(struct sv_domain *d, uint64_t *gpa, uint32_t *nr_frame
 
 const char *sv_exit_reason_name(enum sv_exit_reason r)
 {
-	switch (r) {
-	case SV_EXIT_POWEROFF:
-		return "poweroff";
-	case SV_EXIT_REBOOT:
-		return "reboot";
-	case SV_EXIT_CRASH:
-		return "crash";
-	case SV_EXIT_FAULT:
-		return "fault";
-	case SV_EXIT_DESTROYED:
-		return "destroyed";
-	}
-	return "unknown";
+	return sv_exit_reason_str(r);
 }

@@ -14,11 +14,11 @@
 
 #include <splitvisor/hypercall.h>
 #include <splitvisor/limits.h>
+#include <splitvisor/core.h>
 
 #include "elf_loader.h"
 #include "grant_table.h"
 #include "guest_mem.h"
-#include <splitvisor/core.h>
 
 struct vcpu {
 	struct sv_domain *dom;

@@ -24,26 +24,26 @@ static int elf_check_header(const Elf64_Ehdr *eh, size_t len, char *err, size_t 
 		return errmsg_set(err, errlen, -ENOEXEC, "not an ELF file (bad magic)");
 	if (eh->e_ident[EI_CLASS] != ELFCLASS64)
 		return errmsg_set(err, errlen, -ENOEXEC, "ELF class %u, expected ELFCLASS64",
-			       eh->e_ident[EI_CLASS]);
+				  eh->e_ident[EI_CLASS]);
 	if (eh->e_ident[EI_DATA] != ELFDATA2LSB)
 		return errmsg_set(err, errlen, -ENOEXEC, "ELF is not little-endian");
 	if (eh->e_machine != EM_X86_64)
 		return errmsg_set(err, errlen, -ENOEXEC, "ELF machine %u, expected x86-64 (%u)",
-			       eh->e_machine, EM_X86_64);
+				  eh->e_machine, EM_X86_64);
 	if (eh->e_type != ET_EXEC)
 		return errmsg_set(err, errlen, -ENOEXEC, "ELF type %u, expected an executable",
-			       eh->e_type);
+				  eh->e_type);
 	if (eh->e_phentsize != sizeof(Elf64_Phdr))
 		return errmsg_set(err, errlen, -ENOEXEC, "program header size %u, expected %zu",
-			       eh->e_phentsize, sizeof(Elf64_Phdr));
+				  eh->e_phentsize, sizeof(Elf64_Phdr));
 	if (eh->e_phnum == 0 || eh->e_phnum > SV_ELF_MAX_PHDRS)
 		return errmsg_set(err, errlen, -ENOEXEC, "%u program headers (1..%u allowed)",
-			       eh->e_phnum, SV_ELF_MAX_PHDRS);
+				  eh->e_phnum, SV_ELF_MAX_PHDRS);
 	ph_end = eh->e_phoff + (uint64_t)eh->e_phnum * sizeof(Elf64_Phdr);
 	if (eh->e_phoff > len || ph_end < eh->e_phoff || ph_end > len)
 		return errmsg_set(err, errlen, -EBADMSG,
-			       "truncated: program headers end at %llu, file has %zu bytes",
-			       (unsigned long long)ph_end, len);
+				  "truncated: program headers end at %llu, file has %zu bytes",
+				  (unsigned long long)ph_end, len);
 	return 0;
 }
 
@@ -55,17 +55,18 @@ static int elf_check_segment(const Elf64_Phdr *ph, unsigned int idx, size_t len,
 
 	if (ph->p_offset > len || ph->p_filesz > len - ph->p_offset)
 		return errmsg_set(err, errlen, -EBADMSG,
-			       "truncated: segment %u needs bytes %llu..%llu, file has %zu", idx,
-			       (unsigned long long)ph->p_offset,
-			       (unsigned long long)(ph->p_offset + ph->p_filesz), len);
+				  "truncated: segment %u needs bytes %llu..%llu, file has %zu", idx,
+				  (unsigned long long)ph->p_offset,
+				  (unsigned long long)(ph->p_offset + ph->p_filesz), len);
 	if (ph->p_filesz > ph->p_memsz)
 		return errmsg_set(err, errlen, -ENOEXEC, "segment %u: file size above memory size",
-			       idx);
+				  idx);
 	if (end < ph->p_paddr || end > mem->size)
-		return errmsg_set(err, errlen, -ERANGE,
-			       "segment %u at 0x%llx..0x%llx is outside guest RAM (0x%llx bytes)",
-			       idx, (unsigned long long)ph->p_paddr, (unsigned long long)end,
-			       (unsigned long long)mem->size);
+		return errmsg_set(
+			err, errlen, -ERANGE,
+			"segment %u at 0x%llx..0x%llx is outside guest RAM (0x%llx bytes)", idx,
+			(unsigned long long)ph->p_paddr, (unsigned long long)end,
+			(unsigned long long)mem->size);
 	if (ph->p_paddr < reserved_end)
 		return errmsg_set(
 			err, errlen, -EADDRINUSE,
@@ -86,9 +87,9 @@ int elf_load(const void *image, size_t len, struct guest_mem *mem, uint64_t rese
 
 	if (len < sizeof(Elf64_Ehdr))
 		return errmsg_set(err, errlen,
-			       len >= SELFMAG && !memcmp(img, ELFMAG, SELFMAG) ? -EBADMSG
-									       : -ENOEXEC,
-			       "truncated: %zu bytes is shorter than an ELF64 header", len);
+				  len >= SELFMAG && !memcmp(img, ELFMAG, SELFMAG) ? -EBADMSG
+										  : -ENOEXEC,
+				  "truncated: %zu bytes is shorter than an ELF64 header", len);
 	ret = elf_check_header(eh, len, err, errlen);
 	if (ret)
 		return ret;
@@ -107,7 +108,7 @@ int elf_load(const void *image, size_t len, struct guest_mem *mem, uint64_t rese
 			if (ph[i].p_paddr < ph[j].p_paddr + ph[j].p_memsz &&
 			    ph[j].p_paddr < ph[i].p_paddr + ph[i].p_memsz)
 				return errmsg_set(err, errlen, -EADDRINUSE,
-					       "segments %u and %u overlap", j, i);
+						  "segments %u and %u overlap", j, i);
 		}
 		if (ph[i].p_paddr < lo)
 			lo = ph[i].p_paddr;
@@ -119,9 +120,9 @@ int elf_load(const void *image, size_t len, struct guest_mem *mem, uint64_t rese
 		return errmsg_set(err, errlen, -ENOEXEC, "no loadable segment");
 	if (eh->e_entry < lo || eh->e_entry >= hi)
 		return errmsg_set(err, errlen, -ERANGE,
-			       "entry point 0x%llx is outside the loaded image 0x%llx..0x%llx",
-			       (unsigned long long)eh->e_entry, (unsigned long long)lo,
-			       (unsigned long long)hi);
+				  "entry point 0x%llx is outside the loaded image 0x%llx..0x%llx",
+				  (unsigned long long)eh->e_entry, (unsigned long long)lo,
+				  (unsigned long long)hi);
 
 	for (i = 0; i < eh->e_phnum; i++) {
 		uint8_t *dst;
@@ -149,15 +150,15 @@ int elf_load_file(const char *path, struct guest_mem *mem, uint64_t reserved_end
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return errmsg_set(err, errlen, -errno, "cannot open kernel %s: %s", path,
-			       strerror(errno));
+				  strerror(errno));
 	if (fstat(fd, &st) < 0) {
 		ret = errmsg_set(err, errlen, -errno, "cannot stat %s: %s", path, strerror(errno));
 		goto out;
 	}
 	if (!S_ISREG(st.st_mode) || st.st_size > SV_ELF_MAX_FILE) {
 		ret = errmsg_set(err, errlen, -EFBIG,
-			      "kernel %s is not a regular file of at most %u MiB", path,
-			      SV_ELF_MAX_FILE >> 20);
+				 "kernel %s is not a regular file of at most %u MiB", path,
+				 SV_ELF_MAX_FILE >> 20);
 		goto out;
 	}
 	buf = malloc(st.st_size ? (size_t)st.st_size : 1);
@@ -171,7 +172,8 @@ int elf_load_file(const char *path, struct guest_mem *mem, uint64_t reserved_end
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
-			ret = errmsg_set(err, errlen, n < 0 ? -errno : -EIO, "cannot read %s", path);
+			ret = errmsg_set(err, errlen, n < 0 ? -errno : -EIO, "cannot read %s",
+					 path);
 			goto out;
 		}
 		done += (size_t)n;

@@ -17,6 +17,7 @@
 
 #include "control_server.h"
 #include "ctl_wire.h"
+#include "log.h"
 
 static int write_file(const char *dir, const char *name, const char *text, mode_t mode)
 {
@@ -63,10 +64,12 @@ int main(int argc, char **argv)
 	char dir[256], sock[300], pid[32], token[SV_CTL_TOKEN_LEN + 1];
 	struct control_server *srv = NULL;
 	int c, fd, lfd = -1, sfd = -1, ret;
+
+	log_init("svcored");
 	sigset_t set;
 
 	if (wire_run_dir(dir, sizeof(dir))) {
-		fprintf(stderr, "svcored: run directory path too long\n");
+		log_err("run directory path too long");
 		return 1;
 	}
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -83,14 +86,14 @@ int main(int argc, char **argv)
 	}
 	ret = wire_run_dir_make(dir);
 	if (ret) {
-		fprintf(stderr, "svcored: run directory %s: %s\n", dir, strerror(-ret));
+		log_err("run directory %s: %s", dir, strerror(-ret));
 		return 1;
 	}
 	snprintf(sock, sizeof(sock), "%s/core.sock", dir);
 	fd = wire_unix_connect(sock);
 	if (fd >= 0) {
 		close(fd);
-		fprintf(stderr, "svcored: already running on %s\n", sock);
+		log_err("already running on %s", sock);
 		return 1;
 	}
 	/* SIGUSR1 stays open: the core kicks vCPU threads with it. */
@@ -106,13 +109,13 @@ int main(int argc, char **argv)
 	if (!ret)
 		ret = write_file(dir, "core.token", token, 0600);
 	if (ret) {
-		fprintf(stderr, "svcored: cannot write %s/core.token: %s\n", dir, strerror(-ret));
+		log_err("cannot write %s/core.token: %s", dir, strerror(-ret));
 		goto out;
 	}
 	lfd = wire_unix_listen(sock);
 	if (lfd < 0) {
 		ret = lfd;
-		fprintf(stderr, "svcored: cannot listen on %s: %s\n", sock, strerror(-ret));
+		log_err("cannot listen on %s: %s", sock, strerror(-ret));
 		goto out;
 	}
 	snprintf(pid, sizeof(pid), "%d\n", (int)getpid());
@@ -121,7 +124,7 @@ int main(int argc, char **argv)
 	if (!ret)
 		ret = control_server_run(srv, sfd);
 	if (ret)
-		fprintf(stderr, "svcored: %s\n", strerror(-ret));
+		log_err("%s", strerror(-ret));
 out:
 	control_server_free(srv);
 	/* Gone before the pid file, so a stopper waiting on the pid finds no socket. */

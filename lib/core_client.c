@@ -126,8 +126,8 @@ int cc_call_fds(struct core_client *cc, uint32_t op, const void *req, size_t len
 		fds[i] = -1;
 	ret = wire_msg_send(cc->fd, op, id, 0, req, len);
 	while (!ret) {
-		ret = wire_msg_recv_fds(cc->fd, &h, cc->buf, sizeof(cc->buf), got, SV_CTL_FDS_MAX, &n,
-				      CC_REPLY_TIMEOUT_MS);
+		ret = wire_msg_recv_fds(cc->fd, &h, cc->buf, sizeof(cc->buf), got, SV_CTL_FDS_MAX,
+					&n, CC_REPLY_TIMEOUT_MS);
 		if (ret)
 			break;
 		if (h.op >= SV_CTL_EV_BASE || h.req_id != id) {
@@ -182,7 +182,8 @@ int cc_poll_events(struct core_client *cc)
 	while (poll(&pfd, 1, 0) > 0) {
 		if (!(pfd.revents & POLLIN))
 			return -EPIPE;
-		ret = wire_msg_recv(cc->fd, &h, cc->buf, sizeof(cc->buf), NULL, CC_REPLY_TIMEOUT_MS);
+		ret = wire_msg_recv(cc->fd, &h, cc->buf, sizeof(cc->buf), NULL,
+				    CC_REPLY_TIMEOUT_MS);
 		if (ret)
 			return -EPIPE;
 		if (h.op >= SV_CTL_EV_BASE)

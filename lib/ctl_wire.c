@@ -51,14 +51,13 @@ static int check_create(const struct sv_ctl_create *c, char *err, size_t errlen)
 {
 	size_t i, n;
 
-	if (!wire_str_ok(c->name, sizeof(c->name)) ||
-	    !wire_str_ok(c->kernel, sizeof(c->kernel)) ||
+	if (!wire_str_ok(c->name, sizeof(c->name)) || !wire_str_ok(c->kernel, sizeof(c->kernel)) ||
 	    !wire_str_ok(c->cmdline, sizeof(c->cmdline)))
 		return errmsg_set(err, errlen, -EINVAL, "a string field is not NUL-terminated");
 	n = strlen(c->name);
 	if (!n || n > SV_MAX_NAME_LEN)
 		return errmsg_set(err, errlen, -EINVAL, "domain name must have 1..%u characters",
-			       SV_MAX_NAME_LEN);
+				  SV_MAX_NAME_LEN);
 	for (i = 0; i < n; i++)
 		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.+",
 			    c->name[i]))
@@ -68,10 +67,10 @@ static int check_create(const struct sv_ctl_create *c, char *err, size_t errlen)
 				i + 1);
 	if (c->memory_mib < SV_MIN_MEMORY_MIB || c->memory_mib > SV_MAX_MEMORY_MIB)
 		return errmsg_set(err, errlen, -EINVAL, "memory %u MiB is outside %u..%u MiB",
-			       c->memory_mib, SV_MIN_MEMORY_MIB, SV_MAX_MEMORY_MIB);
+				  c->memory_mib, SV_MIN_MEMORY_MIB, SV_MAX_MEMORY_MIB);
 	if (c->vcpus < 1 || c->vcpus > SV_MAX_VCPUS)
 		return errmsg_set(err, errlen, -EINVAL, "%u vCPUs is outside 1..%u", c->vcpus,
-			       SV_MAX_VCPUS);
+				  SV_MAX_VCPUS);
 	if (c->kernel[0] != '/')
 		return errmsg_set(err, errlen, -EINVAL, "the kernel path must be absolute");
 	if (c->flags & ~SV_CTL_CREATE_PAUSED || c->pad)
@@ -86,8 +85,8 @@ int wire_check_request(const struct sv_ctl_hdr *h, const void *payload, char *er
 	if (h->op == 0 || h->op >= SV_CTL_OP_COUNT)
 		return errmsg_set(err, errlen, -EINVAL, "unknown op %u", h->op);
 	if (h->len != ctl_req_len[h->op])
-		return errmsg_set(err, errlen, -EINVAL, "op %u takes %zu payload bytes, not %u", h->op,
-			       ctl_req_len[h->op], h->len);
+		return errmsg_set(err, errlen, -EINVAL, "op %u takes %zu payload bytes, not %u",
+				  h->op, ctl_req_len[h->op], h->len);
 	if (h->status != 0)
 		return errmsg_set(err, errlen, -EINVAL, "a request's status must be 0");
 	switch (h->op) {
@@ -96,8 +95,8 @@ int wire_check_request(const struct sv_ctl_hdr *h, const void *payload, char *er
 			return errmsg_set(err, errlen, -EINVAL, "token is not NUL-terminated");
 		if (hello->version != SV_CTL_VERSION || hello->flags)
 			return errmsg_set(err, errlen, -EPROTONOSUPPORT,
-				       "protocol version %u flags %#x not supported",
-				       hello->version, hello->flags);
+					  "protocol version %u flags %#x not supported",
+					  hello->version, hello->flags);
 		return 0;
 	case SV_CTL_CREATE:
 		return check_create(payload, err, errlen);
@@ -148,14 +147,14 @@ void wire_conn_close(struct wire_conn *c)
 }
 
 int wire_conn_queue(struct wire_conn *c, uint32_t op, uint32_t req_id, int32_t status,
-		  const void *payload, size_t len, int pass_fd)
+		    const void *payload, size_t len, int pass_fd)
 {
 	return wire_conn_queue_fds(c, op, req_id, status, payload, len, &pass_fd,
-				 pass_fd >= 0 ? 1 : 0);
+				   pass_fd >= 0 ? 1 : 0);
 }
 
 int wire_conn_queue_fds(struct wire_conn *c, uint32_t op, uint32_t req_id, int32_t status,
-		      const void *payload, size_t len, const int *fds, unsigned int nfds)
+			const void *payload, size_t len, const int *fds, unsigned int nfds)
 {
 	struct sv_ctl_hdr h = {
 		.op = op, .len = (uint32_t)len, .req_id = req_id, .status = status
@@ -194,7 +193,8 @@ int wire_conn_queue_fds(struct wire_conn *c, uint32_t op, uint32_t req_id, int32
 	return 0;
 }
 
-int wire_conn_error(struct wire_conn *c, const struct sv_ctl_hdr *req, int status, const char *fmt, ...)
+int wire_conn_error(struct wire_conn *c, const struct sv_ctl_hdr *req, int status, const char *fmt,
+		    ...)
 {
 	char msg[512];
 	va_list ap;
@@ -316,7 +316,7 @@ static int write_all(int fd, const void *buf, size_t len)
 }
 
 int wire_msg_send(int fd, uint32_t op, uint32_t req_id, int32_t status, const void *payload,
-		size_t len)
+		  size_t len)
 {
 	struct sv_ctl_hdr h = {
 		.op = op, .len = (uint32_t)len, .req_id = req_id, .status = status
@@ -385,7 +385,7 @@ static int read_exact(int fd, void *buf, size_t len, int *fds, size_t max, size_
 }
 
 int wire_msg_recv_fds(int fd, struct sv_ctl_hdr *h, void *payload, size_t cap, int *fds, size_t max,
-		    size_t *nfds, int timeout_ms)
+		      size_t *nfds, int timeout_ms)
 {
 	int got[SV_CTL_FDS_MAX];
 	size_t n = 0, i;
@@ -414,7 +414,7 @@ out:
 }
 
 int wire_msg_recv(int fd, struct sv_ctl_hdr *h, void *payload, size_t cap, int *fd_out,
-		int timeout_ms)
+		  int timeout_ms)
 {
 	int fds[1] = { -1 };
 	size_t n;

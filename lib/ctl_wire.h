@@ -40,13 +40,13 @@ void wire_conn_init(struct wire_conn *c, int fd);
 void wire_conn_close(struct wire_conn *c);
 /* Queues a message (pass_fd >= 0 is sent with it and stays the caller's). */
 int wire_conn_queue(struct wire_conn *c, uint32_t op, uint32_t req_id, int32_t status,
-		  const void *payload, size_t len, int pass_fd);
+		    const void *payload, size_t len, int pass_fd);
 /* The same with up to SV_CTL_FDS_MAX fds, sent in this order. */
 int wire_conn_queue_fds(struct wire_conn *c, uint32_t op, uint32_t req_id, int32_t status,
-		      const void *payload, size_t len, const int *fds, unsigned int nfds);
+			const void *payload, size_t len, const int *fds, unsigned int nfds);
 /* Queues an error reply carrying a sentence. */
-int wire_conn_error(struct wire_conn *c, const struct sv_ctl_hdr *req, int status, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+int wire_conn_error(struct wire_conn *c, const struct sv_ctl_hdr *req, int status, const char *fmt,
+		    ...) __attribute__((format(printf, 4, 5)));
 /* Sends what the socket takes; sets dead on a hard error. */
 void wire_conn_flush(struct wire_conn *c);
 /* Reads what is there; 0 on progress or nothing, -EPIPE at EOF or error (dead is set). */
@@ -61,17 +61,17 @@ void wire_conn_pop(struct wire_conn *c);
 
 /* Blocking helpers for clients. */
 int wire_msg_send(int fd, uint32_t op, uint32_t req_id, int32_t status, const void *payload,
-		size_t len);
+		  size_t len);
 /*
  * Receives one whole message; the payload must fit cap (else -EMSGSIZE). An fd
  * passed with it lands in *fd_out if fd_out is given, else it is closed.
  * timeout_ms < 0 waits forever; -ETIMEDOUT when nothing came.
  */
 int wire_msg_recv(int fd, struct sv_ctl_hdr *h, void *payload, size_t cap, int *fd_out,
-		int timeout_ms);
+		  int timeout_ms);
 /* The same keeping up to max passed fds in order (*nfds of them); extra ones are closed. */
 int wire_msg_recv_fds(int fd, struct sv_ctl_hdr *h, void *payload, size_t cap, int *fds, size_t max,
-		    size_t *nfds, int timeout_ms);
+		      size_t *nfds, int timeout_ms);
 
 int wire_unix_listen(const char *path);
 int wire_unix_connect(const char *path);

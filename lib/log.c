@@ -79,10 +79,9 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	va_end(ap);
 }
 
-void log_limited(struct log_ratelimit *rl, enum log_level level, const char *fmt, ...)
+void log_vlimited(struct log_ratelimit *rl, enum log_level level, const char *fmt, va_list ap)
 {
 	uint64_t now = util_now_ns(), interval = LOG_RL_INTERVAL_MS * 1000000ull, held;
-	va_list ap;
 
 	if (!log_enabled(level))
 		return;
@@ -94,7 +93,7 @@ void log_limited(struct log_ratelimit *rl, enum log_level level, const char *fmt
 		uint64_t refill = (now - rl->last_ns) / interval;
 
 		rl->tokens = refill >= LOG_RL_BURST - rl->tokens ? LOG_RL_BURST
-								  : rl->tokens + (uint32_t)refill;
+								 : rl->tokens + (uint32_t)refill;
 		rl->last_ns += refill * interval;
 	}
 	if (!rl->tokens) {
@@ -104,7 +103,14 @@ void log_limited(struct log_ratelimit *rl, enum log_level level, const char *fmt
 	rl->tokens--;
 	held = rl->suppressed;
 	rl->suppressed = 0;
-	va_start(ap, fmt);
 	log_write(level, held, fmt, ap);
+}
+
+void log_limited(struct log_ratelimit *rl, enum log_level level, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vlimited(rl, level, fmt, ap);
 	va_end(ap);
 }

@@ -31,9 +31,9 @@ bool log_enabled(enum log_level level);
 void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void log_vmsg(enum log_level level, const char *fmt, va_list ap);
 
-#define log_err(...) log_msg(LOG_LEVEL_ERR, __VA_ARGS__)
-#define log_warn(...) log_msg(LOG_LEVEL_WARN, __VA_ARGS__)
-#define log_info(...) log_msg(LOG_LEVEL_INFO, __VA_ARGS__)
+#define log_err(...)   log_msg(LOG_LEVEL_ERR, __VA_ARGS__)
+#define log_warn(...)  log_msg(LOG_LEVEL_WARN, __VA_ARGS__)
+#define log_info(...)  log_msg(LOG_LEVEL_INFO, __VA_ARGS__)
 #define log_debug(...) log_msg(LOG_LEVEL_DEBUG, __VA_ARGS__)
 
 /*
@@ -42,7 +42,7 @@ void log_vmsg(enum log_level level, const char *fmt, va_list ap);
  * the next line that goes out. One per source (device, ring, domain); zeroed
  * is ready. Not locked: a limiter belongs to one thread.
  */
-#define LOG_RL_BURST 10u
+#define LOG_RL_BURST	   10u
 #define LOG_RL_INTERVAL_MS 1000u
 
 struct log_ratelimit {
@@ -54,5 +54,6 @@ struct log_ratelimit {
 
 void log_limited(struct log_ratelimit *rl, enum log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+void log_vlimited(struct log_ratelimit *rl, enum log_level level, const char *fmt, va_list ap);
 
 #endif

@@ -47,8 +47,9 @@ void runner_capture_free(struct runner_capture *c)
 	memset(c, 0, sizeof(*c));
 }
 
-int runner_run_captured(const struct sv_domain_params *p, int timeout_ms, struct runner_capture *cap,
-		    struct sv_domain_exit *ex, char *err, size_t errlen)
+int runner_run_captured(const struct sv_domain_params *p, int timeout_ms,
+			struct runner_capture *cap, struct sv_domain_exit *ex, char *err,
+			size_t errlen)
 {
 	struct sv_domain_params q = *p;
 
@@ -58,7 +59,7 @@ int runner_run_captured(const struct sv_domain_params *p, int timeout_ms, struct
 }
 
 int runner_run_console(const struct sv_domain_params *p, int timeout_ms, struct sv_domain_exit *ex,
-			char *err, size_t errlen)
+		       char *err, size_t errlen)
 {
 	struct sv_domain *d = NULL;
 	int ret;
@@ -99,4 +100,3 @@ const char *runner_default_kernel(void)
 	snprintf(path, sizeof(path), "%s/../guest/splitvisor-guest", exe);
 	return path;
 }
-

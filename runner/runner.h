@@ -25,16 +25,15 @@ void runner_capture_free(struct runner_capture *c);
  * Boots a domain, waits up to timeout_ms for its end (destroying it then), and
  * returns its console and exit. -ETIMEDOUT when it had to be destroyed.
  */
-int runner_run_captured(const struct sv_domain_params *p, int timeout_ms, struct runner_capture *cap,
-		    struct sv_domain_exit *ex, char *err, size_t errlen);
+int runner_run_captured(const struct sv_domain_params *p, int timeout_ms,
+			struct runner_capture *cap, struct sv_domain_exit *ex, char *err,
+			size_t errlen);
 
 /* The same with the console callback of p. */
 int runner_run_console(const struct sv_domain_params *p, int timeout_ms, struct sv_domain_exit *ex,
-			char *err, size_t errlen);
-
+		       char *err, size_t errlen);
 
 /* The guest kernel next to this build: $SPLITVISOR_GUEST or <exe dir>/../guest/splitvisor-guest. */
 const char *runner_default_kernel(void);
-
 
 #endif

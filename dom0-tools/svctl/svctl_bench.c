@@ -126,8 +126,8 @@ int svctl_cmd_bench(int argc, char **argv)
 		if (o.runs > XS_BENCH_MAX_RUNS)
 			return svctl_usage_error("bench", "xenstore takes at most %u runs",
 						 XS_BENCH_MAX_RUNS);
-		return bench_xs(o.kernel, o.iterations ? o.iterations : 5000,
-				      o.runs ? o.runs : 3, json);
+		return bench_xs(o.kernel, o.iterations ? o.iterations : 5000, o.runs ? o.runs : 3,
+				json);
 	}
 	if (!strcmp(what, "evtchn")) {
 		ret = bench_evtchn(&o, r, err, sizeof(err));

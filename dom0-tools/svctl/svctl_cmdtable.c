@@ -39,5 +39,4 @@ const struct svctl_cmd svctl_cmds[] = {
 	{ "daemons", "stop the daemons", svctl_domain_usage, svctl_cmd_domain },
 };
 
-
 const size_t svctl_nr_cmds = sizeof(svctl_cmds) / sizeof(svctl_cmds[0]);

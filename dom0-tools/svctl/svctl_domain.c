@@ -19,14 +19,13 @@
 #include <unistd.h>
 
 #include <splitvisor/limits.h>
+#include <splitvisor/toolstack.h>
 
 #include "core_client.h"
 #include "ctl_wire.h"
-#include "svctl.h"
 #include "runner.h"
+#include "svctl.h"
 #include "util.h"
-#include <splitvisor/toolstack.h>
-
 
 const char svctl_domain_usage[] =
 	"create --name NAME [--kernel ELF] [--memory MiB] [--vcpus N] [--cmdline STR]\n"

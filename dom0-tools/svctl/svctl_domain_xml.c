@@ -9,11 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <splitvisor/toolstack.h>
 
 #include "ctl_wire.h"
 #include "sv_xml.h"
 #include "svctl.h"
-#include <splitvisor/toolstack.h>
 
 /* svdom0 runs elsewhere (another cwd): relative kernel and initrd paths are made absolute. */
 static int absolutize(char **path)

@@ -87,7 +87,7 @@ int svctl_cmd_store(int argc, char **argv)
 		ret = store_watch(fd, argv[2], count);
 	else
 		ret = xs_sock_request(fd, type, argv[2], type == XS_WRITE ? argv[3] : NULL, &h,
-				       reply);
+				      reply);
 	close(fd);
 	if (ret) {
 		fprintf(stderr, "svctl store %s %s: %s\n", op, argv[2],

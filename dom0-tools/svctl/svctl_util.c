@@ -175,4 +175,3 @@ int svctl_ts_call(const char *cmd, int fd, uint32_t op, const void *req, size_t 
 		*rlen = h.len;
 	return 0;
 }
-

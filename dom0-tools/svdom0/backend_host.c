@@ -146,8 +146,8 @@ static int bh_map_guest(struct backend_env *env, uint32_t domid, uint64_t limit,
 	int memfd = -1, ret;
 	void *p;
 
-	ret = cc_call(bh_d0(env)->cc, SV_CTL_MEMFD, &id, sizeof(id), &mr, sizeof(mr), NULL,
-		      &memfd, err, errlen);
+	ret = cc_call(bh_d0(env)->cc, SV_CTL_MEMFD, &id, sizeof(id), &mr, sizeof(mr), NULL, &memfd,
+		      err, errlen);
 	if (!ret && (memfd < 0 || mr.size < limit)) {
 		snprintf(err, errlen, "the core passed no memory of domain %u", domid);
 		ret = -EPROTO;

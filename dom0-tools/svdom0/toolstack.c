@@ -55,13 +55,13 @@ static void ts_domain_ended(struct dom0 *d0, const struct sv_ctl_ev_ended *ev)
 	for (c = d0->ts_clients; c; c = c->next) {
 		if (c->following && c->follow_domid == td->info.domid) {
 			wire_conn_queue(&c->conn, SV_TS_EV_ENDED, 0, 0, td->end_text,
-				      strlen(td->end_text) + 1, -1);
+					strlen(td->end_text) + 1, -1);
 			c->following = false;
 			c->close_when_flushed = true;
 		}
 		if (c->shutdown_pending && c->shutdown_domid == td->info.domid) {
 			wire_conn_queue(&c->conn, SV_TS_SHUTDOWN, c->shutdown_req, 0, td->end_text,
-				      strlen(td->end_text) + 1, -1);
+					strlen(td->end_text) + 1, -1);
 			c->shutdown_pending = false;
 		}
 	}
@@ -202,7 +202,7 @@ static void ts_named(struct dom0 *d0, struct ts_client *c, const struct sv_ctl_h
 			c->close_when_flushed = true;
 		} else if (td->ended) {
 			wire_conn_queue(&c->conn, SV_TS_EV_ENDED, 0, 0, td->end_text,
-				      strlen(td->end_text) + 1, -1);
+					strlen(td->end_text) + 1, -1);
 			c->close_when_flushed = true;
 		} else {
 			c->following = true;
@@ -428,9 +428,8 @@ int ts_timeouts(struct dom0 *d0)
 			 "control/shutdown (use 'svctl destroy')",
 			 td ? td->info.name : "?", c->shutdown_timeout_ms);
 		wire_conn_queue(&c->conn, SV_TS_SHUTDOWN, c->shutdown_req, -ETIMEDOUT, msg,
-			      strlen(msg) + 1, -1);
+				strlen(msg) + 1, -1);
 		c->shutdown_pending = false;
 	}
 	return next == UINT64_MAX ? -1 : (int)(next / 1000000u) + 1;
 }
-

@@ -255,8 +255,8 @@ void ts_console_open(struct dom0 *d0, struct ts_domain *td)
 	int ret;
 
 	ts_console_close(td);
-	ret = console_back_open(&d0->backend_env, td->info.domid, ts_console_sink, td,
-				&td->console, err, sizeof(err));
+	ret = console_back_open(&d0->backend_env, td->info.domid, ts_console_sink, td, &td->console,
+				err, sizeof(err));
 	/* A domain without a console port prints through the core only: nothing to do. */
 	if (ret && ret != -ENOENT)
 		log_err("console ring of domain %u: %s", td->info.domid,

@@ -40,7 +40,7 @@ int xs_sock_recv(int fd, struct xs_msg_hdr *h, char *payload)
 }
 
 int xs_sock_request(int fd, uint32_t type, const char *path, const char *val, struct xs_msg_hdr *h,
-		     char *reply)
+		    char *reply)
 {
 	char payload[XS_PAYLOAD_MAX], msg[XS_MSG_MAX];
 	size_t plen = strlen(path) + 1, vlen = val ? strlen(val) : 0;
@@ -68,4 +68,3 @@ int xs_sock_request(int fd, uint32_t type, const char *path, const char *val, st
 		return xs_error_from_name(reply, strlen(reply));
 	return ret;
 }
-

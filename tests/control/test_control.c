@@ -253,9 +253,9 @@ START_TEST(test_pass_two_fds)
 	ck_assert_int_eq(pipe(pa), 0);
 	ck_assert_int_eq(pipe(pb), 0);
 	wire_conn_init(&c, sp[0]);
-	ck_assert_int_eq(
-		wire_conn_queue_fds(&c, SV_CTL_STORE_BIND, 3, 0, "x", 1, (int[]){ pa[1], pb[1] }, 2),
-		0);
+	ck_assert_int_eq(wire_conn_queue_fds(&c, SV_CTL_STORE_BIND, 3, 0, "x", 1,
+					     (int[]){ pa[1], pb[1] }, 2),
+			 0);
 	wire_conn_flush(&c);
 	ck_assert(!c.dead);
 	ck_assert_int_eq(wire_msg_recv_fds(sp[1], &h, buf, sizeof(buf), fds, 3, &n, 5000), 0);

@@ -9,9 +9,9 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <splitvisor/core.h>
 
 #include "grant_access.h"
-#include <splitvisor/core.h>
 
 #define DOMID		5
 #define MAGIC		0x31304e4754475653ull /* as guest/grant_test.c */
@@ -83,10 +83,10 @@ START_TEST(guest_grants_host_maps)
 		.console = con_write,
 		.console_opaque = &con,
 	};
-	struct sv_gnt_mapper dom0, dom1;
-	struct sv_granter g = { .domid = DOMID };
+	struct gnt_mapper dom0, dom1;
+	struct gnt_granter g = { .domid = DOMID };
 	struct sv_domain_exit ex;
-	struct sv_gnt_stats st;
+	struct gnt_stats st;
 	struct sv_domain *d;
 	char err[512], line[128];
 	uint8_t *ro, *rw, copy[64];
@@ -94,8 +94,8 @@ START_TEST(guest_grants_host_maps)
 	void *hva, *bad, *page;
 	uint32_t i;
 
-	ck_assert_int_eq(sv_gnt_mapper_init(&dom0, 0, 16), 0);
-	ck_assert_int_eq(sv_gnt_mapper_init(&dom1, 1, 16), 0);
+	ck_assert_int_eq(gnt_mapper_init(&dom0, 0, 16), 0);
+	ck_assert_int_eq(gnt_mapper_init(&dom1, 1, 16), 0);
 	ck_assert_msg(sv_domain_create(&p, &d, err, sizeof(err)) == 0, "%s", err);
 	ck_assert_int_eq(sv_domain_grant_table(d, &g.table_gpa, &g.nr_frames), -ENOENT);
 	ck_assert_int_eq(sv_domain_memory(d, &memfd, &hva, &g.ram_size), 0);
@@ -111,43 +111,43 @@ START_TEST(guest_grants_host_maps)
 	ck_assert_uint_eq(g.nr_frames, 4);
 
 	/* Read-only: the guest's pattern, and no way to write it. */
-	ck_assert_int_eq(sv_gnt_map(&dom0, &g, (uint32_t)ro_ref, true, &page), 0);
+	ck_assert_int_eq(gnt_map(&dom0, &g, (uint32_t)ro_ref, true, &page), 0);
 	ro = page;
 	for (i = 0; i < PAGE; i++)
 		ck_assert_uint_eq(ro[i], pattern_byte(i));
-	ck_assert_int_eq(sv_gnt_map(&dom0, &g, (uint32_t)ro_ref, false, &bad), -EACCES);
-	ck_assert_int_eq(sv_gnt_copy(&dom0, &g, (uint32_t)ro_ref, SV_GNT_COPY_FROM_GRANT, 4000,
-				     copy, sizeof(copy)),
+	ck_assert_int_eq(gnt_map(&dom0, &g, (uint32_t)ro_ref, false, &bad), -EACCES);
+	ck_assert_int_eq(gnt_copy(&dom0, &g, (uint32_t)ro_ref, SV_GNT_COPY_FROM_GRANT, 4000, copy,
+				  sizeof(copy)),
 			 0);
 	ck_assert_uint_eq(copy[0], pattern_byte(4000));
 	/* Granted to domid 0, not 1. */
-	ck_assert_int_eq(sv_gnt_map(&dom1, &g, (uint32_t)rw_ref, false, &bad), -EPERM);
-	ck_assert_int_eq(sv_gnt_map(&dom0, &g, 1u << 20, true, &bad), -EINVAL);
+	ck_assert_int_eq(gnt_map(&dom1, &g, (uint32_t)rw_ref, false, &bad), -EPERM);
+	ck_assert_int_eq(gnt_map(&dom0, &g, 1u << 20, true, &bad), -EINVAL);
 
-	ck_assert_int_eq(sv_gnt_map(&dom0, &g, (uint32_t)rw_ref, false, &page), 0);
+	ck_assert_int_eq(gnt_map(&dom0, &g, (uint32_t)rw_ref, false, &page), 0);
 	rw = page;
 	__atomic_store_n((uint64_t *)rw, MAGIC, __ATOMIC_RELEASE);
 	/* We hold rw mapped until the guest has seen its revoke refused. */
 	ck_assert_msg(wait_line(d, "grant-test: end refused", line, sizeof(line)),
 		      "no refusal line: %s", con.buf);
-	ck_assert_int_eq(sv_gnt_unmap(&dom0, &g, (uint32_t)rw_ref, false), 0);
-	ck_assert_int_eq(sv_gnt_unmap(&dom0, &g, (uint32_t)ro_ref, true), 0);
+	ck_assert_int_eq(gnt_unmap(&dom0, &g, (uint32_t)rw_ref, false), 0);
+	ck_assert_int_eq(gnt_unmap(&dom0, &g, (uint32_t)ro_ref, true), 0);
 
 	ck_assert_int_eq(sv_domain_wait(d, STEP_TIMEOUT_MS, &ex), 0);
 	ck_assert_msg(ex.reason == SV_EXIT_POWEROFF && ex.code == 0, "exit %s %d: %s\n%s",
 		      sv_exit_reason_name(ex.reason), ex.code, ex.detail, con.buf);
 	ck_assert_ptr_nonnull(strstr(con.buf, "grant-test: ended"));
 
-	sv_gnt_stats_get(&dom0, &st);
+	gnt_stats_get(&dom0, &st);
 	ck_assert_uint_eq(st.maps, 2);
 	ck_assert_uint_eq(st.unmaps, 2);
 	ck_assert_uint_eq(st.copies, 1);
 	ck_assert_uint_eq(st.readonly, 1);
 	ck_assert_uint_eq(st.bad_ref, 1);
-	sv_gnt_stats_get(&dom1, &st);
+	gnt_stats_get(&dom1, &st);
 	ck_assert_uint_eq(st.wrong_domid, 1);
-	sv_gnt_mapper_destroy(&dom0);
-	sv_gnt_mapper_destroy(&dom1);
+	gnt_mapper_destroy(&dom0);
+	gnt_mapper_destroy(&dom1);
 	sv_domain_free(d);
 }
 END_TEST

@@ -41,11 +41,11 @@ int bh_guest_create(struct bh_guest *g, uint16_t domid, uint16_t backend_domid, 
 	g->ram_size = ram_size;
 	g->domid = domid;
 	g->backend_domid = backend_domid;
-	g->granter = (struct sv_granter){ .domid = domid,
-					  .ram = g->ram,
-					  .ram_size = ram_size,
-					  .table_gpa = BH_TABLE_GPA,
-					  .nr_frames = BH_TABLE_FRAMES };
+	g->granter = (struct gnt_granter){ .domid = domid,
+					   .ram = g->ram,
+					   .ram_size = ram_size,
+					   .table_gpa = BH_TABLE_GPA,
+					   .nr_frames = BH_TABLE_FRAMES };
 	g->nr_frames = (uint32_t)(ram_size / BH_PAGE);
 	g->next_frame = BH_FIRST_DATA / BH_PAGE;
 	g->page_used = calloc(g->nr_frames, 1);

@@ -33,8 +33,8 @@ struct bh_guest {
 	uint8_t *ram;
 	uint64_t ram_size;
 	uint16_t domid, backend_domid;
-	struct sv_granter granter; /* the backend's view: same mapping, table inside */
-	uint8_t *page_used;	   /* one byte per frame */
+	struct gnt_granter granter; /* the backend's view: same mapping, table inside */
+	uint8_t *page_used;	    /* one byte per frame */
 	uint32_t nr_frames, next_frame;
 	uint32_t *free_refs; /* LIFO of unused refs */
 	uint32_t nr_free_refs;

@@ -16,19 +16,19 @@
 #define RAM   (32u << 20)
 
 struct bh_guest g;
-struct sv_gnt_mapper m;
+struct gnt_mapper m;
 const enum blkback_io_engine engines[2] = { BLKBACK_IO_URING, BLKBACK_IO_THREADS };
 
 void setup(void)
 {
 	ck_assert_int_eq(bh_guest_create(&g, GUEST, BACKEND, RAM), 0);
-	ck_assert_int_eq(sv_gnt_mapper_init(&m, BACKEND, 1u << 16), 0);
+	ck_assert_int_eq(gnt_mapper_init(&m, BACKEND, 1u << 16), 0);
 }
 
 void teardown(void)
 {
-	sv_gnt_unmap_all(&m);
-	sv_gnt_mapper_destroy(&m);
+	gnt_unmap_all(&m);
+	gnt_mapper_destroy(&m);
 	bh_guest_destroy(&g);
 }
 

@@ -21,7 +21,7 @@
 #define DISK_SECT 16384u /* 8 MiB */
 
 extern struct bh_guest g;
-extern struct sv_gnt_mapper m;
+extern struct gnt_mapper m;
 extern const enum blkback_io_engine engines[2];
 
 struct dev {

@@ -111,9 +111,9 @@ START_TEST(every_operation)
 	ck_assert_uint_eq(dev_stats(&d).io_errors, 0);
 	/* Nothing is left mapped but the ring. */
 	for (i = 0; i < 11; i++)
-		ck_assert_uint_eq(sv_gnt_map_count(&m, &g.granter, rref[i]), 0);
+		ck_assert_uint_eq(gnt_map_count(&m, &g.granter, rref[i]), 0);
 	dev_close(&d);
-	ck_assert_uint_eq(sv_gnt_map_count(&m, &g.granter, d.refs[0]), 0);
+	ck_assert_uint_eq(gnt_map_count(&m, &g.granter, d.refs[0]), 0);
 }
 END_TEST
 
@@ -131,8 +131,8 @@ static void still_serves(struct hostile_env *e)
 	union blkif_slot s = rw_req(BLKIF_OP_READ, 8, e->good, 2);
 
 	ck_assert_int_eq(dev_one(&e->d, &s), BLKIF_RSP_OKAY);
-	ck_assert_uint_eq(sv_gnt_map_count(&m, &g.granter, e->good[0]), 0);
-	ck_assert_uint_eq(sv_gnt_map_count(&m, &g.granter, e->ro_ref), 0);
+	ck_assert_uint_eq(gnt_map_count(&m, &g.granter, e->good[0]), 0);
+	ck_assert_uint_eq(gnt_map_count(&m, &g.granter, e->ro_ref), 0);
 	ck_assert_uint_eq(blkback_inflight(e->d.b), 0);
 }
 
@@ -304,13 +304,13 @@ START_TEST(bad_ring_refused)
 				     .name = "bad ring" };
 	ck_assert_int_eq(blkback_open(&b, &p, err, sizeof(err)), -EINVAL);
 	ck_assert_ptr_nonnull(strstr(err, "contiguous"));
-	ck_assert_uint_eq(sv_gnt_map_count(&m, &g.granter, refs[0]), 0);
+	ck_assert_uint_eq(gnt_map_count(&m, &g.granter, refs[0]), 0);
 	/* A ring ref the grant library refuses, and an order too large. */
 	refs[1] = (uint32_t)bh_grant_to(&g, 9, bh_frame(&g, pg + BH_PAGE), false);
 	ck_assert_int_eq(blkback_open(&b, &p, err, sizeof(err)), -EPERM);
 	p.ring_order = SV_BLKIF_MAX_RING_ORDER + 1;
 	ck_assert_int_eq(blkback_open(&b, &p, err, sizeof(err)), -EINVAL);
-	ck_assert_uint_eq(sv_gnt_map_count(&m, &g.granter, refs[0]), 0);
+	ck_assert_uint_eq(gnt_map_count(&m, &g.granter, refs[0]), 0);
 }
 END_TEST
 
@@ -446,7 +446,7 @@ START_TEST(persistent_grants)
 	ck_assert_uint_eq(dev_stats(&d).persistent_maps, 4);
 	ck_assert_uint_eq(dev_stats(&d).persistent_hits, 12);
 	/* Still mapped between requests: the guest cannot revoke them. */
-	ck_assert_uint_eq(sv_gnt_map_count(&m, &g.granter, refs[0]), 1);
+	ck_assert_uint_eq(gnt_map_count(&m, &g.granter, refs[0]), 1);
 	ck_assert_int_eq(bh_end_grant(&g, refs[0]), -EBUSY);
 	/* A read-only grant is kept for writes and still refused for reads. */
 	s = rw_req(BLKIF_OP_WRITE, 80, &ro, 1);
@@ -459,8 +459,8 @@ START_TEST(persistent_grants)
 	ck_assert_uint_eq(dev_stats(&d).persistent_hits, 13);
 	dev_close(&d);
 	/* Closing let every one of them go. */
-	ck_assert_uint_eq(sv_gnt_map_count(&m, &g.granter, refs[0]), 0);
-	ck_assert_uint_eq(sv_gnt_map_count(&m, &g.granter, ro), 0);
+	ck_assert_uint_eq(gnt_map_count(&m, &g.granter, refs[0]), 0);
+	ck_assert_uint_eq(gnt_map_count(&m, &g.granter, ro), 0);
 	ck_assert_int_eq(bh_end_grant(&g, refs[0]), 0);
 }
 END_TEST

@@ -33,8 +33,8 @@ static struct {
 	uint8_t *hva;
 	uint64_t size;
 } mem;
-static struct sv_granter g;
-static struct sv_gnt_mapper m;
+static struct gnt_granter g;
+static struct gnt_mapper m;
 
 static void setup(void)
 {
@@ -44,17 +44,17 @@ static void setup(void)
 	ck_assert_int_eq(ftruncate(mem.fd, (off_t)mem.size), 0);
 	mem.hva = mmap(NULL, mem.size, PROT_READ | PROT_WRITE, MAP_SHARED, mem.fd, 0);
 	ck_assert_ptr_ne(mem.hva, MAP_FAILED);
-	g = (struct sv_granter){ .domid = GRANTER,
-				 .ram = mem.hva,
-				 .ram_size = mem.size,
-				 .table_gpa = TABLE_GPA,
-				 .nr_frames = NR_FRAMES };
-	ck_assert_int_eq(sv_gnt_mapper_init(&m, ME, 64), 0);
+	g = (struct gnt_granter){ .domid = GRANTER,
+				  .ram = mem.hva,
+				  .ram_size = mem.size,
+				  .table_gpa = TABLE_GPA,
+				  .nr_frames = NR_FRAMES };
+	ck_assert_int_eq(gnt_mapper_init(&m, ME, 64), 0);
 }
 
 static void teardown(void)
 {
-	sv_gnt_mapper_destroy(&m);
+	gnt_mapper_destroy(&m);
 	munmap(mem.hva, mem.size);
 	close(mem.fd);
 }
@@ -80,18 +80,18 @@ static void grant(uint32_t ref, uint16_t domid, uint32_t n, int readonly)
 	sv_gnttab_entry_grant(ent(ref), domid, frame_of(n), readonly);
 }
 
-static struct sv_gnt_stats stats(void)
+static struct gnt_stats stats(void)
 {
-	struct sv_gnt_stats s;
+	struct gnt_stats s;
 
-	sv_gnt_stats_get(&m, &s);
+	gnt_stats_get(&m, &s);
 	return s;
 }
 
 static void *map_expect(uint32_t ref, bool ro, int want)
 {
 	void *p = (void *)1;
-	int ret = sv_gnt_map(&m, &g, ref, ro, &p);
+	int ret = gnt_map(&m, &g, ref, ro, &p);
 
 	ck_assert_int_eq(ret, want);
 	return ret ? NULL : p;
@@ -148,7 +148,7 @@ START_TEST(write_map_of_readonly_refused)
 	ck_assert_uint_eq(ent(23)->flags, GTF_permit_access | GTF_readonly);
 	ck_assert_uint_eq(stats().readonly, 1);
 	ck_assert_ptr_nonnull(map_expect(23, true, 0));
-	ck_assert_int_eq(sv_gnt_unmap(&m, &g, 23, true), 0);
+	ck_assert_int_eq(gnt_unmap(&m, &g, 23, true), 0);
 }
 END_TEST
 
@@ -175,10 +175,10 @@ START_TEST(frame_outside_ram_or_reserved_refused)
 	/* The last page of RAM and the first after the reserved ones are fine. */
 	sv_gnttab_entry_grant(ent(30), ME, (RAM_SIZE >> 12) - 1, 0);
 	ck_assert_ptr_eq(map_expect(30, false, 0), mem.hva + RAM_SIZE - PAGE);
-	ck_assert_int_eq(sv_gnt_unmap(&m, &g, 30, false), 0);
+	ck_assert_int_eq(gnt_unmap(&m, &g, 30, false), 0);
 	sv_gnttab_entry_grant(ent(31), ME, SV_RESERVED_END >> 12, 1);
 	ck_assert_ptr_nonnull(map_expect(31, true, 0));
-	ck_assert_int_eq(sv_gnt_unmap(&m, &g, 31, true), 0);
+	ck_assert_int_eq(gnt_unmap(&m, &g, 31, true), 0);
 }
 END_TEST
 
@@ -210,7 +210,7 @@ START_TEST(table_outside_ram_refused)
 	ck_assert_uint_eq(stats().bad_table, i + 1);
 	g.ram = mem.hva;
 	ck_assert_ptr_nonnull(map_expect(40, true, 0));
-	ck_assert_int_eq(sv_gnt_unmap(&m, &g, 40, true), 0);
+	ck_assert_int_eq(gnt_unmap(&m, &g, 40, true), 0);
 }
 END_TEST
 
@@ -218,7 +218,7 @@ START_TEST(table_moved_out_of_ram_is_rechecked)
 {
 	grant(41, ME, 0, 0);
 	ck_assert_ptr_nonnull(map_expect(41, true, 0));
-	ck_assert_int_eq(sv_gnt_unmap(&m, &g, 41, true), 0);
+	ck_assert_int_eq(gnt_unmap(&m, &g, 41, true), 0);
 	/* The guest moved its table (setup_table again) to somewhere bogus. */
 	g.table_gpa = RAM_SIZE - PAGE;
 	map_expect(41, true, -EFAULT);
@@ -238,11 +238,11 @@ START_TEST(table_moved_while_mapped)
 	g.table_gpa = 0x60000;
 	ent(42)->flags = GTF_permit_access;
 	map_expect(42, true, -EBUSY); /* bits must first be cleared where we set them */
-	ck_assert_int_eq(sv_gnt_unmap(&m, &g, 42, false), 0);
+	ck_assert_int_eq(gnt_unmap(&m, &g, 42, false), 0);
 	ck_assert_uint_eq(old_e->flags, GTF_permit_access);
 	ck_assert_ptr_nonnull(map_expect(42, true, 0));
 	ck_assert_uint_eq(ent(42)->flags, GTF_permit_access | GTF_reading);
-	ck_assert_int_eq(sv_gnt_unmap(&m, &g, 42, true), 0);
+	ck_assert_int_eq(gnt_unmap(&m, &g, 42, true), 0);
 }
 END_TEST
 
@@ -265,9 +265,9 @@ START_TEST(map_ro_rw_sets_and_unmap_clears)
 	ck_assert_uint_eq(ent(51)->domid, ME);
 	ck_assert_uint_eq(ent(51)->frame, frame_of(1));
 
-	ck_assert_int_eq(sv_gnt_unmap(&m, &g, 50, true), 0);
+	ck_assert_int_eq(gnt_unmap(&m, &g, 50, true), 0);
 	ck_assert_uint_eq(ent(50)->flags, GTF_permit_access | GTF_readonly);
-	ck_assert_int_eq(sv_gnt_unmap(&m, &g, 51, false), 0);
+	ck_assert_int_eq(gnt_unmap(&m, &g, 51, false), 0);
 	ck_assert_uint_eq(ent(51)->flags, GTF_permit_access);
 	ck_assert_uint_eq(stats().maps, 2);
 	ck_assert_uint_eq(stats().unmaps, 2);
@@ -280,59 +280,59 @@ START_TEST(nested_maps)
 	ck_assert_ptr_nonnull(map_expect(60, true, 0));
 	ck_assert_ptr_nonnull(map_expect(60, false, 0));
 	ck_assert_ptr_nonnull(map_expect(60, true, 0));
-	ck_assert_uint_eq(sv_gnt_map_count(&m, &g, 60), 3);
+	ck_assert_uint_eq(gnt_map_count(&m, &g, 60), 3);
 	ck_assert_uint_eq(ent(60)->flags, GTF_permit_access | GTF_reading | GTF_writing);
 
-	ck_assert_int_eq(sv_gnt_unmap(&m, &g, 60, false), 0);
+	ck_assert_int_eq(gnt_unmap(&m, &g, 60, false), 0);
 	ck_assert_uint_eq(ent(60)->flags, GTF_permit_access | GTF_reading);
-	ck_assert_int_eq(sv_gnt_unmap(&m, &g, 60, false), -ENOENT); /* no writable map left */
-	ck_assert_int_eq(sv_gnt_unmap(&m, &g, 60, true), 0);
+	ck_assert_int_eq(gnt_unmap(&m, &g, 60, false), -ENOENT); /* no writable map left */
+	ck_assert_int_eq(gnt_unmap(&m, &g, 60, true), 0);
 	ck_assert_uint_eq(ent(60)->flags, GTF_permit_access | GTF_reading);
-	ck_assert_int_eq(sv_gnt_unmap(&m, &g, 60, true), 0);
+	ck_assert_int_eq(gnt_unmap(&m, &g, 60, true), 0);
 	ck_assert_uint_eq(ent(60)->flags, GTF_permit_access);
-	ck_assert_int_eq(sv_gnt_unmap(&m, &g, 60, true), -ENOENT);
-	ck_assert_int_eq(sv_gnt_unmap(&m, &g, 61, true), -ENOENT);
-	ck_assert_uint_eq(sv_gnt_map_count(&m, &g, 60), 0);
+	ck_assert_int_eq(gnt_unmap(&m, &g, 60, true), -ENOENT);
+	ck_assert_int_eq(gnt_unmap(&m, &g, 61, true), -ENOENT);
+	ck_assert_uint_eq(gnt_map_count(&m, &g, 60), 0);
 	ck_assert_uint_eq(stats().not_mapped, 3);
 
 	/* Only writable maps held: a read-only unmap has nothing to undo. */
 	ck_assert_ptr_nonnull(map_expect(60, false, 0));
-	ck_assert_int_eq(sv_gnt_unmap(&m, &g, 60, true), -ENOENT);
-	ck_assert_int_eq(sv_gnt_unmap(&m, &g, 60, false), 0);
+	ck_assert_int_eq(gnt_unmap(&m, &g, 60, true), -ENOENT);
+	ck_assert_int_eq(gnt_unmap(&m, &g, 60, false), 0);
 	ck_assert_uint_eq(ent(60)->flags, GTF_permit_access);
 }
 END_TEST
 
 START_TEST(many_refs_hash_and_capacity)
 {
-	struct sv_gnt_mapper big;
+	struct gnt_mapper big;
 	uint32_t r;
 	void *p;
 
-	ck_assert_int_eq(sv_gnt_mapper_init(&big, ME, 600), 0);
+	ck_assert_int_eq(gnt_mapper_init(&big, ME, 600), 0);
 	for (r = 8; r < 608; r++) {
 		grant(r, ME, r % 64, 0);
-		ck_assert_int_eq(sv_gnt_map(&big, &g, r, r & 1, &p), 0);
+		ck_assert_int_eq(gnt_map(&big, &g, r, r & 1, &p), 0);
 	}
 	grant(700, ME, 0, 0);
-	ck_assert_int_eq(sv_gnt_map(&big, &g, 700, true, &p), -ENOSPC);
-	ck_assert_int_eq(sv_gnt_map(&big, &g, 100, true, &p), 0); /* nesting needs no slot */
-	ck_assert_int_eq(sv_gnt_unmap(&big, &g, 100, true), 0);
+	ck_assert_int_eq(gnt_map(&big, &g, 700, true, &p), -ENOSPC);
+	ck_assert_int_eq(gnt_map(&big, &g, 100, true, &p), 0); /* nesting needs no slot */
+	ck_assert_int_eq(gnt_unmap(&big, &g, 100, true), 0);
 	/* Unmap in an order unrelated to the hash, then every slot must be found again. */
 	for (r = 8; r < 608; r += 3)
-		ck_assert_int_eq(sv_gnt_unmap(&big, &g, r, r & 1), 0);
+		ck_assert_int_eq(gnt_unmap(&big, &g, r, r & 1), 0);
 	for (r = 9; r < 608; r += 3)
-		ck_assert_int_eq(sv_gnt_unmap(&big, &g, r, r & 1), 0);
+		ck_assert_int_eq(gnt_unmap(&big, &g, r, r & 1), 0);
 	for (r = 10; r < 608; r += 3)
-		ck_assert_int_eq(sv_gnt_unmap(&big, &g, r, r & 1), 0);
+		ck_assert_int_eq(gnt_unmap(&big, &g, r, r & 1), 0);
 	for (r = 8; r < 608; r++) {
 		ck_assert_uint_eq(ent(r)->flags, GTF_permit_access);
-		ck_assert_uint_eq(sv_gnt_map_count(&big, &g, r), 0);
+		ck_assert_uint_eq(gnt_map_count(&big, &g, r), 0);
 	}
-	ck_assert_int_eq(sv_gnt_map(&big, &g, 700, true, &p), 0);
-	ck_assert_int_eq(sv_gnt_unmap(&big, &g, 700, true), 0);
-	sv_gnt_mapper_destroy(&big);
-	ck_assert_int_eq(sv_gnt_mapper_init(&big, ME, 0), -EINVAL);
+	ck_assert_int_eq(gnt_map(&big, &g, 700, true, &p), 0);
+	ck_assert_int_eq(gnt_unmap(&big, &g, 700, true), 0);
+	gnt_mapper_destroy(&big);
+	ck_assert_int_eq(gnt_mapper_init(&big, ME, 0), -EINVAL);
 }
 END_TEST
 
@@ -346,32 +346,29 @@ START_TEST(copy_in_out_and_bounds)
 	grant(70, ME, 3, 1);
 	grant(71, ME, 4, 0);
 
-	ck_assert_int_eq(sv_gnt_copy(&m, &g, 70, SV_GNT_COPY_FROM_GRANT, 100, buf, 200), 0);
+	ck_assert_int_eq(gnt_copy(&m, &g, 70, SV_GNT_COPY_FROM_GRANT, 100, buf, 200), 0);
 	ck_assert_int_eq(memcmp(buf, page_of(3) + 100, 200), 0);
-	ck_assert_int_eq(sv_gnt_copy(&m, &g, 70, SV_GNT_COPY_FROM_GRANT, 0, buf, PAGE), 0);
+	ck_assert_int_eq(gnt_copy(&m, &g, 70, SV_GNT_COPY_FROM_GRANT, 0, buf, PAGE), 0);
 	ck_assert_int_eq(memcmp(buf, page_of(3), PAGE), 0);
 	memset(buf, 0x77, sizeof(buf));
-	ck_assert_int_eq(sv_gnt_copy(&m, &g, 71, SV_GNT_COPY_TO_GRANT, 4000, buf, 96), 0);
+	ck_assert_int_eq(gnt_copy(&m, &g, 71, SV_GNT_COPY_TO_GRANT, 4000, buf, 96), 0);
 	ck_assert_uint_eq(page_of(4)[4095], 0x77);
 	ck_assert_uint_eq(page_of(4)[3999], 0);
-	ck_assert_int_eq(sv_gnt_copy(&m, &g, 71, SV_GNT_COPY_TO_GRANT, PAGE, buf, 0), 0);
+	ck_assert_int_eq(gnt_copy(&m, &g, 71, SV_GNT_COPY_TO_GRANT, PAGE, buf, 0), 0);
 	ck_assert_uint_eq(stats().copies, 4);
 
 	/* Bounds: nothing copied, nothing marked. */
-	ck_assert_int_eq(sv_gnt_copy(&m, &g, 71, SV_GNT_COPY_TO_GRANT, 4000, buf, 97), -EINVAL);
-	ck_assert_int_eq(sv_gnt_copy(&m, &g, 71, SV_GNT_COPY_TO_GRANT, PAGE + 1, buf, 0), -EINVAL);
-	ck_assert_int_eq(sv_gnt_copy(&m, &g, 71, SV_GNT_COPY_FROM_GRANT, 1, big, UINT32_MAX),
-			 -EINVAL);
-	ck_assert_int_eq(sv_gnt_copy(&m, &g, 71, SV_GNT_COPY_FROM_GRANT, UINT32_MAX, big, 2),
-			 -EINVAL);
-	ck_assert_int_eq(sv_gnt_copy(&m, &g, 71, SV_GNT_COPY_FROM_GRANT, 0, big, PAGE + 1),
-			 -EINVAL);
-	ck_assert_int_eq(sv_gnt_copy(&m, &g, 71, (enum sv_gnt_copy_dir)9, 0, buf, 1), -EINVAL);
+	ck_assert_int_eq(gnt_copy(&m, &g, 71, SV_GNT_COPY_TO_GRANT, 4000, buf, 97), -EINVAL);
+	ck_assert_int_eq(gnt_copy(&m, &g, 71, SV_GNT_COPY_TO_GRANT, PAGE + 1, buf, 0), -EINVAL);
+	ck_assert_int_eq(gnt_copy(&m, &g, 71, SV_GNT_COPY_FROM_GRANT, 1, big, UINT32_MAX), -EINVAL);
+	ck_assert_int_eq(gnt_copy(&m, &g, 71, SV_GNT_COPY_FROM_GRANT, UINT32_MAX, big, 2), -EINVAL);
+	ck_assert_int_eq(gnt_copy(&m, &g, 71, SV_GNT_COPY_FROM_GRANT, 0, big, PAGE + 1), -EINVAL);
+	ck_assert_int_eq(gnt_copy(&m, &g, 71, (enum gnt_copy_dir)9, 0, buf, 1), -EINVAL);
 	ck_assert_uint_eq(stats().bad_copy, 6);
 	/* Direction honours readonly. */
-	ck_assert_int_eq(sv_gnt_copy(&m, &g, 70, SV_GNT_COPY_TO_GRANT, 0, buf, 1), -EACCES);
+	ck_assert_int_eq(gnt_copy(&m, &g, 70, SV_GNT_COPY_TO_GRANT, 0, buf, 1), -EACCES);
 	ck_assert_uint_eq(page_of(3)[0], 0);
-	ck_assert_int_eq(sv_gnt_copy(&m, &g, NR_REFS, SV_GNT_COPY_FROM_GRANT, 0, buf, 1), -EINVAL);
+	ck_assert_int_eq(gnt_copy(&m, &g, NR_REFS, SV_GNT_COPY_FROM_GRANT, 0, buf, 1), -EINVAL);
 	ck_assert_uint_eq(ent(70)->flags, GTF_permit_access | GTF_readonly);
 	ck_assert_uint_eq(ent(71)->flags, GTF_permit_access);
 	ck_assert_uint_eq(stats().readonly, 1);
@@ -381,13 +378,13 @@ END_TEST
 
 START_TEST(batches_with_mixed_ops)
 {
-	struct sv_gnt_map_op ops[] = {
+	struct gnt_map_op ops[] = {
 		{ .ref = 80, .readonly = true },  { .ref = NR_REFS + 5, .readonly = true },
 		{ .ref = 81, .readonly = true },  { .ref = 82, .readonly = false },
 		{ .ref = 83, .readonly = false },
 	};
 	uint8_t a[16], b[16] = "0123456789abcde";
-	struct sv_gnt_copy_op cops[] = {
+	struct gnt_copy_op cops[] = {
 		{ .ref = 80, .dir = SV_GNT_COPY_FROM_GRANT, .offset = 8, .len = 16, .buf = a },
 		{ .ref = 80, .dir = SV_GNT_COPY_TO_GRANT, .offset = 0, .len = 16, .buf = b },
 		{ .ref = 82, .dir = SV_GNT_COPY_TO_GRANT, .offset = 4090, .len = 16, .buf = b },
@@ -399,7 +396,7 @@ START_TEST(batches_with_mixed_ops)
 	grant(81, 9, 5, 1); /* someone else's */
 	grant(82, ME, 6, 0);
 	grant(83, ME, 7, 1); /* readonly, asked writable */
-	ck_assert_int_eq(sv_gnt_map_batch(&m, &g, ops, 5), 3);
+	ck_assert_int_eq(gnt_map_batch(&m, &g, ops, 5), 3);
 	ck_assert_int_eq(ops[0].status, 0);
 	ck_assert_ptr_eq(ops[0].page, page_of(5));
 	ck_assert_int_eq(ops[1].status, -EINVAL);
@@ -410,14 +407,14 @@ START_TEST(batches_with_mixed_ops)
 	ck_assert_int_eq(ops[4].status, -EACCES);
 	ck_assert_uint_eq(ent(82)->flags, GTF_permit_access | GTF_reading | GTF_writing);
 
-	ck_assert_int_eq(sv_gnt_unmap_batch(&m, &g, ops, 5), 3);
+	ck_assert_int_eq(gnt_unmap_batch(&m, &g, ops, 5), 3);
 	ck_assert_int_eq(ops[0].status, 0);
 	ck_assert_int_eq(ops[1].status, -ENOENT);
 	ck_assert_int_eq(ops[3].status, 0);
 	ck_assert_uint_eq(ent(80)->flags, GTF_permit_access | GTF_readonly);
 	ck_assert_uint_eq(ent(82)->flags, GTF_permit_access);
 
-	ck_assert_int_eq(sv_gnt_copy_batch(&m, &g, cops, 4), 2);
+	ck_assert_int_eq(gnt_copy_batch(&m, &g, cops, 4), 2);
 	ck_assert_int_eq(cops[0].status, 0);
 	ck_assert_uint_eq(a[15], 0x11);
 	ck_assert_int_eq(cops[1].status, -EACCES);
@@ -426,8 +423,8 @@ START_TEST(batches_with_mixed_ops)
 	ck_assert_int_eq(memcmp(page_of(6) + 4080, b, 16), 0);
 	ck_assert_uint_eq(page_of(5)[0], 0x11);
 
-	ck_assert_int_eq(sv_gnt_map_batch(&m, &g, NULL, 1), -EINVAL);
-	ck_assert_int_eq(sv_gnt_map_batch(&m, &g, NULL, 0), 0);
+	ck_assert_int_eq(gnt_map_batch(&m, &g, NULL, 1), -EINVAL);
+	ck_assert_int_eq(gnt_map_batch(&m, &g, NULL, 0), 0);
 }
 END_TEST
 
@@ -475,15 +472,15 @@ START_TEST(cas_livelock_gives_up)
 
 	grant(90, ME, 0, 0);
 	hook_calls = 0;
-	sv_gnt_test_set_race_hook(hook_flip_bit, NULL);
+	gnt_test_set_race_hook(hook_flip_bit, NULL);
 	map_expect(90, false, -EBUSY);
-	sv_gnt_test_set_race_hook(NULL, NULL);
+	gnt_test_set_race_hook(NULL, NULL);
 	ck_assert_int_eq(hook_calls, SV_GNT_CAS_TRIES);
 	before = ent(90)->flags;
 	ck_assert_uint_eq(before & (GTF_reading | GTF_writing), 0);
 	ck_assert_uint_eq(stats().busy, 1);
-	ck_assert_uint_eq(sv_gnt_map_count(&m, &g, 90), 0);
-	ck_assert_int_eq(sv_gnt_unmap(&m, &g, 90, false), -ENOENT);
+	ck_assert_uint_eq(gnt_map_count(&m, &g, 90), 0);
+	ck_assert_int_eq(gnt_unmap(&m, &g, 90, false), -ENOENT);
 }
 END_TEST
 
@@ -491,26 +488,26 @@ START_TEST(cas_rechecks_whole_entry)
 {
 	grant(91, ME, 0, 0);
 	hook_calls = 0;
-	sv_gnt_test_set_race_hook(hook_change_domid, NULL);
+	gnt_test_set_race_hook(hook_change_domid, NULL);
 	map_expect(91, false, -EPERM);
 	ck_assert_uint_eq(stats().wrong_domid, 1);
 
 	grant(91, ME, 0, 0);
-	sv_gnt_test_set_race_hook(hook_change_frame, NULL);
+	gnt_test_set_race_hook(hook_change_frame, NULL);
 	map_expect(91, false, -EFAULT);
 	ck_assert_uint_eq(stats().bad_frame, 1);
 
 	grant(91, ME, 0, 0);
-	sv_gnt_test_set_race_hook(hook_set_readonly, NULL);
+	gnt_test_set_race_hook(hook_set_readonly, NULL);
 	map_expect(91, false, -EACCES);
 	ck_assert_uint_eq(stats().readonly, 1);
 
 	grant(91, ME, 0, 0);
 	hook_calls = 0;
-	sv_gnt_test_set_race_hook(hook_revoke_once, NULL);
+	gnt_test_set_race_hook(hook_revoke_once, NULL);
 	map_expect(91, false, -EPERM);
 	ck_assert_uint_eq(stats().not_permitted, 1);
-	sv_gnt_test_set_race_hook(NULL, NULL);
+	gnt_test_set_race_hook(NULL, NULL);
 	ck_assert_uint_eq(ent(91)->flags, 0);
 	ck_assert_uint_eq(stats().maps, 0);
 }
@@ -544,14 +541,14 @@ START_TEST(flipping_thread_cannot_hang_the_mapper)
 	ck_assert_int_eq(pthread_create(&th, NULL, flipper_thread, &f), 0);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (i = 0; i < 20000; i++) {
-		ret = sv_gnt_map(&m, &g, 92, false, &p);
+		ret = gnt_map(&m, &g, 92, false, &p);
 		ck_assert(ret == 0 || ret == -EBUSY);
 		if (ret) {
 			busy++;
 			continue;
 		}
 		ok++;
-		ck_assert_int_eq(sv_gnt_unmap(&m, &g, 92, false), 0);
+		ck_assert_int_eq(gnt_unmap(&m, &g, 92, false), 0);
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	__atomic_store_n(&f.stop, 1, __ATOMIC_RELEASE);
@@ -571,7 +568,7 @@ START_TEST(revoke_refused_while_mapped)
 	ck_assert_int_eq(sv_gnttab_entry_in_use(ent(100)), 1);
 	ck_assert_int_eq(sv_gnttab_entry_end(ent(100)), -EBUSY);
 	ck_assert_uint_eq(ent(100)->flags, GTF_permit_access | GTF_reading | GTF_writing);
-	ck_assert_int_eq(sv_gnt_unmap(&m, &g, 100, false), 0);
+	ck_assert_int_eq(gnt_unmap(&m, &g, 100, false), 0);
 	ck_assert_int_eq(sv_gnttab_entry_end(ent(100)), 0);
 	ck_assert_uint_eq(ent(100)->flags, 0);
 	map_expect(100, true, -EPERM); /* revoked */
@@ -579,7 +576,7 @@ START_TEST(revoke_refused_while_mapped)
 	grant(101, ME, 0, 1);
 	ck_assert_ptr_nonnull(map_expect(101, true, 0));
 	ck_assert_int_eq(sv_gnttab_entry_end(ent(101)), -EBUSY);
-	ck_assert_int_eq(sv_gnt_unmap(&m, &g, 101, true), 0);
+	ck_assert_int_eq(gnt_unmap(&m, &g, 101, true), 0);
 	ck_assert_int_eq(sv_gnttab_entry_end(ent(101)), 0);
 }
 END_TEST
@@ -593,13 +590,13 @@ START_TEST(dying_mapper_releases_everything)
 		ck_assert_ptr_nonnull(map_expect(r, r & 1, 0));
 		ck_assert_ptr_nonnull(map_expect(r, true, 0));
 	}
-	ck_assert_uint_eq(sv_gnt_unmap_all(&m), 10);
+	ck_assert_uint_eq(gnt_unmap_all(&m), 10);
 	for (r = 110; r < 120; r++) {
-		ck_assert_uint_eq(sv_gnt_map_count(&m, &g, r), 0);
+		ck_assert_uint_eq(gnt_map_count(&m, &g, r), 0);
 		ck_assert_int_eq(sv_gnttab_entry_end(ent(r)), 0);
 	}
-	ck_assert_uint_eq(sv_gnt_unmap_all(&m), 0);
-	ck_assert_int_eq(sv_gnt_unmap(&m, &g, 110, true), -ENOENT);
+	ck_assert_uint_eq(gnt_unmap_all(&m), 0);
+	ck_assert_int_eq(gnt_unmap(&m, &g, 110, true), -ENOENT);
 }
 END_TEST
 
