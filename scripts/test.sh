@@ -1,7 +1,7 @@
 #!/bin/sh
 # The whole test suite from a fresh clone: dependencies, a normal build, an
 # ASan+UBSan build, both test runs, a short fuzz run and the style check.
-# The KVM integration tests run natively where /dev/kvm exists, else in a QEMU VM
+# The KVM integration tests run natively on hardware KVM, else in a QEMU VM
 # (scripts/kvm-tests.sh); SV_KVM_VM=0 skips them there, and the last line says so.
 set -eu
 cd "$(dirname "$0")/.."
@@ -9,10 +9,11 @@ cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 
 # The KVM integration tests (ctest label kvm) run apart from the others, through
-# scripts/kvm-tests.sh: natively where /dev/kvm exists, else inside a QEMU VM with
+# scripts/kvm-tests.sh: natively on hardware KVM (/dev/kvm and vmx or svm), else inside
+# a QEMU VM with
 # nested KVM (scripts/kvm-vm.sh). Either way the suite fails unless every KVM test
 # ran and passed: a harness that cannot boot or times out twice fails it, and so does
-# a KVM test that reports SKIP. Only SV_KVM_VM=0 (without /dev/kvm) skips them, and
+# a KVM test that reports SKIP. Only SV_KVM_VM=0 (without hardware KVM) skips them, and
 # the final line then says so.
 kvm_skipped=""
 kvm_tests() {
