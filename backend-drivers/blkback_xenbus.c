@@ -28,23 +28,17 @@
 
 #include "backend_port.h"
 #include "blkback_xenbus.h"
+#include "xenbus_back.h"
 #include "log.h"
 
 struct blkback_dev {
-	struct backend_env *env;
-	uint32_t domid, devid;
+	struct xenbus_back xb;
 	char dev[16];
-	char fe[96], be[96], token[64], fe_state_path[112];
 	char *source;
 	enum blk_cache_mode cache;
 	bool readonly;
 	struct blk_disk disk;
 	bool disk_open;
-	bool watching;
-	int be_state;
-	bool unplugged; /* goes once the frontend is Closed */
-	bool removable;
-	struct log_ratelimit rl; /* what the frontend makes us say */
 
 	/* while connected */
 	struct gnt_granter granter;
@@ -77,34 +71,12 @@ static enum blk_cache_mode blkdev_cache_mode(const char *s)
 	return BLK_CACHE_DEFAULT;
 }
 
-const char *xenbus_state_name(int s)
-{
-	static const char *const names[] = { "Unknown",	  "Initialising", "InitWait", "Initialised",
-					     "Connected", "Closing",	  "Closed" };
-
-	return s >= 0 && s <= XENBUS_STATE_CLOSED ? names[s] : "?";
-}
-
-static void blkdev_set_state(struct blkback_dev *d, int state)
-{
-	d->be_state = state;
-	backend_xs_printf(d->env, d->be, "state", "%d", state);
-}
-
-/* Xen's xenbus_dev_fatal: the reason goes to the backend's error node, then Closing. */
-static void blkdev_fatal(struct blkback_dev *d, const char *msg)
-{
-	log_limited(&d->rl, LOG_LEVEL_WARN, "vbd %u/%u (%s): %s", d->domid, d->devid, d->dev, msg);
-	backend_xs_printf(d->env, d->be, "error", "%s", msg);
-	blkdev_set_state(d, XENBUS_STATE_CLOSING);
-}
-
 static void blkdev_notify(void *opaque)
 {
 	struct blkback_dev *d = opaque;
 
 	if (backend_port_raise(&d->port))
-		log_err("vbd %u/%u: cannot raise port %u", d->domid, d->devid, d->port.port);
+		log_err("vbd %u/%u: cannot raise port %u", d->xb.domid, d->xb.devid, d->port.port);
 }
 
 static void *blkdev_thread(void *arg)
@@ -121,11 +93,12 @@ static void *blkdev_thread(void *arg)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			log_err("vbd %u/%u: the device thread stops: epoll_wait: %s", d->domid,
-				d->devid, strerror(errno));
+			log_err("vbd %u/%u: the device thread stops: epoll_wait: %s", d->xb.domid,
+				d->xb.devid, strerror(errno));
 			/* The loop sees this and takes the device down visibly. */
 			if (write(d->failed_fd, &one, sizeof(one)) < 0)
-				log_err("vbd %u/%u: cannot tell the loop", d->domid, d->devid);
+				log_err("vbd %u/%u: cannot tell the loop", d->xb.domid,
+					d->xb.devid);
 			return NULL;
 		}
 		for (i = 0; i < n; i++) {
@@ -144,12 +117,12 @@ static void *blkdev_thread(void *arg)
 
 static void blkdev_disconnect(struct blkback_dev *d)
 {
-	struct backend_env *env = d->env;
+	struct backend_env *env = d->xb.env;
 	uint64_t one = 1;
 
 	if (d->thread_started) {
 		if (write(d->stop_fd, &one, sizeof(one)) < 0)
-			log_err("vbd %u/%u: cannot stop its thread", d->domid, d->devid);
+			log_err("vbd %u/%u: cannot stop its thread", d->xb.domid, d->xb.devid);
 		pthread_join(d->thread, NULL);
 		d->thread_started = false;
 	}
@@ -183,7 +156,8 @@ static void blkdev_thread_failed(void *arg)
 	struct blkback_dev *d = arg;
 
 	blkdev_disconnect(d);
-	blkdev_fatal(d, "the device thread failed (see the backend's log)");
+	d->xb.connected = false;
+	xenbus_back_fatal(&d->xb, "the device thread failed (see the backend's log)");
 }
 
 /* The frontend's ring-ref key(s) and ring-page-order. */
@@ -195,11 +169,11 @@ static int blkdev_read_ring(struct blkback_dev *d, uint32_t *refs, char *err, si
 	int ret;
 
 	d->ring_order = 0;
-	ret = backend_xs_read_u32(d->env, d->fe, BLKIF_KEY_RING_PAGE_ORDER, SV_BLKIF_MAX_RING_ORDER,
-				  &d->ring_order);
+	ret = backend_xs_read_u32(d->xb.env, d->xb.fe, BLKIF_KEY_RING_PAGE_ORDER,
+				  SV_BLKIF_MAX_RING_ORDER, &d->ring_order);
 	multi = ret == 0;
 	if (ret && ret != -ENOENT) {
-		backend_xs_read(d->env, d->fe, BLKIF_KEY_RING_PAGE_ORDER, buf, sizeof(buf));
+		backend_xs_read(d->xb.env, d->xb.fe, BLKIF_KEY_RING_PAGE_ORDER, buf, sizeof(buf));
 		snprintf(err, errlen, "ring-page-order '%s' is not 0..%u", buf,
 			 SV_BLKIF_MAX_RING_ORDER);
 		return -EINVAL;
@@ -210,13 +184,13 @@ static int blkdev_read_ring(struct blkback_dev *d, uint32_t *refs, char *err, si
 			snprintf(key, sizeof(key), "%s%u", BLKIF_KEY_RING_REF, i);
 		else
 			snprintf(key, sizeof(key), "%s", BLKIF_KEY_RING_REF);
-		ret = backend_xs_read_u32(d->env, d->fe, key, UINT32_MAX, &refs[i]);
+		ret = backend_xs_read_u32(d->xb.env, d->xb.fe, key, UINT32_MAX, &refs[i]);
 		if (ret == -ENOENT) {
 			snprintf(err, errlen, "frontend has no %s", key);
 			return ret;
 		}
 		if (ret) {
-			backend_xs_read(d->env, d->fe, key, buf, sizeof(buf));
+			backend_xs_read(d->xb.env, d->xb.fe, key, buf, sizeof(buf));
 			snprintf(err, errlen, "%s '%s' is not a grant reference", key, buf);
 			return -EINVAL;
 		}
@@ -227,9 +201,9 @@ static int blkdev_read_ring(struct blkback_dev *d, uint32_t *refs, char *err, si
 static int blkdev_connect(struct blkback_dev *d, char *err, size_t errlen)
 {
 	struct epoll_event ev = { .events = EPOLLIN };
-	struct backend_env *env = d->env;
+	struct backend_env *env = d->xb.env;
 	uint32_t refs[SV_BLKIF_MAX_RING_PAGES], port;
-	struct sv_ctl_domid id = { .domid = d->domid };
+	struct sv_ctl_domid id = { .domid = d->xb.domid };
 	struct sv_ctl_gnttab_reply gr;
 	struct blkback_params p = { 0 };
 	char buf[64], name[48];
@@ -239,31 +213,31 @@ static int blkdev_connect(struct blkback_dev *d, char *err, size_t errlen)
 	ret = blkdev_read_ring(d, refs, err, errlen);
 	if (ret)
 		goto out;
-	ret = backend_xs_read_u32(env, d->fe, BLKIF_KEY_EVENT_CHANNEL, SV_EVTCHN_NR_PORTS - 1,
+	ret = backend_xs_read_u32(env, d->xb.fe, BLKIF_KEY_EVENT_CHANNEL, SV_EVTCHN_NR_PORTS - 1,
 				  &port);
 	if (ret == -ENOENT) {
 		snprintf(err, errlen, "frontend has no event-channel");
 		goto out;
 	}
 	if (ret || !port) {
-		backend_xs_read(env, d->fe, BLKIF_KEY_EVENT_CHANNEL, buf, sizeof(buf));
+		backend_xs_read(env, d->xb.fe, BLKIF_KEY_EVENT_CHANNEL, buf, sizeof(buf));
 		snprintf(err, errlen, "event-channel '%s' is not a port", buf);
 		ret = -EINVAL;
 		goto out;
 	}
-	if (backend_xs_read(env, d->fe, BLKIF_KEY_PROTOCOL, buf, sizeof(buf)) >= 0 &&
+	if (backend_xs_read(env, d->xb.fe, BLKIF_KEY_PROTOCOL, buf, sizeof(buf)) >= 0 &&
 	    strcmp(buf, BLKIF_PROTOCOL_NATIVE)) {
 		ret = -EPROTONOSUPPORT;
 		snprintf(err, errlen, "protocol '%s' is not %s", buf, BLKIF_PROTOCOL_NATIVE);
 		goto out;
 	}
-	p.persistent =
-		backend_xs_read(env, d->fe, BLKIF_KEY_FEATURE_PERSISTENT, buf, sizeof(buf)) >= 0 &&
-		!strcmp(buf, "1");
-	ret = env->ops->map_guest(env, d->domid, 0, &ram, &d->granter.ram_size, err, errlen);
+	p.persistent = backend_xs_read(env, d->xb.fe, BLKIF_KEY_FEATURE_PERSISTENT, buf,
+				       sizeof(buf)) >= 0 &&
+		       !strcmp(buf, "1");
+	ret = env->ops->map_guest(env, d->xb.domid, 0, &ram, &d->granter.ram_size, err, errlen);
 	if (ret)
 		goto out;
-	d->granter.domid = (uint16_t)d->domid;
+	d->granter.domid = (uint16_t)d->xb.domid;
 	d->granter.ram = ram;
 	ret = env->ops->core_call(env, SV_CTL_GNTTAB, &id, sizeof(id), &gr, sizeof(gr), NULL, 0,
 				  err, errlen);
@@ -277,7 +251,7 @@ static int blkdev_connect(struct blkback_dev *d, char *err, size_t errlen)
 		goto out;
 	}
 	d->mapper_ready = true;
-	ret = backend_port_bind(env, SV_CTL_EVTCHN_BIND, d->domid, port,
+	ret = backend_port_bind(env, SV_CTL_EVTCHN_BIND, d->xb.domid, port,
 				(struct sv_shared_info *)(d->granter.ram + SV_SHARED_INFO_GPA),
 				&d->port, err, errlen);
 	if (ret)
@@ -290,7 +264,7 @@ static int blkdev_connect(struct blkback_dev *d, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot make the device thread's fds: %s", strerror(-ret));
 		goto out;
 	}
-	snprintf(name, sizeof(name), "vbd %u/%u", d->domid, d->devid);
+	snprintf(name, sizeof(name), "vbd %u/%u", d->xb.domid, d->xb.devid);
 	p.granter = &d->granter;
 	p.mapper = &d->mapper;
 	p.ring_refs = refs;
@@ -335,112 +309,51 @@ out:
 	return ret;
 }
 
-static void blkdev_frontend_changed(void *arg, const char *path)
-{
-	struct blkback_dev *d = arg;
-	uint32_t fe_state = XENBUS_STATE_UNKNOWN;
-	char err[256] = "";
-
-	(void)path;
-	/* Gone or garbage counts as Unknown, as Xen's xenbus_read_driver_state does. */
-	if (backend_xs_read_u32(d->env, d->fe, "state", UINT32_MAX, &fe_state))
-		fe_state = XENBUS_STATE_UNKNOWN;
-	switch (fe_state) {
-	case XENBUS_STATE_INITIALISED:
-	case XENBUS_STATE_CONNECTED:
-		if (d->be_state != XENBUS_STATE_INIT_WAIT)
-			return; /* connected already, or going down */
-		if (blkdev_connect(d, err, sizeof(err))) {
-			blkdev_fatal(d, err);
-			return;
-		}
-		blkdev_set_state(d, XENBUS_STATE_CONNECTED);
-		return;
-	case XENBUS_STATE_INITIALISING:
-		/* A frontend reconnecting after Closed finds us waiting again. */
-		if (d->be_state == XENBUS_STATE_CLOSED && !d->unplugged)
-			blkdev_set_state(d, XENBUS_STATE_INIT_WAIT);
-		return;
-	case XENBUS_STATE_CLOSING:
-		blkdev_disconnect(d);
-		if (d->be_state != XENBUS_STATE_CLOSED)
-			blkdev_set_state(d, XENBUS_STATE_CLOSING);
-		return;
-	case XENBUS_STATE_CLOSED:
-	case XENBUS_STATE_UNKNOWN:
-		blkdev_disconnect(d);
-		if (d->be_state != XENBUS_STATE_CLOSED)
-			blkdev_set_state(d, XENBUS_STATE_CLOSED);
-		d->removable = d->unplugged;
-		return;
-	default: /* InitWait is not the frontend's to say; other numbers mean nothing */
-		return;
-	}
-}
-
 /* Sectors, features and InitWait: what Xen's blkback writes once the disk is open. */
 static int blkdev_publish(struct blkback_dev *d)
 {
-	struct backend_env *env = d->env;
+	struct backend_env *env = d->xb.env;
 	int ret;
 
-	ret = backend_xs_printf(env, d->be, BLKIF_KEY_MODE, "%s", d->readonly ? "r" : "w");
+	ret = backend_xs_printf(env, d->xb.be, BLKIF_KEY_MODE, "%s", d->readonly ? "r" : "w");
 	if (ret >= 0)
-		ret = backend_xs_printf(env, d->be, BLKIF_KEY_SECTORS, "%llu",
+		ret = backend_xs_printf(env, d->xb.be, BLKIF_KEY_SECTORS, "%llu",
 					(unsigned long long)d->disk.sectors);
 	if (ret >= 0)
-		ret = backend_xs_printf(env, d->be, BLKIF_KEY_SECTOR_SIZE, "%u",
+		ret = backend_xs_printf(env, d->xb.be, BLKIF_KEY_SECTOR_SIZE, "%u",
 					d->disk.sector_size);
 	if (ret >= 0)
-		ret = backend_xs_printf(env, d->be, BLKIF_KEY_INFO, "%u",
+		ret = backend_xs_printf(env, d->xb.be, BLKIF_KEY_INFO, "%u",
 					d->readonly ? VDISK_READONLY : 0);
 	if (ret >= 0)
-		ret = backend_xs_printf(env, d->be, BLKIF_KEY_FEATURE_FLUSH, "1");
+		ret = backend_xs_printf(env, d->xb.be, BLKIF_KEY_FEATURE_FLUSH, "1");
 	if (ret >= 0)
-		ret = backend_xs_printf(env, d->be, BLKIF_KEY_FEATURE_BARRIER, "1");
+		ret = backend_xs_printf(env, d->xb.be, BLKIF_KEY_FEATURE_BARRIER, "1");
 	if (ret >= 0)
-		ret = backend_xs_printf(env, d->be, BLKIF_KEY_FEATURE_DISCARD, "%d",
+		ret = backend_xs_printf(env, d->xb.be, BLKIF_KEY_FEATURE_DISCARD, "%d",
 					d->disk.discard && !d->readonly);
 	if (ret >= 0)
-		ret = backend_xs_printf(env, d->be, BLKIF_KEY_FEATURE_PERSISTENT, "1");
+		ret = backend_xs_printf(env, d->xb.be, BLKIF_KEY_FEATURE_PERSISTENT, "1");
 	if (ret >= 0)
-		ret = backend_xs_printf(env, d->be, BLKIF_KEY_FEATURE_INDIRECT, "%u",
+		ret = backend_xs_printf(env, d->xb.be, BLKIF_KEY_FEATURE_INDIRECT, "%u",
 					SV_BLKIF_MAX_INDIRECT_SEGMENTS);
 	if (ret >= 0)
-		ret = backend_xs_printf(env, d->be, BLKIF_KEY_MAX_RING_ORDER, "%u",
+		ret = backend_xs_printf(env, d->xb.be, BLKIF_KEY_MAX_RING_ORDER, "%u",
 					SV_BLKIF_MAX_RING_ORDER);
-	if (ret >= 0)
-		ret = backend_xs_printf(env, d->be, "state", "%d", XENBUS_STATE_INIT_WAIT);
-	if (ret >= 0)
-		d->be_state = XENBUS_STATE_INIT_WAIT;
 	return ret < 0 ? ret : 0;
 }
 
 /* What the toolstack wrote: checked like any input, a driver domain trusts it no more. */
 static int blkdev_read_config(struct blkback_dev *d, char *err, size_t errlen)
 {
-	char buf[XS_PAYLOAD_MAX + 1], want[96];
-	const char *slash;
+	char buf[XS_PAYLOAD_MAX + 1];
 	int ret;
 
-	slash = strrchr(d->be, '/');
-	if (!slash || sscanf(slash + 1, "%u", &d->devid) != 1 || !d->devid) {
-		snprintf(err, errlen, "backend path %s does not end in a device id", d->be);
+	if (!d->xb.devid) {
+		snprintf(err, errlen, "%s: 0 is not a block device id", d->xb.be);
 		return -EINVAL;
 	}
-	ret = backend_xs_read_u32(d->env, d->be, "frontend-id", UINT16_MAX - 1, &d->domid);
-	if (ret) {
-		snprintf(err, errlen, "%s: no valid frontend-id", d->be);
-		return -EINVAL;
-	}
-	snprintf(want, sizeof(want), "/local/domain/%u/device/vbd/%u", d->domid, d->devid);
-	ret = backend_xs_read(d->env, d->be, "frontend", d->fe, sizeof(d->fe));
-	if (ret < 0 || strcmp(d->fe, want)) {
-		snprintf(err, errlen, "%s: frontend is not %s", d->be, want);
-		return -EINVAL;
-	}
-	snprintf(d->fe_state_path, sizeof(d->fe_state_path), "%s/state", d->fe);
-	ret = backend_xs_read(d->env, d->be, "params", buf, sizeof(buf));
+	ret = backend_xs_read(d->xb.env, d->xb.be, "params", buf, sizeof(buf));
 	if (ret <= 0 || buf[0] != '/') {
 		snprintf(err, errlen, "disk source '%s' must be an absolute path",
 			 ret > 0 ? buf : "");
@@ -449,14 +362,29 @@ static int blkdev_read_config(struct blkback_dev *d, char *err, size_t errlen)
 	d->source = strdup(buf);
 	if (!d->source)
 		return -ENOMEM;
-	if (backend_xs_read(d->env, d->be, "dev", d->dev, sizeof(d->dev)) <= 0)
-		snprintf(d->dev, sizeof(d->dev), "%u", d->devid);
-	ret = backend_xs_read(d->env, d->be, BLKIF_KEY_MODE, buf, sizeof(buf));
+	if (backend_xs_read(d->xb.env, d->xb.be, "dev", d->dev, sizeof(d->dev)) <= 0)
+		snprintf(d->dev, sizeof(d->dev), "%u", d->xb.devid);
+	ret = backend_xs_read(d->xb.env, d->xb.be, BLKIF_KEY_MODE, buf, sizeof(buf));
 	d->readonly = ret > 0 && !strcmp(buf, "r");
-	ret = backend_xs_read(d->env, d->be, BLKBACK_KEY_CACHE, buf, sizeof(buf));
+	ret = backend_xs_read(d->xb.env, d->xb.be, BLKBACK_KEY_CACHE, buf, sizeof(buf));
 	d->cache = blkdev_cache_mode(ret > 0 ? buf : NULL);
 	return 0;
 }
+
+static int blkdev_xb_connect(struct xenbus_back *xb, char *err, size_t errlen)
+{
+	return blkdev_connect(xb->priv, err, errlen);
+}
+
+static void blkdev_xb_disconnect(struct xenbus_back *xb)
+{
+	blkdev_disconnect(xb->priv);
+}
+
+static const struct xenbus_back_ops blkdev_xb_ops = {
+	.connect = blkdev_xb_connect,
+	.disconnect = blkdev_xb_disconnect,
+};
 
 int blkback_dev_probe(struct backend_env *env, const char *be_path, struct blkback_dev **out,
 		      char *err, size_t errlen)
@@ -468,14 +396,13 @@ int blkback_dev_probe(struct backend_env *env, const char *be_path, struct blkba
 	d = calloc(1, sizeof(*d));
 	if (!d)
 		return -ENOMEM;
-	d->env = env;
 	d->epfd = d->stop_fd = d->failed_fd = -1;
 	backend_port_init(&d->port);
-	snprintf(d->be, sizeof(d->be), "%s", be_path);
-	ret = blkdev_read_config(d, err, errlen);
+	ret = xenbus_back_init(&d->xb, env, "vbd", be_path, &blkdev_xb_ops, d, err, errlen);
+	if (!ret)
+		ret = blkdev_read_config(d, err, errlen);
 	if (ret)
 		goto out;
-	snprintf(d->token, sizeof(d->token), "vbd/%u/%u", d->domid, d->devid);
 	ret = blk_disk_open(&d->disk, d->source, d->cache, d->readonly, err, errlen);
 	if (ret)
 		goto out;
@@ -483,14 +410,12 @@ int blkback_dev_probe(struct backend_env *env, const char *be_path, struct blkba
 	d->readonly = d->disk.readonly;
 	ret = blkdev_publish(d);
 	if (!ret)
-		ret = env->ops->xs_watch(env, d->fe_state_path, d->token, blkdev_frontend_changed,
-					 d);
+		ret = xenbus_back_start(&d->xb);
 	if (ret) {
 		snprintf(err, errlen, "disk %s: cannot write its xenstore keys: %s", d->dev,
 			 strerror(-ret));
 		goto out;
 	}
-	d->watching = true;
 	*out = d;
 out:
 	if (ret)
@@ -500,29 +425,21 @@ out:
 
 void blkback_dev_unplug(struct blkback_dev *d)
 {
-	d->unplugged = true;
-	if (!d->bb) {
-		/* The frontend never connected: nothing to wait for. */
-		d->removable = true;
-		return;
-	}
-	blkdev_disconnect(d);
-	backend_xs_printf(d->env, d->be, "online", "0");
-	blkdev_set_state(d, XENBUS_STATE_CLOSING);
+	xenbus_back_unplug(&d->xb);
 }
 
 bool blkback_dev_removable(const struct blkback_dev *d)
 {
-	return d->removable;
+	return d->xb.removable;
 }
 
 void blkback_dev_info(const struct blkback_dev *d, struct blkback_dev_info *info)
 {
 	memset(info, 0, sizeof(*info));
-	info->state = d->be_state;
+	info->state = d->xb.state;
 	info->readonly = d->readonly;
 	info->connected = d->bb != NULL;
-	info->unplugged = d->unplugged;
+	info->unplugged = d->xb.unplugged;
 	if (d->bb)
 		blkback_get_stats(d->bb, &info->stats);
 }
@@ -531,9 +448,9 @@ void blkback_dev_free(struct blkback_dev *d)
 {
 	if (!d)
 		return;
+	if (d->xb.env)
+		xenbus_back_stop(&d->xb);
 	blkdev_disconnect(d);
-	if (d->watching)
-		d->env->ops->xs_unwatch(d->env, d->fe_state_path, d->token);
 	if (d->disk_open)
 		blk_disk_close(&d->disk);
 	free(d->source);

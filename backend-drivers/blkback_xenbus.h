@@ -50,7 +50,4 @@ void blkback_dev_info(const struct blkback_dev *d, struct blkback_dev_info *info
 /* Disconnects, stops watching and frees; the directories are the toolstack's to remove. */
 void blkback_dev_free(struct blkback_dev *d);
 
-/* The name of a xenbus state for tables and messages ("InitWait"). */
-const char *xenbus_state_name(int state);
-
 #endif

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "blkback_xenbus.h"
+#include "xenbus_back.h"
 #include "sv_xml.h"
 #include "svdom0.h"
 #include "vbd.h"
