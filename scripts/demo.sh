@@ -2,7 +2,8 @@
 # Sets up, builds, and boots the demo guests in the foreground, their consoles on stdout:
 # examples/hello.xml with `svctl run`, then examples/disk.xml (blktest on a fresh image)
 # through the daemons, since its disk is served by blkback in the control domain.
-# Without /dev/kvm on this machine, the guests boot inside a QEMU VM with nested KVM
+# Without hardware KVM on this machine (no /dev/kvm, or a software one without vmx/svm,
+# see docs/testing-on-kvm.md), the guests boot inside a QEMU VM with nested KVM
 # (scripts/kvm-vm.sh): slower, but the same svctl and the same guests.
 set -eu
 cd "$(dirname "$0")/.."
@@ -16,8 +17,8 @@ export SPLITVISOR_RUN_DIR=$(mktemp -d)
 trap "build/dom0-tools/svctl daemons stop >/dev/null 2>&1; rm -rf \"$SPLITVISOR_RUN_DIR\"" EXIT
 build/dom0-tools/svctl create build/examples/disk.xml
 build/dom0-tools/svctl console disk'
-if [ -c /dev/kvm ]; then
+if [ -c /dev/kvm ] && grep -qwE 'vmx|svm' /proc/cpuinfo; then
 	exec sh -c "$demo"
 fi
-echo "demo: no /dev/kvm here; booting inside a QEMU VM with nested KVM (scripts/kvm-vm.sh)" >&2
+echo "demo: no hardware KVM here; booting inside a QEMU VM with nested KVM (scripts/kvm-vm.sh)" >&2
 exec scripts/kvm-vm.sh --timeout 600 -- sh -c "$demo"

@@ -131,8 +131,9 @@ poweroff -f
 reboot -f
 EOF
 
-# Modules to put in the initramfs; their dependencies are added automatically.
-want_modules=(kvm-amd 9pnet_virtio 9p virtio_pci)
+# Modules to put in the initramfs; their dependencies are added automatically. tun, veth
+# and bridge let the network tests make TAP devices and veth pairs in their namespaces.
+want_modules=(kvm-amd 9pnet_virtio 9p virtio_pci tun veth bridge)
 
 # ---------------------------------------------------------------------------
 # Cache preparation.  Everything is keyed so that a second run does no apt

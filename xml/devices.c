@@ -277,21 +277,25 @@ static int check_ifname(struct sv_xml_parser *p, const xmlNode *node, const char
 
 static int parse_net_source(struct sv_xml_parser *p, xmlNode *node, struct sv_net_config *net)
 {
-	static const char *const attrs[] = { "bridge", NULL };
+	static const char *const bridge_attrs[] = { "bridge", NULL };
+	static const char *const network_attrs[] = { "network", NULL };
+	const char *what = net->type == SV_NET_NETWORK ? "network" : "bridge";
 	int ret;
 
 	/* An ethernet interface is plugged in by a script we do not run: nothing to source. */
-	if (net->type != SV_NET_BRIDGE)
+	if (net->type == SV_NET_ETHERNET)
 		return sv_xml_unsupported_element(p, node);
-	ret = sv_xml_check_attributes(p, node, attrs);
+	ret = sv_xml_check_attributes(p, node,
+				      net->type == SV_NET_NETWORK ? network_attrs : bridge_attrs);
 	if (ret == 0)
 		ret = sv_xml_check_no_children(p, node);
 	if (ret == 0)
-		ret = sv_xml_attr_dup(p, node, "bridge", &net->bridge);
+		ret = sv_xml_attr_dup(p, node, what, &net->bridge);
 	if (ret == 0 && !net->bridge)
-		ret = sv_xml_fail(p, node, EINVAL, "interface <source> has no bridge");
+		ret = sv_xml_fail(p, node, EINVAL, "interface <source> has no %s", what);
+	/* Either names one of our switches, and a switch's name is an interface name. */
 	if (ret == 0)
-		ret = check_ifname(p, node, "bridge", net->bridge);
+		ret = check_ifname(p, node, what, net->bridge);
 	return ret;
 }
 
@@ -345,9 +349,11 @@ static int parse_net_type(struct sv_xml_parser *p, xmlNode *node, struct sv_net_
 		net->type = SV_NET_BRIDGE;
 	else if (type && strcmp(type, "ethernet") == 0)
 		net->type = SV_NET_ETHERNET;
+	else if (type && strcmp(type, "network") == 0)
+		net->type = SV_NET_NETWORK;
 	else
 		ret = sv_xml_unsupported_value(p, node, "type", type ? type : "",
-					       "supported: bridge, ethernet");
+					       "supported: bridge, network, ethernet");
 out:
 	free(type);
 	return ret;
@@ -393,6 +399,9 @@ static int parse_interface(struct sv_xml_parser *p, xmlNode *node, struct sv_dom
 	if (net->type == SV_NET_BRIDGE && !net->bridge)
 		return sv_xml_fail(p, node, EINVAL,
 				   "interface of type 'bridge' needs <source bridge='...'/>");
+	if (net->type == SV_NET_NETWORK && !net->bridge)
+		return sv_xml_fail(p, node, EINVAL,
+				   "interface of type 'network' needs <source network='...'/>");
 	if (!mac) {
 		/* Xen's OUI with the top bit of the fourth byte clear, as xl and libvirt do. */
 		ret = sv_random_bytes(net->mac + 3, 3);

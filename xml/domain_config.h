@@ -40,6 +40,7 @@ enum sv_disk_device {
 enum sv_net_type {
 	SV_NET_BRIDGE,
 	SV_NET_ETHERNET,
+	SV_NET_NETWORK, /* a named network: our switch of that name, as for a bridge */
 };
 
 struct sv_disk_config {
@@ -57,7 +58,7 @@ struct sv_disk_config {
 struct sv_net_config {
 	enum sv_net_type type;
 	uint8_t mac[SV_MAC_LEN]; /* generated in Xen's 00:16:3e range when not given */
-	char *bridge;		 /* bridge only */
+	char *bridge;		 /* bridge: the bridge's name; network: the network's */
 	char *target_dev;	 /* host-side device name; NULL = chosen at start */
 	char *backend_domain;	 /* driver domain name; NULL = the control domain */
 				 /* the model is always netfront */

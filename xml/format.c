@@ -96,13 +96,16 @@ static bool add_disk(xmlNode *devices, const struct sv_disk_config *disk)
 static bool add_interface(xmlNode *devices, const struct sv_net_config *net)
 {
 	xmlNode *node = add_empty(devices, "interface");
+	static const char *const types[] = { [SV_NET_BRIDGE] = "bridge",
+					      [SV_NET_ETHERNET] = "ethernet",
+					      [SV_NET_NETWORK] = "network" };
 	char mac[18];
 
 	sv_mac_format(net->mac, mac);
-	if (!set_prop(node, "type", net->type == SV_NET_BRIDGE ? "bridge" : "ethernet") ||
+	if (!set_prop(node, "type", types[net->type]) ||
 	    !set_prop(add_empty(node, "mac"), "address", mac))
 		return false;
-	if (net->bridge && !set_prop(add_empty(node, "source"), "bridge", net->bridge))
+	if (net->bridge && !set_prop(add_empty(node, "source"), types[net->type], net->bridge))
 		return false;
 	if (net->target_dev && !set_prop(add_empty(node, "target"), "dev", net->target_dev))
 		return false;

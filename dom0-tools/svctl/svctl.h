@@ -91,4 +91,8 @@ int svctl_cmd_store(int argc, char **argv);
 extern const char svctl_domain_usage[];
 extern const char svctl_store_usage[];
 
+/* svctl_net.c: net-list, net-attach, net-detach */
+int svctl_cmd_net(int argc, char **argv);
+extern const char svctl_net_usage[];
+
 #endif

@@ -26,7 +26,9 @@
 #include "svdom0.h"
 #include "ts_domains.h"
 #include "ts_service.h"
+#include "net_service.h"
 #include "vbd.h"
+#include "vif.h"
 #include "xs_local.h"
 
 #define D0_MAX_CLIENTS 64u
@@ -215,6 +217,7 @@ static bool service_clients(struct loop *lp)
 	 */
 	if (backend_host_dispatch(&lp->d0)) {
 		vbd_reap(&lp->d0);
+		vif_reap(&lp->d0);
 		sr_pump_all(&lp->d0);
 		return true;
 	}
@@ -292,6 +295,11 @@ static int setup(struct loop *lp, const char *state_dir, char *err, size_t errle
 	lp->d0.xs_self = lp->d0.xs ? xsl_new(lp->d0.xs, 0) : NULL;
 	if (!lp->d0.xs_self || backend_host_init(&lp->d0))
 		return -ENOMEM;
+	/* Without it only the interfaces fail, each with this reason: disks and consoles go on. */
+	if (net_service_create(&lp->d0.net, err, errlen)) {
+		log_err("%s", err);
+		err[0] = '\0';
+	}
 	/* Definitions first: a running domain that has one follows its on_* actions again. */
 	ret = defs_load(&lp->d0.defs, state_dir);
 	if (ret) {
@@ -398,6 +406,7 @@ out:
 		free(t);
 	}
 	ts_free(&lp->d0);
+	net_service_destroy(lp->d0.net);
 	sr_reap(&lp->d0);
 	backend_host_free(&lp->d0);
 	defs_free(&lp->d0.defs);

@@ -18,6 +18,8 @@
 struct store_ring;
 struct console_back;
 struct vbd;
+struct vif;
+struct net_service;
 struct xs_local;
 struct sv_domain_config;
 
@@ -59,6 +61,7 @@ struct ts_domain {
 	int action;		 /* enum sv_lifecycle_action still to carry out, or TS_NO_ACTION */
 	struct store_ring *ring; /* its xenstore ring while it runs, or NULL */
 	struct vbd *vbds;	 /* its virtual block devices */
+	struct vif *vifs;	 /* its virtual network interfaces, by handle */
 	struct console_back *console; /* its PV console ring while it runs, or NULL */
 };
 
@@ -79,6 +82,8 @@ struct dom0 {
 	struct store_ring *closed_rings; /* to free once no epoll event can name them */
 	/* what the in-process backends see of svdom0 (backend_host.c) */
 	struct backend_env backend_env;
+	/* the switches, vifs and TAP devices (NULL if it could not start: no interfaces then) */
+	struct net_service *net;
 	bool stopping, stop_core;
 };
 

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 
 #include <splitvisor/exit.h>
 #include <splitvisor/toolstack.h>
@@ -23,6 +24,7 @@
 #include "ts_service.h"
 #include "util.h"
 #include "vbd.h"
+#include "vif.h"
 
 static void ts_end_text(struct ts_domain *td, const struct sv_ctl_ev_ended *ev)
 {
@@ -47,6 +49,7 @@ static void ts_domain_ended(struct dom0 *d0, const struct sv_ctl_ev_ended *ev)
 	td->info = ev->info;
 	td->info.name[SV_CTL_NAME_SIZE - 1] = '\0';
 	ts_end_text(td, ev);
+	vif_detach_all(d0, td);
 	vbd_detach_all(d0, td);
 	sr_close(d0, td);
 	/* Before the followers hear of the end: the guest's last lines may still be in its ring. */
@@ -253,8 +256,9 @@ static void ts_named(struct dom0 *d0, struct ts_client *c, const struct sv_ctl_h
 	wire_conn_queue(&c->conn, h->op, h->req_id, 0, NULL, 0, -1);
 }
 
-static void ts_block_list(struct dom0 *d0, struct ts_client *c, const struct sv_ctl_hdr *h,
-			  const struct sv_ts_name *req)
+/* block-list and net-list: a domain's devices of one class as a table. */
+static void ts_dev_list(struct dom0 *d0, struct ts_client *c, const struct sv_ctl_hdr *h,
+			const struct sv_ts_name *req)
 {
 	char text[SV_CTL_PAYLOAD_MAX];
 	struct ts_domain *td;
@@ -270,7 +274,10 @@ static void ts_block_list(struct dom0 *d0, struct ts_client *c, const struct sv_
 		ts_err(c, h, -ENOENT, text);
 		return;
 	}
-	len = vbd_list(td, text, sizeof(text));
+	if (h->op == SV_TS_NET_LIST)
+		len = vif_list(td, text, sizeof(text));
+	else
+		len = vbd_list(td, text, sizeof(text));
 	wire_conn_queue(&c->conn, h->op, h->req_id, 0, text, len, -1);
 }
 
@@ -303,6 +310,62 @@ static void ts_block_plug(struct dom0 *d0, struct ts_client *c, const struct sv_
 		dc.target_dev = (char *)req->dev;
 		dc.readonly = req->flags & SV_TS_BLOCK_READONLY;
 		ret = vbd_attach(d0, td, &dc, err, sizeof(err));
+	}
+	if (ret)
+		ts_err(c, h, ret, err);
+	else
+		wire_conn_queue(&c->conn, h->op, h->req_id, 0, NULL, 0, -1);
+}
+
+/* Xen's OUI with the top bit of the fourth byte clear, as xl and libvirt do. */
+static int ts_random_mac(uint8_t mac[6], char *err, size_t errlen)
+{
+	if (getrandom(mac + 3, 3, 0) != 3) {
+		snprintf(err, errlen, "cannot generate a mac address: %s", strerror(errno));
+		return -EIO;
+	}
+	mac[0] = 0x00;
+	mac[1] = 0x16;
+	mac[2] = 0x3e;
+	mac[3] &= 0x7f;
+	return 0;
+}
+
+static void ts_net_plug(struct dom0 *d0, struct ts_client *c, const struct sv_ctl_hdr *h,
+			const struct sv_ts_net *req)
+{
+	struct sv_net_config nc = { 0 };
+	struct ts_domain *td;
+	char err[512] = "";
+	int ret;
+
+	if (h->len != sizeof(*req) || !wire_str_ok(req->name, sizeof(req->name)) ||
+	    !wire_str_ok(req->link, sizeof(req->link)) || req->type > SV_TS_NET_ETHERNET ||
+	    req->has_mac > 1 || (req->has_mac && req->mac[0] & 1)) {
+		ts_err(c, h, -EINVAL, "malformed toolstack request");
+		return;
+	}
+	td = ts_by_name(d0, req->name);
+	if (!td || td->ended) {
+		snprintf(err, sizeof(err), "no running domain named %s", req->name);
+		ts_err(c, h, td ? -ESRCH : -ENOENT, err);
+		return;
+	}
+	if (h->op == SV_TS_NET_DETACH) {
+		ret = vif_detach(d0, td, req->mac, err, sizeof(err));
+	} else {
+		nc.type = req->type == SV_TS_NET_ETHERNET ? SV_NET_ETHERNET : SV_NET_BRIDGE;
+		nc.bridge = nc.type == SV_NET_BRIDGE ? (char *)req->link : NULL;
+		nc.target_dev = nc.type == SV_NET_ETHERNET && req->link[0] ? (char *)req->link
+									     : NULL;
+		memcpy(nc.mac, req->mac, 6);
+		ret = nc.type == SV_NET_BRIDGE && !req->link[0] ? -EINVAL : 0;
+		if (ret)
+			snprintf(err, sizeof(err), "a bridge interface needs a switch name");
+		if (!ret && !req->has_mac)
+			ret = ts_random_mac(nc.mac, err, sizeof(err));
+		if (!ret)
+			ret = vif_attach(d0, td, &nc, err, sizeof(err));
 	}
 	if (ret)
 		ts_err(c, h, ret, err);
@@ -358,8 +421,12 @@ void ts_handle(struct dom0 *d0, struct ts_client *c, const struct sv_ctl_hdr *h,
 		ts_block_plug(d0, c, h, p);
 		return;
 	}
-	if (h->op == SV_TS_BLOCK_LIST) {
-		ts_block_list(d0, c, h, p);
+	if (h->op == SV_TS_BLOCK_LIST || h->op == SV_TS_NET_LIST) {
+		ts_dev_list(d0, c, h, p);
+		return;
+	}
+	if (h->op == SV_TS_NET_ATTACH || h->op == SV_TS_NET_DETACH) {
+		ts_net_plug(d0, c, h, p);
 		return;
 	}
 	if (h->op == SV_TS_CONSOLE_INPUT) {

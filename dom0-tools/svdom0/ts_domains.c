@@ -22,6 +22,7 @@
 #include "svdom0.h"
 #include "ts_domains.h"
 #include "vbd.h"
+#include "vif.h"
 #include "xs_local.h"
 
 /* A console follower that stops reading is dropped beyond this much queued output. */
@@ -123,6 +124,7 @@ void ts_remove(struct dom0 *d0, struct ts_domain *td)
 	for (pp = &d0->domains; *pp != td; pp = &(*pp)->next)
 		;
 	*pp = td->next;
+	vif_detach_all(d0, td);
 	vbd_detach_all(d0, td);
 	sr_close(d0, td);
 	ts_console_close(td);
@@ -209,6 +211,8 @@ int ts_boot(struct dom0 *d0, const struct sv_ctl_create *req, const struct sv_do
 		sr_open(d0, *tdp);
 		ts_console_open(d0, *tdp);
 		ret = vbd_attach_all(d0, *tdp, cfg, err, errlen);
+		if (!ret)
+			ret = vif_attach_all(d0, *tdp, cfg, err, errlen);
 	}
 	if (!ret)
 		ret = cc_call(d0->cc, SV_CTL_UNPAUSE, &id, sizeof(id), NULL, 0, NULL, NULL, err,
@@ -218,6 +222,7 @@ int ts_boot(struct dom0 *d0, const struct sv_ctl_create *req, const struct sv_do
 		return 0;
 	}
 	if (*tdp) {
+		vif_detach_all(d0, *tdp);
 		vbd_detach_all(d0, *tdp);
 		sr_close(d0, *tdp);
 		ts_console_close(*tdp);

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "blkback_xenbus.h"
+#include "devdir.h"
 #include "xenbus_back.h"
 #include "sv_xml.h"
 #include "svdom0.h"
@@ -60,68 +61,25 @@ static void vbd_free(struct dom0 *d0, struct vbd *v)
 	free(v);
 }
 
-static int vbd_key(struct xs_local *xs, const char *dir, const char *key, const char *val)
-{
-	char path[160];
-
-	snprintf(path, sizeof(path), "%s/%s", dir, key);
-	return xsl_write(xs, path, val);
-}
-
-/* A directory of ours readable by reader, or of owner readable by us. */
-static int vbd_mkdir(struct xs_local *xs, const char *path, uint32_t owner, uint32_t reader)
-{
-	char perms[32];
-	size_t plen;
-	int ret;
-
-	ret = xsl_call(xs, XS_MKDIR, path, NULL, 0, NULL, 0);
-	plen = (size_t)snprintf(perms, sizeof(perms), "n%u%cr%u", owner, 0, reader) + 1;
-	if (ret >= 0)
-		ret = xsl_set_perms(xs, path, perms, plen);
-	return ret;
-}
-
 /* Both directories as libxl writes them; the backend takes it from there. */
 static int vbd_write_dirs(struct dom0 *d0, struct vbd *v, const struct sv_disk_config *dc)
 {
-	struct xs_local *xs = d0->xs_self;
-	char num[16], devid[16];
-	int ret;
+	char devid[16];
+	const struct devdir_key be_keys[] = {
+		{ "params", v->source },
+		{ "dev", v->dev },
+		{ "mode", dc->readonly ? "r" : "w" },
+		{ BLKBACK_KEY_CACHE, dc->driver_cache },
+		{ NULL, NULL },
+	};
+	const struct devdir_key fe_keys[] = {
+		{ "virtual-device", devid },
+		{ "dev", v->dev },
+		{ NULL, NULL },
+	};
 
-	snprintf(num, sizeof(num), "%u", v->domid);
 	snprintf(devid, sizeof(devid), "%u", v->devid);
-	ret = vbd_mkdir(xs, v->be, 0, v->domid);
-	if (ret >= 0)
-		ret = vbd_key(xs, v->be, "frontend", v->fe);
-	if (ret >= 0)
-		ret = vbd_key(xs, v->be, "frontend-id", num);
-	if (ret >= 0)
-		ret = vbd_key(xs, v->be, "params", v->source);
-	if (ret >= 0)
-		ret = vbd_key(xs, v->be, "dev", v->dev);
-	if (ret >= 0)
-		ret = vbd_key(xs, v->be, "mode", dc->readonly ? "r" : "w");
-	if (ret >= 0 && dc->driver_cache)
-		ret = vbd_key(xs, v->be, BLKBACK_KEY_CACHE, dc->driver_cache);
-	if (ret >= 0)
-		ret = vbd_key(xs, v->be, "online", "1");
-	if (ret >= 0)
-		ret = vbd_key(xs, v->be, "state", "1");
-
-	if (ret >= 0)
-		ret = vbd_mkdir(xs, v->fe, v->domid, 0);
-	if (ret >= 0)
-		ret = vbd_key(xs, v->fe, "backend", v->be);
-	if (ret >= 0)
-		ret = vbd_key(xs, v->fe, "backend-id", "0");
-	if (ret >= 0)
-		ret = vbd_key(xs, v->fe, "virtual-device", devid);
-	if (ret >= 0)
-		ret = vbd_key(xs, v->fe, "dev", v->dev);
-	if (ret >= 0)
-		ret = vbd_key(xs, v->fe, "state", "1");
-	return ret < 0 ? ret : 0;
+	return devdir_write(d0->xs_self, v->be, v->fe, v->domid, be_keys, fe_keys);
 }
 
 static int vbd_create(struct dom0 *d0, struct ts_domain *td, const struct sv_disk_config *dc,

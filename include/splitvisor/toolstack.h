@@ -34,6 +34,9 @@ enum sv_ts_op {
 	SV_TS_BLOCK_ATTACH = 17, /* sv_ts_block -> empty: a new disk for a running domain */
 	SV_TS_BLOCK_DETACH =
 		18, /* sv_ts_block (source ignored) -> empty: asks the frontend to close */
+	SV_TS_NET_LIST = 19,   /* sv_ts_name -> text: a table of the domain's interfaces */
+	SV_TS_NET_ATTACH = 20, /* sv_ts_net -> empty: a new interface for a running domain */
+	SV_TS_NET_DETACH = 21, /* sv_ts_net (only name and mac) -> empty: Xen's unplug */
 	SV_TS_OP_COUNT,
 
 	SV_TS_EV_CONSOLE = 0x100, /* raw console bytes */
@@ -89,6 +92,18 @@ struct sv_ts_block {
 	char dev[16];		       /* xvdX */
 	uint32_t flags;		       /* SV_TS_BLOCK_* */
 	uint32_t pad;
+};
+
+#define SV_TS_NET_BRIDGE   0u /* join the switch named by link */
+#define SV_TS_NET_ETHERNET 1u /* a TAP device named by link ("" = vif<domid>.<handle>) */
+
+struct sv_ts_net {
+	char name[SV_CTL_NAME_SIZE];
+	uint8_t mac[6];
+	uint8_t has_mac; /* 0: a generated Xen-OUI address (attach) */
+	uint8_t pad;
+	uint32_t type;	/* SV_TS_NET_* */
+	char link[16];	/* switch or TAP device name, NUL-terminated */
 };
 
 #define SV_TS_CONSOLE_NO_FOLLOW 1u /* send the log so far, then close */

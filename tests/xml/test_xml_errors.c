@@ -162,10 +162,14 @@ static const struct error_case cases[] = {
 		  "    </disk>\n"),
 	  -EINVAL,
 	  { "t.xml:9: disk xvda has no <source>" } },
-	{ "interface network",
-	  DEVICES("    <interface type='network'><source network='default'/></interface>\n"),
+	{ "interface network without source",
+	  DEVICES("    <interface type='network'/>\n"),
+	  -EINVAL,
+	  { "t.xml:9: interface of type 'network' needs <source network='...'/>" } },
+	{ "interface user",
+	  DEVICES("    <interface type='user'/>\n"),
 	  -EOPNOTSUPP,
-	  { "unsupported: <devices>/<interface> type 'network' at line 9" } },
+	  { "unsupported: <devices>/<interface> type 'user' at line 9" } },
 	{ "model e1000",
 	  DEVICES("    <interface type='bridge'>\n"
 		  "      <source bridge='br0'/>\n"

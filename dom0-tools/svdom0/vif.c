@@ -1,0 +1,260 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Virtual network interfaces, the toolstack's part: for each <interface> it
+ * writes the backend and frontend directories as libxl does (mac, handle,
+ * and the switch the vif joins: the bridge's name for type 'bridge' and
+ * 'network', a TAP device of its own for type 'ethernet'), then hands the
+ * device to the network backend (backend-drivers/netback_xenbus.c). Hot-plug,
+ * unplug and `svctl net-list` are here too.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "devdir.h"
+#include "netback_xenbus.h"
+#include "sv_xml.h"
+#include "svdom0.h"
+#include "vif.h"
+#include "xenbus_back.h"
+#include "xs_local.h"
+
+/* Interfaces per domain: handles 0..VIF_MAX_HANDLES-1. */
+#define VIF_MAX_HANDLES 16u
+
+struct vif {
+	struct vif *next;
+	uint32_t domid, handle;
+	uint8_t mac[6];
+	char fe[96], be[96];
+	struct netback_dev *back;
+};
+
+static void vif_mac_text(const uint8_t mac[6], char out[18])
+{
+	snprintf(out, 18, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3], mac[4],
+		 mac[5]);
+}
+
+static void vif_free(struct dom0 *d0, struct vif *v)
+{
+	netback_dev_free(v->back);
+	if (v->be[0])
+		xsl_rm(d0->xs_self, v->be);
+	free(v);
+}
+
+static int vif_write_dirs(struct dom0 *d0, struct vif *v, const struct sv_net_config *nc,
+			  const char *tap)
+{
+	char handle[16], mac[18];
+	const struct devdir_key be_keys[] = {
+		{ "mac", mac },
+		{ "handle", handle },
+		{ "type", "vif" },
+		{ NETBACK_KEY_BRIDGE, tap ? NULL : nc->bridge },
+		{ NETBACK_KEY_VIFNAME, tap },
+		{ NULL, NULL },
+	};
+	const struct devdir_key fe_keys[] = {
+		{ "handle", handle },
+		{ "mac", mac },
+		{ NULL, NULL },
+	};
+
+	snprintf(handle, sizeof(handle), "%u", v->handle);
+	vif_mac_text(v->mac, mac);
+	return devdir_write(d0->xs_self, v->be, v->fe, v->domid, be_keys, fe_keys);
+}
+
+static int vif_create(struct dom0 *d0, struct ts_domain *td, const struct sv_net_config *nc,
+		      char *err, size_t errlen)
+{
+	char tap[16] = "", mac[18];
+	struct vif *v, **pp;
+	uint32_t handle;
+	int ret;
+
+	if (!d0->net) {
+		snprintf(err, errlen, "the network service is not running (see svdom0.log)");
+		return -ENODEV;
+	}
+	vif_mac_text(nc->mac, mac);
+	for (v = td->vifs; v; v = v->next) {
+		if (!memcmp(v->mac, nc->mac, 6)) {
+			snprintf(err, errlen, "domain %s has an interface with mac %s already",
+				 td->info.name, mac);
+			return -EEXIST;
+		}
+	}
+	/* The lowest free handle, as libxl picks devids. */
+	for (handle = 0; handle < VIF_MAX_HANDLES; handle++) {
+		for (v = td->vifs; v && v->handle != handle; v = v->next)
+			;
+		if (!v)
+			break;
+	}
+	if (handle == VIF_MAX_HANDLES) {
+		snprintf(err, errlen, "domain %s has %u interfaces, the most it may have",
+			 td->info.name, VIF_MAX_HANDLES);
+		return -ENOSPC;
+	}
+	if (nc->type == SV_NET_ETHERNET) {
+		/* Xen's name for a vif's host side when the document gives none. */
+		if (nc->target_dev)
+			snprintf(tap, sizeof(tap), "%s", nc->target_dev);
+		else
+			snprintf(tap, sizeof(tap), "vif%u.%u", td->info.domid, handle);
+	}
+	v = calloc(1, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	v->domid = td->info.domid;
+	v->handle = handle;
+	memcpy(v->mac, nc->mac, 6);
+	snprintf(v->fe, sizeof(v->fe), "/local/domain/%u/device/vif/%u", v->domid, handle);
+	snprintf(v->be, sizeof(v->be), "/local/domain/0/backend/vif/%u/%u", v->domid, handle);
+	ret = vif_write_dirs(d0, v, nc, tap[0] ? tap : NULL);
+	if (ret) {
+		snprintf(err, errlen, "interface %s: cannot write its xenstore keys: %s", mac,
+			 strerror(-ret));
+		goto out;
+	}
+	ret = netback_dev_probe(&d0->backend_env, d0->net, v->be, &v->back, err, errlen);
+	if (ret)
+		goto out;
+	/* Kept in handle order, so that net-list reads like the document. */
+	for (pp = &td->vifs; *pp && (*pp)->handle < handle; pp = &(*pp)->next)
+		;
+	v->next = *pp;
+	*pp = v;
+	return 0;
+out:
+	xsl_rm(d0->xs_self, v->fe);
+	vif_free(d0, v);
+	return ret < 0 ? ret : -EIO;
+}
+
+int vif_attach_all(struct dom0 *d0, struct ts_domain *td, const struct sv_domain_config *cfg,
+		   char *err, size_t errlen)
+{
+	size_t i;
+	int ret;
+
+	for (i = 0; cfg && i < cfg->nnets; i++) {
+		if (cfg->nets[i].backend_domain) {
+			snprintf(err, errlen, "interface %zu: driver domains are not supported yet",
+				 i);
+			ret = -EOPNOTSUPP;
+			goto out;
+		}
+		ret = vif_create(d0, td, &cfg->nets[i], err, errlen);
+		if (ret)
+			goto out;
+	}
+	return 0;
+out:
+	vif_detach_all(d0, td);
+	return ret;
+}
+
+void vif_detach_all(struct dom0 *d0, struct ts_domain *td)
+{
+	struct vif *v;
+	char path[64];
+
+	while ((v = td->vifs)) {
+		td->vifs = v->next;
+		vif_free(d0, v);
+	}
+	snprintf(path, sizeof(path), "/local/domain/0/backend/vif/%u", td->info.domid);
+	xsl_rm(d0->xs_self, path);
+}
+
+static void vif_remove(struct dom0 *d0, struct ts_domain *td, struct vif *v)
+{
+	struct vif **pp;
+
+	for (pp = &td->vifs; *pp != v; pp = &(*pp)->next)
+		;
+	*pp = v->next;
+	xsl_rm(d0->xs_self, v->fe);
+	vif_free(d0, v);
+}
+
+int vif_attach(struct dom0 *d0, struct ts_domain *td, const struct sv_net_config *nc, char *err,
+	       size_t errlen)
+{
+	return vif_create(d0, td, nc, err, errlen);
+}
+
+/* Xen's unplug, as for disks (vbd_detach). */
+int vif_detach(struct dom0 *d0, struct ts_domain *td, const uint8_t mac[6], char *err,
+	       size_t errlen)
+{
+	struct netback_dev_info info;
+	char text[18];
+	struct vif *v;
+
+	for (v = td->vifs; v && memcmp(v->mac, mac, 6); v = v->next)
+		;
+	vif_mac_text(mac, text);
+	if (!v) {
+		snprintf(err, errlen, "domain %s has no interface with mac %s", td->info.name,
+			 text);
+		return -ENOENT;
+	}
+	netback_dev_info(v->back, &info);
+	if (info.unplugged) {
+		snprintf(err, errlen, "interface %s is being detached already", text);
+		return -EALREADY;
+	}
+	netback_dev_unplug(v->back);
+	if (netback_dev_removable(v->back))
+		vif_remove(d0, td, v);
+	return 0;
+}
+
+void vif_reap(struct dom0 *d0)
+{
+	struct ts_domain *td;
+	struct vif *v, *next;
+
+	for (td = d0->domains; td; td = td->next) {
+		for (v = td->vifs; v; v = next) {
+			next = v->next;
+			if (netback_dev_removable(v->back))
+				vif_remove(d0, td, v);
+		}
+	}
+}
+
+size_t vif_list(const struct ts_domain *td, char *buf, size_t cap)
+{
+	struct netback_dev_info info;
+	const struct netback_stats *st = &info.vif.vif;
+	const struct vif *v;
+	char mac[18];
+	size_t off;
+	int n;
+
+	n = snprintf(buf, cap, "%-3s %-17s %-12s %-14s %-10s %-10s %-8s %-8s %s\n", "Idx", "Mac",
+		     "State", "Switch", "TxFrames", "RxFrames", "Drops", "Notify", "Host");
+	off = n > 0 && (size_t)n < cap ? (size_t)n : 0;
+	for (v = td->vifs; v && off < cap; v = v->next) {
+		netback_dev_info(v->back, &info);
+		vif_mac_text(v->mac, mac);
+		n = snprintf(buf + off, cap - off,
+			     "%-3u %-17s %-12s %-14s %-10llu %-10llu %-8llu %-8llu %s\n", v->handle,
+			     mac, xenbus_state_name(info.state), info.sw,
+			     (unsigned long long)st->tx_frames, (unsigned long long)st->rx_frames,
+			     (unsigned long long)netback_stats_drops(st),
+			     (unsigned long long)st->notifications_out,
+			     info.tap[0] ? info.tap : "-");
+		if (n < 0 || (size_t)n >= cap - off)
+			break;
+		off += (size_t)n;
+	}
+	return off;
+}

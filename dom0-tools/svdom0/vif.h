@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: MIT */
+/* Virtual network interfaces, the toolstack's part (vif.c). */
+#ifndef SV_SVDOM0_VIF_H
+#define SV_SVDOM0_VIF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct dom0;
+struct ts_domain;
+struct sv_domain_config;
+struct sv_net_config;
+
+/* Creates every <interface> of cfg for td (cfg may be NULL); on failure none is left. */
+int vif_attach_all(struct dom0 *d0, struct ts_domain *td, const struct sv_domain_config *cfg,
+		   char *err, size_t errlen);
+void vif_detach_all(struct dom0 *d0, struct ts_domain *td);
+/* Hot-plug: a new interface (-EEXIST for a MAC in use), or Xen's unplug of the one with mac. */
+int vif_attach(struct dom0 *d0, struct ts_domain *td, const struct sv_net_config *nc, char *err,
+	       size_t errlen);
+int vif_detach(struct dom0 *d0, struct ts_domain *td, const uint8_t mac[6], char *err,
+	       size_t errlen);
+/* Removes the unplugged interfaces whose frontends have closed. */
+void vif_reap(struct dom0 *d0);
+/* `svctl net-list`: a table of td's interfaces with their counters; returns its length. */
+size_t vif_list(const struct ts_domain *td, char *buf, size_t cap);
+
+#endif
