@@ -130,6 +130,9 @@ static const struct app apps[] = {
 	{ "console-bad", console_bad_main },
 	{ "xsbench", xsbench_main },
 	{ "xsflood", xsflood_main },
+	{ "ping", ping_main },
+	{ "udp-echo", udp_echo_main },
+	{ "netbench", netbench_main },
 };
 
 const struct app *app_find(const char *name)

@@ -22,6 +22,10 @@ int blkbench_main(int argc, char **argv);
 /* console_apps.c */
 int console_echo_main(int argc, char **argv);
 int console_bad_main(int argc, char **argv);
+/* net_apps.c */
+int ping_main(int argc, char **argv);
+int udp_echo_main(int argc, char **argv);
+int netbench_main(int argc, char **argv);
 /* xsbench_apps.c */
 int xsbench_main(int argc, char **argv);
 int xsflood_main(int argc, char **argv);

@@ -1,0 +1,544 @@
+// SPDX-License-Identifier: MIT
+/*
+ * A guest network device's xenbus side, Xen's protocol, after blkdev.c. The
+ * toolstack made our directory /local/domain/<domid>/device/vif/<handle>/
+ * (backend, backend-id, handle, mac, state 1) and the backend's, where the
+ * backend publishes its features and goes InitWait. We then make the rings
+ * and the event channel, publish tx-ring-ref, rx-ring-ref, event-channel,
+ * request-rx-copy, feature-rx-notify and feature-sg with state Initialised
+ * in one transaction, wait for the backend to be Connected and say
+ * Connected ourselves. (Linux's netfront goes to Connected at once; we wait
+ * as blkdev does, which is what our netback expects.)
+ *
+ * When the backend goes away: while we wait we look at its state every
+ * NETDEV_CHECK_NS without an event; Closing, Closed or a vanished directory
+ * makes every later send fail with -ENODEV, and we go Closing then Closed.
+ * There is no reconnect.
+ */
+#include <errno.h>
+#include <string.h>
+#include "arch.h"
+#include "boot_info.h"
+#include "console.h"
+#include "evtchn.h"
+#include "grant.h"
+#include "heap.h"
+#include "kstring.h"
+#include "ktime.h"
+#include "netdev.h"
+#include "page_alloc.h"
+#include "printf.h"
+#include "xenbus.h"
+
+#define XB_INITWAIT  2
+#define XB_CONNECTED 4
+#define XB_CLOSING   5
+#define XB_CLOSED    6
+
+#define PATH_LEN	    160u
+#define VAL_LEN		    64u
+#define LIST_LEN	    1024u
+#define HANDSHAKE_WAIT_NS   (10 * NSEC_PER_SEC)
+#define CLOSE_WAIT_NS	    (5 * NSEC_PER_SEC)
+#define NETDEV_CHECK_NS	    NSEC_PER_SEC
+#define NETDEV_SEND_WAIT_NS (10 * NSEC_PER_SEC)
+#define MTU_MIN		    68u /* IPv4's minimum */
+#define MAC_STR_LEN	    17u /* "00:16:3e:00:00:01" */
+
+struct netdev {
+	struct netdev_info info;
+	char fe[PATH_LEN], be[PATH_LEN];
+	uint32_t port;
+	struct netfront *nf;
+	struct netfront_ops ops;
+	netfront_rx_fn *rx_fn;
+	void *rx_arg;
+	uint64_t quiet_since; /* the last event, or the last look at the backend's state */
+	bool dead;
+};
+
+/* ---- what netfront needs from the kernel ---- */
+
+static void *g_alloc_page(void *opaque)
+{
+	void *p = alloc_pages(1);
+
+	(void)opaque;
+	if (p)
+		memset(p, 0, PAGE_SIZE);
+	return p;
+}
+
+static void g_free_page(void *opaque, void *page)
+{
+	(void)opaque;
+	free_pages(page, 1);
+}
+
+static int g_grant(void *opaque, void *page, bool readonly)
+{
+	struct netdev *d = opaque;
+
+	return gnttab_grant_access(d->info.backend_id, (uint32_t)((uintptr_t)page >> PAGE_SHIFT),
+				   readonly);
+}
+
+static int g_end_grant(void *opaque, uint32_t ref)
+{
+	(void)opaque;
+	return gnttab_end_access(ref);
+}
+
+static void g_notify(void *opaque)
+{
+	struct netdev *d = opaque;
+
+	evtchn_send(d->port);
+}
+
+/* ---- xenstore helpers ---- */
+
+static int read_key(const char *dir, const char *key, char *val, size_t cap)
+{
+	char path[PATH_LEN];
+
+	ksnprintf(path, sizeof(path), "%s/%s", dir, key);
+	return xenbus_read(path, val, cap);
+}
+
+/* A number, or def when the key is missing; -EINVAL when it is not a number. */
+static int read_u64(const char *dir, const char *key, unsigned long long def,
+		    unsigned long long *out)
+{
+	char val[VAL_LEN];
+	int ret = read_key(dir, key, val, sizeof(val));
+
+	if (ret == -ENOENT) {
+		*out = def;
+		return 0;
+	}
+	if (ret < 0)
+		return ret;
+	return parse_u64(val, out) ? -EINVAL : 0;
+}
+
+static int write_key_tx(uint32_t tx, const char *dir, const char *key, const char *val)
+{
+	char path[PATH_LEN];
+
+	ksnprintf(path, sizeof(path), "%s/%s", dir, key);
+	return xenbus_write_tx(tx, path, val);
+}
+
+static int write_state(struct netdev *d, int state)
+{
+	char v[4];
+
+	ksnprintf(v, sizeof(v), "%d", state);
+	return write_key_tx(XBT_NIL, d->fe, "state", v);
+}
+
+/* The backend's state, or 0 when its directory is gone (a vanished backend). */
+static int backend_state(struct netdev *d)
+{
+	unsigned long long st;
+	int ret = read_u64(d->be, "state", 0, &st);
+
+	if (ret)
+		return ret;
+	return st > XB_CLOSED ? -EINVAL : (int)st;
+}
+
+/* As blkdev's wait_backend: until its state is at least want, or -ENODEV if it closes. */
+static int wait_backend(struct netdev *d, int want, uint64_t wait_ns)
+{
+	uint64_t deadline = now_ns() + wait_ns;
+	char fired[PATH_LEN], token[16];
+	int st, ret;
+
+	for (;;) {
+		st = backend_state(d);
+		if (st < 0)
+			return st;
+		if (want >= XB_CLOSING && (st == 0 || st >= want))
+			return st;
+		if (want < XB_CLOSING && st >= XB_CLOSING)
+			return -ENODEV;
+		if (want < XB_CLOSING && st >= want)
+			return st;
+		ret = xenbus_wait_watch(fired, sizeof(fired), token, sizeof(token), deadline);
+		if (ret == -ETIMEDOUT) {
+			printk("netdev vif%u: backend %s stayed in state %d for %llu s (want %d)\n",
+			       d->info.handle, d->be, st,
+			       (unsigned long long)(wait_ns / NSEC_PER_SEC), want);
+			return ret;
+		}
+		if (ret)
+			return ret;
+	}
+}
+
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Exactly "xx:xx:xx:xx:xx:xx", unicast and not all zeros. */
+static int parse_mac(const char *s, uint8_t mac[6])
+{
+	uint8_t any = 0;
+
+	if (strlen(s) != MAC_STR_LEN)
+		return -EINVAL;
+	for (int i = 0; i < 6; i++) {
+		int hi = hex_digit(s[3 * i]), lo = hex_digit(s[3 * i + 1]);
+
+		if (hi < 0 || lo < 0 || (i < 5 && s[3 * i + 2] != ':'))
+			return -EINVAL;
+		mac[i] = (uint8_t)(hi << 4 | lo);
+		any |= mac[i];
+	}
+	return (mac[0] & 1) || !any ? -EINVAL : 0;
+}
+
+/* ---- finding the device ---- */
+
+static int find_vif(struct netdev *d, int handle)
+{
+	char list[LIST_LEN], dir[PATH_LEN];
+	unsigned long long best = ~0ull;
+	int len;
+
+	ksnprintf(dir, sizeof(dir), "/local/domain/%u/device/vif", start_info->domid);
+	len = xenbus_directory(dir, list, sizeof(list));
+	if (len < 0)
+		return len;
+	for (int off = 0; off < len; off += (int)strlen(list + off) + 1) {
+		unsigned long long id;
+
+		if (parse_u64(list + off, &id) || id > INT32_MAX)
+			continue;
+		if (handle >= 0 ? id == (unsigned long long)handle : id < best)
+			best = id;
+	}
+	if (best == ~0ull)
+		return -ENOENT;
+	d->info.handle = (uint32_t)best;
+	ksnprintf(d->fe, sizeof(d->fe), "%s/%u", dir, d->info.handle);
+	return 0;
+}
+
+/* ---- the handshake ---- */
+
+/* Publishes our half of the connection; runs again in a new transaction on EAGAIN. */
+static int publish(uint32_t tx, void *data)
+{
+	struct netdev *d = data;
+	uint32_t tx_ref, rx_ref;
+	char val[24];
+	int ret;
+
+	netfront_ring_refs(d->nf, &tx_ref, &rx_ref);
+	ksnprintf(val, sizeof(val), "%u", tx_ref);
+	ret = write_key_tx(tx, d->fe, NETIF_KEY_TX_RING_REF, val);
+	ksnprintf(val, sizeof(val), "%u", rx_ref);
+	if (!ret)
+		ret = write_key_tx(tx, d->fe, NETIF_KEY_RX_RING_REF, val);
+	ksnprintf(val, sizeof(val), "%u", d->port);
+	if (!ret)
+		ret = write_key_tx(tx, d->fe, NETIF_KEY_EVENT_CHANNEL, val);
+	if (!ret)
+		ret = write_key_tx(tx, d->fe, NETIF_KEY_REQUEST_RX_COPY, "1");
+	if (!ret)
+		ret = write_key_tx(tx, d->fe, NETIF_KEY_FEATURE_RX_NOTIFY, "1");
+	/* We reassemble frames of several RX slots, whatever the backend offers for TX. */
+	if (!ret)
+		ret = write_key_tx(tx, d->fe, NETIF_KEY_FEATURE_SG, "1");
+	if (!ret)
+		ret = write_key_tx(tx, d->fe, "state", "3");
+	return ret;
+}
+
+static int read_features(struct netdev *d, struct netfront_features *f)
+{
+	unsigned long long copy, sg, mtu;
+	int ret;
+
+	ret = read_u64(d->be, NETIF_KEY_FEATURE_RX_COPY, 0, &copy);
+	if (!ret)
+		ret = read_u64(d->be, NETIF_KEY_FEATURE_SG, 0, &sg);
+	if (!ret)
+		ret = read_u64(d->be, NETIF_KEY_MTU, NETIF_MTU_DEFAULT, &mtu);
+	if (ret) {
+		printk("netdev vif%u: backend %s has a bad feature key (%d)\n", d->info.handle,
+		       d->be, ret);
+		return ret;
+	}
+	if (mtu < MTU_MIN || mtu > NETIF_MAX_FRAME - NETIF_ETH_HLEN) {
+		printk("netdev vif%u: backend mtu %llu outside %u..%u\n", d->info.handle, mtu,
+		       MTU_MIN, NETIF_MAX_FRAME - NETIF_ETH_HLEN);
+		return -EINVAL;
+	}
+	/* Xen's netfront has no other receive path either: the backend must copy. */
+	if (copy != 1) {
+		printk("netdev vif%u: backend %s does not offer feature-rx-copy\n", d->info.handle,
+		       d->be);
+		return -EOPNOTSUPP;
+	}
+	*f = (struct netfront_features){ .sg = sg == 1, .mtu = (uint32_t)mtu };
+	return 0;
+}
+
+static int connect(struct netdev *d)
+{
+	struct netfront_features f;
+	char val[VAL_LEN];
+	unsigned long long bid;
+	int ret;
+
+	ret = read_key(d->fe, "backend", d->be, sizeof(d->be));
+	if (ret < 0)
+		goto out;
+	ret = read_u64(d->fe, "backend-id", 0, &bid);
+	if (ret || bid >= SV_DOMID_SELF) {
+		ret = ret ? ret : -EINVAL;
+		goto out;
+	}
+	d->info.backend_id = (uint16_t)bid;
+	/* The toolstack's word in our directory, else the backend's. */
+	ret = read_key(d->fe, NETIF_KEY_MAC, val, sizeof(val));
+	if (ret == -ENOENT)
+		ret = read_key(d->be, NETIF_KEY_MAC, val, sizeof(val));
+	if (ret >= 0)
+		ret = parse_mac(val, d->info.mac);
+	if (ret) {
+		printk("netdev vif%u: no usable mac (%d)\n", d->info.handle, ret);
+		goto out;
+	}
+	ksnprintf(val, sizeof(val), "vif%u", d->info.handle);
+	ret = xenbus_watch(d->be, val); /* fires for state and every other key below */
+	if (ret)
+		goto out;
+	ret = wait_backend(d, XB_INITWAIT, HANDSHAKE_WAIT_NS);
+	if (ret < 0)
+		goto out;
+	ret = read_features(d, &f);
+	if (ret)
+		goto out;
+	d->info.mtu = f.mtu;
+	d->info.sg = f.sg;
+	ret = netfront_create(&d->ops, d, &f, &d->nf);
+	if (ret)
+		goto out;
+	d->info.max_frame = netfront_max_frame(d->nf);
+	ret = evtchn_alloc_unbound(d->info.backend_id, &d->port);
+	if (ret)
+		goto out;
+	ret = xenbus_transaction_run(publish, d);
+	if (ret)
+		goto out;
+	ret = wait_backend(d, XB_CONNECTED, HANDSHAKE_WAIT_NS);
+	if (ret < 0)
+		goto out;
+	ret = write_state(d, XB_CONNECTED);
+	d->quiet_since = now_ns();
+out:
+	return ret;
+}
+
+static void release(struct netdev *d)
+{
+	uint32_t leaked = netfront_destroy(d->nf);
+
+	if (leaked)
+		printk("netdev vif%u: %u grants still mapped by the backend: pages leaked\n",
+		       d->info.handle, leaked);
+	if (d->port)
+		evtchn_close(d->port);
+	kfree(d);
+}
+
+int netdev_open(int handle, struct netdev **out)
+{
+	struct netdev *d;
+	int ret;
+
+	ret = xenbus_init();
+	if (ret) {
+		printk("netdev: no xenstore (%d)\n", ret);
+		return ret;
+	}
+	d = kzalloc(sizeof(*d));
+	if (!d)
+		return -ENOMEM;
+	d->ops = (struct netfront_ops){
+		.alloc_page = g_alloc_page,
+		.free_page = g_free_page,
+		.grant = g_grant,
+		.end_grant = g_end_grant,
+		.notify = g_notify,
+	};
+	ret = find_vif(d, handle);
+	if (ret) {
+		if (handle >= 0)
+			printk("netdev: no vif%d (%d)\n", handle, ret);
+		else
+			printk("netdev: no network device (%d)\n", ret);
+		goto out;
+	}
+	ret = connect(d);
+	if (ret) {
+		printk("netdev vif%u: connecting to %s failed (%d)\n", d->info.handle, d->be, ret);
+		write_state(d, XB_CLOSED);
+		goto out;
+	}
+	printk("netdev vif%u: mac %02x:%02x:%02x:%02x:%02x:%02x, mtu %u%s, backend %s\n",
+	       d->info.handle, d->info.mac[0], d->info.mac[1], d->info.mac[2], d->info.mac[3],
+	       d->info.mac[4], d->info.mac[5], d->info.mtu, d->info.sg ? ", sg" : "", d->be);
+	*out = d;
+out:
+	if (ret)
+		release(d);
+	return ret;
+}
+
+const struct netdev_info *netdev_info(const struct netdev *d)
+{
+	return &d->info;
+}
+
+void netdev_set_rx(struct netdev *d, netfront_rx_fn *fn, void *arg)
+{
+	d->rx_fn = fn;
+	d->rx_arg = arg;
+}
+
+/* The backend closed, vanished or broke a ring: nothing more goes out; we say Closing, Closed. */
+static void backend_gone(struct netdev *d, const char *why)
+{
+	printk("netdev vif%u: backend %s %s: closing the device\n", d->info.handle, d->be, why);
+	d->dead = true;
+	netfront_disconnect(d->nf);
+	write_state(d, XB_CLOSING);
+	write_state(d, XB_CLOSED);
+}
+
+static int dead_error(const struct netdev *d, int err)
+{
+	return d->dead ? -ENODEV : err;
+}
+
+int netdev_poll(struct netdev *d)
+{
+	int n;
+
+	if (d->dead)
+		return -ENODEV;
+	n = netfront_poll(d->nf, d->rx_fn, d->rx_arg);
+	if (n == -EIO) {
+		backend_gone(d, "broke a shared ring");
+		return -EIO;
+	}
+	return n;
+}
+
+int netdev_wait(struct netdev *d, uint64_t deadline_ns)
+{
+	uint64_t now, wake;
+	int n, st, ret;
+
+	if (d->dead)
+		return -ENODEV;
+	netfront_kick(d->nf);
+	for (;;) {
+		n = netdev_poll(d);
+		now = now_ns();
+		if (n) {
+			d->quiet_since = now;
+			return n;
+		}
+		/* A second without events, over however many waits: is the backend still there? */
+		if (now - d->quiet_since >= NETDEV_CHECK_NS) {
+			st = backend_state(d);
+			if (st <= 0 || st >= XB_CLOSING) {
+				backend_gone(d, st == 0 ? "is gone" : "is closing");
+				return -ENODEV;
+			}
+			d->quiet_since = now;
+		}
+		if (deadline_ns && now >= deadline_ns)
+			return 0;
+		wake = now + NETDEV_CHECK_NS;
+		if (deadline_ns && deadline_ns < wake)
+			wake = deadline_ns;
+		/* poll armed both rsp_events: halt until the backend raises the channel. */
+		ret = evtchn_wait(d->port, wake);
+		if (ret && ret != -ETIMEDOUT)
+			return ret;
+	}
+}
+
+int netdev_send(struct netdev *d, const void *frame, size_t len, unsigned int flags)
+{
+	uint64_t deadline = 0;
+	int ret;
+
+	for (;;) {
+		if (d->dead)
+			return -ENODEV;
+		if (flags & NETDEV_MORE)
+			ret = netfront_queue(d->nf, frame, len);
+		else
+			ret = netfront_send(d->nf, frame, len);
+		if (ret != -EAGAIN || (flags & NETDEV_NOWAIT))
+			return dead_error(d, ret);
+		if (!deadline)
+			deadline = now_ns() + NETDEV_SEND_WAIT_NS;
+		/* Full: what we queued goes out, and the backend's answers make room. */
+		ret = netdev_wait(d, deadline);
+		if (ret < 0)
+			return ret;
+		if (!ret) {
+			printk("netdev vif%u: no room to send for %llu s (%u in flight)\n",
+			       d->info.handle, NETDEV_SEND_WAIT_NS / NSEC_PER_SEC,
+			       netfront_tx_inflight(d->nf));
+			return -ETIMEDOUT;
+		}
+	}
+}
+
+uint32_t netdev_tx_inflight(const struct netdev *d)
+{
+	return netfront_tx_inflight(d->nf);
+}
+
+void netdev_get_stats(const struct netdev *d, struct netfront_stats *out)
+{
+	netfront_get_stats(d->nf, out);
+}
+
+void netdev_close(struct netdev *d)
+{
+	uint64_t deadline;
+
+	if (!d)
+		return;
+	/* Let what is in flight drain, briefly: a frame the backend holds is not worth a hang. */
+	deadline = now_ns() + CLOSE_WAIT_NS;
+	while (!d->dead && netdev_tx_inflight(d) && netdev_wait(d, deadline) > 0)
+		;
+	if (!d->dead) {
+		/* Xen's order: the backend unmaps when we are Closed, then ends Closed itself. */
+		write_state(d, XB_CLOSING);
+		wait_backend(d, XB_CLOSING, CLOSE_WAIT_NS);
+		write_state(d, XB_CLOSED);
+		wait_backend(d, XB_CLOSED, CLOSE_WAIT_NS);
+	}
+	release(d);
+}
