@@ -24,13 +24,15 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <splitvisor/netif.h>
+
 #include "log.h"
 #include "net_service.h"
 #include "net_switch.h"
 #include "util.h"
 
 /* Frames read from one TAP device per wake-up: the others get their turn. */
-#define NS_TAP_BURST 64u
+#define NS_TAP_BURST  64u
 #define NS_MAX_EVENTS 32
 
 struct ns_switch {
@@ -46,10 +48,10 @@ struct net_port {
 	struct ns_switch *sw;
 	uint32_t port_id;
 	bool is_vif;
-	bool dead;	 /* removed: an event fetched before that must not touch it */
-	bool rx_dirty;	 /* frames went into the guest's ring: flush after the batch */
-	int fd;		 /* vif: the notify eventfd (not ours); TAP: the device (ours) */
-	int failed_fd;	 /* vif: the owner's, written once when the ring breaks */
+	bool dead;     /* removed: an event fetched before that must not touch it */
+	bool rx_dirty; /* frames went into the guest's ring: flush after the batch */
+	int fd;	       /* vif: the notify eventfd (not ours); TAP: the device (ours) */
+	int failed_fd; /* vif: the owner's, written once when the ring breaks */
 	bool failed;
 	struct netback *nb;
 	void (*owner_notify)(void *opaque); /* the vif owner's raise of the guest's channel */
@@ -172,7 +174,8 @@ static void *ns_thread(void *arg)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			log_err("net service: epoll_wait: %s; no more frames move", strerror(errno));
+			log_err("net service: epoll_wait: %s; no more frames move",
+				strerror(errno));
 			return NULL;
 		}
 		pthread_mutex_lock(&ns->lock);

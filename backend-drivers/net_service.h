@@ -38,9 +38,9 @@ void net_service_destroy(struct net_service *ns);
  * the service writes failed_fd (an eventfd of the caller's) once, and the
  * caller tears the vif down from its own loop.
  */
-int net_service_add_vif(struct net_service *ns, const char *sw_name,
-			const struct netback_params *p, int notify_fd, int failed_fd,
-			struct net_port **out, char *err, size_t errlen);
+int net_service_add_vif(struct net_service *ns, const char *sw_name, const struct netback_params *p,
+			int notify_fd, int failed_fd, struct net_port **out, char *err,
+			size_t errlen);
 /*
  * A TAP device named ifname on switch sw_name: created (or attached, if it
  * exists and is a TAP device) and brought up.

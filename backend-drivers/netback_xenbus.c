@@ -151,7 +151,8 @@ static int netdev_connect(struct xenbus_back *xb, char *err, size_t errlen)
 
 	ret = netdev_read_u32(d, NETIF_KEY_TX_RING_REF, 0, UINT32_MAX, &tx_ref, err, errlen);
 	if (!ret)
-		ret = netdev_read_u32(d, NETIF_KEY_RX_RING_REF, 0, UINT32_MAX, &rx_ref, err, errlen);
+		ret = netdev_read_u32(d, NETIF_KEY_RX_RING_REF, 0, UINT32_MAX, &rx_ref, err,
+				      errlen);
 	if (ret)
 		return ret;
 	if (backend_xs_read(env, xb->fe, NETIF_KEY_EVENT_CHANNEL_TX, buf, sizeof(buf)) >= 0) {
@@ -218,8 +219,8 @@ static int netdev_connect(struct xenbus_back *xb, char *err, size_t errlen)
 	p.notify = netdev_notify;
 	p.name = name;
 	p.opaque = d; /* the service keeps it for notify and takes deliver for itself */
-	return net_service_add_vif(d->ns, d->sw, &p, d->port.notify_fd, d->failed_fd, &d->vif,
-				   err, errlen);
+	return net_service_add_vif(d->ns, d->sw, &p, d->port.notify_fd, d->failed_fd, &d->vif, err,
+				   errlen);
 }
 
 static void netdev_xb_disconnect(struct xenbus_back *xb)

@@ -97,8 +97,8 @@ static bool add_interface(xmlNode *devices, const struct sv_net_config *net)
 {
 	xmlNode *node = add_empty(devices, "interface");
 	static const char *const types[] = { [SV_NET_BRIDGE] = "bridge",
-					      [SV_NET_ETHERNET] = "ethernet",
-					      [SV_NET_NETWORK] = "network" };
+					     [SV_NET_ETHERNET] = "ethernet",
+					     [SV_NET_NETWORK] = "network" };
 	char mac[18];
 
 	sv_mac_format(net->mac, mac);

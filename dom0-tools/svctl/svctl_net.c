@@ -56,8 +56,7 @@ static int net_call(const char *cmd, const char *dir, uint32_t op, const void *r
 	fd = svctl_dom0_open(cmd, dir, false);
 	if (fd < 0)
 		return SVCTL_EX_UNAVAILABLE;
-	ret = svctl_ts_call(cmd, fd, op, req, len, text, sizeof(text), &rlen,
-			    SVCTL_REPLY_TIMEOUT);
+	ret = svctl_ts_call(cmd, fd, op, req, len, text, sizeof(text), &rlen, SVCTL_REPLY_TIMEOUT);
 	close(fd);
 	if (!ret && op == SV_TS_NET_LIST)
 		fwrite(text, 1, rlen, stdout);
@@ -83,7 +82,8 @@ static int cmd_net_attach(const char *dir, int argc, char **argv)
 		case 'b':
 		case 't':
 			if (have_type)
-				return svctl_usage_error("net-attach", "give one of --bridge, --tap");
+				return svctl_usage_error("net-attach",
+							 "give one of --bridge, --tap");
 			have_type = true;
 			req.type = c == 'b' ? SV_TS_NET_BRIDGE : SV_TS_NET_ETHERNET;
 			link = optarg ? optarg : "";
@@ -100,8 +100,8 @@ static int cmd_net_attach(const char *dir, int argc, char **argv)
 		}
 	}
 	if (optind != argc - 1 || !have_type)
-		return svctl_usage_error("net-attach",
-					 "expected NAME (--bridge SWITCH | --tap [DEV]) [--mac MAC]");
+		return svctl_usage_error(
+			"net-attach", "expected NAME (--bridge SWITCH | --tap [DEV]) [--mac MAC]");
 	if (strlen(argv[optind]) >= sizeof(req.name) || strlen(link) >= sizeof(req.link))
 		return svctl_usage_error("net-attach", "name too long");
 	if (req.type == SV_TS_NET_BRIDGE && !link[0])
@@ -133,8 +133,7 @@ int svctl_cmd_net(int argc, char **argv)
 		if (strlen(argv[1]) >= sizeof(req.name))
 			return svctl_usage_error(cmd, "name too long");
 		if (parse_mac(argv[2], req.mac))
-			return svctl_usage_error(cmd, "'%s' is not a unicast MAC address",
-						 argv[2]);
+			return svctl_usage_error(cmd, "'%s' is not a unicast MAC address", argv[2]);
 		strcpy(req.name, argv[1]);
 		req.has_mac = 1;
 		return net_call(cmd, dir, SV_TS_NET_DETACH, &req, sizeof(req));

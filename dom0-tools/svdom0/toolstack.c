@@ -356,8 +356,8 @@ static void ts_net_plug(struct dom0 *d0, struct ts_client *c, const struct sv_ct
 	} else {
 		nc.type = req->type == SV_TS_NET_ETHERNET ? SV_NET_ETHERNET : SV_NET_BRIDGE;
 		nc.bridge = nc.type == SV_NET_BRIDGE ? (char *)req->link : NULL;
-		nc.target_dev = nc.type == SV_NET_ETHERNET && req->link[0] ? (char *)req->link
-									     : NULL;
+		nc.target_dev =
+			nc.type == SV_NET_ETHERNET && req->link[0] ? (char *)req->link : NULL;
 		memcpy(nc.mac, req->mac, 6);
 		ret = nc.type == SV_NET_BRIDGE && !req->link[0] ? -EINVAL : 0;
 		if (ret)

@@ -230,6 +230,14 @@ void vif_reap(struct dom0 *d0)
 	}
 }
 
+/* Frames refused or lost, whatever the reason (the counters by reason are the backend's). */
+static uint64_t vif_drops(const struct netback_stats *st)
+{
+	return st->tx_zero_len + st->tx_oversize + st->tx_too_many_slots + st->tx_bad_size +
+	       st->tx_bad_offset + st->tx_bad_grant + st->tx_bad_extra + st->rx_no_buffer +
+	       st->rx_bad_grant + st->rx_oversize;
+}
+
 size_t vif_list(const struct ts_domain *td, char *buf, size_t cap)
 {
 	struct netback_dev_info info;
@@ -245,13 +253,12 @@ size_t vif_list(const struct ts_domain *td, char *buf, size_t cap)
 	for (v = td->vifs; v && off < cap; v = v->next) {
 		netback_dev_info(v->back, &info);
 		vif_mac_text(v->mac, mac);
-		n = snprintf(buf + off, cap - off,
-			     "%-3u %-17s %-12s %-14s %-10llu %-10llu %-8llu %-8llu %s\n", v->handle,
-			     mac, xenbus_state_name(info.state), info.sw,
-			     (unsigned long long)st->tx_frames, (unsigned long long)st->rx_frames,
-			     (unsigned long long)netback_stats_drops(st),
-			     (unsigned long long)st->notifications_out,
-			     info.tap[0] ? info.tap : "-");
+		n = snprintf(
+			buf + off, cap - off,
+			"%-3u %-17s %-12s %-14s %-10llu %-10llu %-8llu %-8llu %s\n", v->handle, mac,
+			xenbus_state_name(info.state), info.sw, (unsigned long long)st->tx_frames,
+			(unsigned long long)st->rx_frames, (unsigned long long)vif_drops(st),
+			(unsigned long long)st->notifications_out, info.tap[0] ? info.tap : "-");
 		if (n < 0 || (size_t)n >= cap - off)
 			break;
 		off += (size_t)n;

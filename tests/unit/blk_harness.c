@@ -149,6 +149,23 @@ int bh_grant(struct bh_guest *g, const void *p, bool readonly)
 	return bh_grant_to(g, g->backend_domid, bh_frame(g, p), readonly);
 }
 
+void *bh_alloc_granted(struct bh_guest *g, uint32_t n, bool readonly, uint32_t *refs)
+{
+	uint8_t *p = bh_alloc_pages(g, n);
+	uint32_t i;
+	int ref;
+
+	if (!p)
+		return NULL;
+	for (i = 0; i < n; i++) {
+		ref = bh_grant(g, p + (size_t)i * BH_PAGE, readonly);
+		if (ref < 0)
+			return NULL;
+		refs[i] = (uint32_t)ref;
+	}
+	return p;
+}
+
 int bh_end_grant(struct bh_guest *g, uint32_t ref)
 {
 	int ret;

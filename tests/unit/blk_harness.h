@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * A fake guest for host-side tests of the block drivers (blkback, blkfront),
- * no KVM needed: memfd-backed RAM, a grant table inside it with the guest's
- * own grant/revoke rules, a page allocator, blkfront_ops over all that, and
- * temporary disk files. Single-threaded: call it from the test's thread.
+ * A fake guest for host-side tests of the split drivers (blkback, blkfront,
+ * netback), no KVM needed: memfd-backed RAM, a grant table inside it with the
+ * guest's own grant/revoke rules, a page allocator, blkfront_ops over all
+ * that, and temporary disk files. Single-threaded: call it from the test's thread.
  *
  *   struct bh_guest g;
  *   bh_guest_create(&g, 5, 0, 32 << 20);   guest domid 5, backend domid 0
@@ -57,6 +57,8 @@ void *bh_page(const struct bh_guest *g, uint32_t frame);
 /* Grants the page holding p to the backend (or to domid): a ref or -ENOSPC. */
 int bh_grant(struct bh_guest *g, const void *p, bool readonly);
 int bh_grant_to(struct bh_guest *g, uint16_t domid, uint32_t frame, bool readonly);
+/* n zeroed pages, each granted to the backend into refs[i]; NULL when RAM or refs run out. */
+void *bh_alloc_granted(struct bh_guest *g, uint32_t n, bool readonly, uint32_t *refs);
 /* Revokes like the guest: -EBUSY while mapped (the ref stays granted then). */
 int bh_end_grant(struct bh_guest *g, uint32_t ref);
 
