@@ -33,8 +33,8 @@ enum sv_ts_op {
 	SV_TS_CONSOLE_INPUT = 16,
 	SV_TS_BLOCK_ATTACH = 17, /* sv_ts_block -> empty: a new disk for a running domain */
 	SV_TS_BLOCK_DETACH =
-		18, /* sv_ts_block (source ignored) -> empty: asks the frontend to close */
-	SV_TS_NET_LIST = 19,   /* sv_ts_name -> text: a table of the domain's interfaces */
+		18,	     /* sv_ts_block (source ignored) -> empty: asks the frontend to close */
+	SV_TS_NET_LIST = 19, /* sv_ts_name -> text: a table of the domain's interfaces */
 	SV_TS_NET_ATTACH = 20, /* sv_ts_net -> empty: a new interface for a running domain */
 	SV_TS_NET_DETACH = 21, /* sv_ts_net (only name and mac) -> empty: Xen's unplug */
 	SV_TS_OP_COUNT,
@@ -102,8 +102,8 @@ struct sv_ts_net {
 	uint8_t mac[6];
 	uint8_t has_mac; /* 0: a generated Xen-OUI address (attach) */
 	uint8_t pad;
-	uint32_t type;	/* SV_TS_NET_* */
-	char link[16];	/* switch or TAP device name, NUL-terminated */
+	uint32_t type; /* SV_TS_NET_* */
+	char link[16]; /* switch or TAP device name, NUL-terminated */
 };
 
 #define SV_TS_CONSOLE_NO_FOLLOW 1u /* send the log so far, then close */
