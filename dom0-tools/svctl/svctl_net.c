@@ -73,7 +73,7 @@ static int cmd_net_attach(const char *dir, int argc, char **argv)
 	};
 	struct sv_ts_net req = { 0 };
 	const char *link = NULL;
-	bool have_type = false;
+	bool have_type = false, tap_bare = false;
 	int c;
 
 	optind = 1;
@@ -87,6 +87,7 @@ static int cmd_net_attach(const char *dir, int argc, char **argv)
 			have_type = true;
 			req.type = c == 'b' ? SV_TS_NET_BRIDGE : SV_TS_NET_ETHERNET;
 			link = optarg ? optarg : "";
+			tap_bare = c == 't' && !optarg;
 			break;
 		case 'm':
 			if (parse_mac(optarg, req.mac))
@@ -99,6 +100,9 @@ static int cmd_net_attach(const char *dir, int argc, char **argv)
 			return svctl_usage_error("net-attach", "unknown or incomplete option");
 		}
 	}
+	/* getopt takes an optional argument only as --tap=DEV: "--tap DEV" leaves DEV behind. */
+	if (tap_bare && argc - optind == 2)
+		link = argv[--argc];
 	if (optind != argc - 1 || !have_type)
 		return svctl_usage_error(
 			"net-attach", "expected NAME (--bridge SWITCH | --tap [DEV]) [--mac MAC]");
