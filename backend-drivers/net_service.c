@@ -42,6 +42,11 @@ struct ns_switch {
 	unsigned int ports;
 };
 
+struct ns_bucket {
+	uint64_t rate, depth; /* bytes per second, bytes; rate 0: no limit */
+	uint64_t tokens, last_ns;
+};
+
 struct net_port {
 	struct net_port *next;
 	struct net_service *ns;
@@ -50,6 +55,7 @@ struct net_port {
 	bool is_vif;
 	bool dead;     /* removed: an event fetched before that must not touch it */
 	bool rx_dirty; /* frames went into the guest's ring: flush after the batch */
+	bool tx_more;  /* the guest had more than one kick takes: kick again next round */
 	int fd;	       /* vif: the notify eventfd (not ours); TAP: the device (ours) */
 	int failed_fd; /* vif: the owner's, written once when the ring breaks */
 	bool failed;
@@ -57,6 +63,8 @@ struct net_port {
 	void (*owner_notify)(void *opaque); /* the vif owner's raise of the guest's channel */
 	void *owner_opaque;
 	uint64_t tap_rx_frames, tap_tx_frames, tap_rx_bytes, tap_tx_bytes, tap_drops;
+	struct ns_bucket out, in; /* <bandwidth> of a vif: from and to the guest */
+	uint64_t rate_drops_out, rate_drops_in;
 	struct net_port *next_dirty;
 };
 
@@ -67,11 +75,45 @@ struct net_service {
 	int epfd, wake_fd;
 	struct ns_switch *switches;
 	struct net_port *ports, *graveyard, *dirty;
+	unsigned int tx_more; /* ports with tx_more set */
 };
 
 static uint64_t ns_now(void)
 {
 	return util_now_ns();
+}
+
+/* A token bucket: true when len bytes may pass now. */
+static bool ns_bucket_take(struct ns_bucket *b, size_t len)
+{
+	uint64_t now, add;
+
+	if (!b->rate)
+		return true;
+	now = ns_now();
+	/* Whole bytes only: the remainder of the time is kept for the next refill. */
+	add = (now - b->last_ns) * b->rate / 1000000000u;
+	if (add) {
+		b->tokens = add >= b->depth - b->tokens ? b->depth : b->tokens + add;
+		b->last_ns += add * 1000000000u / b->rate;
+	}
+	if (b->tokens < len)
+		return false;
+	b->tokens -= len;
+	return true;
+}
+
+static void ns_bucket_set(struct ns_bucket *b, const struct net_rate *r)
+{
+	memset(b, 0, sizeof(*b));
+	if (!r || !r->bytes_per_s)
+		return;
+	b->rate = r->bytes_per_s;
+	b->depth = r->burst ? r->burst : b->rate / 20;
+	if (b->depth < 65536)
+		b->depth = 65536;
+	b->tokens = b->depth;
+	b->last_ns = ns_now();
 }
 
 /* The switch hands a frame to a port. */
@@ -84,6 +126,10 @@ static void ns_transmit(void *arg, const uint8_t *frame, size_t len)
 	if (p->dead)
 		return;
 	if (p->is_vif) {
+		if (!ns_bucket_take(&p->in, len)) {
+			p->rate_drops_in++;
+			return;
+		}
 		ret = netback_rx_frame(p->nb, frame, len);
 		if (!ret && !p->rx_dirty) {
 			p->rx_dirty = true;
@@ -114,6 +160,10 @@ static void ns_deliver(void *opaque, const uint8_t *frame, size_t len)
 {
 	struct net_port *p = opaque;
 
+	if (!ns_bucket_take(&p->out, len)) {
+		p->rate_drops_out++;
+		return;
+	}
 	net_switch_input(p->sw->sw, p->port_id, frame, len, ns_now());
 }
 
@@ -155,22 +205,48 @@ static void ns_reap(struct net_service *ns)
 	}
 }
 
+/* One TX kick of a vif; a broken ring is reported to the vif's owner once. */
+static void ns_kick(struct net_service *ns, struct net_port *p)
+{
+	uint64_t one = 1;
+	int ret;
+
+	ret = netback_tx_kick(p->nb);
+	if (ret == 1 && !p->tx_more) {
+		p->tx_more = true;
+		ns->tx_more++;
+	} else if (ret != 1 && p->tx_more) {
+		p->tx_more = false;
+		ns->tx_more--;
+	}
+	if (ret >= 0 || p->failed)
+		return;
+	p->failed = true;
+	log_warn("vif on switch %s: ring broken, disconnected", p->sw->name);
+	if (write(p->failed_fd, &one, sizeof(one)) < 0)
+		log_err("vif on switch %s: cannot tell its owner", p->sw->name);
+}
+
 static void *ns_thread(void *arg)
 {
 	struct epoll_event evs[NS_MAX_EVENTS];
 	struct net_service *ns = arg;
+	struct net_port *p;
+	bool more;
 	uint64_t cnt;
 	int n, i;
 
 	for (;;) {
 		pthread_mutex_lock(&ns->lock);
 		ns_reap(ns);
+		more = ns->tx_more != 0;
 		if (ns->stopping) {
 			pthread_mutex_unlock(&ns->lock);
 			return NULL;
 		}
 		pthread_mutex_unlock(&ns->lock);
-		n = epoll_wait(ns->epfd, evs, NS_MAX_EVENTS, -1);
+		/* Vifs with more waiting get no notification for it: do not sleep then. */
+		n = epoll_wait(ns->epfd, evs, NS_MAX_EVENTS, more ? 0 : -1);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
@@ -180,8 +256,7 @@ static void *ns_thread(void *arg)
 		}
 		pthread_mutex_lock(&ns->lock);
 		for (i = 0; i < n; i++) {
-			struct net_port *p = evs[i].data.ptr;
-
+			p = evs[i].data.ptr;
 			if (!p) {
 				while (read(ns->wake_fd, &cnt, sizeof(cnt)) == sizeof(cnt))
 					;
@@ -192,20 +267,15 @@ static void *ns_thread(void *arg)
 			if (p->is_vif) {
 				while (read(p->fd, &cnt, sizeof(cnt)) == sizeof(cnt))
 					;
-				if (netback_tx_kick(p->nb) < 0 && !p->failed) {
-					uint64_t one = 1;
-
-					p->failed = true;
-					log_warn("vif on switch %s: ring broken, disconnected",
-						 p->sw->name);
-					if (write(p->failed_fd, &one, sizeof(one)) < 0)
-						log_err("vif on switch %s: cannot tell its owner",
-							p->sw->name);
-				}
+				ns_kick(ns, p);
 			} else {
 				ns_tap_input(p);
 			}
 		}
+		/* Vifs that had more than a kick takes go again, after everyone else's turn. */
+		for (p = ns->tx_more ? ns->ports : NULL; p; p = p->next)
+			if (p->tx_more && !p->dead)
+				ns_kick(ns, p);
 		ns_flush_dirty(ns);
 		pthread_mutex_unlock(&ns->lock);
 	}
@@ -476,6 +546,9 @@ void net_service_del_port(struct net_service *ns, struct net_port *port)
 	net_switch_del_port(port->sw->sw, port->port_id);
 	ns_switch_put(ns, port->sw);
 	port->dead = true;
+	if (port->tx_more)
+		ns->tx_more--;
+	port->tx_more = false;
 	if (port->is_vif) {
 		netback_close(port->nb);
 		port->nb = NULL;
@@ -502,5 +575,16 @@ void net_service_port_stats(struct net_service *ns, struct net_port *port,
 	out->tap_rx_bytes = port->tap_rx_bytes;
 	out->tap_tx_bytes = port->tap_tx_bytes;
 	out->tap_drops = port->tap_drops;
+	out->rate_drops_out = port->rate_drops_out;
+	out->rate_drops_in = port->rate_drops_in;
+	pthread_mutex_unlock(&ns->lock);
+}
+
+void net_service_set_rate(struct net_service *ns, struct net_port *port, const struct net_rate *out,
+			  const struct net_rate *in)
+{
+	pthread_mutex_lock(&ns->lock);
+	ns_bucket_set(&port->out, out);
+	ns_bucket_set(&port->in, in);
 	pthread_mutex_unlock(&ns->lock);
 }

@@ -20,11 +20,18 @@
 struct net_service;
 struct net_port;
 
+/* A policer of libvirt's <bandwidth>: bytes per second, and a bucket of burst bytes. */
+struct net_rate {
+	uint64_t bytes_per_s; /* 0: no limit */
+	uint64_t burst;	      /* 0: a default of 1/20 s of the rate, at least 64 KiB */
+};
+
 /* Per-port counters (a vif's netback counters, or a TAP device's frames). */
 struct net_port_stats {
 	bool is_vif;
 	struct netback_stats vif;
 	uint64_t tap_rx_frames, tap_tx_frames, tap_rx_bytes, tap_tx_bytes, tap_drops;
+	uint64_t rate_drops_out, rate_drops_in; /* frames over the vif's <bandwidth> */
 };
 
 int net_service_create(struct net_service **out, char *err, size_t errlen);

@@ -22,6 +22,9 @@
 #include "log.h"
 #include "netback.h"
 
+/* Ring passes one kick may take before it yields (each pass is at most a ring of slots). */
+#define NETBACK_TX_KICK_PASSES 4u
+
 /*
  * The TX staging buffer: a full ring of standard frames (256 x 1514 bytes)
  * fits, so an ordinary burst is one batch; big sg frames flush it sooner.
@@ -356,12 +359,18 @@ int netback_tx_kick(struct netback *nb)
 {
 	enum tx_gather got;
 	struct tx_frame f;
-	uint32_t prod, n;
+	uint32_t prod, n, pass;
 
 	if (nb->dead)
 		return -EPROTO;
 	nb->st.kicks++;
-	for (;;) {
+	for (pass = 0;; pass++) {
+		/*
+		 * A guest that never stops producing would keep the caller here: after a few
+		 * rings' worth, give the other vifs their turn and say there is more.
+		 */
+		if (pass == NETBACK_TX_KICK_PASSES)
+			return 1;
 		if (sv_back_req_prod(&nb->tx, &prod)) {
 			nb->st.ring_overflow++;
 			disconnect(nb, "the TX request producer jumped more than a ring ahead");

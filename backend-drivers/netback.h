@@ -72,9 +72,11 @@ int netback_open(struct netback **out, const struct netback_params *p, char *err
  * granted pages (one gnt_copy_batch per batch of frames), hands each good one
  * to deliver, answers every slot, notifies when rsp_event asks, and re-arms
  * req_event with the final check, looping while more arrived. A frame whose
- * slots are not all published yet is left for the next kick. 0, or -EPROTO
- * when the vif is disconnected (a producer jump or an endless chain, now or
- * before): later calls do nothing.
+ * slots are not all published yet is left for the next kick. 0; 1 when the
+ * guest kept producing past the kick's budget (a few rings' worth): call again
+ * after serving the others, no notification will come for what is waiting; or
+ * -EPROTO when the vif is disconnected (a producer jump or an endless chain,
+ * now or before): later calls do nothing.
  */
 int netback_tx_kick(struct netback *nb);
 /*

@@ -28,6 +28,7 @@ struct netback_dev {
 	char sw[24];
 	char tap[16];
 	struct net_port *tap_port;
+	struct net_rate rate_out, rate_in;
 
 	/* while connected */
 	struct gnt_granter granter;
@@ -233,6 +234,30 @@ static const struct xenbus_back_ops netdev_xb_ops = {
 	.disconnect = netdev_xb_disconnect,
 };
 
+/* "BYTES_PER_SECOND,BURST_BYTES", both decimal; absent is no limit. */
+static int netdev_read_rate(struct netback_dev *d, const char *key, struct net_rate *r, char *err,
+			    size_t errlen)
+{
+	unsigned long long rate, burst;
+	char buf[64], tail;
+	int ret;
+
+	memset(r, 0, sizeof(*r));
+	ret = backend_xs_read(d->xb.env, d->xb.be, key, buf, sizeof(buf));
+	if (ret == -ENOENT)
+		return 0;
+	if (ret <= 0 || buf[0] < '0' || buf[0] > '9' ||
+	    sscanf(buf, "%llu,%llu%c", &rate, &burst, &tail) != 2 || !rate || rate > (1ull << 42) ||
+	    burst > (1ull << 42)) {
+		snprintf(err, errlen, "%s: %s '%s' is not BYTES_PER_SECOND,BURST_BYTES", d->xb.be,
+			 key, ret > 0 ? buf : "");
+		return -EINVAL;
+	}
+	r->bytes_per_s = rate;
+	r->burst = burst;
+	return 0;
+}
+
 /* What the toolstack wrote: mac, and a switch (bridge) or a TAP device (vifname). */
 static int netdev_read_config(struct netback_dev *d, char *err, size_t errlen)
 {
@@ -249,6 +274,11 @@ static int netdev_read_config(struct netback_dev *d, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: mac %s is a multicast address", d->xb.be, buf);
 		return -EINVAL;
 	}
+	ret = netdev_read_rate(d, NETBACK_KEY_RATE_OUT, &d->rate_out, err, errlen);
+	if (!ret)
+		ret = netdev_read_rate(d, NETBACK_KEY_RATE_IN, &d->rate_in, err, errlen);
+	if (ret)
+		return ret;
 	ret = backend_xs_read(d->xb.env, d->xb.be, NETBACK_KEY_VIFNAME, d->tap, sizeof(d->tap));
 	if (ret > 0) {
 		/* An ethernet interface: its own switch, the vif and the TAP device on it. */
@@ -335,6 +365,8 @@ void netback_dev_info(const struct netback_dev *d, struct netback_dev_info *info
 	memcpy(info->mac, d->mac, sizeof(info->mac));
 	snprintf(info->sw, sizeof(info->sw), "%s", d->sw);
 	snprintf(info->tap, sizeof(info->tap), "%s", d->tap);
+	info->rate_out = d->rate_out;
+	info->rate_in = d->rate_in;
 	if (d->vif)
 		net_service_port_stats(d->ns, d->vif, &info->vif);
 	if (d->tap_port)

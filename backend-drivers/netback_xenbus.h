@@ -20,6 +20,9 @@
 /* Keys in the vif's backend directory: Xen's bridge and vifname, read by the backend. */
 #define NETBACK_KEY_BRIDGE  "bridge"  /* the switch a bridge or network interface joins */
 #define NETBACK_KEY_VIFNAME "vifname" /* the TAP device of an ethernet interface */
+/* Ours: libvirt's <bandwidth>, "BYTES_PER_SECOND,BURST_BYTES"; absent: no limit. */
+#define NETBACK_KEY_RATE_OUT "bandwidth-out" /* from the guest */
+#define NETBACK_KEY_RATE_IN  "bandwidth-in"  /* to the guest */
 
 struct netback_dev;
 
@@ -31,6 +34,7 @@ struct netback_dev_info {
 	char tap[16];		    /* TAP device, or "" */
 	struct net_port_stats vif;  /* zero while not connected */
 	struct net_port_stats host; /* the TAP device's, when there is one */
+	struct net_rate rate_out, rate_in;
 };
 
 int netback_dev_probe(struct backend_env *env, struct net_service *ns, const char *be_path,

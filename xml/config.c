@@ -71,7 +71,9 @@ static bool net_equal(const struct sv_net_config *a, const struct sv_net_config 
 {
 	return a->type == b->type && memcmp(a->mac, b->mac, SV_MAC_LEN) == 0 &&
 	       str_equal(a->bridge, b->bridge) && str_equal(a->target_dev, b->target_dev) &&
-	       str_equal(a->backend_domain, b->backend_domain);
+	       str_equal(a->backend_domain, b->backend_domain) &&
+	       !memcmp(&a->inbound, &b->inbound, sizeof(a->inbound)) &&
+	       !memcmp(&a->outbound, &b->outbound, sizeof(a->outbound));
 }
 
 bool sv_domain_config_equal(const struct sv_domain_config *a, const struct sv_domain_config *b)

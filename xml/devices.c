@@ -359,9 +359,61 @@ out:
 	return ret;
 }
 
+/* One direction of <bandwidth>: average (KiB/s) and burst (KiB); peak and floor need a shaper. */
+static int parse_net_rate(struct sv_xml_parser *p, xmlNode *node, struct sv_net_rate *rate)
+{
+	static const char *const attrs[] = { "average", "burst", "peak", "floor", NULL };
+	static const char *const names[] = { "average", "burst" };
+	uint64_t *fields[] = { &rate->average_kib, &rate->burst_kib };
+	char *text = NULL;
+	int ret;
+
+	ret = sv_xml_check_attributes(p, node, attrs);
+	if (ret == 0)
+		ret = sv_xml_check_no_children(p, node);
+	if (ret == 0 && (xmlHasProp(node, BAD_CAST "peak") || xmlHasProp(node, BAD_CAST "floor")))
+		return sv_xml_fail(p, node, EOPNOTSUPP,
+				   "unsupported: <%s> peak and floor (we police to average and "
+				   "burst) at line %ld",
+				   (const char *)node->name, sv_xml_line(node));
+	for (size_t i = 0; ret == 0 && i < 2; i++) {
+		ret = sv_xml_attr_dup(p, node, names[i], &text);
+		if (ret == 0 && text &&
+		    (sv_xml_parse_u64(text, fields[i]) < 0 || *fields[i] > (1ull << 32)))
+			ret = sv_xml_fail(p, node, EINVAL, "bandwidth %s '%s' is not 0..%llu KiB%s",
+					  names[i], text, 1ull << 32, i ? "" : "/s");
+		free(text);
+		text = NULL;
+	}
+	if (ret == 0 && !rate->average_kib)
+		ret = sv_xml_fail(p, node, EINVAL, "<%s> needs an average in KiB/s",
+				  (const char *)node->name);
+	return ret;
+}
+
+static int parse_net_bandwidth(struct sv_xml_parser *p, xmlNode *node, struct sv_net_config *net)
+{
+	xmlNode *child;
+	int ret;
+
+	ret = sv_xml_check_attributes(p, node, (const char *const[]){ NULL });
+	for (child = node->children; ret == 0 && child; child = child->next) {
+		ret = sv_xml_check_node_kind(p, child);
+		if (ret < 0 || child->type != XML_ELEMENT_NODE)
+			continue;
+		if (sv_xml_is(child, "inbound") && !net->inbound.average_kib)
+			ret = parse_net_rate(p, child, &net->inbound);
+		else if (sv_xml_is(child, "outbound") && !net->outbound.average_kib)
+			ret = parse_net_rate(p, child, &net->outbound);
+		else
+			ret = sv_xml_unsupported_element(p, child);
+	}
+	return ret;
+}
+
 static int parse_interface(struct sv_xml_parser *p, xmlNode *node, struct sv_domain_config *cfg)
 {
-	xmlNode *child, *mac = NULL, *model = NULL;
+	xmlNode *child, *mac = NULL, *model = NULL, *bandwidth = NULL;
 	struct sv_net_config *net;
 	size_t i;
 	int ret = 0;
@@ -390,6 +442,9 @@ static int parse_interface(struct sv_xml_parser *p, xmlNode *node, struct sv_dom
 			ret = parse_net_model(p, child);
 		} else if (sv_xml_is(child, "backenddomain") && !net->backend_domain) {
 			ret = parse_backend_domain(p, child, &net->backend_domain);
+		} else if (sv_xml_is(child, "bandwidth") && !bandwidth) {
+			bandwidth = child;
+			ret = parse_net_bandwidth(p, child, net);
 		} else {
 			ret = sv_xml_unsupported_element(p, child);
 		}

@@ -55,13 +55,21 @@ struct sv_disk_config {
 	char *backend_domain; /* driver domain name; NULL = the control domain */
 };
 
+/* libvirt's <bandwidth> direction: KiB/s and KiB; 0 = no limit. */
+struct sv_net_rate {
+	uint64_t average_kib; /* KiB per second */
+	uint64_t burst_kib;   /* KiB; 0 = the backend's default */
+};
+
 struct sv_net_config {
 	enum sv_net_type type;
 	uint8_t mac[SV_MAC_LEN]; /* generated in Xen's 00:16:3e range when not given */
 	char *bridge;		 /* bridge: the bridge's name; network: the network's */
 	char *target_dev;	 /* host-side device name; NULL = chosen at start */
 	char *backend_domain;	 /* driver domain name; NULL = the control domain */
-				 /* the model is always netfront */
+	/* the model is always netfront */
+	struct sv_net_rate inbound;  /* to the guest */
+	struct sv_net_rate outbound; /* from the guest */
 };
 
 struct sv_console_config {

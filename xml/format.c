@@ -93,6 +93,21 @@ static bool add_disk(xmlNode *devices, const struct sv_disk_config *disk)
 	return add_backend_domain(node, disk->backend_domain);
 }
 
+static bool add_rate(xmlNode *bw, const char *name, const struct sv_net_rate *rate)
+{
+	char text[24];
+	xmlNode *node;
+
+	if (!rate->average_kib)
+		return true;
+	node = add_empty(bw, name);
+	snprintf(text, sizeof(text), "%llu", (unsigned long long)rate->average_kib);
+	if (!set_prop(node, "average", text))
+		return false;
+	snprintf(text, sizeof(text), "%llu", (unsigned long long)rate->burst_kib);
+	return !rate->burst_kib || set_prop(node, "burst", text);
+}
+
 static bool add_interface(xmlNode *devices, const struct sv_net_config *net)
 {
 	xmlNode *node = add_empty(devices, "interface");
@@ -111,6 +126,13 @@ static bool add_interface(xmlNode *devices, const struct sv_net_config *net)
 		return false;
 	if (!set_prop(add_empty(node, "model"), "type", "netfront"))
 		return false;
+	if (net->inbound.average_kib || net->outbound.average_kib) {
+		xmlNode *bw = add_empty(node, "bandwidth");
+
+		if (!bw || !add_rate(bw, "inbound", &net->inbound) ||
+		    !add_rate(bw, "outbound", &net->outbound))
+			return false;
+	}
 	return add_backend_domain(node, net->backend_domain);
 }
 

@@ -45,16 +45,28 @@ static void vif_free(struct dom0 *d0, struct vif *v)
 	free(v);
 }
 
+/* libvirt's KiB/s and KiB as the backend's "BYTES_PER_SECOND,BURST_BYTES"; NULL: no limit. */
+static const char *vif_rate(char buf[48], const struct sv_net_rate *r)
+{
+	if (!r->average_kib)
+		return NULL;
+	snprintf(buf, 48, "%llu,%llu", (unsigned long long)r->average_kib * 1024,
+		 (unsigned long long)r->burst_kib * 1024);
+	return buf;
+}
+
 static int vif_write_dirs(struct dom0 *d0, struct vif *v, const struct sv_net_config *nc,
 			  const char *tap)
 {
-	char handle[16], mac[18];
+	char handle[16], mac[18], out[48], in[48];
 	const struct devdir_key be_keys[] = {
 		{ "mac", mac },
 		{ "handle", handle },
 		{ "type", "vif" },
 		{ NETBACK_KEY_BRIDGE, tap ? NULL : nc->bridge },
 		{ NETBACK_KEY_VIFNAME, tap },
+		{ NETBACK_KEY_RATE_OUT, vif_rate(out, &nc->outbound) },
+		{ NETBACK_KEY_RATE_IN, vif_rate(in, &nc->inbound) },
 		{ NULL, NULL },
 	};
 	const struct devdir_key fe_keys[] = {
@@ -238,6 +250,26 @@ static uint64_t vif_drops(const struct netback_stats *st)
 	       st->rx_bad_grant + st->rx_oversize;
 }
 
+/* A second line per vif with the drops by reason, when there were any. */
+static int vif_drop_line(char *buf, size_t cap, const struct netback_dev_info *info)
+{
+	const struct netback_stats *st = &info->vif.vif;
+
+	if (!vif_drops(st) && !info->vif.rate_drops_out && !info->vif.rate_drops_in)
+		return 0;
+	return snprintf(buf, cap,
+			"    drops: zero-len %llu oversize %llu slots %llu size %llu offset %llu "
+			"grant %llu extra %llu no-rx-buffer %llu rx-grant %llu rate-out %llu "
+			"rate-in %llu\n",
+			(unsigned long long)st->tx_zero_len, (unsigned long long)st->tx_oversize,
+			(unsigned long long)st->tx_too_many_slots,
+			(unsigned long long)st->tx_bad_size, (unsigned long long)st->tx_bad_offset,
+			(unsigned long long)st->tx_bad_grant, (unsigned long long)st->tx_bad_extra,
+			(unsigned long long)st->rx_no_buffer, (unsigned long long)st->rx_bad_grant,
+			(unsigned long long)info->vif.rate_drops_out,
+			(unsigned long long)info->vif.rate_drops_in);
+}
+
 size_t vif_list(const struct ts_domain *td, char *buf, size_t cap)
 {
 	struct netback_dev_info info;
@@ -247,18 +279,26 @@ size_t vif_list(const struct ts_domain *td, char *buf, size_t cap)
 	size_t off;
 	int n;
 
-	n = snprintf(buf, cap, "%-3s %-17s %-12s %-14s %-10s %-10s %-8s %-8s %s\n", "Idx", "Mac",
-		     "State", "Switch", "TxFrames", "RxFrames", "Drops", "Notify", "Host");
+	n = snprintf(buf, cap, "%-3s %-17s %-12s %-14s %-10s %-10s %-8s %-8s %-12s %-12s %s\n",
+		     "Idx", "Mac", "State", "Switch", "TxFrames", "RxFrames", "Drops", "Notify",
+		     "TxBytes", "RxBytes", "Host");
 	off = n > 0 && (size_t)n < cap ? (size_t)n : 0;
 	for (v = td->vifs; v && off < cap; v = v->next) {
 		netback_dev_info(v->back, &info);
 		vif_mac_text(v->mac, mac);
 		n = snprintf(
 			buf + off, cap - off,
-			"%-3u %-17s %-12s %-14s %-10llu %-10llu %-8llu %-8llu %s\n", v->handle, mac,
-			xenbus_state_name(info.state), info.sw, (unsigned long long)st->tx_frames,
-			(unsigned long long)st->rx_frames, (unsigned long long)vif_drops(st),
-			(unsigned long long)st->notifications_out, info.tap[0] ? info.tap : "-");
+			"%-3u %-17s %-12s %-14s %-10llu %-10llu %-8llu %-8llu %-12llu %-12llu %s\n",
+			v->handle, mac, xenbus_state_name(info.state), info.sw,
+			(unsigned long long)st->tx_frames, (unsigned long long)st->rx_frames,
+			(unsigned long long)(vif_drops(st) + info.vif.rate_drops_out +
+					     info.vif.rate_drops_in),
+			(unsigned long long)st->notifications_out, (unsigned long long)st->tx_bytes,
+			(unsigned long long)st->rx_bytes, info.tap[0] ? info.tap : "-");
+		if (n < 0 || (size_t)n >= cap - off)
+			break;
+		off += (size_t)n;
+		n = vif_drop_line(buf + off, cap - off, &info);
 		if (n < 0 || (size_t)n >= cap - off)
 			break;
 		off += (size_t)n;

@@ -169,6 +169,23 @@ hotplug)
 		sleep 0.1
 	done
 	;;
+bandwidth)
+	# <bandwidth> polices: a guest limited to 64 KiB/s out that sends 3 MB as fast as it can
+	# gets most frames dropped at the switch, counted as rate-out; its peer gets the rest.
+	mkxml b "netbench recv 9 2000 ip=10.0.4.2/24" "$(bridge svnet5 00:16:3e:00:05:02)"
+	mkxml a "netbench send 10.0.4.2 9 1472 2000 ip=10.0.4.3/24" \
+		"<interface type='bridge'><mac address='00:16:3e:00:05:03'/>
+		<source bridge='svnet5'/>
+		<bandwidth><outbound average='64' burst='64'/></bandwidth></interface>"
+	sv 0 create "$run_dir/b.xml"
+	wait_log b "netbench: ready"
+	sv 0 create "$run_dir/a.xml"
+	wait_log a "netbench: end" 600
+	sv 0 dumpxml a
+	expect_out "<outbound average=\"64\" burst=\"64\"/>"
+	sv 0 net-list a
+	grep -Eq "rate-out [1-9][0-9]*" "$out" || fail "no frames were policed"
+	;;
 backend-killed)
 	# kill -9 svdom0 under traffic: the pinging guest fails visibly, a bystander runs on.
 	mkxml b "udp-echo 7 ip=10.0.3.2/24" "$(bridge svnet3 00:16:3e:00:03:02)"

@@ -166,6 +166,19 @@ static const struct error_case cases[] = {
 	  DEVICES("    <interface type='network'/>\n"),
 	  -EINVAL,
 	  { "t.xml:9: interface of type 'network' needs <source network='...'/>" } },
+	{ "bandwidth peak",
+	  DEVICES("    <interface type='bridge'><source bridge='br0'/>\n"
+		  "      <bandwidth><outbound average='1000' peak='2000'/></bandwidth>\n"
+		  "    </interface>\n"),
+	  -EOPNOTSUPP,
+	  { "unsupported: <outbound> peak and floor (we police to average and burst) at line "
+	    "10" } },
+	{ "bandwidth without average",
+	  DEVICES("    <interface type='bridge'><source bridge='br0'/>\n"
+		  "      <bandwidth><inbound burst='64'/></bandwidth>\n"
+		  "    </interface>\n"),
+	  -EINVAL,
+	  { "t.xml:10: <inbound> needs an average in KiB/s" } },
 	{ "interface user",
 	  DEVICES("    <interface type='user'/>\n"),
 	  -EOPNOTSUPP,
