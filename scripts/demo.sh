@@ -1,7 +1,8 @@
 #!/bin/sh
 # Sets up, builds, and boots the demo guests in the foreground, their consoles on stdout:
 # examples/hello.xml with `svctl run`, then examples/disk.xml (blktest on a fresh image)
-# through the daemons, since its disk is served by blkback in the control domain.
+# through the daemons, since its disk is served by blkback in the control domain, then
+# examples/net-echo.xml and examples/net.xml: two guests on one switch, one pinging the other.
 # Without hardware KVM on this machine (no /dev/kvm, or a software one without vmx/svm,
 # see docs/testing-on-kvm.md), the guests boot inside a QEMU VM with nested KVM
 # (scripts/kvm-vm.sh): slower, but the same svctl and the same guests.
@@ -16,7 +17,11 @@ build/dom0-tools/svctl run build/examples/hello.xml
 export SPLITVISOR_RUN_DIR=$(mktemp -d)
 trap "build/dom0-tools/svctl daemons stop >/dev/null 2>&1; rm -rf \"$SPLITVISOR_RUN_DIR\"" EXIT
 build/dom0-tools/svctl create build/examples/disk.xml
-build/dom0-tools/svctl console disk'
+build/dom0-tools/svctl console disk
+build/dom0-tools/svctl create build/examples/net-echo.xml
+until grep -q "udp-echo: listening" "$SPLITVISOR_RUN_DIR/console/net-echo.log" 2>/dev/null; do sleep 0.2; done
+build/dom0-tools/svctl create build/examples/net.xml
+build/dom0-tools/svctl console net'
 if [ -c /dev/kvm ] && grep -qwE 'vmx|svm' /proc/cpuinfo; then
 	exec sh -c "$demo"
 fi

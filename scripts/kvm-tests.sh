@@ -109,7 +109,7 @@ fi
 echo "== KVM tests of $dir inside a QEMU VM with nested KVM ($why)"
 for attempt in 1 2; do
 	rc=0
-	scripts/kvm-vm.sh --timeout 900 -- env ASAN_OPTIONS="${ASAN_OPTIONS:-}" \
+	scripts/kvm-vm.sh --timeout 1800 -- env ASAN_OPTIONS="${ASAN_OPTIONS:-}" \
 		UBSAN_OPTIONS="${UBSAN_OPTIONS:-}" scripts/kvm-tests.sh --here "$dir" \
 		--timeout 300 --repeat until-pass:2 || rc=$?
 	case $rc in
