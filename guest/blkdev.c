@@ -28,13 +28,7 @@
 #include "page_alloc.h"
 #include "printf.h"
 #include "xenbus.h"
-
-#define XB_INITIALISING 1
-#define XB_INITWAIT	2
-#define XB_INITIALISED	3
-#define XB_CONNECTED	4
-#define XB_CLOSING	5
-#define XB_CLOSED	6
+#include "xenbus_dev.h"
 
 #define PATH_LEN	    160u
 #define VAL_LEN		    64u
@@ -46,9 +40,7 @@
 
 struct blkdev {
 	struct blkdev_info info;
-	char fe[PATH_LEN], be[PATH_LEN];
-	uint16_t backend_id;
-	uint32_t port;
+	struct xenbus_dev xb; /* directories, backend, port */
 	uint32_t ring_refs[SV_BLKIF_MAX_RING_PAGES];
 	struct blkfront *bf;
 	struct blkfront_ops ops;
@@ -56,147 +48,6 @@ struct blkdev {
 };
 
 /* ---- what blkfront needs from the kernel ---- */
-
-static void *g_alloc_page(void *opaque)
-{
-	void *p = alloc_pages(1);
-
-	(void)opaque;
-	if (p)
-		memset(p, 0, PAGE_SIZE);
-	return p;
-}
-
-static void g_free_page(void *opaque, void *page)
-{
-	(void)opaque;
-	free_pages(page, 1);
-}
-
-/* RAM is identity-mapped: one contiguous run is contiguous in guest-physical memory too. */
-static void *g_alloc_pages(void *opaque, uint32_t n)
-{
-	void *p = alloc_pages(n);
-
-	(void)opaque;
-	if (p)
-		memset(p, 0, (size_t)n * PAGE_SIZE);
-	return p;
-}
-
-static void g_free_pages(void *opaque, void *pages, uint32_t n)
-{
-	(void)opaque;
-	free_pages(pages, n);
-}
-
-static int g_grant(void *opaque, void *page, bool readonly)
-{
-	struct blkdev *d = opaque;
-
-	return gnttab_grant_access(d->backend_id, (uint32_t)((uintptr_t)page >> PAGE_SHIFT),
-				   readonly);
-}
-
-static int g_end_grant(void *opaque, uint32_t ref)
-{
-	(void)opaque;
-	return gnttab_end_access(ref);
-}
-
-static void g_notify(void *opaque)
-{
-	struct blkdev *d = opaque;
-
-	evtchn_send(d->port);
-}
-
-/* ---- xenstore helpers ---- */
-
-static int read_key(const char *dir, const char *key, char *val, size_t cap)
-{
-	char path[PATH_LEN];
-
-	ksnprintf(path, sizeof(path), "%s/%s", dir, key);
-	return xenbus_read(path, val, cap);
-}
-
-/* A number, or def when the key is missing; -EINVAL when it is not a number. */
-static int read_u64(const char *dir, const char *key, unsigned long long def,
-		    unsigned long long *out)
-{
-	char val[VAL_LEN];
-	int ret = read_key(dir, key, val, sizeof(val));
-
-	if (ret == -ENOENT) {
-		*out = def;
-		return 0;
-	}
-	if (ret < 0)
-		return ret;
-	return parse_u64(val, out) ? -EINVAL : 0;
-}
-
-static int write_key_tx(uint32_t tx, const char *dir, const char *key, const char *val)
-{
-	char path[PATH_LEN];
-
-	ksnprintf(path, sizeof(path), "%s/%s", dir, key);
-	return xenbus_write_tx(tx, path, val);
-}
-
-static int write_state(struct blkdev *d, int state)
-{
-	char v[4];
-
-	ksnprintf(v, sizeof(v), "%d", state);
-	return write_key_tx(XBT_NIL, d->fe, "state", v);
-}
-
-/* The backend's state, or 0 when its directory is gone (a vanished backend). */
-static int backend_state(struct blkdev *d)
-{
-	unsigned long long st;
-	int ret = read_u64(d->be, "state", 0, &st);
-
-	if (ret)
-		return ret;
-	return st > XB_CLOSED ? -EINVAL : (int)st;
-}
-
-/*
- * Waits on the watch of the backend's directory until its state is at least
- * want, tolerating skipped states. Before Closing is wanted, a backend that
- * closes instead gives -ENODEV; one that has not written its state yet is
- * waited for. With want Closing or Closed, a vanished backend counts as done.
- */
-static int wait_backend(struct blkdev *d, int want, uint64_t wait_ns)
-{
-	uint64_t deadline = now_ns() + wait_ns;
-	char fired[PATH_LEN], token[16];
-	int st, ret;
-
-	for (;;) {
-		st = backend_state(d);
-		if (st < 0)
-			return st;
-		if (want >= XB_CLOSING && (st == 0 || st >= want))
-			return st;
-		if (want < XB_CLOSING && st >= XB_CLOSING)
-			return -ENODEV;
-		if (want < XB_CLOSING && st >= want)
-			return st;
-		ret = xenbus_wait_watch(fired, sizeof(fired), token, sizeof(token), deadline);
-		if (ret == -ETIMEDOUT) {
-			printk("blkdev %s: backend %s stayed in state %d for %llu s (want %d)\n",
-			       d->info.name, d->be, st,
-			       (unsigned long long)(wait_ns / NSEC_PER_SEC), want);
-			return ret;
-		}
-		if (ret)
-			return ret;
-	}
-}
 
 /* ---- finding the disk ---- */
 
@@ -215,13 +66,14 @@ static int find_disk(struct blkdev *d, const char *name)
 
 		if (parse_u64(id, &devid) || devid > UINT32_MAX)
 			continue;
-		ksnprintf(d->fe, sizeof(d->fe), "%s/%s", dir, id);
-		if (read_key(d->fe, "dev", dev, sizeof(dev)) < 0)
+		ksnprintf(d->xb.fe, sizeof(d->xb.fe), "%s/%s", dir, id);
+		if (xbdev_read(d->xb.fe, "dev", dev, sizeof(dev)) < 0)
 			ksnprintf(dev, sizeof(dev), "vbd%s", id);
 		if (name && strcmp(name, dev) && strcmp(name, id))
 			continue;
 		d->info.devid = (uint32_t)devid;
 		ksnprintf(d->info.name, sizeof(d->info.name), "%s", dev);
+		ksnprintf(d->xb.name, sizeof(d->xb.name), "blkdev %s", dev);
 		ret = 0;
 		break;
 	}
@@ -239,26 +91,26 @@ static int publish(uint32_t tx, void *data)
 
 	if (d->info.ring_order == 0) {
 		ksnprintf(val, sizeof(val), "%u", d->ring_refs[0]);
-		ret = write_key_tx(tx, d->fe, BLKIF_KEY_RING_REF, val);
+		ret = xbdev_write_tx(tx, d->xb.fe, BLKIF_KEY_RING_REF, val);
 	} else {
 		ksnprintf(val, sizeof(val), "%u", d->info.ring_order);
-		ret = write_key_tx(tx, d->fe, BLKIF_KEY_RING_PAGE_ORDER, val);
+		ret = xbdev_write_tx(tx, d->xb.fe, BLKIF_KEY_RING_PAGE_ORDER, val);
 		for (uint32_t i = 0; !ret && i < (1u << d->info.ring_order); i++) {
 			ksnprintf(key, sizeof(key), BLKIF_KEY_RING_REF "%u", i);
 			ksnprintf(val, sizeof(val), "%u", d->ring_refs[i]);
-			ret = write_key_tx(tx, d->fe, key, val);
+			ret = xbdev_write_tx(tx, d->xb.fe, key, val);
 		}
 	}
-	ksnprintf(val, sizeof(val), "%u", d->port);
+	ksnprintf(val, sizeof(val), "%u", d->xb.port);
 	if (!ret)
-		ret = write_key_tx(tx, d->fe, BLKIF_KEY_EVENT_CHANNEL, val);
+		ret = xbdev_write_tx(tx, d->xb.fe, BLKIF_KEY_EVENT_CHANNEL, val);
 	if (!ret)
-		ret = write_key_tx(tx, d->fe, BLKIF_KEY_PROTOCOL, BLKIF_PROTOCOL_NATIVE);
+		ret = xbdev_write_tx(tx, d->xb.fe, BLKIF_KEY_PROTOCOL, BLKIF_PROTOCOL_NATIVE);
 	if (!ret)
-		ret = write_key_tx(tx, d->fe, BLKIF_KEY_FEATURE_PERSISTENT,
-				   d->info.persistent ? "1" : "0");
+		ret = xbdev_write_tx(tx, d->xb.fe, BLKIF_KEY_FEATURE_PERSISTENT,
+				     d->info.persistent ? "1" : "0");
 	if (!ret)
-		ret = write_key_tx(tx, d->fe, "state", "3");
+		ret = xbdev_write_tx(tx, d->xb.fe, "state", "3");
 	return ret;
 }
 
@@ -269,26 +121,26 @@ static int read_features(struct blkdev *d, struct blkfront_features *f)
 	char mode[8] = "w";
 	int ret;
 
-	ret = read_u64(d->be, BLKIF_KEY_SECTORS, 0, &v[0]);
+	ret = xbdev_read_u64(d->xb.be, BLKIF_KEY_SECTORS, 0, &v[0]);
 	if (!ret)
-		ret = read_u64(d->be, BLKIF_KEY_SECTOR_SIZE, BLKIF_SECTOR_SIZE, &v[1]);
+		ret = xbdev_read_u64(d->xb.be, BLKIF_KEY_SECTOR_SIZE, BLKIF_SECTOR_SIZE, &v[1]);
 	if (!ret)
-		ret = read_u64(d->be, BLKIF_KEY_INFO, 0, &v[2]);
+		ret = xbdev_read_u64(d->xb.be, BLKIF_KEY_INFO, 0, &v[2]);
 	if (!ret)
-		ret = read_u64(d->be, BLKIF_KEY_FEATURE_FLUSH, 0, &v[3]);
+		ret = xbdev_read_u64(d->xb.be, BLKIF_KEY_FEATURE_FLUSH, 0, &v[3]);
 	if (!ret)
-		ret = read_u64(d->be, BLKIF_KEY_FEATURE_BARRIER, 0, &v[4]);
+		ret = xbdev_read_u64(d->xb.be, BLKIF_KEY_FEATURE_BARRIER, 0, &v[4]);
 	if (!ret)
-		ret = read_u64(d->be, BLKIF_KEY_FEATURE_DISCARD, 0, &v[5]);
+		ret = xbdev_read_u64(d->xb.be, BLKIF_KEY_FEATURE_DISCARD, 0, &v[5]);
 	if (!ret)
-		ret = read_u64(d->be, BLKIF_KEY_FEATURE_PERSISTENT, 0, &v[6]);
+		ret = xbdev_read_u64(d->xb.be, BLKIF_KEY_FEATURE_PERSISTENT, 0, &v[6]);
 	if (!ret)
-		ret = read_u64(d->be, BLKIF_KEY_FEATURE_INDIRECT, 0, &v[7]);
+		ret = xbdev_read_u64(d->xb.be, BLKIF_KEY_FEATURE_INDIRECT, 0, &v[7]);
 	if (!ret)
-		ret = read_u64(d->be, BLKIF_KEY_MAX_RING_ORDER, 0, &v[8]);
+		ret = xbdev_read_u64(d->xb.be, BLKIF_KEY_MAX_RING_ORDER, 0, &v[8]);
 	if (ret)
 		return ret;
-	read_key(d->be, BLKIF_KEY_MODE, mode, sizeof(mode));
+	xbdev_read(d->xb.be, BLKIF_KEY_MODE, mode, sizeof(mode));
 	if (v[1] > UINT32_MAX || v[7] > UINT32_MAX)
 		return -EINVAL;
 	*f = (struct blkfront_features){
@@ -327,20 +179,20 @@ static int connect(struct blkdev *d)
 	unsigned long long bid;
 	int ret;
 
-	ret = read_key(d->fe, "backend", d->be, sizeof(d->be));
+	ret = xbdev_read(d->xb.fe, "backend", d->xb.be, sizeof(d->xb.be));
 	if (ret < 0)
 		goto out;
-	ret = read_u64(d->fe, "backend-id", 0, &bid);
+	ret = xbdev_read_u64(d->xb.fe, "backend-id", 0, &bid);
 	if (ret || bid >= SV_DOMID_SELF) {
 		ret = ret ? ret : -EINVAL;
 		goto out;
 	}
-	d->backend_id = (uint16_t)bid;
+	d->xb.backend_id = (uint16_t)bid;
 	ksnprintf(val, sizeof(val), "vbd%u", d->info.devid);
-	ret = xenbus_watch(d->be, val); /* fires for state and every other key below */
+	ret = xenbus_watch(d->xb.be, val); /* fires for state and every other key below */
 	if (ret)
 		goto out;
-	ret = wait_backend(d, XB_INITWAIT, HANDSHAKE_WAIT_NS);
+	ret = xbdev_wait_backend(&d->xb, XB_INITWAIT, HANDSHAKE_WAIT_NS);
 	if (ret < 0)
 		goto out;
 	ret = read_features(d, &f);
@@ -348,16 +200,16 @@ static int connect(struct blkdev *d)
 		goto out;
 	d->info.ring_order = f.max_ring_order;
 	d->info.persistent = f.persistent && want_persistent;
-	ret = blkfront_create(&d->bf, &d->ops, d, d->info.ring_order, d->ring_refs);
+	ret = blkfront_create(&d->bf, &d->ops, &d->xb, d->info.ring_order, d->ring_refs);
 	if (ret)
 		goto out;
-	ret = evtchn_alloc_unbound(d->backend_id, &d->port);
+	ret = evtchn_alloc_unbound(d->xb.backend_id, &d->xb.port);
 	if (ret)
 		goto out;
 	ret = xenbus_transaction_run(publish, d);
 	if (ret)
 		goto out;
-	ret = wait_backend(d, XB_CONNECTED, HANDSHAKE_WAIT_NS);
+	ret = xbdev_wait_backend(&d->xb, XB_CONNECTED, HANDSHAKE_WAIT_NS);
 	if (ret < 0)
 		goto out;
 	/* The size may have changed while we were getting ready; the backend's word now counts. */
@@ -376,7 +228,7 @@ static int connect(struct blkdev *d)
 	d->info.discard = f.discard;
 	d->info.max_indirect_segments = f.max_indirect_segments;
 	d->info.max_op_bytes = blkfront_max_op_bytes(d->bf);
-	ret = write_state(d, XB_CONNECTED);
+	ret = xbdev_write_state(&d->xb, XB_CONNECTED);
 out:
 	return ret;
 }
@@ -384,8 +236,8 @@ out:
 static void release(struct blkdev *d)
 {
 	blkfront_destroy(d->bf);
-	if (d->port)
-		evtchn_close(d->port);
+	if (d->xb.port)
+		evtchn_close(d->xb.port);
 	kfree(d);
 }
 
@@ -403,13 +255,13 @@ int blkdev_open(const char *name, struct blkdev **out)
 	if (!d)
 		return -ENOMEM;
 	d->ops = (struct blkfront_ops){
-		.alloc_page = g_alloc_page,
-		.free_page = g_free_page,
-		.grant = g_grant,
-		.end_grant = g_end_grant,
-		.notify = g_notify,
-		.alloc_pages = g_alloc_pages,
-		.free_pages = g_free_pages,
+		.alloc_page = xbdev_alloc_page,
+		.free_page = xbdev_free_page,
+		.grant = xbdev_grant,
+		.end_grant = xbdev_end_grant,
+		.notify = xbdev_notify,
+		.alloc_pages = xbdev_alloc_pages,
+		.free_pages = xbdev_free_pages,
 	};
 	ret = find_disk(d, name);
 	if (ret) {
@@ -418,8 +270,8 @@ int blkdev_open(const char *name, struct blkdev **out)
 	}
 	ret = connect(d);
 	if (ret) {
-		printk("blkdev %s: connecting to %s failed (%d)\n", d->info.name, d->be, ret);
-		write_state(d, XB_CLOSED);
+		printk("blkdev %s: connecting to %s failed (%d)\n", d->info.name, d->xb.be, ret);
+		xbdev_write_state(&d->xb, XB_CLOSED);
 		goto out;
 	}
 	printk("blkdev %s: %llu sectors of %u B%s, ring order %u, %s grants, %u indirect "
@@ -442,12 +294,12 @@ const struct blkdev_info *blkdev_info(const struct blkdev *d)
 /* The backend closed or vanished: pending operations fail, we say Closing, Closed. */
 static void backend_gone(struct blkdev *d, int st)
 {
-	printk("blkdev %s: backend %s is %s: failing %u operations\n", d->info.name, d->be,
+	printk("blkdev %s: backend %s is %s: failing %u operations\n", d->info.name, d->xb.be,
 	       st == 0 ? "gone" : "closing", blkfront_inflight(d->bf));
 	d->dead = true;
 	blkfront_fail_all(d->bf);
-	write_state(d, XB_CLOSING);
-	write_state(d, XB_CLOSED);
+	xbdev_write_state(&d->xb, XB_CLOSING);
+	xbdev_write_state(&d->xb, XB_CLOSED);
 }
 
 int blkdev_wait(struct blkdev *d)
@@ -465,11 +317,11 @@ int blkdev_wait(struct blkdev *d)
 		if (!blkfront_inflight(d->bf))
 			return 0;
 		/* poll armed rsp_event: halt until the backend raises the channel. */
-		ret = evtchn_wait(d->port, now_ns() + BLKDEV_CHECK_NS);
+		ret = evtchn_wait(d->xb.port, now_ns() + BLKDEV_CHECK_NS);
 		if (ret != -ETIMEDOUT)
 			continue;
 		/* A backend directory that vanished, or a xenstore that stopped answering, is gone. */
-		st = backend_state(d);
+		st = xbdev_backend_state(&d->xb);
 		if (st <= 0 || st >= XB_CLOSING) {
 			backend_gone(d, st);
 			return -ENODEV;
@@ -532,10 +384,10 @@ void blkdev_close(struct blkdev *d)
 		;
 	if (!d->dead) {
 		/* Xen's order: the backend unmaps when we are Closed, then ends Closed itself. */
-		write_state(d, XB_CLOSING);
-		wait_backend(d, XB_CLOSING, CLOSE_WAIT_NS);
-		write_state(d, XB_CLOSED);
-		wait_backend(d, XB_CLOSED, CLOSE_WAIT_NS);
+		xbdev_write_state(&d->xb, XB_CLOSING);
+		xbdev_wait_backend(&d->xb, XB_CLOSING, CLOSE_WAIT_NS);
+		xbdev_write_state(&d->xb, XB_CLOSED);
+		xbdev_wait_backend(&d->xb, XB_CLOSED, CLOSE_WAIT_NS);
 	}
 	release(d);
 }

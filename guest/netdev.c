@@ -29,11 +29,7 @@
 #include "page_alloc.h"
 #include "printf.h"
 #include "xenbus.h"
-
-#define XB_INITWAIT  2
-#define XB_CONNECTED 4
-#define XB_CLOSING   5
-#define XB_CLOSED    6
+#include "xenbus_dev.h"
 
 #define PATH_LEN	    160u
 #define VAL_LEN		    64u
@@ -47,8 +43,7 @@
 
 struct netdev {
 	struct netdev_info info;
-	char fe[PATH_LEN], be[PATH_LEN];
-	uint32_t port;
+	struct xenbus_dev xb; /* directories, backend, port */
 	struct netfront *nf;
 	struct netfront_ops ops;
 	netfront_rx_fn *rx_fn;
@@ -58,125 +53,6 @@ struct netdev {
 };
 
 /* ---- what netfront needs from the kernel ---- */
-
-static void *g_alloc_page(void *opaque)
-{
-	void *p = alloc_pages(1);
-
-	(void)opaque;
-	if (p)
-		memset(p, 0, PAGE_SIZE);
-	return p;
-}
-
-static void g_free_page(void *opaque, void *page)
-{
-	(void)opaque;
-	free_pages(page, 1);
-}
-
-static int g_grant(void *opaque, void *page, bool readonly)
-{
-	struct netdev *d = opaque;
-
-	return gnttab_grant_access(d->info.backend_id, (uint32_t)((uintptr_t)page >> PAGE_SHIFT),
-				   readonly);
-}
-
-static int g_end_grant(void *opaque, uint32_t ref)
-{
-	(void)opaque;
-	return gnttab_end_access(ref);
-}
-
-static void g_notify(void *opaque)
-{
-	struct netdev *d = opaque;
-
-	evtchn_send(d->port);
-}
-
-/* ---- xenstore helpers ---- */
-
-static int read_key(const char *dir, const char *key, char *val, size_t cap)
-{
-	char path[PATH_LEN];
-
-	ksnprintf(path, sizeof(path), "%s/%s", dir, key);
-	return xenbus_read(path, val, cap);
-}
-
-/* A number, or def when the key is missing; -EINVAL when it is not a number. */
-static int read_u64(const char *dir, const char *key, unsigned long long def,
-		    unsigned long long *out)
-{
-	char val[VAL_LEN];
-	int ret = read_key(dir, key, val, sizeof(val));
-
-	if (ret == -ENOENT) {
-		*out = def;
-		return 0;
-	}
-	if (ret < 0)
-		return ret;
-	return parse_u64(val, out) ? -EINVAL : 0;
-}
-
-static int write_key_tx(uint32_t tx, const char *dir, const char *key, const char *val)
-{
-	char path[PATH_LEN];
-
-	ksnprintf(path, sizeof(path), "%s/%s", dir, key);
-	return xenbus_write_tx(tx, path, val);
-}
-
-static int write_state(struct netdev *d, int state)
-{
-	char v[4];
-
-	ksnprintf(v, sizeof(v), "%d", state);
-	return write_key_tx(XBT_NIL, d->fe, "state", v);
-}
-
-/* The backend's state, or 0 when its directory is gone (a vanished backend). */
-static int backend_state(struct netdev *d)
-{
-	unsigned long long st;
-	int ret = read_u64(d->be, "state", 0, &st);
-
-	if (ret)
-		return ret;
-	return st > XB_CLOSED ? -EINVAL : (int)st;
-}
-
-/* As blkdev's wait_backend: until its state is at least want, or -ENODEV if it closes. */
-static int wait_backend(struct netdev *d, int want, uint64_t wait_ns)
-{
-	uint64_t deadline = now_ns() + wait_ns;
-	char fired[PATH_LEN], token[16];
-	int st, ret;
-
-	for (;;) {
-		st = backend_state(d);
-		if (st < 0)
-			return st;
-		if (want >= XB_CLOSING && (st == 0 || st >= want))
-			return st;
-		if (want < XB_CLOSING && st >= XB_CLOSING)
-			return -ENODEV;
-		if (want < XB_CLOSING && st >= want)
-			return st;
-		ret = xenbus_wait_watch(fired, sizeof(fired), token, sizeof(token), deadline);
-		if (ret == -ETIMEDOUT) {
-			printk("netdev vif%u: backend %s stayed in state %d for %llu s (want %d)\n",
-			       d->info.handle, d->be, st,
-			       (unsigned long long)(wait_ns / NSEC_PER_SEC), want);
-			return ret;
-		}
-		if (ret)
-			return ret;
-	}
-}
 
 static int hex_digit(char c)
 {
@@ -230,7 +106,8 @@ static int find_vif(struct netdev *d, int handle)
 	if (best == ~0ull)
 		return -ENOENT;
 	d->info.handle = (uint32_t)best;
-	ksnprintf(d->fe, sizeof(d->fe), "%s/%u", dir, d->info.handle);
+	ksnprintf(d->xb.name, sizeof(d->xb.name), "netdev vif%u", d->info.handle);
+	ksnprintf(d->xb.fe, sizeof(d->xb.fe), "%s/%u", dir, d->info.handle);
 	return 0;
 }
 
@@ -246,22 +123,22 @@ static int publish(uint32_t tx, void *data)
 
 	netfront_ring_refs(d->nf, &tx_ref, &rx_ref);
 	ksnprintf(val, sizeof(val), "%u", tx_ref);
-	ret = write_key_tx(tx, d->fe, NETIF_KEY_TX_RING_REF, val);
+	ret = xbdev_write_tx(tx, d->xb.fe, NETIF_KEY_TX_RING_REF, val);
 	ksnprintf(val, sizeof(val), "%u", rx_ref);
 	if (!ret)
-		ret = write_key_tx(tx, d->fe, NETIF_KEY_RX_RING_REF, val);
-	ksnprintf(val, sizeof(val), "%u", d->port);
+		ret = xbdev_write_tx(tx, d->xb.fe, NETIF_KEY_RX_RING_REF, val);
+	ksnprintf(val, sizeof(val), "%u", d->xb.port);
 	if (!ret)
-		ret = write_key_tx(tx, d->fe, NETIF_KEY_EVENT_CHANNEL, val);
+		ret = xbdev_write_tx(tx, d->xb.fe, NETIF_KEY_EVENT_CHANNEL, val);
 	if (!ret)
-		ret = write_key_tx(tx, d->fe, NETIF_KEY_REQUEST_RX_COPY, "1");
+		ret = xbdev_write_tx(tx, d->xb.fe, NETIF_KEY_REQUEST_RX_COPY, "1");
 	if (!ret)
-		ret = write_key_tx(tx, d->fe, NETIF_KEY_FEATURE_RX_NOTIFY, "1");
+		ret = xbdev_write_tx(tx, d->xb.fe, NETIF_KEY_FEATURE_RX_NOTIFY, "1");
 	/* We reassemble frames of several RX slots, whatever the backend offers for TX. */
 	if (!ret)
-		ret = write_key_tx(tx, d->fe, NETIF_KEY_FEATURE_SG, "1");
+		ret = xbdev_write_tx(tx, d->xb.fe, NETIF_KEY_FEATURE_SG, "1");
 	if (!ret)
-		ret = write_key_tx(tx, d->fe, "state", "3");
+		ret = xbdev_write_tx(tx, d->xb.fe, "state", "3");
 	return ret;
 }
 
@@ -270,14 +147,14 @@ static int read_features(struct netdev *d, struct netfront_features *f)
 	unsigned long long copy, sg, mtu;
 	int ret;
 
-	ret = read_u64(d->be, NETIF_KEY_FEATURE_RX_COPY, 0, &copy);
+	ret = xbdev_read_u64(d->xb.be, NETIF_KEY_FEATURE_RX_COPY, 0, &copy);
 	if (!ret)
-		ret = read_u64(d->be, NETIF_KEY_FEATURE_SG, 0, &sg);
+		ret = xbdev_read_u64(d->xb.be, NETIF_KEY_FEATURE_SG, 0, &sg);
 	if (!ret)
-		ret = read_u64(d->be, NETIF_KEY_MTU, NETIF_MTU_DEFAULT, &mtu);
+		ret = xbdev_read_u64(d->xb.be, NETIF_KEY_MTU, NETIF_MTU_DEFAULT, &mtu);
 	if (ret) {
 		printk("netdev vif%u: backend %s has a bad feature key (%d)\n", d->info.handle,
-		       d->be, ret);
+		       d->xb.be, ret);
 		return ret;
 	}
 	if (mtu < MTU_MIN || mtu > NETIF_MAX_FRAME - NETIF_ETH_HLEN) {
@@ -288,7 +165,7 @@ static int read_features(struct netdev *d, struct netfront_features *f)
 	/* Xen's netfront has no other receive path either: the backend must copy. */
 	if (copy != 1) {
 		printk("netdev vif%u: backend %s does not offer feature-rx-copy\n", d->info.handle,
-		       d->be);
+		       d->xb.be);
 		return -EOPNOTSUPP;
 	}
 	*f = (struct netfront_features){ .sg = sg == 1, .mtu = (uint32_t)mtu };
@@ -302,19 +179,20 @@ static int connect(struct netdev *d)
 	unsigned long long bid;
 	int ret;
 
-	ret = read_key(d->fe, "backend", d->be, sizeof(d->be));
+	ret = xbdev_read(d->xb.fe, "backend", d->xb.be, sizeof(d->xb.be));
 	if (ret < 0)
 		goto out;
-	ret = read_u64(d->fe, "backend-id", 0, &bid);
+	ret = xbdev_read_u64(d->xb.fe, "backend-id", 0, &bid);
 	if (ret || bid >= SV_DOMID_SELF) {
 		ret = ret ? ret : -EINVAL;
 		goto out;
 	}
 	d->info.backend_id = (uint16_t)bid;
+	d->xb.backend_id = (uint16_t)bid;
 	/* The toolstack's word in our directory, else the backend's. */
-	ret = read_key(d->fe, NETIF_KEY_MAC, val, sizeof(val));
+	ret = xbdev_read(d->xb.fe, NETIF_KEY_MAC, val, sizeof(val));
 	if (ret == -ENOENT)
-		ret = read_key(d->be, NETIF_KEY_MAC, val, sizeof(val));
+		ret = xbdev_read(d->xb.be, NETIF_KEY_MAC, val, sizeof(val));
 	if (ret >= 0)
 		ret = parse_mac(val, d->info.mac);
 	if (ret) {
@@ -322,10 +200,10 @@ static int connect(struct netdev *d)
 		goto out;
 	}
 	ksnprintf(val, sizeof(val), "vif%u", d->info.handle);
-	ret = xenbus_watch(d->be, val); /* fires for state and every other key below */
+	ret = xenbus_watch(d->xb.be, val); /* fires for state and every other key below */
 	if (ret)
 		goto out;
-	ret = wait_backend(d, XB_INITWAIT, HANDSHAKE_WAIT_NS);
+	ret = xbdev_wait_backend(&d->xb, XB_INITWAIT, HANDSHAKE_WAIT_NS);
 	if (ret < 0)
 		goto out;
 	ret = read_features(d, &f);
@@ -333,20 +211,20 @@ static int connect(struct netdev *d)
 		goto out;
 	d->info.mtu = f.mtu;
 	d->info.sg = f.sg;
-	ret = netfront_create(&d->ops, d, &f, &d->nf);
+	ret = netfront_create(&d->ops, &d->xb, &f, &d->nf);
 	if (ret)
 		goto out;
 	d->info.max_frame = netfront_max_frame(d->nf);
-	ret = evtchn_alloc_unbound(d->info.backend_id, &d->port);
+	ret = evtchn_alloc_unbound(d->info.backend_id, &d->xb.port);
 	if (ret)
 		goto out;
 	ret = xenbus_transaction_run(publish, d);
 	if (ret)
 		goto out;
-	ret = wait_backend(d, XB_CONNECTED, HANDSHAKE_WAIT_NS);
+	ret = xbdev_wait_backend(&d->xb, XB_CONNECTED, HANDSHAKE_WAIT_NS);
 	if (ret < 0)
 		goto out;
-	ret = write_state(d, XB_CONNECTED);
+	ret = xbdev_write_state(&d->xb, XB_CONNECTED);
 	d->quiet_since = now_ns();
 out:
 	return ret;
@@ -359,8 +237,8 @@ static void release(struct netdev *d)
 	if (leaked)
 		printk("netdev vif%u: %u grants still mapped by the backend: pages leaked\n",
 		       d->info.handle, leaked);
-	if (d->port)
-		evtchn_close(d->port);
+	if (d->xb.port)
+		evtchn_close(d->xb.port);
 	kfree(d);
 }
 
@@ -378,11 +256,11 @@ int netdev_open(int handle, struct netdev **out)
 	if (!d)
 		return -ENOMEM;
 	d->ops = (struct netfront_ops){
-		.alloc_page = g_alloc_page,
-		.free_page = g_free_page,
-		.grant = g_grant,
-		.end_grant = g_end_grant,
-		.notify = g_notify,
+		.alloc_page = xbdev_alloc_page,
+		.free_page = xbdev_free_page,
+		.grant = xbdev_grant,
+		.end_grant = xbdev_end_grant,
+		.notify = xbdev_notify,
 	};
 	ret = find_vif(d, handle);
 	if (ret) {
@@ -394,13 +272,14 @@ int netdev_open(int handle, struct netdev **out)
 	}
 	ret = connect(d);
 	if (ret) {
-		printk("netdev vif%u: connecting to %s failed (%d)\n", d->info.handle, d->be, ret);
-		write_state(d, XB_CLOSED);
+		printk("netdev vif%u: connecting to %s failed (%d)\n", d->info.handle, d->xb.be,
+		       ret);
+		xbdev_write_state(&d->xb, XB_CLOSED);
 		goto out;
 	}
 	printk("netdev vif%u: mac %02x:%02x:%02x:%02x:%02x:%02x, mtu %u%s, backend %s\n",
 	       d->info.handle, d->info.mac[0], d->info.mac[1], d->info.mac[2], d->info.mac[3],
-	       d->info.mac[4], d->info.mac[5], d->info.mtu, d->info.sg ? ", sg" : "", d->be);
+	       d->info.mac[4], d->info.mac[5], d->info.mtu, d->info.sg ? ", sg" : "", d->xb.be);
 	*out = d;
 out:
 	if (ret)
@@ -422,11 +301,11 @@ void netdev_set_rx(struct netdev *d, netfront_rx_fn *fn, void *arg)
 /* The backend closed, vanished or broke a ring: nothing more goes out; we say Closing, Closed. */
 static void backend_gone(struct netdev *d, const char *why)
 {
-	printk("netdev vif%u: backend %s %s: closing the device\n", d->info.handle, d->be, why);
+	printk("netdev vif%u: backend %s %s: closing the device\n", d->info.handle, d->xb.be, why);
 	d->dead = true;
 	netfront_disconnect(d->nf);
-	write_state(d, XB_CLOSING);
-	write_state(d, XB_CLOSED);
+	xbdev_write_state(&d->xb, XB_CLOSING);
+	xbdev_write_state(&d->xb, XB_CLOSED);
 }
 
 static int dead_error(const struct netdev *d, int err)
@@ -465,7 +344,7 @@ int netdev_wait(struct netdev *d, uint64_t deadline_ns)
 		}
 		/* A second without events, over however many waits: is the backend still there? */
 		if (now - d->quiet_since >= NETDEV_CHECK_NS) {
-			st = backend_state(d);
+			st = xbdev_backend_state(&d->xb);
 			if (st <= 0 || st >= XB_CLOSING) {
 				backend_gone(d, st == 0 ? "is gone" : "is closing");
 				return -ENODEV;
@@ -478,7 +357,7 @@ int netdev_wait(struct netdev *d, uint64_t deadline_ns)
 		if (deadline_ns && deadline_ns < wake)
 			wake = deadline_ns;
 		/* poll armed both rsp_events: halt until the backend raises the channel. */
-		ret = evtchn_wait(d->port, wake);
+		ret = evtchn_wait(d->xb.port, wake);
 		if (ret && ret != -ETIMEDOUT)
 			return ret;
 	}
@@ -535,10 +414,10 @@ void netdev_close(struct netdev *d)
 		;
 	if (!d->dead) {
 		/* Xen's order: the backend unmaps when we are Closed, then ends Closed itself. */
-		write_state(d, XB_CLOSING);
-		wait_backend(d, XB_CLOSING, CLOSE_WAIT_NS);
-		write_state(d, XB_CLOSED);
-		wait_backend(d, XB_CLOSED, CLOSE_WAIT_NS);
+		xbdev_write_state(&d->xb, XB_CLOSING);
+		xbdev_wait_backend(&d->xb, XB_CLOSING, CLOSE_WAIT_NS);
+		xbdev_write_state(&d->xb, XB_CLOSED);
+		xbdev_wait_backend(&d->xb, XB_CLOSED, CLOSE_WAIT_NS);
 	}
 	release(d);
 }

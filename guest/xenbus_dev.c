@@ -1,0 +1,150 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The frontend side of a xenbus device (xenbus_dev.h), written once for the
+ * guest's block and network devices.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "arch.h"
+#include "console.h"
+#include "evtchn.h"
+#include "grant.h"
+#include "kstring.h"
+#include "ktime.h"
+#include "page_alloc.h"
+#include "printf.h"
+#include "xenbus.h"
+#include "xenbus_dev.h"
+
+#define XBDEV_VAL_LEN 64u
+
+void *xbdev_alloc_page(void *opaque)
+{
+	void *p = alloc_pages(1);
+
+	(void)opaque;
+	if (p)
+		memset(p, 0, PAGE_SIZE);
+	return p;
+}
+
+void xbdev_free_page(void *opaque, void *page)
+{
+	(void)opaque;
+	free_pages(page, 1);
+}
+
+/* RAM is identity-mapped: one contiguous run is contiguous in guest-physical memory too. */
+void *xbdev_alloc_pages(void *opaque, uint32_t n)
+{
+	void *p = alloc_pages(n);
+
+	(void)opaque;
+	if (p)
+		memset(p, 0, (size_t)n * PAGE_SIZE);
+	return p;
+}
+
+void xbdev_free_pages(void *opaque, void *pages, uint32_t n)
+{
+	(void)opaque;
+	free_pages(pages, n);
+}
+
+int xbdev_grant(void *opaque, void *page, bool readonly)
+{
+	struct xenbus_dev *d = opaque;
+
+	return gnttab_grant_access(d->backend_id, (uint32_t)((uintptr_t)page >> PAGE_SHIFT),
+				   readonly);
+}
+
+int xbdev_end_grant(void *opaque, uint32_t ref)
+{
+	(void)opaque;
+	return gnttab_end_access(ref);
+}
+
+void xbdev_notify(void *opaque)
+{
+	struct xenbus_dev *d = opaque;
+
+	evtchn_send(d->port);
+}
+
+int xbdev_read(const char *dir, const char *key, char *val, size_t cap)
+{
+	char path[XBDEV_PATH_LEN];
+
+	ksnprintf(path, sizeof(path), "%s/%s", dir, key);
+	return xenbus_read(path, val, cap);
+}
+
+int xbdev_read_u64(const char *dir, const char *key, unsigned long long def,
+		   unsigned long long *out)
+{
+	char val[XBDEV_VAL_LEN];
+	int ret = xbdev_read(dir, key, val, sizeof(val));
+
+	if (ret == -ENOENT) {
+		*out = def;
+		return 0;
+	}
+	if (ret < 0)
+		return ret;
+	return parse_u64(val, out) ? -EINVAL : 0;
+}
+
+int xbdev_write_tx(uint32_t tx, const char *dir, const char *key, const char *val)
+{
+	char path[XBDEV_PATH_LEN];
+
+	ksnprintf(path, sizeof(path), "%s/%s", dir, key);
+	return xenbus_write_tx(tx, path, val);
+}
+
+int xbdev_write_state(struct xenbus_dev *d, int state)
+{
+	char v[4];
+
+	ksnprintf(v, sizeof(v), "%d", state);
+	return xbdev_write_tx(XBT_NIL, d->fe, "state", v);
+}
+
+int xbdev_backend_state(struct xenbus_dev *d)
+{
+	unsigned long long st;
+	int ret = xbdev_read_u64(d->be, "state", 0, &st);
+
+	if (ret)
+		return ret;
+	return st > XB_CLOSED ? -EINVAL : (int)st;
+}
+
+int xbdev_wait_backend(struct xenbus_dev *d, int want, uint64_t wait_ns)
+{
+	uint64_t deadline = now_ns() + wait_ns;
+	char fired[XBDEV_PATH_LEN], token[16];
+	int st, ret;
+
+	for (;;) {
+		st = xbdev_backend_state(d);
+		if (st < 0)
+			return st;
+		if (want >= XB_CLOSING && (st == 0 || st >= want))
+			return st;
+		if (want < XB_CLOSING && st >= XB_CLOSING)
+			return -ENODEV;
+		if (want < XB_CLOSING && st >= want)
+			return st;
+		ret = xenbus_wait_watch(fired, sizeof(fired), token, sizeof(token), deadline);
+		if (ret == -ETIMEDOUT) {
+			printk("%s: backend %s stayed in state %d for %llu s (want %d)\n", d->name,
+			       d->be, st, (unsigned long long)(wait_ns / NSEC_PER_SEC), want);
+			return ret;
+		}
+		if (ret)
+			return ret;
+	}
+}
