@@ -421,7 +421,8 @@ static int ns_attach(struct net_service *ns, struct net_port *p, const char *sw_
 }
 
 int net_service_add_vif(struct net_service *ns, const char *sw_name,
-			const struct netback_params *params, int notify_fd, int failed_fd,
+			const struct netback_params *params, const struct net_rate *rate_out,
+			const struct net_rate *rate_in, int notify_fd, int failed_fd,
 			struct net_port **out, char *err, size_t errlen)
 {
 	struct netback_params q = *params;
@@ -440,6 +441,13 @@ int net_service_add_vif(struct net_service *ns, const char *sw_name,
 	q.notify = ns_notify;
 	q.deliver = ns_deliver;
 	q.opaque = p;
+	/*
+	 * <bandwidth> is policed from the first frame: the buckets are set before the
+	 * port joins the switch, or what the guest queued before connecting would pass.
+	 * (The rates used to stop at the xenbus half: nothing was ever policed.)
+	 */
+	ns_bucket_set(&p->out, rate_out);
+	ns_bucket_set(&p->in, rate_in);
 	pthread_mutex_lock(&ns->lock);
 	ret = netback_open(&p->nb, &q, err, errlen);
 	if (!ret)

@@ -43,9 +43,11 @@ void net_service_destroy(struct net_service *ns);
  * service's own; notify is called with p's opaque as the caller set it), served when
  * notify_fd (the guest's sends) is readable. When the guest breaks its ring,
  * the service writes failed_fd (an eventfd of the caller's) once, and the
- * caller tears the vif down from its own loop.
+ * caller tears the vif down from its own loop. rate_out (from the guest) and
+ * rate_in (to it) police its frames from the first one; NULL: no limit.
  */
 int net_service_add_vif(struct net_service *ns, const char *sw_name, const struct netback_params *p,
+			const struct net_rate *rate_out, const struct net_rate *rate_in,
 			int notify_fd, int failed_fd, struct net_port **out, char *err,
 			size_t errlen);
 /*

@@ -220,8 +220,8 @@ static int netdev_connect(struct xenbus_back *xb, char *err, size_t errlen)
 	p.notify = netdev_notify;
 	p.name = name;
 	p.opaque = d; /* the service keeps it for notify and takes deliver for itself */
-	return net_service_add_vif(d->ns, d->sw, &p, d->port.notify_fd, d->failed_fd, &d->vif, err,
-				   errlen);
+	return net_service_add_vif(d->ns, d->sw, &p, &d->rate_out, &d->rate_in, d->port.notify_fd,
+				   d->failed_fd, &d->vif, err, errlen);
 }
 
 static void netdev_xb_disconnect(struct xenbus_back *xb)

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: MIT
 /*
  * The block backend's xenbus half driven through its environment interface,
- * the way a driver-domain process will host it: a real in-process xenstore
- * (the server svdom0 embeds), a fake guest's memory and grant table
- * (blk_harness), eventfds standing in for the core's event-channel binding.
+ * the way a driver-domain process will host it (backend_env_fixture.h): a
+ * real in-process xenstore (the server svdom0 embeds), a fake guest's memory
+ * and grant table (blk_harness), eventfds standing in for the core's
+ * event-channel binding.
  * The test plays toolstack and frontend: it writes the directories, the
  * frontend's keys and states, and checks what the backend answers in
  * xenstore and on the ring.
@@ -14,17 +15,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include <splitvisor/blkif.h>
-#include <splitvisor/control.h>
 #include <splitvisor/xenbus.h>
 
+#include "backend_env_fixture.h"
 #include "blk_harness.h"
 #include "blkback_xenbus.h"
-#include "xenstore.h"
-#include "xs_local.h"
 
 #define GUEST	  5
 #define DEVID	  51712u
@@ -32,227 +30,35 @@
 #define FE	  "/local/domain/5/device/vbd/51712"
 #define BE	  "/local/domain/0/backend/vbd/5/51712"
 
-struct test_watch {
-	char path[160], token[64];
-	backend_watch_fn *fn;
-	void *arg;
-	bool live;
-};
-
-struct test_fd {
-	int fd;
-	backend_fd_fn *fn;
-	void *arg;
-	bool live;
-};
-
-/* The test's host: what svdom0's backend_host.c is to the backends in production. */
-static struct {
-	struct xs_server *srv;
-	struct xs_local *xs;
-	struct bh_guest g;
-	struct test_watch watches[8];
-	struct test_fd fds[8];
-	int notify_fd, raise_fd; /* ours: the backend gets dups */
-	uint32_t bound_port, closes, maps;
-	bool refuse_map; /* a host that may not map guest RAM (a driver domain) */
-} h;
-
-static struct backend_env env;
+/* The test's host (backend_env_fixture.h) and its one guest. */
+static struct bef host;
+static struct bh_guest *g;
+static struct backend_env *env = &host.env;
 static char disk_path[256];
 
-static int t_xs_read(struct backend_env *e, const char *path, char *out, size_t cap)
-{
-	(void)e;
-	return xsl_read(h.xs, path, out, cap);
-}
-
-static int t_xs_write(struct backend_env *e, const char *path, const char *value)
-{
-	(void)e;
-	return xsl_write(h.xs, path, value) < 0 ? -EIO : 0;
-}
-
-static int t_xs_mkdir(struct backend_env *e, const char *path)
-{
-	(void)e;
-	return xsl_call(h.xs, XS_MKDIR, path, NULL, 0, NULL, 0) < 0 ? -EIO : 0;
-}
-
-static int t_xs_set_perms(struct backend_env *e, const char *path, const char *perms, size_t plen)
-{
-	(void)e;
-	return xsl_set_perms(h.xs, path, perms, plen) < 0 ? -EIO : 0;
-}
-
-static int t_xs_rm(struct backend_env *e, const char *path)
-{
-	(void)e;
-	return xsl_rm(h.xs, path) < 0 ? -EIO : 0;
-}
-
-static int t_xs_watch(struct backend_env *e, const char *path, const char *token,
-		      backend_watch_fn *fn, void *arg)
-{
-	(void)e;
-	for (size_t i = 0; i < sizeof(h.watches) / sizeof(h.watches[0]); i++) {
-		struct test_watch *w = &h.watches[i];
-
-		if (w->live)
-			continue;
-		snprintf(w->path, sizeof(w->path), "%s", path);
-		snprintf(w->token, sizeof(w->token), "%s", token);
-		w->fn = fn;
-		w->arg = arg;
-		w->live = true;
-		return xsl_watch(h.xs, path, token) < 0 ? -EIO : 0;
-	}
-	return -ENOSPC;
-}
-
-static int t_xs_unwatch(struct backend_env *e, const char *path, const char *token)
-{
-	(void)e;
-	for (size_t i = 0; i < sizeof(h.watches) / sizeof(h.watches[0]); i++)
-		if (h.watches[i].live && !strcmp(h.watches[i].token, token))
-			h.watches[i].live = false;
-	return xsl_unwatch(h.xs, path, token) < 0 ? -ENOENT : 0;
-}
-
-/* The core's side of the ops blkback uses: the grant table's place and one event channel. */
-static int t_core_call(struct backend_env *e, uint32_t op, const void *req, size_t len, void *reply,
-		       size_t cap, int *fds, size_t nfds, char *err, size_t errlen)
-{
-	const struct sv_ctl_evtchn *ec = req;
-	struct sv_ctl_gnttab_reply *gr = reply;
-	struct sv_ctl_store_bind_reply *br = reply;
-
-	(void)e;
-	(void)len;
-	switch (op) {
-	case SV_CTL_GNTTAB:
-		ck_assert_uint_ge(cap, sizeof(*gr));
-		gr->table_gpa = h.g.granter.table_gpa;
-		gr->nr_frames = h.g.granter.nr_frames;
-		return 0;
-	case SV_CTL_EVTCHN_BIND:
-		ck_assert_uint_eq(ec->domid, GUEST);
-		ck_assert_uint_ge(nfds, 2);
-		h.bound_port = ec->port;
-		br->port = ec->port;
-		br->vcpu = 0;
-		fds[0] = dup(h.notify_fd);
-		fds[1] = dup(h.raise_fd);
-		return 0;
-	case SV_CTL_EVTCHN_CLOSE:
-		h.closes++;
-		return 0;
-	default:
-		snprintf(err, errlen, "op %u is not the block backend's", op);
-		return -EINVAL;
-	}
-}
-
-static int t_map_guest(struct backend_env *e, uint32_t domid, uint64_t limit, void **mem,
-		       uint64_t *size, char *err, size_t errlen)
-{
-	(void)e;
-	if (h.refuse_map) {
-		snprintf(err, errlen, "this host may not map domain %u's memory", domid);
-		return -EPERM;
-	}
-	ck_assert_uint_eq(domid, GUEST);
-	*mem = h.g.ram;
-	*size = limit ? limit : h.g.ram_size;
-	h.maps++;
-	return 0;
-}
-
-static void t_unmap_guest(struct backend_env *e, void *mem, uint64_t size)
-{
-	(void)e;
-	ck_assert_ptr_eq(mem, h.g.ram);
-	(void)size;
-	h.maps--;
-}
-
-static int t_fd_add(struct backend_env *e, int fd, backend_fd_fn *fn, void *arg)
-{
-	(void)e;
-	for (size_t i = 0; i < sizeof(h.fds) / sizeof(h.fds[0]); i++) {
-		if (!h.fds[i].live) {
-			h.fds[i] = (struct test_fd){ .fd = fd, .fn = fn, .arg = arg, .live = true };
-			return 0;
-		}
-	}
-	return -ENOSPC;
-}
-
-static void t_fd_del(struct backend_env *e, int fd)
-{
-	(void)e;
-	for (size_t i = 0; i < sizeof(h.fds) / sizeof(h.fds[0]); i++)
-		if (h.fds[i].live && h.fds[i].fd == fd)
-			h.fds[i].live = false;
-}
-
-static const struct backend_env_ops test_ops = {
-	.xs_read = t_xs_read,
-	.xs_write = t_xs_write,
-	.xs_mkdir = t_xs_mkdir,
-	.xs_set_perms = t_xs_set_perms,
-	.xs_rm = t_xs_rm,
-	.xs_watch = t_xs_watch,
-	.xs_unwatch = t_xs_unwatch,
-	.core_call = t_core_call,
-	.map_guest = t_map_guest,
-	.unmap_guest = t_unmap_guest,
-	.fd_add = t_fd_add,
-	.fd_del = t_fd_del,
-};
-
-/* The host's loop, once: every queued watch event to its callback. */
 static void dispatch(void)
 {
-	char path[XS_ABS_PATH_MAX], token[64];
-
-	while (xsl_next_event(h.xs, path, sizeof(path), token, sizeof(token)))
-		for (size_t i = 0; i < sizeof(h.watches) / sizeof(h.watches[0]); i++)
-			if (h.watches[i].live && !strcmp(h.watches[i].token, token))
-				h.watches[i].fn(h.watches[i].arg, path);
+	bef_dispatch(&host);
 }
 
 static void put(const char *dir, const char *key, const char *val)
 {
-	char path[200];
-
-	snprintf(path, sizeof(path), "%s/%s", dir, key);
-	ck_assert_int_ge(xsl_write(h.xs, path, val), 0);
+	bef_put(&host, dir, key, val);
 }
 
 static int get(const char *dir, const char *key, char *out, size_t cap)
 {
-	char path[200];
-
-	snprintf(path, sizeof(path), "%s/%s", dir, key);
-	return xsl_read(h.xs, path, out, cap);
+	return bef_get(&host, dir, key, out, cap);
 }
 
 static int be_state(void)
 {
-	char buf[16];
-
-	ck_assert_int_gt(get(BE, "state", buf, sizeof(buf)), 0);
-	return atoi(buf);
+	return bef_be_state(&host, BE);
 }
 
 static void fe_state(int state)
 {
-	char buf[8];
-
-	snprintf(buf, sizeof(buf), "%d", state);
-	put(FE, "state", buf);
-	dispatch();
+	bef_fe_state(&host, FE, state);
 }
 
 /* What the toolstack (svdom0's vbd.c) writes for one <disk>. */
@@ -273,31 +79,15 @@ static void toolstack_dirs(const char *params, const char *frontend)
 
 static void setup(void)
 {
-	struct xs_server_config cfg;
-
-	memset(&h, 0, sizeof(h));
-	xs_server_config_default(&cfg);
-	h.srv = xs_server_new(&cfg);
-	ck_assert_ptr_nonnull(h.srv);
-	h.xs = xsl_new(h.srv, 0);
-	ck_assert_ptr_nonnull(h.xs);
-	ck_assert_int_eq(bh_guest_create(&h.g, GUEST, 0, 16u << 20), 0);
-	h.notify_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	h.raise_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	ck_assert_int_ge(h.notify_fd, 0);
-	ck_assert_int_ge(h.raise_fd, 0);
-	env = (struct backend_env){ .ops = &test_ops, .ctx = &h, .domid = 0 };
+	bef_setup(&host);
+	g = bef_add_guest(&host, GUEST, 16u << 20);
 	ck_assert_int_eq(bh_temp_disk(disk_path, sizeof(disk_path), DISK_SIZE), 0);
 }
 
 static void teardown(void)
 {
 	unlink(disk_path);
-	close(h.notify_fd);
-	close(h.raise_fd);
-	bh_guest_destroy(&h.g);
-	xsl_free(h.xs);
-	xs_server_free(h.srv);
+	bef_teardown(&host);
 }
 
 static struct blkback_dev *probe_ok(void)
@@ -306,7 +96,7 @@ static struct blkback_dev *probe_ok(void)
 	char err[256] = "";
 
 	toolstack_dirs(disk_path, FE);
-	ck_assert_msg(blkback_dev_probe(&env, BE, &d, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_msg(blkback_dev_probe(env, BE, &d, err, sizeof(err)) == 0, "%s", err);
 	dispatch(); /* the watch fires once when set: the frontend is Initialising */
 	ck_assert_int_eq(be_state(), XENBUS_STATE_INIT_WAIT);
 	return d;
@@ -316,10 +106,10 @@ static struct blkback_dev *probe_ok(void)
 static struct sv_front_ring front_ring(uint32_t *ref)
 {
 	struct sv_front_ring fr;
-	void *page = bh_alloc_pages(&h.g, 1);
+	void *page = bh_alloc_pages(g, 1);
 
 	ck_assert_ptr_nonnull(page);
-	*ref = (uint32_t)bh_grant(&h.g, page, false);
+	*ref = (uint32_t)bh_grant(g, page, false);
 	sv_front_ring_init(&fr, page, BH_PAGE, sizeof(union blkif_slot));
 	return fr;
 }
@@ -349,24 +139,24 @@ START_TEST(probe_refuses_bad_directories)
 	char err[256] = "";
 
 	toolstack_dirs("relative/disk.img", FE);
-	ck_assert_int_eq(blkback_dev_probe(&env, BE, &d, err, sizeof(err)), -EINVAL);
+	ck_assert_int_eq(blkback_dev_probe(env, BE, &d, err, sizeof(err)), -EINVAL);
 	ck_assert_ptr_null(d);
 	ck_assert_msg(strstr(err, "absolute path"), "%s", err);
 
 	/* A frontend path that is not the frontend domain's own device. */
 	toolstack_dirs(disk_path, "/local/domain/6/device/vbd/51712");
-	ck_assert_int_eq(blkback_dev_probe(&env, BE, &d, err, sizeof(err)), -EINVAL);
+	ck_assert_int_eq(blkback_dev_probe(env, BE, &d, err, sizeof(err)), -EINVAL);
 	ck_assert_msg(strstr(err, "frontend is not"), "%s", err);
 
 	toolstack_dirs(disk_path, FE);
 	put(BE, "frontend-id", "5x");
-	ck_assert_int_eq(blkback_dev_probe(&env, BE, &d, err, sizeof(err)), -EINVAL);
+	ck_assert_int_eq(blkback_dev_probe(env, BE, &d, err, sizeof(err)), -EINVAL);
 	ck_assert_msg(strstr(err, "frontend-id"), "%s", err);
 
 	toolstack_dirs("/nonexistent/disk.img", FE);
-	ck_assert_int_lt(blkback_dev_probe(&env, BE, &d, err, sizeof(err)), 0);
+	ck_assert_int_lt(blkback_dev_probe(env, BE, &d, err, sizeof(err)), 0);
 	ck_assert_msg(strstr(err, "/nonexistent/disk.img"), "%s", err);
-	ck_assert_uint_eq(h.maps, 0);
+	ck_assert_uint_eq(host.maps, 0);
 }
 END_TEST
 
@@ -379,19 +169,19 @@ START_TEST(connect_and_serve_a_read)
 	struct sv_front_ring fr;
 	uint32_t ring_ref, data_ref;
 	uint8_t *data, want[512];
-	uint64_t one = 1, raised = 0;
+	uint64_t raised = 0;
 	char buf[32];
-	FILE *f;
+	FILE *disk;
 	int i;
 
 	/* A known sector 3 in the file. */
 	for (i = 0; i < 512; i++)
 		want[i] = (uint8_t)(i * 7 + 3);
-	f = fopen(disk_path, "r+");
-	ck_assert_ptr_nonnull(f);
-	ck_assert_int_eq(fseek(f, 3 * 512, SEEK_SET), 0);
-	ck_assert_uint_eq(fwrite(want, 1, sizeof(want), f), sizeof(want));
-	fclose(f);
+	disk = fopen(disk_path, "r+");
+	ck_assert_ptr_nonnull(disk);
+	ck_assert_int_eq(fseek(disk, 3 * 512, SEEK_SET), 0);
+	ck_assert_uint_eq(fwrite(want, 1, sizeof(want), disk), sizeof(want));
+	fclose(disk);
 
 	fr = front_ring(&ring_ref);
 	snprintf(buf, sizeof(buf), "%u", ring_ref);
@@ -400,12 +190,13 @@ START_TEST(connect_and_serve_a_read)
 	put(FE, BLKIF_KEY_PROTOCOL, BLKIF_PROTOCOL_NATIVE);
 	fe_state(XENBUS_STATE_INITIALISED);
 	ck_assert_int_eq(be_state(), XENBUS_STATE_CONNECTED);
-	ck_assert_uint_eq(h.bound_port, 17);
+	ck_assert_uint_eq(host.bound_port, 17);
+	ck_assert(bef_port(&host, GUEST, 17)->bound);
 	blkback_dev_info(d, &info);
 	ck_assert(info.connected);
 
-	data = bh_alloc_pages(&h.g, 1);
-	data_ref = (uint32_t)bh_grant(&h.g, data, false);
+	data = bh_alloc_pages(g, 1);
+	data_ref = (uint32_t)bh_grant(g, data, false);
 	slot = sv_front_next_req(&fr);
 	memset(slot, 0, sizeof(*slot));
 	slot->req.operation = BLKIF_OP_READ;
@@ -414,7 +205,7 @@ START_TEST(connect_and_serve_a_read)
 	slot->req.nr_segments = 1;
 	slot->req.seg[0] = (struct blkif_request_segment){ .gref = data_ref, .last_sect = 0 };
 	sv_front_push_requests(&fr);
-	ck_assert_int_eq(write(h.notify_fd, &one, sizeof(one)), sizeof(one));
+	bef_send(&host, GUEST, 17);
 
 	/* The device thread answers; the raise eventfd says it interrupted the guest. */
 	for (i = 0; i < 500 && !sv_front_unconsumed(&fr); i++)
@@ -424,7 +215,7 @@ START_TEST(connect_and_serve_a_read)
 	ck_assert_uint_eq(rsp.id, 42);
 	ck_assert_int_eq(rsp.status, BLKIF_RSP_OKAY);
 	ck_assert_mem_eq(data, want, sizeof(want));
-	for (i = 0; i < 100 && read(h.raise_fd, &raised, sizeof(raised)) != sizeof(raised); i++)
+	for (i = 0; i < 100 && !(raised = bef_raised(&host, GUEST, 17)); i++)
 		poll(NULL, 0, 10);
 	ck_assert_uint_ge(raised, 1);
 
@@ -433,9 +224,10 @@ START_TEST(connect_and_serve_a_read)
 	ck_assert_int_eq(be_state(), XENBUS_STATE_CLOSING);
 	blkback_dev_info(d, &info);
 	ck_assert(!info.connected);
-	ck_assert_uint_eq(h.closes, 1);
-	ck_assert_uint_eq(h.maps, 0);
-	ck_assert_int_eq(bh_end_grant(&h.g, ring_ref), 0); /* no longer mapped */
+	ck_assert_uint_eq(host.closes, 1);
+	ck_assert(!bef_port(&host, GUEST, 17)->bound);
+	ck_assert_uint_eq(host.maps, 0);
+	ck_assert_int_eq(bh_end_grant(g, ring_ref), 0); /* no longer mapped */
 	fe_state(XENBUS_STATE_CLOSED);
 	ck_assert_int_eq(be_state(), XENBUS_STATE_CLOSED);
 	ck_assert(!blkback_dev_removable(d)); /* not unplugged: it may come back */
@@ -466,8 +258,8 @@ START_TEST(hostile_frontend_keys)
 	char buf[256], ref[16];
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		xsl_rm(h.xs, FE);
-		xsl_rm(h.xs, BE);
+		bef_rm(&host, FE);
+		bef_rm(&host, BE);
 		d = probe_ok();
 		front_ring(&ring_ref);
 		snprintf(ref, sizeof(ref), "%u", ring_ref);
@@ -480,8 +272,8 @@ START_TEST(hostile_frontend_keys)
 		ck_assert_int_gt(get(BE, "error", buf, sizeof(buf)), 0);
 		ck_assert_msg(strstr(buf, cases[i].expect), "%s=%s: error '%s'", cases[i].key,
 			      cases[i].val, buf);
-		ck_assert_uint_eq(h.maps, 0);
-		ck_assert_int_eq(bh_end_grant(&h.g, ring_ref), 0);
+		ck_assert_uint_eq(host.maps, 0);
+		ck_assert_int_eq(bh_end_grant(g, ring_ref), 0);
 		blkback_dev_free(d);
 	}
 }
@@ -494,7 +286,7 @@ START_TEST(host_without_guest_memory)
 	char buf[256], ref[16];
 
 	/* A driver domain's host refuses to map guest RAM: the device says why and closes. */
-	h.refuse_map = true;
+	host.refuse_map = true;
 	front_ring(&ring_ref);
 	snprintf(ref, sizeof(ref), "%u", ring_ref);
 	put(FE, BLKIF_KEY_RING_REF, ref);
@@ -538,8 +330,8 @@ START_TEST(unplug)
 	blkback_dev_free(d);
 
 	/* One whose frontend never connected can go at once. */
-	xsl_rm(h.xs, FE);
-	xsl_rm(h.xs, BE);
+	bef_rm(&host, FE);
+	bef_rm(&host, BE);
 	d = probe_ok();
 	blkback_dev_unplug(d);
 	ck_assert(blkback_dev_removable(d));
@@ -563,7 +355,7 @@ START_TEST(frontend_state_garbage)
 	fe_state(XENBUS_STATE_INIT_WAIT);
 	ck_assert_int_eq(be_state(), XENBUS_STATE_INIT_WAIT);
 	/* The frontend's directory vanishes: Unknown again. */
-	xsl_rm(h.xs, FE);
+	bef_rm(&host, FE);
 	dispatch();
 	ck_assert_int_eq(be_state(), XENBUS_STATE_CLOSED);
 	blkback_dev_free(d);
