@@ -91,11 +91,18 @@ static bool ns_bucket_take(struct ns_bucket *b, size_t len)
 	if (!b->rate)
 		return true;
 	now = ns_now();
-	/* Whole bytes only: the remainder of the time is kept for the next refill. */
-	add = (now - b->last_ns) * b->rate / 1000000000u;
-	if (add) {
-		b->tokens = add >= b->depth - b->tokens ? b->depth : b->tokens + add;
-		b->last_ns += add * 1000000000u / b->rate;
+	/*
+	 * Whole bytes only: the remainder of the time is kept for the next refill. In 128
+	 * bits: a long idle at a high rate overflows 64 (18 s at 1 GB/s).
+	 */
+	add = (uint64_t)((unsigned __int128)(now - b->last_ns) * b->rate / 1000000000u);
+	if (add >= b->depth - b->tokens) {
+		/* Full: time spent full earns nothing, so the clock starts again now. */
+		b->tokens = b->depth;
+		b->last_ns = now;
+	} else if (add) {
+		b->tokens += add;
+		b->last_ns += (uint64_t)((unsigned __int128)add * 1000000000u / b->rate);
 	}
 	if (b->tokens < len)
 		return false;
@@ -585,14 +592,5 @@ void net_service_port_stats(struct net_service *ns, struct net_port *port,
 	out->tap_drops = port->tap_drops;
 	out->rate_drops_out = port->rate_drops_out;
 	out->rate_drops_in = port->rate_drops_in;
-	pthread_mutex_unlock(&ns->lock);
-}
-
-void net_service_set_rate(struct net_service *ns, struct net_port *port, const struct net_rate *out,
-			  const struct net_rate *in)
-{
-	pthread_mutex_lock(&ns->lock);
-	ns_bucket_set(&port->out, out);
-	ns_bucket_set(&port->in, in);
 	pthread_mutex_unlock(&ns->lock);
 }
