@@ -8,6 +8,13 @@
 
 #include <splitvisor/core.h>
 
+/* A figure's own further numbers, printed beside it ("key": value in JSON). */
+#define BENCH_MAX_EXTRA 16u
+struct bench_extra {
+	const char *key;
+	double value;
+};
+
 /* One measured figure; baseline <= 0 means it has none (no ratio printed). */
 struct bench_result {
 	const char *name;
@@ -16,6 +23,8 @@ struct bench_result {
 	double baseline;
 	const char *baseline_name;
 	unsigned int samples;
+	unsigned int nr_extra;
+	struct bench_extra extra[BENCH_MAX_EXTRA];
 };
 
 /* JSON: one object for one result, an array for several. Text: one line each. */
@@ -67,5 +76,18 @@ int bench_blk(const struct bench_blk_opts *o, bool json);
 /* bench_xs.c: xenstore reads from a guest beside a host client, through private daemons. */
 #define XS_BENCH_MAX_RUNS 15u
 int bench_xs(const char *kernel, unsigned int reads, unsigned int runs, bool json);
+
+/*
+ * bench_net.c: UDP from a guest to a guest and to the host through our switch
+ * and a TAP device, beside a veth pair of the host, in network namespaces of
+ * its own (root only).
+ */
+#define NET_BENCH_MAX_RUNS 15u
+struct bench_net_opts {
+	const char *kernel;
+	unsigned int frames; /* datagrams per figure and run; 0: 20000 of 64 B, 10000 of 1500 */
+	unsigned int runs;
+};
+int bench_net(const struct bench_net_opts *o, bool json);
 
 #endif

@@ -191,9 +191,12 @@ int bench_blk(const struct bench_blk_opts *o, bool json)
 		return EX_SOFTWARE;
 	}
 	for (int w = 0; w < 3; w++)
-		r[w] = (struct bench_result){ names[w], svb_median(guest[w], o->runs),
-					      units[w], svb_median(host[w], o->runs),
-					      bases[w], o->runs };
+		r[w] = (struct bench_result){ .name = names[w],
+					      .value = svb_median(guest[w], o->runs),
+					      .unit = units[w],
+					      .baseline = svb_median(host[w], o->runs),
+					      .baseline_name = bases[w],
+					      .samples = o->runs };
 	bench_print(stdout, r, 3, json);
 	return 0;
 }

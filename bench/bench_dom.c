@@ -6,6 +6,9 @@
  * host clock between the marker lines of its console.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -17,6 +20,8 @@
 #include "util.h"
 
 #define SVB_MAX_ARGS 16
+/* How long a console follower may take to end after its domain was destroyed. */
+#define SVB_STOP_WAIT_MS 30000
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -162,60 +167,137 @@ static int svb_write_xml(const struct svb_dom *b, const char *name, const char *
 	return fclose(f) ? -errno : 0;
 }
 
-int svb_guest(struct svb_dom *b, const char *tag, const char *cmdline, const char *devices,
-	      const char *key, svb_line_fn *fn, void *data, uint64_t *ns, char *err, size_t errlen)
+int svb_proc_start(struct svb_dom *b, struct svb_proc *p, const char *tag, const char *cmdline,
+		   const char *devices, const char *key, char *err, size_t errlen)
 {
-	char name[48], xml[PATH_MAX + 64], line[1024], start[64], end[64];
-	const char *create[] = { "create", xml, NULL };
-	const char *console[] = { "console", name, NULL };
-	const char *destroy[] = { "destroy", name, NULL };
-	uint64_t t0 = 0, t1 = 0;
-	FILE *in = NULL;
-	pid_t pid;
-	int fd, ret;
+	const char *create[] = { "create", p->xml, NULL };
+	int ret;
 
-	snprintf(name, sizeof(name), "%s%u", tag, b->seq++);
-	snprintf(start, sizeof(start), "%s: start", tag);
-	snprintf(end, sizeof(end), "%s: end", tag);
-	ret = svb_write_xml(b, name, cmdline, devices, xml, sizeof(xml));
+	memset(p, 0, sizeof(*p));
+	p->fd = -1;
+	snprintf(p->name, sizeof(p->name), "%s%u", tag, b->seq++);
+	snprintf(p->start, sizeof(p->start), "%s: start", tag);
+	snprintf(p->end, sizeof(p->end), "%s: end", tag);
+	ret = svb_write_xml(b, p->name, cmdline, devices, p->xml, sizeof(p->xml));
 	if (ret)
-		return errmsg_set(err, errlen, ret, "cannot write %s", xml);
+		return errmsg_set(err, errlen, ret, "cannot write %s", p->xml);
 	ret = svb_svctl(b, create, NULL);
 	if (ret) {
-		ret = errmsg_set(err, errlen, -EIO, "svctl create %s failed (exit %d)", xml, ret);
+		ret = errmsg_set(err, errlen, -EIO, "svctl create %s failed (exit %d)", p->xml,
+				 ret);
 		goto out;
 	}
 	/*
 	 * No key for a guest that does not wait for one: it may have ended by now,
 	 * and svctl console refuses input to an ended domain.
 	 */
-	pid = svb_spawn(b, console, key, &fd);
-	if (pid < 0) {
-		ret = errmsg_set(err, errlen, (int)pid, "cannot run svctl console");
+	p->pid = svb_spawn(b, (const char *const[]){ "console", p->name, NULL }, key, &p->fd);
+	if (p->pid < 0) {
+		ret = errmsg_set(err, errlen, (int)p->pid, "cannot run svctl console");
+		p->pid = 0;
+		p->fd = -1;
 		goto out;
 	}
-	in = fdopen(fd, "r");
-	if (!in)
-		close(fd);
-	/* `svctl console` ends when the guest does. */
-	while (in && fgets(line, sizeof(line), in)) {
-		if (strstr(line, start))
-			t0 = util_now_ns();
-		else if (strstr(line, end))
-			t1 = util_now_ns();
-		else if (fn)
-			fn(line, data);
-	}
-	if (in)
-		fclose(in);
-	svb_reap(pid);
-	if (!t0 || t1 <= t0)
-		ret = errmsg_set(err, errlen, -EIO, "the guest (%s) printed no '%s' and '%s'",
-				 cmdline, start, end);
-	else
-		*ns = t1 - t0;
+	if (fcntl(p->fd, F_SETFL, O_NONBLOCK))
+		ret = errmsg_set(err, errlen, -errno, "cannot follow %s", p->name);
 out:
-	svb_svctl(b, destroy, NULL);
-	unlink(xml);
+	if (ret)
+		svb_proc_stop(b, p);
+	return ret;
+}
+
+/* The first len bytes of p->line are a line (or as much of one as fits). */
+static void svb_proc_line(struct svb_proc *p, size_t len, svb_line_fn *fn, void *data)
+{
+	char line[sizeof(p->line)];
+
+	memcpy(line, p->line, len);
+	line[len] = '\0';
+	p->len -= len;
+	memmove(p->line, p->line + len, p->len);
+	if (strstr(line, p->start))
+		p->t0 = util_now_ns();
+	else if (strstr(line, p->end))
+		p->t1 = util_now_ns();
+	else if (fn)
+		fn(line, data);
+}
+
+int svb_proc_read(struct svb_proc *p, svb_line_fn *fn, void *data)
+{
+	const char *nl;
+	ssize_t n;
+
+	while (p->fd >= 0) {
+		n = read(p->fd, p->line + p->len, sizeof(p->line) - 1 - p->len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return 0;
+		if (n <= 0) {
+			/* `svctl console` ends when the guest does; a last line may lack its \n. */
+			if (p->len)
+				svb_proc_line(p, p->len, fn, data);
+			close(p->fd);
+			p->fd = -1;
+			break;
+		}
+		p->len += (size_t)n;
+		/* A line longer than the buffer comes in pieces, as fgets gives it. */
+		while ((nl = memchr(p->line, '\n', p->len)) || p->len == sizeof(p->line) - 1)
+			svb_proc_line(p, nl ? (size_t)(nl - p->line) + 1 : p->len, fn, data);
+	}
+	return 1;
+}
+
+void svb_proc_destroy(struct svb_dom *b, struct svb_proc *p)
+{
+	if (!p->name[0] || p->destroyed)
+		return;
+	svb_svctl(b, (const char *const[]){ "destroy", p->name, NULL }, NULL);
+	p->destroyed = true;
+}
+
+void svb_proc_stop(struct svb_dom *b, struct svb_proc *p)
+{
+	struct pollfd pfd = { .fd = p->fd, .events = POLLIN };
+
+	if (!p->name[0])
+		return;
+	svb_proc_destroy(b, p);
+	/* The follower ends with the domain; one that does not is ended here. */
+	while (p->fd >= 0 && poll(&pfd, 1, SVB_STOP_WAIT_MS) > 0)
+		svb_proc_read(p, NULL, NULL);
+	if (p->fd >= 0) {
+		close(p->fd);
+		p->fd = -1;
+		kill(p->pid, SIGTERM);
+	}
+	if (p->pid > 0)
+		svb_reap(p->pid);
+	p->pid = 0;
+	unlink(p->xml);
+	p->name[0] = '\0';
+}
+
+int svb_guest(struct svb_dom *b, const char *tag, const char *cmdline, const char *devices,
+	      const char *key, svb_line_fn *fn, void *data, uint64_t *ns, char *err, size_t errlen)
+{
+	struct svb_proc p;
+	struct pollfd pfd;
+	int ret;
+
+	ret = svb_proc_start(b, &p, tag, cmdline, devices, key, err, errlen);
+	if (ret)
+		return ret;
+	pfd = (struct pollfd){ .fd = p.fd, .events = POLLIN };
+	while (!svb_proc_read(&p, fn, data))
+		poll(&pfd, 1, -1);
+	if (!p.t0 || p.t1 <= p.t0)
+		ret = errmsg_set(err, errlen, -EIO, "the guest (%s) printed no '%s' and '%s'",
+				 cmdline, p.start, p.end);
+	else
+		*ns = p.t1 - p.t0;
+	svb_proc_stop(b, &p);
 	return ret;
 }

@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 struct svb_dom {
 	char dir[PATH_MAX];    /* the daemons' run directory */
@@ -40,6 +41,36 @@ typedef void svb_line_fn(const char *line, void *data);
  */
 int svb_guest(struct svb_dom *b, const char *tag, const char *cmdline, const char *devices,
 	      const char *key, svb_line_fn *fn, void *data, uint64_t *ns, char *err, size_t errlen);
+
+/*
+ * A guest followed in the background, for benchmarks of several guests at
+ * once (or of a guest and the host): its console is read as it comes, through
+ * fd in the caller's poll loop, its markers timed as svb_guest times them.
+ */
+struct svb_proc {
+	char name[48];
+	char xml[PATH_MAX + 64];
+	char start[64], end[64];
+	uint64_t t0, t1; /* host time of its start and end markers; 0 until seen */
+	int fd;		 /* its console, non-blocking; -1 once that ended */
+	pid_t pid;	 /* the `svctl console` following it */
+	bool destroyed;
+	size_t len;
+	char line[1024];
+};
+
+/* Creates the guest as svb_guest does and follows its console; 0 or -errno with err set. */
+int svb_proc_start(struct svb_dom *b, struct svb_proc *p, const char *tag, const char *cmdline,
+		   const char *devices, const char *key, char *err, size_t errlen);
+/*
+ * Reads what its console has without blocking and hands fn (may be NULL) each
+ * whole line that is not a marker. 1 once the console ended, else 0.
+ */
+int svb_proc_read(struct svb_proc *p, svb_line_fn *fn, void *data);
+/* Destroys the guest now (once); its console then ends. */
+void svb_proc_destroy(struct svb_dom *b, struct svb_proc *p);
+/* Destroys the guest if it still runs, waits for its console to end and forgets it. */
+void svb_proc_stop(struct svb_dom *b, struct svb_proc *p);
 
 /* Sorts v. */
 double svb_median(double *v, unsigned int n);

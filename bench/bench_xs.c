@@ -125,18 +125,18 @@ int bench_xs(const char *kernel, unsigned int reads, unsigned int runs, bool jso
 		fprintf(stderr, "svctl bench xenstore: %s (logs in %s)\n", err, d.dir);
 		return EX_SOFTWARE;
 	}
-	r[0] = (struct bench_result){ "xenstore.read_rtt",
-				      svb_median(guest, runs),
-				      "us",
-				      svb_median(host, runs),
-				      "host client read over xenstore.sock",
-				      runs };
-	r[1] = (struct bench_result){ "xenstore.ops",
-				      svb_median(guest_ops, runs),
-				      "reads/s",
-				      svb_median(host_ops, runs),
-				      "host client reads/s over xenstore.sock",
-				      runs };
+	r[0] = (struct bench_result){ .name = "xenstore.read_rtt",
+				      .value = svb_median(guest, runs),
+				      .unit = "us",
+				      .baseline = svb_median(host, runs),
+				      .baseline_name = "host client read over xenstore.sock",
+				      .samples = runs };
+	r[1] = (struct bench_result){ .name = "xenstore.ops",
+				      .value = svb_median(guest_ops, runs),
+				      .unit = "reads/s",
+				      .baseline = svb_median(host_ops, runs),
+				      .baseline_name = "host client reads/s over xenstore.sock",
+				      .samples = runs };
 	bench_print(stdout, r, 2, json);
 	return 0;
 }

@@ -13,7 +13,10 @@
  * datagrams of SIZE payload bytes as fast as the ring takes them, or counts
  * them arriving; "netbench: start" and "netbench: end" bracket the timed part
  * for hosts that time the console, then frames/s, Gbit/s of payload and the
- * netfront counters (notifications per frame).
+ * netfront counters (notifications per frame). With --hold it then prints
+ * "netbench: holding" and keeps its vif connected until the toolstack asks it
+ * to power off (or a minute passed), so that a host can read the backend's
+ * counters of the run (svctl net-list): they go with the vif.
  *
  * The guest's address: ip=A.B.C.D/NN anywhere on the kernel command line,
  * else xenstore's device/vif/<N>/ip, else the domain's own ip key (there a
@@ -54,6 +57,7 @@
 #define BENCH_FIRST_NS	  (60 * NSEC_PER_SEC)
 #define BENCH_IDLE_NS	  (2 * NSEC_PER_SEC)
 #define BENCH_TICK_NS	  (200 * NSEC_PER_MSEC)
+#define BENCH_HOLD_NS	  (60 * NSEC_PER_SEC)
 
 struct net_session {
 	struct netdev *dev;
@@ -516,15 +520,35 @@ out:
 	return ret;
 }
 
+/* Frames that arrive meanwhile (a late ARP) are still answered: the vif stays a good citizen. */
+static void bench_hold(struct net_session *s)
+{
+	uint64_t deadline = now_ns() + BENCH_HOLD_NS;
+
+	printk("netbench: holding\n");
+	console_flush();
+	while (now_ns() < deadline && !shutdown_requested("netbench"))
+		if (net_wait(s->ns, now_ns() + BENCH_TICK_NS) < 0)
+			break;
+}
+
 int netbench_main(int argc, char **argv)
 {
 	unsigned long long port = 0, size = 0, count = 0;
 	struct net_session s;
 	uint32_t dst = 0;
-	bool send = false, bad = true;
-	int ret;
+	bool send = false, bad = true, hold = false;
+	int n = 0, ret;
 
 	argc = strip_ip_args(argc, argv);
+	for (int i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "--hold"))
+			hold = true;
+		else
+			argv[n++] = argv[i];
+	}
+	argv[n] = NULL;
+	argc = n;
 	if (argc == 6 && !strcmp(argv[1], "send")) {
 		send = true;
 		bad = net_parse_ipv4(argv[2], &dst) || parse_u64(argv[3], &port) ||
@@ -534,7 +558,7 @@ int netbench_main(int argc, char **argv)
 	}
 	if (bad || !port || port > 0xffff || !count || count > BENCH_MAX_COUNT) {
 		printk("usage: netbench send A.B.C.D PORT SIZE COUNT | netbench recv PORT COUNT "
-		       "[ip=A.B.C.D/NN]\n");
+		       "[--hold] [ip=A.B.C.D/NN]\n");
 		return EXIT_USAGE;
 	}
 	if (net_up("netbench", &s))
@@ -543,6 +567,8 @@ int netbench_main(int argc, char **argv)
 		ret = bench_send(&s, dst, (uint16_t)port, size, count);
 	else
 		ret = bench_recv(&s, (uint16_t)port, count);
+	if (hold)
+		bench_hold(&s);
 	net_down(&s);
 	return ret ? 1 : 0;
 }

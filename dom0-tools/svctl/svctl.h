@@ -39,7 +39,7 @@ int svctl_usage_error(const char *cmd, const char *fmt, ...) __attribute__((form
 int svctl_cmd_run(int argc, char **argv);
 
 /* Every benchmark `svctl bench` runs, for the help texts (svctl_bench.c dispatches them). */
-#define SVCTL_BENCH_NAMES "hypercall, boot, evtchn, blk, xenstore"
+#define SVCTL_BENCH_NAMES "hypercall, boot, evtchn, blk, xenstore, net"
 
 /* The getopt_long entries that describe a domain, shared by run and create. */
 /* clang-format off */

@@ -21,11 +21,12 @@ const char svctl_net_usage[] =
 	"net-detach NAME MAC\n"
 	"\n"
 	"net-list shows each interface: its mac, xenbus state, switch, frames each way,\n"
-	"drops, notifications to the guest and its host device. net-attach plugs a new\n"
-	"interface into a running domain: on our switch SWITCH (what <interface\n"
-	"type='bridge'> names), or on a TAP device DEV of the host (type='ethernet';\n"
-	"vif<domid>.<n> when DEV is left out). Without --mac a Xen-OUI address\n"
-	"(00:16:3e) is made up. net-detach asks the guest to give the interface back.\n";
+	"drops, notifications to the guest, grant copies (both ways) and its host\n"
+	"device. net-attach plugs a new interface into a running domain: on our switch\n"
+	"SWITCH (what <interface type='bridge'> names), or on a TAP device DEV of the\n"
+	"host (type='ethernet'; vif<domid>.<n> when DEV is left out). Without --mac a\n"
+	"Xen-OUI address (00:16:3e) is made up. net-detach asks the guest to give the\n"
+	"interface back.\n";
 
 /* "00:16:3e:01:02:03" strictly: six pairs of hex digits, unicast. */
 static int parse_mac(const char *s, uint8_t mac[6])

@@ -130,6 +130,29 @@ bench)
 	grep -q '"boot.poweroff"' "$out" || fail "no boot.poweroff"
 	cat "$out"
 	;;
+bench-net)
+	# Guests on our switch and a TAP device against a veth pair, in the bench's own network
+	# namespace: every figure there, positive, with its ratio.
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "SKIP: svctl bench net makes network namespaces and devices: root only"
+		exit 77
+	fi
+	timeout 300 "$svctl" bench net --runs 1 --iterations 2000 --json >"$out" 2>"$errf" ||
+		fail "bench net failed"
+	python3 - "$out" <<'EOF' || fail "bench net printed no sane JSON"
+import json, sys
+figs = {r["name"]: r for r in json.load(open(sys.argv[1]))}
+for name in ("net.g2g_64", "net.g2g_1500", "net.g2host_1500"):
+    r = figs.get(name)
+    assert r, "no " + name
+    for key in ("value", "frames_per_s", "gbit_per_s", "baseline", "ratio",
+                "notifications_per_frame", "copies_per_frame", "memcpy_gb_per_s"):
+        assert r.get(key, 0) > 0, "%s: %s is %r" % (name, key, r.get(key))
+    assert r["frames_per_run"] == 2000, name + ": not 2000 frames"
+    assert 0 <= r["lost_frames"] < 2000, name + ": everything lost"
+EOF
+	cat "$out"
+	;;
 *)
 	echo "unknown case $case"
 	exit 2

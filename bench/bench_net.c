@@ -1,0 +1,856 @@
+// SPDX-License-Identifier: MIT
+/*
+ * svctl bench net: UDP datagrams from a guest's netbench through netfront, the
+ * rings, svdom0's netback and our switch, to a second guest (net.g2g_64,
+ * net.g2g_1500) or through a TAP device to a socket of the host
+ * (net.g2host_1500), beside a veth pair between two network namespaces of the
+ * host and memcpy of the frame size, measured in the same run. The bench first
+ * moves into a network namespace of its own: the private daemons it starts
+ * inherit it, so their TAP device, the veth pair and every address live and
+ * vanish there and no network of the host is touched.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <sysexits.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bench.h"
+#include "bench_dom.h"
+#include "errmsg.h"
+#include "util.h"
+
+extern char **environ;
+
+#define NB_HDR	       42u	      /* Ethernet 14 + IPv4 20 + UDP 8 */
+#define NB_SMALL       (64u - NB_HDR) /* a 64-byte Ethernet frame (no FCS) */
+#define NB_LARGE       (1500u - 28u)  /* a 1500-byte IP packet: a 1514-byte frame */
+#define NB_COUNT_SMALL 20000u
+#define NB_COUNT_LARGE 10000u
+#define NB_PORT	       9u
+#define NB_SWITCH      "svbnet0"
+#define NB_TAP	       "svbtap0"
+#define NB_VETH_A      "svbv0"
+#define NB_VETH_B      "svbv1"
+#define NB_BATCH       32u /* datagrams per sendmmsg and recvmmsg: what netbench pushes at once */
+#define NB_RCVBUF      (64 << 20)
+#define NB_WAIT_NS     (240ull * 1000000000ull) /* one figure, guests' boots included */
+#define NB_FIRST_MS    10000			/* until the first datagram at a host socket */
+#define NB_IDLE_NS     1000000000ull		/* then: nothing for this long ends the count */
+#define NB_TICK_MS     100
+#define NB_MEMCPY_NS   50000000ull
+#define NB_MEMCPY_BUFS 64u
+
+enum { NB_G2G_64, NB_G2G_1500, NB_G2H_1500, NB_FIGS };
+
+static const struct nb_fig {
+	const char *name, *base;
+	unsigned int payload;
+	bool to_host;
+} nb_figs[NB_FIGS] = {
+	{ "net.g2g_64", "host veth pair, UDP 22 B payload", NB_SMALL, false },
+	{ "net.g2g_1500", "host veth pair, UDP 1472 B payload", NB_LARGE, false },
+	{ "net.g2host_1500", "host veth pair, UDP 1472 B payload", NB_LARGE, true },
+};
+
+/*
+ * One run of one figure. Every count is per datagram the sending guest sent:
+ * sender_notify and receiver_notify are the guests' own "notifications=N"
+ * (netfront's kicks of the backend during the timed part); backend_notify is
+ * net-list's Notify of both vifs (netback's upcalls into the guests, the
+ * vifs' whole lives: ARP and the handshake too); copies is net-list's Copies of
+ * both vifs (grant copy operations: one per slot, so one per frame each way
+ * for frames in one page; the TAP write and the kernel's copy into its skb
+ * are not grant copies and are not counted). NAN where a figure has none.
+ */
+struct nb_sample {
+	double fps, gbps, base_fps, base_gbps, memcpy_gbs, own_fps;
+	double notify, sender_notify, receiver_notify, backend_notify, copies;
+	double lost, base_lost, drops, own_clock;
+};
+
+static const struct nb_field {
+	const char *key;
+	size_t off;
+	bool sum; /* summed over the runs (losses are not hidden in a median) */
+} nb_fields[] = {
+	{ "frames_per_s", offsetof(struct nb_sample, fps), false },
+	{ "gbit_per_s", offsetof(struct nb_sample, gbps), false },
+	{ "baseline_gbit_per_s", offsetof(struct nb_sample, base_gbps), false },
+	{ "memcpy_gb_per_s", offsetof(struct nb_sample, memcpy_gbs), false },
+	{ "receiver_clock_frames_per_s", offsetof(struct nb_sample, own_fps), false },
+	{ "notifications_per_frame", offsetof(struct nb_sample, notify), false },
+	{ "sender_notifications_per_frame", offsetof(struct nb_sample, sender_notify), false },
+	{ "receiver_notifications_per_frame", offsetof(struct nb_sample, receiver_notify), false },
+	{ "backend_notifications_per_frame", offsetof(struct nb_sample, backend_notify), false },
+	{ "copies_per_frame", offsetof(struct nb_sample, copies), false },
+	{ "lost_frames", offsetof(struct nb_sample, lost), true },
+	{ "backend_drops", offsetof(struct nb_sample, drops), true },
+	{ "baseline_lost_frames", offsetof(struct nb_sample, base_lost), true },
+	{ "receiver_clock_runs", offsetof(struct nb_sample, own_clock), true },
+};
+
+/* A vif's row of `svctl net-list`. */
+struct nb_vif {
+	unsigned long long tx, rx, drops, notify, copies;
+};
+
+struct nb_guest {
+	struct svb_proc p;
+	bool ready, holding, counted, have_sent, have_received, have_notify, have_rate;
+	unsigned long long sent, received, notifications, own_frames, own_us;
+	struct nb_vif vif;
+	char last[256]; /* its last console line, for error messages */
+};
+
+/* What a socket of the host received; stamps are the kernel's (CLOCK_REALTIME). */
+struct nb_rx {
+	int fd;
+	uint64_t got, bytes, first_ns, last_ns;
+	uint64_t seen_ns; /* CLOCK_MONOTONIC when we last read one */
+};
+
+/* The far end of the veth pair: a child in a network namespace of its own. */
+struct nb_veth {
+	pid_t pid;
+	int to, from; /* pipes to and from the child */
+	int fd;	      /* our socket, connected to the child's */
+};
+
+struct nb_msg {
+	int32_t status;
+	uint32_t size, count;
+	uint64_t got, ns;
+};
+
+struct net_bench {
+	struct svb_dom d;
+	struct nb_veth veth;
+	unsigned int count[NB_FIGS];
+};
+
+/* ---- the host's side: ip(8), sockets, the veth pair ---- */
+
+/* Runs ip(8) with args (in this process's network namespace); 0 or -errno with err set. */
+static int nb_ip(const char *const *args, char *err, size_t errlen)
+{
+	static const char *const paths[] = { "/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip", "/bin/ip" };
+	const char *argv[16] = { "ip" }, *path = NULL;
+	char text[256] = "ip";
+	int n = 1, ret, status;
+	pid_t pid;
+
+	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]) && !path; i++)
+		if (!access(paths[i], X_OK))
+			path = paths[i];
+	for (; *args && n < 15; args++) {
+		argv[n++] = *args;
+		snprintf(text + strlen(text), sizeof(text) - strlen(text), " %s", *args);
+	}
+	argv[n] = NULL;
+	if (!path)
+		return errmsg_set(err, errlen, -ENOENT, "no ip(8) in /usr/sbin or /sbin");
+	ret = posix_spawn(&pid, path, NULL, NULL, (char *const *)argv, environ);
+	if (ret)
+		return errmsg_set(err, errlen, -ret, "cannot run %s: %s", path, strerror(ret));
+	if (waitpid(pid, &status, 0) < 0)
+		return errmsg_set(err, errlen, -errno, "%s: lost it", text);
+	if (!WIFEXITED(status) || WEXITSTATUS(status))
+		return errmsg_set(err, errlen, -EIO, "`%s` failed (status %d)", text, status);
+	return 0;
+}
+
+/* A UDP socket bound to addr:port that may take a burst whole and stamps arrivals. */
+static int nb_rx_open(struct nb_rx *rx, const char *addr, char *err, size_t errlen)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(NB_PORT) };
+	int one = 1, size = NB_RCVBUF;
+
+	memset(rx, 0, sizeof(*rx));
+	inet_pton(AF_INET, addr, &sa.sin_addr);
+	rx->fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (rx->fd < 0)
+		return errmsg_set(err, errlen, -errno, "socket: %s", strerror(errno));
+	/* FREEBIND: bound before the address exists, so the first datagram finds us. */
+	if (setsockopt(rx->fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) ||
+	    setsockopt(rx->fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one)) ||
+	    setsockopt(rx->fd, IPPROTO_IP, IP_FREEBIND, &one, sizeof(one)) ||
+	    bind(rx->fd, (struct sockaddr *)&sa, sizeof(sa))) {
+		errmsg_set(err, errlen, -errno, "UDP socket on %s:%u: %s", addr, NB_PORT,
+			   strerror(errno));
+		close(rx->fd);
+		rx->fd = -1;
+		return -EIO;
+	}
+	return 0;
+}
+
+static uint64_t nb_realtime_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* Counts what the socket holds now, with the kernel's arrival stamps. */
+static void nb_rx_drain(struct nb_rx *rx)
+{
+	static char bufs[NB_BATCH][2048];
+	static char ctl[NB_BATCH][CMSG_SPACE(sizeof(struct timespec))];
+	struct mmsghdr m[NB_BATCH];
+	struct iovec iov[NB_BATCH];
+	int n;
+
+	for (;;) {
+		for (unsigned int i = 0; i < NB_BATCH; i++) {
+			iov[i] = (struct iovec){ bufs[i], sizeof(bufs[i]) };
+			m[i] = (struct mmsghdr){ .msg_hdr = { .msg_iov = &iov[i],
+							      .msg_iovlen = 1,
+							      .msg_control = ctl[i],
+							      .msg_controllen = sizeof(ctl[i]) } };
+		}
+		n = recvmmsg(rx->fd, m, NB_BATCH, MSG_DONTWAIT, NULL);
+		if (n <= 0)
+			return;
+		rx->seen_ns = util_now_ns();
+		for (int i = 0; i < n; i++) {
+			struct cmsghdr *c = CMSG_FIRSTHDR(&m[i].msg_hdr);
+			uint64_t t = 0;
+
+			for (; c; c = CMSG_NXTHDR(&m[i].msg_hdr, c)) {
+				struct timespec ts;
+
+				if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_TIMESTAMPNS)
+					continue;
+				memcpy(&ts, CMSG_DATA(c), sizeof(ts));
+				t = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+			}
+			if (!t)
+				t = nb_realtime_ns();
+			if (!rx->got++)
+				rx->first_ns = t;
+			rx->last_ns = t;
+			rx->bytes += m[i].msg_len;
+		}
+	}
+}
+
+/* Until count arrived, or nothing did for a while (the rest was lost). */
+static void nb_rx_count(struct nb_rx *rx, uint64_t count)
+{
+	struct pollfd pfd = { .fd = rx->fd, .events = POLLIN };
+
+	while (rx->got < count &&
+	       poll(&pfd, 1, rx->got ? (int)(NB_IDLE_NS / 1000000) : NB_FIRST_MS) > 0)
+		nb_rx_drain(rx);
+}
+
+static int nb_msg_io(int fd, struct nb_msg *m, bool out)
+{
+	ssize_t n = out ? write(fd, m, sizeof(*m)) : read(fd, m, sizeof(*m));
+
+	return n == (ssize_t)sizeof(*m) ? 0 : -EPIPE;
+}
+
+/*
+ * The child: leaves for a namespace of its own, is handed NB_VETH_B there,
+ * addresses it, then counts a round of datagrams for each request until one
+ * asks for none. Runs in a forked copy of svctl and ends with _exit.
+ */
+static void nb_veth_child(int rfd, int wfd)
+{
+	char err[256] = "";
+	struct nb_msg m = { 0 };
+	struct nb_rx rx = { .fd = -1 };
+
+	m.status = unshare(CLONE_NEWNET) ? -errno : 0;
+	if (nb_msg_io(wfd, &m, true) || m.status || nb_msg_io(rfd, &m, false))
+		_exit(1);
+	m.status =
+		nb_ip((const char *const[]){ "link", "set", "lo", "up", NULL }, err, sizeof(err));
+	if (!m.status)
+		m.status = nb_ip((const char *const[]){ "addr", "add", "10.8.0.2/24", "dev",
+							NB_VETH_B, NULL },
+				 err, sizeof(err));
+	if (!m.status)
+		m.status = nb_ip((const char *const[]){ "link", "set", NB_VETH_B, "up", NULL }, err,
+				 sizeof(err));
+	if (!m.status)
+		m.status = nb_rx_open(&rx, "10.8.0.2", err, sizeof(err));
+	if (m.status)
+		fprintf(stderr, "svctl bench net: veth peer: %s\n", err);
+	if (nb_msg_io(wfd, &m, true) || m.status)
+		_exit(1);
+	while (!nb_msg_io(rfd, &m, false) && m.count) {
+		rx.got = rx.bytes = 0;
+		if (nb_msg_io(wfd, &m, true))
+			break;
+		nb_rx_count(&rx, m.count);
+		m.got = rx.got;
+		m.ns = rx.got > 1 ? rx.last_ns - rx.first_ns : 0;
+		if (nb_msg_io(wfd, &m, true))
+			break;
+	}
+	_exit(0);
+}
+
+static void nb_veth_close(struct nb_veth *v)
+{
+	struct nb_msg m = { 0 };
+
+	if (v->fd >= 0)
+		close(v->fd);
+	if (v->to >= 0) {
+		nb_msg_io(v->to, &m, true);
+		close(v->to);
+	}
+	if (v->from >= 0)
+		close(v->from);
+	if (v->pid > 0)
+		waitpid(v->pid, NULL, 0);
+	*v = (struct nb_veth){ .fd = -1, .to = -1, .from = -1 };
+}
+
+/* Sends count datagrams of size to the child, which counts them; its first-to-last time. */
+static int nb_veth_round(struct nb_veth *v, unsigned int size, unsigned int count, uint64_t *got,
+			 uint64_t *ns)
+{
+	static char payload[2048];
+	struct mmsghdr m[NB_BATCH];
+	struct iovec iov = { payload, size };
+	struct nb_msg msg = { .size = size, .count = count };
+	unsigned int sent = 0;
+	int n;
+
+	for (unsigned int i = 0; i < NB_BATCH; i++)
+		m[i] = (struct mmsghdr){ .msg_hdr = { .msg_iov = &iov, .msg_iovlen = 1 } };
+	if (nb_msg_io(v->to, &msg, true) || nb_msg_io(v->from, &msg, false))
+		return -EPIPE;
+	while (sent < count) {
+		n = sendmmsg(v->fd, m, count - sent < NB_BATCH ? count - sent : NB_BATCH, 0);
+		if (n < 0 && errno != EINTR && errno != ENOBUFS)
+			break;
+		sent += n > 0 ? (unsigned int)n : 0;
+	}
+	if (nb_msg_io(v->from, &msg, false))
+		return -EPIPE;
+	*got = msg.got;
+	*ns = msg.ns;
+	return 0;
+}
+
+static int nb_veth_open(struct nb_veth *v, char *err, size_t errlen)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(NB_PORT) };
+	int to[2] = { -1, -1 }, from[2] = { -1, -1 }, ret;
+	struct nb_msg m = { 0 };
+	char pid[16];
+	uint64_t got = 0, ns;
+
+	*v = (struct nb_veth){ .fd = -1, .to = -1, .from = -1 };
+	if (pipe2(to, O_CLOEXEC) || pipe2(from, O_CLOEXEC)) {
+		ret = errmsg_set(err, errlen, -errno, "pipe: %s", strerror(errno));
+		goto out;
+	}
+	v->pid = fork();
+	if (v->pid < 0) {
+		ret = errmsg_set(err, errlen, -errno, "fork: %s", strerror(errno));
+		goto out;
+	}
+	if (!v->pid) {
+		close(to[1]);
+		close(from[0]);
+		nb_veth_child(to[0], from[1]);
+	}
+	v->to = to[1];
+	v->from = from[0];
+	close(to[0]);
+	close(from[1]);
+	to[0] = to[1] = from[0] = from[1] = -1;
+	if (nb_msg_io(v->from, &m, false) || m.status) {
+		ret = errmsg_set(err, errlen, -EIO, "the veth peer has no namespace of its own");
+		goto out;
+	}
+	snprintf(pid, sizeof(pid), "%d", (int)v->pid);
+	ret = nb_ip((const char *const[]){ "link", "add", NB_VETH_A, "type", "veth", "peer", "name",
+					   NB_VETH_B, NULL },
+		    err, errlen);
+	if (!ret)
+		ret = nb_ip((const char *const[]){ "link", "set", NB_VETH_B, "netns", pid, NULL },
+			    err, errlen);
+	if (!ret)
+		ret = nb_ip((const char *const[]){ "addr", "add", "10.8.0.1/24", "dev", NB_VETH_A,
+						   NULL },
+			    err, errlen);
+	if (!ret)
+		ret = nb_ip((const char *const[]){ "link", "set", NB_VETH_A, "up", NULL }, err,
+			    errlen);
+	if (ret)
+		goto out;
+	if (nb_msg_io(v->to, &m, true) || nb_msg_io(v->from, &m, false) || m.status) {
+		ret = errmsg_set(err, errlen, -EIO, "the veth peer could not set up its end");
+		goto out;
+	}
+	inet_pton(AF_INET, "10.8.0.2", &sa.sin_addr);
+	v->fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (v->fd < 0 || connect(v->fd, (struct sockaddr *)&sa, sizeof(sa))) {
+		ret = errmsg_set(err, errlen, -errno, "UDP socket to 10.8.0.2: %s",
+				 strerror(errno));
+		goto out;
+	}
+	/* Neighbour resolution first: datagrams sent meanwhile would be dropped, not timed. */
+	for (int i = 0; i < 3 && !ret && got != 1; i++)
+		ret = nb_veth_round(v, NB_SMALL, 1, &got, &ns);
+	if (!ret && got != 1)
+		ret = errmsg_set(err, errlen, -EIO, "nothing crosses the veth pair");
+	else if (ret)
+		errmsg_set(err, errlen, ret, "the veth peer went away");
+out:
+	for (int i = 0; i < 2; i++) {
+		if (to[i] >= 0)
+			close(to[i]);
+		if (from[i] >= 0)
+			close(from[i]);
+	}
+	if (ret)
+		nb_veth_close(v);
+	return ret;
+}
+
+/* GB/s of memcpy in pieces of len bytes among buffers that stay in cache, as ring pages do. */
+static double nb_memcpy(size_t len)
+{
+	static char src[NB_MEMCPY_BUFS][2048], dst[NB_MEMCPY_BUFS][2048];
+	/* Through a volatile pointer: the compiler may not drop or merge the copies. */
+	void *(*volatile cpy)(void *, const void *, size_t) = memcpy;
+	uint64_t t0, t, n = 0;
+
+	/* Written first: untouched, every source would be the kernel's one zero page. */
+	memset(src, 0x5a, sizeof(src));
+	t0 = util_now_ns();
+	do {
+		for (unsigned int i = 0; i < 10000; i++, n++)
+			cpy(dst[n % NB_MEMCPY_BUFS], src[(n * 7) % NB_MEMCPY_BUFS], len);
+		t = util_now_ns() - t0;
+	} while (t < NB_MEMCPY_NS);
+	return (double)(n * len) / (double)t;
+}
+
+/* ---- the guests ---- */
+
+static void nb_line(const char *line, void *data)
+{
+	struct nb_guest *g = data;
+	const char *m = strstr(line, "netbench: ");
+
+	snprintf(g->last, sizeof(g->last), "%s", line);
+	g->last[strcspn(g->last, "\r\n")] = '\0';
+	if (!m)
+		return;
+	m += strlen("netbench: ");
+	if (!strncmp(m, "ready", 5)) {
+		g->ready = true;
+		return;
+	}
+	if (!strncmp(m, "holding", 7)) {
+		g->holding = true;
+		return;
+	}
+	if (sscanf(m, "sent %llu", &g->sent) == 1)
+		g->have_sent = true;
+	else if (sscanf(m, "received %llu", &g->received) == 1)
+		g->have_received = true;
+	else if (sscanf(m, "%llu frames in %llu us", &g->own_frames, &g->own_us) == 2)
+		g->have_rate = true;
+	else if (sscanf(m, "notifications=%llu", &g->notifications) == 1)
+		g->have_notify = true;
+	else
+		return;
+	/* The guest's own lines explain the figure. */
+	fprintf(stderr, "svctl bench net: %s: %s", g->p.name, m);
+}
+
+/* The first interface row of net-list: the counters are the five numbers before Host. */
+static int nb_parse_vif(const char *text, struct nb_vif *v)
+{
+	unsigned long long *out[5] = { &v->tx, &v->rx, &v->drops, &v->notify, &v->copies };
+	char row[512], *tok[16], *save = NULL, *end;
+	const char *p = strchr(text, '\n');
+	int n = 0;
+
+	if (!p)
+		return -EIO;
+	snprintf(row, sizeof(row), "%s", p + 1);
+	row[strcspn(row, "\n")] = '\0';
+	/* From the right: an empty Switch column must not shift the numbers. */
+	for (char *t = strtok_r(row, " \t", &save); t && n < 16; t = strtok_r(NULL, " \t", &save))
+		tok[n++] = t;
+	if (n < 8)
+		return -EIO;
+	for (int i = 0; i < 5; i++) {
+		errno = 0;
+		*out[i] = strtoull(tok[n - 6 + i], &end, 10);
+		if (errno || *end)
+			return -EIO;
+	}
+	return 0;
+}
+
+static int nb_read_vif(struct net_bench *nb, struct nb_guest *g, char *err, size_t errlen)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	int ret;
+
+	if (!f)
+		return errmsg_set(err, errlen, -errno, "open_memstream: %s", strerror(errno));
+	ret = svb_svctl(&nb->d, (const char *const[]){ "net-list", g->p.name, NULL }, f);
+	fclose(f);
+	if (ret)
+		ret = errmsg_set(err, errlen, -EIO, "svctl net-list %s failed (exit %d)", g->p.name,
+				 ret);
+	else if (nb_parse_vif(text, &g->vif))
+		ret = errmsg_set(err, errlen, -EIO, "svctl net-list %s: no counters in '%s'",
+				 g->p.name, text);
+	free(text);
+	return ret;
+}
+
+static void nb_iface(struct net_bench *nb, char *buf, size_t cap, const char *dev)
+{
+	/* A new address per guest: no switch keeps a stale port for it across runs. */
+	if (dev)
+		snprintf(buf, cap,
+			 "<interface type='ethernet'><mac address='00:16:3e:5b:%02x:%02x'/>"
+			 "<target dev='%s'/></interface>",
+			 (nb->d.seq >> 8) & 0xff, nb->d.seq & 0xff, dev);
+	else
+		snprintf(buf, cap,
+			 "<interface type='bridge'><mac address='00:16:3e:5b:%02x:%02x'/>"
+			 "<source bridge='%s'/></interface>",
+			 (nb->d.seq >> 8) & 0xff, nb->d.seq & 0xff, NB_SWITCH);
+}
+
+/*
+ * Follows the guests' consoles (and drains rx, when given) until g[0] is
+ * ready (with until_ready) or every console ended and rx has all it will get.
+ * Once every guest has finished its timed part and holds, their backend
+ * counters are read and they are destroyed: reading earlier would delay the
+ * markers of a guest still timed. 0 or -errno with err set.
+ */
+static int nb_pump(struct net_bench *nb, struct nb_guest *const *g, unsigned int ng,
+		   struct nb_rx *rx, uint64_t count, bool until_ready, char *err, size_t errlen)
+{
+	uint64_t deadline = util_now_ns() + NB_WAIT_NS, ended_ns = 0;
+	struct pollfd pfd[4];
+	unsigned int i, n, done;
+	bool failed = false;
+	int ret = 0;
+
+	for (;;) {
+		for (i = 0, done = 0; i < ng; i++) {
+			bool ended = svb_proc_read(&g[i]->p, nb_line, g[i]);
+
+			if (ended || g[i]->holding)
+				done++;
+			/* Done without a result: its run failed, the others would wait in vain. */
+			if ((ended || g[i]->holding) && !g[i]->have_sent && !g[i]->have_received)
+				failed = true;
+		}
+		if (rx)
+			nb_rx_drain(rx);
+		if (until_ready && (g[0]->ready || done))
+			break;
+		if (failed) {
+			for (i = 0; i < ng; i++)
+				svb_proc_destroy(&nb->d, &g[i]->p);
+		} else if (done == ng) {
+			for (i = 0; i < ng; i++) {
+				if (g[i]->holding && !g[i]->counted && !ret) {
+					ret = nb_read_vif(nb, g[i], err, errlen);
+					g[i]->counted = true;
+				}
+				if (g[i]->holding)
+					svb_proc_destroy(&nb->d, &g[i]->p);
+			}
+		}
+		for (i = 0, n = 0; i < ng; i++)
+			if (g[i]->p.fd >= 0)
+				pfd[n++] = (struct pollfd){ .fd = g[i]->p.fd, .events = POLLIN };
+		if (!n && !ended_ns)
+			ended_ns = util_now_ns();
+		if (!n && (!rx || rx->got >= count ||
+			   util_now_ns() - (rx->seen_ns > ended_ns ? rx->seen_ns : ended_ns) >=
+				   NB_IDLE_NS))
+			break;
+		if (util_now_ns() > deadline) {
+			for (i = 0; i < ng; i++)
+				svb_proc_destroy(&nb->d, &g[i]->p);
+			return errmsg_set(err, errlen, -ETIMEDOUT,
+					  "the guests did not finish within %llu s",
+					  NB_WAIT_NS / 1000000000ull);
+		}
+		if (rx)
+			pfd[n++] = (struct pollfd){ .fd = rx->fd, .events = POLLIN };
+		poll(pfd, n, NB_TICK_MS);
+	}
+	if (until_ready)
+		return g[0]->ready
+			       ? 0
+			       : errmsg_set(err, errlen, -EIO, "%s ended before it was ready: '%s'",
+					    g[0]->p.name, g[0]->last);
+	for (i = 0; i < ng && !ret; i++)
+		if (!g[i]->have_sent && !g[i]->have_received)
+			ret = errmsg_set(err, errlen, -EIO, "%s printed no result: '%s'",
+					 g[i]->p.name, g[i]->last);
+	return ret;
+}
+
+/* Guest A sends to guest B on one of our switches; B is created first, A once B is ready. */
+static int nb_g2g(struct net_bench *nb, unsigned int size, unsigned int count, struct nb_sample *s,
+		  char *err, size_t errlen)
+{
+	struct nb_guest rx = { 0 }, tx = { 0 };
+	struct nb_guest *both[2] = { &rx, &tx };
+	char cmd[160], dev[256];
+	double sent, ns;
+	int ret;
+
+	snprintf(cmd, sizeof(cmd), "netbench recv %u %u --hold ip=10.0.0.2/24", NB_PORT, count);
+	nb_iface(nb, dev, sizeof(dev), NULL);
+	ret = svb_proc_start(&nb->d, &rx.p, "netbench", cmd, dev, NULL, err, errlen);
+	if (ret)
+		return ret;
+	ret = nb_pump(nb, both, 1, NULL, 0, true, err, errlen);
+	if (ret)
+		goto out;
+	snprintf(cmd, sizeof(cmd), "netbench send 10.0.0.2 %u %u %u --hold ip=10.0.0.3/24", NB_PORT,
+		 size, count);
+	nb_iface(nb, dev, sizeof(dev), NULL);
+	ret = svb_proc_start(&nb->d, &tx.p, "netbench", cmd, dev, NULL, err, errlen);
+	if (!ret)
+		ret = nb_pump(nb, both, 2, NULL, 0, false, err, errlen);
+	if (ret)
+		goto out;
+	if (!rx.p.t0 || rx.p.t1 <= rx.p.t0 || !rx.received || !tx.sent) {
+		ret = errmsg_set(err, errlen, -EIO, "the receiver printed no start and end");
+		goto out;
+	}
+	/*
+	 * B's datagrams over the host time between B's markers. A receiver that
+	 * lost frames prints its end only after netbench's idle timeout (2 s
+	 * without a datagram): then its own first-to-last span times them.
+	 */
+	ns = (double)(rx.p.t1 - rx.p.t0);
+	sent = (double)tx.sent;
+	s->own_clock = rx.received < tx.sent && rx.own_us;
+	if (s->own_clock)
+		ns = (double)rx.own_us * 1e3;
+	s->fps = (double)rx.received / (ns / 1e9);
+	s->gbps = (double)rx.received * size * 8 / ns;
+	s->own_fps = rx.own_us ? (double)rx.own_frames / ((double)rx.own_us / 1e6) : NAN;
+	s->lost = sent - (double)rx.received;
+	s->sender_notify = (double)tx.notifications / sent;
+	s->receiver_notify = (double)rx.notifications / sent;
+	s->backend_notify = (double)(tx.vif.notify + rx.vif.notify) / sent;
+	s->notify = s->sender_notify + s->receiver_notify + s->backend_notify;
+	s->copies = (double)(tx.vif.copies + rx.vif.copies) / sent;
+	s->drops = (double)(tx.vif.drops + rx.vif.drops);
+out:
+	svb_proc_stop(&nb->d, &tx.p);
+	svb_proc_stop(&nb->d, &rx.p);
+	return ret;
+}
+
+/* Guest A sends through a TAP device to a socket of this process, timed by the kernel's stamps. */
+static int nb_g2host(struct net_bench *nb, unsigned int size, unsigned int count,
+		     struct nb_sample *s, char *err, size_t errlen)
+{
+	struct nb_guest tx = { 0 };
+	struct nb_guest *one[1] = { &tx };
+	struct nb_rx rx = { .fd = -1 };
+	char cmd[160], dev[256];
+	double sent, ns;
+	int ret;
+
+	ret = nb_rx_open(&rx, "10.9.0.1", err, errlen);
+	if (ret)
+		return ret;
+	snprintf(cmd, sizeof(cmd), "netbench send 10.9.0.1 %u %u %u --hold ip=10.9.0.2/24", NB_PORT,
+		 size, count);
+	nb_iface(nb, dev, sizeof(dev), NB_TAP);
+	ret = svb_proc_start(&nb->d, &tx.p, "netbench", cmd, dev, NULL, err, errlen);
+	if (ret)
+		goto out;
+	/* svdom0 made the TAP device at create; the guest's ARP tries for three seconds. */
+	ret = nb_ip((const char *const[]){ "addr", "add", "10.9.0.1/24", "dev", NB_TAP, NULL }, err,
+		    errlen);
+	if (!ret)
+		ret = nb_ip((const char *const[]){ "link", "set", NB_TAP, "up", NULL }, err,
+			    errlen);
+	if (!ret)
+		ret = nb_pump(nb, one, 1, &rx, count, false, err, errlen);
+	if (ret)
+		goto out;
+	if (rx.got < 2) {
+		ret = errmsg_set(err, errlen, -EIO, "%llu datagrams reached the host",
+				 (unsigned long long)rx.got);
+		goto out;
+	}
+	ns = (double)(rx.last_ns - rx.first_ns);
+	sent = (double)tx.sent;
+	s->fps = (double)rx.got / (ns / 1e9);
+	s->gbps = (double)rx.bytes * 8 / ns;
+	s->own_fps = NAN;
+	s->own_clock = NAN;
+	s->lost = sent - (double)rx.got;
+	s->sender_notify = (double)tx.notifications / sent;
+	s->receiver_notify = NAN;
+	s->backend_notify = (double)tx.vif.notify / sent;
+	s->notify = s->sender_notify + s->backend_notify;
+	s->copies = (double)tx.vif.copies / sent;
+	s->drops = (double)tx.vif.drops;
+out:
+	svb_proc_stop(&nb->d, &tx.p);
+	close(rx.fd);
+	return ret;
+}
+
+/* The veth baseline of one payload size into s. */
+static int nb_base(struct net_bench *nb, unsigned int size, unsigned int count, struct nb_sample *s,
+		   char *err, size_t errlen)
+{
+	uint64_t got = 0, ns = 0;
+
+	if (nb_veth_round(&nb->veth, size, count, &got, &ns))
+		return errmsg_set(err, errlen, -EIO, "the veth peer went away");
+	if (got < 2 || !ns)
+		return errmsg_set(err, errlen, -EIO, "%llu of %u datagrams crossed the veth pair",
+				  (unsigned long long)got, count);
+	s->base_fps = (double)got / ((double)ns / 1e9);
+	s->base_gbps = (double)got * size * 8 / (double)ns;
+	s->base_lost = (double)count - (double)got;
+	s->memcpy_gbs = nb_memcpy(size + NB_HDR);
+	return 0;
+}
+
+static void nb_report(const struct net_bench *nb, struct nb_sample (*s)[NET_BENCH_MAX_RUNS],
+		      unsigned int runs, bool json)
+{
+	struct bench_result r[NB_FIGS];
+	double v[NET_BENCH_MAX_RUNS];
+
+	for (int f = 0; f < NB_FIGS; f++) {
+		struct bench_result *x = &r[f];
+
+		*x = (struct bench_result){ .name = nb_figs[f].name,
+					    .unit = "frames/s",
+					    .baseline_name = nb_figs[f].base,
+					    .samples = runs };
+		for (size_t k = 0; k < sizeof(nb_fields) / sizeof(nb_fields[0]); k++) {
+			double sum = 0;
+
+			for (unsigned int i = 0; i < runs; i++) {
+				v[i] = *(const double *)((const char *)&s[f][i] + nb_fields[k].off);
+				sum += v[i];
+			}
+			if (isnan(v[0]) || x->nr_extra == BENCH_MAX_EXTRA)
+				continue;
+			x->extra[x->nr_extra++] = (struct bench_extra){
+				nb_fields[k].key, nb_fields[k].sum ? sum : svb_median(v, runs)
+			};
+		}
+		x->value = x->extra[0].value;
+		for (unsigned int i = 0; i < runs; i++)
+			v[i] = s[f][i].base_fps;
+		x->baseline = svb_median(v, runs);
+		if (x->nr_extra < BENCH_MAX_EXTRA)
+			x->extra[x->nr_extra++] =
+				(struct bench_extra){ "payload_bytes", nb_figs[f].payload };
+		if (x->nr_extra < BENCH_MAX_EXTRA)
+			x->extra[x->nr_extra++] =
+				(struct bench_extra){ "frames_per_run", nb->count[f] };
+	}
+	bench_print(stdout, r, NB_FIGS, json);
+}
+
+/* Leaves for a network namespace of our own, with lo up: the daemons started later follow. */
+static int nb_isolate(char *err, size_t errlen)
+{
+	if (unshare(CLONE_NEWNET)) {
+		if (errno == EPERM)
+			return errmsg_set(err, errlen, -EPERM,
+					  "needs root: it makes a network namespace and network "
+					  "devices of its own");
+		return errmsg_set(err, errlen, -errno, "unshare(CLONE_NEWNET): %s",
+				  strerror(errno));
+	}
+	return nb_ip((const char *const[]){ "link", "set", "lo", "up", NULL }, err, errlen);
+}
+
+int bench_net(const struct bench_net_opts *o, bool json)
+{
+	static struct nb_sample s[NB_FIGS][NET_BENCH_MAX_RUNS];
+	struct net_bench nb = { .veth = { .fd = -1, .to = -1, .from = -1 } };
+	char err[512] = "";
+	int ret;
+
+	ret = nb_isolate(err, sizeof(err));
+	if (ret) {
+		fprintf(stderr, "svctl bench net: %s\n", err);
+		return ret == -EPERM ? EX_UNAVAILABLE : EX_SOFTWARE;
+	}
+	for (int f = 0; f < NB_FIGS; f++)
+		nb.count[f] = o->frames			       ? o->frames
+			      : nb_figs[f].payload == NB_SMALL ? NB_COUNT_SMALL
+							       : NB_COUNT_LARGE;
+	if (svb_open(&nb.d, "net", o->kernel))
+		return EX_SOFTWARE;
+	ret = nb_veth_open(&nb.veth, err, sizeof(err));
+	/* Baselines and guests take turns, so a noisy neighbour hits both alike. */
+	for (unsigned int run = 0; run < o->runs && !ret; run++) {
+		for (int f = 0; f < NB_FIGS && !ret; f++) {
+			const struct nb_fig *fig = &nb_figs[f];
+			struct nb_sample *x = &s[f][run];
+
+			ret = nb_base(&nb, fig->payload, nb.count[f], x, err, sizeof(err));
+			if (!ret)
+				ret = (fig->to_host ? nb_g2host : nb_g2g)(
+					&nb, fig->payload, nb.count[f], x, err, sizeof(err));
+			if (ret)
+				break;
+			fprintf(stderr,
+				"svctl bench net: run %u: %s %.0f frames/s (%.3f Gbit/s), veth "
+				"%.0f "
+				"frames/s, %.0f of %u lost%s, %.3f notifications and %.3f "
+				"copies per frame\n",
+				run + 1, fig->name, x->fps, x->gbps, x->base_fps, x->lost,
+				nb.count[f],
+				x->own_clock > 0 ? " (timed on the receiver's clock)" : "",
+				x->notify, x->copies);
+		}
+	}
+	nb_veth_close(&nb.veth);
+	svb_close(&nb.d);
+	if (ret) {
+		fprintf(stderr, "svctl bench net: %s (logs in %s)\n", err, nb.d.dir);
+		return EX_SOFTWARE;
+	}
+	nb_report(&nb, s, o->runs, json);
+	return 0;
+}
