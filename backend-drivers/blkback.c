@@ -72,6 +72,7 @@ struct breq {
 struct blkback {
 	struct blkback_params p;
 	char name[64];
+	char tag[80]; /* "blkback NAME": what its log lines start with */
 	struct sv_back_ring ring;
 	uint32_t ring_refs[SV_BLKIF_MAX_RING_PAGES];
 	uint32_t nr_ring_mapped;
@@ -103,13 +104,11 @@ static void blog(struct blkback *b, const char *fmt, ...) __attribute__((format(
 /* Refusals are the frontend's doing: rate-limited so that a flood cannot fill the log. */
 static void blog(struct blkback *b, const char *fmt, ...)
 {
-	char line[512];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
+	log_vlimited_tagged(&b->rl, LOG_LEVEL_WARN, b->tag, fmt, ap);
 	va_end(ap);
-	log_limited(&b->rl, LOG_LEVEL_WARN, "blkback %s: %s", b->name, line);
 }
 
 /* ---- persistent grants ---- */
@@ -768,6 +767,7 @@ int blkback_open(struct blkback **out, const struct blkback_params *p, char *err
 	}
 	b->p = *p;
 	snprintf(b->name, sizeof(b->name), "%s", p->name ? p->name : "vbd");
+	snprintf(b->tag, sizeof(b->tag), "blkback %s", b->name);
 	ret = map_ring(b, err, errlen, &ring);
 	if (ret)
 		goto out;

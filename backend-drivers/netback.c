@@ -57,6 +57,7 @@ enum tx_gather { TX_FRAME, TX_INCOMPLETE, TX_ENDLESS };
 struct netback {
 	struct netback_params p;
 	char name[64];
+	char tag[80]; /* "netback NAME": what its log lines start with */
 	struct sv_back_ring tx, rx;
 	void *tx_page, *rx_page;
 	bool tx_mapped, rx_mapped;
@@ -81,13 +82,11 @@ static void nlog(struct netback *nb, const char *fmt, ...) __attribute__((format
 /* Refusals are the frontend's doing: rate-limited so that a flood cannot fill the log. */
 static void nlog(struct netback *nb, const char *fmt, ...)
 {
-	char line[256];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
+	log_vlimited_tagged(&nb->rl, LOG_LEVEL_WARN, nb->tag, fmt, ap);
 	va_end(ap);
-	log_limited(&nb->rl, LOG_LEVEL_WARN, "netback %s: %s", nb->name, line);
 }
 
 static void disconnect(struct netback *nb, const char *why)
@@ -536,6 +535,7 @@ int netback_open(struct netback **out, const struct netback_params *p, char *err
 	}
 	nb->p = *p;
 	snprintf(nb->name, sizeof(nb->name), "%s", p->name ? p->name : "vif");
+	snprintf(nb->tag, sizeof(nb->tag), "netback %s", nb->name);
 	nb->p.name = nb->name;
 	nb->tx_buf = malloc(TX_BUF_SIZE);
 	if (!nb->tx_buf) {

@@ -281,6 +281,20 @@ static void ts_dev_list(struct dom0 *d0, struct ts_client *c, const struct sv_ct
 	wire_conn_queue(&c->conn, h->op, h->req_id, 0, text, len, -1);
 }
 
+/* A hot-plug request's domain: running, or the client hears why not (NULL). */
+static struct ts_domain *ts_running(struct dom0 *d0, struct ts_client *c,
+				    const struct sv_ctl_hdr *h, const char *name)
+{
+	struct ts_domain *td = ts_by_name(d0, name);
+	char err[SV_CTL_NAME_SIZE + 40];
+
+	if (td && !td->ended)
+		return td;
+	snprintf(err, sizeof(err), "no running domain named %s", name);
+	ts_err(c, h, td ? -ESRCH : -ENOENT, err);
+	return NULL;
+}
+
 static void ts_block_plug(struct dom0 *d0, struct ts_client *c, const struct sv_ctl_hdr *h,
 			  const struct sv_ts_block *req)
 {
@@ -295,12 +309,9 @@ static void ts_block_plug(struct dom0 *d0, struct ts_client *c, const struct sv_
 		ts_err(c, h, -EINVAL, "malformed toolstack request");
 		return;
 	}
-	td = ts_by_name(d0, req->name);
-	if (!td || td->ended) {
-		snprintf(err, sizeof(err), "no running domain named %s", req->name);
-		ts_err(c, h, td ? -ESRCH : -ENOENT, err);
+	td = ts_running(d0, c, h, req->name);
+	if (!td)
 		return;
-	}
 	if (h->op == SV_TS_BLOCK_DETACH) {
 		ret = vbd_detach(d0, td, req->dev, err, sizeof(err));
 	} else {
@@ -345,12 +356,9 @@ static void ts_net_plug(struct dom0 *d0, struct ts_client *c, const struct sv_ct
 		ts_err(c, h, -EINVAL, "malformed toolstack request");
 		return;
 	}
-	td = ts_by_name(d0, req->name);
-	if (!td || td->ended) {
-		snprintf(err, sizeof(err), "no running domain named %s", req->name);
-		ts_err(c, h, td ? -ESRCH : -ENOENT, err);
+	td = ts_running(d0, c, h, req->name);
+	if (!td)
 		return;
-	}
 	if (h->op == SV_TS_NET_DETACH) {
 		ret = vif_detach(d0, td, req->mac, err, sizeof(err));
 	} else {
