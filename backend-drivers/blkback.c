@@ -99,17 +99,8 @@ struct blkback {
 	uint64_t clock;
 };
 
-static void blog(struct blkback *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
 /* Refusals are the frontend's doing: rate-limited so that a flood cannot fill the log. */
-static void blog(struct blkback *b, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	log_vlimited_tagged(&b->rl, LOG_LEVEL_WARN, b->tag, fmt, ap);
-	va_end(ap);
-}
+#define blog(b, ...) log_limited_tagged(&(b)->rl, LOG_LEVEL_WARN, (b)->tag, __VA_ARGS__)
 
 /* ---- persistent grants ---- */
 

@@ -77,17 +77,8 @@ struct netback {
 	uint32_t nr_pending;
 };
 
-static void nlog(struct netback *nb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
 /* Refusals are the frontend's doing: rate-limited so that a flood cannot fill the log. */
-static void nlog(struct netback *nb, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	log_vlimited_tagged(&nb->rl, LOG_LEVEL_WARN, nb->tag, fmt, ap);
-	va_end(ap);
-}
+#define nlog(nb, ...) log_limited_tagged(&(nb)->rl, LOG_LEVEL_WARN, (nb)->tag, __VA_ARGS__)
 
 static void disconnect(struct netback *nb, const char *why)
 {

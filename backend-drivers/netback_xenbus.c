@@ -19,6 +19,7 @@
 #include "backend_port.h"
 #include "grant_access.h"
 #include "netback_xenbus.h"
+#include "util.h"
 #include "xenbus_back.h"
 
 struct netback_dev {
@@ -39,23 +40,6 @@ struct netback_dev {
 	bool failed_watched;
 	struct net_port *vif;
 };
-
-/* "00:16:3e:01:02:03" strictly. */
-static int netdev_parse_mac(const char *s, uint8_t mac[6])
-{
-	unsigned int b[6];
-	char tail;
-
-	if (strlen(s) != 17 || sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3],
-				      &b[4], &b[5], &tail) != 6)
-		return -EINVAL;
-	for (int i = 0; i < 6; i++) {
-		if (s[i * 3] == ' ' || s[i * 3 + 1] == ' ')
-			return -EINVAL;
-		mac[i] = (uint8_t)b[i];
-	}
-	return 0;
-}
 
 static void netdev_notify(void *opaque)
 {
@@ -265,7 +249,7 @@ static int netdev_read_config(struct netback_dev *d, char *err, size_t errlen)
 	int ret;
 
 	ret = backend_xs_read(d->xb.env, d->xb.be, NETIF_KEY_MAC, buf, sizeof(buf));
-	if (ret <= 0 || netdev_parse_mac(buf, d->mac)) {
+	if (ret <= 0 || util_mac_parse(buf, d->mac)) {
 		snprintf(err, errlen, "%s: mac '%s' is not a MAC address", d->xb.be,
 			 ret > 0 ? buf : "");
 		return -EINVAL;

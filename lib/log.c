@@ -114,12 +114,3 @@ void log_limited(struct log_ratelimit *rl, enum log_level level, const char *fmt
 	log_vlimited(rl, level, fmt, ap);
 	va_end(ap);
 }
-
-void log_vlimited_tagged(struct log_ratelimit *rl, enum log_level level, const char *tag,
-			 const char *fmt, va_list ap)
-{
-	char line[768];
-
-	vsnprintf(line, sizeof(line), fmt, ap);
-	log_limited(rl, level, "%s: %s", tag, line);
-}

@@ -55,8 +55,8 @@ struct log_ratelimit {
 void log_limited(struct log_ratelimit *rl, enum log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void log_vlimited(struct log_ratelimit *rl, enum log_level level, const char *fmt, va_list ap);
-/* The same with "TAG: " in front: a device's lines name the device. */
-void log_vlimited_tagged(struct log_ratelimit *rl, enum log_level level, const char *tag,
-			 const char *fmt, va_list ap);
+/* log_limited with "TAG: " in front: a device's lines name the device. */
+#define log_limited_tagged(rl, level, tag, fmt, ...) \
+	log_limited((rl), (level), "%s: " fmt, (tag), ##__VA_ARGS__)
 
 #endif

@@ -170,27 +170,3 @@ int sv_random_bytes(void *buf, size_t len)
 	}
 	return 0;
 }
-
-int sv_mac_parse(const char *text, uint8_t mac[SV_MAC_LEN])
-{
-	size_t i;
-	int hi, lo;
-
-	for (i = 0; i < SV_MAC_LEN; i++) {
-		hi = hex_value(text[0]);
-		lo = hi < 0 ? -1 : hex_value(text[1]);
-		if (lo < 0)
-			return -EINVAL;
-		mac[i] = (uint8_t)(hi << 4 | lo);
-		text += 2;
-		if (i + 1 < SV_MAC_LEN && *text++ != ':')
-			return -EINVAL;
-	}
-	return *text ? -EINVAL : 0;
-}
-
-void sv_mac_format(const uint8_t mac[SV_MAC_LEN], char out[18])
-{
-	snprintf(out, 18, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3], mac[4],
-		 mac[5]);
-}

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util.h"
 #include "xml_internal.h"
 
 /* Bounds hostile documents; far above what a PV guest can attach. */
@@ -251,7 +252,7 @@ static int parse_net_mac(struct sv_xml_parser *p, xmlNode *node, struct sv_net_c
 		ret = sv_xml_check_no_children(p, node);
 	if (ret == 0)
 		ret = sv_xml_attr_dup(p, node, "address", &address);
-	if (ret == 0 && (!address || sv_mac_parse(address, net->mac) < 0))
+	if (ret == 0 && (!address || util_mac_parse(address, net->mac) < 0))
 		ret = sv_xml_fail(p, node, EINVAL, "mac address '%s' is not xx:xx:xx:xx:xx:xx",
 				  address ? address : "");
 	if (ret == 0 && (net->mac[0] & 1))
@@ -473,7 +474,7 @@ static int parse_interface(struct sv_xml_parser *p, xmlNode *node, struct sv_dom
 
 		if (memcmp(cfg->nets[i].mac, net->mac, SV_MAC_LEN) != 0)
 			continue;
-		sv_mac_format(net->mac, text);
+		util_mac_format(net->mac, text);
 		return sv_xml_fail(p, mac ? mac : node, EEXIST,
 				   "duplicate mac address %s at line %ld", text,
 				   sv_xml_line(mac ? mac : node));

@@ -12,6 +12,7 @@
 #include <libxml/xmlsave.h>
 
 #include "sv_xml.h"
+#include "util.h"
 #include "xml_internal.h"
 
 static const char *const action_names[] = {
@@ -116,7 +117,7 @@ static bool add_interface(xmlNode *devices, const struct sv_net_config *net)
 					     [SV_NET_NETWORK] = "network" };
 	char mac[18];
 
-	sv_mac_format(net->mac, mac);
+	util_mac_format(net->mac, mac);
 	if (!set_prop(node, "type", types[net->type]) ||
 	    !set_prop(add_empty(node, "mac"), "address", mac))
 		return false;

@@ -68,7 +68,5 @@ int sv_xml_check_domain_name(struct sv_xml_parser *p, const xmlNode *at, const c
 int sv_uuid_parse(const char *text, uint8_t uuid[SV_UUID_LEN]);
 void sv_uuid_format(const uint8_t uuid[SV_UUID_LEN], char out[SV_UUID_STRLEN + 1]);
 int sv_random_bytes(void *buf, size_t len);
-int sv_mac_parse(const char *text, uint8_t mac[SV_MAC_LEN]);
-void sv_mac_format(const uint8_t mac[SV_MAC_LEN], char out[18]);
 
 #endif

@@ -14,6 +14,7 @@
 #include <splitvisor/toolstack.h>
 
 #include "svctl.h"
+#include "util.h"
 
 const char svctl_net_usage[] =
 	"net-list NAME\n"
@@ -28,24 +29,10 @@ const char svctl_net_usage[] =
 	"Xen-OUI address (00:16:3e) is made up. net-detach asks the guest to give the\n"
 	"interface back.\n";
 
-/* "00:16:3e:01:02:03" strictly: six pairs of hex digits, unicast. */
+/* util_mac_parse's form, and unicast: a multicast address names no interface. */
 static int parse_mac(const char *s, uint8_t mac[6])
 {
-	unsigned int i;
-
-	if (strlen(s) != 17)
-		return -1;
-	for (i = 0; i < 6; i++) {
-		char hex[3] = { s[i * 3], s[i * 3 + 1], 0 }, *end;
-
-		if ((i < 5 && s[i * 3 + 2] != ':') || !hex[0] || !hex[1] || hex[0] == '+' ||
-		    hex[0] == '-' || hex[0] == ' ')
-			return -1;
-		mac[i] = (uint8_t)strtoul(hex, &end, 16);
-		if (*end)
-			return -1;
-	}
-	return mac[0] & 1 ? -1 : 0;
+	return util_mac_parse(s, mac) || mac[0] & 1 ? -1 : 0;
 }
 
 static int net_call(const char *cmd, const char *dir, uint32_t op, const void *req, size_t len)

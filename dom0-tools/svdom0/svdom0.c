@@ -295,11 +295,6 @@ static int setup(struct loop *lp, const char *state_dir, char *err, size_t errle
 	lp->d0.xs_self = lp->d0.xs ? xsl_new(lp->d0.xs, 0) : NULL;
 	if (!lp->d0.xs_self || backend_host_init(&lp->d0))
 		return -ENOMEM;
-	/* Without it only the interfaces fail, each with this reason: disks and consoles go on. */
-	if (net_service_create(&lp->d0.net, err, errlen)) {
-		log_err("%s", err);
-		err[0] = '\0';
-	}
 	/* Definitions first: a running domain that has one follows its on_* actions again. */
 	ret = defs_load(&lp->d0.defs, state_dir);
 	if (ret) {

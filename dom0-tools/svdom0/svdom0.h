@@ -82,7 +82,7 @@ struct dom0 {
 	struct store_ring *closed_rings; /* to free once no epoll event can name them */
 	/* what the in-process backends see of svdom0 (backend_host.c) */
 	struct backend_env backend_env;
-	/* the switches, vifs and TAP devices (NULL if it could not start: no interfaces then) */
+	/* the switches, vifs and TAP devices; made with the first interface */
 	struct net_service *net;
 	bool stopping, stop_core;
 };

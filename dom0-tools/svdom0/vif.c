@@ -13,9 +13,11 @@
 #include <string.h>
 
 #include "devdir.h"
+#include "net_service.h"
 #include "netback_xenbus.h"
 #include "sv_xml.h"
 #include "svdom0.h"
+#include "util.h"
 #include "vif.h"
 #include "xenbus_back.h"
 #include "xs_local.h"
@@ -30,12 +32,6 @@ struct vif {
 	char fe[96], be[96];
 	struct netback_dev *back;
 };
-
-static void vif_mac_text(const uint8_t mac[6], char out[18])
-{
-	snprintf(out, 18, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3], mac[4],
-		 mac[5]);
-}
 
 static void vif_free(struct dom0 *d0, struct vif *v)
 {
@@ -76,7 +72,7 @@ static int vif_write_dirs(struct dom0 *d0, struct vif *v, const struct sv_net_co
 	};
 
 	snprintf(handle, sizeof(handle), "%u", v->handle);
-	vif_mac_text(v->mac, mac);
+	util_mac_format(v->mac, mac);
 	return devdir_write(d0->xs_self, v->be, v->fe, v->domid, be_keys, fe_keys);
 }
 
@@ -88,11 +84,13 @@ static int vif_create(struct dom0 *d0, struct ts_domain *td, const struct sv_net
 	uint32_t handle;
 	int ret;
 
+	/* Made with the first interface: a host without any starts no network thread. */
 	if (!d0->net) {
-		snprintf(err, errlen, "the network service is not running (see svdom0.log)");
-		return -ENODEV;
+		ret = net_service_create(&d0->net, err, errlen);
+		if (ret)
+			return ret;
 	}
-	vif_mac_text(nc->mac, mac);
+	util_mac_format(nc->mac, mac);
 	for (v = td->vifs; v; v = v->next) {
 		if (!memcmp(v->mac, nc->mac, 6)) {
 			snprintf(err, errlen, "domain %s has an interface with mac %s already",
@@ -211,7 +209,7 @@ int vif_detach(struct dom0 *d0, struct ts_domain *td, const uint8_t mac[6], char
 
 	for (v = td->vifs; v && memcmp(v->mac, mac, 6); v = v->next)
 		;
-	vif_mac_text(mac, text);
+	util_mac_format(mac, text);
 	if (!v) {
 		snprintf(err, errlen, "domain %s has no interface with mac %s", td->info.name,
 			 text);
@@ -286,7 +284,7 @@ size_t vif_list(const struct ts_domain *td, char *buf, size_t cap)
 	off = n > 0 && (size_t)n < cap ? (size_t)n : 0;
 	for (v = td->vifs; v && off < cap; v = v->next) {
 		netback_dev_info(v->back, &info);
-		vif_mac_text(v->mac, mac);
+		util_mac_format(v->mac, mac);
 		/* Counters last, Copies just before Host: svctl bench net reads them from the right. */
 		n = snprintf(buf + off, cap - off,
 			     "%-3u %-17s %-12s %-14s %-12llu %-12llu %-10llu %-10llu %-8llu %-8llu "

@@ -59,18 +59,6 @@ wait_blkbench() {
 	done
 }
 
-# wait_ended NAME MESSAGE: until `svctl list` shows NAME shut down (120 s), else fails.
-wait_ended() {
-	i=0
-	while :; do
-		timeout 60 "$svctl" list >"$out" 2>"$errf"
-		grep -q "$1 *shut" "$out" && break
-		i=$((i + 1))
-		[ $i -lt 120 ] || fail "$2"
-		sleep 1
-	done
-}
-
 case $case in
 blktest-1 | blktest-2)
 	# Two vCPUs also take the persistent-grant path.

@@ -45,3 +45,15 @@ expect_out() {
 expect_err() {
 	grep -q -- "$1" "$errf" || fail "stderr lacks '$1'"
 }
+
+# wait_ended NAME MESSAGE: until `svctl list` shows NAME shut down (120 s), else fails.
+wait_ended() {
+	i=0
+	while :; do
+		timeout 60 "$svctl" list >"$out" 2>"$errf"
+		grep -q "$1 *shut" "$out" && break
+		i=$((i + 1))
+		[ $i -lt 120 ] || fail "$2"
+		sleep 1
+	done
+}

@@ -205,14 +205,7 @@ backend-killed)
 	sv 0 list # a new svdom0 reattaches
 	# Both guests on the switch see their backend gone, say so and end; the bystander (its
 	# vif on another switch of the same dead backend, but not using it) runs on.
-	i=0
-	while :; do
-		timeout 60 "$svctl" list >"$out" 2>"$errf"
-		grep -q "a *shut" "$out" && break
-		i=$((i + 1))
-		[ $i -lt 120 ] || fail "the pinging guest did not end after its backend died"
-		sleep 1
-	done
+	wait_ended a "the pinging guest did not end after its backend died"
 	expect_out "s *running"
 	timeout 60 "$svctl" console a >"$out" 2>&1
 	expect_out "poweroff, code 1"
