@@ -17,7 +17,7 @@
 #include "ctl_wire.h"
 #include "errmsg.h"
 #include "util.h"
-#include "xenstore.h"
+#include "xs_client.h"
 
 /* What xsbench writes under its home; the host reads a node of the same size. */
 #define XSB_VALUE     "xsbench-0123456789abcdef"

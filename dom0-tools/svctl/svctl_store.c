@@ -10,7 +10,7 @@
 #include "ctl_wire.h"
 #include "svctl.h"
 #include "runner.h"
-#include "xenstore.h"
+#include "xs_client.h"
 #include "util.h"
 
 const char svctl_store_usage[] =

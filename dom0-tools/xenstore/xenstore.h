@@ -14,6 +14,8 @@
 #include <sys/types.h>
 #include <splitvisor/xs_wire.h>
 
+#include "xs_client.h"
+
 struct xs_server;
 struct xs_conn;
 
@@ -66,14 +68,6 @@ bool xs_conn_is_dead(const struct xs_conn *conn);
 uint64_t xs_conn_dropped_events(const struct xs_conn *conn);
 void xs_conn_free(struct xs_conn *conn);
 
-/* Client side: one message into buf; returns its size or a negative errno. */
-ssize_t xs_msg_encode(void *buf, size_t cap, uint32_t type, uint32_t req_id, uint32_t tx_id,
-		      const void *payload, size_t len);
-/* Returns the size of the complete message at buf, 0 if incomplete, -EPROTO if bad. */
-ssize_t xs_msg_decode(const void *buf, size_t len, struct xs_msg_hdr *hdr, const void **payload);
-const char *xs_error_name(int err);		      /* -EACCES or EACCES -> "EACCES" */
-int xs_error_from_name(const char *name, size_t len); /* "EACCES" -> -EACCES */
-
 /*
  * Ring page helpers. The server side reads requests and writes responses; the
  * client side (tests, a host-side frontend) the other way round. Each returns
@@ -89,16 +83,5 @@ ssize_t xs_ring_client_read(struct xs_ring_page *ring, void *buf, size_t len);
  * Returns 1 if anything moved (notify the guest), 0 if not, negative on error.
  */
 int xs_ring_server_pump(struct xs_ring_page *ring, struct xs_conn *conn);
-
-/* xs_sock.c: a blocking client of xenstore.sock */
-/* Reads one whole message from a xenstore socket: 0, -EPIPE or -EPROTO. */
-int xs_sock_recv(int fd, struct xs_msg_hdr *h, char *payload);
-/*
- * One request on a xenstore.sock connection; the reply's header in h and its
- * payload, NUL-terminated, in reply (XS_PAYLOAD_MAX + 1 bytes). 0 or -errno
- * (an error reply as its errno).
- */
-int xs_sock_request(int fd, uint32_t type, const char *path, const char *val, struct xs_msg_hdr *h,
-		    char *reply);
 
 #endif

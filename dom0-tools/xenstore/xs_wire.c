@@ -1,69 +1,10 @@
 // SPDX-License-Identifier: MIT
-/* Wire encoding: messages, error names, path syntax and numbers in strings. */
+/* Wire syntax of the server: paths and numbers in strings (messages: lib/xs_client.c). */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "xs_internal.h"
-
-static const struct {
-	int err;
-	const char *name;
-} xs_errors[] = {
-#define XS_ERROR_ENTRY(e) { e, #e },
-	XS_ERROR_NAMES(XS_ERROR_ENTRY)
-#undef XS_ERROR_ENTRY
-};
-
-const char *xs_error_name(int err)
-{
-	if (err < 0)
-		err = -err;
-	for (size_t i = 0; i < sizeof(xs_errors) / sizeof(xs_errors[0]); i++) {
-		if (xs_errors[i].err == err)
-			return xs_errors[i].name;
-	}
-	/* Xen clients know only the names above; anything else is "invalid". */
-	return "EINVAL";
-}
-
-int xs_error_from_name(const char *name, size_t len)
-{
-	for (size_t i = 0; i < sizeof(xs_errors) / sizeof(xs_errors[0]); i++) {
-		if (strlen(xs_errors[i].name) == len && memcmp(xs_errors[i].name, name, len) == 0)
-			return -xs_errors[i].err;
-	}
-	return -EINVAL;
-}
-
-ssize_t xs_msg_encode(void *buf, size_t cap, uint32_t type, uint32_t req_id, uint32_t tx_id,
-		      const void *payload, size_t len)
-{
-	struct xs_msg_hdr hdr = { .type = type, .req_id = req_id, .tx_id = tx_id };
-
-	if (len > XS_PAYLOAD_MAX)
-		return -E2BIG;
-	if (cap < XS_HDR_SIZE + len)
-		return -ENOSPC;
-	hdr.len = (uint32_t)len;
-	memcpy(buf, &hdr, sizeof(hdr));
-	if (len)
-		memcpy((char *)buf + XS_HDR_SIZE, payload, len);
-	return (ssize_t)(XS_HDR_SIZE + len);
-}
-
-ssize_t xs_msg_decode(const void *buf, size_t len, struct xs_msg_hdr *hdr, const void **payload)
-{
-	if (len < XS_HDR_SIZE)
-		return 0;
-	memcpy(hdr, buf, sizeof(*hdr));
-	if (hdr->len > XS_PAYLOAD_MAX)
-		return -EPROTO;
-	if (len < XS_HDR_SIZE + hdr->len)
-		return 0;
-	*payload = (const char *)buf + XS_HDR_SIZE;
-	return (ssize_t)(XS_HDR_SIZE + hdr->len);
-}
 
 static bool path_char_ok(char c)
 {
