@@ -49,12 +49,42 @@ struct backend_env_ops {
 	/* fn runs on the env's loop while fd is readable; after fd_del it never runs again. */
 	int (*fd_add)(struct backend_env *env, int fd, backend_fd_fn *fn, void *arg);
 	void (*fd_del)(struct backend_env *env, int fd);
+	/*
+	 * The source of the disk whose backend directory is be_path, as the toolstack
+	 * wrote it in params, opened with open_flags (O_RDONLY or O_RDWR, O_DIRECT,
+	 * O_DSYNC, O_CLOEXEC): svdom0 opens it itself, a driver domain (no rights on
+	 * the host's files) asks its toolstack, which opens what it wrote there.
+	 */
+	int (*open_disk)(struct backend_env *env, const char *be_path, const char *params,
+			 int open_flags, int *fd, char *err, size_t errlen);
+	/* The TAP device ifname of the vif at be_path, nonblocking; same split as open_disk. */
+	int (*open_tap)(struct backend_env *env, const char *be_path, const char *ifname, int *fd,
+			char *err, size_t errlen);
 };
+
+/*
+ * Faults injected into this host's backends (svctl inject). Backends read them
+ * with relaxed atomic loads on their hot paths; the host sets them.
+ */
+struct backend_faults {
+	uint32_t slow_ms;	/* sleep before each ring batch */
+	uint32_t drop_notify;	/* nonzero: raise no events */
+	uint32_t corrupt_ring;	/* generation: each ring corrupts one response per change */
+};
+
+struct gnt_remote_ops;
 
 struct backend_env {
 	const struct backend_env_ops *ops;
 	void *ctx;	/* the host's own state */
 	uint16_t domid; /* the domain the backends run as */
+	/*
+	 * NULL where the host may map guest RAM (svdom0); a driver domain's host sets
+	 * it, and every grant then goes through the core (lib/grant_access.h).
+	 */
+	const struct gnt_remote_ops *grant_remote;
+	void *grant_remote_ctx;
+	struct backend_faults *faults; /* NULL: nothing injected */
 };
 
 /* printf into a key: path is dir/key. */

@@ -2,7 +2,7 @@
 /*
  * Where each domain keeps its grant table. The core only records the location
  * (the entries live in the guest's RAM and are checked by the mapper, see
- * backend-drivers/grant_access.h); a move is one atomic store, so readers
+ * lib/grant_access.h); a move is one atomic store, so readers
  * never see a gpa from one setup and a size from another.
  */
 #ifndef SV_GRANT_TABLE_H

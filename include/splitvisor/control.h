@@ -58,6 +58,19 @@ enum sv_ctl_op {
 	SV_CTL_EVTCHN_BIND = 13,
 	SV_CTL_EVTCHN_CLOSE = 14, /* sv_ctl_evtchn -> empty: undoes EVTCHN_BIND */
 	SV_CTL_GNTTAB = 15,	  /* sv_ctl_domid -> sv_ctl_gnttab_reply */
+	/*
+	 * dom0: sv_ctl_procdom -> sv_ctl_domid + one end of a socketpair that is
+	 * already a core.sock connection of that process domain (a driver domain):
+	 * see "Process domains" below.
+	 */
+	SV_CTL_PROCDOM_CREATE = 16,
+	/* process domain: sv_ctl_gnt_area + a memfd (SCM_RIGHTS) -> empty */
+	SV_CTL_GNT_AREA = 17,
+	/* process domain: sv_ctl_gnt_copy -> sv_ctl_gnt_copy_reply; segments in the area */
+	SV_CTL_GNT_COPY = 18,
+	/* process domain: sv_ctl_gnt_map -> sv_ctl_gnt_map_reply + a memfd of that one page */
+	SV_CTL_GNT_MAP = 19,
+	SV_CTL_GNT_UNMAP = 20, /* process domain: sv_ctl_gnt_map -> empty */
 	SV_CTL_OP_COUNT,
 
 	SV_CTL_EV_BASE = 0x100,
@@ -143,6 +156,70 @@ struct sv_ctl_gnttab_reply {
 	uint32_t pad;
 };
 
+/*
+ * Process domains (driver domains). A process domain is a host process with its
+ * own domid and no privilege: it reaches the core only through the connection
+ * that SV_CTL_PROCDOM_CREATE returned, and on it only these ops are allowed:
+ * HELLO (empty token; the reply says its domid), EVTCHN_BIND and EVTCHN_CLOSE
+ * of ports a guest allocated unbound for its domid, GNT_AREA, GNT_COPY,
+ * GNT_MAP and GNT_UNMAP of grants that name its domid. Everything else is
+ * -EPERM. It never gets a guest's memfd: EVTCHN_BIND passes it the notify
+ * eventfd and a send eventfd that the core reads and raises the port from
+ * (the shared-info page stays the core's), GNT_MAP passes a memfd holding only
+ * the granted page, and GNT_COPY copies between grants and its own area.
+ * When the connection closes (the process died), the core closes every port
+ * it bound (the guests' ends become unbound again), ends its maps and frees
+ * its domid.
+ */
+struct sv_ctl_procdom {
+	char name[SV_CTL_NAME_SIZE];
+	uint32_t domid; /* 1..SV_CTL_DOMID_MAX, or 0: the core picks one */
+	uint32_t pad;
+};
+
+#define SV_CTL_GNT_AREA_MAX (64u << 20) /* bytes, a multiple of 4096 */
+#define SV_CTL_GNT_COPY_MAX 1024u	/* segments in one GNT_COPY */
+
+struct sv_ctl_gnt_area {
+	uint64_t size; /* of the memfd passed with it; mapped shared by the core */
+};
+
+/* One segment of a grant copy, as the process domain writes it in its area. */
+struct sv_ctl_gnt_copy_seg {
+	uint32_t ref;	       /* the granter's grant reference */
+	uint16_t offset;       /* in the granted page */
+	uint16_t len;	       /* offset + len <= 4096 */
+	uint64_t area_offset;  /* the other end, in the area */
+	uint32_t flags;	       /* SV_CTL_GNT_COPY_TO_GRANT or 0 (from the grant) */
+	int32_t status;	       /* out: 0 or -errno, as lib/grant_access.h says */
+};
+
+#define SV_CTL_GNT_COPY_TO_GRANT (1u << 0)
+
+struct sv_ctl_gnt_copy {
+	uint32_t domid;	     /* the granter */
+	uint32_t count;	     /* 1..SV_CTL_GNT_COPY_MAX segments */
+	uint64_t ops_offset; /* where the segments are in the area (8-byte aligned) */
+};
+
+struct sv_ctl_gnt_copy_reply {
+	uint32_t failed; /* segments whose status is not 0 */
+	uint32_t pad;
+};
+
+struct sv_ctl_gnt_map {
+	uint32_t domid; /* the granter */
+	uint32_t ref;
+	uint32_t flags; /* SV_CTL_GNT_MAP_READONLY */
+	uint32_t pad;
+};
+
+#define SV_CTL_GNT_MAP_READONLY (1u << 0)
+
+struct sv_ctl_gnt_map_reply {
+	uint64_t gpa; /* the granted page's guest-physical address (for diagnostics) */
+};
+
 struct sv_ctl_ev_console {
 	uint32_t domid;
 	uint32_t len;	  /* data bytes after this struct */
@@ -159,6 +236,7 @@ struct sv_ctl_ev_ended {
 _Static_assert(sizeof(struct sv_ctl_hdr) == SV_CTL_HDR_SIZE, "sv_ctl_hdr layout");
 _Static_assert(sizeof(struct sv_ctl_dominfo) == 104, "sv_ctl_dominfo layout");
 _Static_assert(sizeof(struct sv_ctl_create) <= SV_CTL_PAYLOAD_MAX, "create fits");
+_Static_assert(sizeof(struct sv_ctl_gnt_copy_seg) == 24, "sv_ctl_gnt_copy_seg layout");
 _Static_assert(sizeof(struct sv_ctl_ev_ended) <= SV_CTL_PAYLOAD_MAX, "ended fits");
 
 #endif

@@ -31,12 +31,22 @@
  * update table_gpa/nr_frames whenever the granter moves its table; they are
  * re-validated on every call.
  */
+struct gnt_remote_ops;
+
 struct gnt_granter {
 	uint16_t domid;
 	uint8_t *ram;
 	uint64_t ram_size;
 	uint64_t table_gpa;
 	uint32_t nr_frames;
+	/*
+	 * A mapper that may not map the granter's RAM (a driver domain) sets remote
+	 * instead of ram: every map, unmap and copy then goes to whoever may (the
+	 * core), which checks the grant itself. Local stats count only what succeeded
+	 * there and remote_failed what did not.
+	 */
+	const struct gnt_remote_ops *remote;
+	void *remote_ctx;
 };
 
 struct gnt_stats {
@@ -51,6 +61,7 @@ struct gnt_stats {
 	uint64_t busy;		       /* -EBUSY */
 	uint64_t not_mapped;	       /* -ENOENT */
 	uint64_t no_slot;	       /* -ENOSPC */
+	uint64_t remote_failed;	       /* refused by the remote side, any reason */
 };
 
 struct gnt_slot;
@@ -109,6 +120,17 @@ struct gnt_copy_op {
 	uint32_t len;
 	void *buf;
 	int status; /* out */
+};
+
+/*
+ * A remote granter's operations. copy_batch gets the whole batch in one call
+ * (one request to the core per ring batch) and sets each op's status; all
+ * return what the local functions would.
+ */
+struct gnt_remote_ops {
+	int (*map)(void *ctx, uint16_t granter, uint32_t ref, bool readonly, void **page);
+	int (*unmap)(void *ctx, uint16_t granter, uint32_t ref, bool readonly);
+	int (*copy_batch)(void *ctx, uint16_t granter, struct gnt_copy_op *ops, size_t n);
 };
 
 int gnt_map_batch(struct gnt_mapper *m, const struct gnt_granter *g, struct gnt_map_op *ops,

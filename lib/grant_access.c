@@ -275,11 +275,26 @@ static int unmap_locked(struct gnt_mapper *m, const struct gnt_granter *g, uint3
 	return 0;
 }
 
+static void remote_count(struct gnt_mapper *m, uint64_t *ok, int ret)
+{
+	pthread_mutex_lock(&m->lock);
+	if (ret)
+		m->stats.remote_failed++;
+	else
+		(*ok)++;
+	pthread_mutex_unlock(&m->lock);
+}
+
 int gnt_map(struct gnt_mapper *m, const struct gnt_granter *g, uint32_t ref, bool readonly,
 	    void **page)
 {
 	int ret;
 
+	if (g->remote) {
+		ret = g->remote->map(g->remote_ctx, g->domid, ref, readonly, page);
+		remote_count(m, &m->stats.maps, ret);
+		return ret;
+	}
 	pthread_mutex_lock(&m->lock);
 	ret = map_locked(m, g, ref, readonly, page);
 	if (!ret)
@@ -292,6 +307,11 @@ int gnt_unmap(struct gnt_mapper *m, const struct gnt_granter *g, uint32_t ref, b
 {
 	int ret;
 
+	if (g->remote) {
+		ret = g->remote->unmap(g->remote_ctx, g->domid, ref, readonly);
+		remote_count(m, &m->stats.unmaps, ret);
+		return ret;
+	}
 	pthread_mutex_lock(&m->lock);
 	ret = unmap_locked(m, g, ref, readonly);
 	if (!ret)
@@ -304,10 +324,13 @@ int gnt_copy(struct gnt_mapper *m, const struct gnt_granter *g, uint32_t ref, en
 	     uint32_t offset, void *buf, uint32_t len)
 {
 	bool readonly = dir == SV_GNT_COPY_FROM_GRANT;
+	struct gnt_copy_op op = { ref, dir, offset, len, buf, 0 };
 	uint8_t *page;
 	void *p;
 	int ret;
 
+	if (g->remote)
+		return gnt_copy_batch(m, g, &op, 1) ? op.status : 0;
 	pthread_mutex_lock(&m->lock);
 	if ((dir != SV_GNT_COPY_FROM_GRANT && dir != SV_GNT_COPY_TO_GRANT) || offset > PAGE_SIZE ||
 	    len > PAGE_SIZE - offset || (len && !buf)) {
@@ -369,6 +392,21 @@ int gnt_copy_batch(struct gnt_mapper *m, const struct gnt_granter *g, struct gnt
 
 	if (n && !ops)
 		return -EINVAL;
+	if (g->remote && n) {
+		failed = g->remote->copy_batch(g->remote_ctx, g->domid, ops, n);
+		if (failed < 0)
+			for (i = 0; i < n; i++)
+				ops[i].status = failed;
+		pthread_mutex_lock(&m->lock);
+		for (i = 0; i < n; i++) {
+			if (ops[i].status)
+				m->stats.remote_failed++;
+			else
+				m->stats.copies++;
+		}
+		pthread_mutex_unlock(&m->lock);
+		return failed < 0 ? (int)n : failed;
+	}
 	for (i = 0; i < n; i++) {
 		ops[i].status = gnt_copy(m, g, ops[i].ref, ops[i].dir, ops[i].offset, ops[i].buf,
 					 ops[i].len);
