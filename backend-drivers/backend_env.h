@@ -52,8 +52,9 @@ struct backend_env_ops {
 	/*
 	 * The source of the disk whose backend directory is be_path, as the toolstack
 	 * wrote it in params, opened with open_flags (O_RDONLY or O_RDWR, O_DIRECT,
-	 * O_DSYNC, O_CLOEXEC): svdom0 opens it itself, a driver domain (no rights on
-	 * the host's files) asks its toolstack, which opens what it wrote there.
+	 * O_DSYNC, O_CLOEXEC): svdom0 opens it itself (NULL: the backend opens it), a
+	 * driver domain (no rights on the host's files) asks its toolstack, which
+	 * opens what it wrote there.
 	 */
 	int (*open_disk)(struct backend_env *env, const char *be_path, const char *params,
 			 int open_flags, int *fd, char *err, size_t errlen);

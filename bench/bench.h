@@ -90,4 +90,13 @@ struct bench_net_opts {
 };
 int bench_net(const struct bench_net_opts *o, bool json);
 
+/*
+ * experiment_isolation.c: a driver domain serves a guest's disk while each fault
+ * is injected into it, beside a bystander served by svdom0; a table (or JSON)
+ * per fault and the cost of isolation. An exit status for svctl: nonzero when a
+ * fault hurt more than the driver domain's own guest's I/O.
+ */
+#define ISO_MAX_RUNS 10u
+int experiment_isolation(const char *kernel, unsigned int runs, bool json);
+
 #endif

@@ -65,9 +65,11 @@ int svctl_load_domain_xml(const char *path, const char *schema_dir, struct sv_do
 /* Releases libxml2's process-wide state (leak-clean exits). */
 void svctl_xml_done(void);
 int svctl_cmd_bench(int argc, char **argv);
+int svctl_cmd_experiment(int argc, char **argv);
 
 extern const char svctl_run_usage[];
 extern const char svctl_bench_usage[];
+extern const char svctl_experiment_usage[];
 extern const char svctl_validate_usage[];
 
 /* svctl_domain.c, svctl_store.c: clients of the daemons */

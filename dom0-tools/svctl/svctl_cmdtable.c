@@ -15,6 +15,8 @@ const struct svctl_cmd svctl_cmds[] = {
 	  svctl_validate_usage, svctl_cmd_validate },
 	{ "bench", "run a built-in benchmark (" SVCTL_BENCH_NAMES ")", svctl_bench_usage,
 	  svctl_cmd_bench },
+	{ "experiment", "run a built-in experiment (isolation: faults in a driver domain)",
+	  svctl_experiment_usage, svctl_cmd_experiment },
 	{ "create", "create a domain (starts the daemons if needed)", svctl_domain_usage,
 	  svctl_cmd_domain },
 	{ "define", "store a persistent domain definition from XML", svctl_domain_usage,

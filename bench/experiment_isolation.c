@@ -1,0 +1,392 @@
+// SPDX-License-Identifier: MIT
+/*
+ * svctl experiment isolation: a driver domain serves a guest's disk while each
+ * fault is injected into it in turn, beside a bystander guest whose disk svdom0
+ * serves. Per fault it reports what survived, how long the guest went without
+ * a completed write after the fault ended, the I/O errors it saw and the
+ * flushed writes that did not read back (its blkverify checks them); then what
+ * the isolation costs: the same blkbench through svdom0 and through the driver
+ * domain, in one run. Everything runs in private daemons (bench_dom.c).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include "bench.h"
+#include "bench_dom.h"
+#include "errmsg.h"
+#include "util.h"
+
+#define ISO_DD	       "isodd"
+#define ISO_HOLD_MS    2000u  /* how long a fault that must be cleared lasts */
+#define ISO_START_MS   120000 /* for both guests to show progress */
+#define ISO_RECOVER_MS 90000  /* for the guest to complete writes again */
+#define ISO_SETTLE_MS  1000u  /* between faults */
+#define ISO_IMAGE_MB   16u
+#define ISO_BENCH_MB   16u
+
+/* The last progress line of a blkverify guest. */
+struct iso_verify {
+	unsigned long long t, writes, flushed, reads, errors, reconnects, lost, stall_ms;
+	uint64_t seen_ns; /* host time of that line */
+	bool seen;
+};
+
+struct iso_guest {
+	struct svb_proc p;
+	struct iso_verify v;
+};
+
+struct iso_fault {
+	const char *name;
+	const char *arg;   /* its argument, or NULL */
+	const char *clear; /* what ends it, or NULL: it ends by itself */
+};
+
+static const struct iso_fault iso_faults[] = {
+	{ "kill", NULL, NULL },		  /* the toolstack restarts it */
+	{ "hang", NULL, "resume" },	  /* SIGSTOP, then SIGCONT */
+	{ "slow", "200", "clear" },	  /* 200 ms before each ring batch */
+	{ "corrupt-ring", NULL, NULL },	  /* one garbage response per ring */
+	{ "drop-notify", NULL, "clear" }, /* no events to the guest */
+};
+
+#define ISO_NR_FAULTS (sizeof(iso_faults) / sizeof(iso_faults[0]))
+
+struct iso_result {
+	bool injected, guest_alive, bystander_ok, dom0_ok, dd_running, recovered;
+	double recover_ms;
+	unsigned long long io_errors, reconnects, lost;
+};
+
+struct iso_ctx {
+	struct svb_dom d;
+	char dd_img[PATH_MAX + 16], dom0_img[PATH_MAX + 16];
+	struct iso_guest victim, bystander;
+};
+
+static void iso_line(const char *line, void *data)
+{
+	struct iso_guest *g = data;
+	struct iso_verify v;
+
+	if (sscanf(line,
+		   "blkverify: t=%llu writes=%llu flushed=%llu reads=%llu errors=%llu "
+		   "reconnects=%llu lost=%llu stall_ms=%llu",
+		   &v.t, &v.writes, &v.flushed, &v.reads, &v.errors, &v.reconnects, &v.lost,
+		   &v.stall_ms) != 8)
+		return;
+	v.seen_ns = util_now_ns();
+	v.seen = true;
+	g->v = v;
+}
+
+/* Reads both consoles for ms milliseconds (or until stop says so). */
+static void iso_pump(struct iso_ctx *c, unsigned int ms, bool (*stop)(struct iso_ctx *, void *),
+		     void *arg)
+{
+	uint64_t end = util_now_ns() + (uint64_t)ms * 1000000u;
+	struct iso_guest *g[2] = { &c->victim, &c->bystander };
+
+	for (;;) {
+		struct pollfd pfd[2];
+		uint64_t now = util_now_ns();
+		nfds_t n = 0;
+
+		for (int i = 0; i < 2; i++)
+			if (g[i]->p.fd >= 0)
+				pfd[n++] = (struct pollfd){ .fd = g[i]->p.fd, .events = POLLIN };
+		if (stop && stop(c, arg))
+			return;
+		if (now >= end || !n)
+			return;
+		poll(pfd, n, (int)((end - now) / 1000000u) + 1);
+		for (int i = 0; i < 2; i++)
+			if (g[i]->p.fd >= 0)
+				svb_proc_read(&g[i]->p, iso_line, g[i]);
+	}
+}
+
+static bool iso_both_progress(struct iso_ctx *c, void *arg)
+{
+	(void)arg;
+	return c->victim.v.writes > 0 && c->bystander.v.writes > 0;
+}
+
+/* The victim completed a write after the moment in *arg. */
+static bool iso_victim_progress(struct iso_ctx *c, void *arg)
+{
+	const struct iso_verify *since = arg;
+
+	return c->victim.v.seen_ns > since->seen_ns && c->victim.v.writes > since->writes;
+}
+
+static int iso_make_image(const char *path)
+{
+	int fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	int ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (ftruncate(fd, (off_t)ISO_IMAGE_MB << 20))
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+static void iso_disk_xml(char *out, size_t cap, const char *file, const char *backend)
+{
+	char bd[96] = "";
+
+	if (backend)
+		snprintf(bd, sizeof(bd), "<backenddomain name='%s'/>", backend);
+	snprintf(out, cap,
+		 "<disk type='file' device='disk'><driver name='file' cache='writeback'/>"
+		 "<source file='%s'/><target dev='xvda' bus='xen'/>%s</disk>",
+		 file, bd);
+}
+
+static int iso_start_dd(struct iso_ctx *c, char *err, size_t errlen)
+{
+	char path[PATH_MAX + 32];
+	const char *create[] = { "create", path, NULL };
+	FILE *f;
+	int ret;
+
+	snprintf(path, sizeof(path), "%s/%s.xml", c->d.dir, ISO_DD);
+	f = fopen(path, "w");
+	if (!f)
+		return errmsg_set(err, errlen, -errno, "cannot write %s", path);
+	fprintf(f,
+		"<domain type='xen'><name>%s</name><memory unit='MiB'>64</memory>"
+		"<os><type>exe</type></os><on_crash>restart</on_crash></domain>\n",
+		ISO_DD);
+	if (fclose(f))
+		return errmsg_set(err, errlen, -errno, "cannot write %s", path);
+	ret = svb_svctl(&c->d, create, NULL);
+	if (ret)
+		return errmsg_set(err, errlen, -EIO, "svctl create %s failed (exit %d)", path, ret);
+	return 0;
+}
+
+/* svctl list answers (svdom0 runs) and names the driver domain. */
+static void iso_check_list(struct iso_ctx *c, struct iso_result *r)
+{
+	const char *list[] = { "list", NULL };
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (!f)
+		return;
+	r->dom0_ok = svb_svctl(&c->d, list, f) == 0;
+	fclose(f);
+	r->dd_running = buf && strstr(buf, ISO_DD);
+	free(buf);
+}
+
+static int iso_inject(struct iso_ctx *c, const char *fault, const char *arg)
+{
+	const char *args[] = { "inject", ISO_DD, fault, arg, NULL };
+
+	return svb_svctl(&c->d, args, NULL);
+}
+
+static void iso_run_fault(struct iso_ctx *c, const struct iso_fault *f, struct iso_result *r)
+{
+	struct iso_verify v0 = c->victim.v, b0 = c->bystander.v, end;
+
+	memset(r, 0, sizeof(*r));
+	r->injected = iso_inject(c, f->name, f->arg) == 0;
+	if (f->clear) {
+		iso_pump(c, ISO_HOLD_MS, NULL, NULL);
+		if (iso_inject(c, f->clear, NULL))
+			r->injected = false;
+	}
+	/* The fault has ended: from here on the guest should get its disk back. */
+	end = c->victim.v;
+	end.seen_ns = util_now_ns();
+	iso_pump(c, ISO_RECOVER_MS, iso_victim_progress, &end);
+	r->recovered = iso_victim_progress(c, &end);
+	r->recover_ms = r->recovered ? (double)(c->victim.v.seen_ns - end.seen_ns) / 1e6 : -1;
+	iso_pump(c, ISO_SETTLE_MS, NULL, NULL);
+	r->guest_alive = c->victim.p.fd >= 0;
+	r->bystander_ok = c->bystander.p.fd >= 0 && c->bystander.v.writes > b0.writes &&
+			  c->bystander.v.errors == b0.errors && c->bystander.v.lost == 0;
+	r->io_errors = c->victim.v.errors - v0.errors;
+	r->reconnects = c->victim.v.reconnects - v0.reconnects;
+	r->lost = c->victim.v.lost;
+	iso_check_list(c, r);
+}
+
+struct iso_bench {
+	unsigned long long bytes;
+	bool seen;
+};
+
+static void iso_bench_line(const char *line, void *data)
+{
+	struct iso_bench *r = data;
+	unsigned long long errors = 1;
+
+	if (sscanf(line, "blkbench: rw=%*s bs=%*u qd=%*u bytes=%llu ns=%*u ops=%*u errors=%llu",
+		   &r->bytes, &errors) == 2 &&
+	    !errors)
+		r->seen = true;
+}
+
+/* MB/s of one blkbench through backend (NULL: svdom0), host clock between its markers. */
+static int iso_bench(struct iso_ctx *c, const char *rw, const char *backend, double *mbps,
+		     char *err, size_t errlen)
+{
+	char dev[PATH_MAX + 256], cmd[160];
+	struct iso_bench r = { 0 };
+	uint64_t ns = 0;
+	int ret;
+
+	iso_disk_xml(dev, sizeof(dev), backend ? c->dd_img : c->dom0_img, backend);
+	snprintf(cmd, sizeof(cmd), "blkbench --wait-key --rw %s --bs 65536 --qd 32 --mb %u%s", rw,
+		 ISO_BENCH_MB, strcmp(rw, "write") ? "" : " --flush");
+	ret = svb_guest(&c->d, "blkbench", cmd, dev, "\n", iso_bench_line, &r, &ns, err, errlen);
+	if (ret)
+		return ret;
+	if (!r.seen || !ns)
+		return errmsg_set(err, errlen, -EIO, "blkbench (%s, %s) printed no result", cmd,
+				  backend ? "driver domain" : "svdom0");
+	*mbps = (double)r.bytes / 1e6 / ((double)ns / 1e9);
+	return 0;
+}
+
+static void iso_print(const struct iso_result *res, unsigned int runs, const double cost[2][2],
+		      bool json)
+{
+	static const char *const rw[2] = { "write", "read" };
+	unsigned int i, n = runs * ISO_NR_FAULTS;
+
+	if (json) {
+		printf("{\"experiment\": \"isolation\", \"runs\": %u, \"faults\": [", runs);
+		for (i = 0; i < n; i++) {
+			const struct iso_result *r = &res[i];
+
+			printf("%s\n  {\"fault\": \"%s\", \"run\": %u, \"injected\": %s, "
+			       "\"guest_survived\": %s, \"bystander_ok\": %s, \"dom0_ok\": %s, "
+			       "\"driver_domain_running\": %s, \"recovered\": %s, "
+			       "\"recover_ms\": %.0f, \"io_errors\": %llu, \"reconnects\": %llu, "
+			       "\"lost_flushed_writes\": %llu}",
+			       i ? "," : "", iso_faults[i % ISO_NR_FAULTS].name,
+			       i / (unsigned int)ISO_NR_FAULTS, r->injected ? "true" : "false",
+			       r->guest_alive ? "true" : "false",
+			       r->bystander_ok ? "true" : "false", r->dom0_ok ? "true" : "false",
+			       r->dd_running ? "true" : "false", r->recovered ? "true" : "false",
+			       r->recover_ms, r->io_errors, r->reconnects, r->lost);
+		}
+		printf("\n], \"cost\": [");
+		for (i = 0; i < 2; i++)
+			printf("%s\n  {\"workload\": \"blkbench %s 64k qd32\", \"svdom0_mbps\": "
+			       "%.2f, "
+			       "\"driver_domain_mbps\": %.2f, \"ratio\": %.3f}",
+			       i ? "," : "", rw[i], cost[i][0], cost[i][1],
+			       cost[i][0] > 0 ? cost[i][1] / cost[i][0] : 0);
+		printf("\n]}\n");
+		return;
+	}
+	printf("%-13s %-4s %-8s %-9s %-6s %-7s %10s %9s %10s %4s\n", "fault", "run", "survived",
+	       "bystander", "svdom0", "dd", "recover_ms", "io_errors", "reconnects", "lost");
+	for (i = 0; i < n; i++) {
+		const struct iso_result *r = &res[i];
+
+		printf("%-13s %-4u %-8s %-9s %-6s %-7s %10.0f %9llu %10llu %4llu%s\n",
+		       iso_faults[i % ISO_NR_FAULTS].name, i / (unsigned int)ISO_NR_FAULTS,
+		       r->guest_alive ? "yes" : "NO", r->bystander_ok ? "ok" : "HURT",
+		       r->dom0_ok ? "ok" : "DOWN", r->dd_running ? "running" : "gone",
+		       r->recover_ms, r->io_errors, r->reconnects, r->lost,
+		       r->injected ? "" : "  (inject failed)");
+	}
+	printf("\ncost of isolation (same run, blkbench 64 KiB at queue depth 32, %u MiB):\n",
+	       ISO_BENCH_MB);
+	for (i = 0; i < 2; i++)
+		printf("  %-5s svdom0 %8.2f MB/s   driver domain %8.2f MB/s   ratio %.3f\n", rw[i],
+		       cost[i][0], cost[i][1], cost[i][0] > 0 ? cost[i][1] / cost[i][0] : 0);
+}
+
+int experiment_isolation(const char *kernel, unsigned int runs, bool json)
+{
+	struct iso_result *res = calloc((size_t)runs * ISO_NR_FAULTS, sizeof(*res));
+	double cost[2][2] = { { 0 } };
+	char dev[PATH_MAX + 256], err[512] = "";
+	struct iso_ctx c;
+	bool lost = false;
+	int ret = -ENOMEM;
+
+	if (!res)
+		goto out_nodom;
+	ret = svb_open(&c.d, "isolation", kernel);
+	if (ret)
+		goto out_nodom;
+	memset(&c.victim, 0, sizeof(c.victim));
+	memset(&c.bystander, 0, sizeof(c.bystander));
+	c.victim.p.fd = c.bystander.p.fd = -1;
+	snprintf(c.dd_img, sizeof(c.dd_img), "%s/dd.img", c.d.dir);
+	snprintf(c.dom0_img, sizeof(c.dom0_img), "%s/dom0.img", c.d.dir);
+	if (iso_make_image(c.dd_img) || iso_make_image(c.dom0_img)) {
+		ret = errmsg_set(err, sizeof(err), -EIO, "cannot make the disk images");
+		goto out;
+	}
+	ret = iso_start_dd(&c, err, sizeof(err));
+	if (ret)
+		goto out;
+	/* The cost first, while nothing else runs: same images, same guest, one run. */
+	for (int i = 0; i < 2 && !ret; i++) {
+		ret = iso_bench(&c, i ? "read" : "write", NULL, &cost[i][0], err, sizeof(err));
+		if (!ret)
+			ret = iso_bench(&c, i ? "read" : "write", ISO_DD, &cost[i][1], err,
+					sizeof(err));
+	}
+	if (ret)
+		goto out;
+	iso_disk_xml(dev, sizeof(dev), c.dd_img, ISO_DD);
+	ret = svb_proc_start(&c.d, &c.victim.p, "blkverify", "blkverify 3600", dev, NULL, err,
+			     sizeof(err));
+	if (ret)
+		goto out;
+	iso_disk_xml(dev, sizeof(dev), c.dom0_img, NULL);
+	ret = svb_proc_start(&c.d, &c.bystander.p, "blkverify", "blkverify 3600", dev, NULL, err,
+			     sizeof(err));
+	if (ret)
+		goto out;
+	iso_pump(&c, ISO_START_MS, iso_both_progress, NULL);
+	if (!iso_both_progress(&c, NULL)) {
+		ret = errmsg_set(err, sizeof(err), -ETIMEDOUT,
+				 "the guests' blkverify showed no progress within %d s",
+				 ISO_START_MS / 1000);
+		goto out;
+	}
+	for (unsigned int run = 0; run < runs; run++)
+		for (unsigned int i = 0; i < ISO_NR_FAULTS; i++)
+			iso_run_fault(&c, &iso_faults[i], &res[run * ISO_NR_FAULTS + i]);
+	iso_print(res, runs, cost, json);
+	for (unsigned int i = 0; i < runs * ISO_NR_FAULTS; i++)
+		lost |= res[i].lost || !res[i].guest_alive || !res[i].bystander_ok ||
+			!res[i].dom0_ok;
+	ret = lost ? -EIO : 0;
+	if (lost)
+		errmsg_set(err, sizeof(err), -EIO,
+			   "a fault hurt more than the driver domain's own guest (see the table)");
+out:
+	svb_proc_stop(&c.d, &c.victim.p);
+	svb_proc_stop(&c.d, &c.bystander.p);
+	unlink(c.dd_img);
+	unlink(c.dom0_img);
+	svb_close(&c.d);
+	if (ret)
+		fprintf(stderr, "svctl experiment isolation: %s (logs in %s)\n", err, c.d.dir);
+out_nodom:
+	free(res);
+	return ret ? EX_SOFTWARE : 0;
+}
