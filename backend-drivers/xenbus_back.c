@@ -9,6 +9,8 @@
  * frontend publishes its rings and ports and goes Initialised; the backend
  * connects and goes Connected. A frontend going Closing/Closed takes us down
  * the same way; one coming back as Initialising finds us in InitWait again.
+ * A backend started again (its driver domain died) may find its frontend still
+ * Connected to the one before: it waits for the frontend to start over.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -55,11 +57,21 @@ static void xenbus_back_frontend_changed(void *arg, const char *path)
 	/* Gone or garbage counts as Unknown, as Xen's xenbus_read_driver_state does. */
 	if (backend_xs_read_u32(xb->env, xb->fe, "state", UINT32_MAX, &fe_state))
 		fe_state = XENBUS_STATE_UNKNOWN;
+	if (fe_state != XENBUS_STATE_INITIALISED && fe_state != XENBUS_STATE_CONNECTED)
+		xb->fe_was_down = true;
 	switch (fe_state) {
 	case XENBUS_STATE_INITIALISED:
 	case XENBUS_STATE_CONNECTED:
 		if (xb->state != XENBUS_STATE_INIT_WAIT)
 			return; /* connected already, or going down */
+		/*
+		 * A frontend can say Connected only to a backend that said so: this is
+		 * what it told the backend before us (a driver domain that died and was
+		 * started again). Its ring may be half torn down by now; wait for it to
+		 * close and come back through Initialising.
+		 */
+		if (fe_state == XENBUS_STATE_CONNECTED && !xb->fe_was_down)
+			return;
 		if (xb->ops->connect(xb, err, sizeof(err))) {
 			xenbus_back_disconnect(xb);
 			xenbus_back_fatal(xb, err);
@@ -69,9 +81,19 @@ static void xenbus_back_frontend_changed(void *arg, const char *path)
 		xenbus_back_set_state(xb, XENBUS_STATE_CONNECTED);
 		return;
 	case XENBUS_STATE_INITIALISING:
-		/* A frontend reconnecting after Closed finds us waiting again. */
-		if (xb->state == XENBUS_STATE_CLOSED && !xb->unplugged)
+		/*
+		 * A frontend reconnecting after Closed finds us waiting again; one that
+		 * starts over without closing (it lost its backend and came back) is
+		 * taken down first, so nothing of its old ring stays in use.
+		 */
+		if (xb->connected || xb->state == XENBUS_STATE_CONNECTED) {
+			xenbus_back_disconnect(xb);
+			xenbus_back_set_state(xb, xb->unplugged ? XENBUS_STATE_CLOSED
+								: XENBUS_STATE_INIT_WAIT);
+			xb->removable = xb->unplugged;
+		} else if (xb->state == XENBUS_STATE_CLOSED && !xb->unplugged) {
 			xenbus_back_set_state(xb, XENBUS_STATE_INIT_WAIT);
+		}
 		return;
 	case XENBUS_STATE_CLOSING:
 		xenbus_back_disconnect(xb);

@@ -39,6 +39,7 @@ struct xenbus_back {
 	bool watching;		 /* the frontend's state watch is set */
 	bool unplugged;		 /* xenbus_back_unplug was called */
 	bool removable;		 /* unplugged and the frontend closed: the owner frees it */
+	bool fe_was_down;	 /* the frontend said a state below Initialised, or closed */
 	struct log_ratelimit rl; /* what the frontend makes us say */
 };
 
