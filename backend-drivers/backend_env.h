@@ -68,9 +68,9 @@ struct backend_env_ops {
  * with relaxed atomic loads on their hot paths; the host sets them.
  */
 struct backend_faults {
-	uint32_t slow_ms;	/* sleep before each ring batch */
-	uint32_t drop_notify;	/* nonzero: raise no events */
-	uint32_t corrupt_ring;	/* generation: each ring corrupts one response per change */
+	uint32_t slow_ms;      /* sleep before each ring batch */
+	uint32_t drop_notify;  /* nonzero: raise no events */
+	uint32_t corrupt_ring; /* generation: each ring corrupts one response per change */
 };
 
 struct gnt_remote_ops;

@@ -186,12 +186,12 @@ struct sv_ctl_gnt_area {
 
 /* One segment of a grant copy, as the process domain writes it in its area. */
 struct sv_ctl_gnt_copy_seg {
-	uint32_t ref;	       /* the granter's grant reference */
-	uint16_t offset;       /* in the granted page */
-	uint16_t len;	       /* offset + len <= 4096 */
-	uint64_t area_offset;  /* the other end, in the area */
-	uint32_t flags;	       /* SV_CTL_GNT_COPY_TO_GRANT or 0 (from the grant) */
-	int32_t status;	       /* out: 0 or -errno, as lib/grant_access.h says */
+	uint32_t ref;	      /* the granter's grant reference */
+	uint16_t offset;      /* in the granted page */
+	uint16_t len;	      /* offset + len <= 4096 */
+	uint64_t area_offset; /* the other end, in the area */
+	uint32_t flags;	      /* SV_CTL_GNT_COPY_TO_GRANT or 0 (from the grant) */
+	int32_t status;	      /* out: 0 or -errno, as lib/grant_access.h says */
 };
 
 #define SV_CTL_GNT_COPY_TO_GRANT (1u << 0)

@@ -29,7 +29,7 @@ enum sv_dd_op {
 	SV_DD_OPEN_DISK = 1, /* sv_dd_device -> sv_dd_disk_reply + the source's fd */
 	SV_DD_OPEN_TAP = 2,  /* sv_dd_device -> empty + the TAP device's fd (nonblocking) */
 	/* svdom0 -> svdd (SV_DD_FD_CONTROL) */
-	SV_DD_INJECT = 16,   /* sv_dd_inject -> empty */
+	SV_DD_INJECT = 16, /* sv_dd_inject -> empty */
 	SV_DD_OP_COUNT,
 };
 
