@@ -3,7 +3,8 @@
  * Opening a virtual disk's backing store: a raw image file or a block device.
  * The cache mode decides O_DIRECT (none, directsync) and O_DSYNC
  * (writethrough, directsync); the size is in 512-byte sectors whatever the
- * device's own sector size, as blkif counts.
+ * device's own sector size, as blkif counts. A driver domain may not open
+ * the host's files: its host's open_disk does, with the flags decided here.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -69,8 +70,9 @@ static bool file_punches(int fd, uint64_t size)
 			 4096) == 0;
 }
 
-int blk_disk_open(struct blk_disk *d, const char *path, enum blk_cache_mode cache, bool readonly,
-		  char *err, size_t errlen)
+int blk_disk_open(struct blk_disk *d, struct backend_env *env, const char *be_path,
+		  const char *path, enum blk_cache_mode cache, bool readonly, char *err,
+		  size_t errlen)
 {
 	int flags = readonly ? O_RDONLY : O_RDWR, extra, ret;
 	uint64_t bytes;
@@ -85,7 +87,24 @@ int blk_disk_open(struct blk_disk *d, const char *path, enum blk_cache_mode cach
 		return -EINVAL;
 	}
 	flags |= extra | O_CLOEXEC | (d->direct ? O_DIRECT : 0);
-	d->fd = open(path, flags);
+	if (env && env->ops->open_disk) {
+		/* The host's sentence says what went wrong where it opened. */
+		ret = env->ops->open_disk(env, be_path, path, flags, &d->fd, err, errlen);
+		if (ret) {
+			d->fd = -1;
+			goto out;
+		}
+		/* What the host passed must be open the way we asked, or writes fail later. */
+		extra = d->fd >= 0 ? fcntl(d->fd, F_GETFL) : -1;
+		if (extra < 0 || (extra & O_ACCMODE) != (flags & O_ACCMODE)) {
+			ret = -EBADF;
+			snprintf(err, errlen, "%s: the host did not pass it open %s", path,
+				 readonly ? "read-only" : "read-write");
+			goto out;
+		}
+	} else {
+		d->fd = open(path, flags);
+	}
 	if (d->fd < 0) {
 		ret = -errno;
 		if (errno == EINVAL && d->direct)

@@ -4,7 +4,10 @@
  * copied out of the shared slot once and only the copy is looked at; its
  * segments are mapped through the grant library (read-only when the guest
  * page is only read), turned into iovecs inside the granted pages and handed
- * to the I/O engine, a kick's whole batch in one submission.
+ * to the I/O engine, a kick's whole batch in one submission. In copy mode
+ * (a driver domain: the granter is remote) nothing of the guest is mapped but
+ * the ring: the I/O runs on bounce pages and blk_copy.c moves the data with
+ * one grant-copy batch per kick (writes) and per reap (reads).
  *
  * Ordering: the engine runs requests in any order, so flushes and barriers
  * are fences here. A fence waits until every request started before it has
@@ -19,184 +22,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <splitvisor/blkif.h>
 
 #include "blk_io.h"
 #include "blkback.h"
+#include "blkback_priv.h"
 #include "log.h"
-
-#define PAGE_SIZE      4096u
-#define PGRANT_MAX     1056u /* 32 requests x 11 segments x 3, as a per-device cap */
-#define PGRANT_BUCKETS 2048u
-#define REAP_BATCH     64
-#define MAX_REQ_SEGS   SV_BLKIF_MAX_INDIRECT_SEGMENTS
-
-/* A persistently mapped grant: stays mapped until evicted or the device closes. */
-struct pgrant {
-	uint32_t ref;
-	bool readonly;
-	uint32_t users; /* segments in flight using it: never evicted then */
-	uint64_t stamp; /* last use, for LRU eviction */
-	void *page;
-	int32_t hnext;
-};
-
-struct blk_seg {
-	uint32_t gref;
-	uint8_t first, last;
-	bool readonly; /* how a transient map was made */
-	int32_t pidx;  /* persistent entry, or -1: a transient map to undo */
-};
-
-enum breq_kind { RK_READ, RK_WRITE, RK_DISCARD, RK_FENCE };
-
-/* A consumed request until its response is written. */
-struct breq {
-	uint64_t id;
-	uint8_t operation; /* echoed in the response */
-	uint8_t kind;
-	bool to_guest; /* the guest's pages are written (a disk read) */
-	bool fence;
-	uint8_t stage; /* fence: 0 writing its data, 1 flushing */
-	bool started;
-	uint64_t sector;
-	uint64_t nsect;
-	uint32_t nr_segs, nr_mapped;
-	struct blk_seg *segs;
-	struct iovec *iov;
-	struct blk_io_req io;
-	struct breq *next; /* free list or deferred queue */
-};
-
-struct blkback {
-	struct blkback_params p;
-	char name[64];
-	char tag[80]; /* "blkback NAME": what its log lines start with */
-	struct sv_back_ring ring;
-	uint32_t ring_refs[SV_BLKIF_MAX_RING_PAGES];
-	uint32_t nr_ring_mapped;
-	struct blk_io *io;
-
-	struct breq *reqs;
-	uint32_t nr_reqs;
-	struct blk_seg *seg_pool;
-	struct iovec *iov_pool;
-	struct breq *free;
-	struct breq *defer_head, *defer_tail;
-	uint32_t started; /* handed to the engine, not finished */
-	bool fence_active;
-	bool need_submit;
-	bool rsp_pending;
-	uint32_t inflight; /* consumed, not answered */
-	bool dead;
-	struct log_ratelimit rl; /* refusals; the device thread's alone */
-	struct blkback_stats st;
-
-	struct pgrant *pg;
-	uint32_t pg_count;
-	int32_t pg_bucket[PGRANT_BUCKETS];
-	uint64_t clock;
-};
 
 /* Refusals are the frontend's doing: rate-limited so that a flood cannot fill the log. */
 #define blog(b, ...) log_limited_tagged(&(b)->rl, LOG_LEVEL_WARN, (b)->tag, __VA_ARGS__)
-
-/* ---- persistent grants ---- */
-
-static uint32_t pg_hash(uint32_t ref)
-{
-	return (ref * 2654435761u) >> 21; /* 11 bits: PGRANT_BUCKETS */
-}
-
-static int32_t pg_lookup(struct blkback *b, uint32_t ref)
-{
-	int32_t i = b->pg_bucket[pg_hash(ref)];
-
-	while (i >= 0 && b->pg[i].ref != ref)
-		i = b->pg[i].hnext;
-	return i;
-}
-
-static void pg_unhash(struct blkback *b, int32_t idx)
-{
-	int32_t *link = &b->pg_bucket[pg_hash(b->pg[idx].ref)];
-
-	while (*link != idx)
-		link = &b->pg[*link].hnext;
-	*link = b->pg[idx].hnext;
-}
-
-/* A free entry, or the least recently used idle one unmapped; -1 when all are busy. */
-static int32_t pg_alloc(struct blkback *b)
-{
-	int32_t victim = -1;
-	uint32_t i;
-
-	if (b->pg_count < PGRANT_MAX)
-		return (int32_t)b->pg_count++;
-	for (i = 0; i < PGRANT_MAX; i++)
-		if (!b->pg[i].users && (victim < 0 || b->pg[i].stamp < b->pg[victim].stamp))
-			victim = (int32_t)i;
-	/* A placeholder left by a failed map (page NULL) is neither hashed nor mapped. */
-	if (victim >= 0 && b->pg[victim].page) {
-		pg_unhash(b, victim);
-		gnt_unmap(b->p.mapper, b->p.granter, b->pg[victim].ref, b->pg[victim].readonly);
-	}
-	return victim;
-}
-
-/* Gives a free entry back: only the last one can be, so the table stays dense. */
-static void pg_free_new(struct blkback *b, int32_t idx)
-{
-	if ((uint32_t)idx == b->pg_count - 1) {
-		b->pg_count--;
-		return;
-	}
-	/* An evicted entry in the middle: keep it as an idle placeholder, reused first. */
-	b->pg[idx] = (struct pgrant){ .hnext = -1 };
-}
-
-static int map_persistent(struct blkback *b, struct blk_seg *s, bool to_guest, void **page)
-{
-	int32_t idx = pg_lookup(b, s->gref);
-	bool ro = false;
-	int ret;
-
-	if (idx >= 0 && (!to_guest || !b->pg[idx].readonly)) {
-		b->pg[idx].users++;
-		b->pg[idx].stamp = ++b->clock;
-		b->st.persistent_hits++;
-		s->pidx = idx;
-		*page = b->pg[idx].page;
-		return 0;
-	}
-	if (idx >= 0)
-		return 1; /* cached read-only, wanted writable: a transient map decides */
-	idx = pg_alloc(b);
-	if (idx < 0)
-		return 1; /* every entry busy: transient */
-	/* Writable when the grant allows, so that later reads into the page hit too. */
-	ret = gnt_map(b->p.mapper, b->p.granter, s->gref, false, page);
-	if (ret == -EACCES && !to_guest) {
-		ro = true;
-		ret = gnt_map(b->p.mapper, b->p.granter, s->gref, true, page);
-	}
-	if (ret) {
-		pg_free_new(b, idx);
-		return ret;
-	}
-	b->pg[idx] = (struct pgrant){ .ref = s->gref,
-				      .readonly = ro,
-				      .users = 1,
-				      .stamp = ++b->clock,
-				      .page = *page,
-				      .hnext = b->pg_bucket[pg_hash(s->gref)] };
-	b->pg_bucket[pg_hash(s->gref)] = idx;
-	b->st.persistent_maps++;
-	s->pidx = idx;
-	return 0;
-}
 
 static int map_seg(struct blkback *b, struct blk_seg *s, bool to_guest, void **page)
 {
@@ -204,7 +40,7 @@ static int map_seg(struct blkback *b, struct blk_seg *s, bool to_guest, void **p
 
 	s->pidx = -1;
 	if (b->p.persistent) {
-		ret = map_persistent(b, s, to_guest, page);
+		ret = blk_pgrant_map(b, s, to_guest, page);
 		if (ret <= 0)
 			return ret;
 	}
@@ -227,8 +63,6 @@ static void unmap_segs(struct blkback *b, struct breq *r)
 	r->nr_mapped = 0;
 }
 
-/* ---- responses ---- */
-
 static void release(struct blkback *b, struct breq *r)
 {
 	unmap_segs(b, r);
@@ -236,6 +70,45 @@ static void release(struct blkback *b, struct breq *r)
 	b->free = r;
 	b->inflight--;
 }
+
+/* ---- injected faults (svctl inject), read where they act ---- */
+
+static uint32_t fault_get(const struct blkback *b, const uint32_t *field)
+{
+	return b->p.faults ? __atomic_load_n(field, __ATOMIC_RELAXED) : 0;
+}
+
+/* slow: the device thread sleeps before each batch, as a disk stalling would. */
+static void fault_slow(struct blkback *b)
+{
+	uint32_t ms = b->p.faults ? fault_get(b, &b->p.faults->slow_ms) : 0;
+	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000 };
+
+	if (!ms)
+		return;
+	b->st.faults++;
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+/*
+ * corrupt-ring: once per new generation, the next response is garbage, an id
+ * never asked for with no valid status: what a broken backend would push.
+ */
+static void fault_corrupt(struct blkback *b, struct blkif_response *rsp)
+{
+	uint32_t gen = b->p.faults ? fault_get(b, &b->p.faults->corrupt_ring) : 0;
+
+	if (gen == b->corrupt_seen)
+		return;
+	b->corrupt_seen = gen;
+	b->st.faults++;
+	rsp->id = ~rsp->id;
+	rsp->operation = 0xff;
+	rsp->status = 0x5a5a;
+}
+
+/* ---- responses ---- */
 
 /* Answers r and frees it. The response is built whole in a zeroed local (XSA-216). */
 static void respond(struct blkback *b, struct breq *r, int16_t status)
@@ -247,6 +120,7 @@ static void respond(struct blkback *b, struct breq *r, int16_t status)
 		rsp.id = r->id;
 		rsp.operation = r->operation;
 		rsp.status = status;
+		fault_corrupt(b, &rsp);
 		memcpy(sv_back_next_rsp(&b->ring), &rsp, sizeof(rsp));
 		b->rsp_pending = true;
 	}
@@ -346,7 +220,7 @@ static void pump(struct blkback *b)
 	}
 }
 
-static void admit(struct blkback *b, struct breq *r)
+static void run(struct blkback *b, struct breq *r)
 {
 	if (b->defer_head || b->fence_active || (r->fence && b->started)) {
 		r->next = NULL;
@@ -358,6 +232,54 @@ static void admit(struct blkback *b, struct breq *r)
 		return;
 	}
 	start(b, r);
+}
+
+/* A valid request starts, or waits for its data in copy mode: in arrival order either way. */
+static void admit(struct blkback *b, struct breq *r)
+{
+	if (b->copy)
+		breq_list_add(&b->staged, r);
+	else
+		run(b, r);
+}
+
+static void copy_refuse(struct blkback *b, struct breq *r)
+{
+	refuse(b, r, BLKIF_RSP_ERROR, &b->st.bad_grant, "segment %u: grant ref %u refused: %s",
+	       r->copy_seg, r->segs[r->copy_seg].gref, strerror(-r->copy_err));
+}
+
+/* Copy mode, once per kick: every staged write's data in one batch, then they start. */
+static void run_staged(struct blkback *b)
+{
+	struct breq *r = breq_list_take(&b->staged), *next;
+
+	blk_copy_batch(b, r, false);
+	for (; r; r = next) {
+		next = r->next;
+		if (r->copy_err)
+			copy_refuse(b, r);
+		else
+			run(b, r);
+	}
+}
+
+/* Copy mode, once per reap: every finished read's data to the guest in one batch. */
+static void answer_reads(struct blkback *b)
+{
+	struct breq *r = breq_list_take(&b->reads), *next;
+
+	if (!b->dead)
+		blk_copy_batch(b, r, true);
+	for (; r; r = next) {
+		next = r->next;
+		if (!b->dead && r->copy_err) {
+			copy_refuse(b, r);
+			continue;
+		}
+		b->st.sectors_read += r->nsect;
+		respond(b, r, BLKIF_RSP_OKAY);
+	}
 }
 
 static void finished(struct blkback *b, struct breq *r, int result)
@@ -376,6 +298,10 @@ static void finished(struct blkback *b, struct breq *r, int result)
 		blog(b, "request id %" PRIu64 " op %u: I/O error: %s", r->id, r->operation,
 		     strerror(-result));
 		respond(b, r, BLKIF_RSP_ERROR);
+		return;
+	}
+	if (r->to_guest && b->copy) {
+		breq_list_add(&b->reads, r); /* answered once its data is copied out */
 		return;
 	}
 	if (r->to_guest)
@@ -416,14 +342,18 @@ static int load_segs(struct blkback *b, struct breq *r, const struct blkif_reque
 	}
 	r->nr_segs = n;
 	for (i = 0; i < n; i++) {
-		ret = map_seg(b, &r->segs[i], r->to_guest, &page);
+		/* Copy mode maps nothing: the grants are checked when the data is copied. */
+		ret = b->copy ? 0 : map_seg(b, &r->segs[i], r->to_guest, &page);
 		if (ret) {
 			refuse(b, r, BLKIF_RSP_ERROR, &b->st.bad_grant,
 			       "segment %u: grant ref %u refused: %s", i, r->segs[i].gref,
 			       strerror(-ret));
 			return -1;
 		}
-		r->nr_mapped = i + 1;
+		if (b->copy)
+			page = blk_copy_page(b, r, i);
+		else
+			r->nr_mapped = i + 1;
 		r->iov[i].iov_base = (uint8_t *)page + (size_t)r->segs[i].first * BLKIF_SECTOR_SIZE;
 		r->iov[i].iov_len =
 			(size_t)(r->segs[i].last - r->segs[i].first + 1) * BLKIF_SECTOR_SIZE;
@@ -472,10 +402,10 @@ static void parse_direct(struct blkback *b, struct breq *r, const struct blkif_r
 static void parse_indirect(struct blkback *b, struct breq *r,
 			   const struct blkif_request_indirect *req)
 {
+	struct gnt_copy_op ops[BLKIF_MAX_INDIRECT_PAGES_PER_REQUEST];
 	struct blkif_request_segment descs[MAX_REQ_SEGS];
 	uint32_t n = req->nr_segments, pages, i, len;
 	uint8_t op = req->indirect_op;
-	int ret;
 
 	r->sector = req->sector_number;
 	r->to_guest = op == BLKIF_OP_READ;
@@ -484,27 +414,32 @@ static void parse_indirect(struct blkback *b, struct breq *r,
 		refuse(b, r, BLKIF_RSP_ERROR, &b->st.bad_segments, "indirect operation %u", op);
 		return;
 	}
-	if (!n || n > MAX_REQ_SEGS) {
+	if (!n || n > b->max_segs) {
 		refuse(b, r, BLKIF_RSP_ERROR, &b->st.bad_segments, "%u indirect segments", n);
 		return;
 	}
 	if (op == BLKIF_OP_WRITE && refuse_readonly(b, r))
 		return;
-	/* The descriptors are copied out once, read-only; only the copy is checked. */
+	/*
+	 * The descriptors are copied out once (never mapped, so copy mode reads them
+	 * the same way), all pages in one batch; only the copy is checked.
+	 */
 	pages = (n + BLKIF_SEGS_PER_INDIRECT_FRAME - 1) / BLKIF_SEGS_PER_INDIRECT_FRAME;
 	for (i = 0; i < pages; i++) {
 		len = n - i * BLKIF_SEGS_PER_INDIRECT_FRAME;
 		if (len > BLKIF_SEGS_PER_INDIRECT_FRAME)
 			len = BLKIF_SEGS_PER_INDIRECT_FRAME;
-		ret = gnt_copy(b->p.mapper, b->p.granter, req->indirect_grefs[i],
-			       SV_GNT_COPY_FROM_GRANT, 0, &descs[i * BLKIF_SEGS_PER_INDIRECT_FRAME],
-			       len * (uint32_t)sizeof(descs[0]));
-		if (ret) {
-			refuse(b, r, BLKIF_RSP_ERROR, &b->st.bad_grant,
-			       "indirect page ref %u refused: %s", req->indirect_grefs[i],
-			       strerror(-ret));
-			return;
-		}
+		ops[i] = (struct gnt_copy_op){ .ref = req->indirect_grefs[i],
+					       .dir = SV_GNT_COPY_FROM_GRANT,
+					       .len = len * (uint32_t)sizeof(descs[0]),
+					       .buf = &descs[i * BLKIF_SEGS_PER_INDIRECT_FRAME] };
+	}
+	if (gnt_copy_batch(b->p.mapper, b->p.granter, ops, pages)) {
+		for (i = 0; !ops[i].status; i++)
+			;
+		refuse(b, r, BLKIF_RSP_ERROR, &b->st.bad_grant, "indirect page ref %u refused: %s",
+		       ops[i].ref, strerror(-ops[i].status));
+		return;
 	}
 	if (load_segs(b, r, descs, n))
 		return;
@@ -583,7 +518,7 @@ static void handle(struct blkback *b, const union blkif_slot *s)
 /* Nothing more is read or written in the ring; I/O in flight just finishes. */
 static void stop_ring(struct blkback *b)
 {
-	struct breq *r;
+	struct breq *r, *next;
 
 	b->dead = true;
 	while ((r = b->defer_head)) {
@@ -591,6 +526,11 @@ static void stop_ring(struct blkback *b)
 		release(b, r);
 	}
 	b->defer_tail = NULL;
+	/* A ring that broke in the middle of a kick: its staged requests never start. */
+	for (r = breq_list_take(&b->staged); r; r = next) {
+		next = r->next;
+		release(b, r);
+	}
 }
 
 static void disconnect(struct blkback *b, const char *why)
@@ -607,6 +547,7 @@ int blkback_kick(struct blkback *b)
 	if (b->dead)
 		return -EPROTO;
 	b->st.notifications_in++;
+	fault_slow(b);
 	for (;;) {
 		if (sv_back_req_prod(&b->ring, &prod)) {
 			b->st.ring_overflow++;
@@ -623,6 +564,8 @@ int blkback_kick(struct blkback *b)
 			b->ring.req_cons++;
 			handle(b, &slot);
 		}
+		if (b->copy)
+			run_staged(b);
 		submit(b);
 		push(b);
 		if (!sv_back_final_check(&b->ring))
@@ -642,6 +585,8 @@ int blkback_complete(struct blkback *b)
 			finished(b, (struct breq *)((uint8_t *)done[i] - offsetof(struct breq, io)),
 				 done[i]->result);
 	} while (n == REAP_BATCH);
+	if (b->copy)
+		answer_reads(b);
 	if (!b->dead)
 		pump(b);
 	submit(b);
@@ -675,20 +620,20 @@ static int alloc_reqs(struct blkback *b)
 
 	b->nr_reqs = b->ring.entries;
 	b->reqs = calloc(b->nr_reqs, sizeof(*b->reqs));
-	b->seg_pool = calloc((size_t)b->nr_reqs * MAX_REQ_SEGS, sizeof(*b->seg_pool));
-	b->iov_pool = calloc((size_t)b->nr_reqs * MAX_REQ_SEGS, sizeof(*b->iov_pool));
+	b->seg_pool = calloc((size_t)b->nr_reqs * b->max_segs, sizeof(*b->seg_pool));
+	b->iov_pool = calloc((size_t)b->nr_reqs * b->max_segs, sizeof(*b->iov_pool));
 	b->pg = b->p.persistent ? calloc(PGRANT_MAX, sizeof(*b->pg)) : NULL;
 	if (!b->reqs || !b->seg_pool || !b->iov_pool || (b->p.persistent && !b->pg))
 		return -ENOMEM;
 	for (i = 0; i < b->nr_reqs; i++) {
-		b->reqs[i].segs = &b->seg_pool[(size_t)i * MAX_REQ_SEGS];
-		b->reqs[i].iov = &b->iov_pool[(size_t)i * MAX_REQ_SEGS];
+		b->reqs[i].segs = &b->seg_pool[(size_t)i * b->max_segs];
+		b->reqs[i].iov = &b->iov_pool[(size_t)i * b->max_segs];
 		b->reqs[i].next = b->free;
 		b->free = &b->reqs[i];
 	}
 	for (i = 0; i < PGRANT_BUCKETS; i++)
 		b->pg_bucket[i] = -1;
-	return 0;
+	return b->copy ? blk_copy_init(b) : 0;
 }
 
 /* Maps every ring page; they must be one run in the granter's RAM to form one ring. */
@@ -726,11 +671,10 @@ static void free_device(struct blkback *b)
 {
 	uint32_t i;
 
-	for (i = 0; i < b->pg_count; i++)
-		if (b->pg[i].page)
-			gnt_unmap(b->p.mapper, b->p.granter, b->pg[i].ref, b->pg[i].readonly);
+	blk_pgrant_unmap_all(b);
 	for (i = 0; i < b->nr_ring_mapped; i++)
 		gnt_unmap(b->p.mapper, b->p.granter, b->ring_refs[i], false);
+	blk_copy_free(b);
 	free(b->pg);
 	free(b->iov_pool);
 	free(b->seg_pool);
@@ -757,6 +701,10 @@ int blkback_open(struct blkback **out, const struct blkback_params *p, char *err
 		return -ENOMEM;
 	}
 	b->p = *p;
+	b->copy = p->granter->remote != NULL;
+	b->p.persistent = p->persistent && !b->copy; /* a copy is never kept: nothing to reuse */
+	b->max_segs = b->copy ? BLKBACK_COPY_MAX_SEGS : MAX_REQ_SEGS;
+	b->corrupt_seen = fault_get(b, p->faults ? &p->faults->corrupt_ring : NULL);
 	snprintf(b->name, sizeof(b->name), "%s", p->name ? p->name : "vbd");
 	snprintf(b->tag, sizeof(b->tag), "blkback %s", b->name);
 	ret = map_ring(b, err, errlen, &ring);
@@ -796,6 +744,7 @@ void blkback_close(struct blkback *b)
 			finished(b, (struct breq *)((uint8_t *)done[i] - offsetof(struct breq, io)),
 				 done[i]->result);
 	}
+	answer_reads(b);
 	blk_io_destroy(b->io);
 	free_device(b);
 }

@@ -15,7 +15,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "backend_env.h"
 #include "grant_access.h"
+
+/*
+ * Copy mode (a remote granter: the host may not map guest RAM) serves
+ * requests of at most this many segments, so that a ring's worth of them
+ * (32 slots of a one-page ring) is one batch of 1024 copies: one request to
+ * the core, SV_CTL_GNT_COPY_MAX segments.
+ */
+#define BLKBACK_COPY_MAX_SEGS 32u
 
 enum blk_cache_mode {
 	BLK_CACHE_DEFAULT,	/* page cache */
@@ -36,9 +45,15 @@ struct blk_disk {
 	bool discard; /* holes can be punched (files) or BLKDISCARD works (devices) */
 };
 
-/* Opens path as the cache mode says; err gets a sentence naming the path. */
-int blk_disk_open(struct blk_disk *d, const char *path, enum blk_cache_mode cache, bool readonly,
-		  char *err, size_t errlen);
+/*
+ * Opens path as the cache mode says; err gets a sentence naming the path.
+ * With an env whose open_disk is set, its host opens it (a driver domain's
+ * toolstack, for the device at be_path) with the flags decided here; a NULL
+ * env or op opens it directly.
+ */
+int blk_disk_open(struct blk_disk *d, struct backend_env *env, const char *be_path,
+		  const char *path, enum blk_cache_mode cache, bool readonly, char *err,
+		  size_t errlen);
 void blk_disk_close(struct blk_disk *d);
 
 enum blkback_io_engine {
@@ -48,8 +63,13 @@ enum blkback_io_engine {
 };
 
 struct blkback_params {
-	const struct gnt_granter
-		*granter; /* the frontend's memory and table; outlives the device */
+	/*
+	 * The frontend's memory and table; outlives the device. A remote granter
+	 * (granter->remote set) puts the device in copy mode: ring pages mapped
+	 * through it, data through bounce pages and grant copies, no persistent
+	 * grants, at most BLKBACK_COPY_MAX_SEGS segments a request.
+	 */
+	const struct gnt_granter *granter;
 	struct gnt_mapper *mapper;
 	const uint32_t *ring_refs;
 	uint32_t ring_order;   /* ring pages = 1 << ring_order, at most SV_BLKIF_MAX_RING_ORDER */
@@ -58,7 +78,8 @@ struct blkback_params {
 	enum blkback_io_engine engine;
 	void (*notify)(void *opaque); /* raise the frontend's event channel */
 	void *opaque;
-	const char *name; /* for log lines, e.g. "vbd 3/51712" */
+	const char *name;		     /* for log lines, e.g. "vbd 3/51712" */
+	const struct backend_faults *faults; /* injected faults, or NULL; outlives the device */
 };
 
 struct blkback_stats {
@@ -66,6 +87,8 @@ struct blkback_stats {
 	uint64_t sectors_read, sectors_written;
 	uint64_t notifications_in, notifications_out, batches;
 	uint64_t persistent_hits, persistent_maps;
+	uint64_t copy_batches, copy_segments; /* copy mode: gnt_copy_batch calls, segments copied */
+	uint64_t faults;		      /* injected faults acted on */
 	/* refusals: each got BLKIF_RSP_ERROR / EOPNOTSUPP, or disconnected the ring */
 	uint64_t bad_op, bad_segments, bad_sector_range, bad_grant, readonly_write, io_errors;
 	uint64_t ring_overflow; /* the request producer jumped: disconnected */

@@ -9,6 +9,11 @@
  * InitWait; the frontend publishes its ring and port and goes Initialised; we
  * map, bind and go Connected. A frontend going Closing/Closed takes us down
  * the same way; one coming back as Initialising finds us in InitWait again.
+ *
+ * A host that may not map guest RAM (a driver domain: env->grant_remote set)
+ * gets copy mode (blkback.h): every grant goes through env->grant_remote, the
+ * ring is one page, no persistent grants, indirect requests of at most
+ * BLKBACK_COPY_MAX_SEGS segments; the features say so.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -37,6 +42,7 @@ struct blkback_dev {
 	char *source;
 	enum blk_cache_mode cache;
 	bool readonly;
+	bool copy; /* the host gives grants remotely, never guest RAM */
 	struct blk_disk disk;
 	bool disk_open;
 
@@ -165,17 +171,18 @@ static int blkdev_read_ring(struct blkback_dev *d, uint32_t *refs, char *err, si
 {
 	char key[32], buf[32];
 	uint32_t i, n;
+	/* Remote maps are separate pages: a copy-mode ring is one, as published. */
+	uint32_t max_order = d->copy ? 0 : SV_BLKIF_MAX_RING_ORDER;
 	bool multi;
 	int ret;
 
 	d->ring_order = 0;
-	ret = backend_xs_read_u32(d->xb.env, d->xb.fe, BLKIF_KEY_RING_PAGE_ORDER,
-				  SV_BLKIF_MAX_RING_ORDER, &d->ring_order);
+	ret = backend_xs_read_u32(d->xb.env, d->xb.fe, BLKIF_KEY_RING_PAGE_ORDER, max_order,
+				  &d->ring_order);
 	multi = ret == 0;
 	if (ret && ret != -ENOENT) {
 		backend_xs_read(d->xb.env, d->xb.fe, BLKIF_KEY_RING_PAGE_ORDER, buf, sizeof(buf));
-		snprintf(err, errlen, "ring-page-order '%s' is not 0..%u", buf,
-			 SV_BLKIF_MAX_RING_ORDER);
+		snprintf(err, errlen, "ring-page-order '%s' is not 0..%u", buf, max_order);
 		return -EINVAL;
 	}
 	n = 1u << d->ring_order;
@@ -231,29 +238,40 @@ static int blkdev_connect(struct blkback_dev *d, char *err, size_t errlen)
 		snprintf(err, errlen, "protocol '%s' is not %s", buf, BLKIF_PROTOCOL_NATIVE);
 		goto out;
 	}
-	p.persistent = backend_xs_read(env, d->xb.fe, BLKIF_KEY_FEATURE_PERSISTENT, buf,
+	/* Not offered in copy mode: a frontend asking anyway gets copies. */
+	p.persistent = !d->copy &&
+		       backend_xs_read(env, d->xb.fe, BLKIF_KEY_FEATURE_PERSISTENT, buf,
 				       sizeof(buf)) >= 0 &&
 		       !strcmp(buf, "1");
-	ret = env->ops->map_guest(env, d->xb.domid, 0, &ram, &d->granter.ram_size, err, errlen);
-	if (ret)
-		goto out;
-	d->granter.domid = (uint16_t)d->xb.domid;
-	d->granter.ram = ram;
-	ret = env->ops->core_call(env, SV_CTL_GNTTAB, &id, sizeof(id), &gr, sizeof(gr), NULL, 0,
-				  err, errlen);
-	if (ret)
-		goto out;
-	d->granter.table_gpa = gr.table_gpa;
-	d->granter.nr_frames = gr.nr_frames;
+	d->granter = (struct gnt_granter){ .domid = (uint16_t)d->xb.domid };
+	if (d->copy) {
+		/* The core checks every grant itself: we learn nothing of the table. */
+		d->granter.remote = env->grant_remote;
+		d->granter.remote_ctx = env->grant_remote_ctx;
+	} else {
+		ret = env->ops->map_guest(env, d->xb.domid, 0, &ram, &d->granter.ram_size, err,
+					  errlen);
+		if (ret)
+			goto out;
+		d->granter.ram = ram;
+		ret = env->ops->core_call(env, SV_CTL_GNTTAB, &id, sizeof(id), &gr, sizeof(gr),
+					  NULL, 0, err, errlen);
+		if (ret)
+			goto out;
+		d->granter.table_gpa = gr.table_gpa;
+		d->granter.nr_frames = gr.nr_frames;
+	}
 	ret = gnt_mapper_init(&d->mapper, env->domid, 4096);
 	if (ret) {
 		snprintf(err, errlen, "cannot set up grant mapping: %s", strerror(-ret));
 		goto out;
 	}
 	d->mapper_ready = true;
-	ret = backend_port_bind(env, SV_CTL_EVTCHN_BIND, d->xb.domid, port,
-				(struct sv_shared_info *)(d->granter.ram + SV_SHARED_INFO_GPA),
-				&d->port, err, errlen);
+	/* Without the guest's RAM the port is raised through the core (shinfo NULL). */
+	ret = backend_port_bind(
+		env, SV_CTL_EVTCHN_BIND, d->xb.domid, port,
+		d->copy ? NULL : (struct sv_shared_info *)(d->granter.ram + SV_SHARED_INFO_GPA),
+		&d->port, err, errlen);
 	if (ret)
 		goto out;
 	d->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -274,6 +292,7 @@ static int blkdev_connect(struct blkback_dev *d, char *err, size_t errlen)
 	p.notify = blkdev_notify;
 	p.opaque = d;
 	p.name = name;
+	p.faults = env->faults;
 	ret = blkback_open(&d->bb, &p, err, errlen);
 	if (ret)
 		goto out;
@@ -332,14 +351,16 @@ static int blkdev_publish(struct blkback_dev *d)
 	if (ret >= 0)
 		ret = backend_xs_printf(env, d->xb.be, BLKIF_KEY_FEATURE_DISCARD, "%d",
 					d->disk.discard && !d->readonly);
-	if (ret >= 0)
+	/* Copy mode keeps nothing mapped, has one-page rings and smaller requests. */
+	if (ret >= 0 && !d->copy)
 		ret = backend_xs_printf(env, d->xb.be, BLKIF_KEY_FEATURE_PERSISTENT, "1");
 	if (ret >= 0)
 		ret = backend_xs_printf(env, d->xb.be, BLKIF_KEY_FEATURE_INDIRECT, "%u",
-					SV_BLKIF_MAX_INDIRECT_SEGMENTS);
+					d->copy ? BLKBACK_COPY_MAX_SEGS
+						: SV_BLKIF_MAX_INDIRECT_SEGMENTS);
 	if (ret >= 0)
 		ret = backend_xs_printf(env, d->xb.be, BLKIF_KEY_MAX_RING_ORDER, "%u",
-					SV_BLKIF_MAX_RING_ORDER);
+					d->copy ? 0 : SV_BLKIF_MAX_RING_ORDER);
 	return ret < 0 ? ret : 0;
 }
 
@@ -397,13 +418,14 @@ int blkback_dev_probe(struct backend_env *env, const char *be_path, struct blkba
 	if (!d)
 		return -ENOMEM;
 	d->epfd = d->stop_fd = d->failed_fd = -1;
+	d->copy = env->grant_remote != NULL;
 	backend_port_init(&d->port);
 	ret = xenbus_back_init(&d->xb, env, "vbd", be_path, &blkdev_xb_ops, d, err, errlen);
 	if (!ret)
 		ret = blkdev_read_config(d, err, errlen);
 	if (ret)
 		goto out;
-	ret = blk_disk_open(&d->disk, d->source, d->cache, d->readonly, err, errlen);
+	ret = blk_disk_open(&d->disk, env, be_path, d->source, d->cache, d->readonly, err, errlen);
 	if (ret)
 		goto out;
 	d->disk_open = true;

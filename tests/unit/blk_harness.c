@@ -230,6 +230,66 @@ const struct blkfront_ops bh_blkfront_ops = {
 	.free_pages = ops_free_pages,
 };
 
+/* ---- the core's side of a remote granter ---- */
+
+static int remote_map(void *ctx, uint16_t granter, uint32_t ref, bool readonly, void **page)
+{
+	struct bh_remote *r = ctx;
+
+	if (granter != r->g->domid)
+		return -ESRCH;
+	__atomic_add_fetch(&r->maps, 1, __ATOMIC_RELAXED);
+	return gnt_map(r->mapper, &r->g->granter, ref, readonly, page);
+}
+
+static int remote_unmap(void *ctx, uint16_t granter, uint32_t ref, bool readonly)
+{
+	struct bh_remote *r = ctx;
+
+	if (granter != r->g->domid)
+		return -ESRCH;
+	__atomic_add_fetch(&r->unmaps, 1, __ATOMIC_RELAXED);
+	return gnt_unmap(r->mapper, &r->g->granter, ref, readonly);
+}
+
+static int remote_copy_batch(void *ctx, uint16_t granter, struct gnt_copy_op *ops, size_t n)
+{
+	struct bh_remote *r = ctx;
+	int failed;
+	size_t i;
+
+	if (granter != r->g->domid)
+		return -ESRCH;
+	__atomic_add_fetch(&r->copy_batches, 1, __ATOMIC_RELAXED);
+	if (r->fail_copies) {
+		r->fail_copies--;
+		return -EIO;
+	}
+	failed = gnt_copy_batch(r->mapper, &r->g->granter, ops, n);
+	__atomic_add_fetch(&r->copy_segs, n, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&r->copy_failed, (uint64_t)(failed > 0 ? failed : 0), __ATOMIC_RELAXED);
+	for (i = 0; i < n; i++)
+		if (!ops[i].status)
+			__atomic_add_fetch(&r->copy_bytes, ops[i].len, __ATOMIC_RELAXED);
+	return failed;
+}
+
+const struct gnt_remote_ops bh_remote_ops = {
+	.map = remote_map,
+	.unmap = remote_unmap,
+	.copy_batch = remote_copy_batch,
+};
+
+void bh_remote_init(struct bh_remote *r, struct bh_guest *g, struct gnt_mapper *mapper)
+{
+	memset(r, 0, sizeof(*r));
+	r->g = g;
+	r->mapper = mapper;
+	r->granter = (struct gnt_granter){ .domid = g->domid,
+					   .remote = &bh_remote_ops,
+					   .remote_ctx = r };
+}
+
 int bh_temp_disk(char *path, size_t len, uint64_t bytes)
 {
 	const char *dir = getenv("TMPDIR");

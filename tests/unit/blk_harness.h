@@ -62,6 +62,26 @@ void *bh_alloc_granted(struct bh_guest *g, uint32_t n, bool readonly, uint32_t *
 /* Revokes like the guest: -EBUSY while mapped (the ref stays granted then). */
 int bh_end_grant(struct bh_guest *g, uint32_t ref);
 
+/*
+ * The core's side of a remote granter, for copy-mode tests: what svcored does
+ * for a driver domain (GNT_MAP, GNT_UNMAP, GNT_COPY), done with the real grant
+ * library on the guest's own (local) granter and a mapper that stands for the
+ * core's checks. granter is what the backend gets: the guest's domid and these
+ * ops, no RAM. Every call is counted (atomically: a device thread calls them).
+ */
+struct bh_remote {
+	struct bh_guest *g;
+	struct gnt_mapper *mapper; /* not owned */
+	struct gnt_granter granter;
+	uint32_t maps, unmaps, copy_batches;
+	uint64_t copy_segs, copy_failed;
+	uint64_t copy_bytes;
+	uint32_t fail_copies; /* > 0: the next calls fail whole with -EIO (the core is gone) */
+};
+
+void bh_remote_init(struct bh_remote *r, struct bh_guest *g, struct gnt_mapper *mapper);
+extern const struct gnt_remote_ops bh_remote_ops;
+
 /* opaque: the struct bh_guest. */
 extern const struct blkfront_ops bh_blkfront_ops;
 

@@ -17,18 +17,23 @@
 
 struct bh_guest g;
 struct gnt_mapper m;
+struct gnt_mapper dm;
+struct bh_remote remote;
 const enum blkback_io_engine engines[2] = { BLKBACK_IO_URING, BLKBACK_IO_THREADS };
 
 void setup(void)
 {
 	ck_assert_int_eq(bh_guest_create(&g, GUEST, BACKEND, RAM), 0);
 	ck_assert_int_eq(gnt_mapper_init(&m, BACKEND, 1u << 16), 0);
+	ck_assert_int_eq(gnt_mapper_init(&dm, BACKEND, 16), 0);
+	bh_remote_init(&remote, &g, &m);
 }
 
 void teardown(void)
 {
 	gnt_unmap_all(&m);
 	gnt_mapper_destroy(&m);
+	gnt_mapper_destroy(&dm);
 	bh_guest_destroy(&g);
 }
 
@@ -50,7 +55,7 @@ void dev_open(struct dev *d, const struct dev_cfg *c)
 	d->next_id = 1000;
 	ck_assert_int_eq(bh_temp_disk(d->path, sizeof(d->path), (c->sectors ?: DISK_SECT) * 512),
 			 0);
-	ret = blk_disk_open(&d->disk, d->path, c->cache, c->readonly, err, sizeof(err));
+	ret = blk_disk_open(&d->disk, NULL, NULL, d->path, c->cache, c->readonly, err, sizeof(err));
 	unlink(d->path);
 	ck_assert_msg(!ret, "%s", err);
 	if (c->ring_refs) {
@@ -62,8 +67,8 @@ void dev_open(struct dev *d, const struct dev_cfg *c)
 			d->refs[i] = (uint32_t)bh_grant(&g, (uint8_t *)ring + i * BH_PAGE, false);
 		sv_front_ring_init(&d->fr, ring, BH_PAGE << c->order, sizeof(union blkif_slot));
 	}
-	p = (struct blkback_params){ .granter = &g.granter,
-				     .mapper = &m,
+	p = (struct blkback_params){ .granter = c->copy ? &remote.granter : &g.granter,
+				     .mapper = c->copy ? &dm : &m,
 				     .ring_refs = d->refs,
 				     .ring_order = c->order,
 				     .disk = &d->disk,
@@ -71,7 +76,8 @@ void dev_open(struct dev *d, const struct dev_cfg *c)
 				     .engine = c->engine,
 				     .notify = dev_notify,
 				     .opaque = d,
-				     .name = "test vbd" };
+				     .name = "test vbd",
+				     .faults = c->faults };
 	ret = blkback_open(&d->b, &p, err, sizeof(err));
 	ck_assert_msg(!ret, "%s", err);
 }

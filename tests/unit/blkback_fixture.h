@@ -21,7 +21,9 @@
 #define DISK_SECT 16384u /* 8 MiB */
 
 extern struct bh_guest g;
-extern struct gnt_mapper m;
+extern struct gnt_mapper m;	/* map mode: the backend's; copy mode: the core's checks */
+extern struct gnt_mapper dm;	/* copy mode: the backend's (a driver domain's) */
+extern struct bh_remote remote; /* copy mode: the core's side, counting its calls */
 extern const enum blkback_io_engine engines[2];
 
 struct dev {
@@ -42,6 +44,8 @@ struct dev_cfg {
 	uint64_t sectors;
 	enum blk_cache_mode cache;
 	const uint32_t *ring_refs; /* a ring someone else (blkfront) made */
+	bool copy;		   /* a driver domain's backend: grants through remote */
+	const struct backend_faults *faults;
 };
 
 /* The checked fixture: a fresh guest and mapper for every test. */

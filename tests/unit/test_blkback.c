@@ -6,7 +6,9 @@
  * (blkback_fixture.h). Every operation, every refusal (status and counter,
  * and the device keeps serving), ring overflow, flush and barrier ordering,
  * read-only disks and persistent grants; the long random runs are in
- * test_blkback_stress.c.
+ * test_blkback_stress.c. The loops run each case in map mode (svdom0) and in
+ * copy mode (a driver domain: every grant through the core's remote ops);
+ * what only copy mode has is in test_blkback_copy.c.
  */
 #include <check.h>
 #include <errno.h>
@@ -19,7 +21,9 @@
 
 START_TEST(every_operation)
 {
-	struct dev_cfg cfg = { .engine = engines[_i] };
+	struct dev_cfg cfg = { .engine = engines[_i % 2], .copy = _i >= 2 };
+	/* Copy mode serves smaller indirect requests (BLKBACK_COPY_MAX_SEGS). */
+	uint32_t nind = cfg.copy ? BLKBACK_COPY_MAX_SEGS : 200;
 	uint32_t wref[11], rref[11], iref, i, zero_sect;
 	uint8_t *w, *r, *ind, file[44 * 1024];
 	union blkif_slot s;
@@ -70,9 +74,9 @@ START_TEST(every_operation)
 		ck_assert_uint_eq(r[i], 0);
 	ck_assert_mem_eq(r + 20 * 512, w + 20 * 512, 11 * BH_PAGE - 20 * 512);
 
-	/* Indirect: 200 single-sector segments, alternating over the 11 pages. */
+	/* Indirect: nind single-sector segments, alternating over the 11 pages. */
 	ind = buf_pages(1, &iref, true);
-	for (i = 0; i < 200; i++) {
+	for (i = 0; i < nind; i++) {
 		struct blkif_request_segment *sg = (struct blkif_request_segment *)ind + i;
 
 		*sg = (struct blkif_request_segment){ .gref = wref[i % 11],
@@ -82,21 +86,21 @@ START_TEST(every_operation)
 	memset(&s, 0, sizeof(s));
 	s.indirect.operation = BLKIF_OP_INDIRECT;
 	s.indirect.indirect_op = BLKIF_OP_WRITE;
-	s.indirect.nr_segments = 200;
+	s.indirect.nr_segments = (uint16_t)nind;
 	s.indirect.sector_number = 2000;
 	s.indirect.indirect_grefs[0] = iref;
 	ck_assert_int_eq(dev_one(&d, &s), BLKIF_RSP_OKAY);
-	for (i = 0; i < 200; i++) {
+	for (i = 0; i < nind; i++) {
 		file_read(&d, (2000 + i) * 512ull, file, 512);
 		ck_assert_mem_eq(file, w + (i % 11) * BH_PAGE + (i % 8) * 512, 512);
 	}
 	/* Read it back into the read pages with the same layout. */
-	for (i = 0; i < 200; i++)
+	for (i = 0; i < nind; i++)
 		((struct blkif_request_segment *)ind)[i].gref = rref[i % 11];
 	memset(r, 0, 11 * BH_PAGE);
 	s.indirect.indirect_op = BLKIF_OP_READ;
 	ck_assert_int_eq(dev_one(&d, &s), BLKIF_RSP_OKAY);
-	for (i = 0; i < 200; i++) {
+	for (i = 0; i < nind; i++) {
 		file_read(&d, (2000 + i) * 512ull, file, 512);
 		ck_assert_mem_eq(r + (i % 11) * BH_PAGE + (i % 8) * 512, file, 512);
 	}
@@ -107,7 +111,7 @@ START_TEST(every_operation)
 	ck_assert_uint_eq(dev_stats(&d).flushes, 2);
 	ck_assert_uint_eq(dev_stats(&d).barriers, 1);
 	ck_assert_uint_eq(dev_stats(&d).discards, 1);
-	ck_assert_uint_eq(dev_stats(&d).sectors_read, 88 * 2 + 200);
+	ck_assert_uint_eq(dev_stats(&d).sectors_read, 88 * 2 + nind);
 	ck_assert_uint_eq(dev_stats(&d).io_errors, 0);
 	/* Nothing is left mapped but the ring. */
 	for (i = 0; i < 11; i++)
@@ -146,7 +150,7 @@ static void still_serves(struct hostile_env *e)
 
 START_TEST(hostile_requests)
 {
-	struct dev_cfg cfg = { .engine = engines[_i] };
+	struct dev_cfg cfg = { .engine = engines[_i % 2], .copy = _i >= 2 };
 	static struct hostile_env e;
 	union blkif_slot s;
 	uint8_t before[BH_PAGE];
@@ -318,15 +322,15 @@ END_TEST
 
 START_TEST(flush_ordering)
 {
-	struct dev_cfg cfg = { .engine = engines[_i % 2], .order = 1 };
+	struct dev_cfg cfg = { .engine = engines[_i % 2], .order = 1, .copy = _i >= 4 };
 	uint32_t refs[8], round, i;
 	struct blkif_response rsp[16];
 	uint8_t *p, file[BH_PAGE];
 	union blkif_slot *s;
 	struct dev d;
 
-	/* Odd rounds: O_DIRECT, where it is supported. */
-	cfg.cache = _i >= 2 ? BLK_CACHE_NONE : BLK_CACHE_WRITEBACK;
+	/* Rounds 2, 3 of each mode: O_DIRECT, where it is supported. */
+	cfg.cache = _i % 4 >= 2 ? BLK_CACHE_NONE : BLK_CACHE_WRITEBACK;
 	dev_open(&d, &cfg);
 	p = buf_pages(8, refs, true);
 	for (round = 0; round < 40; round++) {
@@ -376,7 +380,7 @@ END_TEST
 
 START_TEST(readonly_disk)
 {
-	struct dev_cfg cfg = { .engine = engines[_i], .readonly = true };
+	struct dev_cfg cfg = { .engine = engines[_i % 2], .readonly = true, .copy = _i >= 2 };
 	union blkif_slot s;
 	uint32_t refs[2], iref;
 	uint8_t *ind;
@@ -474,12 +478,12 @@ int main(void)
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 120);
-	tcase_add_loop_test(tc, every_operation, 0, 2);
-	tcase_add_loop_test(tc, hostile_requests, 0, 2);
+	tcase_add_loop_test(tc, every_operation, 0, 4);
+	tcase_add_loop_test(tc, hostile_requests, 0, 4);
 	tcase_add_test(tc, ring_overflow_disconnects_one_device);
 	tcase_add_test(tc, bad_ring_refused);
-	tcase_add_loop_test(tc, flush_ordering, 0, 4);
-	tcase_add_loop_test(tc, readonly_disk, 0, 2);
+	tcase_add_loop_test(tc, flush_ordering, 0, 8);
+	tcase_add_loop_test(tc, readonly_disk, 0, 4);
 	tcase_add_loop_test(tc, persistent_grants, 0, 2);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);

@@ -304,20 +304,25 @@ static int bf_issue(struct stress *t, struct blkfront *bf, struct st_op *o)
 	return 0;
 }
 
+/* Rounds 0-3: map mode (2, 3 persistent); 4, 5: copy mode, with the features it publishes. */
 START_TEST(blkfront_random)
 {
+	bool copy = _i >= 4;
 	struct dev_cfg cfg = { .engine = engines[_i % 2],
-			       .order = SV_BLKIF_MAX_RING_ORDER,
+			       .order = copy ? 0 : SV_BLKIF_MAX_RING_ORDER,
 			       .persistent = _i >= 2,
-			       .sectors = ST_SECT };
+			       .sectors = ST_SECT,
+			       .copy = copy };
 	struct blkfront_features f = { .sectors = ST_SECT,
 				       .sector_size = 512,
 				       .flush = true,
 				       .barrier = true,
 				       .discard = true,
-				       .persistent = _i >= 2,
-				       .max_indirect_segments = SV_BLKIF_MAX_INDIRECT_SEGMENTS,
-				       .max_ring_order = SV_BLKIF_MAX_RING_ORDER };
+				       .persistent = _i >= 2 && !copy,
+				       .max_indirect_segments =
+					       copy ? BLKBACK_COPY_MAX_SEGS
+						    : SV_BLKIF_MAX_INDIRECT_SEGMENTS,
+				       .max_ring_order = cfg.order };
 	struct pollfd pfd = { .events = POLLIN };
 	uint64_t issued = 0, total = st_ops_wanted() / 10;
 	uint32_t refs[SV_BLKIF_MAX_RING_PAGES], i;
@@ -354,6 +359,10 @@ START_TEST(blkfront_random)
 	ck_assert_uint_gt(dev_stats(&t.d).discards, 0);
 	if (f.persistent)
 		ck_assert_uint_gt(dev_stats(&t.d).persistent_hits, 0);
+	if (copy) {
+		ck_assert_uint_gt(dev_stats(&t.d).copy_batches, 0);
+		ck_assert_uint_eq(remote.maps, 1); /* the ring: no data page was ever mapped */
+	}
 	g.on_notify = NULL;
 	dev_close(&t.d);
 	blkfront_destroy(bf);
@@ -374,7 +383,7 @@ int main(void)
 	tcase_set_timeout(st, 600);
 	tcase_add_test(st, stress_uring);
 	tcase_add_test(st, stress_threads_persistent);
-	tcase_add_loop_test(st, blkfront_random, 0, 4);
+	tcase_add_loop_test(st, blkfront_random, 0, 6);
 	suite_add_tcase(s, st);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -7,10 +7,13 @@
  * event-channel binding.
  * The test plays toolstack and frontend: it writes the directories, the
  * frontend's keys and states, and checks what the backend answers in
- * xenstore and on the ring.
+ * xenstore and on the ring. A driver domain's host is the same host with
+ * map_guest refused, grants through bh_remote (the core's side) and disks
+ * opened by the host's open_disk.
  */
 #include <check.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -299,6 +302,196 @@ START_TEST(host_without_guest_memory)
 }
 END_TEST
 
+/* ---- a driver domain's host: copy mode, disks opened by the toolstack ---- */
+
+static struct gnt_mapper core_mapper;
+static struct bh_remote rem;
+
+/* What svdd sets: no guest RAM, every grant through the core. */
+static void driver_domain_host(void)
+{
+	host.refuse_map = true;
+	ck_assert_int_eq(gnt_mapper_init(&core_mapper, 0, 256), 0);
+	bh_remote_init(&rem, g, &core_mapper);
+	host.env.grant_remote = &bh_remote_ops;
+	host.env.grant_remote_ctx = &rem;
+}
+
+static struct sv_front_ring wait_rsp(struct sv_front_ring fr, struct blkif_response *rsp)
+{
+	for (int i = 0; i < 500 && !sv_front_unconsumed(&fr); i++)
+		poll(NULL, 0, 10);
+	ck_assert_uint_eq(sv_front_unconsumed(&fr), 1);
+	memcpy(rsp, sv_front_rsp(&fr, fr.rsp_cons++), sizeof(*rsp));
+	return fr;
+}
+
+START_TEST(driver_domain_copy_mode)
+{
+	struct blkback_dev *d;
+	struct blkback_dev_info info;
+	struct blkif_response rsp;
+	struct sv_front_ring fr;
+	union blkif_slot *slot;
+	uint32_t ring_ref, refs[2], i;
+	uint8_t *data, want[2 * BH_PAGE];
+	char buf[64];
+
+	driver_domain_host();
+	d = probe_ok();
+	/* Copy mode offers no persistent grants, one-page rings, smaller indirect requests. */
+	ck_assert_int_lt(get(BE, BLKIF_KEY_FEATURE_PERSISTENT, buf, sizeof(buf)), 0);
+	ck_assert_int_gt(get(BE, BLKIF_KEY_MAX_RING_ORDER, buf, sizeof(buf)), 0);
+	ck_assert_str_eq(buf, "0");
+	ck_assert_int_gt(get(BE, BLKIF_KEY_FEATURE_INDIRECT, buf, sizeof(buf)), 0);
+	ck_assert_uint_eq(strtoul(buf, NULL, 10), BLKBACK_COPY_MAX_SEGS);
+
+	fr = front_ring(&ring_ref);
+	/*
+	 * The test polls the ring: no event wanted (raising through the core, shinfo
+	 * NULL, is backend_port's).
+	 */
+	fr.s->rsp_event = 1u << 31;
+	snprintf(buf, sizeof(buf), "%u", ring_ref);
+	put(FE, BLKIF_KEY_RING_REF, buf);
+	put(FE, BLKIF_KEY_EVENT_CHANNEL, "17");
+	put(FE, BLKIF_KEY_FEATURE_PERSISTENT, "1"); /* asked anyway: not used */
+	fe_state(XENBUS_STATE_INITIALISED);
+	ck_assert_int_eq(be_state(), XENBUS_STATE_CONNECTED);
+	ck_assert_uint_eq(host.maps, 0); /* guest RAM never mapped */
+	ck_assert_uint_eq(rem.maps, 1);	 /* the ring, through the core */
+
+	data = bh_alloc_granted(g, 2, false, refs);
+	ck_assert_ptr_nonnull(data);
+	for (i = 0; i < sizeof(want); i++)
+		want[i] = (uint8_t)(i * 13 + 1);
+	memcpy(data, want, sizeof(want));
+	slot = sv_front_next_req(&fr);
+	memset(slot, 0, sizeof(*slot));
+	slot->req.operation = BLKIF_OP_WRITE;
+	slot->req.id = 1;
+	slot->req.sector_number = 16;
+	slot->req.nr_segments = 2;
+	for (i = 0; i < 2; i++)
+		slot->req.seg[i] =
+			(struct blkif_request_segment){ .gref = refs[i], .last_sect = 7 };
+	sv_front_push_requests(&fr);
+	bef_send(&host, GUEST, 17);
+	fr = wait_rsp(fr, &rsp);
+	ck_assert_uint_eq(rsp.id, 1);
+	ck_assert_int_eq(rsp.status, BLKIF_RSP_OKAY);
+	ck_assert_uint_eq(rem.copy_batches, 1);
+
+	memset(data, 0, sizeof(want));
+	slot = sv_front_next_req(&fr);
+	memset(slot, 0, sizeof(*slot));
+	slot->req.operation = BLKIF_OP_READ;
+	slot->req.id = 2;
+	slot->req.sector_number = 16;
+	slot->req.nr_segments = 2;
+	for (i = 0; i < 2; i++)
+		slot->req.seg[i] =
+			(struct blkif_request_segment){ .gref = refs[i], .last_sect = 7 };
+	sv_front_push_requests(&fr);
+	bef_send(&host, GUEST, 17);
+	fr = wait_rsp(fr, &rsp);
+	ck_assert_uint_eq(rsp.id, 2);
+	ck_assert_int_eq(rsp.status, BLKIF_RSP_OKAY);
+	ck_assert_mem_eq(data, want, sizeof(want));
+	ck_assert_uint_eq(rem.copy_batches, 2);
+	ck_assert_uint_eq(rem.copy_segs, 4);
+	blkback_dev_info(d, &info);
+	ck_assert_uint_eq(info.stats.persistent_maps, 0);
+	ck_assert_uint_eq(info.stats.copy_batches, 2);
+
+	fe_state(XENBUS_STATE_CLOSING);
+	ck_assert_int_eq(be_state(), XENBUS_STATE_CLOSING);
+	ck_assert_uint_eq(rem.unmaps, 1);
+	ck_assert_int_eq(bh_end_grant(g, ring_ref), 0);
+	ck_assert_int_eq(bh_end_grant(g, refs[0]), 0);
+	blkback_dev_free(d);
+
+	/* A multi-page ring cannot be one run of remote maps: refused as not offered. */
+	bef_rm(&host, FE);
+	bef_rm(&host, BE);
+	d = probe_ok();
+	front_ring(&ring_ref);
+	snprintf(buf, sizeof(buf), "%u", ring_ref);
+	put(FE, BLKIF_KEY_RING_PAGE_ORDER, "1");
+	put(FE, BLKIF_KEY_RING_REF "0", buf);
+	put(FE, BLKIF_KEY_RING_REF "1", buf);
+	put(FE, BLKIF_KEY_EVENT_CHANNEL, "17");
+	fe_state(XENBUS_STATE_INITIALISED);
+	ck_assert_int_eq(be_state(), XENBUS_STATE_CLOSING);
+	ck_assert_int_gt(get(BE, "error", buf, sizeof(buf)), 0);
+	ck_assert_msg(strstr(buf, "is not 0..0"), "%s", buf);
+	blkback_dev_free(d);
+	gnt_unmap_all(&core_mapper);
+	gnt_mapper_destroy(&core_mapper);
+}
+END_TEST
+
+/* The toolstack's open_disk: what it was asked and what it answers. */
+static struct {
+	char be[128], params[256];
+	int flags, calls, fail, force_flags;
+} od;
+
+static int t_open_disk(struct backend_env *e, const char *be_path, const char *params,
+		       int open_flags, int *fd, char *err, size_t errlen)
+{
+	(void)e;
+	od.calls++;
+	snprintf(od.be, sizeof(od.be), "%s", be_path);
+	snprintf(od.params, sizeof(od.params), "%s", params);
+	od.flags = open_flags;
+	if (od.fail) {
+		snprintf(err, errlen, "toolstack: %s is not yours", params);
+		return od.fail;
+	}
+	*fd = open(params, od.force_flags ? od.force_flags : open_flags);
+	return *fd < 0 ? -errno : 0;
+}
+
+START_TEST(disk_opened_by_host)
+{
+	static struct backend_env_ops ops;
+	const struct backend_env_ops *orig = host.env.ops;
+	struct blkback_dev *d = NULL;
+	char err[256] = "";
+
+	ops = *orig;
+	ops.open_disk = t_open_disk;
+	host.env.ops = &ops;
+	memset(&od, 0, sizeof(od));
+	d = probe_ok();
+	ck_assert_int_eq(od.calls, 1);
+	ck_assert_str_eq(od.be, BE);
+	ck_assert_str_eq(od.params, disk_path);
+	ck_assert_int_eq(od.flags, O_RDWR | O_CLOEXEC);
+	blkback_dev_free(d);
+
+	/* Read-only and write-through: the flags are decided here, the host only opens. */
+	put(BE, "mode", "r");
+	put(BE, BLKBACK_KEY_CACHE, "writethrough");
+	ck_assert_msg(blkback_dev_probe(env, BE, &d, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_int_eq(od.flags, O_RDONLY | O_DSYNC | O_CLOEXEC);
+	blkback_dev_free(d);
+
+	/* The host refuses: its sentence is the probe's. */
+	od.fail = -EACCES;
+	ck_assert_int_eq(blkback_dev_probe(env, BE, &d, err, sizeof(err)), -EACCES);
+	ck_assert_ptr_nonnull(strstr(err, "is not yours"));
+	/* The host hands a read-only file for a writable disk: refused, not failing later. */
+	od.fail = 0;
+	od.force_flags = O_RDONLY | O_CLOEXEC;
+	put(BE, "mode", "w");
+	ck_assert_int_eq(blkback_dev_probe(env, BE, &d, err, sizeof(err)), -EBADF);
+	ck_assert_msg(strstr(err, "read-write"), "%s", err);
+	host.env.ops = orig;
+}
+END_TEST
+
 START_TEST(unplug)
 {
 	struct blkback_dev *d = probe_ok();
@@ -376,6 +569,8 @@ int main(void)
 	tcase_add_test(tc, connect_and_serve_a_read);
 	tcase_add_test(tc, hostile_frontend_keys);
 	tcase_add_test(tc, host_without_guest_memory);
+	tcase_add_test(tc, driver_domain_copy_mode);
+	tcase_add_test(tc, disk_opened_by_host);
 	tcase_add_test(tc, unplug);
 	tcase_add_test(tc, frontend_state_garbage);
 	suite_add_tcase(s, tc);
