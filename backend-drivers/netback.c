@@ -16,9 +16,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <splitvisor/netif.h>
 
+#include "backend_env.h"
 #include "log.h"
 #include "netback.h"
 
@@ -75,6 +77,7 @@ struct netback {
 	uint32_t nr_ops;
 	struct tx_pending pending[TX_SLOTS];
 	uint32_t nr_pending;
+	uint32_t corrupt_seen; /* the faults' corrupt_ring generation this ring has served */
 };
 
 /* Refusals are the frontend's doing: rate-limited so that a flood cannot fill the log. */
@@ -345,6 +348,34 @@ static bool tx_rearm_past(struct netback *nb, uint32_t prod)
 	return __atomic_load_n(&nb->tx.s->req_prod, __ATOMIC_ACQUIRE) != prod;
 }
 
+/*
+ * Injected faults (svctl inject), all here: slow sleeps before each kick's
+ * batch; corrupt-ring writes one response no request asked for (an id and a
+ * status out of range) per change of the generation, which a frontend must
+ * refuse. Test features on the network thread only.
+ */
+static void tx_faults(struct netback *nb)
+{
+	const struct backend_faults *fl = nb->p.faults;
+	uint32_t ms, gen;
+
+	if (!fl)
+		return;
+	ms = __atomic_load_n(&fl->slow_ms, __ATOMIC_RELAXED);
+	if (ms) {
+		struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L };
+
+		nanosleep(&ts, NULL);
+	}
+	gen = __atomic_load_n(&fl->corrupt_ring, __ATOMIC_RELAXED);
+	if (gen != nb->corrupt_seen) {
+		nb->corrupt_seen = gen;
+		log_warn("netback %s: injected fault: one corrupt TX response", nb->name);
+		tx_respond(nb, 0xffff, 0x7fff);
+		tx_push(nb);
+	}
+}
+
 int netback_tx_kick(struct netback *nb)
 {
 	enum tx_gather got;
@@ -354,6 +385,7 @@ int netback_tx_kick(struct netback *nb)
 	if (nb->dead)
 		return -EPROTO;
 	nb->st.kicks++;
+	tx_faults(nb);
 	for (pass = 0;; pass++) {
 		/*
 		 * A guest that never stops producing would keep the caller here: after a few
@@ -528,6 +560,9 @@ int netback_open(struct netback **out, const struct netback_params *p, char *err
 	snprintf(nb->name, sizeof(nb->name), "%s", p->name ? p->name : "vif");
 	snprintf(nb->tag, sizeof(nb->tag), "netback %s", nb->name);
 	nb->p.name = nb->name;
+	/* Only a change after the ring opened corrupts it. */
+	if (p->faults)
+		nb->corrupt_seen = __atomic_load_n(&p->faults->corrupt_ring, __ATOMIC_RELAXED);
 	nb->tx_buf = malloc(TX_BUF_SIZE);
 	if (!nb->tx_buf) {
 		snprintf(err, errlen, "netback %s: out of memory", nb->name);
