@@ -65,7 +65,7 @@ static int grant_map(void *ctx, uint16_t granter, uint32_t ref, bool readonly, v
 				      .ref = ref,
 				      .flags = readonly ? SV_CTL_GNT_MAP_READONLY : 0 };
 	struct sv_ctl_gnt_map_reply r;
-	char err[256];
+	char err[256] = "";
 	int fd = -1, ret;
 	void *p;
 
@@ -121,7 +121,7 @@ static int grant_unmap(void *ctx, uint16_t granter, uint32_t ref, bool readonly)
 				      .ref = ref,
 				      .flags = readonly ? SV_CTL_GNT_MAP_READONLY : 0 };
 	void *page = NULL;
-	char err[256];
+	char err[256] = "";
 	size_t i;
 	int ret;
 
@@ -154,7 +154,7 @@ static int copy_chunk(struct dd_grant *g, uint16_t granter, struct gnt_copy_op *
 	struct sv_ctl_gnt_copy req = { .domid = granter, .count = (uint32_t)n, .ops_offset = 0 };
 	struct sv_ctl_gnt_copy_reply r;
 	uint64_t data = DD_SEGS_BYTES;
-	char err[256];
+	char err[256] = "";
 	uint32_t failed = 0;
 	size_t i;
 	int ret;

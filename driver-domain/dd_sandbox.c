@@ -11,6 +11,7 @@
  * Any failure here is fatal at start: svdd never serves unconfined by accident.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <sched.h>
 #include <linux/fs.h>
@@ -178,10 +179,11 @@ static const int sandbox_allowed[] = {
 	SCMP_SYS(clock_nanosleep),
 	SCMP_SYS(nanosleep),
 	SCMP_SYS(gettimeofday),
-	/* signals: the SIGSYS handler's own way out */
+	/* signals: the SIGSYS handler's own way out; sigaltstack for the ASan build's threads */
 	SCMP_SYS(rt_sigaction),
 	SCMP_SYS(rt_sigprocmask),
 	SCMP_SYS(rt_sigreturn),
+	SCMP_SYS(sigaltstack),
 	/* glibc's malloc and hash seeds */
 	SCMP_SYS(getrandom),
 };
@@ -204,6 +206,10 @@ static int sandbox_filter(char *err, size_t errlen)
 	/* clone3's flags are in memory the filter cannot read: glibc falls back to clone. */
 	if (!ret)
 		ret = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
+	/* glibc's fstat (blk_disk's size of an image): only of an fd, never of a path. */
+	if (!ret)
+		ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(newfstatat), 1,
+				       SCMP_A3(SCMP_CMP_MASKED_EQ, AT_EMPTY_PATH, AT_EMPTY_PATH));
 	/* raise(SIGSYS) in the handler, to ourselves only. */
 	if (!ret)
 		ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(tgkill), 1,

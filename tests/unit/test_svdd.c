@@ -32,6 +32,8 @@
 #define FE    "/local/domain/3/device/vbd/768"
 #define BE2   "/local/domain/7/backend/vbd/3/832"
 #define FE2   "/local/domain/3/device/vbd/832"
+#define VBE   "/local/domain/7/backend/vif/3/0"
+#define VFE   "/local/domain/3/device/vif/0"
 
 struct tsv {
 	struct xs_server *srv;
@@ -92,7 +94,8 @@ static void tsv_start(struct tsv *t, const char *extra)
 				_exit(127);
 		dup2(ep[1], 2);
 		/* LeakSanitizer's tracer is a process, which the filter refuses. */
-		setenv("ASAN_OPTIONS", "detect_leaks=0", 1);
+		if (!extra || strcmp(extra, "--no-sandbox"))
+			setenv("ASAN_OPTIONS", "detect_leaks=0", 1);
 		execl(SVDD_PATH, "svdd", "--domid", "7", "--name", "dd0", extra, (char *)NULL);
 		_exit(127);
 	}
@@ -118,7 +121,8 @@ static void send_msg(int fd, uint32_t op, uint32_t id, int32_t status, const voi
 	struct cmsghdr *cm;
 
 	memcpy(buf, &h, sizeof(h));
-	memcpy(buf + sizeof(h), p, len);
+	if (len)
+		memcpy(buf + sizeof(h), p, len);
 	if (pass_fd >= 0) {
 		memset(cbuf, 0, sizeof(cbuf));
 		mh.msg_control = cbuf;
@@ -494,6 +498,7 @@ END_TEST
 START_TEST(test_svdd_hostile_toolstack)
 {
 	struct sv_ctl_hdr h = { .op = SV_DD_INJECT, .len = 0x7fffffff, .req_id = 1 };
+	char msg[64];
 	struct tsv t;
 	int status;
 
@@ -513,7 +518,26 @@ START_TEST(test_svdd_hostile_toolstack)
 	ck_assert_msg(tsv_wait_log(&t, "the toolstack's reply has 1 bytes"), "log: %s", t.err);
 	ck_assert_uint_eq(t.open_disks, 1);
 #endif
-	/* Still serving xenstore: a device directory that goes is still noticed. */
+	/*
+	 * Still serving xenstore, and a vif on a switch under the sandbox: the
+	 * network thread starts (clone with CLONE_THREAD), the features go out.
+	 */
+	tsv_mkdir(&t, VBE, DD, GUEST);
+	tsv_put(&t, VBE, "frontend", VFE);
+	tsv_put(&t, VBE, "frontend-id", "3");
+	tsv_put(&t, VBE, "mac", "00:16:3e:00:00:03");
+	tsv_put(&t, VBE, "handle", "0");
+	tsv_put(&t, VBE, "bridge", "br0");
+	tsv_put(&t, VBE, "online", "1");
+	tsv_put(&t, VBE, "state", "1");
+	tsv_mkdir(&t, VFE, GUEST, DD);
+	tsv_put(&t, VFE, "backend", VBE);
+	tsv_put(&t, VFE, "backend-id", "7");
+	tsv_put(&t, VFE, "state", "1");
+	ck_assert_msg(tsv_wait_key(&t, VBE "/state", "2"), "no InitWait; log: %s", t.err);
+	ck_assert_int_ge(xsl_read(t.xs, VBE "/feature-rx-copy", msg, sizeof(msg)), 0);
+	xsl_rm(t.xs, VBE);
+	ck_assert_msg(tsv_wait_log(&t, VBE ": directory gone, device down"), "log: %s", t.err);
 	ck_assert(tsv_alive(&t));
 	status = tsv_stop(&t, true);
 	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %#x; log: %s", status,
