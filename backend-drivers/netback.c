@@ -78,6 +78,7 @@ struct netback {
 	struct tx_pending pending[TX_SLOTS];
 	uint32_t nr_pending;
 	uint32_t corrupt_seen; /* the faults' corrupt_ring generation this ring has served */
+	bool corrupt_next;     /* the next TX response is the injected garbage */
 };
 
 /* Refusals are the frontend's doing: rate-limited so that a flood cannot fill the log. */
@@ -108,6 +109,12 @@ static void tx_respond(struct netback *nb, uint16_t id, int16_t status)
 	memset(&s, 0, sizeof(s));
 	s.rsp.id = id;
 	s.rsp.status = status;
+	if (nb->corrupt_next) {
+		nb->corrupt_next = false;
+		log_warn("netback %s: injected fault: a corrupt TX response", nb->name);
+		s.rsp.id = 0xffff;
+		s.rsp.status = 0x7fff;
+	}
 	memcpy(sv_back_next_rsp(&nb->tx), &s, sizeof(s));
 	nb->tx_rsp_pending = true;
 }
@@ -349,10 +356,11 @@ static bool tx_rearm_past(struct netback *nb, uint32_t prod)
 }
 
 /*
- * Injected faults (svctl inject), all here: slow sleeps before each kick's
- * batch; corrupt-ring writes one response no request asked for (an id and a
- * status out of range) per change of the generation, which a frontend must
- * refuse. Test features on the network thread only.
+ * Injected faults (svctl inject), all here and in tx_respond: slow sleeps
+ * before each kick's batch; corrupt-ring makes the next TX response garbage
+ * (an id and a status out of range, in the right slot so our own indices
+ * stay sound) once per change of the generation: the frontend must refuse
+ * it. Test features on the network thread only.
  */
 static void tx_faults(struct netback *nb)
 {
@@ -370,9 +378,7 @@ static void tx_faults(struct netback *nb)
 	gen = __atomic_load_n(&fl->corrupt_ring, __ATOMIC_RELAXED);
 	if (gen != nb->corrupt_seen) {
 		nb->corrupt_seen = gen;
-		log_warn("netback %s: injected fault: one corrupt TX response", nb->name);
-		tx_respond(nb, 0xffff, 0x7fff);
-		tx_push(nb);
+		nb->corrupt_next = true;
 	}
 }
 

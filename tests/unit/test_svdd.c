@@ -545,6 +545,27 @@ START_TEST(test_svdd_hostile_toolstack)
 }
 END_TEST
 
+/* svdom0 gone (its request socket closed): svdd ends, with status 1. */
+START_TEST(test_svdd_ends_with_svdom0)
+{
+	struct tsv t;
+	int status;
+
+	tsv_setup(&t);
+	tsv_start(&t, NULL);
+	for (int i = 0; i < 1000 && t.watches < 2; i++)
+		tsv_pump(&t, 10);
+	ck_assert_uint_eq(t.watches, 2);
+	close(t.ts);
+	t.ts = -1;
+	t.ts_eof = true;
+	status = tsv_stop(&t, false);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 1, "status %#x; log: %s", status,
+		      t.err);
+	ck_assert_msg(strstr(t.err, "closed its connection; stopping"), "log: %s", t.err);
+}
+END_TEST
+
 START_TEST(test_svdd_seccomp_kills)
 {
 	struct tsv t;
@@ -591,6 +612,7 @@ int main(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_svdd_serves_a_disk);
 	tcase_add_test(tc, test_svdd_hostile_toolstack);
+	tcase_add_test(tc, test_svdd_ends_with_svdom0);
 	tcase_add_test(tc, test_svdd_seccomp_kills);
 	tcase_add_test(tc, test_svdd_needs_its_fds);
 	suite_add_tcase(s, tc);
