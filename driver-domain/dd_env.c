@@ -616,11 +616,10 @@ static int env_open_tap(struct backend_env *env, const char *be_path, const char
 {
 	int ret, fl;
 
+	(void)ifname; /* the toolstack opens what it wrote in be_path */
 	ret = ts_open(env_dd(env), SV_DD_OPEN_TAP, be_path, NULL, 0, fd, err, errlen);
-	if (ret) {
-		log_warn("TAP device %s: %s", ifname, err);
+	if (ret)
 		return ret;
-	}
 	fl = fcntl(*fd, F_GETFL);
 	if (fl >= 0 && !(fl & O_NONBLOCK))
 		fcntl(*fd, F_SETFL, fl | O_NONBLOCK);

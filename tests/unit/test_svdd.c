@@ -47,7 +47,8 @@ struct tsv {
 	uint8_t xin[XS_MSG_MAX * 4];
 	size_t xin_len;
 	/* what svdd did */
-	unsigned int hellos, areas, watches, open_disks, core_other;
+	unsigned int hellos, areas, watches, open_disks, open_taps, core_other;
+	int tap; /* the test's end of the TAP device svdd got */
 	uint64_t area_size;
 	char open_path[SV_DD_PATH_SIZE];
 	int disk_fd;	/* what we answer OPEN_DISK with */
@@ -77,6 +78,7 @@ static void tsv_setup(struct tsv *t)
 	plen = (size_t)snprintf(perms, sizeof(perms), "n%u", DD) + 1;
 	ck_assert_int_ge(xsl_set_perms(t->xs, "/local/domain/7", perms, plen), 0);
 	t->disk_fd = -1;
+	t->tap = -1;
 }
 
 static void tsv_start(struct tsv *t, const char *extra)
@@ -208,22 +210,32 @@ static void ts_input(struct tsv *t)
 	struct sv_dd_disk_reply r = { .open_flags = O_RDWR };
 	const struct sv_dd_device *dev = (const void *)p;
 	struct sv_ctl_hdr h;
-	int fd;
+	int fd, tap[2];
 
 	if (!recv_msg(t->ts, &h, p, sizeof(p), &fd)) {
 		t->ts_eof = true;
 		return;
 	}
 	ck_assert_int_lt(fd, 0);
-	ck_assert_uint_eq(h.op, SV_DD_OPEN_DISK);
+	ck_assert(h.op == SV_DD_OPEN_DISK || h.op == SV_DD_OPEN_TAP);
 	ck_assert_uint_eq(h.len, sizeof(*dev));
 	ck_assert_ptr_nonnull(memchr(dev->backend_path, 0, sizeof(dev->backend_path)));
 	snprintf(t->open_path, sizeof(t->open_path), "%s", dev->backend_path);
-	t->open_disks++;
-	if (t->bad_reply) /* hostile: a reply too short and no fd */
+	if (t->bad_reply) { /* hostile: a reply too short and no fd */
 		send_msg(t->ts, h.op, h.req_id, 0, "x", 1, -1);
-	else
+	} else if (h.op == SV_DD_OPEN_DISK) {
 		send_msg(t->ts, h.op, h.req_id, 0, &r, sizeof(r), t->disk_fd);
+	} else {
+		/* A TAP device as svdd sees one: frames in, frames out. */
+		ck_assert_int_eq(socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, tap), 0);
+		send_msg(t->ts, h.op, h.req_id, 0, NULL, 0, tap[1]);
+		close(tap[1]);
+		t->tap = tap[0];
+	}
+	if (h.op == SV_DD_OPEN_DISK)
+		t->open_disks++;
+	else
+		t->open_taps++;
 }
 
 /* svdd's xenstore requests into its connection, the replies and events back. */
@@ -353,6 +365,23 @@ static void tsv_vbd(struct tsv *t, const char *be, const char *fe, uint32_t be_o
 }
 
 /* Ends svdd (SIGTERM when term; else it is expected to end by itself) and the test's side. */
+/* A vif's directories as svdom0 writes them for an <interface type='ethernet'>. */
+static void tsv_vif(struct tsv *t, const char *tap)
+{
+	tsv_mkdir(t, VBE, DD, GUEST);
+	tsv_put(t, VBE, "frontend", VFE);
+	tsv_put(t, VBE, "frontend-id", "3");
+	tsv_put(t, VBE, "mac", "00:16:3e:00:00:03");
+	tsv_put(t, VBE, "handle", "0");
+	tsv_put(t, VBE, "vifname", tap);
+	tsv_put(t, VBE, "online", "1");
+	tsv_put(t, VBE, "state", "1");
+	tsv_mkdir(t, VFE, GUEST, DD);
+	tsv_put(t, VFE, "backend", VBE);
+	tsv_put(t, VFE, "backend-id", "7");
+	tsv_put(t, VFE, "state", "1");
+}
+
 static int tsv_stop(struct tsv *t, bool term)
 {
 	int status = -1;
@@ -376,6 +405,8 @@ static int tsv_stop(struct tsv *t, bool term)
 	xs_conn_free(t->ddc);
 	xsl_free(t->xs);
 	xs_server_free(t->srv);
+	if (t->tap >= 0)
+		close(t->tap);
 	if (t->disk_fd >= 0) {
 		close(t->disk_fd);
 		unlink(t->image);
@@ -518,24 +549,28 @@ START_TEST(test_svdd_hostile_toolstack)
 	ck_assert_msg(tsv_wait_log(&t, "the toolstack's reply has 1 bytes"), "log: %s", t.err);
 	ck_assert_uint_eq(t.open_disks, 1);
 #endif
+	/* A vif with a TAP device: svdd asks for it, and a garbage answer fails that vif only. */
+	tsv_vif(&t, "svddtap0");
+	ck_assert_msg(tsv_wait_log(&t, "vif/3/0: the toolstack: a reply of 1 bytes to op 2"),
+		      "log: %s", t.err);
+	ck_assert_uint_eq(t.open_taps, 1);
+	ck_assert_str_eq(t.open_path, VBE);
+	xsl_rm(t.xs, VBE);
+	for (int i = 0; i < 20; i++)
+		tsv_pump(&t, 10);
 	/*
-	 * Still serving xenstore, and a vif on a switch under the sandbox: the
-	 * network thread starts (clone with CLONE_THREAD), the features go out.
+	 * Still serving, under the sandbox: the same vif again with a good answer,
+	 * the network thread starts (clone with CLONE_THREAD) and reads the TAP fd.
 	 */
-	tsv_mkdir(&t, VBE, DD, GUEST);
-	tsv_put(&t, VBE, "frontend", VFE);
-	tsv_put(&t, VBE, "frontend-id", "3");
-	tsv_put(&t, VBE, "mac", "00:16:3e:00:00:03");
-	tsv_put(&t, VBE, "handle", "0");
-	tsv_put(&t, VBE, "bridge", "br0");
-	tsv_put(&t, VBE, "online", "1");
-	tsv_put(&t, VBE, "state", "1");
-	tsv_mkdir(&t, VFE, GUEST, DD);
-	tsv_put(&t, VFE, "backend", VBE);
-	tsv_put(&t, VFE, "backend-id", "7");
-	tsv_put(&t, VFE, "state", "1");
+	t.bad_reply = false;
+	tsv_vif(&t, "svddtap0");
 	ck_assert_msg(tsv_wait_key(&t, VBE "/state", "2"), "no InitWait; log: %s", t.err);
+	ck_assert_uint_eq(t.open_taps, 2);
 	ck_assert_int_ge(xsl_read(t.xs, VBE "/feature-rx-copy", msg, sizeof(msg)), 0);
+	ck_assert_int_eq(
+		send(t.tap, "\xff\xff\xff\xff\xff\xff\x00\x16\x3e\x00\x00\x09\x08\x00", 14, 0), 14);
+	for (int i = 0; i < 20; i++)
+		tsv_pump(&t, 10);
 	xsl_rm(t.xs, VBE);
 	ck_assert_msg(tsv_wait_log(&t, VBE ": directory gone, device down"), "log: %s", t.err);
 	ck_assert(tsv_alive(&t));
