@@ -283,6 +283,8 @@ int main(int argc, char **argv)
 	}
 	if (check_fds())
 		return DD_EXIT_NOINPUT;
+	/* Nothing but fds 0..6 crosses into the sandbox, whatever the parent leaked. */
+	close_range(SV_DD_FD_CONTROL + 1, ~0u, 0);
 	snprintf(prog, sizeof(prog), "svdd[%u]", domid);
 	log_init(prog);
 	s.dd.domid = (uint16_t)domid;
