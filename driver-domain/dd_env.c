@@ -16,6 +16,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -196,6 +197,7 @@ static void xs_queue_event(struct dd_env *e, const char *payload, uint32_t len)
 /* One request; the reply's payload in reply (XS_PAYLOAD_MAX + 1). Its length or -errno. */
 static int xs_request(struct dd *dd, uint32_t type, const void *payload, size_t plen, char *reply)
 {
+	struct pollfd pf = { .fd = SV_DD_FD_XENSTORE, .events = POLLIN };
 	struct dd_env *e = dd->xenv;
 	uint8_t msg[XS_MSG_MAX];
 	struct xs_msg_hdr h;
@@ -215,6 +217,14 @@ static int xs_request(struct dd *dd, uint32_t type, const void *payload, size_t 
 		goto out;
 	}
 	for (;;) {
+		/* A xenstore that stopped answering must not hold the loop forever. */
+		ret = poll(&pf, 1, DD_REPLY_TIMEOUT_MS);
+		if (ret < 0 && errno == EINTR)
+			continue;
+		if (ret <= 0) {
+			ret = ret ? -errno : -ETIMEDOUT;
+			goto out;
+		}
 		ret = xs_sock_recv(SV_DD_FD_XENSTORE, &h, reply);
 		if (ret)
 			goto out;
@@ -232,7 +242,7 @@ static int xs_request(struct dd *dd, uint32_t type, const void *payload, size_t 
 		ret = -EPROTO;
 out:
 	pthread_mutex_unlock(&e->xs_lock);
-	if (ret == -EPIPE || ret == -EPROTO)
+	if (ret == -EPIPE || ret == -EPROTO || ret == -ETIMEDOUT)
 		log_err("xenstore connection: %s", strerror(-ret));
 	return ret;
 }
