@@ -46,6 +46,7 @@ int backend_port_bind(struct backend_env *env, uint32_t op, uint32_t domid, uint
 	bp->notify_fd = fds[0];
 	bp->raise_fd = fds[1];
 	bp->shinfo = shinfo;
+	bp->faults = env->faults;
 	fds[0] = fds[1] = -1;
 out:
 	for (int i = 0; i < 2; i++)
@@ -81,6 +82,12 @@ int backend_port_raise(struct backend_port *bp)
 {
 	uint64_t one = 1;
 
+	/* An injected lost event (svctl inject drop-notify): the guest must cope by timeout. */
+	if (bp->faults && __atomic_load_n(&bp->faults->drop_notify, __ATOMIC_RELAXED))
+		return 0;
+	/* Without the shared-info page the core raises: one write of its send eventfd. */
+	if (!bp->shinfo)
+		return write(bp->raise_fd, &one, sizeof(one)) < 0 ? -errno : 0;
 	if (shinfo_set_pending(bp->shinfo, bp->vcpu, bp->port) &&
 	    write(bp->raise_fd, &one, sizeof(one)) < 0)
 		return -errno;

@@ -19,7 +19,13 @@ struct sv_shared_info;
 struct backend_port {
 	uint32_t domid, port, vcpu;
 	int notify_fd, raise_fd;
-	struct sv_shared_info *shinfo; /* in the guest's memory, mapped by the owner */
+	/*
+	 * In the guest's memory, mapped by the owner; NULL in a driver domain, which
+	 * may not see it: raise_fd is then the core's send eventfd and the core
+	 * sets the pending bit itself.
+	 */
+	struct sv_shared_info *shinfo;
+	const struct backend_faults *faults; /* the env's at bind time: drop-notify */
 };
 
 /* A port that holds nothing: closing it is a no-op. */
@@ -36,7 +42,11 @@ int backend_port_bind(struct backend_env *env, uint32_t op, uint32_t domid, uint
 void backend_port_close(struct backend_env *env, struct backend_port *bp, bool close_in_core);
 /* Empties the notify eventfd (nonblocking): call it before looking at the ring. */
 void backend_port_drain(struct backend_port *bp);
-/* Sets the port pending and interrupts the guest when the rules say so; 0 or -errno. */
+/*
+ * Sets the port pending and interrupts the guest when the rules say so (or has
+ * the core do it, without shinfo); nothing while drop-notify is injected.
+ * 0 or -errno.
+ */
 int backend_port_raise(struct backend_port *bp);
 
 #endif

@@ -472,11 +472,15 @@ int net_service_add_vif(struct net_service *ns, const char *sw_name,
 	return 0;
 }
 
-static int ns_tap_open(const char *ifname, char *err, size_t errlen)
+int net_tap_open(const char *ifname, char *err, size_t errlen)
 {
 	struct ifreq ifr;
 	int fd, sock = -1, ret = 0;
 
+	if (!ifname[0] || strlen(ifname) >= IFNAMSIZ || strpbrk(ifname, "/: \t\n")) {
+		snprintf(err, errlen, "'%s' is not a network interface name", ifname);
+		return -EINVAL;
+	}
 	fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0) {
 		ret = -errno;
@@ -515,26 +519,19 @@ out:
 	return fd;
 }
 
-int net_service_add_tap(struct net_service *ns, const char *sw_name, const char *ifname,
-			struct net_port **out, char *err, size_t errlen)
+int net_service_add_tap(struct net_service *ns, const char *sw_name, int fd, struct net_port **out,
+			char *err, size_t errlen)
 {
 	struct net_port *p;
 	int ret;
 
 	*out = NULL;
-	if (!ifname[0] || strlen(ifname) >= IFNAMSIZ || strpbrk(ifname, "/: \t\n")) {
-		snprintf(err, errlen, "'%s' is not a network interface name", ifname);
-		return -EINVAL;
-	}
 	p = calloc(1, sizeof(*p));
-	if (!p)
+	if (!p) {
+		close(fd);
 		return -ENOMEM;
-	p->fd = ns_tap_open(ifname, err, errlen);
-	if (p->fd < 0) {
-		ret = p->fd;
-		free(p);
-		return ret;
 	}
+	p->fd = fd;
 	pthread_mutex_lock(&ns->lock);
 	ret = ns_attach(ns, p, sw_name, err, errlen);
 	pthread_mutex_unlock(&ns->lock);

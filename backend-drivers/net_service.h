@@ -51,11 +51,14 @@ int net_service_add_vif(struct net_service *ns, const char *sw_name, const struc
 			int notify_fd, int failed_fd, struct net_port **out, char *err,
 			size_t errlen);
 /*
- * A TAP device named ifname on switch sw_name: created (or attached, if it
- * exists and is a TAP device) and brought up.
+ * Opens the TAP device ifname, nonblocking: created (or attached, if it exists
+ * and is a TAP device) and brought up. The fd or -errno. Needs CAP_NET_ADMIN:
+ * a driver domain asks its toolstack instead (backend_env's open_tap).
  */
-int net_service_add_tap(struct net_service *ns, const char *sw_name, const char *ifname,
-			struct net_port **out, char *err, size_t errlen);
+int net_tap_open(const char *ifname, char *err, size_t errlen);
+/* The TAP device open at fd (net_tap_open's) on switch sw_name; fd is the service's, even on failure. */
+int net_service_add_tap(struct net_service *ns, const char *sw_name, int fd, struct net_port **out,
+			char *err, size_t errlen);
 /* Takes the port off its switch and closes it (a vif's grants are unmapped on return). */
 void net_service_del_port(struct net_service *ns, struct net_port *port);
 void net_service_port_stats(struct net_service *ns, struct net_port *port,

@@ -16,9 +16,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <splitvisor/netif.h>
 
+#include "backend_env.h"
 #include "log.h"
 #include "netback.h"
 
@@ -75,6 +77,8 @@ struct netback {
 	uint32_t nr_ops;
 	struct tx_pending pending[TX_SLOTS];
 	uint32_t nr_pending;
+	uint32_t corrupt_seen; /* the faults' corrupt_ring generation this ring has served */
+	bool corrupt_next;     /* the next TX response is the injected garbage */
 };
 
 /* Refusals are the frontend's doing: rate-limited so that a flood cannot fill the log. */
@@ -105,6 +109,12 @@ static void tx_respond(struct netback *nb, uint16_t id, int16_t status)
 	memset(&s, 0, sizeof(s));
 	s.rsp.id = id;
 	s.rsp.status = status;
+	if (nb->corrupt_next) {
+		nb->corrupt_next = false;
+		log_warn("netback %s: injected fault: a corrupt TX response", nb->name);
+		s.rsp.id = 0xffff;
+		s.rsp.status = 0x7fff;
+	}
 	memcpy(sv_back_next_rsp(&nb->tx), &s, sizeof(s));
 	nb->tx_rsp_pending = true;
 }
@@ -345,6 +355,33 @@ static bool tx_rearm_past(struct netback *nb, uint32_t prod)
 	return __atomic_load_n(&nb->tx.s->req_prod, __ATOMIC_ACQUIRE) != prod;
 }
 
+/*
+ * Injected faults (svctl inject), all here and in tx_respond: slow sleeps
+ * before each kick's batch; corrupt-ring makes the next TX response garbage
+ * (an id and a status out of range, in the right slot so our own indices
+ * stay sound) once per change of the generation: the frontend must refuse
+ * it. Test features on the network thread only.
+ */
+static void tx_faults(struct netback *nb)
+{
+	const struct backend_faults *fl = nb->p.faults;
+	uint32_t ms, gen;
+
+	if (!fl)
+		return;
+	ms = __atomic_load_n(&fl->slow_ms, __ATOMIC_RELAXED);
+	if (ms) {
+		struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L };
+
+		nanosleep(&ts, NULL);
+	}
+	gen = __atomic_load_n(&fl->corrupt_ring, __ATOMIC_RELAXED);
+	if (gen != nb->corrupt_seen) {
+		nb->corrupt_seen = gen;
+		nb->corrupt_next = true;
+	}
+}
+
 int netback_tx_kick(struct netback *nb)
 {
 	enum tx_gather got;
@@ -354,6 +391,7 @@ int netback_tx_kick(struct netback *nb)
 	if (nb->dead)
 		return -EPROTO;
 	nb->st.kicks++;
+	tx_faults(nb);
 	for (pass = 0;; pass++) {
 		/*
 		 * A guest that never stops producing would keep the caller here: after a few
@@ -528,6 +566,9 @@ int netback_open(struct netback **out, const struct netback_params *p, char *err
 	snprintf(nb->name, sizeof(nb->name), "%s", p->name ? p->name : "vif");
 	snprintf(nb->tag, sizeof(nb->tag), "netback %s", nb->name);
 	nb->p.name = nb->name;
+	/* Only a change after the ring opened corrupts it. */
+	if (p->faults)
+		nb->corrupt_seen = __atomic_load_n(&p->faults->corrupt_ring, __ATOMIC_RELAXED);
 	nb->tx_buf = malloc(TX_BUF_SIZE);
 	if (!nb->tx_buf) {
 		snprintf(err, errlen, "netback %s: out of memory", nb->name);

@@ -18,6 +18,8 @@
 
 #include "grant_access.h"
 
+struct backend_faults;
+
 struct netback_params {
 	const struct gnt_granter *granter; /* the frontend's memory and table; outlives the vif */
 	struct gnt_mapper *mapper;
@@ -37,7 +39,8 @@ struct netback_params {
 	 */
 	void (*deliver)(void *opaque, const uint8_t *frame, size_t len);
 	void *opaque;
-	const char *name; /* for log lines, e.g. "vif 3.0" */
+	const char *name;		     /* for log lines, e.g. "vif 3.0" */
+	const struct backend_faults *faults; /* the host's injected faults; NULL: none */
 };
 
 struct netback_stats {

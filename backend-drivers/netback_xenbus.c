@@ -159,26 +159,39 @@ static int netdev_connect(struct xenbus_back *xb, char *err, size_t errlen)
 		snprintf(err, errlen, "the frontend did not ask for request-rx-copy");
 		return -EPROTONOSUPPORT;
 	}
-	ret = env->ops->map_guest(env, xb->domid, 0, &ram, &d->granter.ram_size, err, errlen);
-	if (ret)
-		return ret;
 	d->granter.domid = (uint16_t)xb->domid;
-	d->granter.ram = ram;
-	ret = env->ops->core_call(env, SV_CTL_GNTTAB, &id, sizeof(id), &gr, sizeof(gr), NULL, 0,
-				  err, errlen);
-	if (ret)
-		return ret;
-	d->granter.table_gpa = gr.table_gpa;
-	d->granter.nr_frames = gr.nr_frames;
+	if (env->grant_remote) {
+		/* A driver domain: no guest RAM, every grant through the core. */
+		d->granter.remote = env->grant_remote;
+		d->granter.remote_ctx = env->grant_remote_ctx;
+	} else {
+		ret = env->ops->map_guest(env, xb->domid, 0, &ram, &d->granter.ram_size, err,
+					  errlen);
+		if (ret)
+			return ret;
+		d->granter.ram = ram;
+	}
+	/* A remote granter's table is the core's to find (GNTTAB is not a process domain's op). */
+	if (!d->granter.remote) {
+		ret = env->ops->core_call(env, SV_CTL_GNTTAB, &id, sizeof(id), &gr, sizeof(gr),
+					  NULL, 0, err, errlen);
+		if (ret)
+			return ret;
+		d->granter.table_gpa = gr.table_gpa;
+		d->granter.nr_frames = gr.nr_frames;
+	}
 	ret = gnt_mapper_init(&d->mapper, env->domid, 64);
 	if (ret) {
 		snprintf(err, errlen, "cannot set up grant mapping: %s", strerror(-ret));
 		return ret;
 	}
 	d->mapper_ready = true;
-	ret = backend_port_bind(env, SV_CTL_EVTCHN_BIND, xb->domid, port,
-				(struct sv_shared_info *)(d->granter.ram + SV_SHARED_INFO_GPA),
-				&d->port, err, errlen);
+	/* Without RAM the core raises the port (backend_port.h). */
+	ret = backend_port_bind(
+		env, SV_CTL_EVTCHN_BIND, xb->domid, port,
+		d->granter.ram ? (struct sv_shared_info *)(d->granter.ram + SV_SHARED_INFO_GPA)
+			       : NULL,
+		&d->port, err, errlen);
 	if (ret)
 		return ret;
 	d->failed_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -204,6 +217,7 @@ static int netdev_connect(struct xenbus_back *xb, char *err, size_t errlen)
 	p.notify = netdev_notify;
 	p.name = name;
 	p.opaque = d; /* the service keeps it for notify and takes deliver for itself */
+	p.faults = env->faults;
 	return net_service_add_vif(d->ns, d->sw, &p, &d->rate_out, &d->rate_in, d->port.notify_fd,
 				   d->failed_fd, &d->vif, err, errlen);
 }
@@ -295,6 +309,23 @@ static int netdev_publish(struct netback_dev *d)
 	return ret;
 }
 
+/* The host opens the TAP device where it has its own way (a driver domain asks its toolstack). */
+static int netdev_add_tap(struct netback_dev *d, char *err, size_t errlen)
+{
+	struct backend_env *env = d->xb.env;
+	int fd = -1, ret;
+
+	if (env->ops->open_tap) {
+		ret = env->ops->open_tap(env, d->xb.be, d->tap, &fd, err, errlen);
+	} else {
+		fd = net_tap_open(d->tap, err, errlen);
+		ret = fd < 0 ? fd : 0;
+	}
+	if (ret)
+		return ret;
+	return net_service_add_tap(d->ns, d->sw, fd, &d->tap_port, err, errlen);
+}
+
 int netback_dev_probe(struct backend_env *env, struct net_service *ns, const char *be_path,
 		      struct netback_dev **out, char *err, size_t errlen)
 {
@@ -312,7 +343,7 @@ int netback_dev_probe(struct backend_env *env, struct net_service *ns, const cha
 	if (!ret)
 		ret = netdev_read_config(d, err, errlen);
 	if (!ret && d->tap[0])
-		ret = net_service_add_tap(ns, d->sw, d->tap, &d->tap_port, err, errlen);
+		ret = netdev_add_tap(d, err, errlen);
 	if (ret)
 		goto out;
 	ret = netdev_publish(d);

@@ -5,6 +5,7 @@
  * a driver domain's environment will refuse that and copy through grants.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,7 @@
 #include "backend_host.h"
 #include "core_client.h"
 #include "log.h"
+#include "net_service.h"
 #include "svdom0.h"
 #include "xs_local.h"
 
@@ -218,6 +220,31 @@ static void bh_fd_del(struct backend_env *env, int fd)
 	}
 }
 
+/* svdom0 may open the host's files itself: what the toolstack wrote in params. */
+static int bh_open_disk(struct backend_env *env, const char *be_path, const char *params,
+			int open_flags, int *fd, char *err, size_t errlen)
+{
+	int ret;
+
+	(void)env;
+	(void)be_path;
+	*fd = open(params, open_flags);
+	if (*fd >= 0)
+		return 0;
+	ret = -errno;
+	snprintf(err, errlen, "cannot open %s: %s", params, strerror(-ret));
+	return ret;
+}
+
+static int bh_open_tap(struct backend_env *env, const char *be_path, const char *ifname, int *fd,
+		       char *err, size_t errlen)
+{
+	(void)env;
+	(void)be_path;
+	*fd = net_tap_open(ifname, err, errlen);
+	return *fd < 0 ? *fd : 0;
+}
+
 static const struct backend_env_ops bh_ops = {
 	.xs_read = bh_xs_read,
 	.xs_write = bh_xs_write,
@@ -231,6 +258,8 @@ static const struct backend_env_ops bh_ops = {
 	.unmap_guest = bh_unmap_guest,
 	.fd_add = bh_fd_add,
 	.fd_del = bh_fd_del,
+	.open_disk = bh_open_disk,
+	.open_tap = bh_open_tap,
 };
 
 int backend_host_init(struct dom0 *d0)

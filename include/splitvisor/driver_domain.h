@@ -24,6 +24,13 @@
 
 #define SV_DD_PATH_SIZE 256u
 
+/*
+ * Started as root, svdd runs as uid and gid SV_DD_UID_BASE + its domid, with
+ * no supplementary groups: a range no distribution hands out, so a driver
+ * domain owns no file of the host and shares no uid with another one.
+ */
+#define SV_DD_UID_BASE 0x5d000u
+
 enum sv_dd_op {
 	/* svdd -> svdom0 (SV_DD_FD_TOOLSTACK) */
 	SV_DD_OPEN_DISK = 1, /* sv_dd_device -> sv_dd_disk_reply + the source's fd */

@@ -15,11 +15,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <splitvisor/netif.h>
 
 #include "blk_harness.h"
 #include "net_switch.h"
+#include "backend_env.h"
 #include "netback.h"
 
 #define GUEST	 5
@@ -47,6 +49,8 @@
 	} while (0)
 
 static struct bh_guest g;
+/* The faults the next vif_new hands netback (svctl inject); NULL: none. */
+static struct backend_faults *vif_faults;
 static struct gnt_mapper m;
 
 /* One vif: the guest's two front rings and pages, and the backend serving them. */
@@ -131,7 +135,8 @@ static struct vif *vif_new(bool sg, uint32_t mtu)
 				     .notify = vif_notify,
 				     .deliver = vif_deliver,
 				     .opaque = v,
-				     .name = "test vif" };
+				     .name = "test vif",
+				     .faults = vif_faults };
 	ret = netback_open(&v->nb, &p, err, sizeof(err));
 	ck_assert_msg(!ret, "%s", err);
 	return v;
@@ -906,6 +911,43 @@ static void stress_receive(struct stress *t)
 	rx_post(t->b, taken);
 }
 
+/* svctl inject: corrupt-ring answers one slot nobody asked for per change, slow sleeps. */
+START_TEST(injected_faults)
+{
+	static struct backend_faults f;
+	struct netif_tx_response rsp[4];
+	struct timespec a, b;
+	struct vif *v;
+	long ms;
+
+	memset(&f, 0, sizeof(f));
+	f.corrupt_ring = 5; /* a change before the ring opened corrupts nothing */
+	vif_faults = &f;
+	v = vif_new(false, 0);
+	vif_faults = NULL;
+	send_ok(v, 60, 0, 1);
+	__atomic_add_fetch(&f.corrupt_ring, 1, __ATOMIC_RELAXED);
+	ck_assert_int_eq(netback_tx_kick(v->nb), 0); /* nothing to answer: still pending */
+	tx_frame(v, (const uint8_t *)"0123456789abcdef0123456789abcdef0123456789abcdef0123456789ab",
+		 60, 0);
+	tx_frame(v, (const uint8_t *)"0123456789abcdef0123456789abcdef0123456789abcdef0123456789ab",
+		 60, 0);
+	ck_assert_int_eq(tx_push(v), 0);
+	ck_assert_uint_eq(tx_take(v, rsp, 4), 2);
+	ck_assert_uint_eq(rsp[0].id, 0xffff);
+	ck_assert_int_eq(rsp[0].status, 0x7fff);
+	ck_assert_int_eq(rsp[1].status, NETIF_RSP_OKAY); /* once per change */
+	send_ok(v, 60, 0, 2);
+	f.slow_ms = 30;
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	ck_assert_int_eq(netback_tx_kick(v->nb), 0);
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	ms = (b.tv_sec - a.tv_sec) * 1000 + (b.tv_nsec - a.tv_nsec) / 1000000;
+	ck_assert_int_ge(ms, 29);
+	vif_free(v);
+}
+END_TEST
+
 START_TEST(million_frames)
 {
 	const char *env = getenv("NETBACK_STRESS_FRAMES");
@@ -978,6 +1020,7 @@ int main(void)
 	tcase_add_test(tc, rx_multi_slot);
 	tcase_add_test(tc, rx_hostile_buffers);
 	tcase_add_test(tc, open_refuses_bad_rings);
+	tcase_add_test(tc, injected_faults);
 	tcase_add_test(tc, million_frames);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
