@@ -90,7 +90,8 @@ int bf_ring_setup(struct blkfront *bf, uint32_t order, uint32_t *refs)
 	memset(bf->ring_mem, 0, (size_t)bf->ring_pages * BF_PAGE_SIZE);
 	for (; granted < bf->ring_pages; granted++) {
 		ret = bf->ops->grant(bf->opaque,
-				     (uint8_t *)bf->ring_mem + (size_t)granted * BF_PAGE_SIZE, false);
+				     (uint8_t *)bf->ring_mem + (size_t)granted * BF_PAGE_SIZE,
+				     false);
 		if (ret < 0)
 			goto out;
 		bf->ring_refs[granted] = (uint32_t)ret;
@@ -817,7 +818,8 @@ int blkfront_poll(struct blkfront *bf)
 			memcpy(&rsp, sv_front_rsp(&bf->ring, bf->ring.rsp_cons), sizeof(rsp));
 			bf->ring.rsp_cons++;
 			done += handle_response(bf, &rsp);
-			if (bf->state != BF_CONNECTED) /* broken, or a completion failed everything */
+			if (bf->state !=
+			    BF_CONNECTED) /* broken, or a completion failed everything */
 				return done;
 		}
 	} while (sv_front_final_check(&bf->ring));

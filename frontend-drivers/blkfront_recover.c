@@ -58,8 +58,7 @@ int blkfront_suspend(struct blkfront *bf)
 	uint32_t n = 0, count;
 	struct bf_saved *v;
 
-	if (!bf || (bf->state != BF_CONNECTED && bf->state != BF_BROKEN &&
-		    bf->state != BF_CREATED))
+	if (!bf || (bf->state != BF_CONNECTED && bf->state != BF_BROKEN && bf->state != BF_CREATED))
 		return -EINVAL;
 	count = bf->nr_saved - bf->saved_next;
 	for (uint32_t i = 0; bf->shadow && i < bf->nr_shadow; i++)

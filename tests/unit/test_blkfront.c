@@ -936,8 +936,8 @@ static void new_backend(uint32_t order, const struct blkfront_features *f)
 /* The sector a seen read or write starts at. */
 static uint64_t seen_sector(int i)
 {
-	return seen[i].req.operation == BLKIF_OP_INDIRECT ? seen[i].indirect.sector_number :
-							    seen[i].req.sector_number;
+	return seen[i].req.operation == BLKIF_OP_INDIRECT ? seen[i].indirect.sector_number
+							  : seen[i].req.sector_number;
 }
 
 /*
@@ -980,8 +980,7 @@ static void dies_midway(bool persistent)
 	}
 	ck_assert_uint_eq(n, 9);
 	for (int i = 0; i < 4; i++)
-		back_respond(reqs[answer[i]].req.id, reqs[answer[i]].req.operation,
-			     BLKIF_RSP_OKAY);
+		back_respond(reqs[answer[i]].req.id, reqs[answer[i]].req.operation, BLKIF_RSP_OKAY);
 	ck_assert_int_eq(blkfront_poll(bf), 4);
 	ck_assert_int_eq(cb_count, 4);
 	ck_assert_int_eq(st[0], 0);
