@@ -390,6 +390,7 @@ static void ring_down(struct blkdev *d)
 static int reconnect(struct blkdev *d, uint64_t deadline)
 {
 	char path[PATH_LEN], token[16];
+	uint64_t until;
 	int st, ret;
 
 	for (;;) {
@@ -408,34 +409,38 @@ static int reconnect(struct blkdev *d, uint64_t deadline)
 				       blkfront_inflight(d->bf));
 				return 0;
 			}
-			continue;
-		}
-		if (st == XB_CONNECTED || st == XB_INITIALISED || st == XB_INITIALISING) {
+		} else if (st == XB_CONNECTED || st == XB_INITIALISED) {
 			/* A live backend: Closing asks it to unmap and let go. */
 			if (d->fe_state != XB_CLOSING && d->fe_state != XB_CLOSED)
 				set_state(d, XB_CLOSING);
 		} else if (st == XB_CLOSING) {
 			if (d->fe_state != XB_CLOSED)
 				set_state(d, XB_CLOSED);
-		} else {
-			/* Closed, or gone with its directory: nothing maps our ring any more. */
+		} else if (st == XB_CLOSED) {
+			/* Nothing maps our ring any more; Initialising after Closed asks for InitWait. */
 			ring_down(d);
 			if (d->fe_state != XB_CLOSED && d->fe_state != XB_INITIALISING)
 				set_state(d, XB_CLOSED);
 			else if (d->fe_state == XB_CLOSED ||
-				 (st == XB_CLOSED &&
-				  now_ns() - d->last_write >= BLKDEV_LOST_TICK_NS))
-				set_state(d,
-					  XB_INITIALISING); /* asks a Closed backend for InitWait */
+				 now_ns() - d->last_write >= BLKDEV_LOST_TICK_NS)
+				set_state(d, XB_INITIALISING);
+		} else {
+			/*
+			 * Gone with its directory, or written anew and not probed yet:
+			 * nobody to dance with. A restarted backend's probe finds us
+			 * Initialising and stays in InitWait for us.
+			 */
+			ring_down(d);
+			if (d->fe_state != XB_INITIALISING)
+				set_state(d, XB_INITIALISING);
 		}
 		if (now_ns() >= deadline)
 			return -ETIMEDOUT;
+		until = now_ns() + BLKDEV_LOST_TICK_NS;
 		ret = xenbus_wait_watch(path, sizeof(path), token, sizeof(token),
-					now_ns() + BLKDEV_LOST_TICK_NS < deadline
-						? now_ns() + BLKDEV_LOST_TICK_NS
-						: deadline);
+					until < deadline ? until : deadline);
 		if (ret && ret != -ETIMEDOUT)
-			return ret;
+			msleep(BLKDEV_CHECK_NS / NSEC_PER_MSEC); /* xenstore trouble: try again */
 	}
 }
 
@@ -582,6 +587,8 @@ void blkdev_close(struct blkdev *d)
 		return;
 	while (!d->dead && !d->lost && blkdev_wait(d) > 0)
 		;
+	if (d->lost)
+		xbdev_write_state(&d->xb, XB_CLOSED);
 	if (!d->dead && !d->lost) {
 		/* Xen's order: the backend unmaps when we are Closed, then ends Closed itself. */
 		xbdev_write_state(&d->xb, XB_CLOSING);
