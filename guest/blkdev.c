@@ -58,9 +58,7 @@ struct blkdev {
 	bool lost;	  /* the ring is not used; reconnecting */
 	bool ring_down;	  /* blkfront suspended and the port closed */
 	bool expired;	  /* the kept operations failed: the backend stayed away too long */
-	int fe_state;	  /* what we last wrote to our state */
 	uint64_t lost_at; /* now_ns() when it started */
-	uint64_t last_write;
 };
 
 /* ---- what blkfront needs from the kernel ---- */
@@ -188,23 +186,6 @@ void blkdev_set_persistent(bool on)
 	want_persistent = on;
 }
 
-static int set_state(struct blkdev *d, int st)
-{
-	d->fe_state = st;
-	d->last_write = now_ns();
-	return xbdev_write_state(&d->xb, st);
-}
-
-/* Events queued by our own handshake say nothing about a later loss. */
-static void drain_watches(void)
-{
-	char path[PATH_LEN], token[16];
-
-	while (xenbus_watch_pending() && !xenbus_wait_watch(path, sizeof(path), token,
-							    sizeof(token), now_ns() + NSEC_PER_SEC))
-		;
-}
-
 /*
  * From the backend's InitWait to both Connected: features, a ring (again:
  * a new one in the suspended blkfront), a port, our keys, the backend's
@@ -236,7 +217,7 @@ static int handshake(struct blkdev *d, uint64_t wait_ns)
 	ret = xenbus_transaction_run(publish, d);
 	if (ret)
 		goto out;
-	d->fe_state = XB_INITIALISED;
+	d->xb.fe_state = XB_INITIALISED;
 	ret = xbdev_wait_backend(&d->xb, XB_CONNECTED, HANDSHAKE_WAIT_NS);
 	if (ret < 0)
 		goto out;
@@ -256,8 +237,8 @@ static int handshake(struct blkdev *d, uint64_t wait_ns)
 	d->info.discard = f.discard;
 	d->info.max_indirect_segments = f.max_indirect_segments;
 	d->info.max_op_bytes = blkfront_max_op_bytes(d->bf);
-	ret = set_state(d, XB_CONNECTED);
-	drain_watches();
+	ret = xbdev_write_state(&d->xb, XB_CONNECTED);
+	xbdev_drain_watches();
 out:
 	if (ret > 0)
 		ret = 0;
@@ -383,65 +364,34 @@ static void ring_down(struct blkdev *d)
 	d->ring_down = true;
 }
 
-/*
- * One step of Xen's dance per backend state, until the backend is InitWait
- * and a new ring is connected (0) or deadline passes (-ETIMEDOUT).
- */
+static void ring_down_cb(void *arg)
+{
+	ring_down(arg);
+}
+
+static int handshake_cb(void *arg)
+{
+	struct blkdev *d = arg;
+	int ret = handshake(d, HANDSHAKE_WAIT_NS);
+
+	if (!ret) {
+		d->lost = false;
+		printk("blkdev %s: reconnected to %s after %llu ms, re-issuing %u operations\n",
+		       d->info.name, d->xb.be,
+		       (unsigned long long)((now_ns() - d->lost_at) / NSEC_PER_MSEC),
+		       blkfront_inflight(d->bf));
+	}
+	return ret;
+}
+
+static const struct xbdev_reconnect_ops reconnect_ops = {
+	.ring_down = ring_down_cb,
+	.handshake = handshake_cb,
+};
+
 static int reconnect(struct blkdev *d, uint64_t deadline)
 {
-	char path[PATH_LEN], token[16];
-	uint64_t until;
-	int st, ret;
-
-	for (;;) {
-		st = xbdev_backend_state(&d->xb);
-		if (st == XB_INITWAIT) {
-			/* A fresh backend maps nothing yet: ours are safe to end now. */
-			ring_down(d);
-			ret = handshake(d, HANDSHAKE_WAIT_NS);
-			if (!ret) {
-				d->lost = false;
-				printk("blkdev %s: reconnected to %s after %llu ms, re-issuing %u "
-				       "operations\n",
-				       d->info.name, d->xb.be,
-				       (unsigned long long)((now_ns() - d->lost_at) /
-							    NSEC_PER_MSEC),
-				       blkfront_inflight(d->bf));
-				return 0;
-			}
-		} else if (st == XB_CONNECTED || st == XB_INITIALISED) {
-			/* A live backend: Closing asks it to unmap and let go. */
-			if (d->fe_state != XB_CLOSING && d->fe_state != XB_CLOSED)
-				set_state(d, XB_CLOSING);
-		} else if (st == XB_CLOSING) {
-			if (d->fe_state != XB_CLOSED)
-				set_state(d, XB_CLOSED);
-		} else if (st == XB_CLOSED) {
-			/* Nothing maps our ring any more; Initialising after Closed asks for InitWait. */
-			ring_down(d);
-			if (d->fe_state != XB_CLOSED && d->fe_state != XB_INITIALISING)
-				set_state(d, XB_CLOSED);
-			else if (d->fe_state == XB_CLOSED ||
-				 now_ns() - d->last_write >= BLKDEV_LOST_TICK_NS)
-				set_state(d, XB_INITIALISING);
-		} else {
-			/*
-			 * Gone with its directory, or written anew and not probed yet:
-			 * nobody to dance with. A restarted backend's probe finds us
-			 * Initialising and stays in InitWait for us.
-			 */
-			ring_down(d);
-			if (d->fe_state != XB_INITIALISING)
-				set_state(d, XB_INITIALISING);
-		}
-		if (now_ns() >= deadline)
-			return -ETIMEDOUT;
-		until = now_ns() + BLKDEV_LOST_TICK_NS;
-		ret = xenbus_wait_watch(path, sizeof(path), token, sizeof(token),
-					until < deadline ? until : deadline);
-		if (ret && ret != -ETIMEDOUT)
-			msleep(BLKDEV_CHECK_NS / NSEC_PER_MSEC); /* xenstore trouble: try again */
-	}
+	return xbdev_reconnect(&d->xb, &reconnect_ops, d, deadline);
 }
 
 /*
@@ -470,22 +420,6 @@ static int wait_lost(struct blkdev *d)
 	return n ? n : -EIO;
 }
 
-/* A watch event on the backend's directory or state while connected: it changed under us. */
-static bool backend_changed(struct blkdev *d)
-{
-	char path[PATH_LEN], token[16], st_path[PATH_LEN];
-	bool changed = false;
-
-	ksnprintf(st_path, sizeof(st_path), "%s/state", d->xb.be);
-	while (xenbus_watch_pending()) {
-		if (xenbus_wait_watch(path, sizeof(path), token, sizeof(token),
-				      now_ns() + NSEC_PER_SEC))
-			break;
-		changed |= !strcmp(path, d->xb.be) || !strcmp(path, st_path);
-	}
-	return changed && xbdev_backend_state(&d->xb) != XB_CONNECTED;
-}
-
 int blkdev_wait(struct blkdev *d)
 {
 	uint32_t quiet = 0;
@@ -511,7 +445,7 @@ int blkdev_wait(struct blkdev *d)
 			return n;
 		if (!blkfront_inflight(d->bf))
 			return 0;
-		if (backend_changed(d)) {
+		if (xbdev_backend_changed(&d->xb)) {
 			lose(d, "changed state");
 			continue;
 		}
