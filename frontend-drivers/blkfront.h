@@ -84,7 +84,10 @@ int blkfront_connect(struct blkfront *bf, const struct blkfront_features *f);
  * NULL). Splits into as many requests as needed (indirect when offered).
  * -EAGAIN when the ring has no room (poll, then retry), -EINVAL for bad
  * arguments, -EROFS for a write to a read-only disk, -EOPNOTSUPP for an
- * operation the backend does not offer. done runs from blkfront_poll.
+ * operation the backend does not offer, -ENOTCONN while the ring is broken or
+ * suspended, -EAGAIN too while requests kept over a reconnect wait for room.
+ * done runs from blkfront_poll (or from blkfront_connect, for a kept request
+ * the new backend cannot take).
  */
 int blkfront_submit(struct blkfront *bf, int op, uint64_t sector, void *buf, size_t len,
 		    blkfront_done_fn *done, void *arg);

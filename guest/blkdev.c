@@ -394,6 +394,19 @@ static int reconnect(struct blkdev *d, uint64_t deadline)
 	return xbdev_reconnect(&d->xb, &reconnect_ops, d, deadline);
 }
 
+/* Unplugged while we were away: for good, as before reconnects existed. */
+static void unplugged(struct blkdev *d)
+{
+	printk("blkdev %s: unplugged: failing %u operations\n", d->info.name,
+	       blkfront_inflight(d->bf));
+	ring_down(d);
+	d->dead = true;
+	d->lost = false;
+	blkfront_fail_all(d->bf);
+	xbdev_write_state(&d->xb, XB_CLOSING);
+	xbdev_write_state(&d->xb, XB_CLOSED);
+}
+
 /*
  * Reconnecting from blkdev_wait: within BLKDEV_LOST_FAIL_NS of the loss it
  * waits; then the kept operations fail with -EIO (how many finished), and
@@ -402,12 +415,17 @@ static int reconnect(struct blkdev *d, uint64_t deadline)
 static int wait_lost(struct blkdev *d)
 {
 	uint64_t deadline = d->lost_at + BLKDEV_LOST_FAIL_NS;
-	int n;
+	int n, ret;
 
 	if (d->expired)
 		deadline = now_ns() + BLKDEV_LOST_TICK_NS;
-	if (!reconnect(d, deadline))
+	ret = reconnect(d, deadline);
+	if (!ret)
 		return 0;
+	if (ret == -ENODEV) {
+		unplugged(d);
+		return -ENODEV;
+	}
 	if (d->expired)
 		return -EIO;
 	/* A hung backend that never let go: its grants stay leaked, counted in grant_busy. */
@@ -433,6 +451,8 @@ int blkdev_wait(struct blkdev *d)
 			if (ret)
 				return ret;
 		}
+		if (d->dead)
+			return -ENODEV;
 		blkfront_kick(d->bf);
 		n = blkfront_poll(d->bf);
 		if (blkfront_broken(d->bf)) {
@@ -473,6 +493,8 @@ int blkdev_submit(struct blkdev *d, int op, uint64_t sector, void *buf, size_t l
 	if (d->dead)
 		return -ENODEV;
 	for (;;) {
+		if (d->dead)
+			return -ENODEV;
 		if (d->lost) {
 			ret = blkdev_wait(d);
 			if (ret < 0)

@@ -54,6 +54,7 @@ struct netdev {
 	netfront_rx_fn *rx_fn;
 	void *rx_arg;
 	uint64_t quiet_since; /* the last event, or the last look at the backend's state */
+	bool dead;	      /* unplugged: for good */
 	bool lost;	      /* the rings are not used: reconnecting */
 	bool ring_down;	      /* netfront suspended and the port closed */
 	uint64_t lost_at;
@@ -372,12 +373,28 @@ static const struct xbdev_reconnect_ops reconnect_ops = {
 	.handshake = handshake_cb,
 };
 
-/* 0 when connected (again) by deadline_ns, -ETIMEDOUT while the backend stays away. */
+/*
+ * 0 when connected (again) by deadline_ns, -ETIMEDOUT while the backend stays
+ * away, -ENODEV once unplugged.
+ */
 static int reconnect(struct netdev *d, uint64_t deadline_ns)
 {
+	int ret;
+
+	if (d->dead)
+		return -ENODEV;
 	if (!d->lost)
 		return 0;
-	return xbdev_reconnect(&d->xb, &reconnect_ops, d, deadline_ns);
+	ret = xbdev_reconnect(&d->xb, &reconnect_ops, d, deadline_ns);
+	if (ret == -ENODEV) {
+		printk("netdev vif%u: unplugged\n", d->info.handle);
+		ring_down(d);
+		d->dead = true;
+		d->lost = false;
+		xbdev_write_state(&d->xb, XB_CLOSING);
+		xbdev_write_state(&d->xb, XB_CLOSED);
+	}
+	return ret;
 }
 
 int netdev_poll(struct netdev *d)
@@ -385,8 +402,9 @@ int netdev_poll(struct netdev *d)
 	int n;
 
 	/* One step of the reconnect: a poll never waits. */
-	if (reconnect(d, now_ns()))
-		return 0;
+	n = reconnect(d, now_ns());
+	if (n)
+		return n == -ENODEV ? n : 0;
 	n = netfront_poll(d->nf, d->rx_fn, d->rx_arg);
 	if (n == -EIO && netfront_broken(d->nf)) {
 		lose(d, "broke a shared ring");
@@ -401,9 +419,14 @@ int netdev_wait(struct netdev *d, uint64_t deadline_ns)
 	int n, st, ret;
 
 	for (;;) {
+		if (d->dead)
+			return -ENODEV;
 		if (d->lost) {
 			wake = deadline_ns ? deadline_ns : now_ns() + NETDEV_CHECK_NS;
-			if (reconnect(d, wake) && deadline_ns)
+			ret = reconnect(d, wake);
+			if (ret == -ENODEV)
+				return ret;
+			if (ret && deadline_ns)
 				return 0;
 			continue;
 		}
@@ -448,7 +471,10 @@ int netdev_send(struct netdev *d, const void *frame, size_t len, unsigned int fl
 
 	for (;;) {
 		/* The backend is away: a moment to come back, else the frame is dropped. */
-		if (reconnect(d, now_ns() + NETDEV_DOWN_SEND_NS)) {
+		ret = reconnect(d, now_ns() + NETDEV_DOWN_SEND_NS);
+		if (ret == -ENODEV)
+			return ret;
+		if (ret) {
 			d->down_drops++;
 			return 0;
 		}
@@ -496,11 +522,11 @@ void netdev_close(struct netdev *d)
 		return;
 	/* Let what is in flight drain, briefly: a frame the backend holds is not worth a hang. */
 	deadline = now_ns() + CLOSE_WAIT_NS;
-	while (!d->lost && netdev_tx_inflight(d) && netdev_wait(d, deadline) > 0)
+	while (!d->lost && !d->dead && netdev_tx_inflight(d) && netdev_wait(d, deadline) > 0)
 		;
 	if (d->lost) {
 		xbdev_write_state(&d->xb, XB_CLOSED);
-	} else {
+	} else if (!d->dead) { /* unplugged: Closed already */
 		/* Xen's order: the backend unmaps when we are Closed, then ends Closed itself. */
 		xbdev_write_state(&d->xb, XB_CLOSING);
 		xbdev_wait_backend(&d->xb, XB_CLOSING, CLOSE_WAIT_NS);

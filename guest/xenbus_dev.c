@@ -180,6 +180,16 @@ static void reconnect_step(struct xenbus_dev *d, const struct xbdev_reconnect_op
 	}
 }
 
+bool xbdev_unplugged(struct xenbus_dev *d)
+{
+	char val[XBDEV_VAL_LEN];
+	unsigned long long online;
+
+	if (xbdev_read(d->fe, "backend", val, sizeof(val)) == -ENOENT)
+		return true;
+	return !xbdev_read_u64(d->be, "online", 1, &online) && online == 0;
+}
+
 int xbdev_reconnect(struct xenbus_dev *d, const struct xbdev_reconnect_ops *ops, void *arg,
 		    uint64_t deadline)
 {
@@ -188,6 +198,8 @@ int xbdev_reconnect(struct xenbus_dev *d, const struct xbdev_reconnect_ops *ops,
 	int st, ret;
 
 	for (;;) {
+		if (xbdev_unplugged(d))
+			return -ENODEV;
 		st = xbdev_backend_state(d);
 		if (st == XB_INITWAIT) {
 			/* A fresh backend maps nothing yet: ours are safe to end now. */

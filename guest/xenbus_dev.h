@@ -61,7 +61,8 @@ int xbdev_wait_backend(struct xenbus_dev *x, int want, uint64_t wait_ns);
  * soon as nothing can map the old ring any more (it must be idempotent);
  * handshake builds and publishes a new ring and port and waits for Connected.
  * Watches on the backend's directory outlive the directory, so a re-created
- * backend wakes us.
+ * backend wakes us. -ENODEV when the device was unplugged (xbdev_unplugged):
+ * no reconnect then.
  */
 struct xbdev_reconnect_ops {
 	void (*ring_down)(void *arg);
@@ -69,6 +70,12 @@ struct xbdev_reconnect_ops {
 };
 int xbdev_reconnect(struct xenbus_dev *x, const struct xbdev_reconnect_ops *ops, void *arg,
 		    uint64_t deadline);
+/*
+ * Xen's unplug: the backend wrote online 0 (svctl block-detach, net-detach),
+ * or our own directory is gone. A backend directory that vanished is not an
+ * unplug: a driver domain that died and is restarted writes it again.
+ */
+bool xbdev_unplugged(struct xenbus_dev *x);
 /* Drops queued watch events: those our own handshake caused say nothing later. */
 void xbdev_drain_watches(void);
 /*
