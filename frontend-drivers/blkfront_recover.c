@@ -125,8 +125,9 @@ int bf_replay(struct blkfront *bf)
 		ret = bf_check_args(bf, r->wire, r->sector, r->buf, r->len, &wire);
 		if (!ret)
 			ret = bf_build(bf, oi, wire, r->sector, r->buf, r->len, r->seq);
-		if (ret == -EAGAIN)
-			break; /* no room yet: completions make some */
+		/* No room yet: completions make some, unless nothing is on the ring to complete. */
+		if (ret == -EAGAIN && bf->shadow_nfree < bf->nr_shadow)
+			break;
 		bf->saved_next++;
 		if (ret) {
 			bf->stats.failed_pending++;

@@ -1182,6 +1182,30 @@ START_TEST(dies_twice_while_reissuing)
 }
 END_TEST
 
+START_TEST(kept_request_the_new_backend_cannot_take_fails)
+{
+	struct blkfront_features f = feat(), small = feat();
+	uint8_t *buf = buffer(2);
+	int st[3] = { 1, 1, 1 };
+
+	small.sectors = 16;
+	small.flush = false; /* nor barrier: a kept flush cannot go either */
+	open_ring(0, &f);
+	ck_assert_int_eq(blkfront_submit(bf, BLKIF_OP_WRITE, 0, buf, PG, cb, &st[0]), 0);
+	ck_assert_int_eq(blkfront_submit(bf, BLKIF_OP_WRITE, 64, buf + PG, PG, cb, &st[1]), 0);
+	ck_assert_int_eq(blkfront_submit(bf, BLKIF_OP_FLUSH_DISKCACHE, 0, NULL, 0, cb, &st[2]), 0);
+	blkfront_kick(bf);
+	new_backend(0, &small);
+	ck_assert_int_eq(st[1], -EIO);
+	ck_assert_int_eq(st[2], -EOPNOTSUPP);
+	ck_assert_uint_eq(stats().failed_pending, 2);
+	ck_assert_int_eq(back_serve(false), 1);
+	ck_assert_int_eq(blkfront_poll(bf), 1);
+	ck_assert_int_eq(st[0], 0);
+	free(buf);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("blkfront");
@@ -1215,6 +1239,7 @@ int main(void)
 	tcase_add_test(tc, smaller_ring_reissues_what_fits_then_the_rest_in_order);
 	tcase_add_test(tc, new_backend_without_indirect_splits_a_kept_request);
 	tcase_add_test(tc, dies_twice_while_reissuing);
+	tcase_add_test(tc, kept_request_the_new_backend_cannot_take_fails);
 	tcase_add_test(tc, random_direct);
 	tcase_add_test(tc, random_direct_indirect);
 	tcase_add_test(tc, random_persistent);
