@@ -240,5 +240,9 @@ bool xbdev_backend_changed(struct xenbus_dev *d)
 			break;
 		changed |= !strcmp(path, d->be) || !strcmp(path, st_path);
 	}
-	return changed && xbdev_backend_state(d) != XB_CONNECTED;
+	/*
+	 * Even Connected again is a change: a backend writes its state only on a
+	 * transition, so a restarted one may have attached to our old ring.
+	 */
+	return changed;
 }

@@ -80,7 +80,8 @@ bool xbdev_unplugged(struct xenbus_dev *x);
 void xbdev_drain_watches(void);
 /*
  * Whether a queued watch event names the backend's directory or its state
- * and the state is now other than Connected (consumes the queued events).
+ * (consumes the queued events): while Connected, any such event means the
+ * backend changed, even if it reads Connected again.
  */
 bool xbdev_backend_changed(struct xenbus_dev *x);
 
