@@ -27,88 +27,11 @@
 #include <string.h>
 
 #include "blkfront.h"
-
-#define BF_PAGE_SIZE	   4096u
-#define BF_PAGE_MASK	   ((uintptr_t)BF_PAGE_SIZE - 1)
-#define BF_SECTOR_SHIFT	   9
-#define BF_PERSISTENT_MAX  (32u * BLKIF_MAX_SEGMENTS_PER_REQUEST) /* as Linux */
-#define BF_MAX_SECTOR_SIZE 4096u
-
-/* A granted page: a bounce page of the persistent pool or an indirect page. */
-struct bf_pgnt {
-	void *page;
-	uint32_t ref;
-};
-
-struct bf_op {
-	blkfront_done_fn *done;
-	void *arg;
-	uint32_t pending; /* requests not yet answered */
-	int status;	  /* the first error */
-	uint32_t next_free;
-};
-
-struct bf_shadow {
-	uint32_t gen;
-	bool inuse;
-	bool pushed;	   /* the backend can see it */
-	uint8_t operation; /* as sent: the response must echo it */
-	uint8_t data_op;   /* READ or WRITE for segment-carrying requests */
-	uint16_t nr_segs;
-	uint16_t nr_ind;
-	uint32_t op;  /* index into opv */
-	uint8_t *buf; /* the caller's bytes this request covers */
-	size_t len;
-	uint32_t *grefs;    /* direct mode: one data grant per segment */
-	struct bf_pgnt *pg; /* persistent mode: one bounce page per segment */
-	/* Indirect pages: direct mode owns them and grants them per request. */
-	void *ind_pages[BLKIF_MAX_INDIRECT_PAGES_PER_REQUEST];
-	struct bf_pgnt ind[BLKIF_MAX_INDIRECT_PAGES_PER_REQUEST];
-	uint32_t next_free;
-};
-
-enum bf_state { BF_CREATED, BF_CONNECTED, BF_DEAD };
-
-struct blkfront {
-	const struct blkfront_ops *ops;
-	void *opaque;
-	enum bf_state state;
-	struct sv_front_ring ring;
-	void *ring_mem;
-	uint32_t ring_pages;
-	bool ring_contig; /* ring_mem came from ops->alloc_pages */
-	uint32_t ring_refs[SV_BLKIF_MAX_RING_PAGES];
-	uint32_t pushed; /* the request producer we published */
-
-	struct blkfront_features f;
-	uint32_t segs_per_req, ind_per_req;
-
-	struct bf_shadow *shadow;
-	/* Ring index -> shadow, private: the backend can rewrite the shared slots at will. */
-	uint32_t *slot_shadow;
-	uint32_t nr_shadow, shadow_free, shadow_nfree;
-	uint32_t *gref_store;
-	struct bf_pgnt *pg_store;
-
-	struct bf_op *opv;
-	uint32_t op_free, ops_inflight;
-
-	struct bf_pgnt *pool; /* free bounce pages, LIFO */
-	uint32_t pool_top, pool_total, pool_cap;
-
-	struct blkfront_stats stats;
-};
-
-#define BF_NONE 0xffffffffu
-
-static bool persistent(const struct blkfront *bf)
-{
-	return bf->f.persistent;
-}
+#include "blkfront_priv.h"
 
 /* ---- ring pages ---- */
 
-static void free_ring_pages(struct blkfront *bf, void *mem, uint32_t n, bool contig)
+void bf_free_ring_pages(struct blkfront *bf, void *mem, uint32_t n, bool contig)
 {
 	if (contig) {
 		bf->ops->free_pages(bf->opaque, mem, n);
@@ -154,11 +77,50 @@ out:
 	return ret;
 }
 
+int bf_ring_setup(struct blkfront *bf, uint32_t order, uint32_t *refs)
+{
+	uint32_t granted = 0;
+	int ret;
+
+	bf->ring_pages = 1u << order;
+	bf->ring_mem = NULL;
+	ret = alloc_ring_pages(bf, bf->ring_pages);
+	if (ret)
+		goto out;
+	memset(bf->ring_mem, 0, (size_t)bf->ring_pages * BF_PAGE_SIZE);
+	for (; granted < bf->ring_pages; granted++) {
+		ret = bf->ops->grant(bf->opaque,
+				     (uint8_t *)bf->ring_mem + (size_t)granted * BF_PAGE_SIZE,
+				     false);
+		if (ret < 0)
+			goto out;
+		bf->ring_refs[granted] = (uint32_t)ret;
+		refs[granted] = (uint32_t)ret;
+	}
+	ret = 0;
+	sv_front_ring_init(&bf->ring, bf->ring_mem, bf->ring_pages * BF_PAGE_SIZE,
+			   sizeof(union blkif_slot));
+	bf->pushed = 0;
+	bf->state = BF_CREATED;
+out:
+	if (ret) {
+		bool leak = false;
+
+		/* Nobody has seen these refs yet, but a revoke can still fail. */
+		for (uint32_t i = 0; i < granted; i++)
+			leak |= bf->ops->end_grant(bf->opaque, bf->ring_refs[i]) != 0;
+		if (bf->ring_mem && !leak)
+			bf_free_ring_pages(bf, bf->ring_mem, bf->ring_pages, bf->ring_contig);
+		bf->ring_mem = NULL;
+		bf->ring_pages = 0;
+	}
+	return ret;
+}
+
 int blkfront_create(struct blkfront **out, const struct blkfront_ops *ops, void *opaque,
 		    uint32_t ring_order, uint32_t *ring_refs)
 {
 	struct blkfront *bf;
-	uint32_t granted = 0;
 	int ret;
 
 	if (!out || !ops || !ops->alloc_page || !ops->free_page || !ops->grant || !ops->end_grant ||
@@ -169,36 +131,13 @@ int blkfront_create(struct blkfront **out, const struct blkfront_ops *ops, void 
 		return -ENOMEM;
 	bf->ops = ops;
 	bf->opaque = opaque;
-	bf->ring_pages = 1u << ring_order;
-	ret = alloc_ring_pages(bf, bf->ring_pages);
-	if (ret)
-		goto out;
-	memset(bf->ring_mem, 0, (size_t)bf->ring_pages * BF_PAGE_SIZE);
-	for (; granted < bf->ring_pages; granted++) {
-		ret = ops->grant(opaque, (uint8_t *)bf->ring_mem + (size_t)granted * BF_PAGE_SIZE,
-				 false);
-		if (ret < 0)
-			goto out;
-		bf->ring_refs[granted] = (uint32_t)ret;
-		ring_refs[granted] = (uint32_t)ret;
-	}
-	ret = 0;
-	sv_front_ring_init(&bf->ring, bf->ring_mem, bf->ring_pages * BF_PAGE_SIZE,
-			   sizeof(union blkif_slot));
-	bf->state = BF_CREATED;
-	*out = bf;
-out:
+	ret = bf_ring_setup(bf, ring_order, ring_refs);
 	if (ret) {
-		bool leak = false;
-
-		/* Nobody has seen these refs yet, but a revoke can still fail. */
-		for (uint32_t i = 0; i < granted; i++)
-			leak |= ops->end_grant(opaque, bf->ring_refs[i]) != 0;
-		if (bf->ring_mem && !leak)
-			free_ring_pages(bf, bf->ring_mem, bf->ring_pages, bf->ring_contig);
 		free(bf);
+		return ret;
 	}
-	return ret;
+	*out = bf;
+	return 0;
 }
 
 /* ---- connect: size the shadows by what the backend offered ---- */
@@ -208,11 +147,21 @@ static int alloc_shadows(struct blkfront *bf)
 	uint32_t n = bf->nr_shadow, segs = bf->segs_per_req;
 
 	bf->shadow = calloc(n, sizeof(*bf->shadow));
-	bf->opv = calloc(n, sizeof(*bf->opv));
-	bf->slot_shadow = calloc(n, sizeof(*bf->slot_shadow));
-	if (!bf->shadow || !bf->opv || !bf->slot_shadow)
+	bf->slot_shadow = calloc(bf->ring.entries, sizeof(*bf->slot_shadow));
+	if (!bf->shadow || !bf->slot_shadow)
 		return -ENOMEM;
-	if (persistent(bf)) {
+	if (!bf->opv) {
+		/* Once, for the largest ring: operations in flight survive a reconnect. */
+		bf->opv_cap = sv_ring_entries(SV_BLKIF_MAX_RING_PAGES * BF_PAGE_SIZE,
+					      sizeof(union blkif_slot));
+		bf->opv = calloc(bf->opv_cap, sizeof(*bf->opv));
+		if (!bf->opv)
+			return -ENOMEM;
+		for (uint32_t i = 0; i < bf->opv_cap; i++)
+			bf->opv[i].next_free = i + 1 < bf->opv_cap ? i + 1 : BF_NONE;
+		bf->op_free = 0;
+	}
+	if (bf_persistent(bf)) {
 		bf->pg_store = calloc((size_t)n * segs, sizeof(*bf->pg_store));
 		bf->pool = calloc(bf->pool_cap, sizeof(*bf->pool));
 		if (!bf->pg_store || !bf->pool)
@@ -226,8 +175,7 @@ static int alloc_shadows(struct blkfront *bf)
 		struct bf_shadow *s = &bf->shadow[i];
 
 		s->next_free = i + 1 < n ? i + 1 : BF_NONE;
-		bf->opv[i].next_free = i + 1 < n ? i + 1 : BF_NONE;
-		if (persistent(bf)) {
+		if (bf_persistent(bf)) {
 			s->pg = &bf->pg_store[(size_t)i * segs];
 			continue;
 		}
@@ -240,11 +188,10 @@ static int alloc_shadows(struct blkfront *bf)
 	}
 	bf->shadow_free = 0;
 	bf->shadow_nfree = n;
-	bf->op_free = 0;
 	return 0;
 }
 
-static void free_shadows(struct blkfront *bf)
+void bf_free_shadows(struct blkfront *bf)
 {
 	for (uint32_t i = 0; bf->shadow && i < bf->nr_shadow; i++) {
 		for (uint32_t j = 0; j < BLKIF_MAX_INDIRECT_PAGES_PER_REQUEST; j++) {
@@ -255,15 +202,14 @@ static void free_shadows(struct blkfront *bf)
 	free(bf->gref_store);
 	free(bf->pg_store);
 	free(bf->pool);
-	free(bf->opv);
 	free(bf->shadow);
 	free(bf->slot_shadow);
 	bf->slot_shadow = NULL;
 	bf->gref_store = NULL;
 	bf->pg_store = NULL;
 	bf->pool = NULL;
-	bf->opv = NULL;
 	bf->shadow = NULL;
+	bf->pool_top = bf->pool_total = 0;
 }
 
 int blkfront_connect(struct blkfront *bf, const struct blkfront_features *f)
@@ -276,6 +222,7 @@ int blkfront_connect(struct blkfront *bf, const struct blkfront_features *f)
 	if (bf->state != BF_CREATED)
 		return -EISCONN;
 	bf->f = *f;
+	bf->ind_per_req = 0; /* a new backend may offer fewer indirect segments */
 	if (!bf->f.sector_size)
 		bf->f.sector_size = BLKIF_SECTOR_SIZE;
 	if (bf->f.sector_size % BLKIF_SECTOR_SIZE || bf->f.sector_size > BF_MAX_SECTOR_SIZE)
@@ -295,10 +242,15 @@ int blkfront_connect(struct blkfront *bf, const struct blkfront_features *f)
 		bf->pool_cap = segs + bf->ind_per_req;
 	ret = alloc_shadows(bf);
 	if (ret) {
-		free_shadows(bf);
+		bf_free_shadows(bf);
 		return ret;
 	}
 	bf->state = BF_CONNECTED;
+	if (bf->resuming) {
+		bf->resuming = false;
+		bf->stats.reconnects++;
+		bf_replay(bf);
+	}
 	return 0;
 }
 
@@ -368,7 +320,7 @@ static uint64_t shadow_id(const struct blkfront *bf, const struct bf_shadow *s)
 	return ((uint64_t)s->gen << 32) | (uint32_t)(s - bf->shadow);
 }
 
-static void end_grant(struct blkfront *bf, uint32_t ref)
+void bf_end_grant(struct blkfront *bf, uint32_t ref)
 {
 	/* A backend that still maps it keeps it: we can only stop reusing the ref. */
 	if (bf->ops->end_grant(bf->opaque, ref))
@@ -376,9 +328,9 @@ static void end_grant(struct blkfront *bf, uint32_t ref)
 }
 
 /* Takes back what the request granted; copy_back for a read that succeeded. */
-static void shadow_release(struct blkfront *bf, struct bf_shadow *s, bool copy_back)
+void bf_shadow_release(struct blkfront *bf, struct bf_shadow *s, bool copy_back)
 {
-	if (persistent(bf)) {
+	if (bf_persistent(bf)) {
 		size_t off = 0;
 
 		for (uint32_t i = 0; i < s->nr_segs; i++) {
@@ -394,9 +346,9 @@ static void shadow_release(struct blkfront *bf, struct bf_shadow *s, bool copy_b
 			pool_put(bf, &s->ind[i]);
 	} else {
 		for (uint32_t i = 0; i < s->nr_segs; i++)
-			end_grant(bf, s->grefs[i]);
+			bf_end_grant(bf, s->grefs[i]);
 		for (uint32_t i = 0; i < s->nr_ind; i++)
-			end_grant(bf, s->ind[i].ref);
+			bf_end_grant(bf, s->ind[i].ref);
 	}
 	s->nr_segs = 0;
 	s->nr_ind = 0;
@@ -404,14 +356,12 @@ static void shadow_release(struct blkfront *bf, struct bf_shadow *s, bool copy_b
 
 /* ---- building requests ---- */
 
-#define BF_NO_DATA 0xffu /* data_op of flush, barrier and discard */
-
 /* Bytes of the next segment at p: to the end of its page, or a whole bounce page. */
 static size_t seg_bytes(const struct blkfront *bf, const uint8_t *p, size_t left)
 {
 	size_t room = BF_PAGE_SIZE;
 
-	if (!persistent(bf))
+	if (!bf_persistent(bf))
 		room -= (uintptr_t)p & BF_PAGE_MASK;
 	return left < room ? left : room;
 }
@@ -453,7 +403,7 @@ static int fill_seg(struct blkfront *bf, struct bf_shadow *s, uint32_t i, uint8_
 	uint32_t first = 0;
 	int ret;
 
-	if (persistent(bf)) {
+	if (bf_persistent(bf)) {
 		ret = pool_get(bf, &s->pg[i]);
 		if (ret)
 			return ret;
@@ -486,7 +436,7 @@ static int get_indirect(struct blkfront *bf, struct bf_shadow *s, uint32_t nind,
 	int ret;
 
 	for (uint32_t j = 0; j < nind; j++) {
-		if (persistent(bf)) {
+		if (bf_persistent(bf)) {
 			/*
 			 * A backend with persistent grants may keep any gref we send
 			 * mapped, so the indirect pages come from the pool too.
@@ -599,24 +549,29 @@ static int op_finish(struct blkfront *bf, uint32_t i)
 	return 1;
 }
 
-/* Drops one request of its operation; 1 when that finished the operation. */
-static int request_done(struct blkfront *bf, struct bf_shadow *s, int status)
+int bf_op_put_request(struct blkfront *bf, uint32_t oi, int status)
 {
-	uint32_t i = s->op;
-	struct bf_op *o = &bf->opv[i];
+	struct bf_op *o = &bf->opv[oi];
 
-	shadow_release(bf, s, !status && s->data_op == BLKIF_OP_READ);
-	shadow_put(bf, s);
 	if (status && !o->status)
 		o->status = status;
 	if (--o->pending)
 		return 0;
-	return op_finish(bf, i);
+	return op_finish(bf, oi);
 }
 
-/* Validates an operation; *wire gets the blkif operation to send. */
-static int check_args(const struct blkfront *bf, int op, uint64_t sector, const void *buf,
-		      size_t len, uint8_t *wire)
+/* Drops one request of its operation; 1 when that finished the operation. */
+static int request_done(struct blkfront *bf, struct bf_shadow *s, int status)
+{
+	uint32_t i = s->op;
+
+	bf_shadow_release(bf, s, !status && s->data_op == BLKIF_OP_READ);
+	shadow_put(bf, s);
+	return bf_op_put_request(bf, i, status);
+}
+
+int bf_check_args(const struct blkfront *bf, int op, uint64_t sector, const void *buf, size_t len,
+		  uint8_t *wire)
 {
 	uint64_t nsect = len >> BF_SECTOR_SHIFT, align = bf->f.sector_size >> BF_SECTOR_SHIFT;
 
@@ -663,7 +618,7 @@ static void rollback(struct blkfront *bf, uint32_t start)
 	for (uint32_t idx = start; idx != bf->ring.req_prod_pvt; idx++) {
 		struct bf_shadow *s = &bf->shadow[bf->slot_shadow[idx & (bf->ring.entries - 1)]];
 
-		shadow_release(bf, s, false);
+		bf_shadow_release(bf, s, false);
 		shadow_put(bf, s);
 		memset(sv_ring_slot(bf->ring.s, bf->ring.entries, bf->ring.slot_size, idx), 0,
 		       sizeof(union blkif_slot));
@@ -671,32 +626,21 @@ static void rollback(struct blkfront *bf, uint32_t start)
 	bf->ring.req_prod_pvt = start;
 }
 
-int blkfront_submit(struct blkfront *bf, int op, uint64_t sector, void *buf, size_t len,
-		    blkfront_done_fn *done, void *arg)
+int bf_build(struct blkfront *bf, uint32_t oi, uint8_t wire, uint64_t sector, uint8_t *buf,
+	     size_t len, uint64_t seq)
 {
 	size_t nreq = 1, npages = 0, off = 0;
-	uint32_t start, oi;
-	uint8_t wire;
-	int ret;
+	uint32_t start, pending = bf->opv[oi].pending;
+	int ret = 0;
 
-	if (!bf)
-		return -EINVAL;
-	if (bf->state == BF_DEAD)
-		return -ENODEV;
-	if (bf->state != BF_CONNECTED)
-		return -ENOTCONN;
-	ret = check_args(bf, op, sector, buf, len, &wire);
-	if (ret)
-		return ret;
 	if (wire == BLKIF_OP_READ || wire == BLKIF_OP_WRITE)
 		plan(bf, buf, len, &nreq, &npages);
 	/* Checked up front so an operation goes in whole or not at all. */
-	if (nreq > bf->nr_shadow || (persistent(bf) && npages > bf->pool_cap))
+	if (nreq > bf->nr_shadow || (bf_persistent(bf) && npages > bf->pool_cap))
 		return -E2BIG;
 	if (nreq > bf->shadow_nfree || nreq > sv_front_free_slots(&bf->ring) ||
-	    (persistent(bf) && npages > bf->pool_top + (bf->pool_cap - bf->pool_total)))
+	    (bf_persistent(bf) && npages > bf->pool_top + (bf->pool_cap - bf->pool_total)))
 		return -EAGAIN;
-	oi = op_get(bf, done, arg);
 	start = bf->ring.req_prod_pvt;
 	do {
 		struct bf_shadow *s = shadow_get(bf);
@@ -709,13 +653,14 @@ int blkfront_submit(struct blkfront *bf, int op, uint64_t sector, void *buf, siz
 		memset(slot, 0, sizeof(*slot));
 		slot->req.id = shadow_id(bf, s); /* same offset in every request layout */
 		s->op = oi;
+		s->seq = seq;
+		s->sector = sector + (off >> BF_SECTOR_SHIFT);
 		s->data_op = BF_NO_DATA;
 		bf->opv[oi].pending++;
 		bf->stats.requests++;
 		if (wire == BLKIF_OP_READ || wire == BLKIF_OP_WRITE) {
 			s->data_op = wire;
-			ret = build_rw(bf, s, slot, sector + (off >> BF_SECTOR_SHIFT),
-				       (uint8_t *)buf + off, len - off, &used);
+			ret = build_rw(bf, s, slot, s->sector, buf + off, len - off, &used);
 			if (ret)
 				goto out;
 		} else if (wire == BLKIF_OP_DISCARD) {
@@ -723,24 +668,53 @@ int blkfront_submit(struct blkfront *bf, int op, uint64_t sector, void *buf, siz
 			slot->discard.sector_number = sector;
 			slot->discard.nr_sectors = len >> BF_SECTOR_SHIFT;
 			s->operation = wire;
+			s->len = len;
 		} else {
 			slot->req.operation = wire;
 			s->operation = wire;
 		}
 		off += used;
 	} while (off < len);
-	bf->stats.ops++;
 out:
 	if (ret) {
 		rollback(bf, start);
-		bf->opv[oi].pending = 0;
-		bf->opv[oi].done = NULL;
-		op_finish(bf, oi);
+		bf->opv[oi].pending = pending;
 		/* Grants run out while others are in flight: their completion frees some. */
-		if ((ret == -ENOSPC || ret == -ENOMEM) && bf->ops_inflight)
+		if ((ret == -ENOSPC || ret == -ENOMEM) && bf->ops_inflight > 1)
 			ret = -EAGAIN;
 	}
 	return ret;
+}
+
+int blkfront_submit(struct blkfront *bf, int op, uint64_t sector, void *buf, size_t len,
+		    blkfront_done_fn *done, void *arg)
+{
+	uint32_t oi;
+	uint8_t wire;
+	int ret;
+
+	if (!bf)
+		return -EINVAL;
+	if (bf->state == BF_DEAD)
+		return -ENODEV;
+	if (bf->state != BF_CONNECTED)
+		return -ENOTCONN;
+	ret = bf_check_args(bf, op, sector, buf, len, &wire);
+	if (ret)
+		return ret;
+	/* Requests kept over a reconnect go first: a flush must not overtake them. */
+	if (bf->saved_next < bf->nr_saved || bf->op_free == BF_NONE)
+		return -EAGAIN;
+	oi = op_get(bf, done, arg);
+	ret = bf_build(bf, oi, wire, sector, buf, len, bf->next_seq);
+	if (ret) {
+		bf->opv[oi].done = NULL;
+		op_finish(bf, oi);
+		return ret;
+	}
+	bf->next_seq++;
+	bf->stats.ops++;
+	return 0;
 }
 
 void blkfront_kick(struct blkfront *bf)
@@ -755,22 +729,30 @@ void blkfront_kick(struct blkfront *bf)
 	}
 }
 
-/* Every request in flight completes with err; the ring is not used again. */
+/* Every request in flight or kept completes with err; the ring is not used again. */
 static int fail_all(struct blkfront *bf, int err)
 {
 	int done = 0;
 
-	if (bf->state != BF_CONNECTED) {
-		bf->state = BF_DEAD;
-		return 0;
-	}
 	/* First, so a completion that submits again is refused. */
 	bf->state = BF_DEAD;
-	for (uint32_t i = 0; i < bf->nr_shadow; i++) {
+	for (uint32_t i = 0; bf->shadow && i < bf->nr_shadow; i++) {
 		if (bf->shadow[i].inuse)
 			done += request_done(bf, &bf->shadow[i], err);
 	}
-	return done;
+	return done + bf_fail_saved(bf, err);
+}
+
+/* The backend broke the protocol: stop reading its ring, keep every request for a reconnect. */
+static void ring_broken(struct blkfront *bf)
+{
+	bf->state = BF_BROKEN;
+	bf->stats.broken++;
+}
+
+static bool rsp_status_valid(int16_t st)
+{
+	return st == BLKIF_RSP_OKAY || st == BLKIF_RSP_ERROR || st == BLKIF_RSP_EOPNOTSUPP;
 }
 
 static int rsp_status(int16_t st)
@@ -788,8 +770,15 @@ static int handle_response(struct blkfront *bf, const struct blkif_response *rsp
 	int status;
 
 	bf->stats.responses++;
+	/* An id we never made, or a status blkif has no word for: nothing it says is trusted. */
 	if (idx >= bf->nr_shadow) {
 		bf->stats.bad_id++;
+		ring_broken(bf);
+		return 0;
+	}
+	if (!rsp_status_valid(rsp->status)) {
+		bf->stats.bad_status++;
+		ring_broken(bf);
 		return 0;
 	}
 	s = &bf->shadow[idx];
@@ -819,7 +808,8 @@ int blkfront_poll(struct blkfront *bf)
 		if ((uint32_t)(prod - bf->ring.rsp_cons) >
 		    (uint32_t)(bf->pushed - bf->ring.rsp_cons)) {
 			bf->stats.ring_overflow++;
-			return done + fail_all(bf, -EIO);
+			ring_broken(bf);
+			return done;
 		}
 		while (bf->ring.rsp_cons != prod) {
 			struct blkif_response rsp;
@@ -828,10 +818,14 @@ int blkfront_poll(struct blkfront *bf)
 			memcpy(&rsp, sv_front_rsp(&bf->ring, bf->ring.rsp_cons), sizeof(rsp));
 			bf->ring.rsp_cons++;
 			done += handle_response(bf, &rsp);
-			if (bf->state != BF_CONNECTED) /* a completion failed everything */
+			if (bf->state !=
+			    BF_CONNECTED) /* broken, or a completion failed everything */
 				return done;
 		}
 	} while (sv_front_final_check(&bf->ring));
+	/* Room freed: requests kept over a reconnect that did not fit go now. */
+	if (bf->saved_next < bf->nr_saved)
+		done += bf_replay(bf);
 	return done;
 }
 
@@ -847,7 +841,7 @@ size_t blkfront_max_op_bytes(const struct blkfront *bf)
 	if (!bf || bf->state != BF_CONNECTED)
 		return 0;
 	segs = (size_t)bf->nr_shadow * bf->segs_per_req;
-	if (persistent(bf)) {
+	if (bf_persistent(bf)) {
 		/* Whole requests, each with its indirect pages, inside the pool. */
 		per_req = bf->segs_per_req + bf->ind_per_req;
 		if (segs > bf->pool_cap / per_req * bf->segs_per_req)
@@ -869,13 +863,10 @@ void blkfront_fail_all(struct blkfront *bf)
 		fail_all(bf, -ENODEV);
 }
 
-void blkfront_destroy(struct blkfront *bf)
+void bf_ring_release(struct blkfront *bf)
 {
 	bool leak = false;
 
-	if (!bf)
-		return;
-	fail_all(bf, -ENODEV);
 	for (uint32_t i = 0; i < bf->ring_pages; i++) {
 		if (bf->ops->end_grant(bf->opaque, bf->ring_refs[i])) {
 			bf->stats.grant_busy++;
@@ -883,14 +874,29 @@ void blkfront_destroy(struct blkfront *bf)
 		}
 	}
 	/* A page the backend still maps is never handed back to the allocator. */
-	if (!leak)
-		free_ring_pages(bf, bf->ring_mem, bf->ring_pages, bf->ring_contig);
-	for (uint32_t i = 0; i < bf->pool_top; i++) {
+	if (bf->ring_mem && !leak)
+		bf_free_ring_pages(bf, bf->ring_mem, bf->ring_pages, bf->ring_contig);
+	for (uint32_t i = 0; bf->pool && i < bf->pool_top; i++) {
 		if (bf->ops->end_grant(bf->opaque, bf->pool[i].ref))
 			bf->stats.grant_busy++;
 		else
 			bf->ops->free_page(bf->opaque, bf->pool[i].page);
 	}
-	free_shadows(bf);
+	bf->pool_top = bf->pool_total = 0;
+	bf->ring_mem = NULL;
+	bf->ring_pages = 0;
+	memset(&bf->ring, 0, sizeof(bf->ring));
+	bf->pushed = 0;
+}
+
+void blkfront_destroy(struct blkfront *bf)
+{
+	if (!bf)
+		return;
+	fail_all(bf, -ENODEV);
+	bf_ring_release(bf);
+	bf_free_shadows(bf);
+	free(bf->opv);
+	free(bf->saved);
 	free(bf);
 }

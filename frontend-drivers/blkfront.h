@@ -57,6 +57,11 @@ struct blkfront_stats {
 	uint64_t grant_busy;	   /* grants the backend still used when ended: leaked */
 	uint64_t persistent_pages; /* bounce pages granted so far */
 	uint64_t persistent_reuse; /* bounce pages taken from the pool again */
+	uint64_t bad_status;	   /* response status blkif does not define: ring declared broken */
+	uint64_t broken;	   /* rings declared broken (bad id, bad status, overflow) */
+	uint64_t reconnects;	   /* new rings connected after a backend loss */
+	uint64_t reissued;	   /* requests kept over a reconnect and sent again */
+	uint64_t failed_pending;   /* kept requests failed: the backend did not come back */
 };
 
 typedef void blkfront_done_fn(void *arg, int status); /* 0 or -EIO / -EOPNOTSUPP / -ENODEV */
@@ -79,7 +84,10 @@ int blkfront_connect(struct blkfront *bf, const struct blkfront_features *f);
  * NULL). Splits into as many requests as needed (indirect when offered).
  * -EAGAIN when the ring has no room (poll, then retry), -EINVAL for bad
  * arguments, -EROFS for a write to a read-only disk, -EOPNOTSUPP for an
- * operation the backend does not offer. done runs from blkfront_poll.
+ * operation the backend does not offer, -ENOTCONN while the ring is broken or
+ * suspended, -EAGAIN too while requests kept over a reconnect wait for room.
+ * done runs from blkfront_poll (or from blkfront_connect, for a kept request
+ * the new backend cannot take).
  */
 int blkfront_submit(struct blkfront *bf, int op, uint64_t sector, void *buf, size_t len,
 		    blkfront_done_fn *done, void *arg);
@@ -100,8 +108,36 @@ uint32_t blkfront_inflight(const struct blkfront *bf);
  */
 size_t blkfront_max_op_bytes(const struct blkfront *bf);
 void blkfront_get_stats(const struct blkfront *bf, struct blkfront_stats *out);
-/* The backend went away: every operation in flight completes with -ENODEV. */
+/* Gives up for good: every operation in flight or kept completes with -ENODEV. */
 void blkfront_fail_all(struct blkfront *bf);
+
+/*
+ * Reconnecting to a backend that died, closed or broke the ring (the contract
+ * is in docs/abi.md, "Backend loss"). blkfront_broken says the backend broke
+ * the protocol (a response id we never made, a status blkif does not define,
+ * a response producer past our requests): nothing more is read from the ring
+ * and nothing completes until the caller reconnects.
+ *
+ * blkfront_suspend stops using the ring: every request without a response is
+ * kept, in submission order, with its operation; the data grants, the
+ * persistent pool and the ring end (a grant the old backend still maps is
+ * leaked, counted in grant_busy, never reused). blkfront_new_ring makes and
+ * grants a fresh ring (new refs) for the next backend, and the following
+ * blkfront_connect re-issues the kept requests in their order before anything
+ * submitted later (which gets -EAGAIN until they are all on the ring). A
+ * request that was answered is never sent again; a flush kept behind writes
+ * stays behind them. blkfront_fail_pending completes the kept requests with
+ * err (the backend did not come back in time); the device itself stays.
+ */
+bool blkfront_broken(const struct blkfront *bf);
+/* 0, or -EINVAL when there is no ring to stop (already suspended, dead). */
+int blkfront_suspend(struct blkfront *bf);
+/* 0 or -errno; only after blkfront_suspend. */
+int blkfront_new_ring(struct blkfront *bf, uint32_t ring_order, uint32_t *ring_refs);
+/* Operations that finished (all with err). */
+int blkfront_fail_pending(struct blkfront *bf, int err);
+/* Requests kept and not yet re-issued. */
+uint32_t blkfront_kept(const struct blkfront *bf);
 /* Revokes every grant (the backend must have unmapped) and frees everything. */
 void blkfront_destroy(struct blkfront *bf);
 

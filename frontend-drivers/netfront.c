@@ -48,7 +48,8 @@ struct nf_buf {
 	uint8_t state; /* enum nf_buf_state; RX buffers are FREE or INFLIGHT (posted) */
 };
 
-enum nf_state { NF_UP, NF_BROKEN, NF_GONE };
+/* DOWN: suspended for a reconnect, no ring, no grants; netfront_resume makes new ones. */
+enum nf_state { NF_UP, NF_BROKEN, NF_GONE, NF_DOWN };
 
 struct netfront {
 	const struct netfront_ops *ops;
@@ -155,65 +156,145 @@ static void rx_push(struct netfront *nf, bool may_notify)
 
 /* ---- create ---- */
 
+static void apply_features(struct netfront *nf, const struct netfront_features *f)
+{
+	uint32_t mtu = f && f->mtu ? f->mtu : NETIF_MTU_DEFAULT;
+
+	if (f && f->sg)
+		nf->max_frame = NETIF_MAX_FRAME;
+	else
+		nf->max_frame = mtu + NETIF_ETH_HLEN < NF_PAGE ? mtu + NETIF_ETH_HLEN : NF_PAGE;
+}
+
+static bool features_valid(const struct netfront_features *f)
+{
+	uint32_t mtu = f && f->mtu ? f->mtu : NETIF_MTU_DEFAULT;
+
+	return mtu >= NF_MIN_MTU && mtu <= NETIF_MAX_FRAME - NETIF_ETH_HLEN;
+}
+
+/* Both rings, the TX pool and the RX pages, granted, and the RX pages posted. */
+static int make_pages(struct netfront *nf)
+{
+	int ret;
+
+	nf->tx_nfree = nf->rx_nfree = 0;
+	nf->tx_pushed = nf->rx_pushed = 0;
+	nf->in_frame = nf->frame_bad = nf->frame_more = nf->extras_pending = false;
+	ret = page_make(nf, &nf->tx_ring_pg, false);
+	if (!ret)
+		ret = page_make(nf, &nf->rx_ring_pg, false);
+	if (ret)
+		return ret;
+	sv_front_ring_init(&nf->tx, nf->tx_ring_pg.page, NF_PAGE, sizeof(union netif_tx_slot));
+	sv_front_ring_init(&nf->rx, nf->rx_ring_pg.page, NF_PAGE, sizeof(union netif_rx_slot));
+	/* The private per-slot arrays are sized for netif's layout. */
+	if (nf->tx.entries != NF_TX_SLOTS || nf->rx.entries != NF_RX_SLOTS)
+		return -EINVAL;
+	/* The backend only reads what we send: the TX pool is granted read-only. */
+	for (uint32_t i = 0; i < NETFRONT_TX_POOL; i++) {
+		ret = page_make(nf, &nf->tx_buf[i], true);
+		if (ret)
+			return ret;
+		nf->tx_free[nf->tx_nfree++] = (uint16_t)(NETFRONT_TX_POOL - 1 - i);
+	}
+	for (uint32_t i = 0; i < NETFRONT_RX_BUFS; i++) {
+		ret = page_make(nf, &nf->rx_buf[i], false);
+		if (ret)
+			return ret;
+		nf->rx_free[nf->rx_nfree++] = (uint16_t)(NETFRONT_RX_BUFS - 1 - i);
+	}
+	rx_post(nf);
+	/* No channel yet, and a backend looks at the RX ring when it has a frame anyway. */
+	rx_push(nf, false);
+	return 0;
+}
+
+/* Ends every grant and frees the pages; a page the backend still maps is forgotten, leaked. */
+static uint32_t release_pages(struct netfront *nf)
+{
+	uint32_t leaked = 0;
+
+	leaked += page_release(nf, &nf->tx_ring_pg);
+	leaked += page_release(nf, &nf->rx_ring_pg);
+	for (uint32_t i = 0; i < NETFRONT_TX_POOL; i++)
+		leaked += page_release(nf, &nf->tx_buf[i]);
+	for (uint32_t i = 0; i < NETFRONT_RX_BUFS; i++)
+		leaked += page_release(nf, &nf->rx_buf[i]);
+	memset(&nf->tx_ring_pg, 0, sizeof(nf->tx_ring_pg));
+	memset(&nf->rx_ring_pg, 0, sizeof(nf->rx_ring_pg));
+	memset(nf->tx_buf, 0, sizeof(nf->tx_buf));
+	memset(nf->rx_buf, 0, sizeof(nf->rx_buf));
+	memset(&nf->tx, 0, sizeof(nf->tx));
+	memset(&nf->rx, 0, sizeof(nf->rx));
+	nf->tx_nfree = nf->rx_nfree = 0;
+	nf->tx_pushed = nf->rx_pushed = 0;
+	return leaked;
+}
+
 int netfront_create(const struct netfront_ops *ops, void *opaque, const struct netfront_features *f,
 		    struct netfront **out)
 {
-	uint32_t mtu = f && f->mtu ? f->mtu : NETIF_MTU_DEFAULT;
 	struct netfront *nf;
 	int ret;
 
 	if (!out || !ops || !ops->alloc_page || !ops->free_page || !ops->grant || !ops->end_grant ||
 	    !ops->notify)
 		return -EINVAL;
-	if (mtu < NF_MIN_MTU || mtu > NETIF_MAX_FRAME - NETIF_ETH_HLEN)
+	if (!features_valid(f))
 		return -EINVAL;
 	nf = calloc(1, sizeof(*nf));
 	if (!nf)
 		return -ENOMEM;
 	nf->ops = ops;
 	nf->opaque = opaque;
-	if (f && f->sg)
-		nf->max_frame = NETIF_MAX_FRAME;
-	else
-		nf->max_frame = mtu + NETIF_ETH_HLEN < NF_PAGE ? mtu + NETIF_ETH_HLEN : NF_PAGE;
+	apply_features(nf, f);
 	nf->frame = calloc(1, NETIF_MAX_FRAME);
 	if (!nf->frame) {
 		ret = -ENOMEM;
 		goto out;
 	}
-	ret = page_make(nf, &nf->tx_ring_pg, false);
-	if (!ret)
-		ret = page_make(nf, &nf->rx_ring_pg, false);
+	ret = make_pages(nf);
 	if (ret)
 		goto out;
-	sv_front_ring_init(&nf->tx, nf->tx_ring_pg.page, NF_PAGE, sizeof(union netif_tx_slot));
-	sv_front_ring_init(&nf->rx, nf->rx_ring_pg.page, NF_PAGE, sizeof(union netif_rx_slot));
-	/* The private per-slot arrays are sized for netif's layout. */
-	if (nf->tx.entries != NF_TX_SLOTS || nf->rx.entries != NF_RX_SLOTS) {
-		ret = -EINVAL;
-		goto out;
-	}
-	/* The backend only reads what we send: the TX pool is granted read-only. */
-	for (uint32_t i = 0; i < NETFRONT_TX_POOL; i++) {
-		ret = page_make(nf, &nf->tx_buf[i], true);
-		if (ret)
-			goto out;
-		nf->tx_free[nf->tx_nfree++] = (uint16_t)(NETFRONT_TX_POOL - 1 - i);
-	}
-	for (uint32_t i = 0; i < NETFRONT_RX_BUFS; i++) {
-		ret = page_make(nf, &nf->rx_buf[i], false);
-		if (ret)
-			goto out;
-		nf->rx_free[nf->rx_nfree++] = (uint16_t)(NETFRONT_RX_BUFS - 1 - i);
-	}
-	rx_post(nf);
-	/* No channel yet, and a backend looks at the RX ring when it has a frame anyway. */
-	rx_push(nf, false);
 	*out = nf;
 out:
 	if (ret)
 		netfront_destroy(nf);
 	return ret;
+}
+
+int netfront_suspend(struct netfront *nf)
+{
+	if (!nf || nf->state == NF_DOWN)
+		return -EINVAL;
+	/* Networks drop: frames not answered yet are not sent again to the new backend. */
+	nf->stats.tx_dropped += NETFRONT_TX_POOL - nf->tx_nfree;
+	release_pages(nf);
+	nf->state = NF_DOWN;
+	return 0;
+}
+
+int netfront_resume(struct netfront *nf, const struct netfront_features *f)
+{
+	int ret;
+
+	if (!nf || nf->state != NF_DOWN || !features_valid(f))
+		return -EINVAL;
+	apply_features(nf, f);
+	ret = make_pages(nf);
+	if (ret) {
+		release_pages(nf);
+		return ret;
+	}
+	nf->state = NF_UP;
+	nf->stats.reconnects++;
+	return 0;
+}
+
+bool netfront_broken(const struct netfront *nf)
+{
+	return nf && nf->state == NF_BROKEN;
 }
 
 void netfront_ring_refs(const struct netfront *nf, uint32_t *tx_ref, uint32_t *rx_ref)
@@ -240,6 +321,8 @@ static int state_error(const struct netfront *nf)
 {
 	if (nf->state == NF_GONE)
 		return -ENODEV;
+	if (nf->state == NF_DOWN)
+		return -ENOTCONN;
 	return nf->state == NF_BROKEN ? -EIO : 0;
 }
 
@@ -539,7 +622,7 @@ out:
 
 uint32_t netfront_tx_inflight(const struct netfront *nf)
 {
-	return nf ? NETFRONT_TX_POOL - nf->tx_nfree : 0;
+	return nf && nf->state != NF_DOWN ? NETFRONT_TX_POOL - nf->tx_nfree : 0;
 }
 
 void netfront_get_stats(const struct netfront *nf, struct netfront_stats *out)
@@ -559,12 +642,7 @@ uint32_t netfront_destroy(struct netfront *nf)
 
 	if (!nf)
 		return 0;
-	leaked += page_release(nf, &nf->tx_ring_pg);
-	leaked += page_release(nf, &nf->rx_ring_pg);
-	for (uint32_t i = 0; i < NETFRONT_TX_POOL; i++)
-		leaked += page_release(nf, &nf->tx_buf[i]);
-	for (uint32_t i = 0; i < NETFRONT_RX_BUFS; i++)
-		leaked += page_release(nf, &nf->rx_buf[i]);
+	leaked = release_pages(nf);
 	free(nf->frame);
 	free(nf);
 	return leaked;

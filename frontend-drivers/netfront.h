@@ -61,6 +61,8 @@ struct netfront_stats {
 	uint64_t tx_errors;	      /* TX slots the backend answered with an error */
 	uint64_t ring_overflow;	      /* a response producer jumped: that ring is broken */
 	uint64_t grants_leaked;	      /* grants the backend still held when we ended them */
+	uint64_t tx_dropped;	      /* TX slots unanswered at a suspend: not sent again */
+	uint64_t reconnects;	      /* netfront_resume calls that made new rings */
 };
 
 /* One frame of a batch. */
@@ -125,8 +127,23 @@ int netfront_poll(struct netfront *nf, netfront_rx_fn *rx_fn, void *arg);
 /* TX slots the backend has not answered yet. */
 uint32_t netfront_tx_inflight(const struct netfront *nf);
 void netfront_get_stats(const struct netfront *nf, struct netfront_stats *out);
-/* The backend went away: sends get -ENODEV, polls do nothing. */
+/* The backend went away for good: sends get -ENODEV, polls do nothing. */
 void netfront_disconnect(struct netfront *nf);
+
+/*
+ * Reconnecting (docs/abi.md, "Backend loss"). netfront_broken says a ring was
+ * broken by the backend (a response producer past our requests): polls and
+ * sends say -EIO until the caller reconnects. netfront_suspend stops using
+ * the rings: TX slots not answered yet are dropped (counted in tx_dropped;
+ * a network may drop), and every grant ends (one the old backend still maps
+ * is leaked, counted, never reused); sends get -ENOTCONN. netfront_resume
+ * makes and grants new rings, TX pool and RX pages for the next backend and
+ * posts every RX page again (publish netfront_ring_refs anew); statistics
+ * carry over. 0 or -errno (-EINVAL when not suspended / not up).
+ */
+bool netfront_broken(const struct netfront *nf);
+int netfront_suspend(struct netfront *nf);
+int netfront_resume(struct netfront *nf, const struct netfront_features *f);
 /*
  * Revokes every grant and frees what it can. A grant the backend still maps
  * is counted and its page is never freed (nor reused), after XSA-396. Returns

@@ -133,6 +133,8 @@ static const struct app apps[] = {
 	{ "ping", ping_main },
 	{ "udp-echo", udp_echo_main },
 	{ "netbench", netbench_main },
+	{ "blkverify", blkverify_main },
+	{ "netverify", netverify_main },
 };
 
 const struct app *app_find(const char *name)

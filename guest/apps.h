@@ -26,6 +26,9 @@ int console_bad_main(int argc, char **argv);
 int ping_main(int argc, char **argv);
 int udp_echo_main(int argc, char **argv);
 int netbench_main(int argc, char **argv);
+int netverify_main(int argc, char **argv);
+/* stress_apps.c */
+int blkverify_main(int argc, char **argv);
 /* xsbench_apps.c */
 int xsbench_main(int argc, char **argv);
 int xsflood_main(int argc, char **argv);

@@ -458,10 +458,13 @@ int blktest_main(int argc, char **argv)
 	    (blkdev_info(d)->flush || blkdev_info(d)->barrier))
 		ret = blkdev_io(d, BLKIF_OP_FLUSH_DISKCACHE, 0, NULL, 0);
 	blkdev_get_stats(d, &st);
-	printk("blktest: %llu requests (%llu indirect), %llu notifications, %llu bad responses\n",
+	printk("blktest: %llu requests (%llu indirect), %llu notifications, %llu bad responses, "
+	       "%llu reconnects\n",
 	       (unsigned long long)st.requests, (unsigned long long)st.indirect_requests,
 	       (unsigned long long)st.notifications,
-	       (unsigned long long)(st.bad_id + st.stale_id + st.bad_rsp_op + st.ring_overflow));
+	       (unsigned long long)(st.bad_id + st.stale_id + st.bad_rsp_op + st.bad_status +
+				    st.ring_overflow),
+	       (unsigned long long)st.reconnects);
 	blkdev_close(d);
 	if (ret == -EROFS && mode)
 		printk("blktest: FAIL %s on a read-only disk\n", mode);

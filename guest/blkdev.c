@@ -9,10 +9,17 @@
  * one transaction, wait for the backend to be Connected, read the disk's
  * size again and say Connected ourselves.
  *
- * When the backend goes away: while we wait for I/O we look at its state
- * every BLKDEV_CHECK_NS without a completion; Closing, Closed or a vanished
- * directory fails every pending operation with -ENODEV, and we go Closing
- * then Closed. There is no reconnect: later operations fail with -ENODEV too.
+ * When the backend goes away or breaks the ring we reconnect (docs/abi.md,
+ * "Backend loss"): a watch event on its directory or state, a state other than
+ * Connected seen every BLKDEV_CHECK_NS without a completion, or blkfront
+ * declaring the ring broken starts it. We go Closing then Closed as Xen's
+ * dance asks (a live backend unmaps), keep every operation without a response
+ * (blkfront_suspend), wait for the backend (the same directory, written again
+ * by the toolstack for a restarted driver domain) to show InitWait, say
+ * Initialising, and connect a new ring and event channel exactly as the first
+ * time; blkfront then re-issues what it kept, in order. A backend that is not
+ * back within BLKDEV_LOST_FAIL_NS fails the kept operations with -EIO; the
+ * device stays and reconnects whenever the backend returns.
  */
 #include <errno.h>
 #include <string.h>
@@ -35,8 +42,10 @@
 #define LIST_LEN	    1024u
 #define HANDSHAKE_WAIT_NS   (10 * NSEC_PER_SEC)
 #define CLOSE_WAIT_NS	    (5 * NSEC_PER_SEC)
-#define BLKDEV_CHECK_NS	    NSEC_PER_SEC
+#define BLKDEV_CHECK_NS	    (250 * NSEC_PER_MSEC)
 #define BLKDEV_STALL_WARN_S 30u
+#define BLKDEV_LOST_FAIL_NS (30 * NSEC_PER_SEC)
+#define BLKDEV_LOST_TICK_NS NSEC_PER_SEC
 
 struct blkdev {
 	struct blkdev_info info;
@@ -45,6 +54,11 @@ struct blkdev {
 	struct blkfront *bf;
 	struct blkfront_ops ops;
 	bool dead;
+	/* Reconnecting: */
+	bool lost;	  /* the ring is not used; reconnecting */
+	bool ring_down;	  /* blkfront suspended and the port closed */
+	bool expired;	  /* the kept operations failed: the backend stayed away too long */
+	uint64_t lost_at; /* now_ns() when it started */
 };
 
 /* ---- what blkfront needs from the kernel ---- */
@@ -172,27 +186,18 @@ void blkdev_set_persistent(bool on)
 	want_persistent = on;
 }
 
-static int connect(struct blkdev *d)
+/*
+ * From the backend's InitWait to both Connected: features, a ring (again:
+ * a new one in the suspended blkfront), a port, our keys, the backend's
+ * Connected, the sizes again.
+ */
+static int handshake(struct blkdev *d, uint64_t wait_ns)
 {
 	struct blkfront_features f;
-	char val[VAL_LEN];
-	unsigned long long bid;
+	bool again = d->bf != NULL;
 	int ret;
 
-	ret = xbdev_read(d->xb.fe, "backend", d->xb.be, sizeof(d->xb.be));
-	if (ret < 0)
-		goto out;
-	ret = xbdev_read_u64(d->xb.fe, "backend-id", 0, &bid);
-	if (ret || bid >= SV_DOMID_SELF) {
-		ret = ret ? ret : -EINVAL;
-		goto out;
-	}
-	d->xb.backend_id = (uint16_t)bid;
-	ksnprintf(val, sizeof(val), "vbd%u", d->info.devid);
-	ret = xenbus_watch(d->xb.be, val); /* fires for state and every other key below */
-	if (ret)
-		goto out;
-	ret = xbdev_wait_backend(&d->xb, XB_INITWAIT, HANDSHAKE_WAIT_NS);
+	ret = xbdev_wait_backend(&d->xb, XB_INITWAIT, wait_ns);
 	if (ret < 0)
 		goto out;
 	ret = read_features(d, &f);
@@ -200,7 +205,10 @@ static int connect(struct blkdev *d)
 		goto out;
 	d->info.ring_order = f.max_ring_order;
 	d->info.persistent = f.persistent && want_persistent;
-	ret = blkfront_create(&d->bf, &d->ops, &d->xb, d->info.ring_order, d->ring_refs);
+	if (again)
+		ret = blkfront_new_ring(d->bf, d->info.ring_order, d->ring_refs);
+	else
+		ret = blkfront_create(&d->bf, &d->ops, &d->xb, d->info.ring_order, d->ring_refs);
 	if (ret)
 		goto out;
 	ret = evtchn_alloc_unbound(d->xb.backend_id, &d->xb.port);
@@ -209,6 +217,7 @@ static int connect(struct blkdev *d)
 	ret = xenbus_transaction_run(publish, d);
 	if (ret)
 		goto out;
+	d->xb.fe_state = XB_INITIALISED;
 	ret = xbdev_wait_backend(&d->xb, XB_CONNECTED, HANDSHAKE_WAIT_NS);
 	if (ret < 0)
 		goto out;
@@ -229,6 +238,44 @@ static int connect(struct blkdev *d)
 	d->info.max_indirect_segments = f.max_indirect_segments;
 	d->info.max_op_bytes = blkfront_max_op_bytes(d->bf);
 	ret = xbdev_write_state(&d->xb, XB_CONNECTED);
+	xbdev_drain_watches();
+out:
+	if (ret > 0)
+		ret = 0;
+	if (ret && again) {
+		/* Back to waiting: blkfront keeps its requests, the new ring and port go. */
+		blkfront_suspend(d->bf);
+		if (d->xb.port)
+			evtchn_close(d->xb.port);
+		d->xb.port = 0;
+	}
+	return ret;
+}
+
+static int connect(struct blkdev *d)
+{
+	char val[VAL_LEN];
+	unsigned long long bid;
+	int ret;
+
+	ret = xbdev_read(d->xb.fe, "backend", d->xb.be, sizeof(d->xb.be));
+	if (ret < 0)
+		goto out;
+	ret = xbdev_read_u64(d->xb.fe, "backend-id", 0, &bid);
+	if (ret || bid >= SV_DOMID_SELF) {
+		ret = ret ? ret : -EINVAL;
+		goto out;
+	}
+	d->xb.backend_id = (uint16_t)bid;
+	ksnprintf(val, sizeof(val), "vbd%u", d->info.devid);
+	/*
+	 * Fires for state and every other key below, and again when a restarted
+	 * backend's directory is written anew: a watch outlives its node.
+	 */
+	ret = xenbus_watch(d->xb.be, val);
+	if (ret)
+		goto out;
+	ret = handshake(d, HANDSHAKE_WAIT_NS);
 out:
 	return ret;
 }
@@ -291,44 +338,150 @@ const struct blkdev_info *blkdev_info(const struct blkdev *d)
 	return &d->info;
 }
 
-/* The backend closed or vanished: pending operations fail, we say Closing, Closed. */
-static void backend_gone(struct blkdev *d, int st)
+/* Stops using the ring; blkfront keeps what has no response. */
+static void lose(struct blkdev *d, const char *why)
 {
-	printk("blkdev %s: backend %s is %s: failing %u operations\n", d->info.name, d->xb.be,
-	       st == 0 ? "gone" : "closing", blkfront_inflight(d->bf));
+	struct blkfront_stats s;
+
+	blkfront_get_stats(d->bf, &s);
+	printk("blkdev %s: backend %s %s: keeping %u operations, reconnecting (%llu so far)\n",
+	       d->info.name, d->xb.be, why, blkfront_inflight(d->bf),
+	       (unsigned long long)s.reconnects);
+	d->lost = true;
+	d->ring_down = false;
+	d->expired = false;
+	d->lost_at = now_ns();
+}
+
+static void ring_down(struct blkdev *d)
+{
+	if (d->ring_down)
+		return;
+	blkfront_suspend(d->bf);
+	if (d->xb.port)
+		evtchn_close(d->xb.port);
+	d->xb.port = 0;
+	d->ring_down = true;
+}
+
+static void ring_down_cb(void *arg)
+{
+	ring_down(arg);
+}
+
+static int handshake_cb(void *arg)
+{
+	struct blkdev *d = arg;
+	int ret = handshake(d, HANDSHAKE_WAIT_NS);
+
+	if (!ret) {
+		d->lost = false;
+		printk("blkdev %s: reconnected to %s after %llu ms, re-issuing %u operations\n",
+		       d->info.name, d->xb.be,
+		       (unsigned long long)((now_ns() - d->lost_at) / NSEC_PER_MSEC),
+		       blkfront_inflight(d->bf));
+	}
+	return ret;
+}
+
+static const struct xbdev_reconnect_ops reconnect_ops = {
+	.ring_down = ring_down_cb,
+	.handshake = handshake_cb,
+};
+
+static int reconnect(struct blkdev *d, uint64_t deadline)
+{
+	return xbdev_reconnect(&d->xb, &reconnect_ops, d, deadline);
+}
+
+/* Unplugged while we were away: for good, as before reconnects existed. */
+static void unplugged(struct blkdev *d)
+{
+	printk("blkdev %s: unplugged: failing %u operations\n", d->info.name,
+	       blkfront_inflight(d->bf));
+	ring_down(d);
 	d->dead = true;
+	d->lost = false;
 	blkfront_fail_all(d->bf);
 	xbdev_write_state(&d->xb, XB_CLOSING);
 	xbdev_write_state(&d->xb, XB_CLOSED);
 }
 
+/*
+ * Reconnecting from blkdev_wait: within BLKDEV_LOST_FAIL_NS of the loss it
+ * waits; then the kept operations fail with -EIO (how many finished), and
+ * later calls try for a tick and say -EIO while the backend stays away.
+ */
+static int wait_lost(struct blkdev *d)
+{
+	uint64_t deadline = d->lost_at + BLKDEV_LOST_FAIL_NS;
+	int n, ret;
+
+	if (d->expired)
+		deadline = now_ns() + BLKDEV_LOST_TICK_NS;
+	ret = reconnect(d, deadline);
+	if (!ret)
+		return 0;
+	if (ret == -ENODEV) {
+		unplugged(d);
+		return -ENODEV;
+	}
+	if (d->expired)
+		return -EIO;
+	/* A hung backend that never let go: its grants stay leaked, counted in grant_busy. */
+	ring_down(d);
+	d->expired = true;
+	printk("blkdev %s: backend %s not back after %llu s: failing %u operations\n", d->info.name,
+	       d->xb.be, (unsigned long long)(BLKDEV_LOST_FAIL_NS / NSEC_PER_SEC),
+	       blkfront_inflight(d->bf));
+	n = blkfront_fail_pending(d->bf, -EIO);
+	return n ? n : -EIO;
+}
+
 int blkdev_wait(struct blkdev *d)
 {
-	uint32_t quiet_s = 0;
+	uint32_t quiet = 0;
 	int n, st, ret;
 
 	if (d->dead)
 		return -ENODEV;
-	blkfront_kick(d->bf);
 	for (;;) {
+		if (d->lost) {
+			ret = wait_lost(d);
+			if (ret)
+				return ret;
+		}
+		if (d->dead)
+			return -ENODEV;
+		blkfront_kick(d->bf);
 		n = blkfront_poll(d->bf);
+		if (blkfront_broken(d->bf)) {
+			lose(d, "broke the ring");
+			if (n)
+				return n;
+			continue;
+		}
 		if (n)
 			return n;
 		if (!blkfront_inflight(d->bf))
 			return 0;
+		if (xbdev_backend_changed(&d->xb)) {
+			lose(d, "changed state");
+			continue;
+		}
 		/* poll armed rsp_event: halt until the backend raises the channel. */
 		ret = evtchn_wait(d->xb.port, now_ns() + BLKDEV_CHECK_NS);
 		if (ret != -ETIMEDOUT)
 			continue;
-		/* A backend directory that vanished, or a xenstore that stopped answering, is gone. */
+		/* A backend directory that vanished, or a state that left Connected. */
 		st = xbdev_backend_state(&d->xb);
-		if (st <= 0 || st >= XB_CLOSING) {
-			backend_gone(d, st);
-			return -ENODEV;
+		if (st != XB_CONNECTED) {
+			lose(d, st == 0 ? "is gone" : "left Connected");
+			continue;
 		}
-		if (++quiet_s == BLKDEV_STALL_WARN_S)
+		if (++quiet == BLKDEV_STALL_WARN_S * (NSEC_PER_SEC / BLKDEV_CHECK_NS))
 			printk("blkdev %s: no response for %u s (%u in flight, backend state %d)\n",
-			       d->info.name, quiet_s, blkfront_inflight(d->bf), st);
+			       d->info.name, BLKDEV_STALL_WARN_S, blkfront_inflight(d->bf), st);
 	}
 }
 
@@ -340,6 +493,14 @@ int blkdev_submit(struct blkdev *d, int op, uint64_t sector, void *buf, size_t l
 	if (d->dead)
 		return -ENODEV;
 	for (;;) {
+		if (d->dead)
+			return -ENODEV;
+		if (d->lost) {
+			ret = blkdev_wait(d);
+			if (ret < 0)
+				return ret;
+			continue;
+		}
 		ret = blkfront_submit(d->bf, op, sector, buf, len, done, arg);
 		if (ret != -EAGAIN || !blkfront_inflight(d->bf))
 			return ret;
@@ -380,9 +541,11 @@ void blkdev_close(struct blkdev *d)
 {
 	if (!d)
 		return;
-	while (!d->dead && blkdev_wait(d) > 0)
+	while (!d->dead && !d->lost && blkdev_wait(d) > 0)
 		;
-	if (!d->dead) {
+	if (d->lost)
+		xbdev_write_state(&d->xb, XB_CLOSED);
+	if (!d->dead && !d->lost) {
 		/* Xen's order: the backend unmaps when we are Closed, then ends Closed itself. */
 		xbdev_write_state(&d->xb, XB_CLOSING);
 		xbdev_wait_backend(&d->xb, XB_CLOSING, CLOSE_WAIT_NS);

@@ -43,8 +43,12 @@ int blkdev_submit(struct blkdev *d, int op, uint64_t sector, void *buf, size_t l
 		  blkfront_done_fn *done, void *arg);
 /*
  * Pushes what was queued and waits until at least one operation completes:
- * how many did, 0 when none is in flight, -ENODEV once the backend is gone
- * (every pending operation has then completed with -ENODEV).
+ * how many did, 0 when none is in flight. A backend that goes away or breaks
+ * the ring is reconnected to meanwhile (docs/abi.md, "Backend loss"): the
+ * operations without a response are re-issued to it; if it is not back within
+ * 30 s they complete with -EIO, and later calls say -EIO while it stays away.
+ * -ENODEV once the device was unplugged (every pending operation has then
+ * completed with -ENODEV).
  */
 int blkdev_wait(struct blkdev *d);
 /* One operation, start to end: 0 or its error. */

@@ -6,6 +6,13 @@
  * microseconds of guest time, then "ping: N sent, M received, min/avg/max
  * A/B/C us"; exit 0 when every one was answered, else 1.
  *
+ * netverify ADDR [SECONDS] (default 30, 0: forever): an echo request every
+ * 100 ms, each waited for until the next is due, through backend deaths and
+ * reconnects; every ~500 ms and at the end ("netverify: done ..."):
+ *   netverify: t=MS sent=S received=R max_gap_ms=G reconnects=C tx_dropped=D
+ * max_gap_ms is the longest time without a reply (the outage an experiment
+ * sees). Exit 0 when any reply came, else 1.
+ *
  * udp-echo [PORT] [COUNT]: echoes each datagram to its sender (port 7 by
  * default) until COUNT datagrams or until control/shutdown asks, as idle does.
  *
@@ -301,6 +308,90 @@ int ping_main(int argc, char **argv)
 	}
 	net_down(&s);
 	return got == n && sent == n && n ? 0 : 1;
+}
+
+/* ---- netverify ---- */
+
+#define NV_INTERVAL_NS (100 * NSEC_PER_MSEC)
+#define NV_PROGRESS_NS (500 * NSEC_PER_MSEC)
+#define NV_DEF_SECONDS 30ull
+
+struct nv_counts {
+	uint64_t start, last_reply, max_gap;
+	uint32_t sent, got;
+};
+
+static void nv_line(struct net_session *s, const struct nv_counts *c, const char *tag)
+{
+	struct netfront_stats st;
+	uint64_t now = now_ns(), gap = c->max_gap;
+
+	if (now - c->last_reply > gap)
+		gap = now - c->last_reply;
+	netdev_get_stats(s->dev, &st);
+	printk("netverify: %st=%llu sent=%u received=%u max_gap_ms=%llu reconnects=%llu "
+	       "tx_dropped=%llu\n",
+	       tag, (unsigned long long)((now - c->start) / NSEC_PER_MSEC), c->sent, c->got,
+	       (unsigned long long)(gap / NSEC_PER_MSEC), (unsigned long long)st.reconnects,
+	       (unsigned long long)st.tx_dropped);
+}
+
+int netverify_main(int argc, char **argv)
+{
+	unsigned long long secs = NV_DEF_SECONDS;
+	struct nv_counts c = { 0 };
+	uint64_t t0, t1, deadline = 0, last_print;
+	char a[NET_ADDR_STR];
+	struct net_session s;
+	uint32_t dst;
+	uint8_t mac[6];
+	uint16_t id;
+	int ret;
+
+	argc = strip_ip_args(argc, argv);
+	if (argc < 2 || argc > 3 || net_parse_ipv4(argv[1], &dst) ||
+	    (argc == 3 && parse_u64(argv[2], &secs))) {
+		printk("usage: netverify A.B.C.D [SECONDS (0: forever)] [ip=A.B.C.D/NN]\n");
+		return EXIT_USAGE;
+	}
+	if (net_up("netverify", &s))
+		return 1;
+	net_ntoa(dst, a);
+	id = (uint16_t)(now_ns() >> 10 ^ start_info->domid);
+	ret = net_arp_resolve(s.ns, dst, mac);
+	if (ret)
+		printk("netverify: cannot resolve %s yet (%d)\n", a, ret);
+	printk("netverify: pinging %s every %llu ms for %llu s\n", a,
+	       (unsigned long long)(NV_INTERVAL_NS / NSEC_PER_MSEC), secs);
+	c.start = c.last_reply = last_print = now_ns();
+	if (secs)
+		deadline = c.start + secs * NSEC_PER_SEC;
+	for (uint32_t seq = 1; !deadline || now_ns() < deadline; seq++) {
+		uint64_t due = now_ns() + NV_INTERVAL_NS;
+
+		/* A send while the backend is away is dropped, as on a wire: the reply just never comes. */
+		ret = net_ping_send(s.ns, dst, id, (uint16_t)seq, PING_DATA, &t0);
+		if (!ret) {
+			c.sent++;
+			ret = net_ping_wait(s.ns, dst, id, (uint16_t)seq, due, &t1);
+			if (!ret) {
+				c.got++;
+				if (t1 - c.last_reply > c.max_gap)
+					c.max_gap = t1 - c.last_reply;
+				c.last_reply = t1;
+			}
+		}
+		/* Paced: the rest of the interval handles what arrives. */
+		while (now_ns() < due && net_wait(s.ns, due) >= 0)
+			;
+		if (now_ns() - last_print >= NV_PROGRESS_NS) {
+			nv_line(&s, &c, "");
+			last_print = now_ns();
+		}
+	}
+	nv_line(&s, &c, "done ");
+	net_down(&s);
+	return c.got ? 0 : 1;
 }
 
 /* ---- udp-echo ---- */

@@ -10,10 +10,14 @@
  * Connected ourselves. (Linux's netfront goes to Connected at once; we wait
  * as blkdev does, which is what our netback expects.)
  *
- * When the backend goes away: while we wait we look at its state every
- * NETDEV_CHECK_NS without an event; Closing, Closed or a vanished directory
- * makes every later send fail with -ENODEV, and we go Closing then Closed.
- * There is no reconnect.
+ * When the backend goes away or breaks a ring we reconnect as blkdev does
+ * (docs/abi.md, "Backend loss"; the dance is xbdev_reconnect): a watch event
+ * on its directory or state, a state other than Connected seen after
+ * NETDEV_CHECK_NS without events, or netfront declaring a ring broken starts
+ * it. Frames not answered yet are dropped (netfront_suspend counts them), and
+ * so are frames sent while the backend is away (a network may drop; the
+ * sender sees 0); at the backend's InitWait we make new rings, post every RX
+ * page again, and publish a new port.
  */
 #include <errno.h>
 #include <string.h>
@@ -38,8 +42,9 @@
 #define CLOSE_WAIT_NS	    (5 * NSEC_PER_SEC)
 #define NETDEV_CHECK_NS	    NSEC_PER_SEC
 #define NETDEV_SEND_WAIT_NS (10 * NSEC_PER_SEC)
-#define MTU_MIN		    68u /* IPv4's minimum */
-#define MAC_STR_LEN	    17u /* "00:16:3e:00:00:01" */
+#define NETDEV_DOWN_SEND_NS (100 * NSEC_PER_MSEC) /* a send waits this long for a reconnect */
+#define MTU_MIN		    68u			  /* IPv4's minimum */
+#define MAC_STR_LEN	    17u			  /* "00:16:3e:00:00:01" */
 
 struct netdev {
 	struct netdev_info info;
@@ -49,7 +54,11 @@ struct netdev {
 	netfront_rx_fn *rx_fn;
 	void *rx_arg;
 	uint64_t quiet_since; /* the last event, or the last look at the backend's state */
-	bool dead;
+	bool dead;	      /* unplugged: for good */
+	bool lost;	      /* the rings are not used: reconnecting */
+	bool ring_down;	      /* netfront suspended and the port closed */
+	uint64_t lost_at;
+	uint64_t down_drops; /* frames sent while the backend was away */
 };
 
 /* ---- what netfront needs from the kernel ---- */
@@ -172,9 +181,55 @@ static int read_features(struct netdev *d, struct netfront_features *f)
 	return 0;
 }
 
-static int connect(struct netdev *d)
+/* From the backend's InitWait to both Connected; again: new rings in the suspended netfront. */
+static int handshake(struct netdev *d)
 {
 	struct netfront_features f;
+	bool again = d->nf != NULL;
+	int ret;
+
+	ret = xbdev_wait_backend(&d->xb, XB_INITWAIT, HANDSHAKE_WAIT_NS);
+	if (ret < 0)
+		goto out;
+	ret = read_features(d, &f);
+	if (ret)
+		goto out;
+	d->info.mtu = f.mtu;
+	d->info.sg = f.sg;
+	if (again)
+		ret = netfront_resume(d->nf, &f);
+	else
+		ret = netfront_create(&d->ops, &d->xb, &f, &d->nf);
+	if (ret)
+		goto out;
+	d->info.max_frame = netfront_max_frame(d->nf);
+	ret = evtchn_alloc_unbound(d->info.backend_id, &d->xb.port);
+	if (ret)
+		goto out;
+	ret = xenbus_transaction_run(publish, d);
+	if (ret)
+		goto out;
+	d->xb.fe_state = XB_INITIALISED;
+	ret = xbdev_wait_backend(&d->xb, XB_CONNECTED, HANDSHAKE_WAIT_NS);
+	if (ret < 0)
+		goto out;
+	ret = xbdev_write_state(&d->xb, XB_CONNECTED);
+	xbdev_drain_watches();
+	d->quiet_since = now_ns();
+out:
+	if (ret > 0)
+		ret = 0;
+	if (ret && again) {
+		netfront_suspend(d->nf);
+		if (d->xb.port)
+			evtchn_close(d->xb.port);
+		d->xb.port = 0;
+	}
+	return ret;
+}
+
+static int connect(struct netdev *d)
+{
 	char val[VAL_LEN];
 	unsigned long long bid;
 	int ret;
@@ -200,32 +255,11 @@ static int connect(struct netdev *d)
 		goto out;
 	}
 	ksnprintf(val, sizeof(val), "vif%u", d->info.handle);
-	ret = xenbus_watch(d->xb.be, val); /* fires for state and every other key below */
+	/* Fires for state and every other key below, and again for a re-created directory. */
+	ret = xenbus_watch(d->xb.be, val);
 	if (ret)
 		goto out;
-	ret = xbdev_wait_backend(&d->xb, XB_INITWAIT, HANDSHAKE_WAIT_NS);
-	if (ret < 0)
-		goto out;
-	ret = read_features(d, &f);
-	if (ret)
-		goto out;
-	d->info.mtu = f.mtu;
-	d->info.sg = f.sg;
-	ret = netfront_create(&d->ops, &d->xb, &f, &d->nf);
-	if (ret)
-		goto out;
-	d->info.max_frame = netfront_max_frame(d->nf);
-	ret = evtchn_alloc_unbound(d->info.backend_id, &d->xb.port);
-	if (ret)
-		goto out;
-	ret = xenbus_transaction_run(publish, d);
-	if (ret)
-		goto out;
-	ret = xbdev_wait_backend(&d->xb, XB_CONNECTED, HANDSHAKE_WAIT_NS);
-	if (ret < 0)
-		goto out;
-	ret = xbdev_write_state(&d->xb, XB_CONNECTED);
-	d->quiet_since = now_ns();
+	ret = handshake(d);
 out:
 	return ret;
 }
@@ -298,31 +332,83 @@ void netdev_set_rx(struct netdev *d, netfront_rx_fn *fn, void *arg)
 	d->rx_arg = arg;
 }
 
-/* The backend closed, vanished or broke a ring: nothing more goes out; we say Closing, Closed. */
-static void backend_gone(struct netdev *d, const char *why)
+/* Stops using the rings; the reconnect follows from netdev_wait, netdev_poll or netdev_send. */
+static void lose(struct netdev *d, const char *why)
 {
-	printk("netdev vif%u: backend %s %s: closing the device\n", d->info.handle, d->xb.be, why);
-	d->dead = true;
-	netfront_disconnect(d->nf);
-	xbdev_write_state(&d->xb, XB_CLOSING);
-	xbdev_write_state(&d->xb, XB_CLOSED);
+	printk("netdev vif%u: backend %s %s: dropping %u TX slots, reconnecting\n", d->info.handle,
+	       d->xb.be, why, netfront_tx_inflight(d->nf));
+	d->lost = true;
+	d->ring_down = false;
+	d->lost_at = now_ns();
 }
 
-static int dead_error(const struct netdev *d, int err)
+static void ring_down(void *arg)
 {
-	return d->dead ? -ENODEV : err;
+	struct netdev *d = arg;
+
+	if (d->ring_down)
+		return;
+	netfront_suspend(d->nf);
+	if (d->xb.port)
+		evtchn_close(d->xb.port);
+	d->xb.port = 0;
+	d->ring_down = true;
+}
+
+static int handshake_cb(void *arg)
+{
+	struct netdev *d = arg;
+	int ret = handshake(d);
+
+	if (!ret) {
+		d->lost = false;
+		printk("netdev vif%u: reconnected to %s after %llu ms\n", d->info.handle, d->xb.be,
+		       (unsigned long long)((now_ns() - d->lost_at) / NSEC_PER_MSEC));
+	}
+	return ret;
+}
+
+static const struct xbdev_reconnect_ops reconnect_ops = {
+	.ring_down = ring_down,
+	.handshake = handshake_cb,
+};
+
+/*
+ * 0 when connected (again) by deadline_ns, -ETIMEDOUT while the backend stays
+ * away, -ENODEV once unplugged.
+ */
+static int reconnect(struct netdev *d, uint64_t deadline_ns)
+{
+	int ret;
+
+	if (d->dead)
+		return -ENODEV;
+	if (!d->lost)
+		return 0;
+	ret = xbdev_reconnect(&d->xb, &reconnect_ops, d, deadline_ns);
+	if (ret == -ENODEV) {
+		printk("netdev vif%u: unplugged\n", d->info.handle);
+		ring_down(d);
+		d->dead = true;
+		d->lost = false;
+		xbdev_write_state(&d->xb, XB_CLOSING);
+		xbdev_write_state(&d->xb, XB_CLOSED);
+	}
+	return ret;
 }
 
 int netdev_poll(struct netdev *d)
 {
 	int n;
 
-	if (d->dead)
-		return -ENODEV;
+	/* One step of the reconnect: a poll never waits. */
+	n = reconnect(d, now_ns());
+	if (n)
+		return n == -ENODEV ? n : 0;
 	n = netfront_poll(d->nf, d->rx_fn, d->rx_arg);
-	if (n == -EIO) {
-		backend_gone(d, "broke a shared ring");
-		return -EIO;
+	if (n == -EIO && netfront_broken(d->nf)) {
+		lose(d, "broke a shared ring");
+		return 0;
 	}
 	return n;
 }
@@ -332,22 +418,37 @@ int netdev_wait(struct netdev *d, uint64_t deadline_ns)
 	uint64_t now, wake;
 	int n, st, ret;
 
-	if (d->dead)
-		return -ENODEV;
-	netfront_kick(d->nf);
 	for (;;) {
+		if (d->dead)
+			return -ENODEV;
+		if (d->lost) {
+			wake = deadline_ns ? deadline_ns : now_ns() + NETDEV_CHECK_NS;
+			ret = reconnect(d, wake);
+			if (ret == -ENODEV)
+				return ret;
+			if (ret && deadline_ns)
+				return 0;
+			continue;
+		}
+		netfront_kick(d->nf);
 		n = netdev_poll(d);
 		now = now_ns();
 		if (n) {
 			d->quiet_since = now;
 			return n;
 		}
+		if (d->lost)
+			continue;
+		if (xbdev_backend_changed(&d->xb)) {
+			lose(d, "changed state");
+			continue;
+		}
 		/* A second without events, over however many waits: is the backend still there? */
 		if (now - d->quiet_since >= NETDEV_CHECK_NS) {
 			st = xbdev_backend_state(&d->xb);
-			if (st <= 0 || st >= XB_CLOSING) {
-				backend_gone(d, st == 0 ? "is gone" : "is closing");
-				return -ENODEV;
+			if (st != XB_CONNECTED) {
+				lose(d, st == 0 ? "is gone" : "left Connected");
+				continue;
 			}
 			d->quiet_since = now;
 		}
@@ -369,14 +470,24 @@ int netdev_send(struct netdev *d, const void *frame, size_t len, unsigned int fl
 	int ret;
 
 	for (;;) {
-		if (d->dead)
-			return -ENODEV;
+		/* The backend is away: a moment to come back, else the frame is dropped. */
+		ret = reconnect(d, now_ns() + NETDEV_DOWN_SEND_NS);
+		if (ret == -ENODEV)
+			return ret;
+		if (ret) {
+			d->down_drops++;
+			return 0;
+		}
 		if (flags & NETDEV_MORE)
 			ret = netfront_queue(d->nf, frame, len);
 		else
 			ret = netfront_send(d->nf, frame, len);
+		if (ret == -EIO && netfront_broken(d->nf)) {
+			lose(d, "broke a shared ring");
+			continue;
+		}
 		if (ret != -EAGAIN || (flags & NETDEV_NOWAIT))
-			return dead_error(d, ret);
+			return ret;
 		if (!deadline)
 			deadline = now_ns() + NETDEV_SEND_WAIT_NS;
 		/* Full: what we queued goes out, and the backend's answers make room. */
@@ -400,6 +511,7 @@ uint32_t netdev_tx_inflight(const struct netdev *d)
 void netdev_get_stats(const struct netdev *d, struct netfront_stats *out)
 {
 	netfront_get_stats(d->nf, out);
+	out->tx_dropped += d->down_drops;
 }
 
 void netdev_close(struct netdev *d)
@@ -410,9 +522,11 @@ void netdev_close(struct netdev *d)
 		return;
 	/* Let what is in flight drain, briefly: a frame the backend holds is not worth a hang. */
 	deadline = now_ns() + CLOSE_WAIT_NS;
-	while (!d->dead && netdev_tx_inflight(d) && netdev_wait(d, deadline) > 0)
+	while (!d->lost && !d->dead && netdev_tx_inflight(d) && netdev_wait(d, deadline) > 0)
 		;
-	if (!d->dead) {
+	if (d->lost) {
+		xbdev_write_state(&d->xb, XB_CLOSED);
+	} else if (!d->dead) { /* unplugged: Closed already */
 		/* Xen's order: the backend unmaps when we are Closed, then ends Closed itself. */
 		xbdev_write_state(&d->xb, XB_CLOSING);
 		xbdev_wait_backend(&d->xb, XB_CLOSING, CLOSE_WAIT_NS);

@@ -44,8 +44,10 @@ void netdev_set_rx(struct netdev *d, netfront_rx_fn *fn, void *arg);
  * Sends one Ethernet frame (copied: the buffer is free on return). When the
  * ring or the TX pool is full it pushes and waits for the backend (handing
  * received frames over meanwhile), unless NETDEV_NOWAIT. 0, -EMSGSIZE,
- * -EAGAIN (NOWAIT), -ETIMEDOUT (no room for NETDEV_SEND_WAIT_NS), -ENODEV
- * once the backend is gone, -EIO once it broke a ring.
+ * -EAGAIN (NOWAIT), -ETIMEDOUT (no room for NETDEV_SEND_WAIT_NS). While the
+ * backend is away (reconnecting, docs/abi.md "Backend loss") the frame is
+ * dropped and counted (tx_dropped) and 0 returned, as a network drops;
+ * -ENODEV once the device was unplugged.
  */
 int netdev_send(struct netdev *d, const void *frame, size_t len, unsigned int flags);
 /* Handles what has arrived without waiting: how many responses and frames, or -errno. */
@@ -53,8 +55,9 @@ int netdev_poll(struct netdev *d);
 /*
  * Pushes what is queued, then handles what arrives, halting on the event
  * channel until something does or guest time deadline_ns passes (0: no
- * deadline). How many responses and frames, 0 at the deadline, -ENODEV once
- * the backend is gone (checked every second without events), -EIO.
+ * deadline). How many responses and frames, 0 at the deadline. A backend
+ * that goes away (checked every second without events) or breaks a ring is
+ * reconnected to meanwhile; -ENODEV once the device was unplugged.
  */
 int netdev_wait(struct netdev *d, uint64_t deadline_ns);
 /* TX slots the backend has not answered yet. */

@@ -337,6 +337,13 @@ int xenbus_wait_watch(char *path, size_t cap, char *token, size_t tcap, uint64_t
 	return 0;
 }
 
+bool xenbus_watch_pending(void)
+{
+	if (!ring)
+		return false;
+	return watch_count || __atomic_load_n(&ring->rsp_prod, __ATOMIC_ACQUIRE) != ring->rsp_cons;
+}
+
 int xenbus_send_raw(uint32_t type, const void *payload, size_t len)
 {
 	uint64_t deadline = now_ns() + XENBUS_REPLY_TIMEOUT_NS;

@@ -37,6 +37,12 @@ int xenbus_watch(const char *path, const char *token);
  * copies its path; deadline_ns 0 waits forever. 0, -ETIMEDOUT or -errno.
  */
 int xenbus_wait_watch(char *path, size_t cap, char *token, size_t tcap, uint64_t deadline_ns);
+/*
+ * Whether a watch event is queued or the server has sent something not yet
+ * read (outside a request that is only ever an event): xenbus_wait_watch
+ * then does not sleep long.
+ */
+bool xenbus_watch_pending(void);
 
 /* The same inside transaction tx (XBT_NIL: outside). */
 int xenbus_read_tx(uint32_t tx, const char *path, char *buf, size_t cap);

@@ -17,7 +17,10 @@
 #include "xenbus.h"
 #include "xenbus_dev.h"
 
-#define XBDEV_VAL_LEN 64u
+#define XBDEV_VAL_LEN	64u
+#define XBDEV_TOKEN_LEN 16u
+#define XBDEV_TICK_NS	NSEC_PER_SEC
+#define XBDEV_RETRY_MS	250u
 
 void *xbdev_alloc_page(void *opaque)
 {
@@ -109,6 +112,8 @@ int xbdev_write_state(struct xenbus_dev *d, int state)
 	char v[4];
 
 	ksnprintf(v, sizeof(v), "%d", state);
+	d->fe_state = state;
+	d->fe_state_at = now_ns();
 	return xbdev_write_tx(XBT_NIL, d->fe, "state", v);
 }
 
@@ -147,4 +152,97 @@ int xbdev_wait_backend(struct xenbus_dev *d, int want, uint64_t wait_ns)
 		if (ret)
 			return ret;
 	}
+}
+
+/* One step of the dance for the backend's state st (not InitWait). */
+static void reconnect_step(struct xenbus_dev *d, const struct xbdev_reconnect_ops *ops, void *arg,
+			   int st)
+{
+	if (st == XB_CONNECTED || st == XB_INITIALISED) {
+		/* A live backend: Closing asks it to unmap and let go. */
+		if (d->fe_state != XB_CLOSING && d->fe_state != XB_CLOSED)
+			xbdev_write_state(d, XB_CLOSING);
+	} else if (st == XB_CLOSING) {
+		if (d->fe_state != XB_CLOSED)
+			xbdev_write_state(d, XB_CLOSED);
+	} else if (st == XB_CLOSED) {
+		/* Nothing maps our ring any more; Initialising after Closed asks for InitWait. */
+		ops->ring_down(arg);
+		if (d->fe_state != XB_CLOSED && d->fe_state != XB_INITIALISING)
+			xbdev_write_state(d, XB_CLOSED);
+		else if (d->fe_state == XB_CLOSED || now_ns() - d->fe_state_at >= XBDEV_TICK_NS)
+			xbdev_write_state(d, XB_INITIALISING);
+	} else {
+		/* Gone with its directory, or written anew and not probed yet: nobody to dance with. */
+		ops->ring_down(arg);
+		if (d->fe_state != XB_INITIALISING)
+			xbdev_write_state(d, XB_INITIALISING);
+	}
+}
+
+bool xbdev_unplugged(struct xenbus_dev *d)
+{
+	char val[XBDEV_VAL_LEN];
+	unsigned long long online;
+
+	if (xbdev_read(d->fe, "backend", val, sizeof(val)) == -ENOENT)
+		return true;
+	return !xbdev_read_u64(d->be, "online", 1, &online) && online == 0;
+}
+
+int xbdev_reconnect(struct xenbus_dev *d, const struct xbdev_reconnect_ops *ops, void *arg,
+		    uint64_t deadline)
+{
+	char path[XBDEV_PATH_LEN], token[XBDEV_TOKEN_LEN];
+	uint64_t until;
+	int st, ret;
+
+	for (;;) {
+		if (xbdev_unplugged(d))
+			return -ENODEV;
+		st = xbdev_backend_state(d);
+		if (st == XB_INITWAIT) {
+			/* A fresh backend maps nothing yet: ours are safe to end now. */
+			ops->ring_down(arg);
+			if (!ops->handshake(arg))
+				return 0;
+		} else {
+			reconnect_step(d, ops, arg, st);
+		}
+		if (now_ns() >= deadline)
+			return -ETIMEDOUT;
+		until = now_ns() + XBDEV_TICK_NS;
+		ret = xenbus_wait_watch(path, sizeof(path), token, sizeof(token),
+					until < deadline ? until : deadline);
+		if (ret && ret != -ETIMEDOUT)
+			msleep(XBDEV_RETRY_MS); /* xenstore trouble: try again */
+	}
+}
+
+void xbdev_drain_watches(void)
+{
+	char path[XBDEV_PATH_LEN], token[XBDEV_TOKEN_LEN];
+
+	while (xenbus_watch_pending() && !xenbus_wait_watch(path, sizeof(path), token,
+							    sizeof(token), now_ns() + NSEC_PER_SEC))
+		;
+}
+
+bool xbdev_backend_changed(struct xenbus_dev *d)
+{
+	char path[XBDEV_PATH_LEN], token[XBDEV_TOKEN_LEN], st_path[XBDEV_PATH_LEN];
+	bool changed = false;
+
+	ksnprintf(st_path, sizeof(st_path), "%s/state", d->be);
+	while (xenbus_watch_pending()) {
+		if (xenbus_wait_watch(path, sizeof(path), token, sizeof(token),
+				      now_ns() + NSEC_PER_SEC))
+			break;
+		changed |= !strcmp(path, d->be) || !strcmp(path, st_path);
+	}
+	/*
+	 * Even Connected again is a change: a backend writes its state only on a
+	 * transition, so a restarted one may have attached to our old ring.
+	 */
+	return changed;
 }

@@ -29,6 +29,8 @@ struct xenbus_dev {
 	char fe[XBDEV_PATH_LEN], be[XBDEV_PATH_LEN];
 	uint16_t backend_id;
 	uint32_t port; /* the device's event channel, bound for the backend */
+	int fe_state;  /* what xbdev_write_state last wrote to our state */
+	uint64_t fe_state_at;
 };
 
 /* dir/key's value; its length or -errno. */
@@ -47,6 +49,41 @@ int xbdev_backend_state(struct xenbus_dev *x);
  * waited for. With want Closing or Closed, a vanished backend counts as done.
  */
 int xbdev_wait_backend(struct xenbus_dev *x, int want, uint64_t wait_ns);
+
+/*
+ * Reconnecting (docs/abi.md, "Backend loss"): Xen's dance, one step per
+ * backend state seen, until the backend shows InitWait and handshake
+ * succeeds (0) or deadline passes (-ETIMEDOUT). A live backend (Connected)
+ * gets our Closing, a Closing one our Closed, a Closed one Initialising; one
+ * that is gone (its directory removed: a dead driver domain) or not probed
+ * yet gets Initialising at once, so a restarted backend's probe finds us
+ * waiting and stays in InitWait. ring_down runs before the handshake and as
+ * soon as nothing can map the old ring any more (it must be idempotent);
+ * handshake builds and publishes a new ring and port and waits for Connected.
+ * Watches on the backend's directory outlive the directory, so a re-created
+ * backend wakes us. -ENODEV when the device was unplugged (xbdev_unplugged):
+ * no reconnect then.
+ */
+struct xbdev_reconnect_ops {
+	void (*ring_down)(void *arg);
+	int (*handshake)(void *arg);
+};
+int xbdev_reconnect(struct xenbus_dev *x, const struct xbdev_reconnect_ops *ops, void *arg,
+		    uint64_t deadline);
+/*
+ * Xen's unplug: the backend wrote online 0 (svctl block-detach, net-detach),
+ * or our own directory is gone. A backend directory that vanished is not an
+ * unplug: a driver domain that died and is restarted writes it again.
+ */
+bool xbdev_unplugged(struct xenbus_dev *x);
+/* Drops queued watch events: those our own handshake caused say nothing later. */
+void xbdev_drain_watches(void);
+/*
+ * Whether a queued watch event names the backend's directory or its state
+ * (consumes the queued events): while Connected, any such event means the
+ * backend changed, even if it reads Connected again.
+ */
+bool xbdev_backend_changed(struct xenbus_dev *x);
 
 /* Ring-engine callbacks; their opaque is the struct xenbus_dev. */
 void *xbdev_alloc_page(void *opaque);

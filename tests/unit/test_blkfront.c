@@ -517,13 +517,13 @@ START_TEST(hostile_responses_are_dropped)
 	id0 = ((struct blkif_request *)sv_back_req(&br, 0))->id;
 	id1 = ((struct blkif_request *)sv_back_req(&br, 1))->id;
 	br.req_cons = 4;
-	back_respond(999, BLKIF_OP_READ, 0);		    /* no such slot */
 	back_respond(20, BLKIF_OP_READ, 0);		    /* a slot not in flight */
 	back_respond(id0 + (1ull << 32), BLKIF_OP_READ, 0); /* wrong generation */
 	back_respond(id0, BLKIF_OP_READ, 0);		    /* the real one */
 	ck_assert_int_eq(blkfront_poll(bf), 1);
 	s = stats();
-	ck_assert_uint_eq(s.bad_id, 1);
+	ck_assert_uint_eq(s.bad_id, 0);
+	ck_assert_uint_eq(s.broken, 0);
 	ck_assert_uint_eq(s.stale_id, 2);
 	ck_assert_int_eq(cb_count, 1);
 	ck_assert_uint_eq(blkfront_inflight(bf), 3);
@@ -567,12 +567,20 @@ START_TEST(runaway_response_producer_breaks_the_ring)
 	ck_assert_int_eq(blkfront_submit(bf, BLKIF_OP_READ, 8, buf + PG, PG, cb, NULL), 0);
 	blkfront_kick(bf);
 	br.s->rsp_prod = 1000000;
-	ck_assert_int_eq(blkfront_poll(bf), 2);
-	ck_assert_int_eq(cb_status, -EIO);
-	ck_assert_uint_eq(stats().ring_overflow, 1);
-	ck_assert_uint_eq(stats().responses, 0);
-	ck_assert_int_eq(blkfront_submit(bf, BLKIF_OP_READ, 0, buf, PG, cb, NULL), -ENODEV);
+	/* Broken: nothing completes (no request is answered by garbage), nothing is read. */
 	ck_assert_int_eq(blkfront_poll(bf), 0);
+	ck_assert_int_eq(cb_count, 0);
+	ck_assert(blkfront_broken(bf));
+	ck_assert_uint_eq(stats().ring_overflow, 1);
+	ck_assert_uint_eq(stats().broken, 1);
+	ck_assert_uint_eq(stats().responses, 0);
+	ck_assert_uint_eq(blkfront_inflight(bf), 2);
+	ck_assert_int_eq(blkfront_submit(bf, BLKIF_OP_READ, 0, buf, PG, cb, NULL), -ENOTCONN);
+	ck_assert_int_eq(blkfront_poll(bf), 0);
+	blkfront_fail_all(bf);
+	ck_assert_int_eq(cb_count, 2);
+	ck_assert_int_eq(cb_status, -ENODEV);
+	ck_assert_int_eq(blkfront_submit(bf, BLKIF_OP_READ, 0, buf, PG, cb, NULL), -ENODEV);
 	free(buf);
 }
 END_TEST
@@ -913,6 +921,291 @@ START_TEST(random_persistent_indirect)
 }
 END_TEST
 
+/* ---- a backend that dies or breaks the ring, and a new one ---- */
+
+/* The old backend is gone: a new ring, played by a new backend that saw nothing yet. */
+static void new_backend(uint32_t order, const struct blkfront_features *f)
+{
+	ck_assert_int_eq(blkfront_suspend(bf), 0);
+	ck_assert_int_eq(blkfront_new_ring(bf, order, refs), 0);
+	sv_back_ring_init(&br, gnt[refs[0]].page, PG << order, sizeof(union blkif_slot));
+	nseen = 0;
+	ck_assert_int_eq(blkfront_connect(bf, f), 0);
+}
+
+/* The sector a seen read or write starts at. */
+static uint64_t seen_sector(int i)
+{
+	return seen[i].req.operation == BLKIF_OP_INDIRECT ? seen[i].indirect.sector_number
+							  : seen[i].req.sector_number;
+}
+
+/*
+ * Writes 0..5, a flush, writes 6, 7; the backend writes them all, answers
+ * writes 0, 2, 4 and 6 and dies. The new one sees exactly writes 1, 3, 5, the
+ * flush and write 7, in that order.
+ */
+static void dies_midway(bool persistent)
+{
+	struct blkfront_features f = feat();
+	uint8_t *buf = buffer(8);
+	int st[9];
+	union blkif_slot reqs[16];
+	uint32_t prod, n = 0;
+	const int want[] = { 1, 3, 5, -1, 7 };
+	const int answer[] = { 0, 2, 4, 7 }; /* request 7 is write 6, after the flush */
+
+	f.persistent = persistent;
+	open_ring(0, &f);
+	for (int i = 0, w = 0; i < 9; i++) {
+		st[i] = 1;
+		if (i == 6) {
+			ck_assert_int_eq(blkfront_submit(bf, BLKIF_OP_FLUSH_DISKCACHE, 0, NULL, 0,
+							 cb, &st[i]),
+					 0);
+			continue;
+		}
+		memset(buf + w * PG, 0x40 + w, PG);
+		ck_assert_int_eq(blkfront_submit(bf, BLKIF_OP_WRITE, (uint64_t)w * 8, buf + w * PG,
+						 PG, cb, &st[i]),
+				 0);
+		w++;
+	}
+	blkfront_kick(bf);
+	CHECK(sv_back_req_prod(&br, &prod) == 0);
+	while (br.req_cons != prod) {
+		memcpy(&reqs[n], sv_back_req(&br, br.req_cons++), sizeof(reqs[n]));
+		serve_one(&reqs[n]);
+		n++;
+	}
+	ck_assert_uint_eq(n, 9);
+	for (int i = 0; i < 4; i++)
+		back_respond(reqs[answer[i]].req.id, reqs[answer[i]].req.operation, BLKIF_RSP_OKAY);
+	ck_assert_int_eq(blkfront_poll(bf), 4);
+	ck_assert_int_eq(cb_count, 4);
+	ck_assert_int_eq(st[0], 0);
+	ck_assert_int_eq(st[1], 1);
+
+	new_backend(0, &f);
+	ck_assert_uint_eq(blkfront_inflight(bf), 5);
+	ck_assert_uint_eq(blkfront_kept(bf), 0);
+	ck_assert_uint_eq(stats().reconnects, 1);
+	ck_assert_uint_eq(stats().reissued, 5);
+	ck_assert_int_eq(back_serve(false), 5);
+	ck_assert_int_eq(nseen, 5);
+	for (int i = 0; i < 5; i++) {
+		if (want[i] < 0) {
+			ck_assert_uint_eq(seen[i].req.operation, BLKIF_OP_FLUSH_DISKCACHE);
+			continue;
+		}
+		ck_assert_uint_eq(seen[i].req.operation, BLKIF_OP_WRITE);
+		ck_assert_uint_eq(seen_sector(i), (uint64_t)want[i] * 8);
+	}
+	ck_assert_int_eq(blkfront_poll(bf), 5);
+	ck_assert_int_eq(cb_count, 9);
+	for (int i = 0; i < 9; i++)
+		ck_assert_int_eq(st[i], 0);
+	for (int w = 0; w < 8; w++)
+		ck_assert_int_eq(memcmp(disk + (uint64_t)w * 8 * 512, buf + w * PG, PG), 0);
+	ck_assert_int_eq(run(BLKIF_OP_READ, 0, buf, PG), 0);
+	ck_assert_uint_eq(stats().broken, 0);
+	free(buf);
+}
+
+START_TEST(backend_dies_unanswered_requests_are_reissued_in_order)
+{
+	dies_midway(false);
+}
+END_TEST
+
+START_TEST(backend_dies_persistent_reissues_from_the_callers_buffer)
+{
+	dies_midway(true);
+}
+END_TEST
+
+START_TEST(bad_id_breaks_the_ring_then_reconnect_completes)
+{
+	struct blkfront_features f = feat();
+	uint8_t *buf = buffer(2);
+	uint64_t id0;
+
+	open_ring(0, &f);
+	ck_assert_int_eq(blkfront_submit(bf, BLKIF_OP_READ, 0, buf, PG, cb, NULL), 0);
+	ck_assert_int_eq(blkfront_submit(bf, BLKIF_OP_READ, 8, buf + PG, PG, cb, NULL), 0);
+	blkfront_kick(bf);
+	id0 = ((struct blkif_request *)sv_back_req(&br, 0))->id;
+	br.req_cons = 2;
+	back_respond(999, BLKIF_OP_READ, BLKIF_RSP_OKAY);
+	/* Even a right answer behind the bad one is not believed. */
+	back_respond(id0, BLKIF_OP_READ, BLKIF_RSP_OKAY);
+	ck_assert_int_eq(blkfront_poll(bf), 0);
+	ck_assert(blkfront_broken(bf));
+	ck_assert_uint_eq(stats().bad_id, 1);
+	ck_assert_uint_eq(stats().responses, 1);
+	ck_assert_int_eq(cb_count, 0);
+	ck_assert_int_eq(blkfront_poll(bf), 0);
+	new_backend(0, &f);
+	ck_assert_int_eq(back_serve(false), 2);
+	ck_assert_int_eq(blkfront_poll(bf), 2);
+	ck_assert_int_eq(cb_status, 0);
+	ck_assert_int_eq(memcmp(buf, disk, PG), 0);
+	ck_assert_int_eq(memcmp(buf + PG, disk + 8 * 512, PG), 0);
+	free(buf);
+}
+END_TEST
+
+START_TEST(impossible_status_breaks_the_ring)
+{
+	struct blkfront_features f = feat();
+	uint8_t *buf = buffer(1);
+	uint64_t id0;
+
+	open_ring(0, &f);
+	ck_assert_int_eq(blkfront_submit(bf, BLKIF_OP_WRITE, 0, buf, PG, cb, NULL), 0);
+	blkfront_kick(bf);
+	id0 = ((struct blkif_request *)sv_back_req(&br, 0))->id;
+	br.req_cons = 1;
+	back_respond(id0, BLKIF_OP_WRITE, 7);
+	ck_assert_int_eq(blkfront_poll(bf), 0);
+	ck_assert(blkfront_broken(bf));
+	ck_assert_uint_eq(stats().bad_status, 1);
+	ck_assert_int_eq(cb_count, 0);
+	new_backend(0, &f);
+	ck_assert_int_eq(back_serve(false), 1);
+	ck_assert_int_eq(blkfront_poll(bf), 1);
+	ck_assert_int_eq(cb_status, 0);
+	free(buf);
+}
+END_TEST
+
+START_TEST(backend_not_back_kept_requests_fail_eio_device_stays)
+{
+	struct blkfront_features f = feat();
+	uint8_t *buf = buffer(3);
+	int st[3] = { 1, 1, 1 };
+
+	open_ring(0, &f);
+	for (int i = 0; i < 3; i++)
+		ck_assert_int_eq(blkfront_submit(bf, BLKIF_OP_WRITE, (uint64_t)i * 8, buf + i * PG,
+						 PG, cb, &st[i]),
+				 0);
+	blkfront_kick(bf);
+	ck_assert_int_eq(blkfront_suspend(bf), 0);
+	ck_assert_int_eq(grants_live, 0); /* ring and data grants ended */
+	ck_assert_uint_eq(blkfront_kept(bf), 3);
+	ck_assert_int_eq(blkfront_submit(bf, BLKIF_OP_READ, 0, buf, PG, cb, NULL), -ENOTCONN);
+	ck_assert_int_eq(blkfront_suspend(bf), -EINVAL);
+	ck_assert_int_eq(blkfront_fail_pending(bf, -EIO), 3);
+	for (int i = 0; i < 3; i++)
+		ck_assert_int_eq(st[i], -EIO);
+	ck_assert_uint_eq(blkfront_inflight(bf), 0);
+	ck_assert_uint_eq(stats().failed_pending, 3);
+	/* The backend comes back later: the device works again. */
+	ck_assert_int_eq(blkfront_new_ring(bf, 0, refs), 0);
+	sv_back_ring_init(&br, gnt[refs[0]].page, PG, sizeof(union blkif_slot));
+	ck_assert_int_eq(blkfront_connect(bf, &f), 0);
+	ck_assert_int_eq(run(BLKIF_OP_WRITE, 0, buf, PG), 0);
+	free(buf);
+}
+END_TEST
+
+START_TEST(smaller_ring_reissues_what_fits_then_the_rest_in_order)
+{
+	struct blkfront_features f = feat();
+	uint8_t *buf = buffer(40);
+
+	open_ring(1, &f);
+	for (int i = 0; i < 40; i++)
+		ck_assert_int_eq(blkfront_submit(bf, BLKIF_OP_READ, (uint64_t)i * 8, buf + i * PG,
+						 PG, cb, NULL),
+				 0);
+	blkfront_kick(bf);
+	new_backend(0, &f);
+	ck_assert_uint_eq(blkfront_kept(bf), 8);
+	/* Later work waits behind what is kept. */
+	ck_assert_int_eq(blkfront_submit(bf, BLKIF_OP_READ, 0, buf, PG, cb, NULL), -EAGAIN);
+	ck_assert_int_eq(back_serve(false), 32);
+	ck_assert_int_eq(blkfront_poll(bf), 32);
+	ck_assert_uint_eq(blkfront_kept(bf), 0);
+	ck_assert_int_eq(back_serve(false), 8);
+	ck_assert_int_eq(blkfront_poll(bf), 8);
+	ck_assert_int_eq(nseen, 40);
+	for (int i = 0; i < 40; i++)
+		ck_assert_uint_eq(seen_sector(i), (uint64_t)i * 8);
+	ck_assert_int_eq(cb_count, 40);
+	ck_assert_int_eq(memcmp(buf, disk, 40 * PG), 0);
+	free(buf);
+}
+END_TEST
+
+START_TEST(new_backend_without_indirect_splits_a_kept_request)
+{
+	struct blkfront_features f = feat(), g = feat();
+	uint8_t *buf = buffer(20);
+
+	f.max_indirect_segments = 32;
+	open_ring(0, &f);
+	ck_assert_int_eq(blkfront_submit(bf, BLKIF_OP_READ, 0, buf, 20 * PG, cb, NULL), 0);
+	blkfront_kick(bf);
+	new_backend(0, &g);
+	ck_assert_int_eq(back_serve(false), 2);
+	ck_assert_int_eq(blkfront_poll(bf), 1);
+	ck_assert_int_eq(cb_count, 1);
+	ck_assert_int_eq(cb_status, 0);
+	ck_assert_int_eq(memcmp(buf, disk, 20 * PG), 0);
+	free(buf);
+}
+END_TEST
+
+START_TEST(dies_twice_while_reissuing)
+{
+	struct blkfront_features f = feat();
+	uint8_t *buf = buffer(40);
+
+	open_ring(1, &f);
+	for (int i = 0; i < 40; i++)
+		ck_assert_int_eq(blkfront_submit(bf, BLKIF_OP_WRITE, (uint64_t)i * 8, buf + i * PG,
+						 PG, cb, NULL),
+				 0);
+	blkfront_kick(bf);
+	new_backend(0, &f); /* 32 re-issued, 8 kept */
+	ck_assert_uint_eq(blkfront_kept(bf), 8);
+	new_backend(1, &f); /* dies again before answering: all 40 again, in order */
+	ck_assert_uint_eq(blkfront_kept(bf), 0);
+	ck_assert_int_eq(back_serve(false), 40);
+	for (int i = 0; i < 40; i++)
+		ck_assert_uint_eq(seen_sector(i), (uint64_t)i * 8);
+	ck_assert_int_eq(blkfront_poll(bf), 40);
+	ck_assert_uint_eq(stats().reconnects, 2);
+	free(buf);
+}
+END_TEST
+
+START_TEST(kept_request_the_new_backend_cannot_take_fails)
+{
+	struct blkfront_features f = feat(), small = feat();
+	uint8_t *buf = buffer(2);
+	int st[3] = { 1, 1, 1 };
+
+	small.sectors = 16;
+	small.flush = false; /* nor barrier: a kept flush cannot go either */
+	open_ring(0, &f);
+	ck_assert_int_eq(blkfront_submit(bf, BLKIF_OP_WRITE, 0, buf, PG, cb, &st[0]), 0);
+	ck_assert_int_eq(blkfront_submit(bf, BLKIF_OP_WRITE, 64, buf + PG, PG, cb, &st[1]), 0);
+	ck_assert_int_eq(blkfront_submit(bf, BLKIF_OP_FLUSH_DISKCACHE, 0, NULL, 0, cb, &st[2]), 0);
+	blkfront_kick(bf);
+	new_backend(0, &small);
+	ck_assert_int_eq(st[1], -EIO);
+	ck_assert_int_eq(st[2], -EOPNOTSUPP);
+	ck_assert_uint_eq(stats().failed_pending, 2);
+	ck_assert_int_eq(back_serve(false), 1);
+	ck_assert_int_eq(blkfront_poll(bf), 1);
+	ck_assert_int_eq(st[0], 0);
+	free(buf);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("blkfront");
@@ -938,6 +1231,15 @@ int main(void)
 	tcase_add_test(tc, notification_suppression);
 	tcase_add_test(tc, multi_page_ring);
 	tcase_add_test(tc, busy_grants_are_counted_not_reused);
+	tcase_add_test(tc, backend_dies_unanswered_requests_are_reissued_in_order);
+	tcase_add_test(tc, backend_dies_persistent_reissues_from_the_callers_buffer);
+	tcase_add_test(tc, bad_id_breaks_the_ring_then_reconnect_completes);
+	tcase_add_test(tc, impossible_status_breaks_the_ring);
+	tcase_add_test(tc, backend_not_back_kept_requests_fail_eio_device_stays);
+	tcase_add_test(tc, smaller_ring_reissues_what_fits_then_the_rest_in_order);
+	tcase_add_test(tc, new_backend_without_indirect_splits_a_kept_request);
+	tcase_add_test(tc, dies_twice_while_reissuing);
+	tcase_add_test(tc, kept_request_the_new_backend_cannot_take_fails);
 	tcase_add_test(tc, random_direct);
 	tcase_add_test(tc, random_direct_indirect);
 	tcase_add_test(tc, random_persistent);

@@ -245,18 +245,25 @@ static void be_tx_put(uint16_t id, int16_t status)
 
 /* ---- fixtures ---- */
 
-static void open_nf(bool sg, uint32_t mtu)
+/* The backend maps both rings through the refs netfront publishes. */
+static void attach_backend(void)
 {
-	struct netfront_features f = { .sg = sg, .mtu = mtu };
 	uint32_t tx_ref, rx_ref;
 	void *p;
 
-	ck_assert_int_eq(netfront_create(&ops, &g, &f, &nf), 0);
 	netfront_ring_refs(nf, &tx_ref, &rx_ref);
 	ck_assert_int_eq(gnt_map(&mapper, &g.granter, tx_ref, false, &p), 0);
 	sv_back_ring_init(&btx, p, PG, sizeof(union netif_tx_slot));
 	ck_assert_int_eq(gnt_map(&mapper, &g.granter, rx_ref, false, &p), 0);
 	sv_back_ring_init(&brx, p, PG, sizeof(union netif_rx_slot));
+}
+
+static void open_nf(bool sg, uint32_t mtu)
+{
+	struct netfront_features f = { .sg = sg, .mtu = mtu };
+
+	ck_assert_int_eq(netfront_create(&ops, &g, &f, &nf), 0);
+	attach_backend();
 }
 
 static void setup(void)
@@ -840,6 +847,97 @@ START_TEST(grants_the_backend_holds_are_leaked)
 }
 END_TEST
 
+START_TEST(reconnect_reposts_rx_and_drops_pending_tx)
+{
+	static uint8_t f[200];
+	struct netfront_features feat = { 0 };
+	uint32_t prod;
+
+	open_nf(false, 0);
+	fill(f, sizeof(f), 9);
+	round_trip(f, 100);
+	be_echo = false;
+	for (int i = 0; i < 3; i++)
+		ck_assert_int_eq(netfront_send(nf, f, 100), 0);
+	/* The backend dies: its maps go with it, nothing of the three was answered. */
+	gnt_unmap_all(&mapper);
+	ck_assert_int_eq(netfront_suspend(nf), 0);
+	ck_assert_uint_eq(stats().tx_dropped, 3);
+	ck_assert_uint_eq(stats().grants_leaked, 0);
+	ck_assert_uint_eq(g.grants_in_use, 0);
+	ck_assert_uint_eq(g.pages_in_use, 0);
+	ck_assert_uint_eq(netfront_tx_inflight(nf), 0);
+	ck_assert_int_eq(netfront_send(nf, f, 100), -ENOTCONN);
+	ck_assert_int_eq(netfront_poll(nf, on_rx, NULL), -ENOTCONN);
+	ck_assert_int_eq(netfront_suspend(nf), -EINVAL);
+	/* A new backend: new rings, every RX page posted again, nothing old on TX. */
+	ck_assert_int_eq(netfront_resume(nf, &feat), 0);
+	attach_backend();
+	ck_assert_uint_eq(g.grants_in_use, 2 + NETFRONT_TX_POOL + NETFRONT_RX_BUFS);
+	ck_assert_int_eq(sv_back_req_prod(&brx, &prod), 0);
+	ck_assert_uint_eq(prod, NETIF_RX_RING_ENTRIES);
+	ck_assert_int_eq(sv_back_req_prod(&btx, &prod), 0);
+	ck_assert_uint_eq(prod, 0);
+	ck_assert_uint_eq(stats().reconnects, 1);
+	be_echo = true;
+	round_trip(f, 200);
+	round_trip(f, 60);
+	ck_assert_uint_eq(stats().rx_frames, 3);
+}
+END_TEST
+
+START_TEST(broken_ring_then_reconnect)
+{
+	static uint8_t f[100];
+	struct netfront_features feat = { 0 };
+
+	open_nf(false, 0);
+	fill(f, sizeof(f), 2);
+	round_trip(f, 100);
+	__atomic_store_n(&brx.s->rsp_prod, brx.s->rsp_prod + NETIF_RX_RING_ENTRIES + 1,
+			 __ATOMIC_RELEASE);
+	ck_assert_int_eq(netfront_poll(nf, on_rx, NULL), -EIO);
+	ck_assert(netfront_broken(nf));
+	ck_assert_int_eq(netfront_resume(nf, &feat), -EINVAL); /* not suspended */
+	gnt_unmap_all(&mapper);
+	ck_assert_int_eq(netfront_suspend(nf), 0);
+	ck_assert(!netfront_broken(nf));
+	ck_assert_int_eq(netfront_resume(nf, &feat), 0);
+	attach_backend();
+	round_trip(f, 100);
+	ck_assert_uint_eq(stats().ring_overflow, 1);
+}
+END_TEST
+
+START_TEST(suspend_leaks_what_the_old_backend_still_maps)
+{
+	static uint8_t f[100];
+	struct netfront_features feat = { 0 };
+	struct netif_tx_request r;
+	void *p;
+
+	open_nf(false, 0);
+	be_echo = false;
+	fill(f, sizeof(f), 4);
+	ck_assert_int_eq(netfront_send(nf, f, 100), 0);
+	r = be_tx_take();
+	gnt_unmap_all(&mapper);
+	/* A hung backend keeps one TX page mapped. */
+	ck_assert_int_eq(gnt_map(&mapper, &g.granter, r.gref, true, &p), 0);
+	ck_assert_int_eq(netfront_suspend(nf), 0);
+	ck_assert_uint_eq(stats().grants_leaked, 1);
+	ck_assert_uint_eq(g.grants_in_use, 1);
+	ck_assert_int_eq(netfront_resume(nf, &feat), 0);
+	attach_backend();
+	be_echo = true;
+	round_trip(f, 100);
+	/* The old page was never handed out again; let the fixture's accounting hold. */
+	ck_assert_int_eq(gnt_unmap(&mapper, &g.granter, r.gref, true), 0);
+	ck_assert_int_eq(bh_end_grant(&g, r.gref), 0);
+	bh_free_pages(&g, p, 1);
+}
+END_TEST
+
 START_TEST(create_failures_leave_nothing)
 {
 	struct netfront_features f = { .mtu = 40 };
@@ -881,6 +979,9 @@ int main(void)
 	tcase_add_test(tc, rx_fn_may_send_not_poll);
 	tcase_add_test(tc, disconnect_fails_with_enodev);
 	tcase_add_test(tc, grants_the_backend_holds_are_leaked);
+	tcase_add_test(tc, reconnect_reposts_rx_and_drops_pending_tx);
+	tcase_add_test(tc, broken_ring_then_reconnect);
+	tcase_add_test(tc, suspend_leaks_what_the_old_backend_still_maps);
 	tcase_add_test(tc, create_failures_leave_nothing);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
