@@ -134,6 +134,7 @@ static const struct app apps[] = {
 	{ "udp-echo", udp_echo_main },
 	{ "netbench", netbench_main },
 	{ "blkverify", blkverify_main },
+	{ "blkhostile", blkhostile_main },
 	{ "netverify", netverify_main },
 };
 

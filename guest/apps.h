@@ -29,6 +29,7 @@ int netbench_main(int argc, char **argv);
 int netverify_main(int argc, char **argv);
 /* stress_apps.c */
 int blkverify_main(int argc, char **argv);
+int blkhostile_main(int argc, char **argv);
 /* xsbench_apps.c */
 int xsbench_main(int argc, char **argv);
 int xsflood_main(int argc, char **argv);

@@ -338,6 +338,12 @@ const struct blkdev_info *blkdev_info(const struct blkdev *d)
 	return &d->info;
 }
 
+struct blkfront *blkdev_frontend(struct blkdev *d, struct xenbus_dev **xb)
+{
+	*xb = &d->xb;
+	return d->bf;
+}
+
 /* Stops using the ring; blkfront keeps what has no response. */
 static void lose(struct blkdev *d, const char *why)
 {

@@ -34,6 +34,13 @@ int blkdev_open(const char *name, struct blkdev **out);
 /* Whether the next blkdev_open asks for persistent grants when offered (default no). */
 void blkdev_set_persistent(bool on);
 const struct blkdev_info *blkdev_info(const struct blkdev *d);
+/*
+ * The ring engine and the xenbus side underneath, for an app that plays a
+ * hostile frontend (blkhostile) and writes the ring itself; nothing else.
+ */
+struct blkfront;
+struct xenbus_dev;
+struct blkfront *blkdev_frontend(struct blkdev *d, struct xenbus_dev **xb);
 
 /*
  * Queues an operation (see blkfront_submit); when the ring is full it waits
