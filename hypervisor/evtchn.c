@@ -544,6 +544,21 @@ out:
 	return ret;
 }
 
+int evtchn_raise_proc(struct evtchn *e, uint32_t port)
+{
+	struct evtchn_port *p;
+	int ret = 0;
+
+	pthread_mutex_lock(&e->lock);
+	p = port_get(e, port);
+	if (!p || p->state != PORT_PROCESS)
+		ret = -EINVAL;
+	else
+		deliver(e, port);
+	pthread_mutex_unlock(&e->lock);
+	return ret;
+}
+
 int evtchn_vcpu_of(struct evtchn *e, uint32_t port)
 {
 	struct evtchn_port *p;

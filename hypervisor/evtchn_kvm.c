@@ -221,3 +221,8 @@ int sv_evtchn_port_vcpu(struct sv_domain *d, uint32_t port)
 {
 	return evtchn_vcpu_of(d->evtchn, port);
 }
+
+int sv_evtchn_raise_process(struct sv_domain *d, uint32_t port)
+{
+	return evtchn_raise_proc(d->evtchn, port);
+}
