@@ -523,12 +523,13 @@ static void cs_hello(struct control_server *srv, struct cs_client *c, const stru
 		wire_conn_error(&c->conn, h, -EALREADY, "hello was said already");
 		return;
 	}
-	if (req->token[0] && !cs_token_ok(srv->token, req->token)) {
-		wire_conn_error(&c->conn, h, -EACCES, "wrong token");
-		return;
-	}
+	/* Its connection is its identity: a token would not add rights to it. */
 	if (c->procdom && req->token[0]) {
 		wire_conn_error(&c->conn, h, -EPERM, "a process domain's hello carries no token");
+		return;
+	}
+	if (req->token[0] && !cs_token_ok(srv->token, req->token)) {
+		wire_conn_error(&c->conn, h, -EACCES, "wrong token");
 		return;
 	}
 	c->hello = true;
