@@ -380,7 +380,9 @@ static void cs_bind_port(struct cs_client *c, const struct sv_ctl_hdr *h, struct
 		wire_conn_error(&c->conn, h, -ENOENT, "domain %u has no %s port", dom->domid, what);
 		return;
 	}
-	sv_evtchn_close_process(dom->d, port);
+	/* Only dom0's own binding: a driver domain's stays its own. */
+	if (sv_evtchn_process_domid(dom->d, port) == 0)
+		sv_evtchn_close_process(dom->d, port);
 	ret = sv_evtchn_bind_process(dom->d, port, 0, &fds[0], &fds[1]);
 	if (ret) {
 		wire_conn_error(&c->conn, h, ret, "domain %u: cannot bind %s port %u: %s",
@@ -420,7 +422,14 @@ static void cs_evtchn_op(struct control_server *srv, struct cs_client *c,
 		cs_bind_port(c, h, dom, ended, req->port, "event-channel");
 		return;
 	}
-	ret = ended ? 0 : sv_evtchn_close_process(dom->d, req->port);
+	ret = ended ? 0 : sv_evtchn_process_domid(dom->d, req->port);
+	if (ret > 0) {
+		wire_conn_error(&c->conn, h, -EPERM, "port %u of domain %u is bound by domain %d",
+				req->port, dom->domid, ret);
+		return;
+	}
+	if (!ret && !ended)
+		ret = sv_evtchn_close_process(dom->d, req->port);
 	if (ret)
 		wire_conn_error(&c->conn, h, ret, "domain %u: cannot close port %u: %s", dom->domid,
 				req->port, strerror(-ret));

@@ -121,6 +121,16 @@ static int pd_granter(struct cs_domain *dom, struct gnt_granter *g)
 	return sv_domain_grant_table(dom->d, &g->table_gpa, &g->nr_frames);
 }
 
+/*
+ * Closes the guest's binding if it is still ours: the guest may have closed the
+ * port and offered the number to another process since, whose binding stays.
+ */
+static void pd_port_unbind(struct cs_domain *dom, struct pd_port *p)
+{
+	if (!cs_domain_ended(dom) && sv_evtchn_process_domid(dom->d, p->port) == (int)p->pd->domid)
+		sv_evtchn_close_process(dom->d, p->port);
+}
+
 static void pd_port_free(struct control_server *srv, struct pd_port *pp)
 {
 	cs_epoll_del(srv, pp->send_fd);
@@ -184,8 +194,8 @@ void cs_procdom_client_gone(struct control_server *srv, struct cs_client *c)
 		pd->ports = p->next;
 		dom = cs_find(srv, p->guest);
 		/* The guest's end becomes unbound for our domid again: a restart can bind it. */
-		if (dom && !cs_domain_ended(dom))
-			sv_evtchn_close_process(dom->d, p->port);
+		if (dom)
+			pd_port_unbind(dom, p);
 		pd_port_free(srv, p);
 		nports++;
 	}
@@ -317,7 +327,7 @@ static void pd_evtchn(struct control_server *srv, struct cs_client *c, const str
 		}
 		p = *pp;
 		*pp = p->next;
-		sv_evtchn_close_process(dom->d, p->port);
+		pd_port_unbind(dom, p);
 		pd_port_free(srv, p);
 		wire_conn_queue(&c->conn, h->op, h->req_id, 0, NULL, 0, -1);
 		return;
@@ -393,7 +403,7 @@ void cs_procdom_port_ready(struct control_server *srv, void *tag)
 		return;
 	dom = cs_find(srv, p->guest);
 	if (dom && !cs_domain_ended(dom))
-		sv_evtchn_raise_process(dom->d, p->port);
+		sv_evtchn_raise_process(dom->d, p->port, (uint16_t)p->pd->domid);
 }
 
 static void pd_area(struct cs_client *c, const struct sv_ctl_hdr *h,

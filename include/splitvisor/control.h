@@ -181,17 +181,21 @@ struct sv_ctl_procdom {
 #define SV_CTL_GNT_COPY_MAX 1024u	/* segments in one GNT_COPY */
 
 struct sv_ctl_gnt_area {
-	uint64_t size; /* of the memfd passed with it; mapped shared by the core */
+	/*
+	 * Of the memfd passed with it, which the core seals with F_SEAL_SHRINK (make it
+	 * with MFD_ALLOW_SEALING) and maps shared.
+	 */
+	uint64_t size;
 };
 
 /* One segment of a grant copy, as the process domain writes it in its area. */
 struct sv_ctl_gnt_copy_seg {
-	uint32_t ref;	       /* the granter's grant reference */
-	uint16_t offset;       /* in the granted page */
-	uint16_t len;	       /* offset + len <= 4096 */
-	uint64_t area_offset;  /* the other end, in the area */
-	uint32_t flags;	       /* SV_CTL_GNT_COPY_TO_GRANT or 0 (from the grant) */
-	int32_t status;	       /* out: 0 or -errno, as lib/grant_access.h says */
+	uint32_t ref;	      /* the granter's grant reference */
+	uint16_t offset;      /* in the granted page */
+	uint16_t len;	      /* offset + len <= 4096 */
+	uint64_t area_offset; /* the other end, in the area */
+	uint32_t flags;	      /* SV_CTL_GNT_COPY_TO_GRANT or 0 (from the grant) */
+	int32_t status;	      /* out: 0 or -errno, as lib/grant_access.h says */
 };
 
 #define SV_CTL_GNT_COPY_TO_GRANT (1u << 0)

@@ -82,9 +82,13 @@ int sv_evtchn_port_vcpu(struct sv_domain *d, uint32_t port);
  * Raises a port bound with bind_process, for a process that may not see the
  * shared-info page (a driver domain writes its send eventfd; the core reads
  * it and calls this): sets it pending and raises the upcall when needed.
- * -EINVAL when the port is not bound to a process.
+ * -EINVAL when the port is not bound to a process, -EPERM when another process
+ * (process_domid) bound it: the guest may have closed the port and offered its
+ * number to someone else since.
  */
-int sv_evtchn_raise_process(struct sv_domain *d, uint32_t port);
+int sv_evtchn_raise_process(struct sv_domain *d, uint32_t port, uint16_t process_domid);
+/* The domid of the process that bound port, or -EINVAL when it is not bound to one. */
+int sv_evtchn_process_domid(struct sv_domain *d, uint32_t port);
 
 /*
  * Grant maps for process domains that may not see the RAM memfd. page_remap
