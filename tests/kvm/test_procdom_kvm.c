@@ -107,9 +107,11 @@ static void wait_line(const char *what, char *line, size_t size)
 				con_len += ev->len;
 				con[con_len] = '\0';
 			}
-			if (h.op == SV_CTL_EV_ENDED)
-				snprintf(ended, sizeof(ended), "%s",
-					 ((struct sv_ctl_ev_ended *)buf)->detail);
+			if (h.op == SV_CTL_EV_ENDED) {
+				memcpy(ended, ((struct sv_ctl_ev_ended *)buf)->detail,
+				       sizeof(ended) - 1);
+				ended[0] = ended[0] ? ended[0] : '?';
+			}
 		}
 		p = strstr(con, what);
 		nl = p ? strchr(p, '\n') : NULL;
