@@ -29,6 +29,7 @@
 #include "log.h"
 
 #define PD_MAX_REFS 4096u /* distinct refs one process domain may hold mapped */
+#define PD_MAX_MAPS 4096u /* maps, nested ones counted: each costs the core memory */
 #define PD_PAGE	    4096u
 
 /* A guest port bound by a process domain; its send eventfd is in svcored's epoll. */
@@ -57,6 +58,7 @@ struct cs_procdom {
 	uint64_t area_size;
 	struct pd_port *ports;
 	struct pd_map *maps;
+	unsigned int nr_maps;
 	struct sv_ctl_gnt_copy_seg *segs; /* the copy of a batch's segments */
 	struct gnt_copy_op *ops;
 };
@@ -91,7 +93,10 @@ bool cs_procdom_allowed(uint32_t op)
 	return false;
 }
 
-/* The running guest a process domain names, or NULL after an error reply. */
+/*
+ * The guest a process domain names, or NULL after an error reply. Undoing
+ * (unmap, close) also works on an ended guest, whose RAM stays until DESTROY.
+ */
 static struct cs_domain *pd_guest(struct control_server *srv, struct cs_client *c,
 				  const struct sv_ctl_hdr *h, uint32_t domid)
 {
@@ -101,7 +106,7 @@ static struct cs_domain *pd_guest(struct control_server *srv, struct cs_client *
 		wire_conn_error(&c->conn, h, -ESRCH, "no domain %u", domid);
 		return NULL;
 	}
-	if (cs_domain_ended(dom)) {
+	if (h->op != SV_CTL_GNT_UNMAP && h->op != SV_CTL_EVTCHN_CLOSE && cs_domain_ended(dom)) {
 		wire_conn_error(&c->conn, h, -ESRCH, "domain %u has ended", domid);
 		return NULL;
 	}
@@ -144,6 +149,7 @@ static void pd_map_undo(struct cs_procdom *pd, struct cs_domain *dom, struct pd_
 	struct gnt_granter g;
 	int ret;
 
+	pd->nr_maps--;
 	ret = sv_domain_page_restore(dom->d, m->gpa);
 	if (ret)
 		log_err("process domain %u: cannot restore page %#llx of domain %u: %s", pd->domid,
@@ -537,11 +543,6 @@ static void pd_map(struct control_server *srv, struct cs_client *c, const struct
 	dom = pd_guest(srv, c, h, req->domid);
 	if (!dom)
 		return;
-	ret = pd_granter(dom, &g);
-	if (ret) {
-		wire_conn_error(&c->conn, h, ret, "domain %u has no grant table", dom->domid);
-		return;
-	}
 	if (h->op == SV_CTL_GNT_UNMAP) {
 		for (mp = &pd->maps; (m = *mp); mp = &m->next)
 			if (m->guest == dom->domid && m->ref == req->ref && m->readonly == readonly)
@@ -557,6 +558,15 @@ static void pd_map(struct control_server *srv, struct cs_client *c, const struct
 		pd_map_undo(pd, dom, m);
 		free(m);
 		wire_conn_queue(&c->conn, h->op, h->req_id, 0, NULL, 0, -1);
+		return;
+	}
+	ret = pd_granter(dom, &g);
+	if (ret) {
+		wire_conn_error(&c->conn, h, ret, "domain %u has no grant table", dom->domid);
+		return;
+	}
+	if (pd->nr_maps >= PD_MAX_MAPS) {
+		wire_conn_error(&c->conn, h, -ENOSPC, "already %u maps", PD_MAX_MAPS);
 		return;
 	}
 	m = calloc(1, sizeof(*m));
@@ -585,6 +595,7 @@ static void pd_map(struct control_server *srv, struct cs_client *c, const struct
 	}
 	m->next = pd->maps;
 	pd->maps = m;
+	pd->nr_maps++;
 	r.gpa = m->gpa;
 	ret = wire_conn_queue(&c->conn, h->op, h->req_id, 0, &r, sizeof(r), fd);
 	if (ret)

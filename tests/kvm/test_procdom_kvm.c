@@ -358,6 +358,14 @@ START_TEST(hostile_process_domain)
 	ck_assert_int_ge(efds[0], 0);
 	ck_assert_int_ge(efds[1], 0);
 	ck_assert_int_eq(bind_port(pd, gid.domid, port, (int[2]){ 0 }), -EALREADY);
+	/* dom0 neither closes nor takes over a driver domain's binding (the raise below needs it). */
+	ec = (struct sv_ctl_evtchn){ .domid = gid.domid, .port = port };
+	ck_assert_int_eq(cc_call(cc, SV_CTL_EVTCHN_CLOSE, &ec, sizeof(ec), NULL, 0, NULL, NULL, err,
+				 sizeof(err)),
+			 -EPERM);
+	ck_assert_int_eq(cc_call(cc, SV_CTL_EVTCHN_BIND, &ec, sizeof(ec), NULL, 0, NULL, NULL, err,
+				 sizeof(err)),
+			 -EPERM);
 	__atomic_store_n((uint64_t *)rwp, MAGIC, __ATOMIC_RELEASE);
 
 	wait_line("grant-offer: saw writes", NULL, 0);
