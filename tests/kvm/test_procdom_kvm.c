@@ -365,7 +365,7 @@ START_TEST(hostile_process_domain)
 			 -EPERM);
 	ck_assert_int_eq(cc_call(cc, SV_CTL_EVTCHN_BIND, &ec, sizeof(ec), NULL, 0, NULL, NULL, err,
 				 sizeof(err)),
-			 -EPERM);
+			 -EINVAL);
 	__atomic_store_n((uint64_t *)rwp, MAGIC, __ATOMIC_RELEASE);
 
 	wait_line("grant-offer: saw writes", NULL, 0);
