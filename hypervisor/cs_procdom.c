@@ -155,7 +155,10 @@ static void pd_map_undo(struct cs_procdom *pd, struct cs_domain *dom, struct pd_
 		log_err("process domain %u: cannot restore page %#llx of domain %u: %s", pd->domid,
 			(unsigned long long)m->gpa, dom->domid, strerror(-ret));
 	pd_granter(dom, &g);
-	/* A table that moved meanwhile fails here; gnt_unmap_all at the end clears it. */
+	/*
+	 * The mapper clears the bits where the entry was when mapped (a guest that moved its
+	 * table since only loses its own bookkeeping), so no slot outlives the guest's RAM.
+	 */
 	gnt_unmap(&pd->mapper, &g, m->ref, m->readonly);
 }
 

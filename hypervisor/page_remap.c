@@ -67,6 +67,7 @@ static int remap_memfd(const void *hva, int *out)
 	fd = memfd_create("sv-gntmap", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (fd < 0)
 		return -errno;
+	errno = 0; /* a short pwrite sets none */
 	if (ftruncate(fd, PAGE) < 0 || pwrite(fd, hva, PAGE, 0) != (ssize_t)PAGE ||
 	    fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0 ||
 	    fchmod(fd, 0400) < 0)
@@ -160,6 +161,7 @@ int sv_domain_page_restore(struct sv_domain *d, uint64_t gpa)
 		goto out;
 	hva = d->mem.hva + gpa;
 	held = remap_hold(d);
+	errno = 0;
 	/* What the guest and the process domain wrote lives on in the RAM memfd. */
 	if (pwrite(d->mem.fd, hva, PAGE, (off_t)gpa) != (ssize_t)PAGE ||
 	    mmap(hva, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, d->mem.fd,
