@@ -120,6 +120,7 @@ static const struct app apps[] = {
 	{ "exit", exit_main },
 	{ "hcbench", hcbench_main },
 	{ "grant-test", grant_test_main },
+	{ "grant-offer", grant_offer_main },
 	{ "evtchn-ping", evtchn_ping_main },
 	{ "evtchn-test", evtchn_test_main },
 	{ "xenstore-test", xenstore_test_main },

@@ -11,6 +11,7 @@ struct app {
 const struct app *app_find(const char *name);
 int selftest_main(int argc, char **argv);
 int grant_test_main(int argc, char **argv);
+int grant_offer_main(int argc, char **argv);
 /* evtchn_apps.c */
 int evtchn_ping_main(int argc, char **argv);
 int evtchn_test_main(int argc, char **argv);

@@ -52,6 +52,11 @@ int gnttab_init(void)
 	return 0;
 }
 
+uint32_t gnttab_table_frame(void)
+{
+	return (uint32_t)((uintptr_t)table >> PAGE_SHIFT);
+}
+
 int gnttab_grant_access(uint16_t domid, uint32_t frame, int readonly)
 {
 	uint64_t flags;

@@ -14,6 +14,8 @@
 
 /* Allocates the table, tells the core, fills the free list of refs (0-7 reserved). */
 int gnttab_init(void);
+/* The table's first frame (0 before gnttab_init), for tests that grant it to see it refused. */
+uint32_t gnttab_table_frame(void);
 /* A ref, or -ENOSPC (none free), -EINVAL (bad frame), -ENOENT (no table). */
 int gnttab_grant_access(uint16_t domid, uint32_t frame, int readonly);
 /* 0 and the ref is free again, -EBUSY while the mapper uses it, -EINVAL bad ref. */

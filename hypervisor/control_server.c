@@ -21,53 +21,9 @@
 #include <splitvisor/core.h>
 
 #include "control_server.h"
+#include "cs_priv.h"
 #include "ctl_wire.h"
 #include "tail_ring.h"
-
-#define CS_MAX_CLIENTS	  64u
-#define CS_MAX_DOMAINS	  256u
-#define CS_CONSOLE_BUF	  (256u * 1024u)
-#define CS_CLIENT_OUT_MAX (1024u * 1024u)
-
-struct cs_domain {
-	struct cs_domain *next; /* sorted by domid */
-	struct control_server *srv;
-	struct sv_domain *d;
-	uint32_t domid, memory_mib, vcpus;
-	uint32_t store_port;   /* the guest's xenstore port, offered to dom0 */
-	uint32_t console_port; /* the guest's console ring port, offered to dom0 */
-	char name[SV_CTL_NAME_SIZE];
-	uint64_t start_ns;
-	bool paused;
-	bool end_reported;
-	pthread_t waiter;
-	bool waiter_started;
-
-	/* lock protects what the waiter and the vCPU threads write */
-	pthread_mutex_t lock;
-	bool ended;
-	struct sv_domain_exit exit;
-	struct tail_ring con;
-	uint64_t con_dropped;
-};
-
-struct cs_client {
-	struct cs_client *next;
-	uint32_t events; /* what epoll waits for */
-	bool privileged, hello, subscribed;
-	struct wire_conn conn;
-};
-
-struct control_server {
-	int listen_fd, epfd, efd;
-	char token[SV_CTL_TOKEN_LEN + 1];
-	struct cs_client *clients;
-	unsigned int nr_clients;
-	struct cs_domain *domains;
-	unsigned int nr_domains;
-	uint32_t next_domid;
-	bool stopping;
-};
 
 static char tag_listen, tag_efd, tag_stop;
 
@@ -116,7 +72,7 @@ static uint64_t realtime_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-static struct cs_domain *cs_find(struct control_server *srv, uint32_t domid)
+struct cs_domain *cs_find(struct control_server *srv, uint32_t domid)
 {
 	struct cs_domain *dom;
 
@@ -124,6 +80,16 @@ static struct cs_domain *cs_find(struct control_server *srv, uint32_t domid)
 		if (dom->domid == domid)
 			return dom;
 	return NULL;
+}
+
+bool cs_domain_ended(struct cs_domain *dom)
+{
+	bool ended;
+
+	pthread_mutex_lock(&dom->lock);
+	ended = dom->ended;
+	pthread_mutex_unlock(&dom->lock);
+	return ended;
 }
 
 static void cs_info(struct cs_domain *dom, struct sv_ctl_dominfo *info)
@@ -245,17 +211,19 @@ static void cs_domain_remove(struct control_server *srv, struct cs_domain *dom)
 		;
 	*pp = dom->next;
 	srv->nr_domains--;
+	cs_procdom_guest_gone(srv, dom);
 	cs_domain_free(dom);
 }
 
-static int cs_alloc_domid(struct control_server *srv, uint32_t *out)
+int cs_alloc_domid(struct control_server *srv, uint32_t *out)
 {
 	uint32_t i, id;
 
 	for (i = 0; i < SV_CTL_DOMID_MAX; i++) {
 		id = srv->next_domid;
 		srv->next_domid = id >= SV_CTL_DOMID_MAX ? 1 : id + 1;
-		if (!cs_find(srv, id)) {
+		/* Guests and process domains share the domid space. */
+		if (!cs_find(srv, id) && !cs_procdom_has(srv, id)) {
 			*out = id;
 			return 0;
 		}
@@ -412,7 +380,9 @@ static void cs_bind_port(struct cs_client *c, const struct sv_ctl_hdr *h, struct
 		wire_conn_error(&c->conn, h, -ENOENT, "domain %u has no %s port", dom->domid, what);
 		return;
 	}
-	sv_evtchn_close_process(dom->d, port);
+	/* Only dom0's own binding: a driver domain's stays its own. */
+	if (sv_evtchn_process_domid(dom->d, port) == 0)
+		sv_evtchn_close_process(dom->d, port);
 	ret = sv_evtchn_bind_process(dom->d, port, 0, &fds[0], &fds[1]);
 	if (ret) {
 		wire_conn_error(&c->conn, h, ret, "domain %u: cannot bind %s port %u: %s",
@@ -452,7 +422,14 @@ static void cs_evtchn_op(struct control_server *srv, struct cs_client *c,
 		cs_bind_port(c, h, dom, ended, req->port, "event-channel");
 		return;
 	}
-	ret = ended ? 0 : sv_evtchn_close_process(dom->d, req->port);
+	ret = ended ? 0 : sv_evtchn_process_domid(dom->d, req->port);
+	if (ret > 0) {
+		wire_conn_error(&c->conn, h, -EPERM, "port %u of domain %u is bound by domain %d",
+				req->port, dom->domid, ret);
+		return;
+	}
+	if (!ret && !ended)
+		ret = sv_evtchn_close_process(dom->d, req->port);
 	if (ret)
 		wire_conn_error(&c->conn, h, ret, "domain %u: cannot close port %u: %s", dom->domid,
 				req->port, strerror(-ret));
@@ -555,6 +532,11 @@ static void cs_hello(struct control_server *srv, struct cs_client *c, const stru
 		wire_conn_error(&c->conn, h, -EALREADY, "hello was said already");
 		return;
 	}
+	/* Its connection is its identity: a token would not add rights to it. */
+	if (c->procdom && req->token[0]) {
+		wire_conn_error(&c->conn, h, -EPERM, "a process domain's hello carries no token");
+		return;
+	}
 	if (req->token[0] && !cs_token_ok(srv->token, req->token)) {
 		wire_conn_error(&c->conn, h, -EACCES, "wrong token");
 		return;
@@ -563,6 +545,8 @@ static void cs_hello(struct control_server *srv, struct cs_client *c, const stru
 	c->privileged = req->token[0] != '\0';
 	if (c->privileged)
 		r.domid = 0;
+	else if (c->procdom)
+		r.domid = cs_procdom_domid(c->procdom);
 	r.privileged = c->privileged;
 	wire_conn_queue(&c->conn, h->op, h->req_id, 0, &r, sizeof(r), -1);
 }
@@ -573,9 +557,23 @@ static void cs_handle(struct control_server *srv, struct cs_client *c, const str
 	char err[256] = "";
 	int ret;
 
-	/* Rights first: an unprivileged client learns nothing from its malformed requests. */
-	if (h->op != SV_CTL_HELLO && !c->privileged) {
+	/*
+	 * Rights first: an unprivileged client learns nothing from its malformed requests.
+	 * A process domain has its own few ops; an anonymous client only says hello.
+	 */
+	if (c->procdom && h->op != SV_CTL_HELLO) {
+		if (!cs_procdom_allowed(h->op)) {
+			wire_conn_error(&c->conn, h, -EPERM, "a process domain may not use op %u",
+					h->op);
+			return;
+		}
+	} else if (h->op != SV_CTL_HELLO && !c->privileged) {
 		wire_conn_error(&c->conn, h, -EPERM, "this connection has no rights");
+		return;
+	} else if (c->privileged && h->op >= SV_CTL_GNT_AREA && h->op <= SV_CTL_GNT_UNMAP) {
+		/* dom0 maps the guests' memfds itself; grant ops name a process domain's rights. */
+		wire_conn_error(&c->conn, h, -EPERM,
+				"grant ops are for process domains; dom0 maps guest memory itself");
 		return;
 	}
 	ret = wire_check_request(h, p, err, sizeof(err));
@@ -583,9 +581,16 @@ static void cs_handle(struct control_server *srv, struct cs_client *c, const str
 		wire_conn_error(&c->conn, h, ret, "%s", err);
 		return;
 	}
+	if (c->procdom && h->op != SV_CTL_HELLO) {
+		cs_procdom_handle(srv, c, h, p);
+		return;
+	}
 	switch (h->op) {
 	case SV_CTL_HELLO:
 		cs_hello(srv, c, h, p);
+		break;
+	case SV_CTL_PROCDOM_CREATE:
+		cs_procdom_create(srv, c, h, p);
 		break;
 	case SV_CTL_CREATE:
 		cs_create(srv, c, h, p);
@@ -632,30 +637,52 @@ static void cs_client_input(struct control_server *srv, struct cs_client *c)
 	}
 }
 
+int cs_epoll_add(struct control_server *srv, int fd, void *ptr)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = ptr };
+
+	return epoll_ctl(srv->epfd, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
+}
+
+void cs_epoll_del(struct control_server *srv, int fd)
+{
+	epoll_ctl(srv->epfd, EPOLL_CTL_DEL, fd, NULL);
+}
+
+int cs_client_add(struct control_server *srv, int fd, struct cs_client **out)
+{
+	struct cs_client *c;
+	int ret;
+
+	if (srv->nr_clients >= CS_MAX_CLIENTS)
+		return -EMFILE;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	wire_conn_init(&c->conn, fd);
+	c->events = EPOLLIN;
+	ret = cs_epoll_add(srv, fd, c);
+	if (ret) {
+		free(c);
+		return ret;
+	}
+	c->next = srv->clients;
+	srv->clients = c;
+	srv->nr_clients++;
+	*out = c;
+	return 0;
+}
+
 static void cs_accept(struct control_server *srv)
 {
-	struct epoll_event ev = { .events = EPOLLIN };
 	struct cs_client *c;
 	int fd;
 
 	fd = accept4(srv->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 	if (fd < 0)
 		return;
-	if (srv->nr_clients >= CS_MAX_CLIENTS || !(c = calloc(1, sizeof(*c)))) {
+	if (cs_client_add(srv, fd, &c))
 		close(fd);
-		return;
-	}
-	wire_conn_init(&c->conn, fd);
-	c->events = EPOLLIN;
-	ev.data.ptr = c;
-	if (epoll_ctl(srv->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
-		close(fd);
-		free(c);
-		return;
-	}
-	c->next = srv->clients;
-	srv->clients = c;
-	srv->nr_clients++;
 }
 
 /* Flushes every client, drops dead ones and sets what epoll waits for. */
@@ -668,6 +695,8 @@ static void cs_service_clients(struct control_server *srv)
 		wire_conn_flush(&c->conn);
 		if (c->conn.dead) {
 			*pp = c->next;
+			if (c->procdom)
+				cs_procdom_client_gone(srv, c);
 			wire_conn_close(&c->conn);
 			free(c);
 			srv->nr_clients--;
@@ -749,6 +778,8 @@ int control_server_run(struct control_server *srv, int stop_fd)
 			else if (tag == &tag_efd)
 				while (read(srv->efd, &cnt, sizeof(cnt)) > 0)
 					;
+			else if (*(enum cs_kind *)tag == CS_KIND_PORT)
+				cs_procdom_port_ready(srv, tag);
 			else if (evs[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR))
 				cs_client_input(srv, tag);
 		}
@@ -765,6 +796,10 @@ void control_server_free(struct control_server *srv)
 
 	if (!srv)
 		return;
+	/* Process domains first: their maps and ports live in the guests. */
+	for (c = srv->clients; c; c = c->next)
+		if (c->procdom)
+			cs_procdom_client_gone(srv, c);
 	while ((dom = srv->domains)) {
 		srv->domains = dom->next;
 		cs_domain_free(dom);

@@ -234,6 +234,8 @@ static void domain_release(struct sv_domain *d)
 	free(d->vcpus);
 	free(d->cpuid);
 	guest_mem_destroy(&d->mem);
+	page_remap_release(d);
+	pthread_mutex_destroy(&d->remap_lock);
 	if (d->timer_epfd >= 0)
 		close(d->timer_epfd);
 	if (d->stop_efd >= 0)
@@ -266,6 +268,7 @@ int sv_domain_create(const struct sv_domain_params *p, struct sv_domain **out, c
 	d->kvm_fd = d->vm_fd = d->timer_epfd = d->stop_efd = d->mem.fd = -1;
 	pthread_mutex_init(&d->lock, NULL);
 	pthread_mutex_init(&d->console_lock, NULL);
+	pthread_mutex_init(&d->remap_lock, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&d->cond, &ca);

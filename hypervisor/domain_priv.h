@@ -32,6 +32,13 @@ struct vcpu {
 	int timer_fd;
 };
 
+/* A guest page moved into a memfd of its own for a process domain's grant map (page_remap.c). */
+struct page_remap {
+	uint64_t gpa;
+	int fd;		   /* the 1-page memfd, mapped over gpa in mem */
+	unsigned int refs; /* maps sharing it */
+};
+
 struct sv_domain {
 	char name[SV_MAX_NAME_LEN + 1];
 	char cmdline[SV_MAX_CMDLINE];
@@ -58,6 +65,10 @@ struct sv_domain {
 	unsigned int nr_vcpus;
 	struct vcpu *vcpus;
 	struct evtchn *evtchn; /* port table (evtchn.c) */
+
+	pthread_mutex_t remap_lock; /* guards remaps */
+	struct page_remap *remaps;
+	unsigned int nr_remaps;
 
 	pthread_t timer_thread;
 	bool timer_started;
@@ -86,6 +97,9 @@ int evtchn_kvm_init(struct sv_domain *d);
 void evtchn_kvm_release(struct sv_domain *d);
 /* Timer expiry: VIRQ_TIMER's port when bound on v, else the bare upcall. */
 int evtchn_kvm_timer_fire(struct vcpu *v);
+
+/* page_remap.c: closes the moved pages' memfds (the RAM mapping goes with guest_mem). */
+void page_remap_release(struct sv_domain *d);
 
 /* cpuid.c */
 int cpuid_get_supported(int kvm_fd, struct kvm_cpuid2 **out);

@@ -544,6 +544,35 @@ out:
 	return ret;
 }
 
+int evtchn_raise_proc(struct evtchn *e, uint32_t port, uint16_t process_domid)
+{
+	struct evtchn_port *p;
+	int ret = 0;
+
+	pthread_mutex_lock(&e->lock);
+	p = port_get(e, port);
+	if (!p || p->state != PORT_PROCESS)
+		ret = -EINVAL;
+	else if (p->remote_dom != process_domid)
+		ret = -EPERM;
+	else
+		deliver(e, port);
+	pthread_mutex_unlock(&e->lock);
+	return ret;
+}
+
+int evtchn_proc_domid(struct evtchn *e, uint32_t port)
+{
+	struct evtchn_port *p;
+	int ret;
+
+	pthread_mutex_lock(&e->lock);
+	p = port_get(e, port);
+	ret = p && p->state == PORT_PROCESS ? p->remote_dom : -EINVAL;
+	pthread_mutex_unlock(&e->lock);
+	return ret;
+}
+
 int evtchn_vcpu_of(struct evtchn *e, uint32_t port)
 {
 	struct evtchn_port *p;

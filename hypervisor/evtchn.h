@@ -58,6 +58,13 @@ int evtchn_raise_virq(struct evtchn *e, unsigned int vcpu, uint32_t virq);
 int evtchn_bind_proc(struct evtchn *e, uint32_t port, uint16_t process_domid, int *notify_fd,
 		     int *raise_fd);
 int evtchn_close_proc(struct evtchn *e, uint32_t port);
+/*
+ * Delivers an event on a port bound by process process_domid, for it: -EINVAL if
+ * not bound to a process, -EPERM if bound by another one.
+ */
+int evtchn_raise_proc(struct evtchn *e, uint32_t port, uint16_t process_domid);
+/* The domid of the process that bound port, or -EINVAL if none did. */
+int evtchn_proc_domid(struct evtchn *e, uint32_t port);
 /* The vCPU whose selector a port's events go to, or -EINVAL. */
 int evtchn_vcpu_of(struct evtchn *e, uint32_t port);
 

@@ -221,3 +221,13 @@ int sv_evtchn_port_vcpu(struct sv_domain *d, uint32_t port)
 {
 	return evtchn_vcpu_of(d->evtchn, port);
 }
+
+int sv_evtchn_raise_process(struct sv_domain *d, uint32_t port, uint16_t process_domid)
+{
+	return evtchn_raise_proc(d->evtchn, port, process_domid);
+}
+
+int sv_evtchn_process_domid(struct sv_domain *d, uint32_t port)
+{
+	return evtchn_proc_domid(d->evtchn, port);
+}

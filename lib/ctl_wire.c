@@ -43,6 +43,11 @@ static const size_t ctl_req_len[SV_CTL_OP_COUNT] = {
 	[SV_CTL_EVTCHN_BIND] = sizeof(struct sv_ctl_evtchn),
 	[SV_CTL_EVTCHN_CLOSE] = sizeof(struct sv_ctl_evtchn),
 	[SV_CTL_GNTTAB] = sizeof(struct sv_ctl_domid),
+	[SV_CTL_PROCDOM_CREATE] = sizeof(struct sv_ctl_procdom),
+	[SV_CTL_GNT_AREA] = sizeof(struct sv_ctl_gnt_area),
+	[SV_CTL_GNT_COPY] = sizeof(struct sv_ctl_gnt_copy),
+	[SV_CTL_GNT_MAP] = sizeof(struct sv_ctl_gnt_map),
+	[SV_CTL_GNT_UNMAP] = sizeof(struct sv_ctl_gnt_map),
 	[SV_CTL_SUBSCRIBE] = 0,
 	[SV_CTL_STOP] = 0,
 };
@@ -78,6 +83,50 @@ static int check_create(const struct sv_ctl_create *c, char *err, size_t errlen)
 	return 0;
 }
 
+static int check_procdom(const struct sv_ctl_procdom *p, char *err, size_t errlen)
+{
+	if (!wire_str_ok(p->name, sizeof(p->name)) || !p->name[0])
+		return errmsg_set(err, errlen, -EINVAL, "process domain name is empty or too long");
+	if (p->domid > SV_CTL_DOMID_MAX || p->pad)
+		return errmsg_set(err, errlen, -EINVAL, "domid %u is outside 1..%u", p->domid,
+				  SV_CTL_DOMID_MAX);
+	return 0;
+}
+
+static int check_gnt_area(const struct sv_ctl_gnt_area *a, char *err, size_t errlen)
+{
+	if (!a->size || a->size % 4096u || a->size > SV_CTL_GNT_AREA_MAX)
+		return errmsg_set(err, errlen, -EINVAL,
+				  "grant area size %llu is not a multiple of 4096 in 4096..%u",
+				  (unsigned long long)a->size, SV_CTL_GNT_AREA_MAX);
+	return 0;
+}
+
+static int check_gnt_copy(const struct sv_ctl_gnt_copy *c, char *err, size_t errlen)
+{
+	if (c->domid > SV_CTL_DOMID_MAX)
+		return errmsg_set(err, errlen, -EINVAL, "domid %u is out of range", c->domid);
+	if (!c->count || c->count > SV_CTL_GNT_COPY_MAX)
+		return errmsg_set(err, errlen, -EINVAL,
+				  "grant copy of %u segments is outside 1..%u", c->count,
+				  SV_CTL_GNT_COPY_MAX);
+	if (c->ops_offset % 8u)
+		return errmsg_set(err, errlen, -EINVAL,
+				  "grant copy segments at %llu are not 8-byte aligned",
+				  (unsigned long long)c->ops_offset);
+	return 0;
+}
+
+static int check_gnt_map(const struct sv_ctl_gnt_map *m, char *err, size_t errlen)
+{
+	if (m->domid > SV_CTL_DOMID_MAX)
+		return errmsg_set(err, errlen, -EINVAL, "domid %u is out of range", m->domid);
+	if (m->flags & ~SV_CTL_GNT_MAP_READONLY || m->pad)
+		return errmsg_set(err, errlen, -EINVAL, "grant map flags %#x are not known",
+				  m->flags);
+	return 0;
+}
+
 int wire_check_request(const struct sv_ctl_hdr *h, const void *payload, char *err, size_t errlen)
 {
 	const struct sv_ctl_hello *hello = payload;
@@ -100,6 +149,15 @@ int wire_check_request(const struct sv_ctl_hdr *h, const void *payload, char *er
 		return 0;
 	case SV_CTL_CREATE:
 		return check_create(payload, err, errlen);
+	case SV_CTL_PROCDOM_CREATE:
+		return check_procdom(payload, err, errlen);
+	case SV_CTL_GNT_AREA:
+		return check_gnt_area(payload, err, errlen);
+	case SV_CTL_GNT_COPY:
+		return check_gnt_copy(payload, err, errlen);
+	case SV_CTL_GNT_MAP:
+	case SV_CTL_GNT_UNMAP:
+		return check_gnt_map(payload, err, errlen);
 	default:
 		return 0;
 	}
@@ -140,6 +198,7 @@ void wire_conn_close(struct wire_conn *c)
 	}
 	c->tail = NULL;
 	c->out_bytes = 0;
+	wire_conn_drop_fds(c);
 	if (c->fd >= 0)
 		close(c->fd);
 	c->fd = -1;
@@ -254,18 +313,68 @@ void wire_conn_flush(struct wire_conn *c)
 	}
 }
 
+void wire_conn_drop_fds(struct wire_conn *c)
+{
+	while (c->in_nfds)
+		close(c->in_fds[--c->in_nfds]);
+}
+
+int wire_conn_take_fd(struct wire_conn *c)
+{
+	int fd;
+
+	if (!c->in_nfds)
+		return -1;
+	fd = c->in_fds[0];
+	memmove(c->in_fds, c->in_fds + 1, --c->in_nfds * sizeof(c->in_fds[0]));
+	return fd;
+}
+
+/* Keeps what fits of the fds that came (in order) and closes the rest. */
+static void conn_keep_fds(struct wire_conn *c, struct msghdr *mh)
+{
+	struct cmsghdr *cm;
+	size_t i, n;
+	int fd;
+
+	for (cm = CMSG_FIRSTHDR(mh); cm; cm = CMSG_NXTHDR(mh, cm)) {
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+			continue;
+		n = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (i = 0; i < n; i++) {
+			memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
+			if (c->in_nfds < SV_CTL_FDS_MAX)
+				c->in_fds[c->in_nfds++] = fd;
+			else
+				close(fd);
+		}
+	}
+}
+
 int wire_conn_read(struct wire_conn *c)
 {
+	char cbuf[CMSG_SPACE(sizeof(int) * SV_CTL_FDS_MAX)];
+	struct iovec iov;
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
 	ssize_t n;
 
 	if (c->dead)
 		return -EPIPE;
 	if (c->in_len == sizeof(c->in))
 		return 0;
-	/* Clients never pass us fds: plain recv drops any that come. */
-	n = recv(c->fd, c->in + c->in_len, sizeof(c->in) - c->in_len, MSG_DONTWAIT);
+	/*
+	 * A process domain passes its grant area's memfd; a peer's other fds are
+	 * closed once every message they could belong to is handled (wire_conn_pop).
+	 */
+	iov.iov_base = c->in + c->in_len;
+	iov.iov_len = sizeof(c->in) - c->in_len;
+	mh.msg_control = cbuf;
+	mh.msg_controllen = sizeof(cbuf);
+	n = recvmsg(c->fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
 	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
 		return 0;
+	if (n > 0 || mh.msg_controllen)
+		conn_keep_fds(c, &mh);
 	if (n <= 0) {
 		c->dead = true;
 		return -EPIPE;
@@ -296,6 +405,9 @@ void wire_conn_pop(struct wire_conn *c)
 	n = sizeof(h) + h.len;
 	memmove(c->in, c->in + n, c->in_len - n);
 	c->in_len -= n;
+	/* An fd rides on its message's first byte: with no input left, its message was handled. */
+	if (!c->in_len)
+		wire_conn_drop_fds(c);
 }
 
 static int write_all(int fd, const void *buf, size_t len)

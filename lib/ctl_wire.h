@@ -29,6 +29,8 @@ struct wire_conn_msg;
 struct wire_conn {
 	int fd;
 	bool dead;
+	int in_fds[SV_CTL_FDS_MAX]; /* passed by the peer, not yet taken */
+	unsigned int in_nfds;
 	size_t in_len;
 	uint8_t in[SV_CTL_MSG_MAX];
 	struct wire_conn_msg *head, *tail;
@@ -57,7 +59,15 @@ int wire_conn_read(struct wire_conn *c);
  * (framing is lost: close the connection).
  */
 int wire_conn_next(struct wire_conn *c, struct sv_ctl_hdr *h, const void **payload);
+/* Drops the message; once no input is left, closes the fds that came with it. */
 void wire_conn_pop(struct wire_conn *c);
+/*
+ * The oldest fd the peer passed and nobody took (now the caller's), or -1.
+ * Call it while handling the message that carried it.
+ */
+int wire_conn_take_fd(struct wire_conn *c);
+/* Closes the passed fds nobody took. */
+void wire_conn_drop_fds(struct wire_conn *c);
 
 /* Blocking helpers for clients. */
 int wire_msg_send(int fd, uint32_t op, uint32_t req_id, int32_t status, const void *payload,

@@ -320,6 +320,16 @@ START_TEST(process_end)
 	/* The slow-path send reaches the process's notify fd. */
 	ck_assert_int_eq(evtchn_send(e, p), 0);
 	ck_assert_int_eq(read(nfd, &v, sizeof(v)), sizeof(v));
+	/* A process that cannot see shared info raises through the core. */
+	si->evtchn_pending[p / 64] &= ~(1ull << (p % 64));
+	ck_assert(!pending(si, p));
+	ck_assert_int_eq(evtchn_proc_domid(e, p), 0);
+	ck_assert_int_eq(evtchn_raise_proc(e, p, 7), -EPERM);
+	ck_assert(!pending(si, p));
+	ck_assert_int_eq(evtchn_raise_proc(e, p, 0), 0);
+	ck_assert(pending(si, p));
+	ck_assert_int_eq(evtchn_raise_proc(e, 0, 0), -EINVAL);
+	ck_assert_int_eq(evtchn_raise_proc(e, SV_EVTCHN_NR_PORTS, 0), -EINVAL);
 	ck_assert_int_eq(evtchn_bind_vcpu(e, p, 2), 0);
 	ck_assert_uint_eq(rec.moved, 1);
 	ck_assert_int_eq(evtchn_vcpu_of(e, p), 2);
@@ -327,6 +337,8 @@ START_TEST(process_end)
 	ck_assert_int_eq(evtchn_close_proc(e, p), -EINVAL);
 	ck_assert_uint_eq(rec.detached, 1);
 	ck_assert_int_eq(evtchn_send(e, p), -ENOTCONN);
+	ck_assert_int_eq(evtchn_raise_proc(e, p, 0), -EINVAL);
+	ck_assert_int_eq(evtchn_proc_domid(e, p), -EINVAL);
 	close(nfd);
 	close(rfd);
 	/* Destroy detaches what is still bound. */

@@ -181,7 +181,11 @@ struct sv_ctl_procdom {
 #define SV_CTL_GNT_COPY_MAX 1024u	/* segments in one GNT_COPY */
 
 struct sv_ctl_gnt_area {
-	uint64_t size; /* of the memfd passed with it; mapped shared by the core */
+	/*
+	 * Of the memfd passed with it, which the core seals with F_SEAL_SHRINK (make it
+	 * with MFD_ALLOW_SEALING) and maps shared.
+	 */
+	uint64_t size;
 };
 
 /* One segment of a grant copy, as the process domain writes it in its area. */

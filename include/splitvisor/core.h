@@ -7,6 +7,7 @@
 #ifndef SPLITVISOR_CORE_H
 #define SPLITVISOR_CORE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -77,6 +78,34 @@ int sv_evtchn_bind_process(struct sv_domain *d, uint32_t port, uint16_t process_
 			   int *notify_fd, int *raise_fd);
 int sv_evtchn_close_process(struct sv_domain *d, uint32_t port);
 int sv_evtchn_port_vcpu(struct sv_domain *d, uint32_t port);
+/*
+ * Raises a port bound with bind_process, for a process that may not see the
+ * shared-info page (a driver domain writes its send eventfd; the core reads
+ * it and calls this): sets it pending and raises the upcall when needed.
+ * -EINVAL when the port is not bound to a process, -EPERM when another process
+ * (process_domid) bound it: the guest may have closed the port and offered its
+ * number to someone else since.
+ */
+int sv_evtchn_raise_process(struct sv_domain *d, uint32_t port, uint16_t process_domid);
+/* The domid of the process that bound port, or -EINVAL when it is not bound to one. */
+int sv_evtchn_process_domid(struct sv_domain *d, uint32_t port);
+
+/*
+ * Grant maps for process domains that may not see the RAM memfd. page_remap
+ * pauses the guest, moves the page at gpa (4096-aligned, inside RAM) into a
+ * 1-page memfd mapped over it in the core's RAM mapping (the guest and the
+ * core then use that page; the RAM memfd keeps the old copy), unpauses and
+ * returns a new fd of that memfd, the caller's: read-only when readonly, else
+ * read-write. The memfd is sealed against shrinking and growing. A second
+ * remap of the same page shares it (a count). page_restore drops one; the
+ * last copies the page back into the RAM memfd and maps the RAM memfd there
+ * again (paused too). -EINVAL bad gpa, -ENOENT restore of a page not moved.
+ * Pages still moved when the domain is freed are dropped with it.
+ */
+int sv_domain_page_remap(struct sv_domain *d, uint64_t gpa, bool readonly, int *page_fd);
+int sv_domain_page_restore(struct sv_domain *d, uint64_t gpa);
+/* How many pages are moved (for tests and diagnostics). */
+unsigned int sv_domain_page_remaps(struct sv_domain *d);
 /* The guest's shared-info page as the core maps it (struct sv_shared_info). */
 void *sv_domain_shared_info(struct sv_domain *d);
 
