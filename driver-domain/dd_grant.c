@@ -253,7 +253,7 @@ int dd_grant_init(struct dd *dd, char *err, size_t errlen)
 	g->area = MAP_FAILED;
 	pthread_mutex_init(&g->area_lock, NULL);
 	pthread_mutex_init(&g->map_lock, NULL);
-	fd = memfd_create("svdd-grant-area", MFD_CLOEXEC);
+	fd = memfd_create("svdd-grant-area", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (fd < 0 || ftruncate(fd, DD_AREA_SIZE) < 0) {
 		ret = errmsg_set(err, errlen, -errno, "grant area: %s", strerror(errno));
 		goto out;
