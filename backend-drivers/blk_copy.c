@@ -19,12 +19,18 @@
 
 int blk_copy_init(struct blkback *b)
 {
+	const struct gnt_remote_ops *rem = b->p.granter->remote;
 	size_t pages = (size_t)b->nr_reqs * b->max_segs;
-	void *p;
+	void *p = NULL;
 
+	/* In the remote's own memory when it has room: the core copies straight into it. */
+	if (rem && rem->alloc)
+		p = rem->alloc(b->p.granter->remote_ctx, pages * PAGE_SIZE);
+	b->bounce_remote = p != NULL;
 	/* Page-aligned for O_DIRECT; untouched pages cost nothing. */
-	p = mmap(NULL, pages * PAGE_SIZE, PROT_READ | PROT_WRITE,
-		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (!p)
+		p = mmap(NULL, pages * PAGE_SIZE, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (p == MAP_FAILED)
 		return -ENOMEM;
 	b->bounce = p;
@@ -35,7 +41,9 @@ int blk_copy_init(struct blkback *b)
 
 void blk_copy_free(struct blkback *b)
 {
-	if (b->bounce)
+	if (b->bounce && b->bounce_remote)
+		b->p.granter->remote->free(b->p.granter->remote_ctx, b->bounce, b->bounce_size);
+	else if (b->bounce)
 		munmap(b->bounce, b->bounce_size);
 	b->bounce = NULL;
 	free(b->cops);

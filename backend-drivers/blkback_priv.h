@@ -103,6 +103,7 @@ struct blkback {
 	bool copy;
 	uint8_t *bounce;	  /* max_segs pages per ring slot, request i's at i */
 	size_t bounce_size;	  /* bytes */
+	bool bounce_remote;	  /* from the granter's remote alloc, not mmap */
 	struct gnt_copy_op *cops; /* one batch: nr_reqs * max_segs ops */
 	struct breq_list staged;  /* validated this kick, waiting for their data */
 	struct breq_list reads;	  /* read from the disk this reap, waiting to be copied out */

@@ -18,7 +18,7 @@
 #include "backend_env.h"
 
 /* The grant-copy area registered with the core: a few MiB serve a whole ring batch. */
-#define DD_AREA_SIZE (8u << 20)
+#define DD_AREA_SIZE (64u << 20)
 
 struct dd_env;
 struct dd_grant;

@@ -10,8 +10,11 @@
  * - copy: the area is a memfd of DD_AREA_SIZE registered once with
  *   SV_CTL_GNT_AREA. A batch writes its segments at the area's start and the
  *   data behind them, sends one SV_CTL_GNT_COPY and reads the statuses (and
- *   the data from the grants) back. A batch larger than the area or
+ *   the data from the grants) back. A batch larger than the staging part or
  *   SV_CTL_GNT_COPY_MAX goes in several requests.
+ * - the rest of the area is a pool of pages handed out with alloc (blkback's
+ *   bounce pages): a segment whose buffer lies there is copied by the core
+ *   straight to or from it, with no staging copy here.
  *
  * Device threads (blkback's, the network thread) copy concurrently: the area
  * is used under one mutex for a whole request (fill, ask, read back), taken
@@ -35,10 +38,12 @@
 #include "log.h"
 
 #define DD_PAGE 4096u
-/* Segments first, data behind them (8-byte aligned, a page boundary here). */
+/* Segments first, staged data behind them (8-byte aligned, a page boundary here), the pool last. */
 #define DD_SEGS_BYTES \
 	((SV_CTL_GNT_COPY_MAX * sizeof(struct sv_ctl_gnt_copy_seg) + DD_PAGE - 1) & ~(DD_PAGE - 1))
-#define DD_DATA_BYTES (DD_AREA_SIZE - DD_SEGS_BYTES)
+#define DD_STAGE_END  (8u << 20)
+#define DD_DATA_BYTES (DD_STAGE_END - DD_SEGS_BYTES)
+#define DD_POOL_PAGES ((DD_AREA_SIZE - DD_STAGE_END) / DD_PAGE)
 
 struct dd_map {
 	uint16_t granter;
@@ -56,7 +61,71 @@ struct dd_grant {
 	struct dd_map *maps;
 	size_t nr_maps, cap_maps;
 	struct log_ratelimit map_rl; /* under map_lock */
+	pthread_mutex_t pool_lock;   /* the bitmap below */
+	uint64_t pool_used[(DD_POOL_PAGES + 63) / 64];
 };
+
+/* Whether [p, p + len) lies in the pool: the core reaches it directly. */
+static bool in_pool(const struct dd_grant *g, const void *p, size_t len)
+{
+	const uint8_t *b = p;
+
+	return b >= g->area + DD_STAGE_END && len <= DD_AREA_SIZE &&
+	       b + len <= g->area + DD_AREA_SIZE;
+}
+
+static bool pool_bit(const struct dd_grant *g, size_t i)
+{
+	return g->pool_used[i / 64] >> (i % 64) & 1;
+}
+
+static void pool_mark(struct dd_grant *g, size_t first, size_t n, bool used)
+{
+	for (size_t i = first; i < first + n; i++) {
+		if (used)
+			g->pool_used[i / 64] |= 1ull << (i % 64);
+		else
+			g->pool_used[i / 64] &= ~(1ull << (i % 64));
+	}
+}
+
+/* First fit: devices take their pages when they connect, not per request. */
+static void *pool_alloc(void *ctx, size_t len)
+{
+	struct dd_grant *g = ctx;
+	size_t n = (len + DD_PAGE - 1) / DD_PAGE, run = 0;
+	void *p = NULL;
+
+	if (!n || n > DD_POOL_PAGES)
+		return NULL;
+	pthread_mutex_lock(&g->pool_lock);
+	for (size_t i = 0; i < DD_POOL_PAGES; i++) {
+		run = pool_bit(g, i) ? 0 : run + 1;
+		if (run == n) {
+			pool_mark(g, i + 1 - n, n, true);
+			p = g->area + DD_STAGE_END + (i + 1 - n) * DD_PAGE;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&g->pool_lock);
+	if (p)
+		memset(p, 0, n * DD_PAGE);
+	return p;
+}
+
+static void pool_free(void *ctx, void *p, size_t len)
+{
+	struct dd_grant *g = ctx;
+	size_t n = (len + DD_PAGE - 1) / DD_PAGE;
+
+	if (!p || !in_pool(g, p, n * DD_PAGE))
+		return;
+	pthread_mutex_lock(&g->pool_lock);
+	pool_mark(g, (size_t)((uint8_t *)p - g->area - DD_STAGE_END) / DD_PAGE, n, false);
+	pthread_mutex_unlock(&g->pool_lock);
+	/* Give the memory back; the pages read as zero when handed out again. */
+	madvise(p, n * DD_PAGE, MADV_REMOVE);
+}
 
 static int grant_map(void *ctx, uint16_t granter, uint32_t ref, bool readonly, void **page)
 {
@@ -162,15 +231,18 @@ static int copy_chunk(struct dd_grant *g, uint16_t granter, struct gnt_copy_op *
 	for (i = 0; i < n; i++) {
 		struct gnt_copy_op *op = &ops[i];
 		bool to = op->dir == SV_GNT_COPY_TO_GRANT;
+		bool direct = in_pool(g, op->buf, op->len);
 
 		segs[i] = (struct sv_ctl_gnt_copy_seg){
 			.ref = op->ref,
 			.offset = (uint16_t)op->offset,
 			.len = (uint16_t)op->len,
-			.area_offset = data,
+			.area_offset = direct ? (uint64_t)((uint8_t *)op->buf - g->area) : data,
 			.flags = to ? SV_CTL_GNT_COPY_TO_GRANT : 0,
 			.status = 0,
 		};
+		if (direct)
+			continue;
 		if (to)
 			memcpy(g->area + data, op->buf, op->len);
 		data += op->len;
@@ -192,7 +264,7 @@ static int copy_chunk(struct dd_grant *g, uint16_t granter, struct gnt_copy_op *
 		if (st > 0 || st < -4095)
 			st = -EPROTO;
 		op->status = st;
-		if (!st && op->dir == SV_GNT_COPY_FROM_GRANT)
+		if (!st && op->dir == SV_GNT_COPY_FROM_GRANT && !in_pool(g, op->buf, op->len))
 			memcpy(op->buf, g->area + segs[i].area_offset, op->len);
 		failed += st != 0;
 	}
@@ -216,7 +288,11 @@ static int grant_copy_batch(void *ctx, uint16_t granter, struct gnt_copy_op *ops
 	while (i < n) {
 		/* The longest run of good segments that fits one request and the area. */
 		for (j = i, cnt = 0, bytes = 0; j < n && cnt < SV_CTL_GNT_COPY_MAX; j++, cnt++) {
-			if (op_bad(&ops[j]) || bytes + ops[j].len > DD_DATA_BYTES)
+			if (op_bad(&ops[j]))
+				break;
+			if (in_pool(g, ops[j].buf, ops[j].len))
+				continue;
+			if (bytes + ops[j].len > DD_DATA_BYTES)
 				break;
 			bytes += ops[j].len;
 		}
@@ -237,6 +313,8 @@ static const struct gnt_remote_ops dd_grant_ops = {
 	.map = grant_map,
 	.unmap = grant_unmap,
 	.copy_batch = grant_copy_batch,
+	.alloc = pool_alloc,
+	.free = pool_free,
 };
 
 int dd_grant_init(struct dd *dd, char *err, size_t errlen)
@@ -253,6 +331,7 @@ int dd_grant_init(struct dd *dd, char *err, size_t errlen)
 	g->area = MAP_FAILED;
 	pthread_mutex_init(&g->area_lock, NULL);
 	pthread_mutex_init(&g->map_lock, NULL);
+	pthread_mutex_init(&g->pool_lock, NULL);
 	fd = memfd_create("svdd-grant-area", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (fd < 0 || ftruncate(fd, DD_AREA_SIZE) < 0) {
 		ret = errmsg_set(err, errlen, -errno, "grant area: %s", strerror(errno));
@@ -290,6 +369,7 @@ void dd_grant_free(struct dd *dd)
 		munmap(g->area, DD_AREA_SIZE);
 	pthread_mutex_destroy(&g->area_lock);
 	pthread_mutex_destroy(&g->map_lock);
+	pthread_mutex_destroy(&g->pool_lock);
 	free(g);
 	dd->grant = NULL;
 	dd->env.grant_remote = NULL;

@@ -131,6 +131,14 @@ struct gnt_remote_ops {
 	int (*map)(void *ctx, uint16_t granter, uint32_t ref, bool readonly, void **page);
 	int (*unmap)(void *ctx, uint16_t granter, uint32_t ref, bool readonly);
 	int (*copy_batch)(void *ctx, uint16_t granter, struct gnt_copy_op *ops, size_t n);
+	/*
+	 * Optional: len bytes (page-aligned, zeroed) that the remote side copies to
+	 * and from directly, with no copy of our own in between (a driver domain's
+	 * area, which the core maps too). NULL when there is no room left: use
+	 * ordinary memory, which costs a copy more per byte.
+	 */
+	void *(*alloc)(void *ctx, size_t len);
+	void (*free)(void *ctx, void *p, size_t len);
 };
 
 int gnt_map_batch(struct gnt_mapper *m, const struct gnt_granter *g, struct gnt_map_op *ops,

@@ -251,6 +251,48 @@ START_TEST(test_copy_from_threads)
 }
 END_TEST
 
+/*
+ * Buffers from the area's pool cross without a copy of svdd's own: the segment
+ * names the buffer's own place in the area, and the pool's pages come back.
+ */
+START_TEST(test_pool_buffers_are_copied_in_place)
+{
+	const struct gnt_remote_ops *ops = dd.env.grant_remote;
+	uint8_t *buf = ops->alloc(dd.env.grant_remote_ctx, 2 * 4096), *again;
+	struct gnt_copy_op op[2];
+	struct sv_ctl_gnt_copy_seg *segs;
+
+	ck_assert_ptr_nonnull(buf);
+	ck_assert_uint_eq((uintptr_t)buf % 4096, 0);
+	memset(pages[5], 0x77, 4096);
+	memset(buf + 4096, 0x33, 4096);
+	op[0] = (struct gnt_copy_op){
+		.ref = 5, .dir = SV_GNT_COPY_FROM_GRANT, .len = 4096, .buf = buf
+	};
+	op[1] = (struct gnt_copy_op){
+		.ref = 6, .dir = SV_GNT_COPY_TO_GRANT, .len = 4096, .buf = buf + 4096
+	};
+	ck_assert_int_eq(copy(op, 2), 0);
+	ck_assert_uint_eq(copies, 1);
+	ck_assert_uint_eq(buf[0], 0x77);
+	ck_assert_uint_eq(buf[4095], 0x77);
+	ck_assert_uint_eq(pages[6][0], 0x33);
+	/* The core was told the buffers' own offsets: nothing was staged. */
+	segs = (struct sv_ctl_gnt_copy_seg *)core_area;
+	buf[100] = 0x11;
+	ck_assert_uint_eq(core_area[segs[0].area_offset + 100], 0x11);
+	ck_assert_uint_eq(segs[1].area_offset, segs[0].area_offset + 4096);
+	ops->free(dd.env.grant_remote_ctx, buf, 2 * 4096);
+	/* Freed pages are handed out again, zeroed. */
+	again = ops->alloc(dd.env.grant_remote_ctx, 4096);
+	ck_assert_ptr_eq(again, buf);
+	ck_assert_uint_eq(again[0], 0);
+	ops->free(dd.env.grant_remote_ctx, again, 4096);
+	/* More than the pool holds: NULL, and the caller uses its own memory. */
+	ck_assert_ptr_null(ops->alloc(dd.env.grant_remote_ctx, DD_AREA_SIZE));
+}
+END_TEST
+
 START_TEST(test_map_table)
 {
 	const struct gnt_remote_ops *ops = dd.env.grant_remote;
@@ -285,6 +327,7 @@ int main(void)
 	tcase_add_test(tc, test_copy_splits_and_round_trips);
 	tcase_add_test(tc, test_copy_statuses);
 	tcase_add_test(tc, test_copy_from_threads);
+	tcase_add_test(tc, test_pool_buffers_are_copied_in_place);
 	tcase_add_test(tc, test_map_table);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
