@@ -91,10 +91,9 @@ int svctl_cmd_inject(int argc, char **argv)
 static const char *svctl_dd_state(uint32_t state)
 {
 	static const char *const names[] = {
-		[SV_TS_DD_RUNNING] = "running",
-		[SV_TS_DD_HUNG] = "hung",
-		[SV_TS_DD_RESTARTING] = "restarting",
-		[SV_TS_DD_ENDED] = "crashed",
+		[SV_TS_DD_RUNNING] = "running",	      [SV_TS_DD_HUNG] = "hung",
+		[SV_TS_DD_RESTARTING] = "restarting", [SV_TS_DD_ENDED] = "crashed",
+		[SV_TS_DD_STOPPED] = "shut off",
 	};
 
 	return state < sizeof(names) / sizeof(names[0]) ? names[state] : "?";

@@ -42,7 +42,8 @@ struct dd_domain {
 	struct xs_sock *xs; /* its xenstore connection, or NULL */
 	bool stopping;	    /* destroy or shutdown asked for its end: no restart */
 	bool hung;	    /* SIGSTOP'd by inject hang */
-	bool ended;	    /* dead and kept so (preserve, throttled, failed restart) */
+	bool ended;	    /* dead and kept so (preserve, throttled, failed restart, stopped) */
+	bool stopped;	    /* ended by destroy or shutdown, kept for its guests' devices */
 	bool remove;	    /* gone: freed by the next dd_timeouts, outside any epoll batch */
 	bool restart_pending;
 	unsigned int restart_tries;

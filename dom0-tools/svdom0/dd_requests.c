@@ -270,6 +270,7 @@ static void dd_list(struct dom0 *d0, struct ts_client *c, const struct sv_ctl_hd
 		out[n].domid = dd->domid;
 		out[n].state = dd_running(dd)	     ? (dd->hung ? SV_TS_DD_HUNG : SV_TS_DD_RUNNING)
 			       : dd->restart_pending ? SV_TS_DD_RESTARTING
+			       : dd->stopped	     ? SV_TS_DD_STOPPED
 						     : SV_TS_DD_ENDED;
 		out[n].pid = dd_running(dd) ? (int32_t)dd->pid : 0;
 		out[n].restarts = dd->restarts;
@@ -297,9 +298,10 @@ void dd_named(struct dom0 *d0, struct dd_domain *dd, struct ts_client *c,
 	case SV_TS_DESTROY:
 		dd->stopping = true;
 		dd->restart_pending = false;
+		/* A running one may be kept for its guests (dd_ended); a second destroy forgets it. */
 		if (dd_running(dd) && !dd_signal(dd, SIGKILL))
 			dd_ended(d0, dd, true); /* SIGKILL: prompt */
-		if (!dd->remove)
+		else if (!dd->remove)
 			dd_forget(d0, dd);
 		wire_conn_queue(&c->conn, h->op, h->req_id, 0, NULL, 0, -1);
 		return;

@@ -115,6 +115,12 @@ static int dd_home(struct dom0 *d0, struct dd_domain *dd)
 	char path[64], val[32];
 	int ret;
 
+	/*
+	 * Its backend directories are all written again below it (vbd_dd_restore): any
+	 * left from while it was away were made under a home the release gave to dom0.
+	 */
+	snprintf(path, sizeof(path), "/local/domain/%u/backend", dd->domid);
+	xsl_rm(d0->xs_self, path);
 	snprintf(path, sizeof(path), "/local/domain/%u", dd->domid);
 	ret = xsl_call(d0->xs_self, XS_MKDIR, path, NULL, 0, NULL, 0);
 	snprintf(val, sizeof(val), "n%u", dd->domid);
@@ -220,6 +226,12 @@ static int dd_spawn(struct dom0 *d0, struct dd_domain *dd, char *err, size_t err
 				 "the core passed no connection for driver domain %s", dd->name);
 	if (ret)
 		goto out;
+	/* The core gives another when the one asked for is taken: its guests name the old one. */
+	if (dd->domid && reply.domid != dd->domid) {
+		ret = errmsg_set(err, errlen, -EBUSY, "domid %u of driver domain %s is in use",
+				 dd->domid, dd->name);
+		goto out;
+	}
 	dd->domid = reply.domid;
 	snprintf(id, sizeof(id), "%u", dd->domid);
 	ret = dd_home(d0, dd);
@@ -325,7 +337,7 @@ static void dd_close(struct dom0 *d0, struct dd_domain *dd)
 	dd_conn_close(d0, &dd->ctl, &dd->ctl_events);
 	snprintf(msg, sizeof(msg), "driver domain %s ended before it answered", dd->name);
 	dd_answer_inject(dd, -EPIPE, msg);
-	xs_sock_kill(dd->xs);
+	xs_sock_kill(&dd->xs);
 	/* @releaseDomain fires; the nodes it owned pass to dom0 (XSA-322). */
 	xs_domain_release(d0->xs, (uint16_t)dd->domid);
 	snprintf(path, sizeof(path), "/local/domain/%u/backend", dd->domid);
@@ -372,6 +384,14 @@ void dd_ended(struct dom0 *d0, struct dd_domain *dd, bool wait)
 					strlen(text) + 1, -1);
 			c->shutdown_pending = false;
 		}
+	}
+	if (dd->stopping && (vbd_dd_used(d0, dd->domid) || vif_dd_used(d0, dd->domid))) {
+		/* Kept, with its domid: started again, it serves those guests' devices again. */
+		log_info("driver domain %s keeps domid %u for its guests' devices ('svctl start' "
+			 "or 'svctl create' brings it back, 'svctl destroy' forgets it)",
+			 dd->name, dd->domid);
+		dd->ended = dd->stopped = true;
+		return;
 	}
 	if (dd->stopping) {
 		dd_forget(d0, dd);
@@ -461,6 +481,7 @@ static struct dd_domain *dd_new(const char *name)
 
 static void dd_free(struct dd_domain *dd)
 {
+	xs_sock_kill(&dd->xs); /* no pointer into dd may outlive it */
 	if (dd->cfg) {
 		sv_domain_config_free(dd->cfg);
 		free(dd->cfg);
@@ -508,7 +529,7 @@ int dd_create(struct dom0 *d0, const struct sv_domain_config *cfg, uint32_t *dom
 	}
 	dd->cfg = copy;
 	copy = NULL;
-	dd->stopping = dd->ended = false;
+	dd->stopping = dd->ended = dd->stopped = false;
 	memset(&dd->throttle, 0, sizeof(dd->throttle));
 	dd->restarts = 0;
 	if (fresh) {
@@ -520,6 +541,8 @@ int dd_create(struct dom0 *d0, const struct sv_domain_config *cfg, uint32_t *dom
 	}
 	*domid = dd->domid;
 out:
+	if (fresh && fresh->domid)
+		dd_forget(d0, fresh); /* its home, if it got one */
 	if (fresh)
 		dd_free(fresh);
 	if (copy) {
@@ -539,6 +562,8 @@ static int dd_ensure(struct dom0 *d0, const char *what, const char *name, const 
 	if (dd && !dd->ended)
 		return 0;
 	def = defs_find(&d0->defs, name);
+	if (!def && dd)
+		def = dd->cfg; /* a transient one kept ended comes back as it was */
 	if (!def)
 		return errmsg_set(err, errlen, -ENOENT,
 				  "%s: backend domain %s is neither running nor defined (define "
@@ -632,12 +657,13 @@ void dd_client_gone(struct dom0 *d0, struct ts_client *c)
 void dd_free_all(struct dom0 *d0)
 {
 	struct dd_domain *dd;
+	siginfo_t si;
 
 	while ((dd = d0->dds)) {
 		d0->dds = dd->next;
 		if (dd->pidfd >= 0) {
 			dd_signal(dd, SIGKILL);
-			waitid((idtype_t)P_PIDFD, (id_t)dd->pidfd, NULL, WEXITED);
+			waitid((idtype_t)P_PIDFD, (id_t)dd->pidfd, &si, WEXITED);
 			close(dd->pidfd);
 		}
 		wire_conn_close(&dd->req);

@@ -389,6 +389,8 @@ bool tsx_run_actions(struct dom0 *d0)
 			tsx_note(td, "restarting", td->end_text);
 			ret = cfg_to_create(td->cfg, &req, err, sizeof(err));
 			if (!ret)
+				ret = dd_ensure_for(d0, td->cfg, err, sizeof(err));
+			if (!ret)
 				ret = ts_boot(d0, &req, td->cfg, &td, err, sizeof(err));
 			if (!ret)
 				continue;

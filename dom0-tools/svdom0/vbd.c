@@ -406,3 +406,15 @@ int vbd_dd_restore(struct dom0 *d0, uint32_t dd_domid)
 	}
 	return ret;
 }
+
+bool vbd_dd_used(struct dom0 *d0, uint32_t dd_domid)
+{
+	struct ts_domain *td;
+	struct vbd *v;
+
+	for (td = d0->domains; td; td = td->next)
+		for (v = td->vbds; v && !td->ended; v = v->next)
+			if (v->be_domid == dd_domid)
+				return true;
+	return false;
+}

@@ -38,5 +38,7 @@ int vbd_dd_disk(struct dom0 *d0, uint32_t dd_domid, const char *be_path, const c
  * (state Initialising: svdd probes them). 0 or the first -errno.
  */
 int vbd_dd_restore(struct dom0 *d0, uint32_t dd_domid);
+/* True while a running guest has a disk served by dd_domid. */
+bool vbd_dd_used(struct dom0 *d0, uint32_t dd_domid);
 
 #endif

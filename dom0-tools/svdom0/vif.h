@@ -34,5 +34,7 @@ size_t vif_list(const struct ts_domain *td, char *buf, size_t cap);
 int vif_dd_tap(struct dom0 *d0, uint32_t dd_domid, const char *be_path, const char **ifname);
 /* As vbd_dd_restore, for interfaces. */
 int vif_dd_restore(struct dom0 *d0, uint32_t dd_domid);
+/* True while a running guest has an interface served by dd_domid. */
+bool vif_dd_used(struct dom0 *d0, uint32_t dd_domid);
 
 #endif

@@ -21,7 +21,8 @@ struct xs_sock {
 	int fd;
 	uint32_t events;
 	bool dead;
-	struct xs_sock **owner;
+	bool accepted;		/* a client of xenstore.sock: counted by the loop */
+	struct xs_sock **owner; /* cleared when this goes */
 	struct xs_conn *xc;
 	size_t in_len;
 	uint8_t in[XS_MSG_MAX];
@@ -48,6 +49,7 @@ int xs_sock_add(struct dom0 *d0, int fd, uint16_t domid, struct xs_sock **owner)
 	x->kind = D0_XS_CLIENT;
 	x->fd = fd;
 	x->owner = owner;
+	x->accepted = !owner;
 	x->xc = xs_conn_new(d0->xs, domid);
 	if (!x->xc) {
 		close(fd);
@@ -62,10 +64,16 @@ int xs_sock_add(struct dom0 *d0, int fd, uint16_t domid, struct xs_sock **owner)
 	return 0;
 }
 
-void xs_sock_kill(struct xs_sock *x)
+void xs_sock_kill(struct xs_sock **ref)
 {
-	if (x)
-		x->dead = true;
+	struct xs_sock *x = *ref;
+
+	if (!x)
+		return;
+	/* The owner may hold a new connection before this one is freed. */
+	x->dead = true;
+	x->owner = NULL;
+	*ref = NULL;
 }
 
 void xs_sock_io(struct xs_sock *x)
@@ -134,7 +142,7 @@ unsigned int xs_sock_service(struct dom0 *d0)
 			xs_sock_io(x);
 		if (x->dead || xs_conn_is_dead(x->xc)) {
 			*xp = x->next;
-			gone += !x->owner;
+			gone += x->accepted;
 			xs_sock_free(x);
 			continue;
 		}

@@ -19,8 +19,8 @@ struct xs_sock;
  * a driver domain never holds a freed one. 0 or -errno (fd closed then).
  */
 int xs_sock_add(struct dom0 *d0, int fd, uint16_t domid, struct xs_sock **owner);
-/* Ends a connection: freed by the next xs_sock_service. NULL is fine. */
-void xs_sock_kill(struct xs_sock *x);
+/* Ends the connection *ref (NULL is fine): freed by the next xs_sock_service; *ref is NULL. */
+void xs_sock_kill(struct xs_sock **ref);
 /* An epoll event for x (its tag's kind is D0_XS_CLIENT). */
 void xs_sock_io(struct xs_sock *x);
 /* Moves bytes on every connection and frees the dead; returns how many of the accepted ones went. */

@@ -135,6 +135,7 @@ enum sv_ts_dd_state {
 	SV_TS_DD_HUNG = 1,	 /* stopped by 'inject hang' */
 	SV_TS_DD_RESTARTING = 2, /* died; a new svdd is on its way */
 	SV_TS_DD_ENDED = 3,	 /* died and stays so (on_crash preserve, or restarts throttled) */
+	SV_TS_DD_STOPPED = 4,	 /* destroyed or shut down, kept (its domid) for its guests */
 };
 
 struct sv_ts_dd_info {
