@@ -116,12 +116,12 @@ static int dd_home(struct dom0 *d0, struct dd_domain *dd)
 	int ret;
 
 	/*
-	 * Its backend directories are all written again below it (vbd_dd_restore): any
-	 * left from while it was away were made under a home the release gave to dom0.
+	 * A fresh home each time, as for a new domain: the release gave what was there to
+	 * dom0 (XSA-322), and its backend directories are written again below it
+	 * (vbd_dd_restore).
 	 */
-	snprintf(path, sizeof(path), "/local/domain/%u/backend", dd->domid);
-	xsl_rm(d0->xs_self, path);
 	snprintf(path, sizeof(path), "/local/domain/%u", dd->domid);
+	xsl_rm(d0->xs_self, path);
 	ret = xsl_call(d0->xs_self, XS_MKDIR, path, NULL, 0, NULL, 0);
 	snprintf(val, sizeof(val), "n%u", dd->domid);
 	if (ret >= 0)

@@ -115,6 +115,8 @@ static bool service_clients(struct loop *lp)
 		wire_conn_flush(&t->conn);
 		if (t->conn.dead || (t->close_when_flushed && !t->conn.head)) {
 			*tp = t->next;
+			/* A svdd being forked may hold a copy of the fd: epoll would keep it. */
+			epoll_ctl(lp->epfd, EPOLL_CTL_DEL, t->conn.fd, NULL);
 			wire_conn_close(&t->conn);
 			ts_client_release(t);
 			dd_client_gone(&lp->d0, t);

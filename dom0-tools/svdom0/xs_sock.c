@@ -121,11 +121,16 @@ void xs_sock_io(struct xs_sock *x)
 	}
 }
 
-static void xs_sock_free(struct xs_sock *x)
+static void xs_sock_free(struct dom0 *d0, struct xs_sock *x)
 {
 	if (x->owner)
 		*x->owner = NULL;
 	xs_conn_free(x->xc);
+	/*
+	 * Out of epoll before the close: a svdd being forked holds a copy of every fd
+	 * until its exec, and a registration outlives a close while a copy lives.
+	 */
+	epoll_ctl(d0->epfd, EPOLL_CTL_DEL, x->fd, NULL);
 	close(x->fd);
 	free(x);
 }
@@ -143,7 +148,7 @@ unsigned int xs_sock_service(struct dom0 *d0)
 		if (x->dead || xs_conn_is_dead(x->xc)) {
 			*xp = x->next;
 			gone += x->accepted;
-			xs_sock_free(x);
+			xs_sock_free(d0, x);
 			continue;
 		}
 		xs_conn_output(x->xc, &ptr, &len);
@@ -161,6 +166,6 @@ void xs_sock_free_all(struct dom0 *d0)
 
 	while ((x = d0->xs_socks)) {
 		d0->xs_socks = x->next;
-		xs_sock_free(x);
+		xs_sock_free(d0, x);
 	}
 }
