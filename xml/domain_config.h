@@ -19,6 +19,7 @@ enum sv_os_type {
 	SV_OS_XEN,    /* <type>xen</type>: paravirtualised */
 	SV_OS_LINUX,  /* <type>linux</type>: libvirt's old spelling of xen */
 	SV_OS_XENPVH, /* <type>xenpvh</type> */
+	SV_OS_EXE,    /* <type>exe</type>: a driver domain, the host process svdd; no kernel */
 };
 
 enum sv_lifecycle_action {
@@ -89,7 +90,7 @@ struct sv_domain_config {
 	unsigned int current_vcpus; /* equals vcpus when not given */
 	enum sv_os_type os_type;
 	char *machine; /* "xenpv" or "xenpvh" as given, NULL when not given */
-	char *kernel;
+	char *kernel;  /* NULL only for SV_OS_EXE */
 	char *initrd;
 	char *cmdline;
 	enum sv_lifecycle_action on_poweroff;

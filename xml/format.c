@@ -25,6 +25,7 @@ static const char *const os_type_names[] = {
 	[SV_OS_XEN] = "xen",
 	[SV_OS_LINUX] = "linux",
 	[SV_OS_XENPVH] = "xenpvh",
+	[SV_OS_EXE] = "exe",
 };
 
 #define X(s) ((const xmlChar *)(s))
@@ -159,6 +160,9 @@ static bool add_os(xmlNode *root, const struct sv_domain_config *cfg)
 	if (!set_prop(type, "arch", "x86_64") ||
 	    (cfg->machine && !set_prop(type, "machine", cfg->machine)))
 		return false;
+	/* A driver domain (exe) runs svdd: no kernel, and libvirt's <init> is left out. */
+	if (cfg->os_type == SV_OS_EXE)
+		return !cfg->kernel;
 	if (!cfg->kernel || !add_text(os, "kernel", cfg->kernel))
 		return false;
 	if (cfg->initrd && !add_text(os, "initrd", cfg->initrd))
@@ -234,9 +238,9 @@ int sv_xml_format(const struct sv_domain_config *cfg, char **out)
 		goto out;
 	}
 	xmlDocSetRootElement(doc, root);
-	/* A config without name or kernel cannot come from the parser: refuse, do not guess. */
+	/* A config without name or kernel (but exe's) cannot come from the parser: refuse, do not guess. */
 	if (!build(root, cfg)) {
-		ret = cfg->name && cfg->kernel ? -ENOMEM : -EINVAL;
+		ret = cfg->name && (cfg->kernel || cfg->os_type == SV_OS_EXE) ? -ENOMEM : -EINVAL;
 		goto out;
 	}
 	buffer = xmlBufferCreate();

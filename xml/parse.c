@@ -213,21 +213,40 @@ static int parse_os_type(struct sv_xml_parser *p, xmlNode *node, struct sv_domai
 	} else if (strcmp(text, "xenpvh") == 0) {
 		cfg->os_type = SV_OS_XENPVH;
 		expected_machine = "xenpvh";
+	} else if (strcmp(text, "exe") == 0) {
+		/* libvirt's process domain: here a driver domain, the host process svdd. */
+		cfg->os_type = SV_OS_EXE;
+		expected_machine = NULL;
 	} else {
 		ret = sv_xml_unsupported_value(p, node, "os type", text,
-					       "supported: xen, linux, xenpvh");
+					       "supported: xen, linux, xenpvh, exe");
 		goto out;
 	}
 	ret = sv_xml_attr_dup(p, node, "machine", &cfg->machine);
 	if (ret < 0)
 		goto out;
-	if (cfg->machine && strcmp(cfg->machine, expected_machine) != 0)
+	if (cfg->machine && !expected_machine)
+		ret = sv_xml_fail(p, node, EINVAL, "os type 'exe' takes no machine, not '%s'",
+				  cfg->machine);
+	else if (cfg->machine && strcmp(cfg->machine, expected_machine) != 0)
 		ret = sv_xml_fail(p, node, EINVAL, "os type '%s' needs machine '%s', not '%s'",
 				  text, expected_machine, cfg->machine);
 out:
 	free(arch);
 	free(text);
 	return ret;
+}
+
+static bool is_init_element(const xmlNode *node)
+{
+	static const char *const names[] = { "init",	"initarg",  "initenv",
+					     "initdir", "inituser", "initgroup" };
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (sv_xml_is(node, names[i]))
+			return true;
+	return false;
 }
 
 static int parse_os(struct sv_xml_parser *p, xmlNode *os, struct sv_domain_config *cfg)
@@ -266,6 +285,15 @@ static int parse_os(struct sv_xml_parser *p, xmlNode *os, struct sv_domain_confi
 				ret = sv_xml_fail(p, child, E2BIG,
 						  "cmdline is %zu bytes long, the maximum is %u",
 						  strlen(cfg->cmdline), SV_MAX_CMDLINE - 1);
+		} else if (is_init_element(child)) {
+			/* libvirt's process domains run <init>; ours always run svdd. */
+			ret = sv_xml_fail(
+				p, child, EOPNOTSUPP,
+				"unsupported: <os>/<%s> at line %ld: a driver domain runs "
+				"svdd, Splitvisor's own program, with no arguments or "
+				"environment of the document's; remove <%s>",
+				(const char *)child->name, sv_xml_line(child),
+				(const char *)child->name);
 		} else {
 			ret = sv_xml_unsupported_element(p, child);
 		}
@@ -274,6 +302,13 @@ static int parse_os(struct sv_xml_parser *p, xmlNode *os, struct sv_domain_confi
 	}
 	if (!have_type)
 		return sv_xml_fail(p, os, EINVAL, "<os> has no <type>");
+	if (cfg->os_type == SV_OS_EXE) {
+		if (kernel || initrd || cfg->cmdline)
+			return sv_xml_fail(p, kernel ? kernel : os, EINVAL,
+					   "a driver domain (<os><type>exe</type>) runs svdd: it "
+					   "takes no <kernel>, <initrd> or <cmdline>");
+		return 0;
+	}
 	if (!kernel)
 		return sv_xml_fail(p, os, EINVAL,
 				   "<os> has no <kernel>: Splitvisor boots a kernel directly");
@@ -366,10 +401,28 @@ static int parse_text_child(struct sv_xml_parser *p, xmlNode *node, char **out)
 	return sv_xml_text_dup(p, node, out);
 }
 
+/* A driver domain serves other domains' devices and has none of its own. */
+static int check_driver_domain(struct sv_xml_parser *p, const xmlNode *devices,
+			       const struct sv_domain_config *cfg)
+{
+	const char *what = cfg->ndisks	    ? "disks"
+			   : cfg->nnets	    ? "interfaces"
+			   : cfg->nconsoles ? "consoles"
+					    : NULL;
+
+	if (!what)
+		return 0;
+	return sv_xml_fail(p, devices, EINVAL,
+			   "driver domain %s has %s: a driver domain (<os><type>exe</type>) has "
+			   "no devices of its own; guests name it in <backenddomain name='%s'/>",
+			   cfg->name, what, cfg->name);
+}
+
 static int parse_domain(struct sv_xml_parser *p, xmlNode *root, struct sv_domain_config *cfg)
 {
 	xmlNode *child, *name = NULL, *memory = NULL, *current = NULL, *os = NULL, *vcpu = NULL;
-	bool have_uuid = false;
+	xmlNode *devices = NULL;
+	bool have_uuid = false, have_on_crash = false;
 	int ret;
 
 	if (!sv_xml_is(root, "domain"))
@@ -421,8 +474,10 @@ static int parse_domain(struct sv_xml_parser *p, xmlNode *root, struct sv_domain
 		} else if (sv_xml_is(child, "on_reboot")) {
 			ret = parse_action(p, child, &cfg->on_reboot);
 		} else if (sv_xml_is(child, "on_crash")) {
+			have_on_crash = true;
 			ret = parse_action(p, child, &cfg->on_crash);
 		} else if (sv_xml_is(child, "devices")) {
+			devices = child;
 			ret = sv_xml_parse_devices(p, child, cfg);
 		} else {
 			ret = sv_xml_unsupported_element(p, child);
@@ -439,6 +494,14 @@ static int parse_domain(struct sv_xml_parser *p, xmlNode *root, struct sv_domain
 				   "<domain> has no <os>: Splitvisor boots a kernel directly");
 	if (!current)
 		cfg->current_memory_kib = cfg->memory_kib;
+	if (cfg->os_type == SV_OS_EXE) {
+		ret = check_driver_domain(p, devices, cfg);
+		if (ret < 0)
+			return ret;
+		/* A driver domain serves others: by default it comes back when it dies. */
+		if (!have_on_crash)
+			cfg->on_crash = SV_ACTION_RESTART;
+	}
 	ret = check_memory(p, memory, current, cfg);
 	if (ret < 0)
 		return ret;

@@ -97,4 +97,9 @@ extern const char svctl_store_usage[];
 int svctl_cmd_net(int argc, char **argv);
 extern const char svctl_net_usage[];
 
+/* svctl_dd.c: inject, and the driver domains' rows of list */
+int svctl_cmd_inject(int argc, char **argv);
+int svctl_list_dd(int fd);
+extern const char svctl_inject_usage[];
+
 #endif

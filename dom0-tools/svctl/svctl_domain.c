@@ -45,6 +45,10 @@ const char svctl_domain_usage[] =
 	"/var/lib/splitvisor); start boots it; create FILE.xml boots a transient\n"
 	"domain. Domains from XML follow their on_poweroff/on_reboot/on_crash.\n"
 	"dumpxml prints the live document; list --all adds definitions not running.\n"
+	"A driver domain (<os><type>exe</type>) is a svdd process serving the disks\n"
+	"and interfaces whose <backenddomain> names it; list shows it with the\n"
+	"guests, destroy kills it, shutdown sends it SIGTERM and waits; a guest whose\n"
+	"driver domain is defined but not running starts it first.\n"
 	"shutdown writes control/shutdown = poweroff in xenstore and waits up to\n"
 	"S seconds (default 30) for the domain to end. console prints the log so far\n"
 	"and follows it until Ctrl-] or the domain's end; what you type (or pipe into\n"
@@ -146,6 +150,8 @@ static int cmd_list(const char *dir, bool all)
 			req.start_domid = info[i].domid + 1;
 		}
 	} while (n == SV_CTL_LIST_MAX);
+	if (!ret)
+		ret = svctl_list_dd(fd);
 	if (!ret && all)
 		ret = svctl_list_defined(fd);
 	close(fd);

@@ -288,6 +288,14 @@ int svctl_cmd_run(int argc, char **argv)
 		svctl_xml_done();
 		if (ret)
 			return SVCTL_EX_DATAERR;
+		if (cfg.os_type == SV_OS_EXE) {
+			fprintf(stderr,
+				"svctl run: %s is a driver domain (<os><type>exe</type>): "
+				"use 'svctl create %s'\n",
+				argv[optind], argv[optind]);
+			ret = SVCTL_EX_USAGE;
+			goto out;
+		}
 		/* One process has no control domain to serve devices from. */
 		if (cfg.ndisks || cfg.nnets) {
 			fprintf(stderr,

@@ -5,11 +5,15 @@
  * directory finds the backend's already there.
  */
 #include <stdio.h>
+#include <string.h>
 
 #include <splitvisor/xs_wire.h>
 
 #include "devdir.h"
 #include "xs_local.h"
+
+/* Frontend directories hold a level or two (netfront's queue-N/); deeper is not ours. */
+#define DEVDIR_GRANT_DEPTH 3
 
 static int devdir_key(struct xs_local *xs, const char *dir, const char *key, const char *val)
 {
@@ -19,17 +23,23 @@ static int devdir_key(struct xs_local *xs, const char *dir, const char *key, con
 	return xsl_write(xs, path, val);
 }
 
-/* A directory owned by owner and readable by reader, as Xen's device directories are. */
-static int devdir_mkdir(struct xs_local *xs, const char *path, uint32_t owner, uint32_t reader)
+static int devdir_perms(struct xs_local *xs, const char *path, uint32_t owner, uint32_t reader)
 {
 	char perms[32];
 	size_t plen;
+
+	plen = (size_t)snprintf(perms, sizeof(perms), "n%u%cr%u", owner, 0, reader) + 1;
+	return xsl_set_perms(xs, path, perms, plen);
+}
+
+/* A directory owned by owner and readable by reader, as Xen's device directories are. */
+static int devdir_mkdir(struct xs_local *xs, const char *path, uint32_t owner, uint32_t reader)
+{
 	int ret;
 
 	ret = xsl_call(xs, XS_MKDIR, path, NULL, 0, NULL, 0);
-	plen = (size_t)snprintf(perms, sizeof(perms), "n%u%cr%u", owner, 0, reader) + 1;
 	if (ret >= 0)
-		ret = xsl_set_perms(xs, path, perms, plen);
+		ret = devdir_perms(xs, path, owner, reader);
 	return ret;
 }
 
@@ -43,14 +53,14 @@ static int devdir_keys(struct xs_local *xs, const char *dir, const struct devdir
 	return ret;
 }
 
-int devdir_write(struct xs_local *xs, const char *be, const char *fe, uint32_t domid,
-		 const struct devdir_key *be_keys, const struct devdir_key *fe_keys)
+int devdir_write_backend(struct xs_local *xs, const char *be, const char *fe, uint32_t domid,
+			 uint32_t be_domid, const struct devdir_key *be_keys)
 {
 	char num[16];
 	int ret;
 
 	snprintf(num, sizeof(num), "%u", domid);
-	ret = devdir_mkdir(xs, be, 0, domid);
+	ret = devdir_mkdir(xs, be, be_domid, domid);
 	if (ret >= 0)
 		ret = devdir_key(xs, be, "frontend", fe);
 	if (ret >= 0)
@@ -61,15 +71,58 @@ int devdir_write(struct xs_local *xs, const char *be, const char *fe, uint32_t d
 		ret = devdir_key(xs, be, "online", "1");
 	if (ret >= 0)
 		ret = devdir_key(xs, be, "state", "1");
+	return ret < 0 ? ret : 0;
+}
+
+int devdir_write(struct xs_local *xs, const char *be, const char *fe, uint32_t domid,
+		 uint32_t be_domid, const struct devdir_key *be_keys,
+		 const struct devdir_key *fe_keys)
+{
+	char num[16];
+	int ret;
+
+	ret = devdir_write_backend(xs, be, fe, domid, be_domid, be_keys);
+	snprintf(num, sizeof(num), "%u", be_domid);
 	if (ret >= 0)
-		ret = devdir_mkdir(xs, fe, domid, 0);
+		ret = devdir_mkdir(xs, fe, domid, be_domid);
 	if (ret >= 0)
 		ret = devdir_key(xs, fe, "backend", be);
 	if (ret >= 0)
-		ret = devdir_key(xs, fe, "backend-id", "0");
+		ret = devdir_key(xs, fe, "backend-id", num);
 	if (ret >= 0)
 		ret = devdir_keys(xs, fe, fe_keys);
 	if (ret >= 0)
 		ret = devdir_key(xs, fe, "state", "1");
 	return ret < 0 ? ret : 0;
+}
+
+static int devdir_grant_at(struct xs_local *xs, const char *path, uint32_t owner, uint32_t reader,
+			   int depth)
+{
+	char list[XS_PAYLOAD_MAX + 1], child[XS_ABS_PATH_MAX];
+	const char *name;
+	int len, ret;
+
+	ret = devdir_perms(xs, path, owner, reader);
+	if (ret < 0 || depth == 0)
+		return ret < 0 ? ret : 0;
+	len = xsl_call(xs, XS_DIRECTORY, path, NULL, 0, list, sizeof(list) - 1);
+	if (len < 0)
+		return len;
+	list[len] = '\0';
+	for (name = list; name < list + len; name += strlen(name) + 1) {
+		if (!*name)
+			continue;
+		if ((size_t)snprintf(child, sizeof(child), "%s/%s", path, name) >= sizeof(child))
+			continue;
+		ret = devdir_grant_at(xs, child, owner, reader, depth - 1);
+		if (ret < 0)
+			return ret;
+	}
+	return 0;
+}
+
+int devdir_grant(struct xs_local *xs, const char *fe, uint32_t domid, uint32_t be_domid)
+{
+	return devdir_grant_at(xs, fe, domid, be_domid, DEVDIR_GRANT_DEPTH);
 }

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * A device's two xenstore directories as Xen's libxl writes them, for every
- * device class of the toolstack (vbd.c, vif.c): the backend's, ours and
- * readable by the guest, and the frontend's, the guest's and readable by us,
- * both in state Initialising, each with the class's own keys.
+ * device class of the toolstack (vbd.c, vif.c): the backend's, ours (or a
+ * driver domain's) and readable by the guest, and the frontend's, the guest's
+ * and readable by the backend's domain, both in state Initialising, each with
+ * the class's own keys.
  */
 #ifndef SV_SVDOM0_DEVDIR_H
 #define SV_SVDOM0_DEVDIR_H
@@ -17,8 +18,23 @@ struct devdir_key {
 	const char *val; /* NULL: not written */
 };
 
-/* keys arrays end with a NULL key. 0 or -errno; on failure the caller removes both. */
+/*
+ * keys arrays end with a NULL key. The backend's directory belongs to be_domid
+ * (0, or a driver domain) and the guest may read it; the frontend's belongs to
+ * the guest and be_domid may read it. 0 or -errno; on failure the caller
+ * removes both.
+ */
 int devdir_write(struct xs_local *xs, const char *be, const char *fe, uint32_t domid,
-		 const struct devdir_key *be_keys, const struct devdir_key *fe_keys);
+		 uint32_t be_domid, const struct devdir_key *be_keys,
+		 const struct devdir_key *fe_keys);
+/* The backend's directory alone, again (a restarted driver domain's). */
+int devdir_write_backend(struct xs_local *xs, const char *be, const char *fe, uint32_t domid,
+			 uint32_t be_domid, const struct devdir_key *be_keys);
+/*
+ * Gives be_domid read access to the frontend's directory and what the guest
+ * wrote below it, again: releasing a domain strips it from every node (XSA-322),
+ * and a driver domain restarted with the same domid must read them.
+ */
+int devdir_grant(struct xs_local *xs, const char *fe, uint32_t domid, uint32_t be_domid);
 
 #endif

@@ -20,6 +20,7 @@
 
 #include "backend_host.h"
 #include "core_client.h"
+#include "driver_domains.h"
 #include "log.h"
 #include "store_ring.h"
 #include "sv_xml.h"
@@ -30,25 +31,13 @@
 #include "vbd.h"
 #include "vif.h"
 #include "xs_local.h"
+#include "xs_sock.h"
 
 #define D0_MAX_CLIENTS 64u
-
-/* A process client of xenstore.sock; it is domid 0 (see docs/architecture.md). */
-struct xs_client {
-	int kind; /* D0_XS_CLIENT */
-	struct xs_client *next;
-	int fd;
-	uint32_t events;
-	bool dead;
-	struct xs_conn *xc;
-	size_t in_len;
-	uint8_t in[XS_MSG_MAX];
-};
 
 struct loop {
 	struct dom0 d0;
 	int epfd, ts_lfd, xs_lfd, sfd;
-	struct xs_client *xs_clients;
 	unsigned int nr_clients;
 };
 
@@ -65,55 +54,9 @@ static void loop_watch(struct loop *lp, int fd, void *tag, uint32_t *cur, uint32
 		*cur = want;
 }
 
-static void xs_client_io(struct xs_client *x)
-{
-	const void *ptr;
-	size_t len;
-	ssize_t n;
-
-	for (;;) {
-		/* Output first: replies drained let the server take more requests. */
-		for (;;) {
-			xs_conn_output(x->xc, &ptr, &len);
-			if (!len)
-				break;
-			n = send(x->fd, ptr, len, MSG_NOSIGNAL | MSG_DONTWAIT);
-			if (n < 0 && (errno == EAGAIN || errno == EINTR))
-				break;
-			if (n <= 0) {
-				x->dead = true;
-				return;
-			}
-			xs_conn_consume(x->xc, (size_t)n);
-		}
-		if (x->in_len) {
-			n = xs_conn_feed(x->xc, x->in, x->in_len);
-			if (n < 0) {
-				x->dead = true;
-				return;
-			}
-			memmove(x->in, x->in + n, x->in_len - (size_t)n);
-			x->in_len -= (size_t)n;
-			if (n > 0)
-				continue;
-		}
-		if (x->in_len == sizeof(x->in))
-			return;
-		n = recv(x->fd, x->in + x->in_len, sizeof(x->in) - x->in_len, MSG_DONTWAIT);
-		if (n < 0 && (errno == EAGAIN || errno == EINTR))
-			return;
-		if (n <= 0) {
-			x->dead = true;
-			return;
-		}
-		x->in_len += (size_t)n;
-	}
-}
-
 static void accept_client(struct loop *lp, int lfd, bool xs)
 {
 	struct ts_client *t;
-	struct xs_client *x;
 	int fd;
 
 	fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
@@ -122,19 +65,9 @@ static void accept_client(struct loop *lp, int lfd, bool xs)
 	if (lp->nr_clients >= D0_MAX_CLIENTS)
 		goto out;
 	if (xs) {
-		x = calloc(1, sizeof(*x));
-		if (!x)
-			goto out;
-		x->kind = D0_XS_CLIENT;
-		x->fd = fd;
-		x->xc = xs_conn_new(lp->d0.xs, 0);
-		if (!x->xc) {
-			free(x);
-			goto out;
-		}
-		x->next = lp->xs_clients;
-		lp->xs_clients = x;
-		loop_watch(lp, fd, x, &x->events, EPOLLIN, true);
+		/* Every client of xenstore.sock is dom0: the 0700 run directory guards it. */
+		if (xs_sock_add(&lp->d0, fd, 0, NULL))
+			return;
 	} else {
 		t = calloc(1, sizeof(*t));
 		if (!t)
@@ -177,16 +110,16 @@ static void ts_client_input(struct loop *lp, struct ts_client *c)
 static bool service_clients(struct loop *lp)
 {
 	struct ts_client **tp = &lp->d0.ts_clients, *t;
-	struct xs_client **xp = &lp->xs_clients, *x;
-	const void *ptr;
-	size_t len;
 
 	while ((t = *tp)) {
 		wire_conn_flush(&t->conn);
 		if (t->conn.dead || (t->close_when_flushed && !t->conn.head)) {
 			*tp = t->next;
+			/* A svdd being forked may hold a copy of the fd: epoll would keep it. */
+			epoll_ctl(lp->epfd, EPOLL_CTL_DEL, t->conn.fd, NULL);
 			wire_conn_close(&t->conn);
 			ts_client_release(t);
+			dd_client_gone(&lp->d0, t);
 			free(t);
 			lp->nr_clients--;
 			continue;
@@ -195,22 +128,7 @@ static bool service_clients(struct loop *lp)
 			   false);
 		tp = &t->next;
 	}
-	while ((x = *xp)) {
-		if (!x->dead)
-			xs_client_io(x);
-		if (x->dead || xs_conn_is_dead(x->xc)) {
-			*xp = x->next;
-			xs_conn_free(x->xc);
-			close(x->fd);
-			free(x);
-			lp->nr_clients--;
-			continue;
-		}
-		xs_conn_output(x->xc, &ptr, &len);
-		loop_watch(lp, x->fd, x, &x->events,
-			   (x->in_len < sizeof(x->in) ? EPOLLIN : 0) | (len ? EPOLLOUT : 0), false);
-		xp = &x->next;
-	}
+	lp->nr_clients -= xs_sock_service(&lp->d0);
 	/*
 	 * Last: any request above may have fired a watch whose event is for a guest, or for a
 	 * backend, whose answer may fire more.
@@ -255,8 +173,10 @@ static int run(struct loop *lp)
 				sr_pump(tag);
 			else if (*(int *)tag == D0_BACKEND_FD)
 				backend_host_fd_event(tag);
+			else if (*(int *)tag == D0_DD_FD)
+				dd_fd_event(&lp->d0, tag);
 			else
-				xs_client_io(tag);
+				xs_sock_io(tag);
 		}
 		ret = ts_core_events(&lp->d0);
 		if (ret < 0) {
@@ -295,6 +215,7 @@ static int setup(struct loop *lp, const char *state_dir, char *err, size_t errle
 	lp->d0.xs_self = lp->d0.xs ? xsl_new(lp->d0.xs, 0) : NULL;
 	if (!lp->d0.xs_self || backend_host_init(&lp->d0))
 		return -ENOMEM;
+	dd_init(&lp->d0);
 	/* Definitions first: a running domain that has one follows its on_* actions again. */
 	ret = defs_load(&lp->d0.defs, state_dir);
 	if (ret) {
@@ -384,14 +305,6 @@ out:
 		unlink_in(lp->d0.rundir, "xenstore.sock");
 		unlink_in(lp->d0.rundir, "svdom0.pid");
 	}
-	while (lp->xs_clients) {
-		struct xs_client *x = lp->xs_clients;
-
-		lp->xs_clients = x->next;
-		xs_conn_free(x->xc);
-		close(x->fd);
-		free(x);
-	}
 	while (lp->d0.ts_clients) {
 		struct ts_client *t = lp->d0.ts_clients;
 
@@ -400,7 +313,9 @@ out:
 		ts_client_release(t);
 		free(t);
 	}
+	dd_free_all(&lp->d0);
 	ts_free(&lp->d0);
+	xs_sock_free_all(&lp->d0);
 	net_service_destroy(lp->d0.net);
 	sr_reap(&lp->d0);
 	backend_host_free(&lp->d0);

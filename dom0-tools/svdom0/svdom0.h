@@ -21,10 +21,12 @@ struct vbd;
 struct vif;
 struct net_service;
 struct xs_local;
+struct xs_sock;
+struct dd_domain;
 struct sv_domain_config;
 
 /* The first int of everything svdom0 puts in epoll says what it is. */
-enum { D0_TS_CLIENT = 1, D0_XS_CLIENT, D0_STORE_RING };
+enum { D0_TS_CLIENT = 1, D0_XS_CLIENT, D0_STORE_RING, D0_DD_FD };
 
 /* A client of dom0.sock (svctl). */
 struct ts_client {
@@ -76,7 +78,16 @@ struct dom0 {
 	/* dom0's own in-process connection: the toolstack's requests, the backends' watches */
 	struct xs_local *xs_self;
 	struct ts_client *ts_clients;
+	struct xs_sock *xs_socks; /* xenstore.sock clients and the driver domains' connections */
 	struct ts_domain *domains;
+	struct dd_domain *dds; /* driver domains (driver_domains.c) */
+	/*
+	 * The running driver domain of that name for a guest's device (vbd.c, vif.c sit
+	 * below driver_domains.c, which hands this down): 0 with its domid, or -errno and
+	 * a sentence.
+	 */
+	int (*dd_resolve)(struct dom0 *d0, const char *name, uint32_t *domid, char *err,
+			  size_t errlen);
 	struct defs defs;
 	int epfd;			 /* svdom0's event loop, for the store rings' notify fds */
 	struct store_ring *closed_rings; /* to free once no epoll event can name them */

@@ -15,6 +15,7 @@
 #include "console_back.h"
 #include "console_log.h"
 #include "core_client.h"
+#include "driver_domains.h"
 #include "log.h"
 #include "store_ring.h"
 #include "sv_xml.h"
@@ -187,11 +188,16 @@ static void ts_named(struct dom0 *d0, struct ts_client *c, const struct sv_ctl_h
 		     const char *name, uint32_t arg)
 {
 	struct ts_domain *td = ts_by_name(d0, name);
+	struct dd_domain *dd = td ? NULL : dd_by_name(d0, name);
 	struct sv_ctl_domid id = { 0 };
 	uint32_t op;
 	char err[512];
 	int ret;
 
+	if (dd) {
+		dd_named(d0, dd, c, h, arg);
+		return;
+	}
 	if (!td) {
 		snprintf(err, sizeof(err), "no domain named %s", name);
 		ts_err(c, h, -ENOENT, err);
@@ -270,7 +276,12 @@ static void ts_dev_list(struct dom0 *d0, struct ts_client *c, const struct sv_ct
 	}
 	td = ts_by_name(d0, req->name);
 	if (!td) {
-		snprintf(text, sizeof(text), "no domain named %s", req->name);
+		if (dd_by_name(d0, req->name))
+			snprintf(text, sizeof(text),
+				 "%s is a driver domain: list the devices of a guest it serves",
+				 req->name);
+		else
+			snprintf(text, sizeof(text), "no domain named %s", req->name);
 		ts_err(c, h, -ENOENT, text);
 		return;
 	}
@@ -441,6 +452,10 @@ void ts_handle(struct dom0 *d0, struct ts_client *c, const struct sv_ctl_hdr *h,
 		ts_console_input(d0, c, h, p);
 		return;
 	}
+	if (h->op == SV_TS_INJECT || h->op == SV_TS_LIST_DD) {
+		dd_handle(d0, c, h, p);
+		return;
+	}
 	if (h->op >= SV_TS_DEFINE && h->op < SV_TS_OP_COUNT) {
 		tsx_handle(d0, c, h, p);
 		return;
@@ -487,8 +502,12 @@ int ts_timeouts(struct dom0 *d0)
 	uint64_t now = util_now_ns(), next = UINT64_MAX;
 	struct ts_domain *td;
 	struct ts_client *c;
+	const char *dd_name;
 	char msg[512];
+	int dd_next = dd_timeouts(d0);
 
+	if (dd_next >= 0)
+		next = (uint64_t)dd_next * 1000000u;
 	for (c = d0->ts_clients; c; c = c->next) {
 		if (!c->shutdown_pending)
 			continue;
@@ -498,10 +517,18 @@ int ts_timeouts(struct dom0 *d0)
 			continue;
 		}
 		td = ts_by_id(d0, c->shutdown_domid);
-		snprintf(msg, sizeof(msg),
-			 "domain %s did not shut down within %u ms: the guest did not react to "
-			 "control/shutdown (use 'svctl destroy')",
-			 td ? td->info.name : "?", c->shutdown_timeout_ms);
+		dd_name = td ? NULL : dd_name_by_id(d0, c->shutdown_domid);
+		if (dd_name)
+			snprintf(msg, sizeof(msg),
+				 "driver domain %s did not end within %u ms of SIGTERM (use 'svctl "
+				 "destroy')",
+				 dd_name, c->shutdown_timeout_ms);
+		else
+			snprintf(msg, sizeof(msg),
+				 "domain %s did not shut down within %u ms: the guest did not "
+				 "react to "
+				 "control/shutdown (use 'svctl destroy')",
+				 td ? td->info.name : "?", c->shutdown_timeout_ms);
 		wire_conn_queue(&c->conn, SV_TS_SHUTDOWN, c->shutdown_req, -ETIMEDOUT, msg,
 				strlen(msg) + 1, -1);
 		c->shutdown_pending = false;

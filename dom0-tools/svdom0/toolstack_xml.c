@@ -14,6 +14,7 @@
 
 #include "console_log.h"
 #include "core_client.h"
+#include "driver_domains.h"
 #include "log.h"
 #include "sv_xml.h"
 #include "svdom0.h"
@@ -41,15 +42,30 @@ static int cfg_to_create(const struct sv_domain_config *cfg, struct sv_ctl_creat
 	return 0;
 }
 
-/* Boots cfg as a new domain that keeps its own copy of cfg. */
-static int tsx_boot(struct dom0 *d0, const struct sv_domain_config *cfg, struct ts_domain **tdp,
-		    char *err, size_t errlen)
+/*
+ * Boots cfg as a new domain that keeps its own copy of cfg: a guest, or a
+ * driver domain (os type exe). The driver domains a guest's devices name are
+ * started first when they are defined and not running (libxl would refuse).
+ */
+static int tsx_boot(struct dom0 *d0, const struct sv_domain_config *cfg, uint32_t *domid, char *err,
+		    size_t errlen)
 {
-	struct sv_domain_config *copy = calloc(1, sizeof(*copy));
+	struct sv_domain_config *copy = NULL;
+	struct ts_domain *td = NULL;
 	struct sv_ctl_create req;
 	int ret = -ENOMEM;
 
-	*tdp = NULL;
+	if (cfg->os_type == SV_OS_EXE)
+		return dd_create(d0, cfg, domid, err, errlen);
+	if (dd_by_name(d0, cfg->name)) {
+		snprintf(err, errlen, "driver domain %s exists", cfg->name);
+		return -EEXIST;
+	}
+	ret = dd_ensure_for(d0, cfg, err, errlen);
+	if (ret)
+		return ret;
+	ret = -ENOMEM;
+	copy = calloc(1, sizeof(*copy));
 	if (!copy) {
 		snprintf(err, errlen, "out of memory");
 		goto out;
@@ -60,10 +76,11 @@ static int tsx_boot(struct dom0 *d0, const struct sv_domain_config *cfg, struct 
 	if (!ret)
 		ret = ts_clear_ended(d0, cfg->name, err, errlen);
 	if (!ret)
-		ret = ts_boot(d0, &req, cfg, tdp, err, errlen);
+		ret = ts_boot(d0, &req, cfg, &td, err, errlen);
 	if (!ret) {
-		(*tdp)->cfg = copy;
+		td->cfg = copy;
 		copy = NULL;
+		*domid = td->info.domid;
 	}
 out:
 	if (copy) {
@@ -125,7 +142,7 @@ static int tsx_define(struct dom0 *d0, struct sv_domain_config *cfg, char *err, 
 	return defs_put(&d0->defs, cfg, err, errlen);
 }
 
-static int tsx_create(struct dom0 *d0, const struct sv_domain_config *cfg, struct ts_domain **tdp,
+static int tsx_create(struct dom0 *d0, const struct sv_domain_config *cfg, uint32_t *domid,
 		      char *err, size_t errlen)
 {
 	const struct sv_domain_config *def = defs_find(&d0->defs, cfg->name);
@@ -143,11 +160,10 @@ static int tsx_create(struct dom0 *d0, const struct sv_domain_config *cfg, struc
 			return -EEXIST;
 		}
 	}
-	return tsx_boot(d0, cfg, tdp, err, errlen);
+	return tsx_boot(d0, cfg, domid, err, errlen);
 }
 
-static int tsx_start(struct dom0 *d0, const char *name, struct ts_domain **tdp, char *err,
-		     size_t errlen)
+static int tsx_start(struct dom0 *d0, const char *name, uint32_t *domid, char *err, size_t errlen)
 {
 	const struct sv_domain_config *def = defs_find(&d0->defs, name);
 	struct ts_domain *td = ts_by_name(d0, name);
@@ -161,7 +177,7 @@ static int tsx_start(struct dom0 *d0, const char *name, struct ts_domain **tdp, 
 			 td->info.domid);
 		return -EBUSY;
 	}
-	return tsx_boot(d0, def, tdp, err, errlen);
+	return tsx_boot(d0, def, domid, err, errlen);
 }
 
 /* The live document: the domain's own config with its id and actual memory. */
@@ -176,6 +192,11 @@ static int tsx_dumpxml(struct dom0 *d0, const char *name, char **xml, char *err,
 		snprintf(err, errlen, "domain %s was created with flags, not XML: no XML to show",
 			 name);
 		return -EOPNOTSUPP;
+	}
+	if (!td) {
+		ret = dd_dumpxml(d0, name, xml, err, errlen);
+		if (ret != -ENOENT)
+			return ret;
 	}
 	if (!td && !def) {
 		snprintf(err, errlen, "no domain named %s", name);
@@ -222,7 +243,7 @@ static void tsx_list_defined(struct dom0 *d0, struct ts_client *c, const struct 
 
 	memset(out, 0, sizeof(out));
 	for (e = d0->defs.head; e && n < SV_TS_DEFINED_MAX; e = e->next) {
-		if (ts_by_name(d0, e->cfg.name) || i++ < req->start)
+		if (ts_by_name(d0, e->cfg.name) || dd_by_name(d0, e->cfg.name) || i++ < req->start)
 			continue;
 		snprintf(out[n].name, sizeof(out[n].name), "%s", e->cfg.name);
 		out[n].vcpus = e->cfg.vcpus;
@@ -239,7 +260,6 @@ static void tsx_document(struct dom0 *d0, struct ts_client *c, const struct sv_c
 	const struct sv_ts_xml *x = p;
 	struct sv_domain_config cfg = { .domid = SV_DOMID_NONE };
 	struct sv_ctl_domid reply = { 0 };
-	struct ts_domain *td = NULL;
 	char err[1024], name[SV_CTL_NAME_SIZE];
 	int ret;
 
@@ -258,9 +278,8 @@ static void tsx_document(struct dom0 *d0, struct ts_client *c, const struct sv_c
 		if (!ret)
 			wire_conn_queue(&c->conn, h->op, h->req_id, 0, name, strlen(name) + 1, -1);
 	} else if (!ret) {
-		ret = tsx_create(d0, &cfg, &td, err, sizeof(err));
+		ret = tsx_create(d0, &cfg, &reply.domid, err, sizeof(err));
 		if (!ret) {
-			reply.domid = td->info.domid;
 			wire_conn_queue(&c->conn, h->op, h->req_id, 0, &reply, sizeof(reply), -1);
 		}
 	}
@@ -273,7 +292,6 @@ void tsx_handle(struct dom0 *d0, struct ts_client *c, const struct sv_ctl_hdr *h
 {
 	const struct sv_ts_name *req = p;
 	struct sv_ctl_domid reply = { 0 };
-	struct ts_domain *td = NULL;
 	char err[1024], *xml = NULL;
 	int ret;
 
@@ -300,9 +318,8 @@ void tsx_handle(struct dom0 *d0, struct ts_client *c, const struct sv_ctl_hdr *h
 			wire_conn_queue(&c->conn, h->op, h->req_id, 0, NULL, 0, -1);
 		break;
 	case SV_TS_START:
-		ret = tsx_start(d0, req->name, &td, err, sizeof(err));
+		ret = tsx_start(d0, req->name, &reply.domid, err, sizeof(err));
 		if (!ret) {
-			reply.domid = td->info.domid;
 			wire_conn_queue(&c->conn, h->op, h->req_id, 0, &reply, sizeof(reply), -1);
 		}
 		break;
@@ -371,6 +388,8 @@ bool tsx_run_actions(struct dom0 *d0)
 		if (act == SV_ACTION_RESTART) {
 			tsx_note(td, "restarting", td->end_text);
 			ret = cfg_to_create(td->cfg, &req, err, sizeof(err));
+			if (!ret)
+				ret = dd_ensure_for(d0, td->cfg, err, sizeof(err));
 			if (!ret)
 				ret = ts_boot(d0, &req, td->cfg, &td, err, sizeof(err));
 			if (!ret)

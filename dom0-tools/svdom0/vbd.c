@@ -5,11 +5,18 @@
  * Initialising on both sides), then hands the device to the block backend
  * (backend-drivers/blkback_xenbus.c), which runs the handshake and serves the
  * ring. Hot-plug and unplug, and `svctl block-list`, are here too.
+ *
+ * A disk whose <backenddomain> names a driver domain gets its backend
+ * directory under that domain's home, owned by it; svdd finds it there and
+ * probes it, so nothing is probed here. The record stays the toolstack's: the
+ * driver domain's requests to open the disk are checked against it.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <splitvisor/xenbus.h>
 
 #include "blkback_xenbus.h"
 #include "devdir.h"
@@ -25,10 +32,14 @@
 struct vbd {
 	struct vbd *next;
 	uint32_t domid, devid;
+	uint32_t be_domid; /* 0, or the driver domain that serves it */
 	char dev[16];
 	char fe[96], be[96];
 	char *source;
-	struct blkback_dev *back;
+	char *cache; /* libvirt's cache name, NULL = default */
+	bool readonly;
+	bool unplugged;		  /* a driver domain's disk being detached */
+	struct blkback_dev *back; /* NULL for a driver domain's disk */
 };
 
 /* The devid of "xvdX" (a..z, then aa..): 0 when the name is not one. */
@@ -58,18 +69,22 @@ static void vbd_free(struct dom0 *d0, struct vbd *v)
 	if (v->be[0])
 		xsl_rm(d0->xs_self, v->be);
 	free(v->source);
+	free(v->cache);
 	free(v);
 }
 
-/* Both directories as libxl writes them; the backend takes it from there. */
+/*
+ * Both directories as libxl writes them; the backend takes it from there. With
+ * dc NULL, only the backend's again (from the record: a restarted driver domain).
+ */
 static int vbd_write_dirs(struct dom0 *d0, struct vbd *v, const struct sv_disk_config *dc)
 {
 	char devid[16];
 	const struct devdir_key be_keys[] = {
 		{ "params", v->source },
 		{ "dev", v->dev },
-		{ "mode", dc->readonly ? "r" : "w" },
-		{ BLKBACK_KEY_CACHE, dc->driver_cache },
+		{ "mode", v->readonly ? "r" : "w" },
+		{ BLKBACK_KEY_CACHE, v->cache },
 		{ NULL, NULL },
 	};
 	const struct devdir_key fe_keys[] = {
@@ -79,7 +94,10 @@ static int vbd_write_dirs(struct dom0 *d0, struct vbd *v, const struct sv_disk_c
 	};
 
 	snprintf(devid, sizeof(devid), "%u", v->devid);
-	return devdir_write(d0->xs_self, v->be, v->fe, v->domid, be_keys, fe_keys);
+	if (!dc)
+		return devdir_write_backend(d0->xs_self, v->be, v->fe, v->domid, v->be_domid,
+					    be_keys);
+	return devdir_write(d0->xs_self, v->be, v->fe, v->domid, v->be_domid, be_keys, fe_keys);
 }
 
 static int vbd_create(struct dom0 *d0, struct ts_domain *td, const struct sv_disk_config *dc,
@@ -98,10 +116,12 @@ static int vbd_create(struct dom0 *d0, struct ts_domain *td, const struct sv_dis
 	if (!v)
 		return -ENOMEM;
 	v->source = strdup(dc->source);
-	if (!v->source) {
+	v->cache = dc->driver_cache ? strdup(dc->driver_cache) : NULL;
+	if (!v->source || (dc->driver_cache && !v->cache)) {
 		ret = -ENOMEM;
 		goto out;
 	}
+	v->readonly = dc->readonly;
 	v->domid = domid;
 	v->devid = vbd_devid(dc->target_dev);
 	snprintf(v->dev, sizeof(v->dev), "%s", dc->target_dev);
@@ -110,15 +130,23 @@ static int vbd_create(struct dom0 *d0, struct ts_domain *td, const struct sv_dis
 		ret = -EINVAL;
 		goto out;
 	}
+	if (dc->backend_domain) {
+		ret = d0->dd_resolve(d0, dc->backend_domain, &v->be_domid, err, errlen);
+		if (ret)
+			goto out;
+	}
 	snprintf(v->fe, sizeof(v->fe), "/local/domain/%u/device/vbd/%u", domid, v->devid);
-	snprintf(v->be, sizeof(v->be), "/local/domain/0/backend/vbd/%u/%u", domid, v->devid);
+	snprintf(v->be, sizeof(v->be), "/local/domain/%u/backend/vbd/%u/%u", v->be_domid, domid,
+		 v->devid);
 	ret = vbd_write_dirs(d0, v, dc);
 	if (ret) {
 		snprintf(err, errlen, "disk %s: cannot write its xenstore keys: %s", v->dev,
 			 strerror(-ret));
 		goto out;
 	}
-	ret = blkback_dev_probe(&d0->backend_env, v->be, &v->back, err, errlen);
+	/* A driver domain probes what appears in its own backend directory. */
+	if (!v->be_domid)
+		ret = blkback_dev_probe(&d0->backend_env, v->be, &v->back, err, errlen);
 	if (ret)
 		goto out;
 	v->next = td->vbds;
@@ -138,12 +166,6 @@ int vbd_attach_all(struct dom0 *d0, struct ts_domain *td, const struct sv_domain
 	int ret;
 
 	for (i = 0; cfg && i < cfg->ndisks; i++) {
-		if (cfg->disks[i].backend_domain) {
-			snprintf(err, errlen, "disk %s: driver domains are not supported yet",
-				 cfg->disks[i].target_dev);
-			ret = -EOPNOTSUPP;
-			goto out;
-		}
 		ret = vbd_create(d0, td, &cfg->disks[i], err, errlen);
 		if (ret)
 			goto out;
@@ -161,6 +183,11 @@ void vbd_detach_all(struct dom0 *d0, struct ts_domain *td)
 
 	while ((v = td->vbds)) {
 		td->vbds = v->next;
+		if (v->be_domid) {
+			snprintf(path, sizeof(path), "/local/domain/%u/backend/vbd/%u", v->be_domid,
+				 td->info.domid);
+			xsl_rm(d0->xs_self, path);
+		}
 		vbd_free(d0, v);
 	}
 	snprintf(path, sizeof(path), "/local/domain/0/backend/vbd/%u", td->info.domid);
@@ -194,6 +221,49 @@ int vbd_attach(struct dom0 *d0, struct ts_domain *td, const struct sv_disk_confi
 	return vbd_create(d0, td, dc, err, errlen);
 }
 
+/* The frontend's state, XENBUS_STATE_UNKNOWN when it has none (or not a number). */
+static uint32_t vbd_fe_state(struct dom0 *d0, const char *fe)
+{
+	char path[128];
+	uint64_t st;
+
+	snprintf(path, sizeof(path), "%s/state", fe);
+	if (xsl_read_u64(d0->xs_self, path, &st) < 0 || st > XENBUS_STATE_CLOSED)
+		return XENBUS_STATE_UNKNOWN;
+	return (uint32_t)st;
+}
+
+/* A driver domain's disk goes once its frontend closed or never connected. */
+static bool vbd_dd_removable(struct dom0 *d0, const struct vbd *v)
+{
+	uint32_t st = vbd_fe_state(d0, v->fe);
+
+	return st == XENBUS_STATE_CLOSED || st == XENBUS_STATE_UNKNOWN ||
+	       st == XENBUS_STATE_INITIALISING;
+}
+
+/* libxl's unplug of a driver domain's device: online 0 and Closing in its backend directory. */
+static int vbd_dd_unplug(struct dom0 *d0, struct ts_domain *td, struct vbd *v, char *err,
+			 size_t errlen)
+{
+	char path[128];
+
+	if (v->unplugged) {
+		snprintf(err, errlen, "disk %s is being detached already", v->dev);
+		return -EALREADY;
+	}
+	v->unplugged = true;
+	if (vbd_dd_removable(d0, v)) {
+		vbd_remove(d0, td, v);
+		return 0;
+	}
+	snprintf(path, sizeof(path), "%s/online", v->be);
+	xsl_write(d0->xs_self, path, "0");
+	snprintf(path, sizeof(path), "%s/state", v->be);
+	xsl_write(d0->xs_self, path, "5");
+	return 0;
+}
+
 /*
  * Xen's unplug: the backend stops serving, writes online 0 and goes Closing;
  * the frontend closes and the device goes when it says Closed. Our frontends
@@ -211,6 +281,8 @@ int vbd_detach(struct dom0 *d0, struct ts_domain *td, const char *dev, char *err
 		snprintf(err, errlen, "domain %s has no disk %s", td->info.name, dev);
 		return -ENOENT;
 	}
+	if (v->be_domid)
+		return vbd_dd_unplug(d0, td, v, err, errlen);
 	blkback_dev_info(v->back, &info);
 	if (info.unplugged) {
 		snprintf(err, errlen, "disk %s is being detached already", dev);
@@ -230,10 +302,25 @@ void vbd_reap(struct dom0 *d0)
 	for (td = d0->domains; td; td = td->next) {
 		for (v = td->vbds; v; v = next) {
 			next = v->next;
-			if (blkback_dev_removable(v->back))
+			if (v->be_domid ? v->unplugged && vbd_dd_removable(d0, v)
+					: blkback_dev_removable(v->back))
 				vbd_remove(d0, td, v);
 		}
 	}
+}
+
+/* A driver domain's disk: its state as the backend wrote it; the counters are svdd's. */
+static int vbd_dd_line(struct dom0 *d0, const struct vbd *v, char *buf, size_t cap)
+{
+	char path[128];
+	uint64_t st;
+
+	snprintf(path, sizeof(path), "%s/state", v->be);
+	if (xsl_read_u64(d0->xs_self, path, &st) < 0 || st > XENBUS_STATE_CLOSED)
+		st = XENBUS_STATE_UNKNOWN;
+	return snprintf(buf, cap, "%-6u %-6s %-3u %-12s %-4s %-12s %-12s %s\n", v->devid, v->dev,
+			v->be_domid, xenbus_state_name((int)st), v->readonly ? "r" : "w", "-", "-",
+			v->source);
 }
 
 size_t vbd_list(const struct ts_domain *td, char *buf, size_t cap)
@@ -248,6 +335,13 @@ size_t vbd_list(const struct ts_domain *td, char *buf, size_t cap)
 		     "State", "Mode", "Reqs", "Errors", "Source");
 	off = n > 0 && (size_t)n < cap ? (size_t)n : 0;
 	for (v = td->vbds; v && off < cap; v = v->next) {
+		if (v->be_domid) {
+			n = vbd_dd_line(td->d0, v, buf + off, cap - off);
+			if (n < 0 || (size_t)n >= cap - off)
+				break;
+			off += (size_t)n;
+			continue;
+		}
 		blkback_dev_info(v->back, &info);
 		n = snprintf(buf + off, cap - off, "%-6u %-6s %-3u %-12s %-4s %-12llu %-12llu %s\n",
 			     v->devid, v->dev, 0u, xenbus_state_name(info.state),
@@ -261,4 +355,66 @@ size_t vbd_list(const struct ts_domain *td, char *buf, size_t cap)
 		off += (size_t)n;
 	}
 	return off;
+}
+
+/* The driver domain's disk at be_path, or NULL: only what this toolstack wrote for it. */
+static struct vbd *vbd_dd_find(struct dom0 *d0, uint32_t dd_domid, const char *be_path)
+{
+	struct ts_domain *td;
+	struct vbd *v;
+
+	for (td = d0->domains; td; td = td->next) {
+		if (td->ended)
+			continue;
+		for (v = td->vbds; v; v = v->next)
+			if (v->be_domid == dd_domid && !strcmp(v->be, be_path))
+				return v;
+	}
+	return NULL;
+}
+
+int vbd_dd_disk(struct dom0 *d0, uint32_t dd_domid, const char *be_path, const char **source,
+		bool *readonly, const char **cache)
+{
+	struct vbd *v = vbd_dd_find(d0, dd_domid, be_path);
+
+	if (!v || v->unplugged)
+		return -ENOENT;
+	*source = v->source;
+	*readonly = v->readonly;
+	*cache = v->cache;
+	return 0;
+}
+
+int vbd_dd_restore(struct dom0 *d0, uint32_t dd_domid)
+{
+	struct ts_domain *td;
+	struct vbd *v;
+	int ret = 0, r;
+
+	for (td = d0->domains; td; td = td->next) {
+		for (v = td->vbds; v && !td->ended; v = v->next) {
+			if (v->be_domid != dd_domid || v->unplugged)
+				continue;
+			/* Readable again first: svdd reads the frontend once it probes. */
+			r = devdir_grant(d0->xs_self, v->fe, v->domid, dd_domid);
+			if (r >= 0)
+				r = vbd_write_dirs(d0, v, NULL);
+			if (r < 0 && !ret)
+				ret = r;
+		}
+	}
+	return ret;
+}
+
+bool vbd_dd_used(struct dom0 *d0, uint32_t dd_domid)
+{
+	struct ts_domain *td;
+	struct vbd *v;
+
+	for (td = d0->domains; td; td = td->next)
+		for (v = td->vbds; v && !td->ended; v = v->next)
+			if (v->be_domid == dd_domid)
+				return true;
+	return false;
 }

@@ -3,7 +3,9 @@
 #ifndef SV_SVDOM0_VBD_H
 #define SV_SVDOM0_VBD_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct dom0;
 struct ts_domain;
@@ -22,5 +24,21 @@ int vbd_detach(struct dom0 *d0, struct ts_domain *td, const char *dev, char *err
 void vbd_reap(struct dom0 *d0);
 /* `svctl block-list`: a table of td's devices into buf; returns its length. */
 size_t vbd_list(const struct ts_domain *td, char *buf, size_t cap);
+
+/*
+ * A driver domain's request to open the disk at be_path: 0 with what the
+ * toolstack recorded for it (pointers valid until the loop runs again), or
+ * -ENOENT when no running guest has such a disk served by dd_domid.
+ */
+int vbd_dd_disk(struct dom0 *d0, uint32_t dd_domid, const char *be_path, const char **source,
+		bool *readonly, const char **cache);
+/*
+ * A driver domain restarted with the same domid: its guests' frontend
+ * directories readable by it again and its backend directories written again
+ * (state Initialising: svdd probes them). 0 or the first -errno.
+ */
+int vbd_dd_restore(struct dom0 *d0, uint32_t dd_domid);
+/* True while a running guest has a disk served by dd_domid. */
+bool vbd_dd_used(struct dom0 *d0, uint32_t dd_domid);
 
 #endif

@@ -6,11 +6,17 @@
  * 'network', a TAP device of its own for type 'ethernet'), then hands the
  * device to the network backend (backend-drivers/netback_xenbus.c). Hot-plug,
  * unplug and `svctl net-list` are here too.
+ *
+ * An interface whose <backenddomain> names a driver domain gets its backend
+ * directory under that domain's home, owned by it, and svdd probes it; the
+ * record stays here, for the driver domain's request to open its TAP device.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <splitvisor/xenbus.h>
 
 #include "devdir.h"
 #include "net_service.h"
@@ -28,9 +34,14 @@
 struct vif {
 	struct vif *next;
 	uint32_t domid, handle;
+	uint32_t be_domid; /* 0, or the driver domain that serves it */
 	uint8_t mac[6];
 	char fe[96], be[96];
-	struct netback_dev *back;
+	char tap[16];		 /* the TAP device of type ethernet, else "" */
+	bool unplugged;		 /* a driver domain's interface being detached */
+	struct sv_net_config nc; /* the strings are not kept: bridge[] below */
+	char bridge[64];
+	struct netback_dev *back; /* NULL for a driver domain's interface */
 };
 
 static void vif_free(struct dom0 *d0, struct vif *v)
@@ -51,8 +62,12 @@ static const char *vif_rate(char buf[48], const struct sv_net_rate *r)
 	return buf;
 }
 
+/*
+ * Both directories as libxl writes them; with fe false only the backend's
+ * again (a restarted driver domain's).
+ */
 static int vif_write_dirs(struct dom0 *d0, struct vif *v, const struct sv_net_config *nc,
-			  const char *tap)
+			  const char *tap, bool fe)
 {
 	char handle[16], mac[18], out[48], in[48];
 	const struct devdir_key be_keys[] = {
@@ -73,7 +88,10 @@ static int vif_write_dirs(struct dom0 *d0, struct vif *v, const struct sv_net_co
 
 	snprintf(handle, sizeof(handle), "%u", v->handle);
 	util_mac_format(v->mac, mac);
-	return devdir_write(d0->xs_self, v->be, v->fe, v->domid, be_keys, fe_keys);
+	if (!fe)
+		return devdir_write_backend(d0->xs_self, v->be, v->fe, v->domid, v->be_domid,
+					    be_keys);
+	return devdir_write(d0->xs_self, v->be, v->fe, v->domid, v->be_domid, be_keys, fe_keys);
 }
 
 static int vif_create(struct dom0 *d0, struct ts_domain *td, const struct sv_net_config *nc,
@@ -85,7 +103,7 @@ static int vif_create(struct dom0 *d0, struct ts_domain *td, const struct sv_net
 	int ret;
 
 	/* Made with the first interface: a host without any starts no network thread. */
-	if (!d0->net) {
+	if (!nc->backend_domain && !d0->net) {
 		ret = net_service_create(&d0->net, err, errlen);
 		if (ret)
 			return ret;
@@ -123,15 +141,31 @@ static int vif_create(struct dom0 *d0, struct ts_domain *td, const struct sv_net
 	v->domid = td->info.domid;
 	v->handle = handle;
 	memcpy(v->mac, nc->mac, 6);
+	snprintf(v->tap, sizeof(v->tap), "%s", tap);
+	/* What a restart of its driver domain writes again. */
+	v->nc = *nc;
+	v->nc.bridge = v->nc.target_dev = v->nc.backend_domain = NULL;
+	if (nc->bridge && strlen(nc->bridge) < sizeof(v->bridge)) {
+		strcpy(v->bridge, nc->bridge);
+		v->nc.bridge = v->bridge;
+	}
+	if (nc->backend_domain) {
+		ret = d0->dd_resolve(d0, nc->backend_domain, &v->be_domid, err, errlen);
+		if (ret)
+			goto out;
+	}
 	snprintf(v->fe, sizeof(v->fe), "/local/domain/%u/device/vif/%u", v->domid, handle);
-	snprintf(v->be, sizeof(v->be), "/local/domain/0/backend/vif/%u/%u", v->domid, handle);
-	ret = vif_write_dirs(d0, v, nc, tap[0] ? tap : NULL);
+	snprintf(v->be, sizeof(v->be), "/local/domain/%u/backend/vif/%u/%u", v->be_domid, v->domid,
+		 handle);
+	ret = vif_write_dirs(d0, v, nc, tap[0] ? tap : NULL, true);
 	if (ret) {
 		snprintf(err, errlen, "interface %s: cannot write its xenstore keys: %s", mac,
 			 strerror(-ret));
 		goto out;
 	}
-	ret = netback_dev_probe(&d0->backend_env, d0->net, v->be, &v->back, err, errlen);
+	/* A driver domain probes what appears in its own backend directory. */
+	if (!v->be_domid)
+		ret = netback_dev_probe(&d0->backend_env, d0->net, v->be, &v->back, err, errlen);
 	if (ret)
 		goto out;
 	/* Kept in handle order, so that net-list reads like the document. */
@@ -141,7 +175,8 @@ static int vif_create(struct dom0 *d0, struct ts_domain *td, const struct sv_net
 	*pp = v;
 	return 0;
 out:
-	xsl_rm(d0->xs_self, v->fe);
+	if (v->be[0])
+		xsl_rm(d0->xs_self, v->fe);
 	vif_free(d0, v);
 	return ret < 0 ? ret : -EIO;
 }
@@ -153,12 +188,6 @@ int vif_attach_all(struct dom0 *d0, struct ts_domain *td, const struct sv_domain
 	int ret;
 
 	for (i = 0; cfg && i < cfg->nnets; i++) {
-		if (cfg->nets[i].backend_domain) {
-			snprintf(err, errlen, "interface %zu: driver domains are not supported yet",
-				 i);
-			ret = -EOPNOTSUPP;
-			goto out;
-		}
 		ret = vif_create(d0, td, &cfg->nets[i], err, errlen);
 		if (ret)
 			goto out;
@@ -176,6 +205,11 @@ void vif_detach_all(struct dom0 *d0, struct ts_domain *td)
 
 	while ((v = td->vifs)) {
 		td->vifs = v->next;
+		if (v->be_domid) {
+			snprintf(path, sizeof(path), "/local/domain/%u/backend/vif/%u", v->be_domid,
+				 td->info.domid);
+			xsl_rm(d0->xs_self, path);
+		}
 		vif_free(d0, v);
 	}
 	snprintf(path, sizeof(path), "/local/domain/0/backend/vif/%u", td->info.domid);
@@ -199,6 +233,48 @@ int vif_attach(struct dom0 *d0, struct ts_domain *td, const struct sv_net_config
 	return vif_create(d0, td, nc, err, errlen);
 }
 
+static uint32_t vif_fe_state(struct dom0 *d0, const char *fe)
+{
+	char path[128];
+	uint64_t st;
+
+	snprintf(path, sizeof(path), "%s/state", fe);
+	if (xsl_read_u64(d0->xs_self, path, &st) < 0 || st > XENBUS_STATE_CLOSED)
+		return XENBUS_STATE_UNKNOWN;
+	return (uint32_t)st;
+}
+
+/* A driver domain's interface goes once its frontend closed or never connected. */
+static bool vif_dd_removable(struct dom0 *d0, const struct vif *v)
+{
+	uint32_t st = vif_fe_state(d0, v->fe);
+
+	return st == XENBUS_STATE_CLOSED || st == XENBUS_STATE_UNKNOWN ||
+	       st == XENBUS_STATE_INITIALISING;
+}
+
+/* libxl's unplug of a driver domain's device: online 0 and Closing in its backend directory. */
+static int vif_dd_unplug(struct dom0 *d0, struct ts_domain *td, struct vif *v, const char *text,
+			 char *err, size_t errlen)
+{
+	char path[128];
+
+	if (v->unplugged) {
+		snprintf(err, errlen, "interface %s is being detached already", text);
+		return -EALREADY;
+	}
+	v->unplugged = true;
+	if (vif_dd_removable(d0, v)) {
+		vif_remove(d0, td, v);
+		return 0;
+	}
+	snprintf(path, sizeof(path), "%s/online", v->be);
+	xsl_write(d0->xs_self, path, "0");
+	snprintf(path, sizeof(path), "%s/state", v->be);
+	xsl_write(d0->xs_self, path, "5");
+	return 0;
+}
+
 /* Xen's unplug, as for disks (vbd_detach). */
 int vif_detach(struct dom0 *d0, struct ts_domain *td, const uint8_t mac[6], char *err,
 	       size_t errlen)
@@ -215,6 +291,8 @@ int vif_detach(struct dom0 *d0, struct ts_domain *td, const uint8_t mac[6], char
 			 text);
 		return -ENOENT;
 	}
+	if (v->be_domid)
+		return vif_dd_unplug(d0, td, v, text, err, errlen);
 	netback_dev_info(v->back, &info);
 	if (info.unplugged) {
 		snprintf(err, errlen, "interface %s is being detached already", text);
@@ -234,7 +312,8 @@ void vif_reap(struct dom0 *d0)
 	for (td = d0->domains; td; td = td->next) {
 		for (v = td->vifs; v; v = next) {
 			next = v->next;
-			if (netback_dev_removable(v->back))
+			if (v->be_domid ? v->unplugged && vif_dd_removable(d0, v)
+					: netback_dev_removable(v->back))
 				vif_remove(d0, td, v);
 		}
 	}
@@ -268,6 +347,23 @@ static int vif_drop_line(char *buf, size_t cap, const struct netback_dev_info *i
 			(unsigned long long)info->vif.rate_drops_in);
 }
 
+/* A driver domain's interface: the state its backend wrote; the counters are svdd's. */
+static int vif_dd_line(struct dom0 *d0, const struct vif *v, char *buf, size_t cap)
+{
+	char path[128], mac[18], sw[24];
+	uint64_t st;
+
+	snprintf(path, sizeof(path), "%s/state", v->be);
+	if (xsl_read_u64(d0->xs_self, path, &st) < 0 || st > XENBUS_STATE_CLOSED)
+		st = XENBUS_STATE_UNKNOWN;
+	util_mac_format(v->mac, mac);
+	snprintf(sw, sizeof(sw), "dd%u", v->be_domid);
+	return snprintf(buf, cap,
+			"%-3u %-17s %-12s %-14s %-12s %-12s %-10s %-10s %-8s %-8s %-10s %s\n",
+			v->handle, mac, xenbus_state_name((int)st), sw, "-", "-", "-", "-", "-",
+			"-", "-", v->tap[0] ? v->tap : "-");
+}
+
 size_t vif_list(const struct ts_domain *td, char *buf, size_t cap)
 {
 	struct netback_dev_info info;
@@ -283,6 +379,13 @@ size_t vif_list(const struct ts_domain *td, char *buf, size_t cap)
 		     "Drops", "Notify", "Copies", "Host");
 	off = n > 0 && (size_t)n < cap ? (size_t)n : 0;
 	for (v = td->vifs; v && off < cap; v = v->next) {
+		if (v->be_domid) {
+			n = vif_dd_line(td->d0, v, buf + off, cap - off);
+			if (n < 0 || (size_t)n >= cap - off)
+				break;
+			off += (size_t)n;
+			continue;
+		}
 		netback_dev_info(v->back, &info);
 		util_mac_format(v->mac, mac);
 		/* Counters last, Copies just before Host: svctl bench net reads them from the right. */
@@ -305,4 +408,54 @@ size_t vif_list(const struct ts_domain *td, char *buf, size_t cap)
 		off += (size_t)n;
 	}
 	return off;
+}
+
+int vif_dd_tap(struct dom0 *d0, uint32_t dd_domid, const char *be_path, const char **ifname)
+{
+	struct ts_domain *td;
+	struct vif *v;
+
+	for (td = d0->domains; td; td = td->next) {
+		for (v = td->vifs; v && !td->ended; v = v->next) {
+			if (v->be_domid != dd_domid || v->unplugged || strcmp(v->be, be_path))
+				continue;
+			if (!v->tap[0])
+				return -EPERM;
+			*ifname = v->tap;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+int vif_dd_restore(struct dom0 *d0, uint32_t dd_domid)
+{
+	struct ts_domain *td;
+	struct vif *v;
+	int ret = 0, r;
+
+	for (td = d0->domains; td; td = td->next) {
+		for (v = td->vifs; v && !td->ended; v = v->next) {
+			if (v->be_domid != dd_domid || v->unplugged)
+				continue;
+			r = devdir_grant(d0->xs_self, v->fe, v->domid, dd_domid);
+			if (r >= 0)
+				r = vif_write_dirs(d0, v, &v->nc, v->tap[0] ? v->tap : NULL, false);
+			if (r < 0 && !ret)
+				ret = r;
+		}
+	}
+	return ret;
+}
+
+bool vif_dd_used(struct dom0 *d0, uint32_t dd_domid)
+{
+	struct ts_domain *td;
+	struct vif *v;
+
+	for (td = d0->domains; td; td = td->next)
+		for (v = td->vifs; v && !td->ended; v = v->next)
+			if (v->be_domid == dd_domid)
+				return true;
+	return false;
 }

@@ -3,6 +3,7 @@
 #ifndef SV_SVDOM0_VIF_H
 #define SV_SVDOM0_VIF_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -24,5 +25,16 @@ int vif_detach(struct dom0 *d0, struct ts_domain *td, const uint8_t mac[6], char
 void vif_reap(struct dom0 *d0);
 /* `svctl net-list`: a table of td's interfaces with their counters; returns its length. */
 size_t vif_list(const struct ts_domain *td, char *buf, size_t cap);
+
+/*
+ * The TAP device of the driver domain's interface at be_path: 0 with its name
+ * (valid until the loop runs again), -EPERM when that interface has no TAP
+ * device (not type ethernet), -ENOENT when no running guest has it.
+ */
+int vif_dd_tap(struct dom0 *d0, uint32_t dd_domid, const char *be_path, const char **ifname);
+/* As vbd_dd_restore, for interfaces. */
+int vif_dd_restore(struct dom0 *d0, uint32_t dd_domid);
+/* True while a running guest has an interface served by dd_domid. */
+bool vif_dd_used(struct dom0 *d0, uint32_t dd_domid);
 
 #endif

@@ -37,6 +37,12 @@ enum sv_ts_op {
 	SV_TS_NET_LIST = 19, /* sv_ts_name -> text: a table of the domain's interfaces */
 	SV_TS_NET_ATTACH = 20, /* sv_ts_net -> empty: a new interface for a running domain */
 	SV_TS_NET_DETACH = 21, /* sv_ts_net (only name and mac) -> empty: Xen's unplug */
+	/*
+	 * sv_ts_inject -> empty: a fault in a driver domain. kill, hang and resume are
+	 * signals from svdom0; the others go to svdd (SV_DD_INJECT), whose answer this is.
+	 */
+	SV_TS_INJECT = 22,
+	SV_TS_LIST_DD = 23, /* sv_ts_list_defined -> sv_ts_dd_info[]: the driver domains */
 	SV_TS_OP_COUNT,
 
 	SV_TS_EV_CONSOLE = 0x100, /* raw console bytes */
@@ -105,6 +111,45 @@ struct sv_ts_net {
 	uint32_t type; /* SV_TS_NET_* */
 	char link[16]; /* switch or TAP device name, NUL-terminated */
 };
+
+enum sv_ts_fault {
+	SV_TS_FAULT_KILL = 1,	      /* SIGKILL: the driver domain restarts per on_crash */
+	SV_TS_FAULT_HANG = 2,	      /* SIGSTOP */
+	SV_TS_FAULT_RESUME = 3,	      /* SIGCONT */
+	SV_TS_FAULT_SLOW = 4,	      /* arg: ms before each ring batch, 1..SV_TS_SLOW_MAX_MS */
+	SV_TS_FAULT_CORRUPT_RING = 5, /* the next response of every ring is garbage */
+	SV_TS_FAULT_DROP_NOTIFY = 6,  /* raise no more events */
+	SV_TS_FAULT_CLEAR = 7,	      /* undo slow and drop-notify */
+};
+
+#define SV_TS_SLOW_MAX_MS 60000u
+
+struct sv_ts_inject {
+	char name[SV_CTL_NAME_SIZE];
+	uint32_t fault; /* enum sv_ts_fault */
+	uint32_t arg;
+};
+
+enum sv_ts_dd_state {
+	SV_TS_DD_RUNNING = 0,
+	SV_TS_DD_HUNG = 1,	 /* stopped by 'inject hang' */
+	SV_TS_DD_RESTARTING = 2, /* died; a new svdd is on its way */
+	SV_TS_DD_ENDED = 3,	 /* died and stays so (on_crash preserve, or restarts throttled) */
+	SV_TS_DD_STOPPED = 4,	 /* destroyed or shut down, kept (its domid) for its guests */
+};
+
+struct sv_ts_dd_info {
+	char name[SV_CTL_NAME_SIZE];
+	uint32_t domid;
+	uint32_t state;	   /* enum sv_ts_dd_state */
+	int32_t pid;	   /* svdd's, 0 when none runs */
+	uint32_t restarts; /* since it was started */
+	uint32_t memory_mib;
+	uint32_t pad;
+	uint64_t start_time_ns; /* CLOCK_REALTIME when this svdd started */
+};
+
+#define SV_TS_DD_INFO_MAX (SV_CTL_PAYLOAD_MAX / sizeof(struct sv_ts_dd_info))
 
 #define SV_TS_CONSOLE_NO_FOLLOW 1u /* send the log so far, then close */
 

@@ -25,6 +25,11 @@ struct error_case {
 	"<domain type='xen'>\n" name_line "\n" memory_line "\n  <os>\n" os_type_line \
 	"\n" kernel_line "\n  </os>\n" extra "</domain>\n"
 
+/* A driver domain with extra <os> children and extra elements after <os>. */
+#define DD_DOC(os_extra, extra)                                                       \
+	"<domain type='xen'>\n  <name>dd0</name>\n  <memory unit='MiB'>64</memory>\n" \
+	"  <os>\n    <type>exe</type>\n" os_extra "  </os>\n" extra "</domain>\n"
+
 static const struct error_case cases[] = {
 	/* Unsupported elements and attributes: exactly "unsupported: <what> at line N". */
 	{ "video",
@@ -324,6 +329,44 @@ static const struct error_case cases[] = {
 	  "  <bootloader>/usr/bin/pygrub</bootloader>\n</domain>\n",
 	  -EOPNOTSUPP,
 	  { "t.xml:4: unsupported: <bootloader> at line 4" } },
+
+	/* Driver domains (<os><type>exe</type>): svdd runs, nothing of the document's. */
+	{ "driver domain init",
+	  DD_DOC("    <init>/bin/sh</init>\n", ""),
+	  -EOPNOTSUPP,
+	  { "t.xml:6: unsupported: <os>/<init> at line 6: a driver domain runs svdd",
+	    "remove <init>" } },
+	{ "driver domain initarg",
+	  DD_DOC("    <initarg>-x</initarg>\n", ""),
+	  -EOPNOTSUPP,
+	  { "t.xml:6: unsupported: <os>/<initarg> at line 6" } },
+	{ "driver domain initenv",
+	  DD_DOC("    <initenv name='LD_PRELOAD'>/tmp/x.so</initenv>\n", ""),
+	  -EOPNOTSUPP,
+	  { "t.xml:6: unsupported: <os>/<initenv> at line 6" } },
+	{ "driver domain disk",
+	  DD_DOC("", "  <devices>\n    <disk type='file'>\n"
+		     "      <source file='/a.img'/><target dev='xvda'/>\n"
+		     "    </disk>\n  </devices>\n"),
+	  -EINVAL,
+	  { "t.xml:7: driver domain dd0 has disks: a driver domain",
+	    "<backenddomain name='dd0'/>" } },
+	{ "driver domain interface",
+	  DD_DOC("", "  <devices>\n    <interface type='bridge'>\n"
+		     "      <source bridge='br0'/>\n    </interface>\n  </devices>\n"),
+	  -EINVAL,
+	  { "driver domain dd0 has interfaces" } },
+	{ "driver domain console",
+	  DD_DOC("",
+		 "  <devices>\n    <console type='pty'><target type='xen' port='0'/></console>\n"
+		 "  </devices>\n"),
+	  -EINVAL,
+	  { "driver domain dd0 has consoles" } },
+	{ "unknown os type",
+	  HEAD_WITH("  <name>t</name>", "  <memory>32768</memory>", "    <type>hvm</type>",
+		    "    <kernel>@KERNEL@</kernel>", ""),
+	  -EOPNOTSUPP,
+	  { "supported: xen, linux, xenpvh, exe" } },
 
 	/* Schema and well-formedness failures. */
 	{ "schema: bad memory text",

@@ -190,6 +190,78 @@ START_TEST(test_os_type_linux_and_machine)
 }
 END_TEST
 
+/* A driver domain: os type exe, no kernel, on_crash restart unless said otherwise. */
+START_TEST(test_driver_domain)
+{
+	static const char doc[] = "<domain type='xen'><name>dd0</name>"
+				  "<memory unit='MiB'>64</memory><os>"
+				  "<type arch='x86_64'>exe</type></os></domain>";
+	static const char destroy_doc[] = "<domain type='xen'><name>dd1</name>"
+					  "<memory unit='MiB'>64</memory><os><type>exe</type></os>"
+					  "<on_crash>destroy</on_crash></domain>";
+	struct sv_domain_config cfg;
+	char *xml = NULL;
+
+	ck_assert_msg(test_parse(doc, &cfg, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_int_eq(cfg.os_type, SV_OS_EXE);
+	ck_assert_ptr_null(cfg.kernel);
+	ck_assert_ptr_null(cfg.machine);
+	ck_assert_uint_eq(cfg.memory_kib, 64 * 1024);
+	ck_assert_int_eq(cfg.on_crash, SV_ACTION_RESTART);
+	ck_assert_uint_eq(cfg.ndisks + cfg.nnets + cfg.nconsoles, 0);
+	ck_assert_int_eq(sv_xml_format(&cfg, &xml), 0);
+	ck_assert_msg(strstr(xml, "<type arch=\"x86_64\">exe</type>"), "%s", xml);
+	ck_assert_msg(!strstr(xml, "<kernel>") && !strstr(xml, "<init"), "%s", xml);
+	ck_assert_msg(strstr(xml, "<on_crash>restart</on_crash>"), "%s", xml);
+	free(xml);
+	ck_assert_msg(test_round_trip(&cfg, err, sizeof(err)) == 0, "%s", err);
+	sv_domain_config_free(&cfg);
+
+	ck_assert_msg(test_parse(destroy_doc, &cfg, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_int_eq(cfg.on_crash, SV_ACTION_DESTROY);
+	ck_assert_msg(test_round_trip(&cfg, err, sizeof(err)) == 0, "%s", err);
+	sv_domain_config_free(&cfg);
+}
+END_TEST
+
+/* examples/driver-domain.xml.in and the guest that uses it, as the build fills them in. */
+START_TEST(test_driver_domain_examples)
+{
+	static const char *const names[] = { "driver-domain", "dd-guest" };
+	struct sv_domain_config cfg;
+	char path[1024], *template, *doc, *at;
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		snprintf(path, sizeof(path), "%s/%s.xml.in", SV_EXAMPLES_SOURCE_DIR, names[i]);
+		template = test_read_file(path, NULL);
+		ck_assert_msg(template != NULL, "cannot read %s", path);
+		/* @SV_GUEST_KERNEL@ to @KERNEL@; @SV_DISK_IMAGE@ to a path of the same length. */
+		while ((at = strstr(template, "@SV_GUEST_KERNEL@")))
+			memmove(at + 1, at + 10, strlen(at + 10) + 1);
+		while ((at = strstr(template, "@SV_DISK_IMAGE@")))
+			memcpy(at, "/tmp/disk.image", 15);
+		doc = template;
+		ck_assert_msg(test_parse(doc, &cfg, err, sizeof(err)) == 0, "%s: %s", names[i],
+			      err);
+		if (i == 0) {
+			ck_assert_str_eq(cfg.name, "dd0");
+			ck_assert_int_eq(cfg.os_type, SV_OS_EXE);
+			ck_assert_int_eq(cfg.on_crash, SV_ACTION_RESTART);
+		} else {
+			ck_assert_uint_eq(cfg.ndisks, 1);
+			ck_assert_uint_eq(cfg.nnets, 1);
+			ck_assert_str_eq(cfg.disks[0].backend_domain, "dd0");
+			ck_assert_str_eq(cfg.nets[0].backend_domain, "dd0");
+		}
+		ck_assert_msg(test_round_trip(&cfg, err, sizeof(err)) == 0, "%s: %s", names[i],
+			      err);
+		sv_domain_config_free(&cfg);
+		free(template);
+	}
+}
+END_TEST
+
 START_TEST(test_generated_mac)
 {
 	static const char doc[] = DOC_HEAD "  <devices>\n"
@@ -501,6 +573,8 @@ static Suite *parse_suite(void)
 	tcase_add_test(tc, test_minimal_defaults);
 	tcase_add_test(tc, test_os_type_linux_and_machine);
 	tcase_add_test(tc, test_generated_mac);
+	tcase_add_test(tc, test_driver_domain);
+	tcase_add_test(tc, test_driver_domain_examples);
 	tcase_add_loop_test(tc, test_scale_every_unit, 0,
 			    sizeof(unit_cases) / sizeof(unit_cases[0]));
 	tcase_add_test(tc, test_scale_refusals);
