@@ -146,7 +146,9 @@ static int dd_svdd_path(char *buf, size_t len, char *err, size_t errlen)
 	ssize_t n;
 
 	if (env && env[0]) {
-		snprintf(buf, len, "%s", env);
+		if (snprintf(buf, len, "%s", env) >= (int)len)
+			return errmsg_set(err, errlen, -ENAMETOOLONG, "$%s is too long",
+					  DD_SVDD_ENV);
 	} else {
 		n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 		if (n <= 0)
@@ -155,7 +157,8 @@ static int dd_svdd_path(char *buf, size_t len, char *err, size_t errlen)
 		slash = strrchr(self, '/');
 		if (slash)
 			*slash = '\0';
-		snprintf(buf, len, "%s/../driver-domain/svdd", self);
+		if (snprintf(buf, len, "%s/../driver-domain/svdd", self) >= (int)len)
+			return errmsg_set(err, errlen, -ENAMETOOLONG, "svdom0's path is too long");
 	}
 	if (access(buf, X_OK))
 		return errmsg_set(err, errlen, -errno,
