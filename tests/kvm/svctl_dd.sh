@@ -113,8 +113,11 @@ serve)
 	timeout 900 "$svctl" console c >"$run_dir/c.console" 2>&1
 	cp "$run_dir/c.console" "$out"
 	expect_out "ping: 5 sent, 5 received"
-	sv 0 block-list a
-	expect_out "dd0"
+	# b's vif is served by dd0: svdd probed it, and net-list says Connected.
+	sv 0 net-list b
+	expect_out "Connected"
+	grep -q "svdd\[[0-9]*\]: /local/domain/[0-9]*/backend/vif/[0-9]*/0: probed" "$run_dir/svdom0.log" ||
+		fail "svdd did not serve b's vif"
 	# Its sandbox: not root, no new privileges, a seccomp filter, no /dev/kvm, no guest RAM.
 	[ "$(dd_pid dd0)" = "$pid" ] || fail "svdd was restarted while serving"
 	awk '/^Uid:/ { exit !($2 != 0 && $3 != 0 && $4 != 0) }' "/proc/$pid/status" ||
