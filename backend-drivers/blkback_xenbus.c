@@ -85,15 +85,26 @@ static void blkdev_notify(void *opaque)
 		log_err("vbd %u/%u: cannot raise port %u", d->xb.domid, d->xb.devid, d->port.port);
 }
 
+/* The thread cannot go on (a broken ring, a failed wait): the loop takes the device down. */
+static void *blkdev_thread_give_up(struct blkback_dev *d)
+{
+	uint64_t one = 1;
+
+	if (write(d->failed_fd, &one, sizeof(one)) < 0)
+		log_err("vbd %u/%u: cannot tell the loop", d->xb.domid, d->xb.devid);
+	return NULL;
+}
+
 static void *blkdev_thread(void *arg)
 {
 	struct epoll_event evs[4];
 	struct blkback_dev *d = arg;
-	uint64_t cnt, one = 1;
+	uint64_t cnt;
 	int n, i;
 
 	/* Requests may have been queued before we listened. */
-	blkback_kick(d->bb);
+	if (blkback_kick(d->bb) == -EPROTO)
+		return blkdev_thread_give_up(d);
 	for (;;) {
 		n = epoll_wait(d->epfd, evs, 4, -1);
 		if (n < 0 && errno == EINTR)
@@ -101,11 +112,7 @@ static void *blkdev_thread(void *arg)
 		if (n < 0) {
 			log_err("vbd %u/%u: the device thread stops: epoll_wait: %s", d->xb.domid,
 				d->xb.devid, strerror(errno));
-			/* The loop sees this and takes the device down visibly. */
-			if (write(d->failed_fd, &one, sizeof(one)) < 0)
-				log_err("vbd %u/%u: cannot tell the loop", d->xb.domid,
-					d->xb.devid);
-			return NULL;
+			return blkdev_thread_give_up(d);
 		}
 		for (i = 0; i < n; i++) {
 			if (evs[i].data.fd == d->stop_fd)
@@ -113,7 +120,9 @@ static void *blkdev_thread(void *arg)
 			if (evs[i].data.fd == d->port.notify_fd) {
 				while (read(d->port.notify_fd, &cnt, sizeof(cnt)) == sizeof(cnt))
 					;
-				blkback_kick(d->bb);
+				/* A frontend that broke its ring loses the device, visibly. */
+				if (blkback_kick(d->bb) == -EPROTO)
+					return blkdev_thread_give_up(d);
 			} else {
 				blkback_complete(d->bb);
 			}

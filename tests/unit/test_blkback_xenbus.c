@@ -240,6 +240,41 @@ START_TEST(connect_and_serve_a_read)
 }
 END_TEST
 
+/*
+ * A frontend that breaks its ring (the producer far ahead) loses its device
+ * visibly: the thread tells the loop, which writes error and goes Closing and
+ * lets go of the ring.
+ */
+START_TEST(broken_ring_goes_closing)
+{
+	struct blkback_dev *d = probe_ok();
+	struct blkback_dev_info info;
+	struct sv_front_ring fr;
+	uint32_t ring_ref;
+	char buf[256];
+	int i;
+
+	fr = front_ring(&ring_ref);
+	snprintf(buf, sizeof(buf), "%u", ring_ref);
+	put(FE, BLKIF_KEY_RING_REF, buf);
+	put(FE, BLKIF_KEY_EVENT_CHANNEL, "17");
+	put(FE, BLKIF_KEY_PROTOCOL, BLKIF_PROTOCOL_NATIVE);
+	fe_state(XENBUS_STATE_INITIALISED);
+	ck_assert_int_eq(be_state(), XENBUS_STATE_CONNECTED);
+	fr.s->req_prod = fr.rsp_cons + 16 * fr.entries;
+	bef_send(&host, GUEST, 17);
+	for (i = 0; i < 500 && be_state() != XENBUS_STATE_CLOSING; i++)
+		bef_run_fds(&host, 10);
+	ck_assert_int_eq(be_state(), XENBUS_STATE_CLOSING);
+	ck_assert_int_gt(bef_get(&host, BE, "error", buf, sizeof(buf)), 0);
+	blkback_dev_info(d, &info);
+	ck_assert(!info.connected);
+	ck_assert_uint_eq(host.maps, 0);
+	ck_assert_int_eq(bh_end_grant(g, ring_ref), 0); /* the ring is no longer mapped */
+	blkback_dev_free(d);
+}
+END_TEST
+
 /* Each hostile frontend key: an error node, Closing, nothing held, and no crash. */
 START_TEST(hostile_frontend_keys)
 {
@@ -567,6 +602,7 @@ int main(void)
 	tcase_add_test(tc, probe_publishes_features);
 	tcase_add_test(tc, probe_refuses_bad_directories);
 	tcase_add_test(tc, connect_and_serve_a_read);
+	tcase_add_test(tc, broken_ring_goes_closing);
 	tcase_add_test(tc, hostile_frontend_keys);
 	tcase_add_test(tc, host_without_guest_memory);
 	tcase_add_test(tc, driver_domain_copy_mode);
