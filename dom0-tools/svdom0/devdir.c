@@ -4,9 +4,11 @@
  * backend's directory first, then the frontend's, so a frontend that sees its
  * directory finds the backend's already there.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
+#include <splitvisor/xenbus.h>
 #include <splitvisor/xs_wire.h>
 
 #include "devdir.h"
@@ -125,4 +127,27 @@ static int devdir_grant_at(struct xs_local *xs, const char *path, uint32_t owner
 int devdir_grant(struct xs_local *xs, const char *fe, uint32_t domid, uint32_t be_domid)
 {
 	return devdir_grant_at(xs, fe, domid, be_domid, DEVDIR_GRANT_DEPTH);
+}
+
+bool devdir_fe_gone(struct xs_local *xs, const char *fe)
+{
+	char path[XS_ABS_PATH_MAX];
+	uint64_t st;
+
+	snprintf(path, sizeof(path), "%s/state", fe);
+	/* No state, or not a number, counts as Unknown: nothing to wait for. */
+	if (xsl_read_u64(xs, path, &st) < 0 || st > XENBUS_STATE_CLOSED)
+		return true;
+	return st == XENBUS_STATE_CLOSED || st == XENBUS_STATE_UNKNOWN ||
+	       st == XENBUS_STATE_INITIALISING;
+}
+
+void devdir_unplug_backend(struct xs_local *xs, const char *be)
+{
+	char path[XS_ABS_PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/online", be);
+	xsl_write(xs, path, "0");
+	snprintf(path, sizeof(path), "%s/state", be);
+	xsl_write(xs, path, "5");
 }

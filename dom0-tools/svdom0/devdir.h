@@ -9,6 +9,7 @@
 #ifndef SV_SVDOM0_DEVDIR_H
 #define SV_SVDOM0_DEVDIR_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct xs_local;
@@ -36,5 +37,9 @@ int devdir_write_backend(struct xs_local *xs, const char *be, const char *fe, ui
  * and a driver domain restarted with the same domid must read them.
  */
 int devdir_grant(struct xs_local *xs, const char *fe, uint32_t domid, uint32_t be_domid);
+/* A driver domain's device may go: its frontend closed, never connected, or has no state. */
+bool devdir_fe_gone(struct xs_local *xs, const char *fe);
+/* libxl's unplug of a driver domain's device: online 0 and Closing in its backend directory. */
+void devdir_unplug_backend(struct xs_local *xs, const char *be);
 
 #endif

@@ -221,46 +221,20 @@ int vbd_attach(struct dom0 *d0, struct ts_domain *td, const struct sv_disk_confi
 	return vbd_create(d0, td, dc, err, errlen);
 }
 
-/* The frontend's state, XENBUS_STATE_UNKNOWN when it has none (or not a number). */
-static uint32_t vbd_fe_state(struct dom0 *d0, const char *fe)
-{
-	char path[128];
-	uint64_t st;
-
-	snprintf(path, sizeof(path), "%s/state", fe);
-	if (xsl_read_u64(d0->xs_self, path, &st) < 0 || st > XENBUS_STATE_CLOSED)
-		return XENBUS_STATE_UNKNOWN;
-	return (uint32_t)st;
-}
-
-/* A driver domain's disk goes once its frontend closed or never connected. */
-static bool vbd_dd_removable(struct dom0 *d0, const struct vbd *v)
-{
-	uint32_t st = vbd_fe_state(d0, v->fe);
-
-	return st == XENBUS_STATE_CLOSED || st == XENBUS_STATE_UNKNOWN ||
-	       st == XENBUS_STATE_INITIALISING;
-}
-
 /* libxl's unplug of a driver domain's device: online 0 and Closing in its backend directory. */
 static int vbd_dd_unplug(struct dom0 *d0, struct ts_domain *td, struct vbd *v, char *err,
 			 size_t errlen)
 {
-	char path[128];
-
 	if (v->unplugged) {
 		snprintf(err, errlen, "disk %s is being detached already", v->dev);
 		return -EALREADY;
 	}
 	v->unplugged = true;
-	if (vbd_dd_removable(d0, v)) {
+	if (devdir_fe_gone(d0->xs_self, v->fe)) {
 		vbd_remove(d0, td, v);
 		return 0;
 	}
-	snprintf(path, sizeof(path), "%s/online", v->be);
-	xsl_write(d0->xs_self, path, "0");
-	snprintf(path, sizeof(path), "%s/state", v->be);
-	xsl_write(d0->xs_self, path, "5");
+	devdir_unplug_backend(d0->xs_self, v->be);
 	return 0;
 }
 
@@ -302,7 +276,7 @@ void vbd_reap(struct dom0 *d0)
 	for (td = d0->domains; td; td = td->next) {
 		for (v = td->vbds; v; v = next) {
 			next = v->next;
-			if (v->be_domid ? v->unplugged && vbd_dd_removable(d0, v)
+			if (v->be_domid ? v->unplugged && devdir_fe_gone(d0->xs_self, v->fe)
 					: blkback_dev_removable(v->back))
 				vbd_remove(d0, td, v);
 		}

@@ -233,45 +233,20 @@ int vif_attach(struct dom0 *d0, struct ts_domain *td, const struct sv_net_config
 	return vif_create(d0, td, nc, err, errlen);
 }
 
-static uint32_t vif_fe_state(struct dom0 *d0, const char *fe)
-{
-	char path[128];
-	uint64_t st;
-
-	snprintf(path, sizeof(path), "%s/state", fe);
-	if (xsl_read_u64(d0->xs_self, path, &st) < 0 || st > XENBUS_STATE_CLOSED)
-		return XENBUS_STATE_UNKNOWN;
-	return (uint32_t)st;
-}
-
-/* A driver domain's interface goes once its frontend closed or never connected. */
-static bool vif_dd_removable(struct dom0 *d0, const struct vif *v)
-{
-	uint32_t st = vif_fe_state(d0, v->fe);
-
-	return st == XENBUS_STATE_CLOSED || st == XENBUS_STATE_UNKNOWN ||
-	       st == XENBUS_STATE_INITIALISING;
-}
-
 /* libxl's unplug of a driver domain's device: online 0 and Closing in its backend directory. */
 static int vif_dd_unplug(struct dom0 *d0, struct ts_domain *td, struct vif *v, const char *text,
 			 char *err, size_t errlen)
 {
-	char path[128];
-
 	if (v->unplugged) {
 		snprintf(err, errlen, "interface %s is being detached already", text);
 		return -EALREADY;
 	}
 	v->unplugged = true;
-	if (vif_dd_removable(d0, v)) {
+	if (devdir_fe_gone(d0->xs_self, v->fe)) {
 		vif_remove(d0, td, v);
 		return 0;
 	}
-	snprintf(path, sizeof(path), "%s/online", v->be);
-	xsl_write(d0->xs_self, path, "0");
-	snprintf(path, sizeof(path), "%s/state", v->be);
-	xsl_write(d0->xs_self, path, "5");
+	devdir_unplug_backend(d0->xs_self, v->be);
 	return 0;
 }
 
@@ -312,7 +287,7 @@ void vif_reap(struct dom0 *d0)
 	for (td = d0->domains; td; td = td->next) {
 		for (v = td->vifs; v; v = next) {
 			next = v->next;
-			if (v->be_domid ? v->unplugged && vif_dd_removable(d0, v)
+			if (v->be_domid ? v->unplugged && devdir_fe_gone(d0->xs_self, v->fe)
 					: netback_dev_removable(v->back))
 				vif_remove(d0, td, v);
 		}
