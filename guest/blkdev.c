@@ -255,18 +255,11 @@ out:
 static int connect(struct blkdev *d)
 {
 	char val[VAL_LEN];
-	unsigned long long bid;
 	int ret;
 
-	ret = xbdev_read(d->xb.fe, "backend", d->xb.be, sizeof(d->xb.be));
+	ret = xbdev_read_backend(&d->xb);
 	if (ret < 0)
 		goto out;
-	ret = xbdev_read_u64(d->xb.fe, "backend-id", 0, &bid);
-	if (ret || bid >= SV_DOMID_SELF) {
-		ret = ret ? ret : -EINVAL;
-		goto out;
-	}
-	d->xb.backend_id = (uint16_t)bid;
 	ksnprintf(val, sizeof(val), "vbd%u", d->info.devid);
 	/*
 	 * Fires for state and every other key below, and again when a restarted

@@ -231,19 +231,12 @@ out:
 static int connect(struct netdev *d)
 {
 	char val[VAL_LEN];
-	unsigned long long bid;
 	int ret;
 
-	ret = xbdev_read(d->xb.fe, "backend", d->xb.be, sizeof(d->xb.be));
+	ret = xbdev_read_backend(&d->xb);
 	if (ret < 0)
 		goto out;
-	ret = xbdev_read_u64(d->xb.fe, "backend-id", 0, &bid);
-	if (ret || bid >= SV_DOMID_SELF) {
-		ret = ret ? ret : -EINVAL;
-		goto out;
-	}
-	d->info.backend_id = (uint16_t)bid;
-	d->xb.backend_id = (uint16_t)bid;
+	d->info.backend_id = d->xb.backend_id;
 	/* The toolstack's word in our directory, else the backend's. */
 	ret = xbdev_read(d->xb.fe, NETIF_KEY_MAC, val, sizeof(val));
 	if (ret == -ENOENT)

@@ -117,6 +117,23 @@ int xbdev_write_state(struct xenbus_dev *d, int state)
 	return xbdev_write_tx(XBT_NIL, d->fe, "state", v);
 }
 
+int xbdev_read_backend(struct xenbus_dev *x)
+{
+	unsigned long long bid;
+	int ret;
+
+	ret = xbdev_read(x->fe, "backend", x->be, sizeof(x->be));
+	if (ret < 0)
+		return ret;
+	ret = xbdev_read_u64(x->fe, "backend-id", 0, &bid);
+	if (ret)
+		return ret;
+	if (bid >= SV_DOMID_SELF)
+		return -EINVAL;
+	x->backend_id = (uint16_t)bid;
+	return 0;
+}
+
 int xbdev_backend_state(struct xenbus_dev *d)
 {
 	unsigned long long st;

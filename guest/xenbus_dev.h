@@ -40,6 +40,8 @@ int xbdev_read_u64(const char *dir, const char *key, unsigned long long def,
 		   unsigned long long *out);
 int xbdev_write_tx(uint32_t tx, const char *dir, const char *key, const char *val);
 int xbdev_write_state(struct xenbus_dev *x, int state);
+/* The frontend directory's backend and backend-id into x->be and x->backend_id; 0 or -errno. */
+int xbdev_read_backend(struct xenbus_dev *x);
 /* The backend's state, or 0 when its directory is gone (a vanished backend). */
 int xbdev_backend_state(struct xenbus_dev *x);
 /*
