@@ -2,9 +2,11 @@
 /*
  * svctl experiment isolation: a driver domain serves a guest's disk while each
  * fault is injected into it in turn, beside a bystander guest whose disk svdom0
- * serves. Per fault it reports what survived, how long the guest went without
- * a completed write after the fault ended, the I/O errors it saw and the
- * flushed writes that did not read back (its blkverify checks them); then what
+ * serves. Per fault it reports what survived, the longest time the guest went
+ * without a completed write (from its own progress lines, so the console's way
+ * to the host does not count), how long its frontend took to reconnect (its
+ * own figure), the I/O errors it saw and the flushed writes that did not read
+ * back (its blkverify checks them); then what
  * the isolation costs: the same blkbench through svdom0 and through the driver
  * domain, in one run. Everything runs in private daemons (bench_dom.c).
  */
@@ -41,6 +43,9 @@ struct iso_verify {
 struct iso_guest {
 	struct svb_proc p;
 	struct iso_verify v;
+	/* Over one fault's window, in the guest's own time. */
+	bool in_window;
+	unsigned long long last_inc_t, last_inc_writes, max_gap_ms, reconnect_ms;
 };
 
 struct iso_fault {
@@ -61,8 +66,7 @@ static const struct iso_fault iso_faults[] = {
 
 struct iso_result {
 	bool injected, guest_alive, bystander_ok, dom0_ok, dd_running, recovered;
-	double recover_ms;
-	unsigned long long io_errors, reconnects, lost;
+	unsigned long long stall_ms, reconnect_ms, io_errors, reconnects, lost;
 };
 
 struct iso_ctx {
@@ -74,8 +78,13 @@ struct iso_ctx {
 static void iso_line(const char *line, void *data)
 {
 	struct iso_guest *g = data;
+	unsigned long long ms;
 	struct iso_verify v;
 
+	if (g->in_window && sscanf(line, "blkdev %*s reconnected to %*s after %llu ms", &ms) == 1) {
+		g->reconnect_ms += ms;
+		return;
+	}
 	if (sscanf(line,
 		   "blkverify: t=%llu writes=%llu flushed=%llu reads=%llu errors=%llu "
 		   "reconnects=%llu lost=%llu stall_ms=%llu",
@@ -85,6 +94,12 @@ static void iso_line(const char *line, void *data)
 	v.seen_ns = util_now_ns();
 	v.seen = true;
 	g->v = v;
+	if (g->in_window && v.writes > g->last_inc_writes) {
+		if (v.t - g->last_inc_t > g->max_gap_ms)
+			g->max_gap_ms = v.t - g->last_inc_t;
+		g->last_inc_t = v.t;
+		g->last_inc_writes = v.writes;
+	}
 }
 
 /* Reads both consoles for ms milliseconds (or until stop says so). */
@@ -203,6 +218,10 @@ static void iso_run_fault(struct iso_ctx *c, const struct iso_fault *f, struct i
 	struct iso_verify v0 = c->victim.v, b0 = c->bystander.v, end;
 
 	memset(r, 0, sizeof(*r));
+	c->victim.in_window = true;
+	c->victim.last_inc_t = v0.t;
+	c->victim.last_inc_writes = v0.writes;
+	c->victim.max_gap_ms = c->victim.reconnect_ms = 0;
 	r->injected = iso_inject(c, f->name, f->arg) == 0;
 	if (f->clear) {
 		iso_pump(c, ISO_HOLD_MS, NULL, NULL);
@@ -214,8 +233,10 @@ static void iso_run_fault(struct iso_ctx *c, const struct iso_fault *f, struct i
 	end.seen_ns = util_now_ns();
 	iso_pump(c, ISO_RECOVER_MS, iso_victim_progress, &end);
 	r->recovered = iso_victim_progress(c, &end);
-	r->recover_ms = r->recovered ? (double)(c->victim.v.seen_ns - end.seen_ns) / 1e6 : -1;
 	iso_pump(c, ISO_SETTLE_MS, NULL, NULL);
+	c->victim.in_window = false;
+	r->stall_ms = c->victim.max_gap_ms;
+	r->reconnect_ms = c->victim.reconnect_ms;
 	r->guest_alive = c->victim.p.fd >= 0;
 	r->bystander_ok = c->bystander.p.fd >= 0 && c->bystander.v.writes > b0.writes &&
 			  c->bystander.v.errors == b0.errors && c->bystander.v.lost == 0;
@@ -277,14 +298,14 @@ static void iso_print(const struct iso_result *res, unsigned int runs, const dou
 			printf("%s\n  {\"fault\": \"%s\", \"run\": %u, \"injected\": %s, "
 			       "\"guest_survived\": %s, \"bystander_ok\": %s, \"dom0_ok\": %s, "
 			       "\"driver_domain_running\": %s, \"recovered\": %s, "
-			       "\"recover_ms\": %.0f, \"io_errors\": %llu, \"reconnects\": %llu, "
-			       "\"lost_flushed_writes\": %llu}",
+			       "\"stall_ms\": %llu, \"reconnect_ms\": %llu, \"io_errors\": %llu, "
+			       "\"reconnects\": %llu, \"lost_flushed_writes\": %llu}",
 			       i ? "," : "", iso_faults[i % ISO_NR_FAULTS].name,
 			       i / (unsigned int)ISO_NR_FAULTS, r->injected ? "true" : "false",
 			       r->guest_alive ? "true" : "false",
 			       r->bystander_ok ? "true" : "false", r->dom0_ok ? "true" : "false",
 			       r->dd_running ? "true" : "false", r->recovered ? "true" : "false",
-			       r->recover_ms, r->io_errors, r->reconnects, r->lost);
+			       r->stall_ms, r->reconnect_ms, r->io_errors, r->reconnects, r->lost);
 		}
 		printf("\n], \"cost\": [");
 		for (i = 0; i < 2; i++)
@@ -296,18 +317,23 @@ static void iso_print(const struct iso_result *res, unsigned int runs, const dou
 		printf("\n]}\n");
 		return;
 	}
-	printf("%-13s %-4s %-8s %-9s %-6s %-7s %10s %9s %10s %4s\n", "fault", "run", "survived",
-	       "bystander", "svdom0", "dd", "recover_ms", "io_errors", "reconnects", "lost");
+	printf("%-13s %-4s %-8s %-9s %-6s %-7s %8s %12s %9s %10s %4s\n", "fault", "run", "survived",
+	       "bystander", "svdom0", "dd", "stall_ms", "reconnect_ms", "io_errors", "reconnects",
+	       "lost");
 	for (i = 0; i < n; i++) {
 		const struct iso_result *r = &res[i];
 
-		printf("%-13s %-4u %-8s %-9s %-6s %-7s %10.0f %9llu %10llu %4llu%s\n",
+		printf("%-13s %-4u %-8s %-9s %-6s %-7s %8llu %12llu %9llu %10llu %4llu%s%s\n",
 		       iso_faults[i % ISO_NR_FAULTS].name, i / (unsigned int)ISO_NR_FAULTS,
 		       r->guest_alive ? "yes" : "NO", r->bystander_ok ? "ok" : "HURT",
-		       r->dom0_ok ? "ok" : "DOWN", r->dd_running ? "running" : "gone",
-		       r->recover_ms, r->io_errors, r->reconnects, r->lost,
-		       r->injected ? "" : "  (inject failed)");
+		       r->dom0_ok ? "ok" : "DOWN", r->dd_running ? "running" : "gone", r->stall_ms,
+		       r->reconnect_ms, r->io_errors, r->reconnects, r->lost,
+		       r->injected ? "" : "  (inject failed)",
+		       r->recovered ? "" : "  (no writes after the fault ended)");
 	}
+	printf("\nstall_ms: the guest's longest time without a completed write in the fault's\n"
+	       "window (its own clock, progress lines every ~500 ms); reconnect_ms: its\n"
+	       "frontend's own time from losing the backend to reconnecting.\n");
 	printf("\ncost of isolation (same run, blkbench 64 KiB at queue depth 32, %u MiB):\n",
 	       ISO_BENCH_MB);
 	for (i = 0; i < 2; i++)
