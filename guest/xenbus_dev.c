@@ -258,8 +258,11 @@ bool xbdev_backend_changed(struct xenbus_dev *d)
 		changed |= !strcmp(path, d->be) || !strcmp(path, st_path);
 	}
 	/*
-	 * Even Connected again is a change: a backend writes its state only on a
-	 * transition, so a restarted one may have attached to our old ring.
+	 * Only a backend that is no longer Connected is lost. An event for a state
+	 * that reads Connected is the late echo of the one we connected on: a
+	 * restarted backend does not attach to a ring we still say Connected to
+	 * (it waits in InitWait for us to start over, docs/abi.md "Backend loss"),
+	 * so its state shows the restart.
 	 */
-	return changed;
+	return changed && xbdev_backend_state(d) != XB_CONNECTED;
 }

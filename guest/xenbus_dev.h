@@ -82,8 +82,7 @@ bool xbdev_unplugged(struct xenbus_dev *x);
 void xbdev_drain_watches(void);
 /*
  * Whether a queued watch event names the backend's directory or its state
- * (consumes the queued events): while Connected, any such event means the
- * backend changed, even if it reads Connected again.
+ * (consumes the queued events) and the backend no longer says Connected.
  */
 bool xbdev_backend_changed(struct xenbus_dev *x);
 
