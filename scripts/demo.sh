@@ -21,7 +21,10 @@ build/dom0-tools/svctl console disk
 build/dom0-tools/svctl create build/examples/net-echo.xml
 until grep -q "udp-echo: listening" "$SPLITVISOR_RUN_DIR/console/net-echo.log" 2>/dev/null; do sleep 0.2; done
 build/dom0-tools/svctl create build/examples/net.xml
-build/dom0-tools/svctl console net'
+build/dom0-tools/svctl console net
+build/dom0-tools/svctl define build/examples/driver-domain.xml
+build/dom0-tools/svctl create build/examples/dd-guest.xml
+build/dom0-tools/svctl console dd-guest'
 if [ -c /dev/kvm ] && grep -qwE 'vmx|svm' /proc/cpuinfo; then
 	exec sh -c "$demo"
 fi

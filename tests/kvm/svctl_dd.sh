@@ -187,6 +187,19 @@ hostile-frontend)
 	[ "$(last_verify g errors)" = 0 ] || fail "the other guest saw I/O errors"
 	grep -q "blkhostile: PASS" "$run_dir/console/h.log" || { cp "$run_dir/console/h.log" "$out"; fail "blkhostile did not see its refusals"; }
 	;;
+example)
+	# examples/driver-domain.xml and examples/dd-guest.xml as shipped: define the driver
+	# domain, create the guest (which starts dd0 first), blktest passes through it.
+	examples=$(cd "$(dirname "$svctl")/../examples" && pwd)
+	mkimg "$run_dir/ex.img"
+	sed "s|<source file='[^']*'/>|<source file='$run_dir/ex.img'/>|" \
+		"$examples/dd-guest.xml" >"$run_dir/dd-guest.xml"
+	sv 0 define "$examples/driver-domain.xml"
+	sv 0 create "$run_dir/dd-guest.xml"
+	[ -n "$(dd_pid dd0)" ] || fail "creating the guest did not start dd0"
+	timeout 900 "$svctl" console dd-guest >"$run_dir/g.console" 2>&1
+	grep -q "blktest: PASS" "$run_dir/g.console" || { cp "$run_dir/g.console" "$out"; fail "the example guest's blktest did not pass"; }
+	;;
 seccomp)
 	# A driver domain that makes a call outside its filter dies of it, with a clear line.
 	cat >"$run_dir/svdd-bad" <<EOF
