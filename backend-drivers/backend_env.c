@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <splitvisor/driver_domain.h>
 #include <splitvisor/xs_wire.h>
 
 #include "backend_env.h"
@@ -70,4 +71,33 @@ int backend_xs_read_u32(struct backend_env *env, const char *dir, const char *ke
 		return -ERANGE;
 	*val = (uint32_t)v;
 	return 0;
+}
+
+int backend_faults_apply(struct backend_faults *f, uint32_t fault, uint32_t arg, char *err,
+			 size_t errlen)
+{
+	switch (fault) {
+	case SV_DD_FAULT_CLEAR:
+		__atomic_store_n(&f->slow_ms, 0, __ATOMIC_RELAXED);
+		__atomic_store_n(&f->drop_notify, 0, __ATOMIC_RELAXED);
+		return 0;
+	case SV_DD_FAULT_SLOW:
+		if (arg > BACKEND_SLOW_MAX_MS) {
+			snprintf(err, errlen, "inject slow: %u ms is more than %u", arg,
+				 BACKEND_SLOW_MAX_MS);
+			return -ERANGE;
+		}
+		__atomic_store_n(&f->slow_ms, arg, __ATOMIC_RELAXED);
+		return 0;
+	case SV_DD_FAULT_CORRUPT_RING:
+		/* Each ring corrupts one response per change of the generation. */
+		__atomic_add_fetch(&f->corrupt_ring, 1, __ATOMIC_RELAXED);
+		return 0;
+	case SV_DD_FAULT_DROP_NOTIFY:
+		__atomic_store_n(&f->drop_notify, 1, __ATOMIC_RELAXED);
+		return 0;
+	default:
+		snprintf(err, errlen, "inject: %u is not a fault", fault);
+		return -EINVAL;
+	}
 }

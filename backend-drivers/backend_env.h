@@ -73,6 +73,16 @@ struct backend_faults {
 	uint32_t corrupt_ring; /* generation: each ring corrupts one response per change */
 };
 
+#define BACKEND_SLOW_MAX_MS 60000u
+
+/*
+ * Applies an injected fault (enum sv_dd_fault of driver_domain.h: clear, slow
+ * with arg ms, corrupt-ring, drop-notify) to f: 0, -EINVAL for an unknown fault,
+ * -ERANGE for slow beyond BACKEND_SLOW_MAX_MS; err says why.
+ */
+int backend_faults_apply(struct backend_faults *f, uint32_t fault, uint32_t arg, char *err,
+			 size_t errlen);
+
 struct gnt_remote_ops;
 
 struct backend_env {

@@ -2,7 +2,8 @@
 /*
  * svctl experiment isolation: a driver domain serves a guest's disk while each
  * fault is injected into it in turn, beside a bystander guest whose disk svdom0
- * serves. Per fault it reports what survived, the longest time the guest went
+ * serves, and two guests whose vifs it serves (netverify pings udp-echo
+ * across its switch every 100 ms). Per fault it reports what survived, the longest time the guest went
  * without a completed write (from its own progress lines, so the console's way
  * to the host does not count), how long its frontend took to reconnect (its
  * own figure), the I/O errors it saw and the flushed writes that did not read
@@ -41,12 +42,20 @@ struct iso_verify {
 	bool seen;
 };
 
+/* The last progress line of a netverify guest. */
+struct iso_netverify {
+	unsigned long long t, sent, received, reconnects;
+	uint64_t seen_ns;
+};
+
 struct iso_guest {
 	struct svb_proc p;
 	struct iso_verify v;
+	struct iso_netverify n;
 	/* Over one fault's window, in the guest's own time. */
 	bool in_window;
 	unsigned long long last_inc_t, last_inc_writes, max_gap_ms, reconnect_ms;
+	unsigned long long net_last_t, net_last_rx, net_gap_ms, net_reconnect_ms;
 };
 
 struct iso_fault {
@@ -68,12 +77,15 @@ static const struct iso_fault iso_faults[] = {
 struct iso_result {
 	bool injected, guest_alive, bystander_ok, dom0_ok, dd_running, recovered;
 	unsigned long long stall_ms, reconnect_ms, io_errors, reconnects, lost;
+	/* the vif's guest: alive and answered again, its longest gap, its reconnects */
+	bool net_alive, net_recovered;
+	unsigned long long net_gap_ms, net_reconnect_ms, net_reconnects;
 };
 
 struct iso_ctx {
 	struct svb_dom d;
 	char dd_img[PATH_MAX + 16], dom0_img[PATH_MAX + 16];
-	struct iso_guest victim, bystander;
+	struct iso_guest victim, bystander, net_victim, net_peer;
 };
 
 static void iso_line(const char *line, void *data)
@@ -82,8 +94,26 @@ static void iso_line(const char *line, void *data)
 	unsigned long long ms;
 	struct iso_verify v;
 
+	struct iso_netverify n;
+
 	if (g->in_window && sscanf(line, "blkdev %*s reconnected to %*s after %llu ms", &ms) == 1) {
 		g->reconnect_ms += ms;
+		return;
+	}
+	if (g->in_window && sscanf(line, "netdev %*s reconnected to %*s after %llu ms", &ms) == 1) {
+		g->net_reconnect_ms += ms;
+		return;
+	}
+	if (sscanf(line, "netverify: t=%llu sent=%llu received=%llu max_gap_ms=%*u reconnects=%llu",
+		   &n.t, &n.sent, &n.received, &n.reconnects) == 4) {
+		n.seen_ns = util_now_ns();
+		g->n = n;
+		if (g->in_window && n.received > g->net_last_rx) {
+			if (n.t - g->net_last_t > g->net_gap_ms)
+				g->net_gap_ms = n.t - g->net_last_t;
+			g->net_last_t = n.t;
+			g->net_last_rx = n.received;
+		}
 		return;
 	}
 	if (sscanf(line,
@@ -108,14 +138,14 @@ static void iso_pump(struct iso_ctx *c, unsigned int ms, bool (*stop)(struct iso
 		     void *arg)
 {
 	uint64_t end = util_now_ns() + (uint64_t)ms * 1000000u;
-	struct iso_guest *g[2] = { &c->victim, &c->bystander };
+	struct iso_guest *g[4] = { &c->victim, &c->bystander, &c->net_victim, &c->net_peer };
 
 	for (;;) {
-		struct pollfd pfd[2];
+		struct pollfd pfd[4];
 		uint64_t now = util_now_ns();
 		nfds_t n = 0;
 
-		for (int i = 0; i < 2; i++)
+		for (int i = 0; i < 4; i++)
 			if (g[i]->p.fd >= 0)
 				pfd[n++] = (struct pollfd){ .fd = g[i]->p.fd, .events = POLLIN };
 		if (stop && stop(c, arg))
@@ -123,7 +153,7 @@ static void iso_pump(struct iso_ctx *c, unsigned int ms, bool (*stop)(struct iso
 		if (now >= end || !n)
 			return;
 		poll(pfd, n, (int)((end - now) / 1000000u) + 1);
-		for (int i = 0; i < 2; i++)
+		for (int i = 0; i < 4; i++)
 			if (g[i]->p.fd >= 0)
 				svb_proc_read(&g[i]->p, iso_line, g[i]);
 	}
@@ -132,15 +162,27 @@ static void iso_pump(struct iso_ctx *c, unsigned int ms, bool (*stop)(struct iso
 static bool iso_both_progress(struct iso_ctx *c, void *arg)
 {
 	(void)arg;
-	return c->victim.v.writes > 0 && c->bystander.v.writes > 0;
+	return c->victim.v.writes > 0 && c->bystander.v.writes > 0 && c->net_victim.n.received > 0;
 }
 
-/* The victim completed a write after the moment in *arg. */
+/* Where the victims stood when a fault ended. */
+struct iso_mark {
+	struct iso_verify v;
+	struct iso_netverify n;
+};
+
+static bool iso_net_progress(const struct iso_ctx *c, const struct iso_mark *m)
+{
+	return c->net_victim.n.seen_ns > m->n.seen_ns && c->net_victim.n.received > m->n.received;
+}
+
+/* Both victims got through again (a write completed, an echo came back) after *arg. */
 static bool iso_victim_progress(struct iso_ctx *c, void *arg)
 {
-	const struct iso_verify *since = arg;
+	const struct iso_mark *m = arg;
 
-	return c->victim.v.seen_ns > since->seen_ns && c->victim.v.writes > since->writes;
+	return c->victim.v.seen_ns > m->v.seen_ns && c->victim.v.writes > m->v.writes &&
+	       iso_net_progress(c, m);
 }
 
 /* Written out, not sparse: both backends then read and write allocated blocks alike. */
@@ -159,6 +201,14 @@ static int iso_make_image(const char *path)
 		ret = -errno;
 	close(fd);
 	return ret;
+}
+
+static void iso_vif_xml(char *out, size_t cap, unsigned int n)
+{
+	snprintf(out, cap,
+		 "<interface type='bridge'><mac address='00:16:3e:00:19:%02x'/>"
+		 "<source bridge='isonet'/><backenddomain name='%s'/></interface>",
+		 n, ISO_DD);
 }
 
 static void iso_disk_xml(char *out, size_t cap, const char *file, const char *backend)
@@ -221,13 +271,20 @@ static int iso_inject(struct iso_ctx *c, const char *fault, const char *arg)
 
 static void iso_run_fault(struct iso_ctx *c, const struct iso_fault *f, struct iso_result *r)
 {
-	struct iso_verify v0 = c->victim.v, b0 = c->bystander.v, end;
+	struct iso_verify v0 = c->victim.v, b0 = c->bystander.v;
+	struct iso_guest *nv = &c->net_victim;
+	unsigned long long n_reconnects0 = nv->n.reconnects;
+	struct iso_mark end;
 
 	memset(r, 0, sizeof(*r));
 	c->victim.in_window = true;
 	c->victim.last_inc_t = v0.t;
 	c->victim.last_inc_writes = v0.writes;
 	c->victim.max_gap_ms = c->victim.reconnect_ms = 0;
+	nv->in_window = true;
+	nv->net_last_t = nv->n.t;
+	nv->net_last_rx = nv->n.received;
+	nv->net_gap_ms = nv->net_reconnect_ms = 0;
 	r->injected = iso_inject(c, f->name, f->arg) == 0;
 	if (f->clear) {
 		iso_pump(c, ISO_HOLD_MS, NULL, NULL);
@@ -235,14 +292,20 @@ static void iso_run_fault(struct iso_ctx *c, const struct iso_fault *f, struct i
 			r->injected = false;
 	}
 	/* The fault has ended: from here on the guest should get its disk back. */
-	end = c->victim.v;
-	end.seen_ns = util_now_ns();
+	end.v = c->victim.v;
+	end.n = nv->n;
+	end.v.seen_ns = end.n.seen_ns = util_now_ns();
 	iso_pump(c, ISO_RECOVER_MS, iso_victim_progress, &end);
 	r->recovered = iso_victim_progress(c, &end);
 	iso_pump(c, ISO_SETTLE_MS, NULL, NULL);
-	c->victim.in_window = false;
+	c->victim.in_window = nv->in_window = false;
 	r->stall_ms = c->victim.max_gap_ms;
 	r->reconnect_ms = c->victim.reconnect_ms;
+	r->net_alive = nv->p.fd >= 0 && c->net_peer.p.fd >= 0;
+	r->net_recovered = iso_net_progress(c, &end);
+	r->net_gap_ms = nv->net_gap_ms;
+	r->net_reconnect_ms = nv->net_reconnect_ms;
+	r->net_reconnects = nv->n.reconnects - n_reconnects0;
 	r->guest_alive = c->victim.p.fd >= 0;
 	r->bystander_ok = c->bystander.p.fd >= 0 && c->bystander.v.writes > b0.writes &&
 			  c->bystander.v.errors == b0.errors && c->bystander.v.lost == 0;
@@ -305,13 +368,17 @@ static void iso_print(const struct iso_result *res, unsigned int runs, const dou
 			       "\"guest_survived\": %s, \"bystander_ok\": %s, \"dom0_ok\": %s, "
 			       "\"driver_domain_running\": %s, \"recovered\": %s, "
 			       "\"stall_ms\": %llu, \"reconnect_ms\": %llu, \"io_errors\": %llu, "
-			       "\"reconnects\": %llu, \"lost_flushed_writes\": %llu}",
+			       "\"reconnects\": %llu, \"lost_flushed_writes\": %llu, "
+			       "\"net_survived\": %s, \"net_recovered\": %s, \"net_gap_ms\": %llu, "
+			       "\"net_reconnect_ms\": %llu, \"net_reconnects\": %llu}",
 			       i ? "," : "", iso_faults[i % ISO_NR_FAULTS].name,
 			       i / (unsigned int)ISO_NR_FAULTS, r->injected ? "true" : "false",
 			       r->guest_alive ? "true" : "false",
 			       r->bystander_ok ? "true" : "false", r->dom0_ok ? "true" : "false",
 			       r->dd_running ? "true" : "false", r->recovered ? "true" : "false",
-			       r->stall_ms, r->reconnect_ms, r->io_errors, r->reconnects, r->lost);
+			       r->stall_ms, r->reconnect_ms, r->io_errors, r->reconnects, r->lost,
+			       r->net_alive ? "true" : "false", r->net_recovered ? "true" : "false",
+			       r->net_gap_ms, r->net_reconnect_ms, r->net_reconnects);
 		}
 		printf("\n], \"cost_samples\": %u, \"cost\": [", ISO_COST_SAMPLES);
 		for (i = 0; i < 2; i++)
@@ -340,6 +407,17 @@ static void iso_print(const struct iso_result *res, unsigned int runs, const dou
 	printf("\nstall_ms: the guest's longest time without a completed write in the fault's\n"
 	       "window (its own clock, progress lines every ~500 ms); reconnect_ms: its\n"
 	       "frontend's own time from losing the backend to reconnecting.\n");
+	printf("\nthe vif (netverify pings udp-echo every 100 ms across the driver domain's "
+	       "switch):\n%-13s %-4s %-8s %-9s %8s %12s %10s\n",
+	       "fault", "run", "survived", "recovered", "gap_ms", "reconnect_ms", "reconnects");
+	for (i = 0; i < n; i++) {
+		const struct iso_result *r = &res[i];
+
+		printf("%-13s %-4u %-8s %-9s %8llu %12llu %10llu\n",
+		       iso_faults[i % ISO_NR_FAULTS].name, i / (unsigned int)ISO_NR_FAULTS,
+		       r->net_alive ? "yes" : "NO", r->net_recovered ? "yes" : "NO", r->net_gap_ms,
+		       r->net_reconnect_ms, r->net_reconnects);
+	}
 	printf("\ncost of isolation (same run, blkbench 64 KiB at queue depth 32, %u MiB, median "
 	       "of %u in turns):\n",
 	       ISO_BENCH_MB, ISO_COST_SAMPLES);
@@ -364,7 +442,9 @@ int experiment_isolation(const char *kernel, unsigned int runs, bool json)
 		goto out_nodom;
 	memset(&c.victim, 0, sizeof(c.victim));
 	memset(&c.bystander, 0, sizeof(c.bystander));
-	c.victim.p.fd = c.bystander.p.fd = -1;
+	memset(&c.net_victim, 0, sizeof(c.net_victim));
+	memset(&c.net_peer, 0, sizeof(c.net_peer));
+	c.victim.p.fd = c.bystander.p.fd = c.net_victim.p.fd = c.net_peer.p.fd = -1;
 	snprintf(c.dd_img, sizeof(c.dd_img), "%s/dd.img", c.d.dir);
 	snprintf(c.dom0_img, sizeof(c.dom0_img), "%s/dom0.img", c.d.dir);
 	if (iso_make_image(c.dd_img) || iso_make_image(c.dom0_img)) {
@@ -404,11 +484,23 @@ int experiment_isolation(const char *kernel, unsigned int runs, bool json)
 			     sizeof(err));
 	if (ret)
 		goto out;
+	iso_vif_xml(dev, sizeof(dev), 2);
+	ret = svb_proc_start(&c.d, &c.net_peer.p, "udp-echo", "udp-echo 7 ip=10.0.19.2/24", dev,
+			     NULL, err, sizeof(err));
+	if (ret)
+		goto out;
+	iso_vif_xml(dev, sizeof(dev), 3);
+	ret = svb_proc_start(&c.d, &c.net_victim.p, "netverify",
+			     "netverify 10.0.19.2 3600 ip=10.0.19.3/24", dev, NULL, err,
+			     sizeof(err));
+	if (ret)
+		goto out;
 	iso_pump(&c, ISO_START_MS, iso_both_progress, NULL);
 	if (!iso_both_progress(&c, NULL)) {
-		ret = errmsg_set(err, sizeof(err), -ETIMEDOUT,
-				 "the guests' blkverify showed no progress within %d s",
-				 ISO_START_MS / 1000);
+		ret = errmsg_set(
+			err, sizeof(err), -ETIMEDOUT,
+			"the guests' blkverify or netverify showed no progress within %d s",
+			ISO_START_MS / 1000);
 		goto out;
 	}
 	for (unsigned int run = 0; run < runs; run++)
@@ -417,7 +509,7 @@ int experiment_isolation(const char *kernel, unsigned int runs, bool json)
 	iso_print(res, runs, cost, json);
 	for (unsigned int i = 0; i < runs * ISO_NR_FAULTS; i++)
 		lost |= res[i].lost || !res[i].guest_alive || !res[i].bystander_ok ||
-			!res[i].dom0_ok;
+			!res[i].dom0_ok || !res[i].net_alive || !res[i].net_recovered;
 	ret = lost ? -EIO : 0;
 	if (lost)
 		errmsg_set(err, sizeof(err), -EIO,
@@ -425,6 +517,8 @@ int experiment_isolation(const char *kernel, unsigned int runs, bool json)
 out:
 	svb_proc_stop(&c.d, &c.victim.p);
 	svb_proc_stop(&c.d, &c.bystander.p);
+	svb_proc_stop(&c.d, &c.net_victim.p);
+	svb_proc_stop(&c.d, &c.net_peer.p);
 	unlink(c.dd_img);
 	unlink(c.dom0_img);
 	svb_close(&c.d);

@@ -33,7 +33,6 @@
 #include "util.h"
 
 /* The longest slow fault: a backend a minute per batch is as good as hung. */
-#define DD_SLOW_MAX_MS 60000u
 
 /* Exit codes: sysexits where one fits. */
 #define DD_EXIT_USAGE	 64
@@ -59,6 +58,8 @@ static void ctl_inject(struct svdd *s, const struct sv_ctl_hdr *h, const void *p
 {
 	struct backend_faults *f = &s->dd.faults;
 	struct sv_dd_inject in;
+	char err[128];
+	int ret;
 
 	if (h->len != sizeof(in)) {
 		wire_conn_error(&s->ctl, h, -EINVAL, "inject: %u bytes, not %zu", h->len,
@@ -66,27 +67,9 @@ static void ctl_inject(struct svdd *s, const struct sv_ctl_hdr *h, const void *p
 		return;
 	}
 	memcpy(&in, payload, sizeof(in));
-	switch (in.fault) {
-	case SV_DD_FAULT_CLEAR:
-		__atomic_store_n(&f->slow_ms, 0, __ATOMIC_RELAXED);
-		__atomic_store_n(&f->drop_notify, 0, __ATOMIC_RELAXED);
-		break;
-	case SV_DD_FAULT_SLOW:
-		if (in.arg > DD_SLOW_MAX_MS) {
-			wire_conn_error(&s->ctl, h, -ERANGE, "inject slow: %u ms is more than %u",
-					in.arg, DD_SLOW_MAX_MS);
-			return;
-		}
-		__atomic_store_n(&f->slow_ms, in.arg, __ATOMIC_RELAXED);
-		break;
-	case SV_DD_FAULT_CORRUPT_RING:
-		__atomic_add_fetch(&f->corrupt_ring, 1, __ATOMIC_RELAXED);
-		break;
-	case SV_DD_FAULT_DROP_NOTIFY:
-		__atomic_store_n(&f->drop_notify, 1, __ATOMIC_RELAXED);
-		break;
-	default:
-		wire_conn_error(&s->ctl, h, -EINVAL, "inject: %u is not a fault", in.fault);
+	ret = backend_faults_apply(f, in.fault, in.arg, err, sizeof(err));
+	if (ret) {
+		wire_conn_error(&s->ctl, h, ret, "%s", err);
 		return;
 	}
 	log_warn("injected fault %u (arg %u)", in.fault, in.arg);

@@ -25,7 +25,8 @@ const char svctl_inject_usage[] =
 	"  corrupt-ring  the next response on each of its rings is garbage\n"
 	"  drop-notify   it raises no more events\n"
 	"  clear         undoes slow and drop-notify\n"
-	"Guests and svdom0 take no faults.\n";
+	"DOMAIN Domain-0 is svdom0's own backends: slow, corrupt-ring, drop-notify\n"
+	"and clear only (svdom0 does not kill or stop itself). Guests take no faults.\n";
 
 static const struct {
 	const char *name;

@@ -272,6 +272,7 @@ int backend_host_init(struct dom0 *d0)
 	d0->backend_env.ops = &bh_ops;
 	d0->backend_env.ctx = bh;
 	d0->backend_env.domid = 0;
+	d0->backend_env.faults = &d0->backend_faults;
 	return 0;
 }
 

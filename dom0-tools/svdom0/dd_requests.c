@@ -173,6 +173,32 @@ void dd_fd_event(struct dom0 *d0, void *tag)
 		dd_ctl_input(dd);
 }
 
+/*
+ * Faults in svdom0's own backends, where they make sense: slow, corrupt-ring,
+ * drop-notify and clear. svdom0 does not signal itself (kill it from the host
+ * to see what survives: docs/architecture.md).
+ */
+static void dom0_inject(struct dom0 *d0, struct ts_client *c, const struct sv_ctl_hdr *h,
+			const struct sv_ts_inject *req, int fault)
+{
+	char err[128];
+	int ret;
+
+	if (req->fault <= SV_TS_FAULT_RESUME) {
+		ts_err(c, h, -EOPNOTSUPP,
+		       "svdom0 does not kill or stop itself: kill -9 it from the host instead");
+		return;
+	}
+	ret = backend_faults_apply(&d0->backend_faults, (uint32_t)fault, req->arg, err,
+				   sizeof(err));
+	if (ret) {
+		ts_err(c, h, ret, err);
+		return;
+	}
+	log_warn("injected fault %d (arg %u) into svdom0's own backends", fault, req->arg);
+	wire_conn_queue(&c->conn, h->op, h->req_id, 0, NULL, 0, -1);
+}
+
 static void dd_inject(struct dom0 *d0, struct ts_client *c, const struct sv_ctl_hdr *h,
 		      const struct sv_ts_inject *req)
 {
@@ -192,6 +218,10 @@ static void dd_inject(struct dom0 *d0, struct ts_client *c, const struct sv_ctl_
 	    (req->fault == SV_TS_FAULT_SLOW && (!req->arg || req->arg > SV_TS_SLOW_MAX_MS)) ||
 	    (req->fault != SV_TS_FAULT_SLOW && req->arg)) {
 		ts_err(c, h, -EINVAL, "malformed toolstack request");
+		return;
+	}
+	if (!strcmp(req->name, SV_TS_DOM0_NAME)) {
+		dom0_inject(d0, c, h, req, faults[req->fault]);
 		return;
 	}
 	dd = dd_by_name(d0, req->name);

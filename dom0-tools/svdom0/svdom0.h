@@ -93,6 +93,8 @@ struct dom0 {
 	struct store_ring *closed_rings; /* to free once no epoll event can name them */
 	/* what the in-process backends see of svdom0 (backend_host.c) */
 	struct backend_env backend_env;
+	/* faults injected into those backends ('svctl inject Domain-0 ...') */
+	struct backend_faults backend_faults;
 	/* the switches, vifs and TAP devices; made with the first interface */
 	struct net_service *net;
 	bool stopping, stop_core;

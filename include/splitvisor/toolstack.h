@@ -124,6 +124,9 @@ enum sv_ts_fault {
 
 #define SV_TS_SLOW_MAX_MS 60000u
 
+/* The control domain's name, as xl says it: 'svctl inject Domain-0' reaches svdom0's backends. */
+#define SV_TS_DOM0_NAME "Domain-0"
+
 struct sv_ts_inject {
 	char name[SV_CTL_NAME_SIZE];
 	uint32_t fault; /* enum sv_ts_fault */

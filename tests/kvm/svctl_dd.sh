@@ -234,12 +234,14 @@ for f in faults:
     assert f["injected"] and f["guest_survived"] and f["bystander_ok"] and f["dom0_ok"], f
     assert f["lost_flushed_writes"] == 0 and f["recovered"], f
     assert f["driver_domain_running"], f
+    assert f["net_survived"] and f["net_recovered"], f
 by = {f["fault"]: f for f in faults}
 # Each fault did happen: the killed and the corrupting backend made the frontend
 # reconnect (its own time measured), the hung one stalled the guest for most of the hold.
 for name in ("kill", "corrupt-ring"):
     assert by[name]["reconnects"] >= 1 and by[name]["reconnect_ms"] > 0, by[name]
 assert by["hang"]["stall_ms"] >= 1000 and by["hang"]["reconnects"] == 0, by["hang"]
+assert by["kill"]["net_reconnects"] >= 1, by["kill"]
 for c in r["cost"]:
     assert c["svdom0_mbps"] > 0 and c["driver_domain_mbps"] > 0, c
 EOF

@@ -111,6 +111,16 @@ sv 64 inject dd0 kill 3
 sv 64 inject dd0 explode
 sv 1 inject nosuch kill
 expect_err "no domain named nosuch"
+# svdom0's own backends take the faults that make sense, not kill or hang.
+sv 0 inject Domain-0 corrupt-ring
+sv 0 inject Domain-0 slow 5
+sv 0 inject Domain-0 clear
+grep -q "injected fault 1 (arg 5) into svdom0's own backends" "$tmp/run/svdom0.log" ||
+	fail "svdom0.log does not show the fault in its own backends"
+sv 1 inject Domain-0 kill
+expect_err "does not kill or stop itself"
+sv 1 inject Domain-0 hang
+expect_err "does not kill or stop itself"
 sv 1 pause dd0
 expect_err "is a driver domain"
 sv 1 console dd0 --no-follow
