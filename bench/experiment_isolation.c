@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,20 +39,26 @@
 /* The last progress line of a blkverify guest. */
 struct iso_verify {
 	unsigned long long t, writes, flushed, reads, errors, reconnects, lost, stall_ms;
-	uint64_t seen_ns; /* host time of that line */
-	bool seen;
 };
 
 /* The last progress line of a netverify guest. */
 struct iso_netverify {
 	unsigned long long t, sent, received, reconnects;
-	uint64_t seen_ns;
 };
 
 struct iso_guest {
 	struct svb_proc p;
 	struct iso_verify v;
 	struct iso_netverify n;
+	/*
+	 * Whether it got through again after a fault ended, on its own clock: a line
+	 * printed after the end, then one that counts more than it (so completions
+	 * from before the end, printed late, do not count). offset_ms is the least
+	 * host-minus-guest time seen, to place the end on the guest's clock.
+	 */
+	long long offset_ms;
+	bool armed, have_first, recovered;
+	unsigned long long end_t, first_t, first_count;
 	/* Over one fault's window, in the guest's own time. */
 	bool in_window;
 	unsigned long long last_inc_t, last_inc_writes, max_gap_ms, reconnect_ms;
@@ -88,6 +95,37 @@ struct iso_ctx {
 	struct iso_guest victim, bystander, net_victim, net_peer;
 };
 
+static void iso_progress(struct iso_guest *g, unsigned long long t, unsigned long long count)
+{
+	long long off = (long long)(util_now_ns() / 1000000u) - (long long)t;
+
+	if (off < g->offset_ms)
+		g->offset_ms = off;
+	if (!g->armed || g->recovered)
+		return;
+	if (!g->have_first) {
+		if (t > g->end_t) {
+			g->have_first = true;
+			g->first_t = t;
+			g->first_count = count;
+		}
+	} else if (t > g->first_t && count > g->first_count) {
+		g->recovered = true;
+	}
+}
+
+/* The fault ended now: from here on, watch for the guest getting through. */
+static void iso_arm(struct iso_guest *g)
+{
+	long long now = (long long)(util_now_ns() / 1000000u);
+
+	g->armed = true;
+	g->have_first = g->recovered = false;
+	g->end_t = g->offset_ms == LLONG_MAX || now < g->offset_ms
+			   ? 0
+			   : (unsigned long long)(now - g->offset_ms);
+}
+
 static void iso_line(const char *line, void *data)
 {
 	struct iso_guest *g = data;
@@ -106,8 +144,8 @@ static void iso_line(const char *line, void *data)
 	}
 	if (sscanf(line, "netverify: t=%llu sent=%llu received=%llu max_gap_ms=%*u reconnects=%llu",
 		   &n.t, &n.sent, &n.received, &n.reconnects) == 4) {
-		n.seen_ns = util_now_ns();
 		g->n = n;
+		iso_progress(g, n.t, n.received);
 		if (g->in_window && n.received > g->net_last_rx) {
 			if (n.t - g->net_last_t > g->net_gap_ms)
 				g->net_gap_ms = n.t - g->net_last_t;
@@ -122,9 +160,8 @@ static void iso_line(const char *line, void *data)
 		   &v.t, &v.writes, &v.flushed, &v.reads, &v.errors, &v.reconnects, &v.lost,
 		   &v.stall_ms) != 8)
 		return;
-	v.seen_ns = util_now_ns();
-	v.seen = true;
 	g->v = v;
+	iso_progress(g, v.t, v.writes);
 	if (g->in_window && v.writes > g->last_inc_writes) {
 		if (v.t - g->last_inc_t > g->max_gap_ms)
 			g->max_gap_ms = v.t - g->last_inc_t;
@@ -165,24 +202,11 @@ static bool iso_both_progress(struct iso_ctx *c, void *arg)
 	return c->victim.v.writes > 0 && c->bystander.v.writes > 0 && c->net_victim.n.received > 0;
 }
 
-/* Where the victims stood when a fault ended. */
-struct iso_mark {
-	struct iso_verify v;
-	struct iso_netverify n;
-};
-
-static bool iso_net_progress(const struct iso_ctx *c, const struct iso_mark *m)
-{
-	return c->net_victim.n.seen_ns > m->n.seen_ns && c->net_victim.n.received > m->n.received;
-}
-
-/* Both victims got through again (a write completed, an echo came back) after *arg. */
+/* Both victims got through again (a write completed, an echo came back) after the end. */
 static bool iso_victim_progress(struct iso_ctx *c, void *arg)
 {
-	const struct iso_mark *m = arg;
-
-	return c->victim.v.seen_ns > m->v.seen_ns && c->victim.v.writes > m->v.writes &&
-	       iso_net_progress(c, m);
+	(void)arg;
+	return c->victim.recovered && c->net_victim.recovered;
 }
 
 /* Written out, not sparse: both backends then read and write allocated blocks alike. */
@@ -274,7 +298,6 @@ static void iso_run_fault(struct iso_ctx *c, const struct iso_fault *f, struct i
 	struct iso_verify v0 = c->victim.v, b0 = c->bystander.v;
 	struct iso_guest *nv = &c->net_victim;
 	unsigned long long n_reconnects0 = nv->n.reconnects;
-	struct iso_mark end;
 
 	memset(r, 0, sizeof(*r));
 	c->victim.in_window = true;
@@ -292,17 +315,16 @@ static void iso_run_fault(struct iso_ctx *c, const struct iso_fault *f, struct i
 			r->injected = false;
 	}
 	/* The fault has ended: from here on the guest should get its disk back. */
-	end.v = c->victim.v;
-	end.n = nv->n;
-	end.v.seen_ns = end.n.seen_ns = util_now_ns();
-	iso_pump(c, ISO_RECOVER_MS, iso_victim_progress, &end);
-	r->recovered = iso_victim_progress(c, &end);
+	iso_arm(&c->victim);
+	iso_arm(nv);
+	iso_pump(c, ISO_RECOVER_MS, iso_victim_progress, NULL);
+	r->recovered = c->victim.recovered;
 	iso_pump(c, ISO_SETTLE_MS, NULL, NULL);
 	c->victim.in_window = nv->in_window = false;
 	r->stall_ms = c->victim.max_gap_ms;
 	r->reconnect_ms = c->victim.reconnect_ms;
 	r->net_alive = nv->p.fd >= 0 && c->net_peer.p.fd >= 0;
-	r->net_recovered = iso_net_progress(c, &end);
+	r->net_recovered = nv->recovered;
 	r->net_gap_ms = nv->net_gap_ms;
 	r->net_reconnect_ms = nv->net_reconnect_ms;
 	r->net_reconnects = nv->n.reconnects - n_reconnects0;
@@ -445,6 +467,8 @@ int experiment_isolation(const char *kernel, unsigned int runs, bool json)
 	memset(&c.net_victim, 0, sizeof(c.net_victim));
 	memset(&c.net_peer, 0, sizeof(c.net_peer));
 	c.victim.p.fd = c.bystander.p.fd = c.net_victim.p.fd = c.net_peer.p.fd = -1;
+	c.victim.offset_ms = c.bystander.offset_ms = c.net_victim.offset_ms = LLONG_MAX;
+	c.net_peer.offset_ms = LLONG_MAX;
 	snprintf(c.dd_img, sizeof(c.dd_img), "%s/dd.img", c.d.dir);
 	snprintf(c.dom0_img, sizeof(c.dom0_img), "%s/dom0.img", c.d.dir);
 	if (iso_make_image(c.dd_img) || iso_make_image(c.dom0_img)) {
