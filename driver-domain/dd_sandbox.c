@@ -183,6 +183,11 @@ static const int sandbox_allowed[] = {
 	SCMP_SYS(rt_sigaction),
 	SCMP_SYS(rt_sigprocmask),
 	SCMP_SYS(rt_sigreturn),
+	/*
+	 * A sleep or wait that a stop signal interrupted resumes through it after
+	 * SIGCONT ('svctl inject DD hang', then resume): found by the experiment.
+	 */
+	SCMP_SYS(restart_syscall),
 	SCMP_SYS(sigaltstack),
 	/* glibc's malloc and hash seeds */
 	SCMP_SYS(getrandom),
