@@ -222,6 +222,18 @@ static int domain_setup_vcpus(struct sv_domain *d, char *err, size_t errlen)
 	return 0;
 }
 
+/* The pages page_remap.c moved: their memfds (the RAM mapping goes with guest_mem). */
+static void domain_release_remaps(struct sv_domain *d)
+{
+	unsigned int i;
+
+	for (i = 0; i < d->nr_remaps; i++)
+		close(d->remaps[i].fd);
+	free(d->remaps);
+	d->remaps = NULL;
+	d->nr_remaps = 0;
+}
+
 static void domain_release(struct sv_domain *d)
 {
 	unsigned int i;
@@ -234,7 +246,7 @@ static void domain_release(struct sv_domain *d)
 	free(d->vcpus);
 	free(d->cpuid);
 	guest_mem_destroy(&d->mem);
-	page_remap_release(d);
+	domain_release_remaps(d);
 	pthread_mutex_destroy(&d->remap_lock);
 	if (d->timer_epfd >= 0)
 		close(d->timer_epfd);

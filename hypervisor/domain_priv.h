@@ -98,9 +98,6 @@ void evtchn_kvm_release(struct sv_domain *d);
 /* Timer expiry: VIRQ_TIMER's port when bound on v, else the bare upcall. */
 int evtchn_kvm_timer_fire(struct vcpu *v);
 
-/* page_remap.c: closes the moved pages' memfds (the RAM mapping goes with guest_mem). */
-void page_remap_release(struct sv_domain *d);
-
 /* cpuid.c */
 int cpuid_get_supported(int kvm_fd, struct kvm_cpuid2 **out);
 int cpuid_set_vcpu(const struct kvm_cpuid2 *base, int vcpu_fd, unsigned int apic_id);

@@ -188,14 +188,3 @@ unsigned int sv_domain_page_remaps(struct sv_domain *d)
 	pthread_mutex_unlock(&d->remap_lock);
 	return n;
 }
-
-void page_remap_release(struct sv_domain *d)
-{
-	unsigned int i;
-
-	for (i = 0; i < d->nr_remaps; i++)
-		close(d->remaps[i].fd);
-	free(d->remaps);
-	d->remaps = NULL;
-	d->nr_remaps = 0;
-}
