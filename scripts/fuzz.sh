@@ -43,22 +43,25 @@ build_targets() {
 		>/dev/null
 }
 
+# The summary of a run: coverage, executions, and anything that went wrong.
+summary='(DONE|stat::number_of_executed_units|stat::peak_rss)|ERROR|SUMMARY|invariant'
+
 run_one() {
-	local t=$1 corpus=$build/corpus-$1 artifacts=$build/artifacts-$1
-	if [ "$t" = xml ]; then
-		SV_FUZZ_BUILD_DIR=$build "$root/scripts/fuzz-xml.sh" "$seconds"
-		return
-	fi
-	mkdir -p "$corpus" "$artifacts"
+	local t=$1 corpus=$build/corpus-$1 artifacts=$build/artifacts-$1 log=$build/fuzz-$1.log rc=0
 	echo "== fuzz $t for ${seconds}s"
-	# The first folder receives new inputs; the seeds are read, never written.
-	"$build/tests/fuzz/fuzz_$t" -max_total_time="$seconds" -max_len=65536 -timeout=20 \
-		-rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$artifacts/" \
-		"$corpus" "$root/tests/fuzz/corpus/$t" 2>&1 |
-		grep -E '(DONE|stat::number_of_executed_units|stat::peak_rss|Done)|ERROR|SUMMARY|invariant|==[0-9]+==' || true
-	# libFuzzer's exit status is lost in the pipe: a crash leaves an artifact.
-	if compgen -G "$artifacts/*" >/dev/null; then
-		echo "fuzz: $t: crash inputs in $artifacts" >&2
+	if [ "$t" = xml ]; then
+		SV_FUZZ_BUILD_DIR=$build "$root/scripts/fuzz-xml.sh" "$seconds" >"$log" 2>&1 || rc=$?
+	else
+		mkdir -p "$corpus" "$artifacts"
+		# The first folder receives new inputs; the seeds are read, never written.
+		"$build/tests/fuzz/fuzz_$t" -max_total_time="$seconds" -max_len=65536 -timeout=20 \
+			-rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$artifacts/" \
+			"$corpus" "$root/tests/fuzz/corpus/$t" >"$log" 2>&1 || rc=$?
+	fi
+	grep -E "$summary" "$log" || true
+	if [ "$rc" -ne 0 ]; then
+		tail -n 60 "$log"
+		echo "fuzz: $t failed (exit $rc); the whole log is $log" >&2
 		return 1
 	fi
 }
