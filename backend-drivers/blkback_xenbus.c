@@ -59,7 +59,8 @@ struct blkdev_conn {
 	struct blkback *bb;
 	pthread_t thread;
 	bool thread_started;
-	bool failed, finished; /* set by the thread before it writes done_fd (atomics) */
+	bool failed, finished;	  /* set by the thread before it writes done_fd (atomics) */
+	struct blkdev_conn *next; /* among the device's stopping ones */
 };
 
 struct blkback_dev {
@@ -72,9 +73,9 @@ struct blkback_dev {
 	struct blk_disk disk;
 	bool disk_open;
 	uint32_t ring_order;
-	struct blkdev_conn *conn; /* while connected */
-	unsigned int stopping;	  /* connections whose thread has not finished yet */
-	bool free_pending;	  /* blkback_dev_free came while one was stopping */
+	struct blkdev_conn *conn;     /* while connected */
+	struct blkdev_conn *stopping; /* connections whose thread has not finished yet */
+	bool free_pending;	      /* blkback_dev_free came while one was stopping */
 };
 
 static enum blk_cache_mode blkdev_cache_mode(const char *s)
@@ -223,7 +224,20 @@ static void blkdev_disconnect(struct blkback_dev *d)
 	blkback_request_stop(c->bb);
 	if (write(c->stop_fd, &one, sizeof(one)) < 0)
 		log_err("vbd %u/%u: cannot stop its thread", d->xb.domid, d->xb.devid);
-	d->stopping++;
+	c->next = d->stopping;
+	d->stopping = c;
+}
+
+static void blkdev_unlist(struct blkback_dev *d, struct blkdev_conn *c)
+{
+	struct blkdev_conn **pp;
+
+	for (pp = &d->stopping; *pp; pp = &(*pp)->next) {
+		if (*pp == c) {
+			*pp = c->next;
+			return;
+		}
+	}
 }
 
 static void blkdev_conn_done(void *arg)
@@ -243,8 +257,9 @@ static void blkdev_conn_done(void *arg)
 		}
 		return;
 	}
+	blkdev_unlist(d, c);
 	blkdev_conn_free(c);
-	if (--d->stopping)
+	if (d->stopping)
 		return;
 	if (d->free_pending)
 		blkdev_free_now(d);
@@ -499,7 +514,7 @@ static void blkdev_xb_disconnect(struct xenbus_back *xb)
 
 static bool blkdev_xb_busy(const struct xenbus_back *xb)
 {
-	return ((const struct blkback_dev *)xb->priv)->stopping > 0;
+	return ((const struct blkback_dev *)xb->priv)->stopping != NULL;
 }
 
 static const struct xenbus_back_ops blkdev_xb_ops = {
@@ -577,4 +592,25 @@ void blkback_dev_free(struct blkback_dev *d)
 		d->free_pending = true;
 	else
 		blkdev_free_now(d);
+}
+
+void blkback_dev_free_wait(struct blkback_dev *d)
+{
+	struct pollfd pfd = { .events = POLLIN };
+	struct blkdev_conn *c;
+
+	if (!d)
+		return;
+	if (d->xb.env)
+		xenbus_back_stop(&d->xb);
+	blkdev_disconnect(d);
+	while ((c = d->stopping)) {
+		pfd.fd = c->done_fd;
+		while (!__atomic_load_n(&c->finished, __ATOMIC_ACQUIRE))
+			if (poll(&pfd, 1, 100) < 0 && errno != EINTR)
+				break;
+		d->stopping = c->next;
+		blkdev_conn_free(c); /* the join waits for the thread if poll failed */
+	}
+	blkdev_free_now(d);
 }

@@ -363,9 +363,23 @@ START_TEST(disconnect_does_not_wait_for_the_thread)
 		bef_run_fds(&host, 10);
 	ck_assert_int_eq(be_state(), XENBUS_STATE_CONNECTED);
 	ck_assert_uint_eq(host.maps, 1); /* the new one's */
-	faults.slow_ms = 0;
-	blkback_dev_free(d); /* its thread still stopping: freed once it has */
+	blkback_dev_free(d);		 /* its thread still stopping: freed once it has */
+	ck_assert_uint_eq(host.maps, 1);
 	settle();
+	ck_assert_uint_eq(host.maps, 0);
+
+	/* A host whose loop has ended waits for the thread instead, briefly. */
+	bef_rm(&host, BE);
+	d = probe_ok();
+	fe_state(XENBUS_STATE_INITIALISING);
+	fe_state(XENBUS_STATE_INITIALISED);
+	ck_assert_int_eq(be_state(), XENBUS_STATE_CONNECTED);
+	poll(NULL, 0, 50);
+	t0 = now_ms();
+	blkback_dev_free_wait(d);
+	took = now_ms() - t0;
+	ck_assert_msg(took < 1000, "the thread took %llu ms to stop", (unsigned long long)took);
+	ck_assert_uint_eq(bef_nr_fds(&host), 0);
 	ck_assert_uint_eq(host.maps, 0);
 	host.env.faults = NULL;
 }
