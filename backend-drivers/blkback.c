@@ -31,12 +31,12 @@
 #include "blkback_priv.h"
 #include "log.h"
 
-/* Refusals are the frontend's doing: rate-limited so that a flood cannot fill the log. */
 /* A kick takes at most this many rings' worth of requests before it yields. */
 #define BLKBACK_KICK_RINGS 2u
 /* An injected slow fault sleeps in slices this long, looking at the stop request. */
 #define SLOW_SLICE_MS 10u
 
+/* Refusals are the frontend's doing: rate-limited so that a flood cannot fill the log. */
 #define blog(b, ...) log_limited_tagged(&(b)->rl, LOG_LEVEL_WARN, (b)->tag, __VA_ARGS__)
 
 static int map_seg(struct blkback *b, struct blk_seg *s, bool to_guest, void **page)
@@ -83,12 +83,13 @@ static uint32_t fault_get(const struct blkback *b, const uint32_t *field)
 	return b->p.faults ? __atomic_load_n(field, __ATOMIC_RELAXED) : 0;
 }
 
-/* slow: the device thread sleeps before each batch, as a disk stalling would. */
+/* blkback_request_stop was called, from whichever thread. */
 static bool stop_requested(const struct blkback *b)
 {
 	return __atomic_load_n(&b->stop, __ATOMIC_ACQUIRE);
 }
 
+/* slow: the device thread sleeps before each batch, as a disk stalling would. */
 static void fault_slow(struct blkback *b)
 {
 	uint32_t ms = b->p.faults ? fault_get(b, &b->p.faults->slow_ms) : 0;
