@@ -52,6 +52,22 @@ int gnttab_init(void)
 	return 0;
 }
 
+int gnttab_probe_resize(void)
+{
+	struct gnttab_setup_table st = { .table_gpa = (uint64_t)(uintptr_t)table,
+					 .nr_frames = GNTTAB_GUEST_FRAMES - 1 };
+	long ret;
+
+	if (!table)
+		return -ENOENT;
+	ret = hc_grant_table_op(GNTTABOP_setup_table, &st);
+	if (!ret) {
+		st.nr_frames = GNTTAB_GUEST_FRAMES;
+		hc_grant_table_op(GNTTABOP_setup_table, &st);
+	}
+	return (int)ret;
+}
+
 uint32_t gnttab_table_frame(void)
 {
 	return (uint32_t)((uintptr_t)table >> PAGE_SHIFT);

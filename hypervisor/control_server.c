@@ -502,7 +502,8 @@ static void cs_domain_op(struct control_server *srv, struct cs_client *c,
 			wire_conn_error(&c->conn, h, -ESRCH, "domain %u has ended", dom->domid);
 			return;
 		}
-		ret = sv_domain_grant_table(dom->d, &gr.table_gpa, &gr.nr_frames);
+		/* The asker maps guest RAM and caches the answer: the table stays put. */
+		ret = sv_domain_grant_table_pin(dom->d, &gr.table_gpa, &gr.nr_frames);
 		if (ret)
 			wire_conn_error(&c->conn, h, ret, "domain %u has no grant table",
 					dom->domid);

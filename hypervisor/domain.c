@@ -504,6 +504,11 @@ int sv_domain_grant_table(struct sv_domain *d, uint64_t *gpa, uint32_t *nr_frame
 	return gnttab_get(&d->gnttab, gpa, nr_frames);
 }
 
+int sv_domain_grant_table_pin(struct sv_domain *d, uint64_t *gpa, uint32_t *nr_frames)
+{
+	return gnttab_get_pinned(&d->gnttab, gpa, nr_frames);
+}
+
 const char *sv_exit_reason_name(enum sv_exit_reason r)
 {
 	return sv_exit_reason_str(r);

@@ -446,10 +446,14 @@ int evtchn_bind_vcpu(struct evtchn *e, uint32_t port, uint32_t vcpu)
 		ret = -EINVAL;
 		goto out;
 	}
-	if (p->state == PORT_PROCESS && p->vcpu != vcpu && e->ops && e->ops->move) {
-		ret = e->ops->move(e->ctx, p->fds, p->vcpu, vcpu);
-		if (ret)
-			goto out;
+	/*
+	 * A process backend raises the port itself: it sets the pending bit and the
+	 * selector of the vCPU it learnt at bind time, and its irqfd targets that vCPU.
+	 * It would keep raising the old one, so its ports stay where they are.
+	 */
+	if (p->state == PORT_PROCESS && p->vcpu != vcpu) {
+		ret = -EBUSY;
+		goto out;
 	}
 	p->vcpu = (uint8_t)vcpu;
 out:

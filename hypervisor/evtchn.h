@@ -29,8 +29,6 @@ struct evtchn_ops {
 	 * guest's notify-port write of port, fds[1] an irqfd for vcpu's upcall.
 	 */
 	int (*attach)(void *ctx, uint32_t port, unsigned int vcpu, int fds[2]);
-	/* Route fds[1] to another vCPU. */
-	int (*move)(void *ctx, const int fds[2], unsigned int old_vcpu, unsigned int new_vcpu);
 	/* Undo attach and close fds. */
 	void (*detach)(void *ctx, uint32_t port, unsigned int vcpu, const int fds[2]);
 };

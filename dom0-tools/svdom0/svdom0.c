@@ -254,11 +254,13 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "run-dir", required_argument, NULL, 'r' },
 		{ "state-dir", required_argument, NULL, 's' },
+		{ "console-log-max", required_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct loop *lp = calloc(1, sizeof(*lp));
 	char err[512] = "", pid[300], state_dir[256];
+	const char *env;
 	int c, fd, ret;
 
 	if (!lp)
@@ -270,8 +272,24 @@ int main(int argc, char **argv)
 		log_err("run or state directory path too long");
 		return 1;
 	}
+	env = getenv(CON_LOG_MAX_ENV);
+	if (env && *env && con_log_parse_size(env, &lp->d0.console_log_max)) {
+		log_err("%s=%s: not a size of %u bytes or more (digits, then K, M or G)",
+			CON_LOG_MAX_ENV, env, CON_LOG_FILE_MIN);
+		free(lp);
+		return 64;
+	}
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
+		case 'c':
+			if (con_log_parse_size(optarg, &lp->d0.console_log_max)) {
+				log_err("--console-log-max %s: not a size of %u bytes or more "
+					"(digits, then K, M or G)",
+					optarg, CON_LOG_FILE_MIN);
+				free(lp);
+				return 64;
+			}
+			break;
 		case 'r':
 			snprintf(lp->d0.rundir, sizeof(lp->d0.rundir), "%s", optarg);
 			break;
@@ -279,9 +297,15 @@ int main(int argc, char **argv)
 			snprintf(state_dir, sizeof(state_dir), "%s", optarg);
 			break;
 		case 'h':
-			printf("usage: svdom0 [--run-dir DIR] [--state-dir DIR]\n");
+			printf("usage: svdom0 [--run-dir DIR] [--state-dir DIR] "
+			       "[--console-log-max SIZE]\n"
+			       "  --console-log-max: each console log file's cap (default 4M, "
+			       "also %s); one older file is kept\n",
+			       CON_LOG_MAX_ENV);
+			free(lp);
 			return 0;
 		default:
+			free(lp);
 			return 64;
 		}
 	}

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "backend_env.h"
+#include "console_log.h"
 #include "ctl_wire.h"
 #include "definitions.h"
 #include "tail_ring.h"
@@ -42,13 +43,6 @@ struct ts_client {
 	char *upload; /* a domain document coming in chunks (SV_TS_XML_MORE) */
 	size_t upload_len;
 	struct wire_conn conn;
-};
-
-/* The last CON_LOG_MAX bytes of a domain's console, and its file. */
-#define CON_LOG_MAX (1024u * 1024u)
-struct con_log {
-	struct tail_ring mem;
-	int fd;
 };
 
 struct ts_domain {
@@ -89,6 +83,7 @@ struct dom0 {
 	int (*dd_resolve)(struct dom0 *d0, const char *name, uint32_t *domid, char *err,
 			  size_t errlen);
 	struct defs defs;
+	uint64_t console_log_max;	 /* each console log file's cap (console_log.h) */
 	int epfd;			 /* svdom0's event loop, for the store rings' notify fds */
 	struct store_ring *closed_rings; /* to free once no epoll event can name them */
 	/* what the in-process backends see of svdom0 (backend_host.c) */

@@ -110,7 +110,7 @@ struct ts_domain *ts_add(struct dom0 *d0, const struct sv_ctl_dominfo *info, boo
 	td->info.name[SV_CTL_NAME_SIZE - 1] = '\0';
 	td->action = TS_NO_ACTION;
 	td->d0 = d0;
-	if (con_log_open(&td->log, d0->rundir, td->info.name, fresh))
+	if (con_log_open(&td->log, d0->rundir, td->info.name, fresh, d0->console_log_max))
 		log_warn("console log of %s: cannot open, memory only", td->info.name);
 	td->next = d0->domains;
 	d0->domains = td;
