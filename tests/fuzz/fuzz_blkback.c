@@ -97,6 +97,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct blkback_params p;
 	struct blkback *b = NULL;
 	uint32_t req_prod = 0;
+	int ret;
 	char err[256];
 	uint8_t flags = fz_u8(&in);
 
@@ -132,10 +133,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		else
 			req_prod += more & 0x3f;
 		__atomic_store_n(&s->req_prod, req_prod, __ATOMIC_RELEASE);
-		if (blkback_kick(b) == -EPROTO) {
+		/* A kick is bounded: the device thread kicks again while it says more. */
+		do
+			ret = blkback_kick(b);
+		while (ret == BLKBACK_KICK_MORE);
+		if (ret == -EPROTO) {
 			FZ_CHECK(blkback_disconnected(b));
 			break;
 		}
+		FZ_CHECK(ret == 0);
 		/*
 		 * Nothing on the ring page is checked afterwards: a read into the
 		 * guest's own ring page (its grant is writable) may rewrite it.

@@ -96,14 +96,6 @@ static int fz_attach(void *ctx, uint32_t port, unsigned int vcpu, int fds[2])
 	return 0;
 }
 
-static int fz_move(void *ctx, const int fds[2], unsigned int old_vcpu, unsigned int new_vcpu)
-{
-	(void)ctx;
-	(void)fds;
-	FZ_CHECK(old_vcpu < FUZZ_VCPUS && new_vcpu < FUZZ_VCPUS);
-	return 0;
-}
-
 static void fz_detach(void *ctx, uint32_t port, unsigned int vcpu, const int fds[2])
 {
 	(void)ctx;
@@ -113,7 +105,7 @@ static void fz_detach(void *ctx, uint32_t port, unsigned int vcpu, const int fds
 	close(fds[1]);
 }
 
-static const struct evtchn_ops fz_evtchn_ops = { fz_kick, fz_attach, fz_move, fz_detach };
+static const struct evtchn_ops fz_evtchn_ops = { fz_kick, fz_attach, fz_detach };
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
