@@ -142,8 +142,8 @@ int tsx_define(struct dom0 *d0, struct sv_domain_config *cfg, char *err, size_t 
 	return defs_put(&d0->defs, cfg, err, errlen);
 }
 
-int tsx_create(struct dom0 *d0, const struct sv_domain_config *cfg, uint32_t *domid,
-		      char *err, size_t errlen)
+int tsx_create(struct dom0 *d0, const struct sv_domain_config *cfg, uint32_t *domid, char *err,
+	       size_t errlen)
 {
 	const struct sv_domain_config *def = defs_find(&d0->defs, cfg->name);
 	const struct def_entry *e;

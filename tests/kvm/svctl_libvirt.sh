@@ -16,7 +16,7 @@ command -v virsh >/dev/null || { echo "SKIP: virsh (libvirt-clients) is not inst
 vs() {
 	want=$1
 	shift
-	timeout 120 virsh -q -c "$uri" "$@" >"$out" 2>"$errf"
+	timeout 120 virsh -c "$uri" "$@" >"$out" 2>"$errf"
 	rc=$?
 	[ "$rc" -eq "$want" ] || fail "exit code $rc, expected $want (virsh $*)"
 }

@@ -308,9 +308,8 @@ int lv_disk_device(struct lv_call *x, struct ts_domain *td, const char *xml, boo
 	n = child(root, "target");
 	dev = n ? attr(n, "dev") : NULL;
 	if (!dev || (attach && (!source || source[0] != '/'))) {
-		ret = lv_fail(x, LV_ERR_XML_ERROR,
-			      "XML error: a disk needs <target dev='xvdX'/>%s", attach ?
-			      " and an absolute <source file='...'/>" : "");
+		ret = lv_fail(x, LV_ERR_XML_ERROR, "XML error: a disk needs <target dev='xvdX'/>%s",
+			      attach ? " and an absolute <source file='...'/>" : "");
 		goto out;
 	}
 	if (type && strcmp(type, "file") && strcmp(type, "block")) {

@@ -36,7 +36,7 @@ struct lv_listener {
 	char path[300];
 };
 
-#define LV_MAX_CLIENTS 32u
+#define LV_MAX_CLIENTS	 32u
 #define LV_SHUTOFF_NOTES 32u
 
 struct lv_server {
@@ -79,7 +79,8 @@ struct lv_call {
 };
 
 /* Sets the call's error (code, and domain FROM_DOMAIN) and returns -1. */
-int lv_fail(struct lv_call *x, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int lv_fail(struct lv_call *x, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 /* The same from a toolstack -errno and its sentence. */
 int lv_fail_errno(struct lv_call *x, int ret, const char *msg);
 
@@ -101,7 +102,7 @@ void lv_stream_packet(struct dom0 *d0, struct lv_client *c, const struct lv_hdr 
 struct lv_dom {
 	const char *name;
 	uint8_t uuid[SV_UUID_LEN];
-	int id; /* -1 when not running */
+	int id;				    /* -1 when not running */
 	struct ts_domain *td;		    /* NULL when not in the toolstack */
 	const struct sv_domain_config *def; /* NULL when transient */
 };

@@ -119,8 +119,8 @@ static bool running(struct lv_call *x, const struct lv_dom *d)
 {
 	if (d->id >= 0)
 		return true;
-	lv_fail(x, LV_ERR_OPERATION_INVALID, "Requested operation is not valid: domain %s is not running",
-		d->name);
+	lv_fail(x, LV_ERR_OPERATION_INVALID,
+		"Requested operation is not valid: domain %s is not running", d->name);
 	return false;
 }
 
@@ -240,7 +240,7 @@ struct list_ctx {
 
 static bool list_filter(const struct lv_dom *d, uint32_t flags, int state)
 {
-	uint32_t st = state == 1 ? LV_LIST_RUNNING
+	uint32_t st = state == 1   ? LV_LIST_RUNNING
 		      : state == 3 ? LV_LIST_PAUSED
 		      : state == 5 ? LV_LIST_SHUTOFF
 				   : LV_LIST_OTHER;
@@ -466,8 +466,9 @@ static int parse_doc(struct lv_call *x, const char *xml, struct sv_domain_config
 		return lv_fail(x, LV_ERR_XML_ERROR, "XML error: %s", err);
 	if (cfg->os_type == SV_OS_EXE) {
 		sv_domain_config_free(cfg);
-		return lv_fail(x, LV_ERR_NO_SUPPORT,
-			       "this function is not supported: driver domains are managed with svctl");
+		return lv_fail(
+			x, LV_ERR_NO_SUPPORT,
+			"this function is not supported: driver domains are managed with svctl");
 	}
 	return 0;
 }
@@ -826,7 +827,8 @@ static void put_stats(struct dom0 *d0, struct lv_xdr_out *out, const struct lv_d
 	struct lv_disk *disks = NULL;
 	uint32_t vcpus = d->id >= 0 ? d->td->info.vcpus : cfg ? cfg->vcpus : 0;
 	uint64_t cur = d->id >= 0 ? (uint64_t)d->td->info.memory_mib * 1024
-				  : cfg ? cfg->current_memory_kib : 0;
+		       : cfg	  ? cfg->current_memory_kib
+				  : 0;
 	size_t n = 0, i;
 	int state, reason;
 	char key[48];
@@ -880,7 +882,7 @@ static int p_all_stats(struct lv_call *x, struct lv_xdr_in *in, struct lv_xdr_ou
 		lv_get_fixed(&probe, (uint8_t[SV_UUID_LEN]){ 0 }, SV_UUID_LEN);
 		lv_get_i32(&probe);
 	}
-	lv_get_u32(&probe);		/* which stats: all of ours come anyway */
+	lv_get_u32(&probe);		      /* which stats: all of ours come anyway */
 	s.flags = lv_get_u32(&probe) & 0xffu; /* the list filters; the rest ignored */
 	if (!args_ok(x, &probe))
 		return -1;
@@ -917,7 +919,7 @@ static int p_open_console(struct lv_call *x, struct lv_xdr_in *in, struct lv_xdr
 	lv_get_i32(&probe);
 	if (lv_get_u32(&probe))
 		free(lv_get_string(&probe, LV_NAME_MAX)); /* dev_name: there is one console */
-	lv_get_u32(&probe);				  /* flags: FORCE and SAFE mean nothing here */
+	lv_get_u32(&probe); /* flags: FORCE and SAFE mean nothing here */
 	if (!args_ok(x, &probe) || !get_dom(x, in, &d) || !running(x, &d))
 		return -1;
 	return lv_console_open(x, d.td);

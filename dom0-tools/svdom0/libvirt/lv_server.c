@@ -364,8 +364,9 @@ int lv_console_open(struct lv_call *x, struct ts_domain *td)
 	struct lv_client *c = x->c;
 
 	if (c->streaming)
-		return lv_fail(x, LV_ERR_OPERATION_INVALID,
-			       "Requested operation is not valid: this connection has a console open");
+		return lv_fail(
+			x, LV_ERR_OPERATION_INVALID,
+			"Requested operation is not valid: this connection has a console open");
 	c->streaming = true;
 	c->stream_eof = false;
 	c->history_due = true;

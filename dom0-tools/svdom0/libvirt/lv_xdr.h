@@ -45,7 +45,7 @@ void lv_put_u32(struct lv_xdr_out *out, uint32_t v);
 void lv_put_i32(struct lv_xdr_out *out, int32_t v);
 void lv_put_u64(struct lv_xdr_out *out, uint64_t v);
 void lv_put_fixed(struct lv_xdr_out *out, const void *p, size_t n);
-void lv_put_raw(struct lv_xdr_out *out, const void *p, size_t n); /* no padding */
+void lv_put_raw(struct lv_xdr_out *out, const void *p, size_t n);   /* no padding */
 void lv_put_bytes(struct lv_xdr_out *out, const void *p, size_t n); /* length + bytes */
 void lv_put_string(struct lv_xdr_out *out, const char *s);
 /* remote_string: absent (NULL) or present. */
