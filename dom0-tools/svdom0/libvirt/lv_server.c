@@ -15,6 +15,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <splitvisor/exit.h>
+
 #include "console_back.h"
 #include "ctl_wire.h"
 #include "log.h"
@@ -408,8 +410,12 @@ void lv_domain_ended(struct dom0 *d0, struct ts_domain *td)
 {
 	struct lv_client *c;
 
+	/* libvirt's shut-off reasons: 1 shutdown (by the guest), 2 destroyed. */
 	if (td->cfg)
-		lv_note_shutoff(d0, td->cfg->uuid, td->info.state == SV_CTL_STATE_SHUTDOWN ? 1 : 0);
+		lv_note_shutoff(d0, td->cfg->uuid,
+				td->info.exit_reason == SV_EXIT_DESTROYED ? 2
+				: td->info.exit_reason <= SV_EXIT_REBOOT  ? 1
+									  : 0);
 	for (c = d0->lv ? d0->lv->clients : NULL; c; c = c->next) {
 		if (!c->streaming || c->stream_eof || c->stream_domid != td->info.domid)
 			continue;
