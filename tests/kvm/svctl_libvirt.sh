@@ -98,7 +98,7 @@ virsh)
 	cp "$out" "$run_dir/live.xml"
 	expect_out "<name>lv1</name>"
 	expect_out "<uuid>$uuid</uuid>"
-	expect_out "id='1'"
+	expect_out 'id="1"'
 	virt-xml-validate "$run_dir/live.xml" domain >"$out" 2>"$errf" ||
 		fail "dumpxml does not validate against libvirt's schema"
 	vs 0 suspend lv1
