@@ -135,7 +135,7 @@ virsh)
 	expect_out "state.state=1"
 	expect_out "block.0.name=xvda"
 	vs 1 start lv1
-	expect_err "already running"
+	expect_err "already active"
 	vs 0 shutdown lv1
 	expect_out "Domain 'lv1' is being shutdown"
 	wait_state lv1 "shut off"

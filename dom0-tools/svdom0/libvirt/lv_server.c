@@ -72,10 +72,16 @@ void lv_start(struct dom0 *d0)
 	n = snprintf(path, sizeof(path), "%s/libvirt-sock", d0->rundir);
 	if (n > 0 && (size_t)n < sizeof(path))
 		lv_listen(d0, &s->listeners[0], path);
-	/* Only where it can be made: a second svdom0, or a libvirtd, may own it. */
-	if (geteuid() == 0 && (mkdir("/var/run/libvirt", 0755) == 0 || errno == EEXIST) &&
-	    access(LV_SYSTEM_SOCK, F_OK) != 0)
-		lv_listen(d0, &s->listeners[1], LV_SYSTEM_SOCK);
+	/* Only where nobody answers: a second svdom0, or a libvirtd, may own it. */
+	if (geteuid() != 0 || (mkdir("/var/run/libvirt", 0755) && errno != EEXIST))
+		return;
+	n = wire_unix_connect(LV_SYSTEM_SOCK);
+	if (n >= 0) {
+		close(n);
+		log_info("%s answers: not listening there", LV_SYSTEM_SOCK);
+		return;
+	}
+	lv_listen(d0, &s->listeners[1], LV_SYSTEM_SOCK);
 }
 
 static void lv_client_free(struct dom0 *d0, struct lv_client *c)
