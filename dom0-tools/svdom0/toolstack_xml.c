@@ -180,7 +180,8 @@ int tsx_start(struct dom0 *d0, const char *name, uint32_t *domid, char *err, siz
 	return tsx_boot(d0, def, domid, err, errlen);
 }
 
-int tsx_dumpxml(struct dom0 *d0, const char *name, char **xml, char *err, size_t errlen)
+/* The live document: the domain's own config with its id and actual memory. */
+static int tsx_dumpxml(struct dom0 *d0, const char *name, char **xml, char *err, size_t errlen)
 {
 	struct ts_domain *td = ts_by_name(d0, name);
 	const struct sv_domain_config *def = defs_find(&d0->defs, name);

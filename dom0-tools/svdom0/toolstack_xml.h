@@ -22,8 +22,6 @@ int tsx_create(struct dom0 *d0, const struct sv_domain_config *cfg, uint32_t *do
 	       size_t errlen);
 /* start: boots the definition of that name. */
 int tsx_start(struct dom0 *d0, const char *name, uint32_t *domid, char *err, size_t errlen);
-/* dumpxml: the live document (the domain's config with its id and actual memory) or the definition. */
-int tsx_dumpxml(struct dom0 *d0, const char *name, char **xml, char *err, size_t errlen);
 void tsx_handle(struct dom0 *d0, struct ts_client *c, const struct sv_ctl_hdr *h, const void *p);
 /* Picks the on_* action for an ended XML domain. */
 void tsx_domain_ended(struct ts_domain *td);
