@@ -188,6 +188,32 @@ console)
 	expect_out "^running"
 	vs 0 destroy echo
 	;;
+interface)
+	# A vif on one of our switches, hot-plugged and unplugged through virsh.
+	mkxml nic idle
+	vs 0 create "$run_dir/nic.xml"
+	vs 0 attach-interface nic bridge lvsw0 --mac 00:16:3e:11:22:33
+	expect_out "Interface attached successfully"
+	vs 0 domiflist nic
+	expect_out "bridge *lvsw0 .*00:16:3e:11:22:33"
+	sv 0 net-list nic
+	expect_out "00:16:3e:11:22:33 .*lvsw0"
+	vs 1 attach-interface nic bridge lvsw0 --mac 01:16:3e:11:22:33
+	expect_err "unicast"
+	vs 0 detach-interface nic bridge --mac 00:16:3e:11:22:33
+	expect_out "Interface detached successfully"
+	i=0
+	while :; do
+		vs 0 domiflist nic
+		grep -q "00:16:3e:11:22:33" "$out" || break
+		i=$((i + 1))
+		[ $i -lt 60 ] || fail "the interface is still listed after its detach"
+		sleep 0.5
+	done
+	vs 1 attach-device nic "$run_dir/nic.xml"
+	expect_err "only <disk> and <interface>"
+	vs 0 destroy nic
+	;;
 python)
 	mkxml lvpy idle
 	timeout 300 "$py" "$here/libvirt_api.py" "$uri" "$run_dir/lvpy.xml" >"$out" 2>"$errf" ||

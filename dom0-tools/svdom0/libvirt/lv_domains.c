@@ -2,12 +2,14 @@
 /*
  * The toolstack's domains as libvirt sees them: a domain is running (the
  * toolstack's entry), defined, or both. Driver domains (os type exe) stay out
- * of this view. Disk hot-plug goes through vbd.c like `svctl block-attach`.
+ * of this view. Hot-plug goes through vbd.c and vif.c like `svctl block-attach` and
+ * `svctl net-attach`.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 
 #include <libxml/parser.h>
 #include <libxml/tree.h>
@@ -19,7 +21,9 @@
 #include "sv_xml.h"
 #include "svdom0.h"
 #include "ts_domains.h"
+#include "util.h"
 #include "vbd.h"
+#include "vif.h"
 
 /* A domain created with flags has no uuid of its own: one derived from its name (FNV-1a). */
 static void name_uuid(const char *name, uint8_t uuid[SV_UUID_LEN])
@@ -204,16 +208,76 @@ size_t lv_dom_disks(struct ts_domain *td, struct lv_disk *out, size_t max)
 	return n;
 }
 
+size_t lv_dom_nets(struct ts_domain *td, struct lv_net *out, size_t max)
+{
+	char *text = malloc(SV_CTL_PAYLOAD_MAX), *line, *nl, *host, mac[24], state[32];
+	unsigned int idx;
+	size_t n = 0;
+
+	if (!text)
+		return 0;
+	/* The same table as `svctl net-list`; drop lines ("    drops: ...") do not parse. */
+	text[vif_list(td, text, SV_CTL_PAYLOAD_MAX - 1)] = '\0';
+	line = strchr(text, '\n');
+	for (line = line ? line + 1 : NULL; line && *line && n < max; line = nl ? nl + 1 : NULL) {
+		nl = strchr(line, '\n');
+		if (nl)
+			*nl = '\0';
+		if (sscanf(line, "%u %23s %31s %23s", &idx, mac, state, out[n].sw) != 4 ||
+		    util_mac_parse(mac, out[n].mac))
+			continue;
+		host = strrchr(line, ' ');
+		snprintf(out[n].host, sizeof(out[n].host), "%s", host ? host + 1 : "-");
+		n++;
+	}
+	free(text);
+	return n;
+}
+
+/* The running domain's interfaces now, those it started with keeping their settings. */
+static struct sv_net_config *live_nets(const struct sv_domain_config *cfg, struct ts_domain *td,
+				       struct lv_net *now, size_t *count)
+{
+	struct sv_net_config *nets = calloc(LV_NETS_MAX, sizeof(*nets));
+	size_t n, i, j;
+
+	*count = 0;
+	if (!nets)
+		return NULL;
+	n = lv_dom_nets(td, now, LV_NETS_MAX);
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < cfg->nnets; j++)
+			if (!memcmp(cfg->nets[j].mac, now[i].mac, SV_MAC_LEN))
+				break;
+		if (j < cfg->nnets) {
+			nets[i] = cfg->nets[j];
+			continue;
+		}
+		memcpy(nets[i].mac, now[i].mac, SV_MAC_LEN);
+		if (strcmp(now[i].sw, "-")) {
+			nets[i].type = SV_NET_BRIDGE;
+			nets[i].bridge = now[i].sw;
+		} else {
+			nets[i].type = SV_NET_ETHERNET;
+			nets[i].target_dev = strcmp(now[i].host, "-") ? now[i].host : NULL;
+		}
+	}
+	*count = n;
+	return nets;
+}
+
 /*
  * The running config with what changed since the start: id, memory, and the
- * disks it has now (hot-plugged ones in, detached ones out), so that virsh's
- * detach-disk finds a disk it attached.
+ * disks and interfaces it has now (hot-plugged ones in, detached ones out), so
+ * that virsh's detach-disk and detach-interface find what they attached.
  */
 int lv_dom_xml(struct dom0 *d0, const struct lv_dom *d, char **xml, char *err, size_t errlen)
 {
 	const struct sv_domain_config *cfg = lv_dom_config(d);
 	struct sv_disk_config *disks = NULL;
+	struct sv_net_config *nets = NULL;
 	struct sv_domain_config live;
+	struct lv_net *nets_now = NULL;
 	struct lv_disk *now = NULL;
 	size_t n = 0, i, j;
 	int ret;
@@ -228,7 +292,9 @@ int lv_dom_xml(struct dom0 *d0, const struct lv_dom *d, char **xml, char *err, s
 	if (d->id >= 0) {
 		now = calloc(64, sizeof(*now));
 		disks = calloc(64, sizeof(*disks));
-		if (!now || !disks) {
+		nets_now = calloc(LV_NETS_MAX, sizeof(*nets_now));
+		nets = nets_now ? live_nets(cfg, d->td, nets_now, &live.nnets) : NULL;
+		if (!now || !disks || !nets) {
 			ret = -ENOMEM;
 			snprintf(err, errlen, "out of memory");
 			goto out;
@@ -249,6 +315,7 @@ int lv_dom_xml(struct dom0 *d0, const struct lv_dom *d, char **xml, char *err, s
 			disks[i].target_dev = now[i].dev;
 			disks[i].readonly = now[i].readonly;
 		}
+		live.nets = nets;
 		live.disks = disks;
 		live.ndisks = n;
 		live.domid = d->id;
@@ -262,6 +329,8 @@ int lv_dom_xml(struct dom0 *d0, const struct lv_dom *d, char **xml, char *err, s
 out:
 	free(now);
 	free(disks);
+	free(nets);
+	free(nets_now);
 	return ret;
 }
 
@@ -278,29 +347,82 @@ static xmlNode *child(xmlNode *n, const char *name)
 	return NULL;
 }
 
+/* Xen's OUI with the top bit of the fourth byte clear, as xl and libvirt do. */
+static int random_mac(uint8_t mac[SV_MAC_LEN])
+{
+	if (getrandom(mac + 3, 3, 0) != 3)
+		return -EIO;
+	mac[0] = 0x00;
+	mac[1] = 0x16;
+	mac[2] = 0x3e;
+	mac[3] &= 0x7f;
+	return 0;
+}
+
+/*
+ * <interface type='bridge|network|ethernet'><source bridge|network='...'/>
+ * [<mac address='...'/>][<target dev='...'/>]</interface>; detach needs the mac.
+ */
+static int net_device(struct lv_call *x, struct ts_domain *td, xmlNode *root, bool attach)
+{
+	char *type = attr(root, "type"), *link = NULL, *mac = NULL, *tap = NULL, err[512] = "";
+	struct sv_net_config nc = { 0 };
+	xmlNode *n;
+	int ret;
+
+	n = child(root, "mac");
+	mac = n ? attr(n, "address") : NULL;
+	n = child(root, "target");
+	tap = n ? attr(n, "dev") : NULL;
+	n = child(root, "source");
+	if (n && type && !strcmp(type, "bridge"))
+		link = attr(n, "bridge");
+	else if (n && type && !strcmp(type, "network"))
+		link = attr(n, "network");
+	if (!type || (strcmp(type, "ethernet") && !link)) {
+		ret = lv_fail(x, LV_ERR_XML_ERROR,
+			      "XML error: an interface is of type bridge (with <source bridge>), "
+			      "network (with <source network>) or ethernet");
+		goto out;
+	}
+	if ((mac && (util_mac_parse(mac, nc.mac) || nc.mac[0] & 1)) || (!mac && !attach)) {
+		ret = lv_fail(x, LV_ERR_XML_ERROR, "XML error: %s",
+			      mac ? "<mac address> is not a unicast xx:xx:xx:xx:xx:xx"
+				  : "detaching an interface needs its <mac address>");
+		goto out;
+	}
+	if (!attach) {
+		ret = vif_detach(x->d0, td, nc.mac, err, sizeof(err));
+	} else {
+		nc.type = !strcmp(type, "ethernet")  ? SV_NET_ETHERNET
+			  : !strcmp(type, "network") ? SV_NET_NETWORK
+						     : SV_NET_BRIDGE;
+		nc.bridge = link;
+		nc.target_dev = nc.type == SV_NET_ETHERNET ? tap : NULL;
+		ret = mac ? 0 : random_mac(nc.mac);
+		if (ret)
+			snprintf(err, sizeof(err), "cannot generate a mac address");
+		else
+			ret = vif_attach(x->d0, td, &nc, err, sizeof(err));
+	}
+	if (ret)
+		ret = lv_fail_errno(x, ret == -ENOENT ? -EINVAL : ret, err);
+out:
+	xmlFree(type);
+	xmlFree(link);
+	xmlFree(mac);
+	xmlFree(tap);
+	return ret;
+}
+
 /* <disk type='file|block'><source file|dev='...'/><target dev='xvdX'/>[<readonly/>]</disk> */
-int lv_disk_device(struct lv_call *x, struct ts_domain *td, const char *xml, bool attach)
+static int disk_device(struct lv_call *x, struct ts_domain *td, xmlNode *root, bool attach)
 {
 	char *type = NULL, *device = NULL, *source = NULL, *dev = NULL, err[512] = "";
 	struct sv_disk_config dc = { 0 };
-	xmlNode *root, *n;
-	xmlDoc *doc;
+	xmlNode *n;
 	int ret;
 
-	doc = xmlReadMemory(xml, (int)strlen(xml), "device.xml", NULL,
-			    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-	root = doc ? xmlDocGetRootElement(doc) : NULL;
-	if (!root) {
-		ret = lv_fail(x, LV_ERR_XML_ERROR, "XML error: the device is not well-formed XML");
-		goto out;
-	}
-	if (strcmp((const char *)root->name, "disk")) {
-		ret = lv_fail(x, LV_ERR_NO_SUPPORT,
-			      "this function is not supported: only <disk> devices can be "
-			      "attached or detached, not <%s>",
-			      (const char *)root->name);
-		goto out;
-	}
 	type = attr(root, "type");
 	device = attr(root, "device");
 	n = child(root, "source");
@@ -335,6 +457,29 @@ out:
 	xmlFree(device);
 	xmlFree(source);
 	xmlFree(dev);
+	return ret;
+}
+
+int lv_device(struct lv_call *x, struct ts_domain *td, const char *xml, bool attach)
+{
+	xmlNode *root;
+	xmlDoc *doc;
+	int ret;
+
+	doc = xmlReadMemory(xml, (int)strlen(xml), "device.xml", NULL,
+			    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+	root = doc ? xmlDocGetRootElement(doc) : NULL;
+	if (!root)
+		ret = lv_fail(x, LV_ERR_XML_ERROR, "XML error: the device is not well-formed XML");
+	else if (!strcmp((const char *)root->name, "disk"))
+		ret = disk_device(x, td, root, attach);
+	else if (!strcmp((const char *)root->name, "interface"))
+		ret = net_device(x, td, root, attach);
+	else
+		ret = lv_fail(x, LV_ERR_NO_SUPPORT,
+			      "this function is not supported: only <disk> and <interface> "
+			      "devices can be attached or detached, not <%s>",
+			      (const char *)root->name);
 	xmlFreeDoc(doc);
 	return ret;
 }

@@ -130,7 +130,15 @@ struct lv_disk {
 };
 /* Up to max of td's disks; returns how many. */
 size_t lv_dom_disks(struct ts_domain *td, struct lv_disk *out, size_t max);
-/* attach-device / detach-device for a <disk> element. */
-int lv_disk_device(struct lv_call *x, struct ts_domain *td, const char *xml, bool attach);
+/* A running domain's interfaces now: mac, switch ("-" for none), host device ("-"). */
+struct lv_net {
+	uint8_t mac[SV_MAC_LEN];
+	char sw[24];
+	char host[24];
+};
+#define LV_NETS_MAX 64u
+size_t lv_dom_nets(struct ts_domain *td, struct lv_net *out, size_t max);
+/* attach-device / detach-device for a <disk> or <interface> element. */
+int lv_device(struct lv_call *x, struct ts_domain *td, const char *xml, bool attach);
 
 #endif

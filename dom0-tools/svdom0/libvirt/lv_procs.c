@@ -15,17 +15,12 @@
 #include <splitvisor/toolstack.h>
 
 #include "lv_priv.h"
+#include "lv_procs.h"
 #include "sv_xml.h"
 #include "svdom0.h"
 #include "toolstack_xml.h"
 #include "ts_domains.h"
 #include "ts_service.h"
-
-/* Bounds on what a client sends, checked before anything is allocated. */
-#define LV_NAME_MAX	  256u
-#define LV_XML_MAX	  SV_TS_XML_MAX
-#define LV_LIST_MAX	  16384u /* libvirt's own bound on a domain list */
-#define LV_STATS_DOMS_MAX 1024u
 
 /* virConnectOpen's read-only flag. */
 #define LV_OPEN_READONLY 1u
@@ -42,7 +37,7 @@ struct lv_proc {
 };
 
 /* Fails the call unless every argument was read and nothing more came. */
-static bool args_ok(struct lv_call *x, const struct lv_xdr_in *in)
+bool lvp_args_ok(struct lv_call *x, const struct lv_xdr_in *in)
 {
 	if (lv_in_done(in))
 		return true;
@@ -50,7 +45,7 @@ static bool args_ok(struct lv_call *x, const struct lv_xdr_in *in)
 	return false;
 }
 
-static void put_dom(struct lv_xdr_out *out, const struct lv_dom *d)
+void lvp_put_dom(struct lv_xdr_out *out, const struct lv_dom *d)
 {
 	lv_put_string(out, d->name);
 	lv_put_fixed(out, d->uuid, SV_UUID_LEN);
@@ -58,7 +53,7 @@ static void put_dom(struct lv_xdr_out *out, const struct lv_dom *d)
 }
 
 /* remote_nonnull_domain from the client: found by name, else by uuid. */
-static bool get_dom(struct lv_call *x, struct lv_xdr_in *in, struct lv_dom *d)
+bool lvp_get_dom(struct lv_call *x, struct lv_xdr_in *in, struct lv_dom *d)
 {
 	uint8_t uuid[SV_UUID_LEN];
 	char *name = lv_get_string(in, LV_NAME_MAX);
@@ -86,9 +81,9 @@ static bool dom_only(struct lv_call *x, struct lv_xdr_in *in, struct lv_dom *d)
 	free(lv_get_string(&probe, LV_NAME_MAX));
 	lv_get_fixed(&probe, (uint8_t[SV_UUID_LEN]){ 0 }, SV_UUID_LEN);
 	lv_get_i32(&probe);
-	if (!args_ok(x, &probe))
+	if (!lvp_args_ok(x, &probe))
 		return false;
-	return get_dom(x, in, d);
+	return lvp_get_dom(x, in, d);
 }
 
 /* The domain and a flags word; flags beyond allowed are refused. */
@@ -102,7 +97,7 @@ static bool dom_flags(struct lv_call *x, struct lv_xdr_in *in, struct lv_dom *d,
 	lv_get_fixed(&probe, (uint8_t[SV_UUID_LEN]){ 0 }, SV_UUID_LEN);
 	lv_get_i32(&probe);
 	f = lv_get_u32(&probe);
-	if (!args_ok(x, &probe))
+	if (!lvp_args_ok(x, &probe))
 		return false;
 	if (f & ~allowed) {
 		lv_fail(x, LV_ERR_INVALID_ARG, "invalid argument: unsupported flags (%#x)",
@@ -111,11 +106,11 @@ static bool dom_flags(struct lv_call *x, struct lv_xdr_in *in, struct lv_dom *d,
 	}
 	if (flags)
 		*flags = f;
-	return get_dom(x, in, d);
+	return lvp_get_dom(x, in, d);
 }
 
 /* A domain that runs now; false with OPERATION_INVALID otherwise. */
-static bool running(struct lv_call *x, const struct lv_dom *d)
+bool lvp_running(struct lv_call *x, const struct lv_dom *d)
 {
 	if (d->id >= 0)
 		return true;
@@ -126,7 +121,7 @@ static bool running(struct lv_call *x, const struct lv_dom *d)
 
 static int p_auth_list(struct lv_call *x, struct lv_xdr_in *in, struct lv_xdr_out *out)
 {
-	if (!args_ok(x, in))
+	if (!lvp_args_ok(x, in))
 		return -1;
 	lv_put_u32(out, 1);
 	lv_put_u32(out, 0); /* AUTH_NONE: the socket's permissions guard it */
@@ -137,7 +132,7 @@ static int p_supports_feature(struct lv_call *x, struct lv_xdr_in *in, struct lv
 {
 	int32_t feature = lv_get_i32(in);
 
-	if (!args_ok(x, in))
+	if (!lvp_args_ok(x, in))
 		return -1;
 	/* 9: typed-parameter strings; 10: keepalive (PINGs are answered). */
 	lv_put_i32(out, feature == 9 || feature == 10);
@@ -154,7 +149,7 @@ static int p_open(struct lv_call *x, struct lv_xdr_in *in, struct lv_xdr_out *ou
 		name = lv_get_string(in, LV_NAME_MAX);
 	flags = lv_get_u32(in);
 	free(name);
-	if (!args_ok(x, in))
+	if (!lvp_args_ok(x, in))
 		return -1;
 	x->c->opened = true;
 	x->c->readonly = flags & LV_OPEN_READONLY;
@@ -164,7 +159,7 @@ static int p_open(struct lv_call *x, struct lv_xdr_in *in, struct lv_xdr_out *ou
 static int p_close(struct lv_call *x, struct lv_xdr_in *in, struct lv_xdr_out *out)
 {
 	(void)out;
-	if (!args_ok(x, in))
+	if (!lvp_args_ok(x, in))
 		return -1;
 	x->c->opened = false;
 	return 0;
@@ -172,7 +167,7 @@ static int p_close(struct lv_call *x, struct lv_xdr_in *in, struct lv_xdr_out *o
 
 static int p_get_type(struct lv_call *x, struct lv_xdr_in *in, struct lv_xdr_out *out)
 {
-	if (!args_ok(x, in))
+	if (!lvp_args_ok(x, in))
 		return -1;
 	lv_put_string(out, "Splitvisor");
 	return 0;
@@ -180,7 +175,7 @@ static int p_get_type(struct lv_call *x, struct lv_xdr_in *in, struct lv_xdr_out
 
 static int p_get_version(struct lv_call *x, struct lv_xdr_in *in, struct lv_xdr_out *out)
 {
-	if (!args_ok(x, in))
+	if (!lvp_args_ok(x, in))
 		return -1;
 	/* major * 1000000 + minor * 1000 + micro, as libvirt counts */
 	lv_put_u64(out, (uint64_t)SV_VERSION_MAJOR * 1000000u + SV_VERSION_MINOR * 1000u +
@@ -190,7 +185,7 @@ static int p_get_version(struct lv_call *x, struct lv_xdr_in *in, struct lv_xdr_
 
 static int p_get_lib_version(struct lv_call *x, struct lv_xdr_in *in, struct lv_xdr_out *out)
 {
-	if (!args_ok(x, in))
+	if (!lvp_args_ok(x, in))
 		return -1;
 	lv_put_u64(out, 9000000u); /* the protocol as libvirt 9.0.0 speaks it */
 	return 0;
@@ -200,7 +195,7 @@ static int p_hostname(struct lv_call *x, struct lv_xdr_in *in, struct lv_xdr_out
 {
 	char host[256];
 
-	if (!args_ok(x, in))
+	if (!lvp_args_ok(x, in))
 		return -1;
 	if (gethostname(host, sizeof(host) - 1))
 		return lv_fail(x, LV_ERR_OPERATION_FAILED, "operation failed: gethostname");
@@ -211,7 +206,7 @@ static int p_hostname(struct lv_call *x, struct lv_xdr_in *in, struct lv_xdr_out
 
 static int p_security_model(struct lv_call *x, struct lv_xdr_in *in, struct lv_xdr_out *out)
 {
-	if (!args_ok(x, in))
+	if (!lvp_args_ok(x, in))
 		return -1;
 	lv_put_u32(out, 0); /* model<> */
 	lv_put_u32(out, 0); /* doi<> */
@@ -238,7 +233,7 @@ struct list_ctx {
 	struct lv_xdr_out *out;
 };
 
-static bool list_filter(const struct lv_dom *d, uint32_t flags, int state)
+bool lvp_list_filter(const struct lv_dom *d, uint32_t flags, int state)
 {
 	uint32_t st = state == 1   ? LV_LIST_RUNNING
 		      : state == 3 ? LV_LIST_PAUSED
@@ -263,10 +258,10 @@ static bool list_one(const struct lv_dom *d, void *arg)
 	int state, reason;
 
 	lv_dom_state(l->d0, d, &state, &reason);
-	if (!list_filter(d, l->flags, state))
+	if (!lvp_list_filter(d, l->flags, state))
 		return true;
 	if (l->need)
-		put_dom(l->out, d);
+		lvp_put_dom(l->out, d);
 	l->n++;
 	return l->n < LV_LIST_MAX;
 }
@@ -278,7 +273,7 @@ static int p_list_all(struct lv_call *x, struct lv_xdr_in *in, struct lv_xdr_out
 
 	l.need = lv_get_i32(in) != 0;
 	l.flags = lv_get_u32(in);
-	if (!args_ok(x, in))
+	if (!lvp_args_ok(x, in))
 		return -1;
 	count_at = out->len;
 	lv_put_u32(out, 0); /* the array's count, filled in below */
@@ -299,12 +294,12 @@ static int p_lookup_by_name(struct lv_call *x, struct lv_xdr_in *in, struct lv_x
 	struct lv_dom d;
 	int ret = 0;
 
-	if (!args_ok(x, in))
+	if (!lvp_args_ok(x, in))
 		ret = -1;
 	else if (!lv_dom_by_name(x->d0, name, &d))
 		ret = lv_fail(x, LV_ERR_NO_DOMAIN, "Domain not found: no domain named %s", name);
 	else
-		put_dom(out, &d);
+		lvp_put_dom(out, &d);
 	free(name);
 	return ret;
 }
@@ -316,7 +311,7 @@ static int p_lookup_by_uuid(struct lv_call *x, struct lv_xdr_in *in, struct lv_x
 	struct lv_dom d;
 
 	lv_get_fixed(in, uuid, SV_UUID_LEN);
-	if (!args_ok(x, in))
+	if (!lvp_args_ok(x, in))
 		return -1;
 	if (!lv_dom_by_uuid(x->d0, uuid, &d)) {
 		snprintf(text, sizeof(text),
@@ -327,7 +322,7 @@ static int p_lookup_by_uuid(struct lv_call *x, struct lv_xdr_in *in, struct lv_x
 		return lv_fail(x, LV_ERR_NO_DOMAIN, "Domain not found: no domain with uuid %s",
 			       text);
 	}
-	put_dom(out, &d);
+	lvp_put_dom(out, &d);
 	return 0;
 }
 
@@ -336,11 +331,11 @@ static int p_lookup_by_id(struct lv_call *x, struct lv_xdr_in *in, struct lv_xdr
 	int32_t id = lv_get_i32(in);
 	struct lv_dom d;
 
-	if (!args_ok(x, in))
+	if (!lvp_args_ok(x, in))
 		return -1;
 	if (!lv_dom_by_id(x->d0, id, &d))
 		return lv_fail(x, LV_ERR_NO_DOMAIN, "Domain not found: no domain with id %d", id);
-	put_dom(out, &d);
+	lvp_put_dom(out, &d);
 	return 0;
 }
 
@@ -483,7 +478,7 @@ static int define_or_create(struct lv_call *x, struct lv_xdr_in *in, struct lv_x
 	struct lv_dom d;
 	int ret = -1;
 
-	if (!args_ok(x, in) || parse_doc(x, xml, &cfg))
+	if (!lvp_args_ok(x, in) || parse_doc(x, xml, &cfg))
 		goto out;
 	/* VALIDATE (define) is what the parser does anyway; create's flags are not supported. */
 	if (create ? flags != 0 : (flags & ~1u)) {
@@ -504,7 +499,7 @@ static int define_or_create(struct lv_call *x, struct lv_xdr_in *in, struct lv_x
 			      name);
 		goto free_cfg;
 	}
-	put_dom(out, &d);
+	lvp_put_dom(out, &d);
 free_cfg:
 	sv_domain_config_free(&cfg);
 out:
@@ -560,7 +555,7 @@ static int p_create_with_flags(struct lv_call *x, struct lv_xdr_in *in, struct l
 
 	if (!dom_flags(x, in, &d, 1, &flags) || start(x, &d, flags & 1)) /* 1: START_PAUSED */
 		return -1;
-	put_dom(out, &d);
+	lvp_put_dom(out, &d);
 	return 0;
 }
 
@@ -603,7 +598,7 @@ static int domain_op(struct lv_call *x, struct lv_dom *d, uint32_t ts_op)
 	char err[512];
 	int ret;
 
-	if (!running(x, d))
+	if (!lvp_running(x, d))
 		return -1;
 	memcpy(uuid, d->uuid, SV_UUID_LEN);
 	ret = ts_domain_op(x->d0, d->td, ts_op, err, sizeof(err));
@@ -651,7 +646,7 @@ static int shutdown_dom(struct lv_call *x, struct lv_dom *d)
 {
 	int ret;
 
-	if (!running(x, d))
+	if (!lvp_running(x, d))
 		return -1;
 	ret = ts_xs_write(x->d0, d->td->info.domid, "control/shutdown", "poweroff");
 	if (ret)
@@ -675,254 +670,6 @@ static int p_shutdown_flags(struct lv_call *x, struct lv_xdr_in *in, struct lv_x
 	(void)out;
 	/* 0: the default; 4: the paravirt control/shutdown path, which is the only one */
 	return dom_flags(x, in, &d, 4, NULL) ? shutdown_dom(x, &d) : -1;
-}
-
-/* ATTACH/DETACH_DEVICE{,_FLAGS}: {dom; string xml[; uint flags]}. Only the live domain. */
-static int device(struct lv_call *x, struct lv_xdr_in *in, bool attach, bool with_flags)
-{
-	struct lv_xdr_in probe = *in;
-	uint32_t flags = 0;
-	char *xml = NULL;
-	struct lv_dom d;
-	int ret = -1;
-
-	free(lv_get_string(&probe, LV_NAME_MAX));
-	lv_get_fixed(&probe, (uint8_t[SV_UUID_LEN]){ 0 }, SV_UUID_LEN);
-	lv_get_i32(&probe);
-	xml = lv_get_string(&probe, LV_XML_MAX);
-	if (with_flags)
-		flags = lv_get_u32(&probe);
-	if (!args_ok(x, &probe) || !get_dom(x, in, &d))
-		goto out;
-	/* CURRENT 0 and LIVE 1 only: CONFIG (2) would change the definition */
-	if (flags & ~1u) {
-		ret = lv_fail(x, LV_ERR_NO_SUPPORT,
-			      "this function is not supported: devices change only on the running "
-			      "domain (no --config/--persistent)");
-		goto out;
-	}
-	if (running(x, &d))
-		ret = lv_disk_device(x, d.td, xml, attach);
-out:
-	free(xml);
-	return ret;
-}
-
-static int p_attach(struct lv_call *x, struct lv_xdr_in *in, struct lv_xdr_out *out)
-{
-	(void)out;
-	return device(x, in, true, false);
-}
-
-static int p_attach_flags(struct lv_call *x, struct lv_xdr_in *in, struct lv_xdr_out *out)
-{
-	(void)out;
-	return device(x, in, true, true);
-}
-
-static int p_detach(struct lv_call *x, struct lv_xdr_in *in, struct lv_xdr_out *out)
-{
-	(void)out;
-	return device(x, in, false, false);
-}
-
-static int p_detach_flags(struct lv_call *x, struct lv_xdr_in *in, struct lv_xdr_out *out)
-{
-	(void)out;
-	return device(x, in, false, true);
-}
-
-/* typed_param: {string field; int type; value}. */
-static void put_param_ull(struct lv_xdr_out *out, const char *field, uint64_t v)
-{
-	lv_put_string(out, field);
-	lv_put_i32(out, 4);
-	lv_put_u64(out, v);
-}
-
-static void put_param_int(struct lv_xdr_out *out, const char *field, int32_t v)
-{
-	lv_put_string(out, field);
-	lv_put_i32(out, 1);
-	lv_put_i32(out, v);
-}
-
-static void put_param_uint(struct lv_xdr_out *out, const char *field, uint32_t v)
-{
-	lv_put_string(out, field);
-	lv_put_i32(out, 2);
-	lv_put_u32(out, v);
-}
-
-static void put_param_str(struct lv_xdr_out *out, const char *field, const char *v)
-{
-	lv_put_string(out, field);
-	lv_put_i32(out, 7);
-	lv_put_string(out, v);
-}
-
-#define LV_DISKS_MAX 64u
-
-/* BLOCK_STATS_FLAGS: the backend counts requests and errors, not bytes or reads and writes. */
-static int p_block_stats(struct lv_call *x, struct lv_xdr_in *in, struct lv_xdr_out *out)
-{
-	struct lv_xdr_in probe = *in;
-	struct lv_disk *disks = NULL;
-	char *path = NULL;
-	int32_t nparams;
-	struct lv_dom d;
-	size_t n = 0, i;
-	int ret = -1;
-
-	free(lv_get_string(&probe, LV_NAME_MAX));
-	lv_get_fixed(&probe, (uint8_t[SV_UUID_LEN]){ 0 }, SV_UUID_LEN);
-	lv_get_i32(&probe);
-	path = lv_get_string(&probe, 1024);
-	nparams = lv_get_i32(&probe);
-	lv_get_u32(&probe);
-	if (!args_ok(x, &probe) || !get_dom(x, in, &d) || !running(x, &d))
-		goto out;
-	disks = calloc(LV_DISKS_MAX, sizeof(*disks));
-	if (!disks) {
-		ret = lv_fail(x, LV_ERR_OPERATION_FAILED, "operation failed: out of memory");
-		goto out;
-	}
-	n = lv_dom_disks(d.td, disks, LV_DISKS_MAX);
-	for (i = 0; i < n; i++)
-		if (!strcmp(disks[i].dev, path) || !strcmp(disks[i].source, path))
-			break;
-	if (i == n) {
-		ret = lv_fail(x, LV_ERR_INVALID_ARG, "invalid argument: domain %s has no disk %s",
-			      d.name, path);
-		goto out;
-	}
-	if (nparams <= 0) {
-		lv_put_u32(out, 0);
-		lv_put_i32(out, 2); /* how many there are */
-	} else {
-		lv_put_u32(out, nparams >= 2 ? 2 : 1);
-		put_param_ull(out, "errs", disks[i].errs);
-		if (nparams >= 2)
-			put_param_ull(out, "requests", disks[i].reqs);
-		lv_put_i32(out, nparams >= 2 ? 2 : 1);
-	}
-	ret = 0;
-out:
-	free(disks);
-	free(path);
-	return ret;
-}
-
-/* GET_ALL_DOMAIN_STATS: state, balloon, vcpu and block counts per domain. */
-struct stats_ctx {
-	struct dom0 *d0;
-	struct lv_xdr_out *out;
-	uint32_t n;
-	uint32_t flags;
-};
-
-static void put_stats(struct dom0 *d0, struct lv_xdr_out *out, const struct lv_dom *d)
-{
-	const struct sv_domain_config *cfg = lv_dom_config(d);
-	struct lv_disk *disks = NULL;
-	uint32_t vcpus = d->id >= 0 ? d->td->info.vcpus : cfg ? cfg->vcpus : 0;
-	uint64_t cur = d->id >= 0 ? (uint64_t)d->td->info.memory_mib * 1024
-		       : cfg	  ? cfg->current_memory_kib
-				  : 0;
-	size_t n = 0, i;
-	int state, reason;
-	char key[48];
-
-	if (d->id >= 0 && (disks = calloc(LV_DISKS_MAX, sizeof(*disks))))
-		n = lv_dom_disks(d->td, disks, LV_DISKS_MAX);
-	lv_dom_state(d0, d, &state, &reason);
-	put_dom(out, d);
-	lv_put_u32(out, (uint32_t)(6 + 3 * n));
-	put_param_int(out, "state.state", state);
-	put_param_int(out, "state.reason", reason);
-	put_param_ull(out, "balloon.current", cur);
-	put_param_ull(out, "balloon.maximum", cfg && cfg->memory_kib > cur ? cfg->memory_kib : cur);
-	put_param_uint(out, "vcpu.current", vcpus);
-	put_param_uint(out, "block.count", (uint32_t)n);
-	for (i = 0; i < n; i++) {
-		snprintf(key, sizeof(key), "block.%zu.name", i);
-		put_param_str(out, key, disks[i].dev);
-		snprintf(key, sizeof(key), "block.%zu.path", i);
-		put_param_str(out, key, disks[i].source);
-		snprintf(key, sizeof(key), "block.%zu.errors", i);
-		put_param_ull(out, key, disks[i].errs);
-	}
-	free(disks);
-}
-
-static bool stats_one(const struct lv_dom *d, void *arg)
-{
-	struct stats_ctx *s = arg;
-	int state, reason;
-
-	lv_dom_state(s->d0, d, &state, &reason);
-	if (!list_filter(d, s->flags, state))
-		return true;
-	put_stats(s->d0, s->out, d);
-	s->n++;
-	return s->n < LV_LIST_MAX;
-}
-
-static int p_all_stats(struct lv_call *x, struct lv_xdr_in *in, struct lv_xdr_out *out)
-{
-	struct stats_ctx s = { .d0 = x->d0, .out = out };
-	struct lv_xdr_in probe = *in;
-	uint32_t ndoms, i;
-	size_t count_at;
-	struct lv_dom d;
-
-	ndoms = lv_get_count(&probe, LV_STATS_DOMS_MAX);
-	for (i = 0; i < ndoms && !probe.err; i++) {
-		free(lv_get_string(&probe, LV_NAME_MAX));
-		lv_get_fixed(&probe, (uint8_t[SV_UUID_LEN]){ 0 }, SV_UUID_LEN);
-		lv_get_i32(&probe);
-	}
-	lv_get_u32(&probe);		      /* which stats: all of ours come anyway */
-	s.flags = lv_get_u32(&probe) & 0xffu; /* the list filters; the rest ignored */
-	if (!args_ok(x, &probe))
-		return -1;
-	lv_get_u32(in);
-	count_at = out->len;
-	lv_put_u32(out, 0);
-	if (!ndoms) {
-		lv_dom_each(x->d0, stats_one, &s);
-	} else {
-		for (i = 0; i < ndoms; i++) {
-			if (!get_dom(x, in, &d))
-				return -1;
-			put_stats(x->d0, out, &d);
-			s.n++;
-		}
-	}
-	if (!out->err) {
-		out->buf[count_at] = (uint8_t)(s.n >> 24);
-		out->buf[count_at + 1] = (uint8_t)(s.n >> 16);
-		out->buf[count_at + 2] = (uint8_t)(s.n >> 8);
-		out->buf[count_at + 3] = (uint8_t)s.n;
-	}
-	return 0;
-}
-
-static int p_open_console(struct lv_call *x, struct lv_xdr_in *in, struct lv_xdr_out *out)
-{
-	struct lv_xdr_in probe = *in;
-	struct lv_dom d;
-
-	(void)out;
-	free(lv_get_string(&probe, LV_NAME_MAX));
-	lv_get_fixed(&probe, (uint8_t[SV_UUID_LEN]){ 0 }, SV_UUID_LEN);
-	lv_get_i32(&probe);
-	if (lv_get_u32(&probe))
-		free(lv_get_string(&probe, LV_NAME_MAX)); /* dev_name: there is one console */
-	lv_get_u32(&probe); /* flags: FORCE and SAFE mean nothing here */
-	if (!args_ok(x, &probe) || !get_dom(x, in, &d) || !running(x, &d))
-		return -1;
-	return lv_console_open(x, d.td);
 }
 
 /* Sorted by procedure number. */
