@@ -22,6 +22,7 @@
 #include "core_client.h"
 #include "driver_domains.h"
 #include "log.h"
+#include "lv_server.h"
 #include "store_ring.h"
 #include "sv_xml.h"
 #include "svdom0.h"
@@ -129,6 +130,7 @@ static bool service_clients(struct loop *lp)
 		tp = &t->next;
 	}
 	lp->nr_clients -= xs_sock_service(&lp->d0);
+	lv_service(&lp->d0);
 	/*
 	 * Last: any request above may have fired a watch whose event is for a guest, or for a
 	 * backend, whose answer may fire more.
@@ -149,7 +151,7 @@ static int run(struct loop *lp)
 	bool busy = false;
 
 	while (!lp->d0.stopping) {
-		timeout = ts_timeouts(&lp->d0);
+		timeout = lv_timeout(&lp->d0, ts_timeouts(&lp->d0));
 		if (service_clients(lp) || busy)
 			timeout = 0; /* restarts may have queued core events, rings more bytes */
 		n = epoll_wait(lp->epfd, evs, 16, timeout);
@@ -175,6 +177,8 @@ static int run(struct loop *lp)
 				backend_host_fd_event(tag);
 			else if (*(int *)tag == D0_DD_FD)
 				dd_fd_event(&lp->d0, tag);
+			else if (*(int *)tag == D0_LV_LISTEN || *(int *)tag == D0_LV_CLIENT)
+				lv_event(&lp->d0, tag);
 			else
 				xs_sock_io(tag);
 		}
@@ -228,6 +232,7 @@ static int setup(struct loop *lp, const char *state_dir, char *err, size_t errle
 	snprintf(path, sizeof(path), "%s/xenstore.sock", lp->d0.rundir);
 	lp->xs_lfd = wire_unix_listen(path);
 	snprintf(path, sizeof(path), "%s/dom0.sock", lp->d0.rundir);
+	lv_start(&lp->d0);
 	/* dom0.sock last: once it answers, svctl may use everything. */
 	lp->ts_lfd = lp->xs_lfd < 0 ? lp->xs_lfd : wire_unix_listen(path);
 	if (lp->xs_lfd < 0 || lp->ts_lfd < 0) {
@@ -337,6 +342,7 @@ out:
 		ts_client_release(t);
 		free(t);
 	}
+	lv_stop(&lp->d0);
 	dd_free_all(&lp->d0);
 	ts_free(&lp->d0);
 	xs_sock_free_all(&lp->d0);

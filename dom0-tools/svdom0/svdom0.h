@@ -24,6 +24,7 @@ struct net_service;
 struct xs_local;
 struct xs_sock;
 struct dd_domain;
+struct lv_server;
 struct sv_domain_config;
 
 /* The first int of everything svdom0 puts in epoll says what it is. */
@@ -92,6 +93,7 @@ struct dom0 {
 	struct backend_faults backend_faults;
 	/* the switches, vifs and TAP devices; made with the first interface */
 	struct net_service *net;
+	struct lv_server *lv; /* libvirt's clients (libvirt/lv_server.c) */
 	bool stopping, stop_core;
 };
 

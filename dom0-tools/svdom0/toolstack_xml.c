@@ -124,8 +124,8 @@ static bool uuid_differs(const struct sv_domain_config *a, const struct sv_domai
 	return memcmp(a->uuid, b->uuid, SV_UUID_LEN) != 0;
 }
 
-/* define: svdom0 validates again, since it owns the state and svctl is just a client. */
-static int tsx_define(struct dom0 *d0, struct sv_domain_config *cfg, char *err, size_t errlen)
+/* svdom0 validates again, since it owns the state and svctl is just a client. */
+int tsx_define(struct dom0 *d0, struct sv_domain_config *cfg, char *err, size_t errlen)
 {
 	struct ts_domain *td = ts_by_name(d0, cfg->name);
 
@@ -142,8 +142,8 @@ static int tsx_define(struct dom0 *d0, struct sv_domain_config *cfg, char *err, 
 	return defs_put(&d0->defs, cfg, err, errlen);
 }
 
-static int tsx_create(struct dom0 *d0, const struct sv_domain_config *cfg, uint32_t *domid,
-		      char *err, size_t errlen)
+int tsx_create(struct dom0 *d0, const struct sv_domain_config *cfg, uint32_t *domid, char *err,
+	       size_t errlen)
 {
 	const struct sv_domain_config *def = defs_find(&d0->defs, cfg->name);
 	const struct def_entry *e;
@@ -163,7 +163,7 @@ static int tsx_create(struct dom0 *d0, const struct sv_domain_config *cfg, uint3
 	return tsx_boot(d0, cfg, domid, err, errlen);
 }
 
-static int tsx_start(struct dom0 *d0, const char *name, uint32_t *domid, char *err, size_t errlen)
+int tsx_start(struct dom0 *d0, const char *name, uint32_t *domid, char *err, size_t errlen)
 {
 	const struct sv_domain_config *def = defs_find(&d0->defs, name);
 	struct ts_domain *td = ts_by_name(d0, name);
