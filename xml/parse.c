@@ -171,18 +171,6 @@ out:
 	return ret;
 }
 
-static int check_file(struct sv_xml_parser *p, const xmlNode *node, const char *what,
-		      const char *path)
-{
-	struct stat st;
-
-	if (stat(path, &st) < 0)
-		return sv_xml_fail(p, node, errno, "%s %s: %s", what, path, strerror(errno));
-	if (!S_ISREG(st.st_mode))
-		return sv_xml_fail(p, node, EINVAL, "%s %s is not a regular file", what, path);
-	return 0;
-}
-
 static int parse_os_type(struct sv_xml_parser *p, xmlNode *node, struct sv_domain_config *cfg)
 {
 	static const char *const attrs[] = { "arch", "machine", NULL };
@@ -217,6 +205,11 @@ static int parse_os_type(struct sv_xml_parser *p, xmlNode *node, struct sv_domai
 		/* libvirt's process domain: here a driver domain, the host process svdd. */
 		cfg->os_type = SV_OS_EXE;
 		expected_machine = NULL;
+	} else if (strcmp(text, "hvm") == 0) {
+		ret = sv_xml_unsupported_value(p, node, "os type", text,
+					       "HVM guests are not supported: Splitvisor runs PV "
+					       "(xen, linux) and PVH (xenpvh) guests");
+		goto out;
 	} else {
 		ret = sv_xml_unsupported_value(p, node, "os type", text,
 					       "supported: xen, linux, xenpvh, exe");
@@ -249,6 +242,10 @@ static bool is_init_element(const xmlNode *node)
 	return false;
 }
 
+/*
+ * Files are checked at start, not here: as with libvirt, a document may be defined before its
+ * kernel or disks exist (sv_xml_check_files).
+ */
 static int parse_os(struct sv_xml_parser *p, xmlNode *os, struct sv_domain_config *cfg)
 {
 	xmlNode *child, *kernel = NULL, *initrd = NULL;
@@ -309,12 +306,30 @@ static int parse_os(struct sv_xml_parser *p, xmlNode *os, struct sv_domain_confi
 					   "takes no <kernel>, <initrd> or <cmdline>");
 		return 0;
 	}
-	if (!kernel)
+	/* With a <bootloader> the kernel comes from the guest's disk (see parse_domain). */
+	if (!kernel && !cfg->bootloader)
 		return sv_xml_fail(p, os, EINVAL,
-				   "<os> has no <kernel>: Splitvisor boots a kernel directly");
-	ret = check_file(p, kernel, "kernel", cfg->kernel);
-	if (ret == 0 && initrd)
-		ret = check_file(p, initrd, "initrd", cfg->initrd);
+				   "<os> has no <kernel>: Splitvisor boots a kernel directly, or "
+				   "one a <bootloader> finds on the guest's disk");
+	if ((kernel && !cfg->kernel[0]) || (initrd && !cfg->initrd[0]))
+		return sv_xml_fail(p, kernel && !cfg->kernel[0] ? kernel : initrd, EINVAL,
+				   "<%s> is empty",
+				   kernel && !cfg->kernel[0] ? "kernel" : "initrd");
+	return 0;
+}
+
+static int parse_bootloader(struct sv_xml_parser *p, xmlNode *node, char **out)
+{
+	int ret;
+
+	ret = sv_xml_check_attributes(p, node, no_attributes);
+	if (ret == 0)
+		ret = sv_xml_check_no_children(p, node);
+	if (ret == 0)
+		ret = sv_xml_text_dup(p, node, out);
+	if (ret == 0 && strlen(*out) >= SV_MAX_CMDLINE)
+		ret = sv_xml_fail(p, node, E2BIG, "<%s> is %zu bytes long, the maximum is %u",
+				  (const char *)node->name, strlen(*out), SV_MAX_CMDLINE - 1);
 	return ret;
 }
 
@@ -421,7 +436,7 @@ static int check_driver_domain(struct sv_xml_parser *p, const xmlNode *devices,
 static int parse_domain(struct sv_xml_parser *p, xmlNode *root, struct sv_domain_config *cfg)
 {
 	xmlNode *child, *name = NULL, *memory = NULL, *current = NULL, *os = NULL, *vcpu = NULL;
-	xmlNode *devices = NULL;
+	xmlNode *devices = NULL, *features = NULL;
 	bool have_uuid = false, have_on_crash = false;
 	int ret;
 
@@ -466,6 +481,15 @@ static int parse_domain(struct sv_xml_parser *p, xmlNode *root, struct sv_domain
 		} else if (sv_xml_is(child, "vcpu") && !vcpu) {
 			vcpu = child;
 			ret = parse_vcpu(p, child, cfg);
+		} else if (sv_xml_is(child, "bootloader") && !cfg->bootloader) {
+			ret = parse_bootloader(p, child, &cfg->bootloader);
+		} else if (sv_xml_is(child, "bootloader_args") && !cfg->bootloader_args) {
+			ret = parse_bootloader(p, child, &cfg->bootloader_args);
+		} else if (sv_xml_is(child, "clock") && !cfg->has_clock) {
+			ret = sv_xml_parse_clock(p, child, cfg);
+		} else if (sv_xml_is(child, "features") && !features) {
+			features = child;
+			ret = sv_xml_parse_features(p, child, cfg);
 		} else if (sv_xml_is(child, "os") && !os) {
 			os = child;
 			ret = parse_os(p, child, cfg);
@@ -494,6 +518,12 @@ static int parse_domain(struct sv_xml_parser *p, xmlNode *root, struct sv_domain
 				   "<domain> has no <os>: Splitvisor boots a kernel directly");
 	if (!current)
 		cfg->current_memory_kib = cfg->memory_kib;
+	if (cfg->os_type == SV_OS_EXE && (cfg->bootloader || cfg->bootloader_args))
+		return sv_xml_fail(p, root, EINVAL,
+				   "a driver domain (<os><type>exe</type>) runs svdd: it takes no "
+				   "<bootloader>");
+	if (cfg->bootloader_args && !cfg->bootloader)
+		return sv_xml_fail(p, root, EINVAL, "<bootloader_args> without <bootloader>");
 	if (cfg->os_type == SV_OS_EXE) {
 		ret = check_driver_domain(p, devices, cfg);
 		if (ret < 0)
