@@ -13,11 +13,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <splitvisor/event_channel.h>
+#include <splitvisor/grant_table.h>
 #include <splitvisor/start_info.h>
 
 #include "errmsg.h"
 #include "boot.h"
 #include "domain_priv.h"
+#include "evtchn.h"
 
 #define KVM_TSS_GPA 0xfffbd000ul
 
@@ -120,7 +123,29 @@ static int params_check(const struct sv_domain_params *p, char *err, size_t errl
 	if (p->cmdline && strlen(p->cmdline) >= SV_MAX_CMDLINE)
 		return errmsg_set(err, errlen, -E2BIG, "command line longer than %u bytes",
 				  SV_MAX_CMDLINE - 1);
+	if (p->max_grant_frames > SV_GNTTAB_MAX_FRAMES)
+		return errmsg_set(err, errlen, -EINVAL,
+				  "%u grant-table frames is above the core's maximum of %u",
+				  p->max_grant_frames, SV_GNTTAB_MAX_FRAMES);
+	if (p->max_event_channels == 1 || p->max_event_channels >= SV_EVTCHN_NR_PORTS)
+		return errmsg_set(err, errlen, -EINVAL, "%u event channels is outside 2..%u",
+				  p->max_event_channels, SV_EVTCHN_NR_PORTS - 1);
 	return 0;
+}
+
+/*
+ * The guest's TSC starts at 0 when its vCPUs are created, so its system time is the time
+ * since then: the wall clock at system time 0 is the host's time of day just before that.
+ */
+static void domain_set_wallclock(struct sv_domain *d, const struct timespec *created,
+				 int32_t offset_s)
+{
+	struct sv_shared_info *s = guest_ptr(&d->mem, SV_SHARED_INFO_GPA, sizeof(*s));
+
+	__atomic_store_n(&s->wc_version, s->wc_version + 1, __ATOMIC_RELEASE);
+	s->wc_sec = (uint64_t)((int64_t)created->tv_sec + offset_s);
+	s->wc_nsec = (uint32_t)created->tv_nsec;
+	__atomic_store_n(&s->wc_version, s->wc_version + 1, __ATOMIC_RELEASE);
 }
 
 static void domain_fill_start_info(struct sv_domain *d)
@@ -266,6 +291,7 @@ int sv_domain_create(const struct sv_domain_params *p, struct sv_domain **out, c
 		     size_t errlen)
 {
 	pthread_condattr_t ca;
+	struct timespec created;
 	struct sv_domain *d;
 	int ret;
 
@@ -299,6 +325,7 @@ int sv_domain_create(const struct sv_domain_params *p, struct sv_domain **out, c
 	ret = domain_setup_vm(d, p, err, errlen);
 	if (ret)
 		goto out;
+	clock_gettime(CLOCK_REALTIME, &created);
 	ret = domain_setup_vcpus(d, err, errlen);
 	if (ret)
 		goto out;
@@ -307,6 +334,13 @@ int sv_domain_create(const struct sv_domain_params *p, struct sv_domain **out, c
 		errmsg_set(err, errlen, ret, "event channels: %s", strerror(-ret));
 		goto out;
 	}
+	ret = evtchn_set_limit(d->evtchn, p->max_event_channels);
+	if (ret) {
+		errmsg_set(err, errlen, ret, "event channel limit: %s", strerror(-ret));
+		goto out;
+	}
+	d->gnttab.max_frames = p->max_grant_frames;
+	domain_set_wallclock(d, &created, p->wallclock_offset_s);
 	domain_fill_start_info(d);
 	*out = d;
 	return 0;
