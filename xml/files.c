@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "sv_xml.h"
 
@@ -112,4 +113,18 @@ int sv_xml_check_startable(const struct sv_domain_config *cfg, bool have_bootloa
 		return -EOPNOTSUPP;
 	}
 	return 0;
+}
+
+int32_t sv_xml_wallclock_offset(const struct sv_domain_config *cfg)
+{
+	struct tm tm;
+	time_t now;
+
+	if (cfg->clock_offset != SV_CLOCK_LOCALTIME)
+		return 0;
+	now = time(NULL);
+	/* A zone more than a day from UTC does not exist: treat it as UTC rather than fail. */
+	if (!localtime_r(&now, &tm) || tm.tm_gmtoff <= -86400 || tm.tm_gmtoff >= 86400)
+		return 0;
+	return (int32_t)tm.tm_gmtoff;
 }

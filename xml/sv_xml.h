@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "domain_config.h"
 
@@ -42,6 +43,10 @@ int sv_xml_check_files(const struct sv_domain_config *cfg, char *err, size_t err
  */
 int sv_xml_check_startable(const struct sv_domain_config *cfg, bool have_bootloader, char *err,
 			   size_t errlen);
+
+/* Seconds the guest's wall clock is ahead of UTC: 0, or for <clock offset='localtime'> the
+ * host's UTC offset now (localtime_r's tm_gmtoff), within +-86399. */
+int32_t sv_xml_wallclock_offset(const struct sv_domain_config *cfg);
 
 /* Format cfg as a libvirt <domain> document; *out is malloc'd and NUL-terminated. */
 int sv_xml_format(const struct sv_domain_config *cfg, char **out);
