@@ -504,7 +504,7 @@ static int parse_domain(struct sv_xml_parser *p, xmlNode *root, struct sv_domain
 			devices = child;
 			ret = sv_xml_parse_devices(p, child, cfg);
 		} else {
-			ret = sv_xml_unsupported_element(p, child);
+			ret = sv_xml_refuse_domain_child(p, child);
 		}
 		if (ret < 0)
 			return ret;

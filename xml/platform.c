@@ -319,7 +319,7 @@ int sv_xml_parse_presentation(struct sv_xml_parser *p, xmlNode *node, struct sv_
 			break;
 	}
 	if (i == sizeof(table) / sizeof(table[0]))
-		return sv_xml_unsupported_element(p, node);
+		return sv_xml_refuse_device(p, node);
 	if (sv_xml_is(node, "memballoon")) {
 		/* Any other model is an emulated device with a driver of its own. */
 		ret = sv_xml_attr_dup(p, node, "model", &model);
@@ -335,4 +335,70 @@ int sv_xml_parse_presentation(struct sv_xml_parser *p, xmlNode *node, struct sv_
 	if (ret == 0)
 		ret = sv_xml_keep(p, cfg, node, true);
 	return ret;
+}
+
+struct refusal {
+	const char *name, *why;
+};
+
+static const char *why_refused(const struct refusal *table, const xmlNode *node,
+			       const char *otherwise)
+{
+	for (; table->name; table++) {
+		if (sv_xml_is(node, table->name))
+			return table->why;
+	}
+	return otherwise;
+}
+
+int sv_xml_refuse_domain_child(struct sv_xml_parser *p, const xmlNode *node)
+{
+	static const struct refusal table[] = {
+		{ "metadata", "Splitvisor stores only what it acts on; remove it" },
+		{ "cpu", "the guest sees the host's CPU model and features; no CPU model or "
+			 "topology is configured" },
+		{ "cputune", "vCPU pinning and scheduler tuning are not implemented" },
+		{ "numatune", "NUMA placement is not implemented" },
+		{ "memtune", "memory limits beyond <memory> are not implemented" },
+		{ "blkiotune", "block I/O tuning is not implemented (use <bandwidth> on "
+			       "interfaces; disks are not throttled)" },
+		{ "memoryBacking", "guest RAM is always a shared memfd; backing options are not "
+				   "implemented" },
+		{ "seclabel", "no security driver labels guests: each backend runs in svdom0 or "
+			      "a sandboxed driver domain" },
+		{ "pm", "a PV guest has no ACPI power states" },
+		{ "iothreads", "backends have their own I/O threads; they are not configured" },
+		{ NULL, NULL },
+	};
+
+	return sv_xml_unsupported_because(p, node,
+					  why_refused(table, node,
+						      "Splitvisor does not implement this element "
+						      "for PV guests"));
+}
+
+int sv_xml_refuse_device(struct sv_xml_parser *p, const xmlNode *node)
+{
+	static const struct refusal table[] = {
+		{ "emulator", "a PV guest runs with no device model" },
+		{ "hostdev", "PCI and USB passthrough are not implemented" },
+		{ "serial", "the PV console is the guest's only console: use <console "
+			    "type='pty'><target type='xen'/>" },
+		{ "parallel", "a PV guest has no parallel port" },
+		{ "channel", "channels are not implemented; the PV console and xenstore carry "
+			     "what a guest says" },
+		{ "watchdog", "no watchdog device is emulated" },
+		{ "rng", "no PV random-number device is offered" },
+		{ "tpm", "no vTPM is offered" },
+		{ "filesystem", "no PV 9pfs device is offered; use a disk" },
+		{ "redirdev", "USB redirection is not implemented" },
+		{ "smartcard", "no smartcard device is offered" },
+		{ "hub", "a PV guest has no USB" },
+		{ NULL, NULL },
+	};
+
+	return sv_xml_unsupported_because(p, node,
+					  why_refused(table, node,
+						      "a PV guest here gets disks, interfaces, "
+						      "consoles and the xenbus controller"));
 }

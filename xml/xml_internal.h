@@ -73,6 +73,9 @@ int sv_xml_parse_clock(struct sv_xml_parser *p, xmlNode *node, struct sv_domain_
 int sv_xml_parse_features(struct sv_xml_parser *p, xmlNode *node, struct sv_domain_config *cfg);
 int sv_xml_parse_controller(struct sv_xml_parser *p, xmlNode *node, struct sv_domain_config *cfg);
 int sv_xml_parse_presentation(struct sv_xml_parser *p, xmlNode *node, struct sv_domain_config *cfg);
+/* "unsupported: <cpu> at line N: why", with the reason for elements users often bring. */
+int sv_xml_refuse_domain_child(struct sv_xml_parser *p, const xmlNode *node);
+int sv_xml_refuse_device(struct sv_xml_parser *p, const xmlNode *node);
 
 /* names.c: a domain or driver-domain name: [A-Za-z0-9_.+-], shorter than SV_MAX_NAME_LEN. */
 int sv_xml_check_domain_name(struct sv_xml_parser *p, const xmlNode *at, const char *what,

@@ -35,11 +35,21 @@ static const struct error_case cases[] = {
 	{ "watchdog",
 	  DEVICES("    <watchdog model='i6300esb' action='reset'/>\n"),
 	  -EOPNOTSUPP,
-	  { "t.xml:9: unsupported: <devices>/<watchdog> at line 9" } },
+	  { "t.xml:9: unsupported: <devices>/<watchdog> at line 9: no watchdog device is "
+	    "emulated" } },
+	{ "cpu model",
+	  DOC_HEAD "  <cpu mode='host-passthrough'/>\n" DOC_TAIL,
+	  -EOPNOTSUPP,
+	  { "t.xml:8: unsupported: <cpu> at line 8: the guest sees the host's CPU model" } },
+	{ "serial port",
+	  DEVICES("    <serial type='pty'><target port='0'/></serial>\n"),
+	  -EOPNOTSUPP,
+	  { "t.xml:9: unsupported: <devices>/<serial> at line 9: the PV console is the guest's "
+	    "only console" } },
 	{ "emulator",
 	  DEVICES("    <emulator>/usr/bin/qemu</emulator>\n"),
 	  -EOPNOTSUPP,
-	  { "unsupported: <devices>/<emulator> at line 9" } },
+	  { "unsupported: <devices>/<emulator> at line 9: a PV guest runs with no device model" } },
 	{ "clock timer",
 	  DOC_HEAD
 	  "  <clock offset='utc'>\n    <timer name='tsc' present='yes'/>\n  </clock>\n" DOC_TAIL,
