@@ -304,8 +304,8 @@ static void tsx_document(struct dom0 *d0, struct ts_client *c, const struct sv_c
 					  sizeof(err));
 	ts_client_release(c);
 	/* Elements accepted without effect: svctl prints them; the log has them for any client. */
-	if (!ret && cfg.warnings)
-		log_warn("%s", cfg.warnings);
+	if (!ret && cfg.warnings && cfg.warnings[0])
+		log_warn("%.*s", (int)strlen(cfg.warnings) - 1, cfg.warnings);
 	if (!ret && h->op == SV_TS_DEFINE) {
 		snprintf(name, sizeof(name), "%s", cfg.name);
 		ret = tsx_define(d0, &cfg, err, sizeof(err));
