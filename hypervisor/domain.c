@@ -134,18 +134,28 @@ static int params_check(const struct sv_domain_params *p, char *err, size_t errl
 }
 
 /*
- * The guest's TSC starts at 0 when its vCPUs are created, so its system time is the time
- * since then: the wall clock at system time 0 is the host's time of day just before that.
+ * The wall clock at guest system time 0: the host's time of day now minus the guest's system
+ * time now (its TSC need not start at 0), read back to back.
  */
-static void domain_set_wallclock(struct sv_domain *d, const struct timespec *created,
-				 int32_t offset_s)
+static int domain_set_wallclock(struct sv_domain *d, int32_t offset_s)
 {
 	struct sv_shared_info *s = guest_ptr(&d->mem, SV_SHARED_INFO_GPA, sizeof(*s));
+	struct timespec now;
+	uint64_t guest_ns;
+	int64_t wc_ns;
+	int ret;
 
+	guest_ns = vcpu_guest_now_ns(&d->vcpus[0], &ret);
+	clock_gettime(CLOCK_REALTIME, &now);
+	if (ret)
+		return ret;
+	wc_ns = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec + (int64_t)offset_s * 1000000000;
+	wc_ns = guest_ns > (uint64_t)wc_ns ? 0 : wc_ns - (int64_t)guest_ns;
 	__atomic_store_n(&s->wc_version, s->wc_version + 1, __ATOMIC_RELEASE);
-	s->wc_sec = (uint64_t)((int64_t)created->tv_sec + offset_s);
-	s->wc_nsec = (uint32_t)created->tv_nsec;
+	s->wc_sec = (uint64_t)(wc_ns / 1000000000);
+	s->wc_nsec = (uint32_t)(wc_ns % 1000000000);
 	__atomic_store_n(&s->wc_version, s->wc_version + 1, __ATOMIC_RELEASE);
+	return 0;
 }
 
 static void domain_fill_start_info(struct sv_domain *d)
@@ -291,7 +301,6 @@ int sv_domain_create(const struct sv_domain_params *p, struct sv_domain **out, c
 		     size_t errlen)
 {
 	pthread_condattr_t ca;
-	struct timespec created;
 	struct sv_domain *d;
 	int ret;
 
@@ -325,7 +334,6 @@ int sv_domain_create(const struct sv_domain_params *p, struct sv_domain **out, c
 	ret = domain_setup_vm(d, p, err, errlen);
 	if (ret)
 		goto out;
-	clock_gettime(CLOCK_REALTIME, &created);
 	ret = domain_setup_vcpus(d, err, errlen);
 	if (ret)
 		goto out;
@@ -340,7 +348,11 @@ int sv_domain_create(const struct sv_domain_params *p, struct sv_domain **out, c
 		goto out;
 	}
 	d->gnttab.max_frames = p->max_grant_frames;
-	domain_set_wallclock(d, &created, p->wallclock_offset_s);
+	ret = domain_set_wallclock(d, p->wallclock_offset_s);
+	if (ret) {
+		errmsg_set(err, errlen, ret, "cannot read the guest's TSC for its wall clock");
+		goto out;
+	}
 	domain_fill_start_info(d);
 	*out = d;
 	return 0;
