@@ -48,8 +48,6 @@ void sv_domain_config_free(struct sv_domain_config *cfg)
 		free(cfg->kept[i].xml);
 	free(cfg->kept);
 	free(cfg->warnings);
-	free(cfg->bootloader);
-	free(cfg->bootloader_args);
 	free(cfg->consoles);
 	free(cfg->name);
 	free(cfg->title);
@@ -58,6 +56,8 @@ void sv_domain_config_free(struct sv_domain_config *cfg)
 	free(cfg->kernel);
 	free(cfg->initrd);
 	free(cfg->cmdline);
+	free(cfg->bootloader);
+	free(cfg->bootloader_args);
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->domid = SV_DOMID_NONE;
 }
@@ -139,12 +139,11 @@ bool sv_domain_config_equal(const struct sv_domain_config *a, const struct sv_do
 		return false;
 	if (a->os_type != b->os_type || !str_equal(a->machine, b->machine) ||
 	    !str_equal(a->kernel, b->kernel) || !str_equal(a->initrd, b->initrd) ||
-	    !str_equal(a->cmdline, b->cmdline))
+	    !str_equal(a->cmdline, b->cmdline) || !str_equal(a->bootloader, b->bootloader) ||
+	    !str_equal(a->bootloader_args, b->bootloader_args))
 		return false;
-	if (!str_equal(a->bootloader, b->bootloader) ||
-	    !str_equal(a->bootloader_args, b->bootloader_args) || a->has_clock != b->has_clock ||
-	    a->clock_offset != b->clock_offset || a->has_xenbus != b->has_xenbus ||
-	    a->max_grant_frames != b->max_grant_frames ||
+	if (a->has_clock != b->has_clock || a->clock_offset != b->clock_offset ||
+	    a->has_xenbus != b->has_xenbus || a->max_grant_frames != b->max_grant_frames ||
 	    a->max_event_channels != b->max_event_channels || !kept_equal(a, b, false) ||
 	    !kept_equal(a, b, true))
 		return false;

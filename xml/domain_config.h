@@ -123,11 +123,12 @@ struct sv_domain_config {
 	unsigned int current_vcpus; /* equals vcpus when not given */
 	enum sv_os_type os_type;
 	char *machine; /* "xenpv" or "xenpvh" as given, NULL when not given */
-	char *kernel;  /* NULL for SV_OS_EXE, and possibly with a bootloader */
+	char *kernel;  /* NULL only for SV_OS_EXE or with a bootloader */
 	char *initrd;
 	char *cmdline;
-	char *bootloader;      /* <bootloader>: "" when given empty; NULL when absent */
-	char *bootloader_args; /* <bootloader_args> */
+	/* <bootloader> ("" when empty; NULL when absent): the kernel comes from the first disk */
+	char *bootloader;
+	char *bootloader_args; /* <bootloader_args>, pygrub's arguments */
 	bool has_clock;	       /* a <clock> element was given (kept for dumpxml) */
 	enum sv_clock_offset clock_offset;
 	bool has_xenbus;	     /* <controller type='xenbus'> was given */

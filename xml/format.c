@@ -234,9 +234,7 @@ static bool add_os(xmlNode *root, const struct sv_domain_config *cfg)
 	/* A driver domain (exe) runs svdd: no kernel, and libvirt's <init> is left out. */
 	if (cfg->os_type == SV_OS_EXE)
 		return !cfg->kernel;
-	if (!cfg->kernel)
-		return cfg->bootloader != NULL;
-	if (!add_text(os, "kernel", cfg->kernel))
+	if (cfg->kernel ? !add_text(os, "kernel", cfg->kernel) : !cfg->bootloader)
 		return false;
 	if (cfg->initrd && !add_text(os, "initrd", cfg->initrd))
 		return false;
@@ -273,9 +271,8 @@ static bool build(xmlNode *root, const struct sv_domain_config *cfg)
 		if (!set_prop(root->last, "current", text))
 			return false;
 	}
-	if (cfg->bootloader && !add_text(root, "bootloader", cfg->bootloader))
-		return false;
-	if (cfg->bootloader_args && !add_text(root, "bootloader_args", cfg->bootloader_args))
+	if ((cfg->bootloader && !add_text(root, "bootloader", cfg->bootloader)) ||
+	    (cfg->bootloader_args && !add_text(root, "bootloader_args", cfg->bootloader_args)))
 		return false;
 	if (!add_os(root, cfg) || !add_all_kept(root, cfg, false))
 		return false;

@@ -400,14 +400,15 @@ static const struct error_case cases[] = {
 	  { "t.xml:7: cmdline is 1024 bytes long, the maximum is 1023" } },
 	{ "no kernel",
 	  "<domain type='xen'>\n  <name>t</name>\n  <memory>32768</memory>\n"
-	  "  <bootloader>/usr/bin/pygrub</bootloader>\n</domain>\n",
-	  -EINVAL,
-	  { "t.xml:1: <domain> has no <os>" } },
-	{ "no kernel and no bootloader",
-	  "<domain type='xen'>\n  <name>t</name>\n  <memory>32768</memory>\n"
 	  "  <os>\n    <type>xen</type>\n  </os>\n</domain>\n",
 	  -EINVAL,
-	  { "t.xml:4: <os> has no <kernel>", "or one a <bootloader> finds" } },
+	  { "t.xml:4: <os> has no <kernel> and the domain no <bootloader>" } },
+	{ "bootloader not pygrub",
+	  "<domain type='xen'>\n  <name>t</name>\n  <memory>32768</memory>\n"
+	  "  <bootloader>/usr/lib/xen/bin/pvgrub</bootloader>\n</domain>\n",
+	  -EOPNOTSUPP,
+	  { "t.xml:4: unsupported: <bootloader> program '/usr/lib/xen/bin/pvgrub'",
+	    "supported: pygrub" } },
 	{ "driver domain with bootloader",
 	  "<domain type='xen'>\n  <name>dd0</name>\n  <memory unit='MiB'>64</memory>\n"
 	  "  <bootloader>pygrub</bootloader>\n  <os>\n    <type>exe</type>\n  </os>\n</domain>\n",
