@@ -309,6 +309,9 @@ static void cs_create(struct control_server *srv, struct cs_client *c, const str
 	p.vcpus = req->vcpus;
 	p.kernel = req->kernel;
 	p.cmdline = req->cmdline;
+	p.wallclock_offset_s = req->wallclock_offset_s;
+	p.max_grant_frames = req->max_grant_frames;
+	p.max_event_channels = req->max_event_channels;
 	p.console = cs_console;
 	p.console_opaque = dom;
 	ret = sv_domain_create(&p, &dom->d, err, sizeof(err));

@@ -35,6 +35,11 @@ struct evtchn_ops {
 
 int evtchn_create(uint16_t domid, unsigned int nr_vcpus, struct sv_shared_info *shinfo,
 		  const struct evtchn_ops *ops, void *ctx, struct evtchn **out);
+/*
+ * At most max_channels ports (1..max_channels) are allocated from now on; 0 = every port.
+ * Ports open above it stay open. -EINVAL above SV_EVTCHN_NR_PORTS - 1.
+ */
+int evtchn_set_limit(struct evtchn *e, uint32_t max_channels);
 /* Closes every port (peers become unbound, process fast paths are detached). */
 void evtchn_destroy(struct evtchn *e);
 

@@ -15,6 +15,12 @@
 #define GNTTAB_PINNED (PAGE_SIZE >> 1)
 _Static_assert(SV_GNTTAB_MAX_FRAMES < GNTTAB_PINNED, "nr_frames must fit below the pin bit");
 
+static uint32_t max_frames(const struct gnttab *gt)
+{
+	return gt->max_frames && gt->max_frames < SV_GNTTAB_MAX_FRAMES ? gt->max_frames
+								       : SV_GNTTAB_MAX_FRAMES;
+}
+
 static int64_t setup_table(struct gnttab *gt, const struct guest_mem *mem, uint64_t arg_gpa)
 {
 	struct gnttab_setup_table st;
@@ -26,8 +32,7 @@ static int64_t setup_table(struct gnttab *gt, const struct guest_mem *mem, uint6
 		return -EFAULT;
 	/* One copy: another vCPU may rewrite the struct while we check it. */
 	memcpy(&st, p, sizeof(st));
-	if (st.pad || st.table_gpa % PAGE_SIZE || !st.nr_frames ||
-	    st.nr_frames > SV_GNTTAB_MAX_FRAMES)
+	if (st.pad || st.table_gpa % PAGE_SIZE || !st.nr_frames || st.nr_frames > max_frames(gt))
 		return -EINVAL;
 	len = (uint64_t)st.nr_frames * PAGE_SIZE;
 	/* The core's own pages (page tables, start info, rings) are not the guest's to share. */
@@ -46,7 +51,7 @@ static int64_t setup_table(struct gnttab *gt, const struct guest_mem *mem, uint6
 
 static int64_t query_size(const struct gnttab *gt, const struct guest_mem *mem, uint64_t arg_gpa)
 {
-	struct gnttab_query_size qs = { .max_nr_frames = SV_GNTTAB_MAX_FRAMES };
+	struct gnttab_query_size qs = { .max_nr_frames = max_frames(gt) };
 	uint64_t gpa;
 	void *p;
 

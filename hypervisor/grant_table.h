@@ -16,6 +16,9 @@
 
 struct gnttab {
 	uint64_t loc; /* table gpa | pinned bit | nr_frames (gpa is page-aligned); 0 = no table */
+	/* The domain's limit (<controller type='xenbus' maxGrantFrames>), set before it runs;
+	 * 0 = SV_GNTTAB_MAX_FRAMES. */
+	uint32_t max_frames;
 };
 
 /* grant_table_op(cmd, arg gpa): a result for the guest's rax. */

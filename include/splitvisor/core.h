@@ -25,6 +25,9 @@ struct sv_domain_params {
 	uint32_t vcpus;
 	const char *kernel; /* path of an ELF64 x86-64 executable */
 	const char *cmdline;
+	int32_t wallclock_offset_s;  /* added to UTC in the shared info's wall clock */
+	uint32_t max_grant_frames;   /* 0 = SV_GNTTAB_MAX_FRAMES */
+	uint32_t max_event_channels; /* 0 = every port; else ports 1..N */
 	sv_console_fn *console;
 	void *console_opaque;
 };
