@@ -65,6 +65,9 @@ int svctl_load_domain_xml(const char *path, const char *schema_dir, struct sv_do
 /* Releases libxml2's process-wide state (leak-clean exits). */
 void svctl_xml_done(void);
 int svctl_cmd_bench(int argc, char **argv);
+/* svctl_top.c */
+extern const char svctl_top_usage[];
+int svctl_cmd_top(int argc, char **argv);
 int svctl_cmd_experiment(int argc, char **argv);
 
 extern const char svctl_run_usage[];
