@@ -26,6 +26,48 @@ PY
 }
 
 case $case in
+top)
+	# A guest reading its disk for as long as the test lasts; two screens of svctl top a
+	# second apart show its block requests rising, with rates on the second.
+	kernel=$(cd "$(dirname "$svctl")/../guest" && pwd)/splitvisor-guest
+	truncate -s 8M "$run_dir/t.img" || fail "cannot make t.img"
+	cat >"$run_dir/busy.xml" <<XML
+<domain type='xen'><name>busy</name><memory unit='MiB'>64</memory><vcpu>1</vcpu>
+<os><type arch='x86_64' machine='xenpv'>xen</type><kernel>$kernel</kernel>
+<cmdline>blkbench --rw randread --bs 4096 --qd 1 --ops 100000000</cmdline></os>
+<devices><disk type='file' device='disk'><driver name='file' cache='writeback'/>
+<source file='$run_dir/t.img'/><target dev='xvda' bus='xen'/></disk></devices></domain>
+XML
+	sv 0 create "$run_dir/busy.xml"
+	i=0
+	until grep -q "blkbench: start" "$run_dir/console/busy.log" 2>/dev/null; do
+		i=$((i + 1))
+		[ $i -lt 600 ] || fail "blkbench never started"
+		sleep 0.1
+	done
+	sv 0 top --batch -n 2 --json --devices
+	python3 - "$out" <<'PY' || fail "svctl top did not show the guest's requests rising"
+import json, sys
+screens = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+assert len(screens) == 2, "%d screens" % len(screens)
+busy = [[d for d in s["domains"] if d["name"] == "busy"][0] for s in screens]
+a, b = busy
+assert a["state"] == "running" and a["vcpus"] == 1, a
+assert b["blk_requests"] > a["blk_requests"] > 0, (a["blk_requests"], b["blk_requests"])
+assert a["blk_requests_per_s"] is None and b["blk_requests_per_s"] > 0, b
+assert b["blk_mb_per_s"] > 0 and b["events_per_s"] > 0, b
+assert b["cpu_ns"] > a["cpu_ns"] > 0 and b["cpu_pct"] > 0, b
+assert b["hypercalls"] >= a["hypercalls"], b
+assert [d["name"] for d in b["devices"]] == ["xvda"], b["devices"]
+print("busy:", b)
+PY
+	sv 0 top -b -n 1 --devices
+	expect_out "busy"
+	expect_out "xvda"
+	expect_out "BLKREQ/s"
+	sv 64 top -n 0
+	sv 0 destroy busy
+	;;
 sweep-blk)
 	# Two block sizes, sequential reads of a 1 MiB disk.
 	timeout 900 "$svctl" bench blk --sweep 'bs=4k|64k,qd=4' --runs 1 --size 1 --json \
