@@ -35,6 +35,9 @@ int svctl_rundir(char *dir, size_t len);
 int svctl_sock_in(const char *dir, const char *name);
 /* Prints "svctl <cmd>: <message>" to stderr and returns SVCTL_EX_USAGE. */
 int svctl_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A number of option opt in min..max into *out; else the usage error (SVCTL_EX_USAGE). */
+int svctl_parse_count(const char *cmd, const char *opt, const char *arg, uint32_t min, uint32_t max,
+		      uint32_t *out);
 
 int svctl_cmd_run(int argc, char **argv);
 

@@ -107,15 +107,13 @@ int svctl_cmd_bench(int argc, char **argv)
 			json = true;
 			break;
 		case 'i':
-			if (util_parse_u32(optarg, 1, 100000000, &v))
-				return svctl_usage_error(
-					"bench", "--iterations '%s': expected 1..1e8", optarg);
+			if (svctl_parse_count("bench", "--iterations", optarg, 1, 100000000, &v))
+				return SVCTL_EX_USAGE;
 			o.iterations = v;
 			break;
 		case 'r':
-			if (util_parse_u32(optarg, 1, 10000, &v))
-				return svctl_usage_error("bench", "--runs '%s': expected 1..10000",
-							 optarg);
+			if (svctl_parse_count("bench", "--runs", optarg, 1, 10000, &v))
+				return SVCTL_EX_USAGE;
 			o.runs = v;
 			break;
 		case 'k':
@@ -137,9 +135,8 @@ int svctl_cmd_bench(int argc, char **argv)
 			so.plot_dir = optarg;
 			break;
 		case 's':
-			if (util_parse_u32(optarg, 1, 4096, &size_mb))
-				return svctl_usage_error(
-					"bench", "--size '%s': expected 1..4096 MiB", optarg);
+			if (svctl_parse_count("bench", "--size", optarg, 1, 4096, &size_mb))
+				return SVCTL_EX_USAGE;
 			break;
 		case 'h':
 			printf("usage: svctl %s", svctl_bench_usage);

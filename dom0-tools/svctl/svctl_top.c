@@ -403,14 +403,12 @@ int svctl_cmd_top(int argc, char **argv)
 			t.json = true;
 			break;
 		case 'n':
-			if (util_parse_u32(optarg, 1, 1000000, &n))
-				return svctl_usage_error("top", "-n '%s': expected 1..1000000",
-							 optarg);
+			if (svctl_parse_count("top", "-n", optarg, 1, 1000000, &n))
+				return SVCTL_EX_USAGE;
 			break;
 		case 'D':
-			if (util_parse_u32(optarg, 1, 3600, &delay))
-				return svctl_usage_error("top", "--delay '%s': expected 1..3600",
-							 optarg);
+			if (svctl_parse_count("top", "--delay", optarg, 1, 3600, &delay))
+				return SVCTL_EX_USAGE;
 			break;
 		case 'h':
 			printf("usage: svctl %s", svctl_top_usage);
