@@ -60,7 +60,7 @@ const char svctl_bench_usage[] =
 	"                  request or frame (notifications, requests per op, grant\n"
 	"                  copies, drops). A progress line on a terminal (stderr).\n"
 	"  --compare SPEC  blk only: configurations, each at every point:\n"
-	"                  persistent=on|off, indirect=on|off, ring=0..2 (ring page\n"
+	"                  persistent=on|off, indirect=on|off, ring=0|1|2 (ring page\n"
 	"                  order), backend=svdom0|dd (a driver domain)\n"
 	"  --csv           one CSV row per point and configuration\n"
 	"  --plot DIR      DIR/<blk|net>-throughput.png and -ratio.png against the\n"
