@@ -107,12 +107,13 @@ int sweep_finish(const struct bench_sweep_opts *o, struct sweep_report *r,
 {
 	const struct sweep_dim *x = sweep_x_dim(points);
 	unsigned int n = points->nr_points * configs->nr_points;
-	char err[512], other[192];
+	char err[512];
 	int ret = 0;
 
 	r->spec = o->spec;
 	r->runs = o->runs;
 	r->x_name = x ? x->key->name : NULL;
+	r->x_is_size = x && x->key->kind == SWEEP_SIZE;
 	r->nr_rows = n;
 	r->rows = calloc(n, sizeof(*r->rows));
 	if (!r->rows) {
@@ -128,11 +129,16 @@ int sweep_finish(const struct bench_sweep_opts *o, struct sweep_report *r,
 			double ratio[SWEEP_MAX_RUNS];
 
 			config_name(configs, c, w->config, sizeof(w->config));
-			if (sweep_point_name(points, p, NULL, w->point, sizeof(w->point)) ||
-			    sweep_point_name(points, p, x, other, sizeof(other)))
+			if (sweep_point_name(points, p, NULL, w->point, sizeof(w->point)))
 				snprintf(w->point, sizeof(w->point), "point %u", p);
-			snprintf(w->series, sizeof(w->series), "%s%s%s", w->config,
-				 *other ? " " : "", other);
+			if (sweep_point_label(points, p, x, w->other, sizeof(w->other)))
+				w->other[0] = 0;
+			/* A plot's legend names only what tells its lines apart. */
+			if (configs->nr_points > 1 || !*w->other)
+				snprintf(w->series, sizeof(w->series), "%s%s%s", w->config,
+					 *w->other ? " " : "", w->other);
+			else
+				snprintf(w->series, sizeof(w->series), "%s", w->other);
 			w->x = x ? (double)x->num[sweep_index(points, p,
 							      (unsigned int)(x - points->dim))]
 				 : NAN;

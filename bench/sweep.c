@@ -300,8 +300,8 @@ void sweep_fmt_num(char *buf, size_t len, enum sweep_kind kind, uint64_t v)
 		snprintf(buf, len, "%" PRIu64, v);
 }
 
-int sweep_point_name(const struct sweep_spec *s, unsigned int p, const struct sweep_dim *skip,
-		     char *buf, size_t len)
+static int point_name(const struct sweep_spec *s, unsigned int p, const struct sweep_dim *skip,
+		      bool varying_only, char *buf, size_t len)
 {
 	size_t off = 0;
 	int n;
@@ -314,7 +314,7 @@ int sweep_point_name(const struct sweep_spec *s, unsigned int p, const struct sw
 		unsigned int i = sweep_index(s, p, j);
 		char v[32];
 
-		if (d == skip)
+		if (d == skip || (varying_only && d->n < 2))
 			continue;
 		if (d->key->kind == SWEEP_WORD)
 			snprintf(v, sizeof(v), "%s", d->word[i]);
@@ -326,6 +326,18 @@ int sweep_point_name(const struct sweep_spec *s, unsigned int p, const struct sw
 		off += (size_t)n;
 	}
 	return 0;
+}
+
+int sweep_point_name(const struct sweep_spec *s, unsigned int p, const struct sweep_dim *skip,
+		     char *buf, size_t len)
+{
+	return point_name(s, p, skip, false, buf, len);
+}
+
+int sweep_point_label(const struct sweep_spec *s, unsigned int p, const struct sweep_dim *skip,
+		      char *buf, size_t len)
+{
+	return point_name(s, p, skip, true, buf, len);
 }
 
 /* ---- statistics ---- */

@@ -67,6 +67,9 @@ void sweep_fmt_num(char *buf, size_t len, enum sweep_kind kind, uint64_t v);
 /* "bs=4k,qd=1,rw=read" (every dim, or all but skip when it is not NULL); 0 or -ENOSPC. */
 int sweep_point_name(const struct sweep_spec *s, unsigned int p, const struct sweep_dim *skip,
 		     char *buf, size_t len);
+/* The same with only the dims that have several values ("" when none does). */
+int sweep_point_label(const struct sweep_spec *s, unsigned int p, const struct sweep_dim *skip,
+		      char *buf, size_t len);
 
 /* ---- statistics over runs ---- */
 struct sweep_stat {
@@ -81,7 +84,8 @@ void sweep_stat(const double *v, unsigned int n, struct sweep_stat *st);
 struct sweep_row {
 	char config[64];  /* "persistent=on" or "default" */
 	char point[192];  /* every dim */
-	char series[256]; /* config and every dim but x: one line of a plot */
+	char series[256]; /* config and the other dims that vary: one line of a plot */
+	char other[192];  /* those other dims alone: rows alike here share a host baseline */
 	double x;	  /* the x dim's value (NaN when none) */
 	struct sweep_stat value, baseline, ratio;
 	unsigned int nr_extra;
@@ -96,6 +100,7 @@ struct sweep_report {
 	const char *unit;	   /* of value and baseline */
 	const char *baseline_name; /* what the baseline is */
 	const char *x_name;	   /* NULL: nothing to plot against */
+	bool x_is_size;		   /* x is in bytes: tics as 4k, 1M */
 	const char *spec;
 	unsigned int runs;
 	char machine[128]; /* the CPU's model */

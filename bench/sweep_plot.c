@@ -92,22 +92,55 @@ static void write_one_plot(FILE *f, const char *dir, const struct sweep_report *
 	fprintf(f, "set ylabel '%s'\n", ratio ? "ratio (guest / host)" : r->unit);
 	fprintf(f, "plot ");
 	for (unsigned int s = 0; s < nr_series; s++) {
-		fprintf(f, "%s'%s/%s.dat' index %u using 1:%s with yerrorlines title ",
+		fprintf(f, "%s'%s/%s.dat' index %u using 1:%s with yerrorlines lw 2 title ",
 			s ? ", " : "", dir, r->bench, s, ratio ? "5:6:7" : "2:3:4");
 		gp_title(f, r->rows[first_row[s]].series);
 	}
-	/* The host's own figure, once per series (it does not depend on the configuration). */
-	if (ratio)
+	/*
+	 * The host's own figure does not depend on the configuration: one line per
+	 * value of the other keys, from the first series that has it.
+	 */
+	if (ratio) {
 		fprintf(f, ", 1 with lines dashtype 2 lc rgb 'gray' title 'host'\n");
-	else
-		for (unsigned int s = 0; s < nr_series; s++) {
-			fprintf(f, ", '%s/%s.dat' index %u using 1:8 with lines dashtype 2 title ",
-				dir, r->bench, s);
-			snprintf(title, sizeof(title), "host %s", r->rows[first_row[s]].series);
-			gp_title(f, title);
-			if (s + 1 == nr_series)
-				fprintf(f, "\n");
-		}
+		return;
+	}
+	for (unsigned int s = 0; s < nr_series; s++) {
+		const char *other = r->rows[first_row[s]].other;
+		bool dup = false;
+
+		for (unsigned int e = 0; e < s && !dup; e++)
+			dup = !strcmp(r->rows[first_row[e]].other, other);
+		if (dup)
+			continue;
+		fprintf(f, ", '%s/%s.dat' index %u using 1:8 with lines dashtype 2 title ", dir,
+			r->bench, s);
+		snprintf(title, sizeof(title), "host%s%s", *other ? " " : "", other);
+		gp_title(f, title);
+	}
+	fprintf(f, "\n");
+}
+
+/* Tics at the swept values, written as the spec writes them (4k, 1M) for sizes. */
+static void write_xtics(FILE *f, const struct sweep_report *r)
+{
+	static double seen[SWEEP_MAX_POINTS];
+	unsigned int n = 0;
+
+	fprintf(f, "set xtics (");
+	for (unsigned int i = 0; i < r->nr_rows && n < SWEEP_MAX_POINTS; i++) {
+		char label[32];
+		unsigned int j;
+
+		for (j = 0; j < n && seen[j] != r->rows[i].x; j++)
+			;
+		if (j < n || isnan(r->rows[i].x))
+			continue;
+		seen[n] = r->rows[i].x;
+		sweep_fmt_num(label, sizeof(label), r->x_is_size ? SWEEP_SIZE : SWEEP_COUNT,
+			      (uint64_t)r->rows[i].x);
+		fprintf(f, "%s'%s' %.17g", n++ ? ", " : "", label, r->rows[i].x);
+	}
+	fprintf(f, ")\n");
 }
 
 static int run_gnuplot(const char *script, char *err, size_t errlen)
@@ -169,8 +202,8 @@ int sweep_write_plot(const char *dir, const struct sweep_report *r, unsigned int
 	fprintf(f, "# %s sweep '%s' (%s%s), %u runs: error bars span min..max\n", r->bench, r->spec,
 		r->machine, r->virtualized ? ", under a hypervisor" : "", r->runs);
 	fprintf(f, "set terminal pngcairo size %u,%u noenhanced\n", width, height);
-	fprintf(f, "set logscale x 2\nset grid\nset key outside right top\nset xlabel '%s'\n",
-		r->x_name);
+	fprintf(f, "set logscale x 2\nset grid\nset key below\nset xlabel '%s'\n", r->x_name);
+	write_xtics(f, r);
 	fprintf(f, "set yrange [0:*]\nset offsets graph 0.05, graph 0.05, 0, 0\n");
 	write_one_plot(f, dir, r, "throughput", first_row, nr_series);
 	write_one_plot(f, dir, r, "ratio", first_row, nr_series);
