@@ -111,6 +111,7 @@ int sweep_finish(const struct bench_sweep_opts *o, struct sweep_report *r,
 	int ret = 0;
 
 	r->spec = o->spec;
+	r->compare = o->compare;
 	r->runs = o->runs;
 	r->x_name = x ? x->key->name : NULL;
 	r->x_is_size = x && x->key->kind == SWEEP_SIZE;

@@ -102,6 +102,7 @@ struct sweep_report {
 	const char *x_name;	   /* NULL: nothing to plot against */
 	bool x_is_size;		   /* x is in bytes: tics as 4k, 1M */
 	const char *spec;
+	const char *compare; /* the configurations' spec, or NULL */
 	unsigned int runs;
 	char machine[128]; /* the CPU's model */
 	bool virtualized;  /* the CPU says it runs under a hypervisor */

@@ -73,6 +73,11 @@ void sweep_write_json(FILE *f, const struct sweep_report *r)
 	json_str(f, r->bench);
 	fprintf(f, ", \"spec\": ");
 	json_str(f, r->spec);
+	fprintf(f, ", \"compare\": ");
+	if (r->compare)
+		json_str(f, r->compare);
+	else
+		fprintf(f, "null");
 	fprintf(f, ", \"unit\": ");
 	json_str(f, r->unit);
 	fprintf(f, ", \"baseline_name\": ");
@@ -146,9 +151,10 @@ void sweep_write_csv(FILE *f, const struct sweep_report *r)
 
 void sweep_write_table(FILE *f, const struct sweep_report *r)
 {
-	fprintf(f, "%s sweep '%s', %u run%s per point; %s beside %s (%s%s)\n", r->bench, r->spec,
-		r->runs, r->runs == 1 ? "" : "s", r->unit, r->baseline_name, r->machine,
-		r->virtualized ? ", under a hypervisor" : "");
+	fprintf(f, "%s sweep '%s'%s%s%s, %u run%s per point; %s beside %s (%s%s)\n", r->bench,
+		r->spec, r->compare ? " compare '" : "", r->compare ? r->compare : "",
+		r->compare ? "'" : "", r->runs, r->runs == 1 ? "" : "s", r->unit, r->baseline_name,
+		r->machine, r->virtualized ? ", under a hypervisor" : "");
 	fprintf(f, "%-16s %-40s %11s %17s %11s %7s %13s\n", "config", "point", "median", "min..max",
 		"baseline", "ratio", "ratio min..max");
 	for (unsigned int i = 0; i < r->nr_rows; i++) {

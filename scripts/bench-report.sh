@@ -65,9 +65,10 @@ def section(name, title):
         return old[start:stop if stop >= 0 else len(old)].rstrip() + "\n"
     r = json.load(open(path))
     out = ["### " + title, ""]
-    out.append("`svctl bench %s --sweep '%s'` with %d runs per point, on %s%s%s; "
+    cmp = " --compare '%s'" % r["compare"] if r.get("compare") else ""
+    out.append("`svctl bench %s --sweep '%s'%s` with %d runs per point, on %s%s%s; "
                "%s beside %s." % (
-                   r["bench"], r["spec"], r["runs"], r["machine"],
+                   r["bench"], r["spec"], cmp, r["runs"], r["machine"],
                    ", under a hypervisor" if r["virtualized"] else "",
                    ", emulated (QEMU TCG)" if emulated == "yes" else "",
                    r["unit"], r["baseline_name"]))

@@ -276,7 +276,7 @@ START_TEST(json_parses_and_says_what_was_not_measured)
 	run_ok(cmd);
 	snprintf(cmd, sizeof(cmd),
 		 "python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); "
-		 "p=d[\"points\"]; assert len(p)==4, p; "
+		 "p=d[\"points\"]; assert len(p)==4, p; assert d[\"compare\"] is None; "
 		 "assert all(x[\"baseline\"][\"median\"]>0 and x[\"ratio\"][\"n\"]==3 for x in p); "
 		 "assert p[0][\"counts\"][\"vm_exits_per_request\"] is None; "
 		 "assert p[1][\"value\"][\"median\"]==200' %s",
