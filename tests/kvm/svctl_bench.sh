@@ -75,6 +75,22 @@ sweep-blk)
 	check_sweep "$out" 2
 	grep -q '"requests_per_op"' "$out" || fail "no requests per op"
 	;;
+sweep-compare)
+	# Configurations the sweep switches: the backend in svdom0 and in a driver domain, the
+	# guest without indirect segments and with a one-page ring; the guest says what it got.
+	timeout 900 "$svctl" bench blk --sweep 'bs=4k|32k,qd=4' --compare 'backend=svdom0|dd,indirect=off,ring=0' \
+		--runs 1 --size 1 --json >"$out" 2>"$errf" || fail "bench blk --compare failed"
+	check_sweep "$out" 4
+	python3 - "$out" <<'PY' || fail "the configurations did not take"
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["compare"] == "backend=svdom0|dd,indirect=off,ring=0", r["compare"]
+configs = sorted(set(p["config"] for p in r["points"]))
+assert configs == ["backend=dd,indirect=off,ring=0", "backend=svdom0,indirect=off,ring=0"], configs
+for p in r["points"]:
+    assert p["counts"]["ring_order"] == 0 and p["counts"]["indirect_segments"] == 0, p
+PY
+	;;
 sweep-net)
 	if [ "$(id -u)" -ne 0 ]; then
 		echo "SKIP: svctl bench net makes network namespaces and devices: root only"
