@@ -108,7 +108,17 @@ static void cs_info(struct cs_domain *dom, struct sv_ctl_dominfo *info)
 				      ? SV_CTL_STATE_CRASHED
 				      : SV_CTL_STATE_SHUTDOWN;
 	} else {
+		struct sv_domain_stats st;
+
 		info->state = dom->paused ? SV_CTL_STATE_PAUSED : SV_CTL_STATE_RUNNING;
+		/* Racy reads of the vCPUs' own counters: nothing on their path waits for us. */
+		if (dom->d && !sv_domain_stats(dom->d, &st)) {
+			info->cpu_ns = st.cpu_ns;
+			info->exits = st.exits;
+			info->hypercalls = st.hypercalls;
+			info->notifies = st.notifies;
+			info->stat_flags = st.exits_known ? SV_CTL_INFO_EXITS : 0;
+		}
 	}
 	pthread_mutex_unlock(&dom->lock);
 }

@@ -24,6 +24,7 @@
 #include "toolstack_xml.h"
 #include "ts_domains.h"
 #include "ts_service.h"
+#include "ts_stats.h"
 #include "util.h"
 #include "vbd.h"
 #include "vif.h"
@@ -468,6 +469,10 @@ void ts_handle(struct dom0 *d0, struct ts_client *c, const struct sv_ctl_hdr *h,
 	}
 	if (h->op == SV_TS_INJECT || h->op == SV_TS_LIST_DD) {
 		dd_handle(d0, c, h, p);
+		return;
+	}
+	if (h->op == SV_TS_DEV_STATS) {
+		ts_dev_stats(d0, c, h, p);
 		return;
 	}
 	if (h->op >= SV_TS_DEFINE && h->op < SV_TS_OP_COUNT) {

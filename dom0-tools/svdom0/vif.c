@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <splitvisor/toolstack.h>
 #include <splitvisor/xenbus.h>
 
 #include "devdir.h"
@@ -482,4 +483,35 @@ bool vif_dd_used(struct dom0 *d0, uint32_t dd_domid)
 			if (v->be_domid == dd_domid)
 				return true;
 	return false;
+}
+
+size_t vif_stats(const struct ts_domain *td, struct sv_ts_dev_stats *out, size_t max)
+{
+	struct netback_dev_info info;
+	const struct netback_stats *st = &info.vif.vif;
+	const struct vif *v;
+	size_t n = 0;
+
+	for (v = td->vifs; v && n < max; v = v->next, n++) {
+		struct sv_ts_dev_stats *o = &out[n];
+
+		memset(o, 0, sizeof(*o));
+		o->kind = SV_TS_DEV_VIF;
+		o->id = v->handle;
+		o->be_domid = v->be_domid;
+		snprintf(o->name, sizeof(o->name), "vif%u", v->handle);
+		if (!v->back) {
+			o->flags = SV_TS_DEV_REMOTE;
+			continue;
+		}
+		netback_dev_info(v->back, &info);
+		o->tx_frames = st->tx_frames;
+		o->rx_frames = st->rx_frames;
+		o->tx_bytes = st->tx_bytes;
+		o->rx_bytes = st->rx_bytes;
+		o->drops = vif_drops(st) + info.vif.rate_drops_out + info.vif.rate_drops_in;
+		o->notifications = st->notifications_out;
+		o->copies = st->copies;
+	}
+	return n;
 }

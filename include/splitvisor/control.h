@@ -139,7 +139,13 @@ struct sv_ctl_dominfo {
 	uint32_t exit_reason;	/* enum sv_exit_reason, when ended */
 	int32_t exit_code;	/* the guest's code for poweroff */
 	char name[SV_CTL_NAME_SIZE];
+	/* Counters since creation while it runs (sv_domain_stats), for svctl top; 0 once ended. */
+	uint64_t cpu_ns, exits, hypercalls, notifies;
+	uint32_t stat_flags; /* SV_CTL_INFO_* */
+	uint32_t pad;
 };
+
+#define SV_CTL_INFO_EXITS 1u /* exits is KVM's count (the kernel has binary statistics) */
 
 #define SV_CTL_LIST_MAX (SV_CTL_PAYLOAD_MAX / sizeof(struct sv_ctl_dominfo))
 
@@ -245,7 +251,7 @@ struct sv_ctl_ev_ended {
 };
 
 _Static_assert(sizeof(struct sv_ctl_hdr) == SV_CTL_HDR_SIZE, "sv_ctl_hdr layout");
-_Static_assert(sizeof(struct sv_ctl_dominfo) == 104, "sv_ctl_dominfo layout");
+_Static_assert(sizeof(struct sv_ctl_dominfo) == 144, "sv_ctl_dominfo layout");
 _Static_assert(sizeof(struct sv_ctl_create) <= SV_CTL_PAYLOAD_MAX, "create fits");
 _Static_assert(sizeof(struct sv_ctl_gnt_copy_seg) == 24, "sv_ctl_gnt_copy_seg layout");
 _Static_assert(sizeof(struct sv_ctl_ev_ended) <= SV_CTL_PAYLOAD_MAX, "ended fits");

@@ -69,6 +69,19 @@ int sv_domain_grant_table(struct sv_domain *d, uint64_t *gpa, uint32_t *nr_frame
 int sv_domain_grant_table_pin(struct sv_domain *d, uint64_t *gpa, uint32_t *nr_frames);
 
 /*
+ * Counters since the domain was created, summed over its vCPUs and read
+ * without a lock (svctl top): VM exits as KVM counts them (exits_known false
+ * when the kernel has no binary statistics), the vCPU threads' CPU time, and
+ * the hypercalls and notify-port kicks that reached this process (kicks that
+ * an ioeventfd took to a backend are counted by the backends).
+ */
+struct sv_domain_stats {
+	uint64_t cpu_ns, exits, hypercalls, notifies;
+	bool exits_known;
+};
+int sv_domain_stats(struct sv_domain *d, struct sv_domain_stats *st);
+
+/*
  * Event channels whose other end is a process domain (dom0, a driver domain).
  * alloc_unbound makes a port in d that process remote_domid may bind.
  * bind_process binds it (or a port the guest offered to process_domid) and
