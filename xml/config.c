@@ -46,6 +46,8 @@ void sv_domain_config_free(struct sv_domain_config *cfg)
 	free(cfg->kernel);
 	free(cfg->initrd);
 	free(cfg->cmdline);
+	free(cfg->bootloader);
+	free(cfg->bootloader_args);
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->domid = SV_DOMID_NONE;
 }
@@ -89,7 +91,8 @@ bool sv_domain_config_equal(const struct sv_domain_config *a, const struct sv_do
 		return false;
 	if (a->os_type != b->os_type || !str_equal(a->machine, b->machine) ||
 	    !str_equal(a->kernel, b->kernel) || !str_equal(a->initrd, b->initrd) ||
-	    !str_equal(a->cmdline, b->cmdline))
+	    !str_equal(a->cmdline, b->cmdline) || !str_equal(a->bootloader, b->bootloader) ||
+	    !str_equal(a->bootloader_args, b->bootloader_args))
 		return false;
 	if (a->on_poweroff != b->on_poweroff || a->on_reboot != b->on_reboot ||
 	    a->on_crash != b->on_crash)

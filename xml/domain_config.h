@@ -90,9 +90,12 @@ struct sv_domain_config {
 	unsigned int current_vcpus; /* equals vcpus when not given */
 	enum sv_os_type os_type;
 	char *machine; /* "xenpv" or "xenpvh" as given, NULL when not given */
-	char *kernel;  /* NULL only for SV_OS_EXE */
+	char *kernel;  /* NULL only for SV_OS_EXE or with a bootloader */
 	char *initrd;
 	char *cmdline;
+	/* <bootloader> ("" when empty; NULL when absent): the kernel comes from the first disk */
+	char *bootloader;
+	char *bootloader_args; /* <bootloader_args>, pygrub's arguments */
 	enum sv_lifecycle_action on_poweroff;
 	enum sv_lifecycle_action on_reboot;
 	enum sv_lifecycle_action on_crash;

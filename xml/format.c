@@ -163,7 +163,7 @@ static bool add_os(xmlNode *root, const struct sv_domain_config *cfg)
 	/* A driver domain (exe) runs svdd: no kernel, and libvirt's <init> is left out. */
 	if (cfg->os_type == SV_OS_EXE)
 		return !cfg->kernel;
-	if (!cfg->kernel || !add_text(os, "kernel", cfg->kernel))
+	if (cfg->kernel ? !add_text(os, "kernel", cfg->kernel) : !cfg->bootloader)
 		return false;
 	if (cfg->initrd && !add_text(os, "initrd", cfg->initrd))
 		return false;
@@ -200,6 +200,9 @@ static bool build(xmlNode *root, const struct sv_domain_config *cfg)
 		if (!set_prop(root->last, "current", text))
 			return false;
 	}
+	if ((cfg->bootloader && !add_text(root, "bootloader", cfg->bootloader)) ||
+	    (cfg->bootloader_args && !add_text(root, "bootloader_args", cfg->bootloader_args)))
+		return false;
 	if (!add_os(root, cfg) || !add_action(root, "on_poweroff", cfg->on_poweroff) ||
 	    !add_action(root, "on_reboot", cfg->on_reboot) ||
 	    !add_action(root, "on_crash", cfg->on_crash))
@@ -240,7 +243,9 @@ int sv_xml_format(const struct sv_domain_config *cfg, char **out)
 	xmlDocSetRootElement(doc, root);
 	/* A config without name or kernel (but exe's) cannot come from the parser: refuse, do not guess. */
 	if (!build(root, cfg)) {
-		ret = cfg->name && (cfg->kernel || cfg->os_type == SV_OS_EXE) ? -ENOMEM : -EINVAL;
+		ret = cfg->name && (cfg->kernel || cfg->bootloader || cfg->os_type == SV_OS_EXE)
+			      ? -ENOMEM
+			      : -EINVAL;
 		goto out;
 	}
 	buffer = xmlBufferCreate();

@@ -309,10 +309,8 @@ static int parse_os(struct sv_xml_parser *p, xmlNode *os, struct sv_domain_confi
 					   "takes no <kernel>, <initrd> or <cmdline>");
 		return 0;
 	}
-	if (!kernel)
-		return sv_xml_fail(p, os, EINVAL,
-				   "<os> has no <kernel>: Splitvisor boots a kernel directly");
-	ret = check_file(p, kernel, "kernel", cfg->kernel);
+	/* Without <kernel>, parse_domain wants a <bootloader> (it may follow <os>). */
+	ret = kernel ? check_file(p, kernel, "kernel", cfg->kernel) : 0;
 	if (ret == 0 && initrd)
 		ret = check_file(p, initrd, "initrd", cfg->initrd);
 	return ret;
@@ -401,6 +399,24 @@ static int parse_text_child(struct sv_xml_parser *p, xmlNode *node, char **out)
 	return sv_xml_text_dup(p, node, out);
 }
 
+/* pygrub by any path, or empty: our own reader of the first disk's GRUB menu. */
+static int parse_bootloader(struct sv_xml_parser *p, xmlNode *node, struct sv_domain_config *cfg)
+{
+	const char *base;
+	int ret;
+
+	ret = parse_text_child(p, node, &cfg->bootloader);
+	if (ret < 0)
+		return ret;
+	base = strrchr(cfg->bootloader, '/');
+	base = base ? base + 1 : cfg->bootloader;
+	if (cfg->bootloader[0] && strcmp(base, "pygrub"))
+		return sv_xml_unsupported_value(p, node, "bootloader", cfg->bootloader,
+						"supported: pygrub (Splitvisor's own reader of "
+						"the first disk's GRUB menu) or empty");
+	return 0;
+}
+
 /* A driver domain serves other domains' devices and has none of its own. */
 static int check_driver_domain(struct sv_xml_parser *p, const xmlNode *devices,
 			       const struct sv_domain_config *cfg)
@@ -469,6 +485,10 @@ static int parse_domain(struct sv_xml_parser *p, xmlNode *root, struct sv_domain
 		} else if (sv_xml_is(child, "os") && !os) {
 			os = child;
 			ret = parse_os(p, child, cfg);
+		} else if (sv_xml_is(child, "bootloader") && !cfg->bootloader) {
+			ret = parse_bootloader(p, child, cfg);
+		} else if (sv_xml_is(child, "bootloader_args") && !cfg->bootloader_args) {
+			ret = parse_text_child(p, child, &cfg->bootloader_args);
 		} else if (sv_xml_is(child, "on_poweroff")) {
 			ret = parse_action(p, child, &cfg->on_poweroff);
 		} else if (sv_xml_is(child, "on_reboot")) {
@@ -489,9 +509,14 @@ static int parse_domain(struct sv_xml_parser *p, xmlNode *root, struct sv_domain
 		return sv_xml_fail(p, root, EINVAL, "<domain> has no <name>");
 	if (!memory)
 		return sv_xml_fail(p, root, EINVAL, "<domain> has no <memory>");
-	if (!os)
+	if (!os && !cfg->bootloader)
 		return sv_xml_fail(p, root, EINVAL,
 				   "<domain> has no <os>: Splitvisor boots a kernel directly");
+	if (!cfg->kernel && cfg->os_type != SV_OS_EXE && !cfg->bootloader)
+		return sv_xml_fail(
+			p, os, EINVAL,
+			"<os> has no <kernel> and the domain no <bootloader>: Splitvisor "
+			"boots a kernel directly or through pygrub");
 	if (!current)
 		cfg->current_memory_kib = cfg->memory_kib;
 	if (cfg->os_type == SV_OS_EXE) {

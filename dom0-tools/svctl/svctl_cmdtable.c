@@ -45,6 +45,8 @@ const struct svctl_cmd svctl_cmds[] = {
 	  svctl_inject_usage, svctl_cmd_inject },
 	{ "store", "read, write, list, remove or watch xenstore paths", svctl_store_usage,
 	  svctl_cmd_store },
+	{ "bootloader", "show and extract what a disk image's GRUB menu boots (pygrub)",
+	  svctl_bootloader_usage, svctl_cmd_bootloader },
 	{ "daemons", "stop the daemons", svctl_domain_usage, svctl_cmd_domain },
 };
 
