@@ -411,7 +411,7 @@ static int parse_bootloader(struct sv_xml_parser *p, xmlNode *node, struct sv_do
 	base = strrchr(cfg->bootloader, '/');
 	base = base ? base + 1 : cfg->bootloader;
 	if (cfg->bootloader[0] && strcmp(base, "pygrub"))
-		return sv_xml_unsupported_value(p, node, "bootloader", cfg->bootloader,
+		return sv_xml_unsupported_value(p, node, "program", cfg->bootloader,
 						"supported: pygrub (Splitvisor's own reader of "
 						"the first disk's GRUB menu) or empty");
 	return 0;

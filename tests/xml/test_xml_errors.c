@@ -326,9 +326,15 @@ static const struct error_case cases[] = {
 	  { "t.xml:7: cmdline is 1024 bytes long, the maximum is 1023" } },
 	{ "no kernel",
 	  "<domain type='xen'>\n  <name>t</name>\n  <memory>32768</memory>\n"
-	  "  <bootloader>/usr/bin/pygrub</bootloader>\n</domain>\n",
+	  "  <os>\n    <type>xen</type>\n  </os>\n</domain>\n",
+	  -EINVAL,
+	  { "t.xml:4: <os> has no <kernel> and the domain no <bootloader>" } },
+	{ "bootloader not pygrub",
+	  "<domain type='xen'>\n  <name>t</name>\n  <memory>32768</memory>\n"
+	  "  <bootloader>/usr/lib/xen/bin/pvgrub</bootloader>\n</domain>\n",
 	  -EOPNOTSUPP,
-	  { "t.xml:4: unsupported: <bootloader> at line 4" } },
+	  { "t.xml:4: unsupported: <bootloader> program '/usr/lib/xen/bin/pvgrub'",
+	    "supported: pygrub" } },
 
 	/* Driver domains (<os><type>exe</type>): svdd runs, nothing of the document's. */
 	{ "driver domain init",
