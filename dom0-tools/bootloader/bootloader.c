@@ -228,6 +228,7 @@ fail:
 static int copy_out(struct bl_fs *fs, char *const *paths, size_t n, const char *out,
 		    uint64_t *budget, char *err, size_t errlen)
 {
+	char why[512];
 	uint64_t copied;
 	size_t i;
 	int fd, ret = 0;
@@ -239,11 +240,12 @@ static int copy_out(struct bl_fs *fs, char *const *paths, size_t n, const char *
 		return -errno;
 	}
 	for (i = 0; !ret && i < n; i++) {
-		ret = bl_fs_copy(fs, paths[i], fd, *budget, &copied, err, errlen);
+		ret = bl_fs_copy(fs, paths[i], fd, *budget, &copied, why, sizeof(why));
 		if (ret == -EFBIG)
-			snprintf(err, errlen,
-				 "%s: the kernel and initrds are larger than %u MiB together",
-				 paths[i], BL_MAX_BOOT_BYTES >> 20);
+			snprintf(err, errlen, "%s (the kernel and initrds take %u MiB at most)",
+				 why, BL_MAX_BOOT_BYTES >> 20);
+		else if (ret)
+			snprintf(err, errlen, "%s", why);
 		if (!ret)
 			*budget -= copied;
 	}
