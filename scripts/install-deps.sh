@@ -1,9 +1,10 @@
 #!/bin/sh
 # Installs what the build and the tests need, from Debian's packages only.
 # Idempotent: when everything is present it returns without touching apt.
-# libext2fs-dev reads guest disks for <bootloader>; e2fsprogs (mkfs.ext4) and fdisk
-# (sfdisk) make the test images. qemu-system-x86 serves scripts/kvm-vm.sh, which runs the KVM tests in a
+# qemu-system-x86 serves scripts/kvm-vm.sh, which runs the KVM tests in a
 # QEMU VM with nested KVM on machines that have no /dev/kvm of their own.
+# libext2fs-dev reads guest disks for <bootloader>; e2fsprogs (mkfs.ext4) and
+# fdisk (sfdisk) make the bootloader tests' images.
 set -eu
 
 pkgs="build-essential cmake pkg-config libxml2-dev libxml2-utils check libvirt0 \
