@@ -47,6 +47,8 @@ int bl_part_scan(const struct bl_disk *disk, struct bl_part *parts, size_t max, 
 /* "ext2", "ext3", "ext4", another filesystem's name, or NULL when none is recognised. */
 const char *bl_fs_probe(const struct bl_disk *disk, uint64_t off, uint64_t size);
 uint32_t bl_crc32(const void *buf, size_t len);
+/* The bytes an ext superblock at off says its filesystem spans; -EINVAL when malformed. */
+int bl_ext_claimed_bytes(const struct bl_disk *disk, uint64_t off, uint64_t *bytes);
 
 /* An ext2/3/4 filesystem through libext2fs, opened read-only at an offset of a file. */
 struct bl_fs;

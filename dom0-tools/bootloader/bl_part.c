@@ -107,6 +107,24 @@ const char *bl_fs_probe(const struct bl_disk *disk, uint64_t off, uint64_t size)
 	return NULL;
 }
 
+int bl_ext_claimed_bytes(const struct bl_disk *disk, uint64_t off, uint64_t *bytes)
+{
+	uint8_t sb[0x160];
+	uint64_t blocks;
+	uint32_t log_block;
+
+	if (disk_read(disk, off + 1024, sb, sizeof(sb)) || le16(sb + 56) != 0xef53)
+		return -EINVAL;
+	log_block = le32(sb + 24);
+	if (log_block > 6) /* 1 KiB << 6: 64 KiB blocks at most */
+		return -EINVAL;
+	blocks = le32(sb + 4);
+	if (le32(sb + 96) & 0x80u) /* 64bit: s_blocks_count_hi */
+		blocks |= (uint64_t)le32(sb + 0x150) << 32;
+	*bytes = blocks << (10 + log_block);
+	return 0;
+}
+
 static int add_part(struct bl_part *parts, size_t max, size_t *n, unsigned int number,
 		    uint64_t offset, uint64_t size)
 {

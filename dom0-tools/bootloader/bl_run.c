@@ -41,6 +41,10 @@ static void child(int wfd, const char *disk, const char *args, const char *out_d
 	size_t left = sizeof(a);
 	ssize_t n;
 
+	/* Nothing of the caller's (sockets, rings) stays open in the reader. */
+	if (wfd > 3)
+		close_range(3, (unsigned int)wfd - 1, 0);
+	close_range((unsigned int)wfd + 1, ~0u, 0);
 	signal(SIGXFSZ, SIG_IGN); /* a write past the limit fails with EFBIG instead */
 	set_limit(RLIMIT_CPU, CHILD_CPU_S);
 	set_limit(RLIMIT_FSIZE, BL_MAX_BOOT_BYTES);
@@ -77,7 +81,7 @@ int bootloader_run(const char *disk_path, const char *args, const char *out_dir,
 	uint64_t deadline = now_ms() + (uint64_t)timeout_s * 1000u, now;
 	struct pollfd pfd;
 	size_t got = 0;
-	int fds[2], status, ret;
+	int fds[2], status = 0, ret;
 	ssize_t n;
 	pid_t pid;
 

@@ -166,6 +166,18 @@ static int find_config(const char *fd_path, const struct bl_disk *disk, bool nee
 			used += n > 0 && (size_t)n < sizeof(notes) - used ? (size_t)n : 0;
 			continue;
 		}
+		/* Before libext2fs sizes its tables from the superblock: a lie is refused here. */
+		if (bl_ext_claimed_bytes(disk, parts[i].offset, &size)) {
+			snprintf(err, errlen, "%s: malformed ext superblock", where);
+			return -EINVAL;
+		}
+		if (size > parts[i].size) {
+			snprintf(err, errlen,
+				 "%s: the ext filesystem claims %" PRIu64 " bytes but only %" PRIu64
+				 " are there (truncated image?)",
+				 where, size, parts[i].size);
+			return -EINVAL;
+		}
 		ret = bl_fs_open(fd_path, parts[i].offset, parts[i].size, &f->fs, ferr,
 				 sizeof(ferr));
 		if (ret) {

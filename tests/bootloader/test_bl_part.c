@@ -227,6 +227,25 @@ START_TEST(test_probe)
 }
 END_TEST
 
+START_TEST(test_ext_claimed)
+{
+	uint64_t bytes = 0;
+
+	ext_magic_at(0);
+	put32(image + 1024 + 4, 8192); /* s_blocks_count */
+	put32(image + 1024 + 24, 2);   /* 4 KiB blocks */
+	ck_assert_int_eq(bl_ext_claimed_bytes(&disk, 0, &bytes), 0);
+	ck_assert_uint_eq(bytes, 8192ull * 4096);
+	image[1024 + 96] = 0x80; /* 64bit: the high half counts */
+	put32(image + 1024 + 0x150, 1);
+	ck_assert_int_eq(bl_ext_claimed_bytes(&disk, 0, &bytes), 0);
+	ck_assert_uint_eq(bytes, ((1ull << 32) + 8192) * 4096);
+	put32(image + 1024 + 24, 40); /* a block size no ext has */
+	ck_assert_int_eq(bl_ext_claimed_bytes(&disk, 0, &bytes), -EINVAL);
+	ck_assert_int_eq(bl_ext_claimed_bytes(&disk, DISK_SIZE - 512, &bytes), -EINVAL);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("bootloader-part");
@@ -243,6 +262,7 @@ int main(void)
 	tcase_add_test(tc, test_gpt_bad_checksums);
 	tcase_add_test(tc, test_gpt_lies);
 	tcase_add_test(tc, test_probe);
+	tcase_add_test(tc, test_ext_claimed);
 	suite_add_tcase(s, tc);
 	runner = srunner_create(s);
 	srunner_run_all(runner, CK_NORMAL);
