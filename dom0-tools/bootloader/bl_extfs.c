@@ -205,7 +205,12 @@ static int resolve(struct bl_fs *bfs, const char *path, ext2_ino_t *ino_out,
 		if (code) {
 			snprintf(err, errlen, "%s: '%.*s' %s", path, (int)len, name,
 				 code == EXT2_ET_FILE_NOT_FOUND ? "does not exist in the image"
-								: error_message(code));
+								: "cannot be looked up");
+			if (code != EXT2_ET_FILE_NOT_FOUND) {
+				size_t n = strlen(err);
+
+				snprintf(err + n, errlen - n, ": %s", error_message(code));
+			}
 			return errcode_to_errno(code);
 		}
 		ret = read_inode(bfs, ino, inode, path, err, errlen);

@@ -7,7 +7,7 @@ set -u
 svctl=$1
 guest=$2
 PATH=$PATH:/usr/sbin:/sbin
-for tool in mkfs.ext4 sfdisk; do
+for tool in mkfs.ext4 sfdisk debugfs dumpe2fs; do
 	command -v $tool >/dev/null || { echo "SKIP: $tool missing (scripts/install-deps.sh)"; exit 77; }
 done
 [ -f "$guest" ] || { echo "FAIL: no guest kernel at $guest"; exit 1; }
@@ -204,6 +204,15 @@ expect_err "claims 33554432 bytes but only 20971520 are there (truncated image?)
 head -c 30M "$dir/mbr.img" >"$dir/trunc-mbr.img"
 boot 65 "$dir/trunc-mbr.img"
 expect_err "MBR partition 1 (sectors 2048-67583) lies outside the 31457280-byte disk"
+
+case=corrupt-directory
+bs=$(dumpe2fs -h "$dir/fs.img" 2>/dev/null | awk -F: '/^Block size/ { print $2 + 0 }')
+blk=$(debugfs -R "blocks /boot/grub" "$dir/fs.img" 2>/dev/null | awk '{ print $1 }')
+[ -n "$bs" ] && [ -n "$blk" ] || fail "cannot find /boot/grub's block"
+cp "$dir/fs.img" "$dir/corrupt.img"
+head -c "$bs" /dev/urandom | dd of="$dir/corrupt.img" bs="$bs" seek="$blk" conv=notrunc status=none
+boot 65 "$dir/corrupt.img"
+expect_err "/boot/grub/grub.cfg: 'grub.cfg' cannot be looked up: Directory block checksum does not match"
 
 case=no-config
 t=$(tree nocfg)
