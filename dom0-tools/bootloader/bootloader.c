@@ -317,10 +317,17 @@ int bootloader_extract(const char *disk_path, const char *args, const char *out_
 	ret = parse_args(args, &a, err, errlen);
 	if (ret)
 		return ret;
-	fd = open(disk_path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO named as a disk must not hang the open. */
+	fd = open(disk_path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0 || fstat(fd, &st)) {
 		ret = -errno;
 		snprintf(err, errlen, "cannot open the disk %s: %s", disk_path, strerror(errno));
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)) {
+		snprintf(err, errlen, "the disk %s is not a regular file or a block device",
+			 disk_path);
+		ret = -EINVAL;
 		goto out;
 	}
 	disk.ctx = &fd;

@@ -228,5 +228,8 @@ boot 65 "$dir/xfs.img"
 expect_err "partition 1: xfs (only ext2/3/4 are read)"
 boot 65 "$dir/nosuch.img"
 expect_err "cannot open the disk $dir/nosuch.img: No such file or directory"
+mkfifo "$dir/fifo"
+boot 65 "$dir/fifo"
+expect_err "the disk $dir/fifo is not a regular file or a block device"
 
 echo "PASS: bootloader images"
