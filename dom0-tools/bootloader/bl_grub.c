@@ -27,6 +27,7 @@ struct block {
 };
 
 struct parser {
+	const char *name; /* the file being read, for messages */
 	struct bl_menu *menu;
 	struct bl_vars vars;
 	bl_read_fn read;
@@ -207,7 +208,7 @@ static int assignment(struct parser *ps, const struct bl_cmd *cmd, size_t i, boo
 	name[len] = '\0';
 	ret = bl_var_set(&ps->vars, name, w->unset_first >= 0 ? NULL : eq + 1, shadow);
 	if (ret == -E2BIG)
-		return fail(ps, "grub.cfg", cmd->line, ret, "more than %s variables", "256");
+		return fail(ps, ps->name, cmd->line, ret, "more than %s variables", "256");
 	return ret ? ret : 1;
 }
 
@@ -421,8 +422,12 @@ static int command(struct parser *ps, const char *name, unsigned int depth)
 		return include(ps, name, depth, true);
 	if (!strcmp(w, "blscfg"))
 		ps->menu->uses_blscfg = true;
-	if (!strcmp(w, "unset") && cmd->nwords > 1)
-		return bl_var_set(&ps->vars, cmd->words[1].text, NULL, false);
+	if (!strcmp(w, "unset") && cmd->nwords > 1) {
+		ret = bl_var_set(&ps->vars, cmd->words[1].text, NULL, false);
+		return ret == -E2BIG
+			       ? fail(ps, name, cmd->line, ret, "more than %s variables", "256")
+			       : ret;
+	}
 	if (!strcmp(w, "set") && cmd->nwords > 1)
 		ret = assignment(ps, cmd, 1, top != NULL);
 	else
@@ -430,8 +435,8 @@ static int command(struct parser *ps, const char *name, unsigned int depth)
 	return ret < 0 ? ret : 0;
 }
 
-static int parse_file(struct parser *ps, const char *name, const char *text, size_t len,
-		      unsigned int depth)
+static int parse_commands(struct parser *ps, const char *name, const char *text, size_t len,
+			  unsigned int depth)
 {
 	struct bl_lexer lx = {
 		.name = name, .p = text, .end = text + len, .line = 1, .vars = &ps->vars
@@ -461,6 +466,18 @@ static int parse_file(struct parser *ps, const char *name, const char *text, siz
 			    "a block opened here is not closed by the end of the file%s", "");
 	}
 	return 0;
+}
+
+static int parse_file(struct parser *ps, const char *name, const char *text, size_t len,
+		      unsigned int depth)
+{
+	const char *outer = ps->name;
+	int ret;
+
+	ps->name = name;
+	ret = parse_commands(ps, name, text, len, depth);
+	ps->name = outer;
+	return ret;
 }
 
 int bl_grub_parse(const char *name, const char *text, size_t len, bl_read_fn read, void *ctx,
