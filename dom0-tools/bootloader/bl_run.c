@@ -34,6 +34,22 @@ static void set_limit(int resource, rlim_t value)
 	setrlimit(resource, &r);
 }
 
+#if !defined(__SANITIZE_ADDRESS__)
+/* The process's address space now, from /proc/self/statm (0 when unreadable). */
+static rlim_t mapped_bytes(void)
+{
+	unsigned long pages = 0;
+	FILE *f = fopen("/proc/self/statm", "re");
+
+	if (f) {
+		if (fscanf(f, "%lu", &pages) != 1)
+			pages = 0;
+		fclose(f);
+	}
+	return (rlim_t)pages * (rlim_t)sysconf(_SC_PAGESIZE);
+}
+#endif
+
 static void child(int wfd, const char *disk, const char *args, const char *out_dir)
 {
 	static struct answer a;
@@ -50,8 +66,11 @@ static void child(int wfd, const char *disk, const char *args, const char *out_d
 	set_limit(RLIMIT_FSIZE, BL_MAX_BOOT_BYTES);
 	set_limit(RLIMIT_CORE, 0);
 #if !defined(__SANITIZE_ADDRESS__)
-	/* ASan reserves terabytes of address space: the limit only holds without it. */
-	set_limit(RLIMIT_AS, (rlim_t)CHILD_AS_MIB << 20);
+	/*
+	 * On top of what the caller had mapped (svdom0's threads and rings come along with the
+	 * fork). ASan reserves terabytes of address space: the limit only holds without it.
+	 */
+	set_limit(RLIMIT_AS, mapped_bytes() + ((rlim_t)CHILD_AS_MIB << 20));
 #endif
 	a.ret = bootloader_extract(disk, args, out_dir, &a.choice, a.err, sizeof(a.err));
 	while (left) {
