@@ -19,6 +19,7 @@
 #include "arch.h"
 #include "blk_pattern.h"
 #include "blkdev.h"
+#include "grant.h"
 #include "console.h"
 #include "kstring.h"
 #include "ktime.h"
@@ -445,6 +446,16 @@ int blktest_main(int argc, char **argv)
 	if (ret) {
 		printk("blktest: FAIL no disk (%d)\n", ret);
 		return 1;
+	}
+	/* svdom0's backend read the table's location once: the core keeps it there. */
+	if (!blkdev_info(d)->backend_id) {
+		ret = gnttab_probe_resize();
+		printk("blktest: %s grant table resize under svdom0's backend (%d)\n",
+		       ret == -EBUSY ? "refused" : "FAIL allowed", ret);
+		if (ret != -EBUSY) {
+			blkdev_close(d);
+			return 1;
+		}
 	}
 	if (mode && !strcmp(mode, "verify"))
 		ret = whole_disk(d, true, seed, "blktest verify");

@@ -229,6 +229,7 @@ static int handshake(struct blkdev *d, uint64_t wait_ns)
 	ret = blkfront_connect(d->bf, &f);
 	if (ret)
 		goto out;
+	d->info.backend_id = (uint16_t)d->xb.backend_id;
 	d->info.sectors = f.sectors;
 	d->info.sector_size = f.sector_size;
 	d->info.readonly = f.readonly;

@@ -16,7 +16,8 @@
 struct blkdev_info {
 	char name[16]; /* the `dev` key, e.g. "xvda" */
 	uint32_t devid;
-	uint64_t sectors; /* 512-byte sectors */
+	uint16_t backend_id; /* 0: svdom0 serves it */
+	uint64_t sectors;    /* 512-byte sectors */
 	uint32_t sector_size;
 	bool readonly, flush, barrier, discard, persistent;
 	uint32_t max_indirect_segments, ring_order;

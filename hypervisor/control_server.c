@@ -309,6 +309,9 @@ static void cs_create(struct control_server *srv, struct cs_client *c, const str
 	p.vcpus = req->vcpus;
 	p.kernel = req->kernel;
 	p.cmdline = req->cmdline;
+	p.wallclock_offset_s = req->wallclock_offset_s;
+	p.max_grant_frames = req->max_grant_frames;
+	p.max_event_channels = req->max_event_channels;
 	p.console = cs_console;
 	p.console_opaque = dom;
 	ret = sv_domain_create(&p, &dom->d, err, sizeof(err));
@@ -502,7 +505,8 @@ static void cs_domain_op(struct control_server *srv, struct cs_client *c,
 			wire_conn_error(&c->conn, h, -ESRCH, "domain %u has ended", dom->domid);
 			return;
 		}
-		ret = sv_domain_grant_table(dom->d, &gr.table_gpa, &gr.nr_frames);
+		/* The asker maps guest RAM and caches the answer: the table stays put. */
+		ret = sv_domain_grant_table_pin(dom->d, &gr.table_gpa, &gr.nr_frames);
 		if (ret)
 			wire_conn_error(&c->conn, h, ret, "domain %u has no grant table",
 					dom->domid);

@@ -89,6 +89,8 @@ struct sv_domain {
 /* vcpu.c */
 int vcpu_init(struct sv_domain *d, struct vcpu *v, unsigned int id);
 void vcpu_release(struct vcpu *v);
+/* The guest's system time (its TSC in ns); *err -EIO when KVM cannot read the TSC. */
+uint64_t vcpu_guest_now_ns(struct vcpu *v, int *err);
 void *vcpu_thread(void *arg);
 void vcpu_kick(struct vcpu *v);
 

@@ -120,7 +120,7 @@ static void vcpu_fault(struct vcpu *v, const char *fmt, ...)
 	v->dom->end(v->dom, SV_EXIT_FAULT, -1, buf);
 }
 
-static uint64_t vcpu_guest_now_ns(struct vcpu *v, int *err)
+uint64_t vcpu_guest_now_ns(struct vcpu *v, int *err)
 {
 	struct {
 		struct kvm_msrs hdr;

@@ -171,18 +171,6 @@ out:
 	return ret;
 }
 
-static int check_file(struct sv_xml_parser *p, const xmlNode *node, const char *what,
-		      const char *path)
-{
-	struct stat st;
-
-	if (stat(path, &st) < 0)
-		return sv_xml_fail(p, node, errno, "%s %s: %s", what, path, strerror(errno));
-	if (!S_ISREG(st.st_mode))
-		return sv_xml_fail(p, node, EINVAL, "%s %s is not a regular file", what, path);
-	return 0;
-}
-
 static int parse_os_type(struct sv_xml_parser *p, xmlNode *node, struct sv_domain_config *cfg)
 {
 	static const char *const attrs[] = { "arch", "machine", NULL };
@@ -217,6 +205,11 @@ static int parse_os_type(struct sv_xml_parser *p, xmlNode *node, struct sv_domai
 		/* libvirt's process domain: here a driver domain, the host process svdd. */
 		cfg->os_type = SV_OS_EXE;
 		expected_machine = NULL;
+	} else if (strcmp(text, "hvm") == 0) {
+		ret = sv_xml_unsupported_value(p, node, "os type", text,
+					       "HVM guests are not supported: Splitvisor runs PV "
+					       "(xen, linux) and PVH (xenpvh) guests");
+		goto out;
 	} else {
 		ret = sv_xml_unsupported_value(p, node, "os type", text,
 					       "supported: xen, linux, xenpvh, exe");
@@ -249,6 +242,10 @@ static bool is_init_element(const xmlNode *node)
 	return false;
 }
 
+/*
+ * Files are checked at start, not here: as with libvirt, a document may be defined before its
+ * kernel or disks exist (sv_xml_check_files).
+ */
 static int parse_os(struct sv_xml_parser *p, xmlNode *os, struct sv_domain_config *cfg)
 {
 	xmlNode *child, *kernel = NULL, *initrd = NULL;
@@ -310,10 +307,11 @@ static int parse_os(struct sv_xml_parser *p, xmlNode *os, struct sv_domain_confi
 		return 0;
 	}
 	/* Without <kernel>, parse_domain wants a <bootloader> (it may follow <os>). */
-	ret = kernel ? check_file(p, kernel, "kernel", cfg->kernel) : 0;
-	if (ret == 0 && initrd)
-		ret = check_file(p, initrd, "initrd", cfg->initrd);
-	return ret;
+	if ((kernel && !cfg->kernel[0]) || (initrd && !cfg->initrd[0]))
+		return sv_xml_fail(p, kernel && !cfg->kernel[0] ? kernel : initrd, EINVAL,
+				   "<%s> is empty",
+				   kernel && !cfg->kernel[0] ? "kernel" : "initrd");
+	return 0;
 }
 
 static int parse_action(struct sv_xml_parser *p, xmlNode *node, enum sv_lifecycle_action *action)
@@ -437,7 +435,7 @@ static int check_driver_domain(struct sv_xml_parser *p, const xmlNode *devices,
 static int parse_domain(struct sv_xml_parser *p, xmlNode *root, struct sv_domain_config *cfg)
 {
 	xmlNode *child, *name = NULL, *memory = NULL, *current = NULL, *os = NULL, *vcpu = NULL;
-	xmlNode *devices = NULL;
+	xmlNode *devices = NULL, *features = NULL;
 	bool have_uuid = false, have_on_crash = false;
 	int ret;
 
@@ -482,6 +480,11 @@ static int parse_domain(struct sv_xml_parser *p, xmlNode *root, struct sv_domain
 		} else if (sv_xml_is(child, "vcpu") && !vcpu) {
 			vcpu = child;
 			ret = parse_vcpu(p, child, cfg);
+		} else if (sv_xml_is(child, "clock") && !cfg->has_clock) {
+			ret = sv_xml_parse_clock(p, child, cfg);
+		} else if (sv_xml_is(child, "features") && !features) {
+			features = child;
+			ret = sv_xml_parse_features(p, child, cfg);
 		} else if (sv_xml_is(child, "os") && !os) {
 			os = child;
 			ret = parse_os(p, child, cfg);
@@ -500,7 +503,7 @@ static int parse_domain(struct sv_xml_parser *p, xmlNode *root, struct sv_domain
 			devices = child;
 			ret = sv_xml_parse_devices(p, child, cfg);
 		} else {
-			ret = sv_xml_unsupported_element(p, child);
+			ret = sv_xml_refuse_domain_child(p, child);
 		}
 		if (ret < 0)
 			return ret;
@@ -519,6 +522,12 @@ static int parse_domain(struct sv_xml_parser *p, xmlNode *root, struct sv_domain
 			"boots a kernel directly or through pygrub");
 	if (!current)
 		cfg->current_memory_kib = cfg->memory_kib;
+	if (cfg->os_type == SV_OS_EXE && (cfg->bootloader || cfg->bootloader_args))
+		return sv_xml_fail(p, root, EINVAL,
+				   "a driver domain (<os><type>exe</type>) runs svdd: it takes no "
+				   "<bootloader>");
+	if (cfg->bootloader_args && !cfg->bootloader)
+		return sv_xml_fail(p, root, EINVAL, "<bootloader_args> without <bootloader>");
 	if (cfg->os_type == SV_OS_EXE) {
 		ret = check_driver_domain(p, devices, cfg);
 		if (ret < 0)

@@ -95,6 +95,8 @@ extern const char svctl_store_usage[];
 
 /* svctl_net.c: net-list, net-attach, net-detach */
 int svctl_cmd_net(int argc, char **argv);
+int svctl_cmd_uri(int argc, char **argv);
+extern const char svctl_uri_usage[];
 extern const char svctl_net_usage[];
 
 /* svctl_dd.c: inject, and the driver domains' rows of list */

@@ -48,6 +48,8 @@ const struct svctl_cmd svctl_cmds[] = {
 	{ "bootloader", "show and extract what a disk image's GRUB menu boots (pygrub)",
 	  svctl_bootloader_usage, svctl_cmd_bootloader },
 	{ "daemons", "stop the daemons", svctl_domain_usage, svctl_cmd_domain },
+	{ "uri", "print the libvirt URI for virsh -c and python3-libvirt", svctl_uri_usage,
+	  svctl_cmd_uri },
 };
 
 const size_t svctl_nr_cmds = sizeof(svctl_cmds) / sizeof(svctl_cmds[0]);

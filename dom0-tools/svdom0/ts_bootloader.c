@@ -44,7 +44,7 @@ int tsx_bootloader(struct dom0 *d0, const struct sv_domain_config *cfg, struct b
 			 cfg->name);
 		return -ENOENT;
 	}
-	if (disk->driver_type && strcmp(disk->driver_type, "raw")) {
+	if (disk->format != SV_DISK_FORMAT_RAW) {
 		snprintf(err, errlen,
 			 "domain %s: <bootloader> reads raw images only, and the first disk %s is "
 			 "%s",

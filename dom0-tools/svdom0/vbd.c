@@ -64,7 +64,11 @@ static uint32_t vbd_devid(const char *dev)
 
 static void vbd_free(struct dom0 *d0, struct vbd *v)
 {
-	blkback_dev_free(v->back);
+	/* svdom0 exiting runs its loop no more: nothing would finish a device thread's stop. */
+	if (d0->stopping)
+		blkback_dev_free_wait(v->back);
+	else
+		blkback_dev_free(v->back);
 	/* A device that failed half-way through vbd_create may have no paths yet. */
 	if (v->be[0])
 		xsl_rm(d0->xs_self, v->be);

@@ -40,7 +40,13 @@ struct xs_server_ops {
 
 struct xs_server_config {
 	struct xs_quota quota;	/* default for every domain */
-	unsigned int event_cap; /* queued watch events per connection, dom0 too */
+	unsigned int event_cap; /* queued watch events per connection, dom0's sockets too */
+	/*
+	 * Events one guest's changes may have waiting on the control domain's in-process
+	 * connection (xs_local.h), which has no cap of its own: the excess is that guest's
+	 * loss, counted by xs_domain_dropped_events, never another guest's.
+	 */
+	unsigned int cause_cap;
 	const struct xs_server_ops *ops;
 	void *opaque;
 };
@@ -52,12 +58,15 @@ void xs_server_free(struct xs_server *srv);
 /* Register or drop a domain directly (what XS_INTRODUCE/XS_RELEASE do). */
 int xs_domain_introduce(struct xs_server *srv, uint16_t domid, const struct xs_quota *quota);
 int xs_domain_release(struct xs_server *srv, uint16_t domid);
+/* Events domid's changes fired that were dropped over cause_cap. */
+uint64_t xs_domain_dropped_events(struct xs_server *srv, uint16_t domid);
 
 struct xs_conn *xs_conn_new(struct xs_server *srv, uint16_t domid);
 /*
  * Consumes request bytes (messages may be split anywhere) and handles every
  * complete request. Returns the bytes consumed, which is less than len when the
- * connection has `outstanding` undrained replies: feed the rest after draining.
+ * connection has `outstanding` undrained replies (every connection, dom0's too):
+ * feed the rest after draining.
  * Returns -EPIPE once the framing is broken; the daemon then closes it.
  */
 ssize_t xs_conn_feed(struct xs_conn *conn, const void *buf, size_t len);

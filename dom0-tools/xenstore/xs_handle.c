@@ -344,9 +344,12 @@ void xs_handle_request(struct xs_conn *conn, const struct xs_msg_hdr *hdr, const
 		.quota = conn->domid ? &conn->dom->quota : NULL,
 		.domid = conn->domid,
 	};
+	uint16_t outer_cause = conn->srv->cause;
 	struct xs_args args;
 	int ret = -EINVAL;
 
+	/* Events this request fires are this domain's doing (cause_cap). */
+	conn->srv->cause = conn->domid;
 	if (hdr->type >= XS_TYPE_COUNT || !handlers[hdr->type].fn)
 		goto out;
 	ret = split_args(payload, hdr->len, handlers[hdr->type].nargs, handlers[hdr->type].rest_ok,
@@ -363,4 +366,5 @@ void xs_handle_request(struct xs_conn *conn, const struct xs_msg_hdr *hdr, const
 out:
 	if (ret)
 		reply_error(conn, hdr, ret);
+	req.srv->cause = outer_cause;
 }

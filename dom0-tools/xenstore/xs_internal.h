@@ -26,11 +26,17 @@ struct xs_htable {
 	size_t count;
 };
 
-#define XS_HASH_INIT 2166136261u
-static inline uint32_t xs_hash_step(uint32_t h, unsigned char c)
+/*
+ * Keyed per process (a random key from getrandom): FNV-1a over a 64-bit state that
+ * starts from half the key, folded into 32 bits with the other half. Steps can be
+ * taken one byte at a time, so every prefix of a path is hashed in one pass.
+ */
+uint64_t xs_hash_start(void);
+static inline uint64_t xs_hash_step(uint64_t h, unsigned char c)
 {
-	return (h ^ c) * 16777619u;
+	return (h ^ c) * 1099511628211ull;
 }
+uint32_t xs_hash_end(uint64_t h);
 uint32_t xs_hash(const char *s, size_t len);
 int xs_ht_init(struct xs_htable *ht);
 void xs_ht_destroy(struct xs_htable *ht);
@@ -102,6 +108,9 @@ struct xs_domain {
 	struct xs_quota quota;
 	unsigned int nodes;
 	unsigned int watches;
+	/* events its changes queued on in-process connections, not yet taken */
+	unsigned int queued_events;
+	uint64_t dropped_events; /* of those, dropped over srv->cfg.cause_cap */
 	uint16_t domid;
 	bool introduced;
 };
@@ -111,6 +120,7 @@ struct xs_outmsg {
 	size_t len;
 	size_t off;
 	bool event;
+	uint16_t cause; /* an event's: the domain whose request fired it */
 	char data[];
 };
 
@@ -142,6 +152,11 @@ struct xs_conn {
 	struct xs_domain *dom;
 	uint16_t domid;
 	bool dead;
+	/*
+	 * In-process (xs_local.c): its owner takes every event at once, so no cap; what
+	 * a guest's changes queue there counts against the guest (cause_cap) until taken.
+	 */
+	bool in_process;
 	size_t in_have; /* header + payload bytes received so far */
 	unsigned char in[XS_MSG_MAX];
 	struct xs_outmsg *out_head, *out_tail;
@@ -162,6 +177,7 @@ struct xs_server {
 	struct xs_perms special_perms[2]; /* @introduceDomain, @releaseDomain */
 	uint64_t gen;
 	uint32_t next_txn_id;
+	uint16_t cause; /* the domain whose request is being handled, else 0 */
 };
 
 /* One request being handled. quota is NULL for the control domain. */
@@ -213,6 +229,10 @@ int xs_conn_queue(struct xs_conn *conn, uint32_t type, uint32_t req_id, uint32_t
 		  const void *payload, size_t len, bool event);
 void xs_conn_queue_event(struct xs_conn *conn, const char *path, size_t plen, const char *token,
 			 size_t tlen);
+/* The domain that caused the event at the head of conn's output (0 if not an event). */
+uint16_t xs_conn_head_cause(const struct xs_conn *conn);
+/* An in-process connection's owner took an event that cause's change fired. */
+void xs_event_taken(struct xs_server *srv, uint16_t cause);
 
 /* xs_handle.c */
 void xs_handle_request(struct xs_conn *conn, const struct xs_msg_hdr *hdr, const char *payload);

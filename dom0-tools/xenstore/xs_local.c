@@ -5,13 +5,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "xenstore.h"
+#include "xs_internal.h"
 #include "xs_local.h"
 
 struct xsl_event {
 	struct xsl_event *next;
 	size_t len;
-	char data[]; /* path NUL token NUL */
+	uint16_t cause; /* its domain's cause_cap is held until the event is taken */
+	char data[];	/* path NUL token NUL */
 };
 
 struct xs_local {
@@ -31,6 +32,7 @@ struct xs_local *xsl_new(struct xs_server *srv, uint16_t domid)
 		free(x);
 		return NULL;
 	}
+	x->conn->in_process = true;
 	return x;
 }
 
@@ -42,18 +44,23 @@ void xsl_free(struct xs_local *x)
 		return;
 	while ((e = x->head)) {
 		x->head = e->next;
+		xs_event_taken(x->conn->srv, e->cause);
 		free(e);
 	}
 	xs_conn_free(x->conn);
 	free(x);
 }
 
-static void xsl_queue_event(struct xs_local *x, const void *payload, size_t len)
+static void xsl_queue_event(struct xs_local *x, const void *payload, size_t len, uint16_t cause)
 {
 	struct xsl_event *e = malloc(sizeof(*e) + len + 1);
 
-	if (!e)
-		return; /* the watcher re-reads state on its next event anyway */
+	if (!e) {
+		/* the watcher re-reads state on its next event anyway */
+		xs_event_taken(x->conn->srv, cause);
+		return;
+	}
+	e->cause = cause;
 	memcpy(e->data, payload, len);
 	e->data[len] = '\0';
 	e->len = len;
@@ -82,7 +89,7 @@ static int xsl_drain(struct xs_local *x, uint32_t req_id, char *out, size_t cap)
 		if (m <= 0)
 			return -EIO;
 		if (h.type == XS_WATCH_EVENT) {
-			xsl_queue_event(x, rp, h.len);
+			xsl_queue_event(x, rp, h.len, xs_conn_head_cause(x->conn));
 			xs_conn_consume(x->conn, (size_t)m);
 			continue;
 		}
@@ -219,6 +226,7 @@ bool xsl_next_event(struct xs_local *x, char *path, size_t pcap, char *token, si
 	tok = plen < e->len ? e->data + plen + 1 : "";
 	snprintf(path, pcap, "%s", e->data);
 	snprintf(token, tcap, "%s", tok);
+	xs_event_taken(x->conn->srv, e->cause);
 	free(e);
 	return true;
 }

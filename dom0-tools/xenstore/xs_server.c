@@ -3,8 +3,10 @@
  * Server, domains and connections: byte framing in, message queue out. A
  * connection's input is one fixed buffer (a message is at most XS_MSG_MAX), so
  * a client can only cost us memory through what we queue for it, and that is
- * capped: replies by the outstanding quota (we stop reading), watch events by
- * the event cap (we drop and count).
+ * capped: replies by the outstanding quota (we stop reading, as Xen's daemons
+ * do), watch events by the event cap (we drop and count). The in-process
+ * connection has no event cap: its owner takes every event at once, and what one
+ * guest's changes queue there is bounded by cause_cap, the guest's own loss.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -23,6 +25,7 @@ void xs_server_config_default(struct xs_server_config *cfg)
 	cfg->quota.perms_per_node = 5;
 	cfg->quota.value_size = 2048;
 	cfg->event_cap = 256;
+	cfg->cause_cap = 256;
 }
 
 struct xs_server *xs_server_new(const struct xs_server_config *cfg)
@@ -157,6 +160,21 @@ int xs_domain_release(struct xs_server *srv, uint16_t domid)
 	return 0;
 }
 
+uint64_t xs_domain_dropped_events(struct xs_server *srv, uint16_t domid)
+{
+	struct xs_domain *d = xs_domain_find(srv, domid);
+
+	return d ? d->dropped_events : 0;
+}
+
+void xs_event_taken(struct xs_server *srv, uint16_t cause)
+{
+	struct xs_domain *d = cause ? xs_domain_find(srv, cause) : NULL;
+
+	if (d && d->queued_events)
+		d->queued_events--;
+}
+
 struct xs_conn *xs_conn_new(struct xs_server *srv, uint16_t domid)
 {
 	struct xs_conn *conn = calloc(1, sizeof(*conn));
@@ -187,6 +205,8 @@ void xs_conn_free(struct xs_conn *conn)
 		struct xs_outmsg *m = conn->out_head;
 
 		conn->out_head = m->next;
+		if (m->event && conn->in_process)
+			xs_event_taken(conn->srv, m->cause);
 		free(m);
 	}
 	if (conn->prev)
@@ -208,9 +228,10 @@ uint64_t xs_conn_dropped_events(const struct xs_conn *conn)
 	return conn->dropped_events;
 }
 
+/* dom0's clients too: one that never reads must not grow our memory (XSA-326). */
 static bool conn_may_read(const struct xs_conn *conn)
 {
-	return conn->domid == 0 || conn->out_replies < conn->dom->quota.outstanding;
+	return conn->out_replies < conn->dom->quota.outstanding;
 }
 
 ssize_t xs_conn_feed(struct xs_conn *conn, const void *buf, size_t len)
@@ -261,6 +282,7 @@ static struct xs_outmsg *outmsg_new(uint32_t type, uint32_t req_id, uint32_t tx_
 	m->next = NULL;
 	m->len = XS_HDR_SIZE + len;
 	m->off = 0;
+	m->cause = 0;
 	memcpy(m->data, &hdr, sizeof(hdr));
 	return m;
 }
@@ -295,27 +317,64 @@ int xs_conn_queue(struct xs_conn *conn, uint32_t type, uint32_t req_id, uint32_t
 	return 0;
 }
 
+/* Whether an event may be queued on conn; counts it against its cause if so. */
+static bool event_admit(struct xs_conn *conn, uint16_t cause)
+{
+	struct xs_domain *d;
+
+	if (!conn->in_process) {
+		if (conn->out_events < conn->srv->cfg.event_cap)
+			return true;
+		conn->dropped_events++;
+		return false;
+	}
+	if (!cause)
+		return true;
+	d = xs_domain_get(conn->srv, cause);
+	if (d && d->queued_events < conn->srv->cfg.cause_cap) {
+		d->queued_events++;
+		return true;
+	}
+	if (d)
+		d->dropped_events++;
+	conn->dropped_events++;
+	return false;
+}
+
 void xs_conn_queue_event(struct xs_conn *conn, const char *path, size_t plen, const char *token,
 			 size_t tlen)
 {
+	uint16_t cause = conn->srv->cause;
 	struct xs_outmsg *m;
 
 	if (conn->dead)
 		return;
-	if (conn->out_events >= conn->srv->cfg.event_cap || plen + tlen + 2 > XS_PAYLOAD_MAX) {
+	if (plen + tlen + 2 > XS_PAYLOAD_MAX) {
 		conn->dropped_events++;
 		return;
 	}
+	if (!event_admit(conn, cause))
+		return;
 	m = outmsg_new(XS_WATCH_EVENT, 0, 0, plen + tlen + 2);
 	if (!m) {
+		if (conn->in_process)
+			xs_event_taken(conn->srv, cause);
 		conn->dropped_events++;
 		return;
 	}
+	m->cause = cause;
 	memcpy(m->data + XS_HDR_SIZE, path, plen);
 	m->data[XS_HDR_SIZE + plen] = '\0';
 	memcpy(m->data + XS_HDR_SIZE + plen + 1, token, tlen);
 	m->data[XS_HDR_SIZE + plen + 1 + tlen] = '\0';
 	outmsg_append(conn, m, true);
+}
+
+uint16_t xs_conn_head_cause(const struct xs_conn *conn)
+{
+	const struct xs_outmsg *m = conn->out_head;
+
+	return m && m->event ? m->cause : 0;
 }
 
 void xs_conn_output(struct xs_conn *conn, const void **ptr, size_t *len)

@@ -515,6 +515,8 @@ int xs_tree_set_perms(struct xs_req *req, const char *path, size_t len, struct x
 /*
  * A released domid may be reused: drop its permission entries and hand its
  * nodes to dom0 so a new domain with the same id inherits nothing (XSA-322).
+ * Each node changed gets a new generation, so a transaction that copied it
+ * before fails with EAGAIN instead of committing the old list back (XSA-417).
  */
 void xs_tree_forget_domain(struct xs_server *srv, uint16_t domid)
 {
@@ -522,7 +524,9 @@ void xs_tree_forget_domain(struct xs_server *srv, uint16_t domid)
 	struct xs_hnode *h = NULL;
 
 	while ((h = xs_ht_iter(&srv->nodes, &bucket, h))) {
-		struct xs_perms *p = &container_of(h, struct xs_node, h)->perms;
+		struct xs_node *node = container_of(h, struct xs_node, h);
+		struct xs_perms *p = &node->perms;
+		bool changed = false;
 		uint32_t keep = 1;
 
 		if (!p->n)
@@ -530,11 +534,15 @@ void xs_tree_forget_domain(struct xs_server *srv, uint16_t domid)
 		if (p->p[0].domid == domid) {
 			p->p[0].domid = 0;
 			xs_domain_account(srv, domid, 0);
+			changed = true;
 		}
 		for (uint32_t i = 1; i < p->n; i++) {
 			if (p->p[i].domid != domid)
 				p->p[keep++] = p->p[i];
 		}
+		changed |= keep != p->n;
 		p->n = keep;
+		if (changed)
+			node->gen = ++srv->gen;
 	}
 }

@@ -5,7 +5,8 @@
  * generation at first touch. Commit fails with EAGAIN if any of those nodes
  * changed since, otherwise applies the copies and fires the watches. Adding or
  * removing a child changes the parent, so creations under a read directory
- * conflict too.
+ * conflict too. The node quota is checked again at commit: transactions opened
+ * side by side each saw the count before the others committed.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -189,8 +190,10 @@ static void commit_apply(struct xs_server *srv, struct xs_txn *txn, struct xs_no
 	xs_domain_account(srv, -1, perms_owner(&e->perms));
 }
 
-static int txn_commit(struct xs_server *srv, struct xs_txn *txn)
+/* quota is NULL for the control domain. */
+static int txn_commit(struct xs_server *srv, struct xs_txn *txn, const struct xs_quota *quota)
 {
+	const struct xs_domain *dom = txn->conn->dom;
 	struct xs_node *e, **pp;
 
 	if (txn->error)
@@ -201,6 +204,10 @@ static int txn_commit(struct xs_server *srv, struct xs_txn *txn)
 		if ((main ? main->gen : 0) != e->base_gen)
 			return -EAGAIN;
 	}
+	/* A transaction that frees nodes always commits, even over the quota. */
+	if (quota && txn->nodes_delta > 0 &&
+	    (long)dom->nodes + txn->nodes_delta > (long)quota->nodes)
+		return -ENOSPC;
 	/* Events first: deletions need the old permissions. */
 	for (e = txn->first; e; e = e->txn_next) {
 		if (e->dirty)
@@ -238,7 +245,7 @@ int xs_txn_end(struct xs_req *req, bool commit)
 	*pp = txn->next;
 	req->conn->nr_txns--;
 	if (commit)
-		ret = txn_commit(req->srv, txn);
+		ret = txn_commit(req->srv, txn, req->quota);
 	req->txn = NULL;
 	xs_txn_free(txn);
 	return ret;

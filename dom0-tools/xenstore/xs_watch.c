@@ -164,7 +164,7 @@ static void fire_exact(struct xs_server *srv, const char *key, size_t klen, uint
 void xs_watch_fire(struct xs_server *srv, const char *path, size_t len, const struct xs_perms *a,
 		   const struct xs_perms *b, bool ancestors)
 {
-	uint32_t h = XS_HASH_INIT;
+	uint64_t h = xs_hash_start();
 
 	if (srv->watches.count == 0)
 		return;
@@ -174,13 +174,13 @@ void xs_watch_fire(struct xs_server *srv, const char *path, size_t len, const st
 	}
 	for (size_t i = 0; i < len; i++) {
 		if (i > 0 && path[i] == '/')
-			fire_exact(srv, path, i, h, path, len, a, b);
+			fire_exact(srv, path, i, xs_hash_end(h), path, len, a, b);
 		h = xs_hash_step(h, (unsigned char)path[i]);
 		if (i == 0)
-			fire_exact(srv, path, 1, h, path, len, a, b);
+			fire_exact(srv, path, 1, xs_hash_end(h), path, len, a, b);
 	}
 	if (len > 1)
-		fire_exact(srv, path, len, h, path, len, a, b);
+		fire_exact(srv, path, len, xs_hash_end(h), path, len, a, b);
 }
 
 void xs_watch_fire_special(struct xs_server *srv, const char *name)

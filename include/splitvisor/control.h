@@ -100,8 +100,15 @@ struct sv_ctl_create {
 	char kernel[SV_CTL_PATH_SIZE]; /* absolute path, opened by the core */
 	char cmdline[SV_CTL_CMDLINE_SIZE];
 	uint32_t flags; /* SV_CTL_CREATE_* */
-	uint32_t pad;
+	/* Seconds added to UTC in the guest's wall clock (shared info): 0, or the host's UTC
+	 * offset for <clock offset='localtime'>; within +-SV_CTL_WALLCLOCK_OFFSET_MAX. */
+	int32_t wallclock_offset_s;
+	/* Per-domain limits (<controller type='xenbus'>); 0 = the core's maximum. */
+	uint32_t max_grant_frames;   /* 1..SV_GNTTAB_MAX_FRAMES */
+	uint32_t max_event_channels; /* 2..SV_EVTCHN_NR_PORTS - 1: ports 1..N */
 };
+
+#define SV_CTL_WALLCLOCK_OFFSET_MAX 86399 /* less than a day either way */
 
 /* Created with its vCPUs parked: dom0 sets up xenstore and devices, then unpauses. */
 #define SV_CTL_CREATE_PAUSED (1u << 0)

@@ -191,6 +191,34 @@ START_TEST(test_release_forgets_domain)
 }
 END_TEST
 
+/*
+ * XSA-322/417 class: a transaction that copied a node before its domain was released
+ * must not commit the released domid's permissions back.
+ */
+START_TEST(test_release_conflicts_old_txn)
+{
+	uint32_t t, quiet;
+
+	ck_assert_int_eq(xt_req(dom0, XS_INTRODUCE, 0, "7", "1234", "3", NULL), 0);
+	ck_assert_int_eq(xt_write(dom0, 0, "/shared", "v"), 0);
+	ck_assert_int_eq(xt_req(dom0, XS_SET_PERMS, 0, "/shared", "n0", "r7", NULL), 0);
+	ck_assert_int_eq(xt_write(dom0, 0, "/other", "v"), 0);
+	ck_assert_int_eq(xt_txn_start(dom0, &t), 0);
+	ck_assert_int_eq(xt_write(dom0, t, "/shared", "w"), 0);
+	ck_assert_int_eq(xt_txn_start(dom0, &quiet), 0);
+	ck_assert_int_eq(xt_write(dom0, quiet, "/other", "w"), 0);
+	ck_assert_int_eq(xt_req(dom0, XS_RELEASE, 0, "7", NULL), 0);
+	/* the copy still says r7: its commit conflicts; one that saw no such node commits */
+	ck_assert_int_eq(xt_txn_end(dom0, t, true), -EAGAIN);
+	ck_assert_int_eq(xt_txn_end(dom0, quiet, true), 0);
+	ck_assert_int_eq(xt_req(dom0, XS_GET_PERMS, 0, "/shared", NULL), 0);
+	ck_assert_uint_eq(dom0->reply.hdr.len, 3);
+	ck_assert_int_eq(memcmp(dom0->reply.payload, "n0\0", 3), 0);
+	ck_assert_int_eq(xt_read(dom0, 0, "/shared"), 0);
+	ck_assert_str_eq(dom0->reply.payload, "v");
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("xenstore.perms");
@@ -203,6 +231,7 @@ int main(void)
 	tcase_add_test(tc, test_owner_change);
 	tcase_add_test(tc, test_inheritance);
 	tcase_add_test(tc, test_release_forgets_domain);
+	tcase_add_test(tc, test_release_conflicts_old_txn);
 	suite_add_tcase(s, tc);
 	return xt_run(s);
 }

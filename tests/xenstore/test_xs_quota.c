@@ -128,9 +128,11 @@ START_TEST(test_outstanding)
 	used = xs_conn_feed(d5->conn, buf, len);
 	ck_assert_int_eq(used, (ssize_t)(20 * msg));
 	ck_assert_int_eq(xs_conn_feed(d5->conn, buf + used, len - (size_t)used), 0);
-	/* dom0 is exempt */
+	/* dom0's connections are bounded too: only its own client waits */
 	len = build_reads(buf, 25, 1);
-	ck_assert_int_eq(xs_conn_feed(dom0->conn, buf, len), (ssize_t)len);
+	ck_assert_int_eq(xs_conn_feed(dom0->conn, buf, len), (ssize_t)(20 * msg));
+	xt_drain(dom0);
+	ck_assert_int_eq(xs_conn_feed(dom0->conn, buf + 20 * msg, 5 * msg), (ssize_t)(5 * msg));
 	xt_drain(dom0);
 	/* draining one reply lets one more request in */
 	xs_conn_output(d5->conn, &p, &olen);
@@ -200,6 +202,51 @@ START_TEST(test_perms_per_node)
 }
 END_TEST
 
+/* Each transaction alone fits the node quota; together they must not exceed it. */
+START_TEST(test_nodes_parallel_txns)
+{
+	struct xs_server_config cfg;
+	struct xs_quota q;
+	uint32_t t[10];
+	char path[64];
+	int ok = 0, full = 0;
+
+	xs_server_config_default(&cfg);
+	q = cfg.quota;
+	q.nodes = 20;
+	ck_assert_int_eq(xs_domain_introduce(srv, 5, &q), 0);
+	/* 11 nodes: the home and one directory per transaction, so none conflicts */
+	for (int i = 0; i < 10; i++) {
+		snprintf(path, sizeof(path), "d%d", i);
+		ck_assert_int_eq(xt_req(d5, XS_MKDIR, 0, path, NULL), 0);
+	}
+	for (int i = 0; i < 10; i++) {
+		ck_assert_int_eq(xt_txn_start(d5, &t[i]), 0);
+		for (int j = 0; j < 3; j++) {
+			snprintf(path, sizeof(path), "d%d/n%d", i, j);
+			ck_assert_int_eq(xt_write(d5, t[i], path, "v"), 0);
+		}
+	}
+	for (int i = 0; i < 10; i++) {
+		int ret = xt_txn_end(d5, t[i], true);
+
+		ok += ret == 0;
+		full += ret == -ENOSPC;
+	}
+	/* 11 + 3 * 3 = 20 */
+	ck_assert_int_eq(ok, 3);
+	ck_assert_int_eq(full, 7);
+	ck_assert_int_eq(xt_read(d5, 0, "d2/n2"), 0);
+	ck_assert_int_eq(xt_read(d5, 0, "d3/n0"), -ENOENT);
+	ck_assert_int_eq(xt_write(d5, 0, "more", "v"), -ENOSPC);
+	/* a transaction that frees nodes commits even at the quota */
+	ck_assert_int_eq(xt_txn_start(d5, &t[0]), 0);
+	ck_assert_int_eq(xt_req(d5, XS_RM, t[0], "d0", NULL), 0);
+	ck_assert_int_eq(xt_txn_end(d5, t[0], true), 0);
+	ck_assert_int_eq(xt_write(d5, 0, "more", "v"), 0);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("xenstore.quota");
@@ -207,6 +254,7 @@ int main(void)
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_nodes);
+	tcase_add_test(tc, test_nodes_parallel_txns);
 	tcase_add_test(tc, test_value_size);
 	tcase_add_test(tc, test_watches);
 	tcase_add_test(tc, test_outstanding);

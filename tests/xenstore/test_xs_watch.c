@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* Watches: every firing rule, unwatch, perms filtering, special paths, the event cap. */
+#include "xs_local.h"
 #include "xs_test.h"
 
 static struct xs_server *srv;
@@ -203,6 +204,72 @@ START_TEST(test_event_size)
 }
 END_TEST
 
+/*
+ * XSA-349 class: svdom0's in-process connection serves every backend's watches. One
+ * guest's transaction that fires hundreds of events under a watched frontend must not
+ * crowd out another guest's event, and what one guest can queue there is bounded.
+ */
+START_TEST(test_guest_burst_spares_dom0)
+{
+	struct xs_server *s = xs_server_new(NULL);
+	struct xt_client *admin, *g5, *g6;
+	struct xs_local *self;
+	char path[XS_ABS_PATH_MAX], token[64];
+	int from5 = 0, from6 = 0, mine = 0;
+	uint32_t t;
+
+	ck_assert_ptr_nonnull(s);
+	admin = xt_client(s, 0);
+	xt_make_domain_dir(admin, 5);
+	xt_make_domain_dir(admin, 6);
+	g5 = xt_client(s, 5);
+	g6 = xt_client(s, 6);
+	self = xsl_new(s, 0);
+	ck_assert_ptr_nonnull(self);
+	ck_assert_int_eq(xsl_watch(self, "/local/domain/5", "fe5"), 0);
+	ck_assert_int_eq(xsl_watch(self, "/local/domain/6", "fe6"), 0);
+	while (xsl_next_event(self, path, sizeof(path), token, sizeof(token)))
+		;
+	/* guest 5: one transaction, 600 children, nobody drains dom0 meanwhile */
+	ck_assert_int_eq(xt_txn_start(g5, &t), 0);
+	for (int i = 0; i < 600; i++) {
+		snprintf(path, sizeof(path), "c%d", i);
+		ck_assert_int_eq(xt_write(g5, t, path, "x"), 0);
+	}
+	ck_assert_int_eq(xt_txn_end(g5, t, true), 0);
+	/* guest 6's frontend moves on: dom0 must hear it */
+	ck_assert_int_eq(xt_write(g6, 0, "/local/domain/6/state", "3"), 0);
+	/* and dom0's own changes are never lost, however many */
+	for (int i = 0; i < 600; i++) {
+		snprintf(path, sizeof(path), "/local/domain/6/d%d", i);
+		ck_assert_int_eq(xt_write(admin, 0, path, "y"), 0);
+	}
+	while (xsl_next_event(self, path, sizeof(path), token, sizeof(token))) {
+		if (!strcmp(token, "fe5"))
+			from5++;
+		else if (!strcmp(path, "/local/domain/6/state") && !strcmp(token, "fe6"))
+			from6++;
+		else if (!strcmp(token, "fe6"))
+			mine++;
+	}
+	ck_assert_int_eq(from6, 1);
+	ck_assert_int_eq(mine, 600);
+	/* guest 5's excess is dropped and counted against guest 5 */
+	ck_assert_int_eq(from5, 256);
+	ck_assert_uint_eq(xs_domain_dropped_events(s, 5), 600 - 256);
+	ck_assert_uint_eq(xs_domain_dropped_events(s, 6), 0);
+	/* once dom0 took them, guest 5's budget is free again */
+	ck_assert_int_eq(xt_write(g5, 0, "c0", "z"), 0);
+	ck_assert(xsl_next_event(self, path, sizeof(path), token, sizeof(token)));
+	ck_assert_str_eq(path, "/local/domain/5/c0");
+	xsl_free(self);
+	xt_client_free(g6);
+	xt_client_free(g5);
+	xt_client_free(admin);
+	xs_server_free(s);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("xenstore.watch");
@@ -217,6 +284,9 @@ int main(void)
 	tcase_add_test(tc, test_special_watches);
 	tcase_add_test(tc, test_event_cap);
 	tcase_add_test(tc, test_event_size);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("dom0");
+	tcase_add_test(tc, test_guest_burst_spares_dom0);
 	suite_add_tcase(s, tc);
 	return xt_run(s);
 }
