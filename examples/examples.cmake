@@ -2,7 +2,9 @@
 # the guest kernel this build produces. Included from xml/CMakeLists.txt.
 set(SV_GUEST_KERNEL ${CMAKE_BINARY_DIR}/guest/splitvisor-guest)
 set(SV_DISK_IMAGE ${CMAKE_BINARY_DIR}/examples/disk.img)
-set(SV_XML_EXAMPLES hello selftest crash spin idle disk net net-echo driver-domain dd-guest)
+set(SV_PYGRUB_IMAGE ${CMAKE_BINARY_DIR}/examples/pygrub.img)
+set(SV_XML_EXAMPLES hello selftest crash spin idle disk net net-echo driver-domain dd-guest
+	pygrub)
 foreach(example ${SV_XML_EXAMPLES})
 	configure_file(${PROJECT_SOURCE_DIR}/examples/${example}.xml.in
 		${CMAKE_BINARY_DIR}/examples/${example}.xml @ONLY)

@@ -3,11 +3,13 @@
 # Idempotent: when everything is present it returns without touching apt.
 # qemu-system-x86 serves scripts/kvm-vm.sh, which runs the KVM tests in a
 # QEMU VM with nested KVM on machines that have no /dev/kvm of their own.
+# libext2fs-dev reads guest disks for <bootloader>; e2fsprogs (mkfs.ext4) and
+# fdisk (sfdisk) make the bootloader tests' images.
 set -eu
 
 pkgs="build-essential cmake pkg-config libxml2-dev libxml2-utils check libvirt0 \
 liburing-dev libseccomp-dev clang libclang-rt-14-dev clang-format iproute2 iputils-ping python3-minimal \
-qemu-system-x86 libvirt-clients python3-libvirt gnuplot-nox"
+qemu-system-x86 libvirt-clients python3-libvirt gnuplot-nox libext2fs-dev e2fsprogs fdisk"
 
 missing=""
 for p in $pkgs; do

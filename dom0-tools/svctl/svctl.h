@@ -110,4 +110,8 @@ int svctl_cmd_inject(int argc, char **argv);
 int svctl_list_dd(int fd);
 extern const char svctl_inject_usage[];
 
+/* svctl_bootloader.c: what <bootloader> finds on a disk image */
+int svctl_cmd_bootloader(int argc, char **argv);
+extern const char svctl_bootloader_usage[];
+
 #endif

@@ -47,6 +47,8 @@ const struct svctl_cmd svctl_cmds[] = {
 	  svctl_cmd_top },
 	{ "store", "read, write, list, remove or watch xenstore paths", svctl_store_usage,
 	  svctl_cmd_store },
+	{ "bootloader", "show and extract what a disk image's GRUB menu boots (pygrub)",
+	  svctl_bootloader_usage, svctl_cmd_bootloader },
 	{ "daemons", "stop the daemons", svctl_domain_usage, svctl_cmd_domain },
 	{ "uri", "print the libvirt URI for virsh -c and python3-libvirt", svctl_uri_usage,
 	  svctl_cmd_uri },

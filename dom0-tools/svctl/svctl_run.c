@@ -300,11 +300,14 @@ int svctl_cmd_run(int argc, char **argv)
 			goto out;
 		}
 		/* One process has no control domain to serve devices from. */
-		if (cfg.ndisks || cfg.nnets) {
+		if (cfg.bootloader || cfg.ndisks || cfg.nnets) {
 			fprintf(stderr,
 				"svctl run: %s has %s, which need the control domain's backends: "
 				"use 'svctl create %s' and 'svctl console %s'\n",
-				argv[optind], cfg.ndisks ? "disks" : "network interfaces",
+				argv[optind],
+				cfg.bootloader ? "a <bootloader> and disks"
+				: cfg.ndisks   ? "disks"
+					       : "network interfaces",
 				argv[optind], cfg.name);
 			ret = SVCTL_EX_USAGE;
 			goto out;

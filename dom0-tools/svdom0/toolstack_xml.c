@@ -12,6 +12,7 @@
 #include <splitvisor/exit.h>
 #include <splitvisor/toolstack.h>
 
+#include "bootloader.h"
 #include "console_log.h"
 #include "core_client.h"
 #include "driver_domains.h"
@@ -19,6 +20,7 @@
 #include "sv_xml.h"
 #include "svdom0.h"
 #include "toolstack_xml.h"
+#include "ts_bootloader.h"
 #include "ts_domains.h"
 
 /*
@@ -30,7 +32,7 @@ static int tsx_check_start(const struct sv_domain_config *cfg, char *err, size_t
 	char files[768];
 	int ret;
 
-	ret = sv_xml_check_startable(cfg, false, err, errlen);
+	ret = sv_xml_check_startable(cfg, true, err, errlen);
 	if (ret)
 		return ret;
 	ret = sv_xml_check_files(cfg, files, sizeof(files));
@@ -42,25 +44,41 @@ static int tsx_check_start(const struct sv_domain_config *cfg, char *err, size_t
 	return ret;
 }
 
-static int cfg_to_create(const struct sv_domain_config *cfg, struct sv_ctl_create *req, char *err,
-			 size_t errlen)
+static int cfg_to_create(struct dom0 *d0, const struct sv_domain_config *cfg,
+			 struct sv_ctl_create *req, char *err, size_t errlen)
 {
-	const char *cmdline = cfg->cmdline ? cfg->cmdline : "";
+	const char *cmdline = cfg->cmdline ? cfg->cmdline : "", *kernel = cfg->kernel;
+	struct boot_choice *boot = NULL;
+	int ret;
 
 	memset(req, 0, sizeof(*req));
-	if (!cfg->kernel) {
+	if (!cfg->kernel && !cfg->bootloader) {
 		snprintf(err, errlen, "domain %s has no kernel to boot", cfg->name);
 		return -EINVAL;
 	}
-	if (strlen(cfg->name) >= sizeof(req->name) || strlen(cfg->kernel) >= sizeof(req->kernel) ||
+	if (cfg->bootloader) {
+		boot = malloc(sizeof(*boot));
+		ret = boot ? tsx_bootloader(d0, cfg, boot, err, errlen) : -ENOMEM;
+		if (ret) {
+			if (!boot)
+				snprintf(err, errlen, "out of memory");
+			free(boot);
+			return ret;
+		}
+		kernel = boot->kernel;
+		cmdline = boot->cmdline;
+	}
+	if (strlen(cfg->name) >= sizeof(req->name) || strlen(kernel) >= sizeof(req->kernel) ||
 	    strlen(cmdline) >= sizeof(req->cmdline)) {
 		snprintf(err, errlen, "domain %s: name, kernel path or command line too long",
 			 cfg->name);
+		free(boot);
 		return -ENAMETOOLONG;
 	}
 	strcpy(req->name, cfg->name);
-	strcpy(req->kernel, cfg->kernel);
+	strcpy(req->kernel, kernel);
 	strcpy(req->cmdline, cmdline);
+	free(boot);
 	/* The guest starts with currentMemory, rounded up to whole MiB (as svctl run does). */
 	req->memory_mib = (uint32_t)((cfg->current_memory_kib + 1023) / 1024);
 	req->vcpus = cfg->vcpus;
@@ -101,13 +119,16 @@ static int tsx_boot(struct dom0 *d0, const struct sv_domain_config *cfg, uint32_
 		snprintf(err, errlen, "out of memory");
 		goto out;
 	}
-	ret = cfg_to_create(cfg, &req, err, errlen);
-	if (!ret)
-		ret = sv_config_dup(cfg, copy, err, errlen);
+	ret = sv_config_dup(cfg, copy, err, errlen);
 	if (!ret)
 		ret = ts_clear_ended(d0, cfg->name, err, errlen);
 	if (!ret)
+		ret = cfg_to_create(d0, cfg, &req, err, errlen);
+	if (!ret) {
 		ret = ts_boot(d0, &req, cfg, &td, err, errlen);
+		if (ret && cfg->bootloader)
+			tsx_bootloader_clean(d0, cfg->name);
+	}
 	if (!ret) {
 		td->cfg = copy;
 		copy = NULL;
@@ -373,6 +394,8 @@ void tsx_domain_ended(struct ts_domain *td)
 
 	if (!td->cfg)
 		return; /* created with flags: kept until destroyed, as before */
+	if (td->cfg->bootloader)
+		tsx_bootloader_clean(td->d0, td->cfg->name);
 	switch (td->info.exit_reason) {
 	case SV_EXIT_POWEROFF:
 		act = td->cfg->on_poweroff;
@@ -423,13 +446,15 @@ bool tsx_run_actions(struct dom0 *d0)
 			tsx_note(td, "restarting", td->end_text);
 			ret = tsx_check_start(td->cfg, err, sizeof(err));
 			if (!ret)
-				ret = cfg_to_create(td->cfg, &req, err, sizeof(err));
+				ret = cfg_to_create(d0, td->cfg, &req, err, sizeof(err));
 			if (!ret)
 				ret = dd_ensure_for(d0, td->cfg, err, sizeof(err));
 			if (!ret)
 				ret = ts_boot(d0, &req, td->cfg, &td, err, sizeof(err));
 			if (!ret)
 				continue;
+			if (td->cfg->bootloader)
+				tsx_bootloader_clean(d0, td->cfg->name);
 			tsx_note(td, "the restart failed", err);
 		}
 		ts_remove(d0, td);
