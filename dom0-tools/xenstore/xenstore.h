@@ -96,6 +96,8 @@ int xs_persist_open(struct xs_server *srv, const char *path, bool load, char *er
 int xs_persist_ring_attach(struct xs_conn *conn, struct xs_ring_page *ring);
 /* Every domain is back: forget what the others left and rewrite the journal compactly. */
 int xs_persist_adopted(struct xs_server *srv);
+/* Stops journaling: what the daemon undoes on its way out is no change to keep. */
+void xs_persist_close(struct xs_server *srv);
 /* Bytes of records in the journal. */
 size_t xs_persist_size(const struct xs_server *srv);
 

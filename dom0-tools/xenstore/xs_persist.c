@@ -546,6 +546,11 @@ size_t xs_persist_size(const struct xs_server *srv)
 	return srv->persist ? srv->persist->used : 0;
 }
 
+void xs_persist_close(struct xs_server *srv)
+{
+	xs_persist_free(srv);
+}
+
 void xs_persist_free(struct xs_server *srv)
 {
 	struct xs_persist *p = srv->persist;
