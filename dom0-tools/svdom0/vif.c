@@ -19,6 +19,7 @@
 #include <splitvisor/xenbus.h>
 
 #include "devdir.h"
+#include "log.h"
 #include "net_service.h"
 #include "netback_xenbus.h"
 #include "sv_xml.h"
@@ -94,8 +95,9 @@ static int vif_write_dirs(struct dom0 *d0, struct vif *v, const struct sv_net_co
 	return devdir_write(d0->xs_self, v->be, v->fe, v->domid, v->be_domid, be_keys, fe_keys);
 }
 
+/* adopt: as vbd_create's (a running guest's interface after a svdom0 restart). */
 static int vif_create(struct dom0 *d0, struct ts_domain *td, const struct sv_net_config *nc,
-		      char *err, size_t errlen)
+		      bool adopt, char *err, size_t errlen)
 {
 	char tap[16] = "", mac[18];
 	struct vif *v, **pp;
@@ -157,7 +159,7 @@ static int vif_create(struct dom0 *d0, struct ts_domain *td, const struct sv_net
 	snprintf(v->fe, sizeof(v->fe), "/local/domain/%u/device/vif/%u", v->domid, handle);
 	snprintf(v->be, sizeof(v->be), "/local/domain/%u/backend/vif/%u/%u", v->be_domid, v->domid,
 		 handle);
-	ret = vif_write_dirs(d0, v, nc, tap[0] ? tap : NULL, true);
+	ret = adopt && v->be_domid ? 0 : vif_write_dirs(d0, v, nc, tap[0] ? tap : NULL, !adopt);
 	if (ret) {
 		snprintf(err, errlen, "interface %s: cannot write its xenstore keys: %s", mac,
 			 strerror(-ret));
@@ -175,10 +177,19 @@ static int vif_create(struct dom0 *d0, struct ts_domain *td, const struct sv_net
 	*pp = v;
 	return 0;
 out:
-	if (v->be[0])
+	if (v->be[0] && !adopt)
 		xsl_rm(d0->xs_self, v->fe);
 	vif_free(d0, v);
 	return ret < 0 ? ret : -EIO;
+}
+
+void vif_adopt_all(struct dom0 *d0, struct ts_domain *td, const struct sv_domain_config *cfg)
+{
+	char err[256];
+
+	for (size_t i = 0; cfg && i < cfg->nnets; i++)
+		if (vif_create(d0, td, &cfg->nets[i], true, err, sizeof(err)))
+			log_err("domain %s: an interface not served again: %s", td->info.name, err);
 }
 
 int vif_attach_all(struct dom0 *d0, struct ts_domain *td, const struct sv_domain_config *cfg,
@@ -188,7 +199,7 @@ int vif_attach_all(struct dom0 *d0, struct ts_domain *td, const struct sv_domain
 	int ret;
 
 	for (i = 0; cfg && i < cfg->nnets; i++) {
-		ret = vif_create(d0, td, &cfg->nets[i], err, errlen);
+		ret = vif_create(d0, td, &cfg->nets[i], false, err, errlen);
 		if (ret)
 			goto out;
 	}
@@ -230,7 +241,7 @@ static void vif_remove(struct dom0 *d0, struct ts_domain *td, struct vif *v)
 int vif_attach(struct dom0 *d0, struct ts_domain *td, const struct sv_net_config *nc, char *err,
 	       size_t errlen)
 {
-	return vif_create(d0, td, nc, err, errlen);
+	return vif_create(d0, td, nc, false, err, errlen);
 }
 
 /* libxl's unplug of a driver domain's device: online 0 and Closing in its backend directory. */

@@ -1,0 +1,121 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Running configurations. A domain's devices live in svdom0 (the backends' threads and
+ * rings), so a restarted svdom0 must know them: the document the domain runs with is kept
+ * in the run directory and read back when the domain is adopted. Names come from the
+ * toolstack's checked domain names, which hold no '/'.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "running.h"
+#include "sv_xml.h"
+#include "svdom0.h"
+#include "ts_domains.h"
+#include "vbd.h"
+#include "vif.h"
+
+static int running_path(struct dom0 *d0, const char *name, const char *suffix, char *out,
+			size_t cap)
+{
+	int n;
+
+	if (!name[0] || strchr(name, '/') || name[0] == '.')
+		return -EINVAL;
+	n = snprintf(out, cap, "%s/running/%s.xml%s", d0->rundir, name, suffix);
+	return n < 0 || (size_t)n >= cap ? -ENAMETOOLONG : 0;
+}
+
+static int write_all(int fd, const char *buf, size_t len)
+{
+	while (len) {
+		ssize_t n = write(fd, buf, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+void running_save(struct dom0 *d0, const struct ts_domain *td)
+{
+	char path[512], tmp[520], dir[300];
+	char *xml = NULL;
+	int fd = -1, ret;
+
+	if (!td->cfg)
+		return;
+	ret = running_path(d0, td->info.name, "", path, sizeof(path));
+	if (!ret)
+		ret = running_path(d0, td->info.name, ".tmp", tmp, sizeof(tmp));
+	if (ret)
+		goto out;
+	if (snprintf(dir, sizeof(dir), "%s/running", d0->rundir) >= (int)sizeof(dir)) {
+		ret = -ENAMETOOLONG;
+		goto out;
+	}
+	if (mkdir(dir, 0700) && errno != EEXIST) {
+		ret = -errno;
+		goto out;
+	}
+	ret = sv_xml_format(td->cfg, &xml);
+	if (ret)
+		goto out;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	ret = fd < 0 ? -errno : write_all(fd, xml, strlen(xml));
+	if (!ret && rename(tmp, path))
+		ret = -errno;
+out:
+	if (fd >= 0)
+		close(fd);
+	if (ret && fd >= 0)
+		unlink(tmp);
+	free(xml);
+	if (ret)
+		log_err("domain %s: cannot keep its running configuration: %s", td->info.name,
+			strerror(-ret));
+}
+
+int running_load(struct dom0 *d0, const char *name, struct sv_domain_config *cfg)
+{
+	char path[512], err[512];
+	int ret = running_path(d0, name, "", path, sizeof(path));
+
+	if (ret)
+		return ret;
+	if (access(path, F_OK))
+		return -errno;
+	ret = sv_xml_parse_file(path, NULL, cfg, err, sizeof(err));
+	if (ret)
+		log_err("running configuration %s: %s", path, err);
+	return ret;
+}
+
+void running_forget(struct dom0 *d0, const char *name)
+{
+	char path[512];
+
+	if (!running_path(d0, name, "", path, sizeof(path)))
+		unlink(path);
+}
+
+void running_adopt_devices(struct dom0 *d0, struct ts_domain *td)
+{
+	if (!td->cfg)
+		return;
+	vbd_adopt_all(d0, td, td->cfg);
+	vif_adopt_all(d0, td, td->cfg);
+	if (td->cfg->ndisks || td->cfg->nnets)
+		log_info("domain %s: %zu disks and %zu interfaces served again", td->info.name,
+			 td->cfg->ndisks, td->cfg->nnets);
+}
