@@ -255,6 +255,7 @@ void xs_persist_out(struct xs_conn *conn, const struct xs_outmsg *m);
 void xs_persist_watch(struct xs_conn *conn, const struct xs_watch *w, bool add);
 void xs_persist_txn(struct xs_conn *conn, uint32_t id, bool open);
 void xs_persist_conn_reset(struct xs_conn *conn);
+void xs_persist_conn_released(struct xs_conn *conn);
 void xs_persist_special(struct xs_server *srv, const char *name);
 void xs_persist_touch(struct xs_conn *conn);
 void xs_persist_commit(struct xs_server *srv);

@@ -412,15 +412,26 @@ void xs_persist_txn(struct xs_conn *conn, uint32_t id, bool open)
 	xs_persist_touch(conn);
 }
 
-void xs_persist_conn_reset(struct xs_conn *conn)
+static void conn_item(struct xs_conn *conn, uint8_t type)
 {
 	struct xs_persist *p = hook(conn->srv);
 
 	if (!p || !conn->journaled)
 		return;
-	buf_u8(&p->items, PJ_RESET);
+	buf_u8(&p->items, type);
 	buf_u16(&p->items, conn->domid);
 	xs_persist_touch(conn);
+}
+
+void xs_persist_conn_reset(struct xs_conn *conn)
+{
+	conn_item(conn, PJ_RESET);
+}
+
+/* A domid may come back with a new domain: the old one's output must not reach it. */
+void xs_persist_conn_released(struct xs_conn *conn)
+{
+	conn_item(conn, PJ_GONE);
 }
 
 void xs_persist_special(struct xs_server *srv, const char *name)

@@ -25,6 +25,7 @@ enum pj_item {
 	PJ_TXN_END,  /* domid, id */
 	PJ_RESET,    /* domid: its watches and transactions are gone */
 	PJ_SPECIAL,  /* 0 @introduceDomain or 1 @releaseDomain, perms */
+	PJ_GONE,     /* domid: nothing of its connection is kept (released, or a new one) */
 };
 
 struct pj_buf {

@@ -332,7 +332,7 @@ static int apply_record(struct xs_persist *p, struct xs_server *srv, const unsig
 			ret = apply_special(srv, &r);
 			continue;
 		}
-		if (type >= PJ_RING && type <= PJ_RESET) {
+		if ((type >= PJ_RING && type <= PJ_RESET) || type == PJ_GONE) {
 			uint16_t domid = rd_u16(&r);
 
 			if (r.bad || domid == 0 || domid > XS_DOMID_MAX)
@@ -358,6 +358,10 @@ static int apply_record(struct xs_persist *p, struct xs_server *srv, const unsig
 			break;
 		case PJ_RESET:
 			dom_clear_watches(d);
+			break;
+		case PJ_GONE:
+			dom_unlink(p, d);
+			dom_free(d);
 			break;
 		default:
 			return -EINVAL;
@@ -468,6 +472,7 @@ int xs_persist_ring_attach(struct xs_conn *conn, struct xs_ring_page *ring)
 {
 	struct xs_persist *p = conn->srv->persist;
 	struct pj_domain *d;
+	bool restored;
 	int ret = 0;
 
 	if (!p || p->failed)
@@ -475,6 +480,7 @@ int xs_persist_ring_attach(struct xs_conn *conn, struct xs_ring_page *ring)
 	conn->in_pos = __atomic_load_n(&ring->req_cons, __ATOMIC_ACQUIRE);
 	conn->out_pos = conn->out_sent = __atomic_load_n(&ring->rsp_prod, __ATOMIC_ACQUIRE);
 	d = dom_find(p, conn->domid, false);
+	restored = d != NULL;
 	if (d) {
 		p->quiet = true;
 		ret = restore(conn, d, ring);
@@ -485,6 +491,9 @@ int xs_persist_ring_attach(struct xs_conn *conn, struct xs_ring_page *ring)
 			return ret;
 	}
 	conn->journaled = true;
+	/* A new connection: what an older domain of this domid left is not its. */
+	if (!restored)
+		xs_persist_conn_released(conn);
 	xs_persist_touch(conn);
 	xs_persist_commit(conn->srv);
 	return 0;

@@ -152,7 +152,7 @@ int xs_domain_release(struct xs_server *srv, uint16_t domid)
 	for (struct xs_conn *c = srv->conns; c; c = c->next) {
 		if (c->domid != domid)
 			continue;
-		xs_persist_conn_reset(c);
+		xs_persist_conn_released(c);
 		xs_watch_remove_all(c);
 		xs_txn_free_all(c);
 		c->dead = true;

@@ -691,6 +691,58 @@ START_TEST(test_unclaimed_forgotten)
 }
 END_TEST
 
+/* A released domid used again: the old domain's undelivered output never reaches the new one. */
+START_TEST(test_domid_reused)
+{
+	struct xs_server *a = server(jpath, false), *b;
+	struct xs_ring_page *old = calloc(1, sizeof(*old)), *ring = calloc(1, sizeof(*ring)),
+			    *crash;
+	struct xt_client *d0 = xt_client(a, 0);
+	struct xs_conn *guest = ring_conn(a, old), *g;
+	static char value[1000];
+	struct rx rx = { .have = 0 };
+	struct xt_msg m;
+
+	memset(value, 'o', sizeof(value) - 1);
+	xt_make_domain_dir(d0, DOMID);
+	ck_assert_int_eq(xt_write(d0, 0, "/local/domain/5/big", value), 0);
+	/* Replies the old guest never reads: more than its ring holds. */
+	for (uint32_t id = 1; id <= 3; id++)
+		ring_send_args(old, XS_READ, id, 0, "big", NULL);
+	xs_ring_server_pump(old, guest);
+	ck_assert_int_eq(xs_domain_introduce(a, DOMID, NULL), 0);
+	ck_assert_int_eq(xs_domain_release(a, DOMID), 0);
+	xs_conn_free(guest);
+	/* The new domain's ring starts where the old one's stood. */
+	ring->rsp_prod = ring->rsp_cons = 0;
+	guest = ring_conn(a, ring);
+	ring_send(ring, XS_GET_DOMAIN_PATH, 7, 0, "5", 2);
+	ck_assert_int_eq(xs_ring_server_pump(ring, guest), 1);
+	copy_journal(cpath, SIZE_MAX);
+	crash = ring_copy(ring);
+	rx_pull(ring, &rx);
+	ck_assert(rx_next(&rx, &m));
+	ck_assert_uint_eq(m.hdr.req_id, 7);
+	b = server(cpath, true);
+	rx.have = 0;
+	g = ring_conn(b, crash);
+	xs_persist_adopted(b);
+	xs_ring_server_pump(crash, g);
+	rx_pull(crash, &rx);
+	ck_assert(rx_next(&rx, &m));
+	ck_assert_uint_eq(m.hdr.req_id, 7);
+	ck_assert(!rx_next(&rx, &m));
+	xs_conn_free(g);
+	xs_server_free(b);
+	xt_client_free(d0);
+	xs_conn_free(guest);
+	xs_server_free(a);
+	free(crash);
+	free(ring);
+	free(old);
+}
+END_TEST
+
 /* Past its size the journal is rewritten as a snapshot, and loads the same. */
 START_TEST(test_compaction)
 {
@@ -782,6 +834,7 @@ int main(void)
 	tcase_add_test(tc, test_torn_record);
 	tcase_add_test(tc, test_hostile);
 	tcase_add_test(tc, test_unclaimed_forgotten);
+	tcase_add_test(tc, test_domid_reused);
 	tcase_add_test(tc, test_compaction);
 	tcase_add_test(tc, test_throughput);
 	suite_add_tcase(s, tc);
