@@ -109,6 +109,63 @@ void running_forget(struct dom0 *d0, const char *name)
 		unlink(path);
 }
 
+static void disk_clear(struct sv_disk_config *d)
+{
+	free(d->driver_name);
+	free(d->driver_type);
+	free(d->driver_cache);
+	free(d->source);
+	free(d->target_dev);
+	free(d->backend_domain);
+	memset(d, 0, sizeof(*d));
+}
+
+void running_disk_plugged(struct dom0 *d0, struct ts_domain *td, const struct sv_disk_config *dc)
+{
+	struct sv_domain_config *cfg = td->cfg;
+	struct sv_disk_config *disks, *n;
+
+	if (!cfg)
+		return;
+	disks = realloc(cfg->disks, (cfg->ndisks + 1) * sizeof(*disks));
+	if (!disks)
+		goto fail;
+	cfg->disks = disks;
+	n = &disks[cfg->ndisks];
+	memset(n, 0, sizeof(*n));
+	n->type = dc->type;
+	n->device = dc->device;
+	n->readonly = dc->readonly;
+	n->source = dc->source ? strdup(dc->source) : NULL;
+	n->target_dev = strdup(dc->target_dev);
+	if ((dc->source && !n->source) || !n->target_dev) {
+		disk_clear(n);
+		goto fail;
+	}
+	cfg->ndisks++;
+	running_save(d0, td);
+	return;
+fail:
+	log_err("domain %s: disk %s left out of its running configuration: out of memory",
+		td->info.name, dc->target_dev);
+}
+
+void running_disk_unplugged(struct dom0 *d0, struct ts_domain *td, const char *dev)
+{
+	struct sv_domain_config *cfg = td->cfg;
+
+	for (size_t i = 0; cfg && i < cfg->ndisks; i++) {
+		if (cfg->disks[i].target_dev && !strcmp(cfg->disks[i].target_dev, dev)) {
+			disk_clear(&cfg->disks[i]);
+			memmove(&cfg->disks[i], &cfg->disks[i + 1],
+				(cfg->ndisks - i - 1) * sizeof(cfg->disks[0]));
+			cfg->ndisks--;
+			running_save(d0, td);
+			return;
+		}
+	}
+}
+
 void running_adopt_devices(struct dom0 *d0, struct ts_domain *td)
 {
 	if (!td->cfg)

@@ -58,6 +58,9 @@ dom0-restart)
 	mkxml w "xswatch $kills"
 	sv 0 create "$run_dir/w.xml"
 	wait_log w "xswatch: ready"
+	# A hot-plugged disk is in the running configuration: it comes back too.
+	truncate -s 8M "$run_dir/h.img" || fail "cannot make h.img"
+	sv 0 block-attach w "$run_dir/h.img" xvdb --readonly
 	for g in a b; do
 		truncate -s 32M "$run_dir/$g.img" || fail "cannot make $g.img"
 		mkxml $g "blkverify 240" "$(disk "$run_dir/$g.img" xvda)"
@@ -72,9 +75,15 @@ dom0-restart)
 		pause=$(awk -v s=$((seed + k)) 'BEGIN { srand(s); printf "%.2f", 0.2 + rand() * 1.3 }')
 		sleep "$pause"
 		kill -9 "$(cat "$run_dir/svdom0.pid")" || fail "no svdom0 to kill (round $k)"
-		# The next svctl call starts a new svdom0, which takes the running guests back.
+		# The next svctl call starts a new svdom0, which takes the running guests back
+		# (`store` only talks to a running one).
+		sv 0 list
 		sv 0 store write /local/domain/1/data/count $k
 		wait_log w "xswatch: saw $k\$" 300
+		if [ $k = 1 ]; then
+			sv 0 block-list w
+			expect_out "xvdb"
+		fi
 		k=$((k + 1))
 	done
 	grep -c "xenstore state taken back" "$run_dir/svdom0.log" >"$out" 2>/dev/null
