@@ -97,6 +97,9 @@ dom0-restart)
 	done
 	sv 0 list
 	expect_out "w *shut"
+	# A restart would hide an svdom0 that died of its own (the ASan build's reports).
+	grep -Eq "AddressSanitizer|LeakSanitizer|runtime error" "$run_dir/svdom0.log" &&
+		fail "svdom0 reported a sanitizer error"
 	;;
 *)
 	echo "unknown case $case"
