@@ -31,6 +31,11 @@
 #include "blkback_priv.h"
 #include "log.h"
 
+/* A kick takes at most this many rings' worth of requests before it yields. */
+#define BLKBACK_KICK_RINGS 2u
+/* An injected slow fault sleeps in slices this long, looking at the stop request. */
+#define SLOW_SLICE_MS 10u
+
 /* Refusals are the frontend's doing: rate-limited so that a flood cannot fill the log. */
 #define blog(b, ...) log_limited_tagged(&(b)->rl, LOG_LEVEL_WARN, (b)->tag, __VA_ARGS__)
 
@@ -78,17 +83,30 @@ static uint32_t fault_get(const struct blkback *b, const uint32_t *field)
 	return b->p.faults ? __atomic_load_n(field, __ATOMIC_RELAXED) : 0;
 }
 
+/* blkback_request_stop was called, from whichever thread. */
+static bool stop_requested(const struct blkback *b)
+{
+	return __atomic_load_n(&b->stop, __ATOMIC_ACQUIRE);
+}
+
 /* slow: the device thread sleeps before each batch, as a disk stalling would. */
 static void fault_slow(struct blkback *b)
 {
 	uint32_t ms = b->p.faults ? fault_get(b, &b->p.faults->slow_ms) : 0;
-	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000 };
+	struct timespec ts;
+	uint32_t slice;
 
 	if (!ms)
 		return;
 	b->st.faults++;
-	while (nanosleep(&ts, &ts) && errno == EINTR)
-		;
+	/* In slices, so that a stop request ends the sleep within one. */
+	while (ms && !stop_requested(b)) {
+		slice = ms < SLOW_SLICE_MS ? ms : SLOW_SLICE_MS;
+		ts = (struct timespec){ .tv_nsec = (long)slice * 1000000 };
+		while (nanosleep(&ts, &ts) && errno == EINTR)
+			;
+		ms -= slice;
+	}
 }
 
 /*
@@ -539,16 +557,33 @@ static void disconnect(struct blkback *b, const char *why)
 	stop_ring(b);
 }
 
+void blkback_request_stop(struct blkback *b)
+{
+	__atomic_store_n(&b->stop, true, __ATOMIC_RELEASE);
+}
+
 int blkback_kick(struct blkback *b)
 {
+	uint32_t prod, budget = BLKBACK_KICK_RINGS * b->ring.entries;
 	union blkif_slot slot;
-	uint32_t prod;
 
 	if (b->dead)
 		return -EPROTO;
 	b->st.notifications_in++;
 	fault_slow(b);
 	for (;;) {
+		/*
+		 * A frontend that re-arms as fast as we answer (refused requests are
+		 * answered at once) would keep us here forever: after the budget, give
+		 * the thread back to its owner, which kicks again once it has looked at
+		 * its stop request. req_event is left alone, so nothing is lost.
+		 */
+		if (stop_requested(b))
+			return 0;
+		if (!budget) {
+			b->st.kick_yields++;
+			return BLKBACK_KICK_MORE;
+		}
 		if (sv_back_req_prod(&b->ring, &prod)) {
 			b->st.ring_overflow++;
 			disconnect(b, "the request producer jumped more than a ring ahead");
@@ -560,14 +595,19 @@ int blkback_kick(struct blkback *b)
 				disconnect(b, "more requests in flight than ring slots");
 				return -EPROTO;
 			}
+			if (!budget)
+				break;
 			memcpy(&slot, sv_back_req(&b->ring, b->ring.req_cons), sizeof(slot));
 			b->ring.req_cons++;
+			budget--;
 			handle(b, &slot);
 		}
 		if (b->copy)
 			run_staged(b);
 		submit(b);
 		push(b);
+		if (b->ring.req_cons != prod)
+			continue; /* out of budget: the check at the top yields */
 		if (!sv_back_final_check(&b->ring))
 			break;
 	}

@@ -92,6 +92,7 @@ struct blkback_stats {
 	/* refusals: each got BLKIF_RSP_ERROR / EOPNOTSUPP, or disconnected the ring */
 	uint64_t bad_op, bad_segments, bad_sector_range, bad_grant, readonly_write, io_errors;
 	uint64_t ring_overflow; /* the request producer jumped: disconnected */
+	uint64_t kick_yields;	/* kicks that ran out of budget and asked to be called again */
 };
 
 struct blkback;
@@ -101,12 +102,22 @@ int blkback_open(struct blkback **out, const struct blkback_params *p, char *err
 /* Readable when I/O completed: then call blkback_complete. */
 int blkback_io_fd(const struct blkback *b);
 /*
- * Takes every request the frontend produced (batching them into one
+ * Takes the requests the frontend produced (batching them into one
  * submission), answers the refused ones, and re-arms req_event with the final
- * check. 0, or -EPROTO when the ring is broken: the device is disconnected and
- * every later call does nothing.
+ * check. At most two rings' worth of requests a call: a frontend re-arming as
+ * fast as it is answered cannot keep the caller. 0; BLKBACK_KICK_MORE when the
+ * budget ran out with work left (call again soon, after looking at what else
+ * the thread must do: nothing re-arms meanwhile); or -EPROTO when the ring is
+ * broken: the device is disconnected and every later call does nothing.
  */
+#define BLKBACK_KICK_MORE 1
 int blkback_kick(struct blkback *b);
+/*
+ * From any thread: the device's thread should stop. blkback_kick (and an
+ * injected slow fault) returns within a few milliseconds and takes nothing more
+ * from the ring; blkback_close must still be called, on the device's thread.
+ */
+void blkback_request_stop(struct blkback *b);
 /* Reaps finished I/O and pushes the responses, notifying when rsp_event asks. */
 int blkback_complete(struct blkback *b);
 /* True once the ring broke. */

@@ -91,6 +91,7 @@ struct blkback {
 	bool rsp_pending;
 	uint32_t inflight; /* consumed, not answered */
 	bool dead;
+	bool stop;		 /* blkback_request_stop: set by another thread, read atomically */
 	struct log_ratelimit rl; /* refusals; the device thread's alone */
 	struct blkback_stats st;
 

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -36,6 +37,32 @@
 #include "xenbus_back.h"
 #include "log.h"
 
+/*
+ * One connection to a frontend: what connect takes and the thread that serves
+ * it. Stopping never waits on the loop: disconnect asks the thread to stop and
+ * moves on; the thread lets go of the ring and the grants (waiting for its I/O
+ * in flight), then says so through done_fd, and the loop frees the rest there.
+ * Until then the device is busy (xenbus_back_ops.busy): xenbus_back writes
+ * neither Closed nor InitWait nor connects again, so the frontend never reuses
+ * pages the backend still touches.
+ */
+struct blkdev_conn {
+	struct blkback_dev *dev;
+	struct gnt_granter granter;
+	struct gnt_mapper mapper;
+	bool mapper_ready;
+	struct backend_port port;
+	int epfd; /* the thread's: made on the loop, so a failure is reported there */
+	int stop_fd;
+	int done_fd; /* the thread failed, or finished stopping: the loop looks */
+	bool done_watched;
+	struct blkback *bb;
+	pthread_t thread;
+	bool thread_started;
+	bool failed, finished;	  /* set by the thread before it writes done_fd (atomics) */
+	struct blkdev_conn *next; /* among the device's stopping ones */
+};
+
 struct blkback_dev {
 	struct xenbus_back xb;
 	char dev[16];
@@ -45,19 +72,10 @@ struct blkback_dev {
 	bool copy; /* the host gives grants remotely, never guest RAM */
 	struct blk_disk disk;
 	bool disk_open;
-
-	/* while connected */
-	struct gnt_granter granter;
-	struct gnt_mapper mapper;
-	bool mapper_ready;
 	uint32_t ring_order;
-	struct backend_port port;
-	int epfd; /* the thread's: made on the loop, so a failure is reported there */
-	int stop_fd;
-	int failed_fd; /* the thread writes it when it cannot go on; the loop tears down */
-	struct blkback *bb;
-	pthread_t thread;
-	bool thread_started;
+	struct blkdev_conn *conn;     /* while connected */
+	struct blkdev_conn *stopping; /* connections whose thread has not finished yet */
+	bool free_pending;	      /* blkback_dev_free came while one was stopping */
 };
 
 static enum blk_cache_mode blkdev_cache_mode(const char *s)
@@ -79,100 +97,174 @@ static enum blk_cache_mode blkdev_cache_mode(const char *s)
 
 static void blkdev_notify(void *opaque)
 {
-	struct blkback_dev *d = opaque;
+	struct blkdev_conn *c = opaque;
 
-	if (backend_port_raise(&d->port))
-		log_err("vbd %u/%u: cannot raise port %u", d->xb.domid, d->xb.devid, d->port.port);
+	if (backend_port_raise(&c->port))
+		log_err("vbd %u/%u: cannot raise port %u", c->dev->xb.domid, c->dev->xb.devid,
+			c->port.port);
 }
 
-/* The thread cannot go on (a broken ring, a failed wait): the loop takes the device down. */
-static void *blkdev_thread_give_up(struct blkback_dev *d)
+static void blkdev_thread_signal(struct blkdev_conn *c, bool *flag)
 {
 	uint64_t one = 1;
 
-	if (write(d->failed_fd, &one, sizeof(one)) < 0)
-		log_err("vbd %u/%u: cannot tell the loop", d->xb.domid, d->xb.devid);
-	return NULL;
+	__atomic_store_n(flag, true, __ATOMIC_RELEASE);
+	if (write(c->done_fd, &one, sizeof(one)) < 0)
+		log_err("vbd %u/%u: cannot tell the loop", c->dev->xb.domid, c->dev->xb.devid);
+}
+
+/* Blocks until the loop asks this thread to stop. */
+static void blkdev_thread_wait_stop(struct blkdev_conn *c)
+{
+	struct pollfd pfd = { .fd = c->stop_fd, .events = POLLIN };
+
+	while (poll(&pfd, 1, -1) < 0 && errno == EINTR)
+		;
 }
 
 static void *blkdev_thread(void *arg)
 {
+	struct blkdev_conn *c = arg;
 	struct epoll_event evs[4];
-	struct blkback_dev *d = arg;
+	bool more, stop = false;
 	uint64_t cnt;
-	int n, i;
+	int n, i, ret;
 
 	/* Requests may have been queued before we listened. */
-	if (blkback_kick(d->bb) == -EPROTO)
-		return blkdev_thread_give_up(d);
-	for (;;) {
-		n = epoll_wait(d->epfd, evs, 4, -1);
+	ret = blkback_kick(c->bb);
+	more = ret == BLKBACK_KICK_MORE;
+	while (ret != -EPROTO) {
+		/* A kick that yielded is taken up again once the other fds had their turn. */
+		n = epoll_wait(c->epfd, evs, 4, more ? 0 : -1);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			log_err("vbd %u/%u: the device thread stops: epoll_wait: %s", d->xb.domid,
-				d->xb.devid, strerror(errno));
-			return blkdev_thread_give_up(d);
+			log_err("vbd %u/%u: the device thread stops: epoll_wait: %s",
+				c->dev->xb.domid, c->dev->xb.devid, strerror(errno));
+			break;
 		}
 		for (i = 0; i < n; i++) {
-			if (evs[i].data.fd == d->stop_fd)
-				return NULL;
-			if (evs[i].data.fd == d->port.notify_fd) {
-				while (read(d->port.notify_fd, &cnt, sizeof(cnt)) == sizeof(cnt))
+			if (evs[i].data.fd == c->stop_fd) {
+				stop = true;
+			} else if (evs[i].data.fd == c->port.notify_fd) {
+				while (read(c->port.notify_fd, &cnt, sizeof(cnt)) == sizeof(cnt))
 					;
-				/* A frontend that broke its ring loses the device, visibly. */
-				if (blkback_kick(d->bb) == -EPROTO)
-					return blkdev_thread_give_up(d);
+				more = true;
 			} else {
-				blkback_complete(d->bb);
+				blkback_complete(c->bb);
 			}
+		}
+		if (stop)
+			goto out;
+		if (more) {
+			/* A frontend that broke its ring loses the device, visibly. */
+			ret = blkback_kick(c->bb);
+			more = ret == BLKBACK_KICK_MORE;
+		}
+	}
+	/* The thread cannot go on: the loop takes the device down and then stops us. */
+	blkdev_thread_signal(c, &c->failed);
+	blkdev_thread_wait_stop(c);
+out:
+	/* Waits for the I/O in flight and lets go of the ring and every grant. */
+	blkback_close(c->bb);
+	c->bb = NULL;
+	blkdev_thread_signal(c, &c->finished);
+	return NULL;
+}
+
+/* Frees what the loop owns of a connection whose thread has finished or never ran. */
+static void blkdev_conn_free(struct blkdev_conn *c)
+{
+	struct backend_env *env = c->dev->xb.env;
+
+	if (c->thread_started)
+		pthread_join(c->thread, NULL); /* it has returned, or is returning */
+	if (c->bb)
+		blkback_close(c->bb); /* never served: nothing in flight */
+	if (c->mapper_ready) {
+		gnt_unmap_all(&c->mapper);
+		gnt_mapper_destroy(&c->mapper);
+	}
+	backend_port_close(env, &c->port, true);
+	if (c->done_watched)
+		env->ops->fd_del(env, c->done_fd);
+	if (c->done_fd >= 0)
+		close(c->done_fd);
+	if (c->stop_fd >= 0)
+		close(c->stop_fd);
+	if (c->epfd >= 0)
+		close(c->epfd);
+	if (c->granter.ram)
+		env->ops->unmap_guest(env, c->granter.ram, c->granter.ram_size);
+	free(c);
+}
+
+static void blkdev_free_now(struct blkback_dev *d)
+{
+	if (d->disk_open)
+		blk_disk_close(&d->disk);
+	free(d->source);
+	free(d);
+}
+
+/* Asks the thread to stop and returns: blkdev_conn_done finishes on the loop. */
+static void blkdev_disconnect(struct blkback_dev *d)
+{
+	struct blkdev_conn *c = d->conn;
+	uint64_t one = 1;
+
+	if (!c)
+		return;
+	d->conn = NULL;
+	if (!c->thread_started) {
+		blkdev_conn_free(c);
+		return;
+	}
+	blkback_request_stop(c->bb);
+	if (write(c->stop_fd, &one, sizeof(one)) < 0)
+		log_err("vbd %u/%u: cannot stop its thread", d->xb.domid, d->xb.devid);
+	c->next = d->stopping;
+	d->stopping = c;
+}
+
+static void blkdev_unlist(struct blkback_dev *d, struct blkdev_conn *c)
+{
+	struct blkdev_conn **pp;
+
+	for (pp = &d->stopping; *pp; pp = &(*pp)->next) {
+		if (*pp == c) {
+			*pp = c->next;
+			return;
 		}
 	}
 }
 
-static void blkdev_disconnect(struct blkback_dev *d)
+static void blkdev_conn_done(void *arg)
 {
-	struct backend_env *env = d->xb.env;
-	uint64_t one = 1;
+	struct blkdev_conn *c = arg;
+	struct blkback_dev *d = c->dev;
+	uint64_t cnt;
 
-	if (d->thread_started) {
-		if (write(d->stop_fd, &one, sizeof(one)) < 0)
-			log_err("vbd %u/%u: cannot stop its thread", d->xb.domid, d->xb.devid);
-		pthread_join(d->thread, NULL);
-		d->thread_started = false;
+	while (read(c->done_fd, &cnt, sizeof(cnt)) == sizeof(cnt))
+		;
+	if (!__atomic_load_n(&c->finished, __ATOMIC_ACQUIRE)) {
+		if (__atomic_load_n(&c->failed, __ATOMIC_ACQUIRE) && d->conn == c) {
+			blkdev_disconnect(d);
+			d->xb.connected = false;
+			xenbus_back_fatal(&d->xb,
+					  "the device thread failed (see the backend's log)");
+		}
+		return;
 	}
-	if (d->bb) {
-		blkback_close(d->bb);
-		d->bb = NULL;
-	}
-	if (d->mapper_ready) {
-		gnt_unmap_all(&d->mapper);
-		gnt_mapper_destroy(&d->mapper);
-		d->mapper_ready = false;
-	}
-	backend_port_close(env, &d->port, true);
-	if (d->failed_fd >= 0) {
-		env->ops->fd_del(env, d->failed_fd);
-		close(d->failed_fd);
-	}
-	if (d->stop_fd >= 0)
-		close(d->stop_fd);
-	if (d->epfd >= 0)
-		close(d->epfd);
-	d->epfd = d->stop_fd = d->failed_fd = -1;
-	if (d->granter.ram) {
-		env->ops->unmap_guest(env, d->granter.ram, d->granter.ram_size);
-		d->granter.ram = NULL;
-	}
-}
-
-static void blkdev_thread_failed(void *arg)
-{
-	struct blkback_dev *d = arg;
-
-	blkdev_disconnect(d);
-	d->xb.connected = false;
-	xenbus_back_fatal(&d->xb, "the device thread failed (see the backend's log)");
+	blkdev_unlist(d, c);
+	blkdev_conn_free(c);
+	if (d->stopping)
+		return;
+	if (d->free_pending)
+		blkdev_free_now(d);
+	else
+		xenbus_back_settled(&d->xb);
 }
 
 /* The frontend's ring-ref key(s) and ring-page-order. */
@@ -223,9 +315,19 @@ static int blkdev_connect(struct blkback_dev *d, char *err, size_t errlen)
 	struct sv_ctl_gnttab_reply gr;
 	struct blkback_params p = { 0 };
 	char buf[64], name[48];
+	struct blkdev_conn *c;
 	void *ram = NULL;
 	int ret;
 
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	c->dev = d;
+	c->epfd = c->stop_fd = c->done_fd = -1;
+	backend_port_init(&c->port);
+	d->conn = c; /* from here on, a failure's disconnect frees it */
 	ret = blkdev_read_ring(d, refs, err, errlen);
 	if (ret)
 		goto out;
@@ -252,85 +354,84 @@ static int blkdev_connect(struct blkback_dev *d, char *err, size_t errlen)
 		       backend_xs_read(env, d->xb.fe, BLKIF_KEY_FEATURE_PERSISTENT, buf,
 				       sizeof(buf)) >= 0 &&
 		       !strcmp(buf, "1");
-	d->granter = (struct gnt_granter){ .domid = (uint16_t)d->xb.domid };
+	c->granter = (struct gnt_granter){ .domid = (uint16_t)d->xb.domid };
 	if (d->copy) {
 		/* The core checks every grant itself: we learn nothing of the table. */
-		d->granter.remote = env->grant_remote;
-		d->granter.remote_ctx = env->grant_remote_ctx;
+		c->granter.remote = env->grant_remote;
+		c->granter.remote_ctx = env->grant_remote_ctx;
 	} else {
-		ret = env->ops->map_guest(env, d->xb.domid, 0, &ram, &d->granter.ram_size, err,
+		ret = env->ops->map_guest(env, d->xb.domid, 0, &ram, &c->granter.ram_size, err,
 					  errlen);
 		if (ret)
 			goto out;
-		d->granter.ram = ram;
+		c->granter.ram = ram;
 		ret = env->ops->core_call(env, SV_CTL_GNTTAB, &id, sizeof(id), &gr, sizeof(gr),
 					  NULL, 0, err, errlen);
 		if (ret)
 			goto out;
-		d->granter.table_gpa = gr.table_gpa;
-		d->granter.nr_frames = gr.nr_frames;
+		c->granter.table_gpa = gr.table_gpa;
+		c->granter.nr_frames = gr.nr_frames;
 	}
-	ret = gnt_mapper_init(&d->mapper, env->domid, 4096);
+	ret = gnt_mapper_init(&c->mapper, env->domid, 4096);
 	if (ret) {
 		snprintf(err, errlen, "cannot set up grant mapping: %s", strerror(-ret));
 		goto out;
 	}
-	d->mapper_ready = true;
+	c->mapper_ready = true;
 	/* Without the guest's RAM the port is raised through the core (shinfo NULL). */
 	ret = backend_port_bind(
 		env, SV_CTL_EVTCHN_BIND, d->xb.domid, port,
-		d->copy ? NULL : (struct sv_shared_info *)(d->granter.ram + SV_SHARED_INFO_GPA),
-		&d->port, err, errlen);
+		d->copy ? NULL : (struct sv_shared_info *)(c->granter.ram + SV_SHARED_INFO_GPA),
+		&c->port, err, errlen);
 	if (ret)
 		goto out;
-	d->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	d->failed_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	d->epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (d->stop_fd < 0 || d->failed_fd < 0 || d->epfd < 0) {
+	c->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	c->done_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	c->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (c->stop_fd < 0 || c->done_fd < 0 || c->epfd < 0) {
 		ret = -errno;
 		snprintf(err, errlen, "cannot make the device thread's fds: %s", strerror(-ret));
 		goto out;
 	}
 	snprintf(name, sizeof(name), "vbd %u/%u", d->xb.domid, d->xb.devid);
-	p.granter = &d->granter;
-	p.mapper = &d->mapper;
+	p.granter = &c->granter;
+	p.mapper = &c->mapper;
 	p.ring_refs = refs;
 	p.ring_order = d->ring_order;
 	p.disk = &d->disk;
 	p.engine = BLKBACK_IO_AUTO;
 	p.notify = blkdev_notify;
-	p.opaque = d;
+	p.opaque = c;
 	p.name = name;
 	p.faults = env->faults;
-	ret = blkback_open(&d->bb, &p, err, errlen);
+	ret = blkback_open(&c->bb, &p, err, errlen);
 	if (ret)
 		goto out;
-	ev.data.fd = d->port.notify_fd;
-	ret = epoll_ctl(d->epfd, EPOLL_CTL_ADD, ev.data.fd, &ev);
-	ev.data.fd = blkback_io_fd(d->bb);
+	ev.data.fd = c->port.notify_fd;
+	ret = epoll_ctl(c->epfd, EPOLL_CTL_ADD, ev.data.fd, &ev);
+	ev.data.fd = blkback_io_fd(c->bb);
 	if (!ret)
-		ret = epoll_ctl(d->epfd, EPOLL_CTL_ADD, ev.data.fd, &ev);
-	ev.data.fd = d->stop_fd;
+		ret = epoll_ctl(c->epfd, EPOLL_CTL_ADD, ev.data.fd, &ev);
+	ev.data.fd = c->stop_fd;
 	if (!ret)
-		ret = epoll_ctl(d->epfd, EPOLL_CTL_ADD, ev.data.fd, &ev);
+		ret = epoll_ctl(c->epfd, EPOLL_CTL_ADD, ev.data.fd, &ev);
 	if (ret) {
 		ret = -errno;
 		snprintf(err, errlen, "cannot watch the device's fds: %s", strerror(-ret));
 		goto out;
 	}
-	ret = env->ops->fd_add(env, d->failed_fd, blkdev_thread_failed, d);
+	ret = env->ops->fd_add(env, c->done_fd, blkdev_conn_done, c);
 	if (ret) {
-		close(d->failed_fd); /* never added: disconnect must not remove it */
-		d->failed_fd = -1;
 		snprintf(err, errlen, "cannot watch the device thread: %s", strerror(-ret));
 		goto out;
 	}
-	ret = -pthread_create(&d->thread, NULL, blkdev_thread, d);
+	c->done_watched = true;
+	ret = -pthread_create(&c->thread, NULL, blkdev_thread, c);
 	if (ret) {
 		snprintf(err, errlen, "cannot start the device thread: %s", strerror(-ret));
 		goto out;
 	}
-	d->thread_started = true;
+	c->thread_started = true;
 out:
 	if (ret)
 		blkdev_disconnect(d);
@@ -411,9 +512,15 @@ static void blkdev_xb_disconnect(struct xenbus_back *xb)
 	blkdev_disconnect(xb->priv);
 }
 
+static bool blkdev_xb_busy(const struct xenbus_back *xb)
+{
+	return ((const struct blkback_dev *)xb->priv)->stopping != NULL;
+}
+
 static const struct xenbus_back_ops blkdev_xb_ops = {
 	.connect = blkdev_xb_connect,
 	.disconnect = blkdev_xb_disconnect,
+	.busy = blkdev_xb_busy,
 };
 
 int blkback_dev_probe(struct backend_env *env, const char *be_path, struct blkback_dev **out,
@@ -426,9 +533,7 @@ int blkback_dev_probe(struct backend_env *env, const char *be_path, struct blkba
 	d = calloc(1, sizeof(*d));
 	if (!d)
 		return -ENOMEM;
-	d->epfd = d->stop_fd = d->failed_fd = -1;
 	d->copy = env->grant_remote != NULL;
-	backend_port_init(&d->port);
 	ret = xenbus_back_init(&d->xb, env, "vbd", be_path, &blkdev_xb_ops, d, err, errlen);
 	if (!ret)
 		ret = blkdev_read_config(d, err, errlen);
@@ -469,10 +574,10 @@ void blkback_dev_info(const struct blkback_dev *d, struct blkback_dev_info *info
 	memset(info, 0, sizeof(*info));
 	info->state = d->xb.state;
 	info->readonly = d->readonly;
-	info->connected = d->bb != NULL;
+	info->connected = d->conn && d->conn->bb;
 	info->unplugged = d->xb.unplugged;
-	if (d->bb)
-		blkback_get_stats(d->bb, &info->stats);
+	if (info->connected)
+		blkback_get_stats(d->conn->bb, &info->stats);
 }
 
 void blkback_dev_free(struct blkback_dev *d)
@@ -482,8 +587,30 @@ void blkback_dev_free(struct blkback_dev *d)
 	if (d->xb.env)
 		xenbus_back_stop(&d->xb);
 	blkdev_disconnect(d);
-	if (d->disk_open)
-		blk_disk_close(&d->disk);
-	free(d->source);
-	free(d);
+	/* A thread still stopping uses the disk: the last one to finish frees the device. */
+	if (d->stopping)
+		d->free_pending = true;
+	else
+		blkdev_free_now(d);
+}
+
+void blkback_dev_free_wait(struct blkback_dev *d)
+{
+	struct pollfd pfd = { .events = POLLIN };
+	struct blkdev_conn *c;
+
+	if (!d)
+		return;
+	if (d->xb.env)
+		xenbus_back_stop(&d->xb);
+	blkdev_disconnect(d);
+	while ((c = d->stopping)) {
+		pfd.fd = c->done_fd;
+		while (!__atomic_load_n(&c->finished, __ATOMIC_ACQUIRE))
+			if (poll(&pfd, 1, 100) < 0 && errno != EINTR)
+				break;
+		d->stopping = c->next;
+		blkdev_conn_free(c); /* the join waits for the thread if poll failed */
+	}
+	blkdev_free_now(d);
 }

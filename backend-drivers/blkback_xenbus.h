@@ -47,7 +47,13 @@ void blkback_dev_unplug(struct blkback_dev *d);
 /* True once an unplugged device's frontend said Closed (or vanished): free it. */
 bool blkback_dev_removable(const struct blkback_dev *d);
 void blkback_dev_info(const struct blkback_dev *d, struct blkback_dev_info *info);
-/* Disconnects, stops watching and frees; the directories are the toolstack's to remove. */
+/*
+ * Disconnects, stops watching and frees; the directories are the toolstack's to
+ * remove. It does not wait for the device thread: the host's loop frees the
+ * device once the thread has let go (an fd the device added).
+ */
 void blkback_dev_free(struct blkback_dev *d);
+/* The same, waiting for the device thread: for a host whose loop has ended. */
+void blkback_dev_free_wait(struct blkback_dev *d);
 
 #endif

@@ -47,6 +47,22 @@ static void xenbus_back_disconnect(struct xenbus_back *xb)
 	xb->connected = false;
 }
 
+static void xenbus_back_closed(struct xenbus_back *xb)
+{
+	if (xb->state != XENBUS_STATE_CLOSED)
+		xenbus_back_set_state(xb, XENBUS_STATE_CLOSED);
+	xb->removable = xb->unplugged;
+}
+
+/* A disconnect still in progress: the change is looked at again once it is done. */
+static bool xenbus_back_settling(struct xenbus_back *xb)
+{
+	if (!xb->ops->busy || !xb->ops->busy(xb))
+		return false;
+	xb->deferred = true;
+	return true;
+}
+
 static void xenbus_back_frontend_changed(void *arg, const char *path)
 {
 	struct xenbus_back *xb = arg;
@@ -71,6 +87,8 @@ static void xenbus_back_frontend_changed(void *arg, const char *path)
 		 * close and come back through Initialising.
 		 */
 		if (fe_state == XENBUS_STATE_CONNECTED && !xb->fe_was_down)
+			return;
+		if (xenbus_back_settling(xb))
 			return;
 		if (xb->ops->connect(xb, err, sizeof(err))) {
 			xenbus_back_disconnect(xb);
@@ -103,9 +121,14 @@ static void xenbus_back_frontend_changed(void *arg, const char *path)
 	case XENBUS_STATE_CLOSED:
 	case XENBUS_STATE_UNKNOWN:
 		xenbus_back_disconnect(xb);
-		if (xb->state != XENBUS_STATE_CLOSED)
-			xenbus_back_set_state(xb, XENBUS_STATE_CLOSED);
-		xb->removable = xb->unplugged;
+		if (xenbus_back_settling(xb)) {
+			/* Closed tells the frontend it may free the ring: not yet. */
+			xb->closed_deferred = true;
+			if (xb->state == XENBUS_STATE_CONNECTED)
+				xenbus_back_set_state(xb, XENBUS_STATE_CLOSING);
+			return;
+		}
+		xenbus_back_closed(xb);
 		return;
 	default: /* InitWait is not the frontend's to say; other numbers mean nothing */
 		return;
@@ -179,6 +202,19 @@ void xenbus_back_unplug(struct xenbus_back *xb)
 	xenbus_back_disconnect(xb);
 	backend_xs_printf(xb->env, xb->be, "online", "0");
 	xenbus_back_set_state(xb, XENBUS_STATE_CLOSING);
+}
+
+void xenbus_back_settled(struct xenbus_back *xb)
+{
+	if (!xb->deferred || !xb->watching)
+		return;
+	xb->deferred = false;
+	/* A Closed that waited is said first: the frontend may have moved on since. */
+	if (xb->closed_deferred) {
+		xb->closed_deferred = false;
+		xenbus_back_closed(xb);
+	}
+	xenbus_back_frontend_changed(xb, NULL);
 }
 
 void xenbus_back_stop(struct xenbus_back *xb)

@@ -22,8 +22,18 @@ struct xenbus_back;
 struct xenbus_back_ops {
 	/* Read the frontend's keys, map, bind, start serving; err says what was wrong. */
 	int (*connect)(struct xenbus_back *xb, char *err, size_t errlen);
-	/* Stop serving and let go of everything connect took; safe when not connected. */
+	/*
+	 * Stop serving and let go of everything connect took; safe when not connected.
+	 * It may finish later (a device thread still stopping): see busy.
+	 */
 	void (*disconnect)(struct xenbus_back *xb);
+	/*
+	 * Optional: true while a disconnect is still letting go of the frontend's
+	 * pages. Meanwhile nothing is written that lets the frontend reuse them
+	 * (Closed, InitWait) and nothing connects; the device class calls
+	 * xenbus_back_settled once it is done.
+	 */
+	bool (*busy)(const struct xenbus_back *xb);
 };
 
 struct xenbus_back {
@@ -40,6 +50,8 @@ struct xenbus_back {
 	bool unplugged;		 /* xenbus_back_unplug was called */
 	bool removable;		 /* unplugged and the frontend closed: the owner frees it */
 	bool fe_was_down;	 /* the frontend said a state below Initialised, or closed */
+	bool deferred;		 /* a frontend change waits for the device to settle */
+	bool closed_deferred;	 /* and it was Closed (or gone): said once settled */
 	struct log_ratelimit rl; /* what the frontend makes us say */
 };
 
@@ -60,6 +72,8 @@ void xenbus_back_fatal(struct xenbus_back *xb, const char *msg);
 void xenbus_back_unplug(struct xenbus_back *xb);
 /* Disconnects and stops watching. */
 void xenbus_back_stop(struct xenbus_back *xb);
+/* The device is no longer busy: the frontend change that waited is acted on now. */
+void xenbus_back_settled(struct xenbus_back *xb);
 
 /* The name of a xenbus state for tables and messages ("InitWait"). */
 const char *xenbus_state_name(int state);

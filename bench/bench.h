@@ -99,4 +99,24 @@ int bench_net(const struct bench_net_opts *o, bool json);
 #define ISO_MAX_RUNS 10u
 int experiment_isolation(const char *kernel, unsigned int runs, bool json);
 
+/*
+ * Sweeps (bench_sweep*.c): every point of spec, in every configuration of
+ * compare (a spec of its own: "persistent=on|off,indirect=on|off"), runs
+ * times, each beside the host's own figure measured in the same run; a table,
+ * JSON or CSV on stdout and with plot_dir PNG plots (sweep.h).
+ */
+#define SWEEP_MAX_RUNS 15u
+struct bench_sweep_opts {
+	const char *kernel;
+	const char *spec;
+	const char *compare; /* NULL: one configuration, the default */
+	unsigned int runs;
+	unsigned int size_mb;	 /* blk: the disk file; sequential passes cover it */
+	unsigned int iterations; /* blk: random requests per point; net: frames per point */
+	bool json, csv;
+	const char *plot_dir;
+};
+int bench_sweep_blk(const struct bench_sweep_opts *o);
+int bench_sweep_net(const struct bench_sweep_opts *o);
+
 #endif

@@ -30,12 +30,12 @@
 
 #include "bench.h"
 #include "bench_dom.h"
+#include "bench_net.h"
 #include "errmsg.h"
 #include "util.h"
 
 extern char **environ;
 
-#define NB_HDR	       42u	      /* Ethernet 14 + IPv4 20 + UDP 8 */
 #define NB_SMALL       (64u - NB_HDR) /* a 64-byte Ethernet frame (no FCS) */
 #define NB_LARGE       (1500u - 28u)  /* a 1500-byte IP packet: a 1514-byte frame */
 #define NB_COUNT_SMALL 20000u
@@ -55,6 +55,8 @@ extern char **environ;
 #define NB_MEMCPY_BUFS 64u
 
 enum { NB_G2G_64, NB_G2G_1500, NB_G2H_1500, NB_FIGS };
+_Static_assert(NB_FIGS == sizeof(((struct net_bench *)0)->count) / sizeof(unsigned int),
+	       "bench_net.h counts one run length per figure");
 
 static const struct nb_fig {
 	const char *name, *base;
@@ -64,22 +66,6 @@ static const struct nb_fig {
 	{ "net.g2g_64", "host veth pair, UDP 22 B payload", NB_SMALL, false },
 	{ "net.g2g_1500", "host veth pair, UDP 1472 B payload", NB_LARGE, false },
 	{ "net.g2host_1500", "host veth pair, UDP 1472 B payload", NB_LARGE, true },
-};
-
-/*
- * One run of one figure. Every count is per datagram the sending guest sent:
- * sender_notify and receiver_notify are the guests' own "notifications=N"
- * (netfront's kicks of the backend during the timed part); backend_notify is
- * net-list's Notify of both vifs (netback's upcalls into the guests, the
- * vifs' whole lives: ARP and the handshake too); copies is net-list's Copies of
- * both vifs (grant copy operations: one per slot, so one per frame each way
- * for frames in one page; the TAP write and the kernel's copy into its skb
- * are not grant copies and are not counted). NAN where a figure has none.
- */
-struct nb_sample {
-	double fps, gbps, base_fps, base_gbps, memcpy_gbs, own_fps;
-	double notify, sender_notify, receiver_notify, backend_notify, copies;
-	double lost, base_lost, drops, own_clock;
 };
 
 static const struct nb_field {
@@ -123,23 +109,10 @@ struct nb_rx {
 	uint64_t seen_ns; /* CLOCK_MONOTONIC when we last read one */
 };
 
-/* The far end of the veth pair: a child in a network namespace of its own. */
-struct nb_veth {
-	pid_t pid;
-	int to, from; /* pipes to and from the child */
-	int fd;	      /* our socket, connected to the child's */
-};
-
 struct nb_msg {
 	int32_t status;
 	uint32_t size, count;
 	uint64_t got, ns;
-};
-
-struct net_bench {
-	struct svb_dom d;
-	struct nb_veth veth;
-	unsigned int count[NB_FIGS];
 };
 
 /* ---- the host's side: ip(8), sockets, the veth pair ---- */
@@ -308,7 +281,7 @@ static void nb_veth_child(int rfd, int wfd)
 	_exit(0);
 }
 
-static void nb_veth_close(struct nb_veth *v)
+void nb_veth_close(struct nb_veth *v)
 {
 	struct nb_msg m = { 0 };
 
@@ -353,7 +326,7 @@ static int nb_veth_round(struct nb_veth *v, unsigned int size, unsigned int coun
 	return 0;
 }
 
-static int nb_veth_open(struct nb_veth *v, char *err, size_t errlen)
+int nb_veth_open(struct nb_veth *v, char *err, size_t errlen)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(NB_PORT) };
 	int to[2] = { -1, -1 }, from[2] = { -1, -1 }, ret;
@@ -622,8 +595,8 @@ static int nb_pump(struct net_bench *nb, struct nb_guest *const *g, unsigned int
 }
 
 /* Guest A sends to guest B on one of our switches; B is created first, A once B is ready. */
-static int nb_g2g(struct net_bench *nb, unsigned int size, unsigned int count, struct nb_sample *s,
-		  char *err, size_t errlen)
+int nb_g2g(struct net_bench *nb, unsigned int size, unsigned int count, struct nb_sample *s,
+	   char *err, size_t errlen)
 {
 	struct nb_guest rx = { 0 }, tx = { 0 };
 	struct nb_guest *both[2] = { &rx, &tx };
@@ -678,8 +651,8 @@ out:
 }
 
 /* Guest A sends through a TAP device to a socket of this process, timed by the kernel's stamps. */
-static int nb_g2host(struct net_bench *nb, unsigned int size, unsigned int count,
-		     struct nb_sample *s, char *err, size_t errlen)
+int nb_g2host(struct net_bench *nb, unsigned int size, unsigned int count, struct nb_sample *s,
+	      char *err, size_t errlen)
 {
 	struct nb_guest tx = { 0 };
 	struct nb_guest *one[1] = { &tx };
@@ -732,8 +705,8 @@ out:
 }
 
 /* The veth baseline of one payload size into s. */
-static int nb_base(struct net_bench *nb, unsigned int size, unsigned int count, struct nb_sample *s,
-		   char *err, size_t errlen)
+int nb_base(struct net_bench *nb, unsigned int size, unsigned int count, struct nb_sample *s,
+	    char *err, size_t errlen)
 {
 	uint64_t got = 0, ns = 0;
 
@@ -790,7 +763,7 @@ static void nb_report(const struct net_bench *nb, struct nb_sample (*s)[NET_BENC
 }
 
 /* Leaves for a network namespace of our own, with lo up: the daemons started later follow. */
-static int nb_isolate(char *err, size_t errlen)
+int nb_isolate(char *err, size_t errlen)
 {
 	if (unshare(CLONE_NEWNET)) {
 		if (errno == EPERM)

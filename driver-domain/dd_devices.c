@@ -47,11 +47,15 @@ struct dd_devices {
 	bool watching[DD_KINDS];
 };
 
-static void dev_free(struct dd_devices *ds, struct dd_dev *v)
+/* exiting: svdd's loop has ended, so the device thread is waited for here. */
+static void dev_free(struct dd_devices *ds, struct dd_dev *v, bool exiting)
 {
 	if (v->vbd || v->vif)
 		log_info("%s: directory gone, device down", v->be);
-	blkback_dev_free(v->vbd);
+	if (exiting)
+		blkback_dev_free_wait(v->vbd);
+	else
+		blkback_dev_free(v->vbd);
 	netback_dev_free(v->vif);
 	(void)ds;
 	free(v);
@@ -143,7 +147,7 @@ static void scan(struct dd_devices *ds, enum dd_kind k)
 	for (pp = &ds->devs; (v = *pp);) {
 		if (v->kind == k && !v->seen) {
 			*pp = v->next;
-			dev_free(ds, v);
+			dev_free(ds, v, false);
 		} else {
 			pp = &v->next;
 		}
@@ -224,7 +228,7 @@ void dd_devices_stop(struct dd *dd)
 			dd->env.ops->xs_unwatch(&dd->env, ds->dir[k], kind_name[k]);
 	while ((v = ds->devs)) {
 		ds->devs = v->next;
-		dev_free(ds, v);
+		dev_free(ds, v, true);
 	}
 	if (ds->ns)
 		net_service_destroy(ds->ns);

@@ -138,6 +138,7 @@ static const struct app apps[] = {
 	{ "blkverify", blkverify_main },
 	{ "blkhostile", blkhostile_main },
 	{ "netverify", netverify_main },
+	{ "wallclock", wallclock_main },
 };
 
 const struct app *app_find(const char *name)

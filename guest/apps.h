@@ -21,6 +21,8 @@ int xswatch_main(int argc, char **argv);
 /* blk_apps.c */
 int blktest_main(int argc, char **argv);
 int blkbench_main(int argc, char **argv);
+/* clock_apps.c */
+int wallclock_main(int argc, char **argv);
 /* console_apps.c */
 int console_echo_main(int argc, char **argv);
 int console_bad_main(int argc, char **argv);

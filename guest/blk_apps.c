@@ -19,6 +19,7 @@
 #include "arch.h"
 #include "blk_pattern.h"
 #include "blkdev.h"
+#include "grant.h"
 #include "console.h"
 #include "kstring.h"
 #include "ktime.h"
@@ -446,6 +447,16 @@ int blktest_main(int argc, char **argv)
 		printk("blktest: FAIL no disk (%d)\n", ret);
 		return 1;
 	}
+	/* svdom0's backend read the table's location once: the core keeps it there. */
+	if (!blkdev_info(d)->backend_id) {
+		ret = gnttab_probe_resize();
+		printk("blktest: %s grant table resize under svdom0's backend (%d)\n",
+		       ret == -EBUSY ? "refused" : "FAIL allowed", ret);
+		if (ret != -EBUSY) {
+			blkdev_close(d);
+			return 1;
+		}
+	}
 	if (mode && !strcmp(mode, "verify"))
 		ret = whole_disk(d, true, seed, "blktest verify");
 	else if (blkdev_info(d)->readonly)
@@ -497,13 +508,16 @@ static void bench_done(void *arg, int status)
 
 struct bench_args {
 	const char *rw, *dev;
-	unsigned long long bs, qd, mb, ops;
-	bool flush, random, write, persistent, wait_key;
+	unsigned long long bs, qd, mb, ops, ring_order;
+	bool flush, random, write, persistent, wait_key, no_indirect;
 };
 
 static int bench_parse(int argc, char **argv, struct bench_args *a)
 {
-	*a = (struct bench_args){ .rw = "read", .bs = BENCH_DEF_BS, .qd = BENCH_DEF_QD };
+	*a = (struct bench_args){ .rw = "read",
+				  .bs = BENCH_DEF_BS,
+				  .qd = BENCH_DEF_QD,
+				  .ring_order = SV_BLKIF_MAX_RING_ORDER };
 	for (int i = 1; i < argc; i++) {
 		const char *opt = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
 		int bad = 0;
@@ -518,6 +532,10 @@ static int bench_parse(int argc, char **argv, struct bench_args *a)
 		}
 		if (!strcmp(opt, "--wait-key")) {
 			a->wait_key = true;
+			continue;
+		}
+		if (!strcmp(opt, "--no-indirect")) {
+			a->no_indirect = true;
 			continue;
 		}
 		if (!val)
@@ -535,6 +553,9 @@ static int bench_parse(int argc, char **argv, struct bench_args *a)
 			bad = parse_u64(val, &a->mb);
 		else if (!strcmp(opt, "--ops"))
 			bad = parse_u64(val, &a->ops);
+		else if (!strcmp(opt, "--ring-order"))
+			bad = parse_u64(val, &a->ring_order) ||
+			      a->ring_order > SV_BLKIF_MAX_RING_ORDER;
 		else
 			return -EINVAL;
 		if (bad)
@@ -617,12 +638,13 @@ int blkbench_main(int argc, char **argv)
 	if (bench_parse(argc, argv, &a)) {
 		printk("usage: blkbench [--rw read|write|randread|randwrite] [--bs BYTES] "
 		       "[--qd 1..%u] [--mb TOTAL_MB | --ops N] [--flush] [--persistent] "
-		       "[--wait-key] "
+		       "[--wait-key] [--ring-order N] [--no-indirect] "
 		       "[--dev NAME]\n",
 		       BENCH_MAX_QD);
 		return EXIT_USAGE;
 	}
 	blkdev_set_persistent(a.persistent);
+	blkdev_set_limits((uint32_t)a.ring_order, !a.no_indirect);
 	ret = blkdev_open(a.dev, &d);
 	if (ret)
 		return 1;
@@ -654,10 +676,12 @@ int blkbench_main(int argc, char **argv)
 		ns = 1;
 	blkdev_get_stats(d, &st);
 	printk("blkbench: rw=%s bs=%llu qd=%llu bytes=%llu ns=%llu ops=%llu errors=%llu "
-	       "requests=%llu notifications=%llu\n",
+	       "requests=%llu notifications=%llu ring_order=%u indirect=%u persistent=%u\n",
 	       a.rw, a.bs, a.qd, (unsigned long long)bytes, (unsigned long long)ns,
 	       (unsigned long long)bench.done, (unsigned long long)bench.errors,
-	       (unsigned long long)st.requests, (unsigned long long)st.notifications);
+	       (unsigned long long)st.requests, (unsigned long long)st.notifications,
+	       blkdev_info(d)->ring_order, blkdev_info(d)->max_indirect_segments,
+	       blkdev_info(d)->persistent ? 1u : 0u);
 	kbps = bytes * 1000000ull / (ns / 1000 ? ns / 1000 : 1) / 1000; /* kB/s */
 	printk("blkbench: %llu.%01llu MB/s, %llu IOPS\n", (unsigned long long)(kbps / 1000),
 	       (unsigned long long)(kbps % 1000 / 100),

@@ -186,6 +186,15 @@ void blkdev_set_persistent(bool on)
 	want_persistent = on;
 }
 
+static uint32_t cap_ring_order = SV_BLKIF_MAX_RING_ORDER;
+static bool use_indirect = true;
+
+void blkdev_set_limits(uint32_t max_ring_order, bool indirect)
+{
+	cap_ring_order = max_ring_order;
+	use_indirect = indirect;
+}
+
 /*
  * From the backend's InitWait to both Connected: features, a ring (again:
  * a new one in the suspended blkfront), a port, our keys, the backend's
@@ -203,7 +212,7 @@ static int handshake(struct blkdev *d, uint64_t wait_ns)
 	ret = read_features(d, &f);
 	if (ret)
 		goto out;
-	d->info.ring_order = f.max_ring_order;
+	d->info.ring_order = f.max_ring_order < cap_ring_order ? f.max_ring_order : cap_ring_order;
 	d->info.persistent = f.persistent && want_persistent;
 	if (again)
 		ret = blkfront_new_ring(d->bf, d->info.ring_order, d->ring_refs);
@@ -226,9 +235,12 @@ static int handshake(struct blkdev *d, uint64_t wait_ns)
 	if (ret)
 		goto out;
 	f.persistent = d->info.persistent;
+	if (!use_indirect)
+		f.max_indirect_segments = 0;
 	ret = blkfront_connect(d->bf, &f);
 	if (ret)
 		goto out;
+	d->info.backend_id = (uint16_t)d->xb.backend_id;
 	d->info.sectors = f.sectors;
 	d->info.sector_size = f.sector_size;
 	d->info.readonly = f.readonly;

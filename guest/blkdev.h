@@ -16,7 +16,8 @@
 struct blkdev_info {
 	char name[16]; /* the `dev` key, e.g. "xvda" */
 	uint32_t devid;
-	uint64_t sectors; /* 512-byte sectors */
+	uint16_t backend_id; /* 0: svdom0 serves it */
+	uint64_t sectors;    /* 512-byte sectors */
 	uint32_t sector_size;
 	bool readonly, flush, barrier, discard, persistent;
 	uint32_t max_indirect_segments, ring_order;
@@ -33,6 +34,12 @@ struct blkdev;
 int blkdev_open(const char *name, struct blkdev **out);
 /* Whether the next blkdev_open asks for persistent grants when offered (default no). */
 void blkdev_set_persistent(bool on);
+/*
+ * For benchmarks that compare configurations (blkbench --ring-order,
+ * --no-indirect): the ring order asked for is at most max_ring_order, and
+ * with indirect false the backend's indirect segments go unused. Before open.
+ */
+void blkdev_set_limits(uint32_t max_ring_order, bool indirect);
 const struct blkdev_info *blkdev_info(const struct blkdev *d);
 /*
  * The ring engine and the xenbus side underneath, for an app that plays a

@@ -21,35 +21,64 @@ static struct sv_grant_entry *table;
 static uint16_t next_free[NR_REFS];
 static bool granted[NR_REFS];
 static uint16_t free_head = NO_REF;
+static uint32_t nr_refs; /* of the frames the core allowed (maxGrantFrames) */
 
 static long hc_grant_table_op(uint32_t cmd, void *arg)
 {
 	return hypercall3(SV_HC_grant_table_op, cmd, (uint64_t)(uintptr_t)arg, 0);
 }
 
+/* As Linux does: no more frames than the domain may have (<controller maxGrantFrames>). */
+static uint32_t frames_allowed(void)
+{
+	struct gnttab_query_size qs = { 0 };
+
+	if (hc_grant_table_op(GNTTABOP_query_size, &qs) || !qs.max_nr_frames ||
+	    qs.max_nr_frames > GNTTAB_GUEST_FRAMES)
+		return GNTTAB_GUEST_FRAMES;
+	return qs.max_nr_frames;
+}
+
 int gnttab_init(void)
 {
-	struct gnttab_setup_table st = { .nr_frames = GNTTAB_GUEST_FRAMES };
+	struct gnttab_setup_table st = { .nr_frames = frames_allowed() };
 	struct sv_grant_entry *t;
 	long ret;
 
-	t = alloc_pages(GNTTAB_GUEST_FRAMES);
+	t = alloc_pages(st.nr_frames);
 	if (!t)
 		return -ENOMEM;
-	memset(t, 0, GNTTAB_GUEST_FRAMES * PAGE_SIZE);
+	memset(t, 0, st.nr_frames * PAGE_SIZE);
 	st.table_gpa = (uint64_t)(uintptr_t)t; /* RAM is identity-mapped */
 	ret = hc_grant_table_op(GNTTABOP_setup_table, &st);
 	if (ret) {
-		free_pages(t, GNTTAB_GUEST_FRAMES);
+		free_pages(t, st.nr_frames);
 		return (int)ret;
 	}
+	nr_refs = st.nr_frames * SV_GNTTAB_ENTRIES_PER_FRAME;
 	/* Highest refs last, so the first grants get small numbers. */
-	for (uint32_t ref = NR_REFS - 1; ref >= SV_GNTTAB_RESERVED_ENTRIES; ref--) {
+	for (uint32_t ref = nr_refs - 1; ref >= SV_GNTTAB_RESERVED_ENTRIES; ref--) {
 		next_free[ref] = free_head;
 		free_head = (uint16_t)ref;
 	}
 	table = t;
 	return 0;
+}
+
+int gnttab_probe_resize(void)
+{
+	struct gnttab_setup_table st = { .table_gpa = (uint64_t)(uintptr_t)table,
+					 .nr_frames = GNTTAB_GUEST_FRAMES - 1 };
+	long ret;
+
+	if (!table)
+		return -ENOENT;
+	ret = hc_grant_table_op(GNTTABOP_setup_table, &st);
+	if (!ret) {
+		st.nr_frames = GNTTAB_GUEST_FRAMES;
+		hc_grant_table_op(GNTTABOP_setup_table, &st);
+	}
+	return (int)ret;
 }
 
 uint32_t gnttab_table_frame(void)
@@ -81,7 +110,7 @@ int gnttab_grant_access(uint16_t domid, uint32_t frame, int readonly)
 
 static bool ref_valid(uint32_t ref)
 {
-	return table && ref >= SV_GNTTAB_RESERVED_ENTRIES && ref < NR_REFS && granted[ref];
+	return table && ref >= SV_GNTTAB_RESERVED_ENTRIES && ref < nr_refs && granted[ref];
 }
 
 int gnttab_end_access(uint32_t ref)
@@ -107,7 +136,7 @@ out:
 
 int gnttab_query_foreign_access(uint32_t ref)
 {
-	if (ref >= NR_REFS || !table)
+	if (ref >= nr_refs || !table)
 		return -EINVAL;
 	return sv_gnttab_entry_in_use(&table[ref]);
 }

@@ -16,6 +16,12 @@
 int gnttab_init(void);
 /* The table's first frame (0 before gnttab_init), for tests that grant it to see it refused. */
 uint32_t gnttab_table_frame(void);
+/*
+ * Asks the core to shrink the table in place by a frame, and puts it back if
+ * that worked: what the core answered (-EBUSY once dom0's backends cached the
+ * table's location, docs/abi.md).
+ */
+int gnttab_probe_resize(void);
 /* A ref, or -ENOSPC (none free), -EINVAL (bad frame), -ENOENT (no table). */
 int gnttab_grant_access(uint16_t domid, uint32_t frame, int readonly);
 /* 0 and the ref is free again, -EBUSY while the mapper uses it, -EINVAL bad ref. */

@@ -108,7 +108,17 @@ static void cs_info(struct cs_domain *dom, struct sv_ctl_dominfo *info)
 				      ? SV_CTL_STATE_CRASHED
 				      : SV_CTL_STATE_SHUTDOWN;
 	} else {
+		struct sv_domain_stats st;
+
 		info->state = dom->paused ? SV_CTL_STATE_PAUSED : SV_CTL_STATE_RUNNING;
+		/* Racy reads of the vCPUs' own counters: nothing on their path waits for us. */
+		if (dom->d && !sv_domain_stats(dom->d, &st)) {
+			info->cpu_ns = st.cpu_ns;
+			info->exits = st.exits;
+			info->hypercalls = st.hypercalls;
+			info->notifies = st.notifies;
+			info->stat_flags = st.exits_known ? SV_CTL_INFO_EXITS : 0;
+		}
 	}
 	pthread_mutex_unlock(&dom->lock);
 }
@@ -309,6 +319,9 @@ static void cs_create(struct control_server *srv, struct cs_client *c, const str
 	p.vcpus = req->vcpus;
 	p.kernel = req->kernel;
 	p.cmdline = req->cmdline;
+	p.wallclock_offset_s = req->wallclock_offset_s;
+	p.max_grant_frames = req->max_grant_frames;
+	p.max_event_channels = req->max_event_channels;
 	p.console = cs_console;
 	p.console_opaque = dom;
 	ret = sv_domain_create(&p, &dom->d, err, sizeof(err));
@@ -502,7 +515,8 @@ static void cs_domain_op(struct control_server *srv, struct cs_client *c,
 			wire_conn_error(&c->conn, h, -ESRCH, "domain %u has ended", dom->domid);
 			return;
 		}
-		ret = sv_domain_grant_table(dom->d, &gr.table_gpa, &gr.nr_frames);
+		/* The asker maps guest RAM and caches the answer: the table stays put. */
+		ret = sv_domain_grant_table_pin(dom->d, &gr.table_gpa, &gr.nr_frames);
 		if (ret)
 			wire_conn_error(&c->conn, h, ret, "domain %u has no grant table",
 					dom->domid);

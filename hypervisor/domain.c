@@ -13,11 +13,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <splitvisor/event_channel.h>
+#include <splitvisor/grant_table.h>
 #include <splitvisor/start_info.h>
 
 #include "errmsg.h"
 #include "boot.h"
 #include "domain_priv.h"
+#include "evtchn.h"
 
 #define KVM_TSS_GPA 0xfffbd000ul
 
@@ -120,6 +123,38 @@ static int params_check(const struct sv_domain_params *p, char *err, size_t errl
 	if (p->cmdline && strlen(p->cmdline) >= SV_MAX_CMDLINE)
 		return errmsg_set(err, errlen, -E2BIG, "command line longer than %u bytes",
 				  SV_MAX_CMDLINE - 1);
+	if (p->max_grant_frames > SV_GNTTAB_MAX_FRAMES)
+		return errmsg_set(err, errlen, -EINVAL,
+				  "%u grant-table frames is above the core's maximum of %u",
+				  p->max_grant_frames, SV_GNTTAB_MAX_FRAMES);
+	if (p->max_event_channels == 1 || p->max_event_channels >= SV_EVTCHN_NR_PORTS)
+		return errmsg_set(err, errlen, -EINVAL, "%u event channels is outside 2..%u",
+				  p->max_event_channels, SV_EVTCHN_NR_PORTS - 1);
+	return 0;
+}
+
+/*
+ * The wall clock at guest system time 0: the host's time of day now minus the guest's system
+ * time now (its TSC need not start at 0), read back to back.
+ */
+static int domain_set_wallclock(struct sv_domain *d, int32_t offset_s)
+{
+	struct sv_shared_info *s = guest_ptr(&d->mem, SV_SHARED_INFO_GPA, sizeof(*s));
+	struct timespec now;
+	uint64_t guest_ns;
+	int64_t wc_ns;
+	int ret;
+
+	guest_ns = vcpu_guest_now_ns(&d->vcpus[0], &ret);
+	clock_gettime(CLOCK_REALTIME, &now);
+	if (ret)
+		return ret;
+	wc_ns = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec + (int64_t)offset_s * 1000000000;
+	wc_ns = guest_ns > (uint64_t)wc_ns ? 0 : wc_ns - (int64_t)guest_ns;
+	__atomic_store_n(&s->wc_version, s->wc_version + 1, __ATOMIC_RELEASE);
+	s->wc_sec = (uint64_t)(wc_ns / 1000000000);
+	s->wc_nsec = (uint32_t)(wc_ns % 1000000000);
+	__atomic_store_n(&s->wc_version, s->wc_version + 1, __ATOMIC_RELEASE);
 	return 0;
 }
 
@@ -305,6 +340,17 @@ int sv_domain_create(const struct sv_domain_params *p, struct sv_domain **out, c
 	ret = evtchn_kvm_init(d);
 	if (ret) {
 		errmsg_set(err, errlen, ret, "event channels: %s", strerror(-ret));
+		goto out;
+	}
+	ret = evtchn_set_limit(d->evtchn, p->max_event_channels);
+	if (ret) {
+		errmsg_set(err, errlen, ret, "event channel limit: %s", strerror(-ret));
+		goto out;
+	}
+	d->gnttab.max_frames = p->max_grant_frames;
+	ret = domain_set_wallclock(d, p->wallclock_offset_s);
+	if (ret) {
+		errmsg_set(err, errlen, ret, "cannot read the guest's TSC for its wall clock");
 		goto out;
 	}
 	domain_fill_start_info(d);
@@ -502,6 +548,11 @@ int sv_domain_memory(struct sv_domain *d, int *memfd, void **hva, uint64_t *size
 int sv_domain_grant_table(struct sv_domain *d, uint64_t *gpa, uint32_t *nr_frames)
 {
 	return gnttab_get(&d->gnttab, gpa, nr_frames);
+}
+
+int sv_domain_grant_table_pin(struct sv_domain *d, uint64_t *gpa, uint32_t *nr_frames)
+{
+	return gnttab_get_pinned(&d->gnttab, gpa, nr_frames);
 }
 
 const char *sv_exit_reason_name(enum sv_exit_reason r)

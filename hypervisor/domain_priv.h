@@ -30,6 +30,11 @@ struct vcpu {
 	bool up; /* may run guest code (vCPU 0 from start, others after vcpu_op up) */
 	struct sv_vcpu_context up_ctx;
 	int timer_fd;
+	/* vcpu_stats.c: read racily by svctl top's requests, written only by this vCPU's thread */
+	pid_t tid;
+	uint64_t hypercalls, notifies;
+	int stats_fd; /* KVM_GET_STATS_FD, or -1 */
+	off_t exits_off;
 };
 
 /* A guest page moved into a memfd of its own for a process domain's grant map (page_remap.c). */
@@ -88,7 +93,12 @@ struct sv_domain {
 
 /* vcpu.c */
 int vcpu_init(struct sv_domain *d, struct vcpu *v, unsigned int id);
+/* vcpu_stats.c: the vCPU's KVM statistics, when the kernel has them (else stats_fd -1). */
+void vcpu_stats_open(struct vcpu *v);
+void vcpu_stats_close(struct vcpu *v);
 void vcpu_release(struct vcpu *v);
+/* The guest's system time (its TSC in ns); *err -EIO when KVM cannot read the TSC. */
+uint64_t vcpu_guest_now_ns(struct vcpu *v, int *err);
 void *vcpu_thread(void *arg);
 void vcpu_kick(struct vcpu *v);
 

@@ -43,6 +43,7 @@ struct evtchn {
 	const struct evtchn_ops *ops;
 	void *ctx;
 	struct evtchn *next; /* registry */
+	uint32_t nr_ports;   /* ports 1..nr_ports-1 may be allocated (evtchn_set_limit) */
 	uint32_t virq_port[SV_MAX_VCPUS][SV_NR_VIRQS];
 	struct evtchn_port port[SV_EVTCHN_NR_PORTS];
 };
@@ -97,6 +98,7 @@ int evtchn_create(uint16_t domid, unsigned int nr_vcpus, struct sv_shared_info *
 	e->shinfo = shinfo;
 	e->ops = ops;
 	e->ctx = ctx;
+	e->nr_ports = SV_EVTCHN_NR_PORTS;
 	for (i = 0; i < SV_EVTCHN_NR_PORTS; i++)
 		e->port[i].fds[0] = e->port[i].fds[1] = -1;
 	/* A second domain with a taken domid works, but no guest can reach it by domid. */
@@ -108,6 +110,18 @@ int evtchn_create(uint16_t domid, unsigned int nr_vcpus, struct sv_shared_info *
 	}
 	pthread_mutex_unlock(&registry_lock);
 	*out = e;
+	return 0;
+}
+
+int evtchn_set_limit(struct evtchn *e, uint32_t max_channels)
+{
+	if (max_channels == 0)
+		max_channels = SV_EVTCHN_NR_PORTS - 1;
+	if (max_channels >= SV_EVTCHN_NR_PORTS)
+		return -EINVAL;
+	pthread_mutex_lock(&e->lock);
+	e->nr_ports = max_channels + 1;
+	pthread_mutex_unlock(&e->lock);
 	return 0;
 }
 
@@ -131,7 +145,7 @@ static int port_alloc(struct evtchn *e, uint32_t *out)
 {
 	uint32_t p;
 
-	for (p = 1; p < SV_EVTCHN_NR_PORTS; p++) {
+	for (p = 1; p < e->nr_ports; p++) {
 		if (e->port[p].state != PORT_FREE)
 			continue;
 		__atomic_fetch_and(&e->shinfo->evtchn_pending[p / 64], ~(1ull << (p % 64)),
@@ -446,10 +460,14 @@ int evtchn_bind_vcpu(struct evtchn *e, uint32_t port, uint32_t vcpu)
 		ret = -EINVAL;
 		goto out;
 	}
-	if (p->state == PORT_PROCESS && p->vcpu != vcpu && e->ops && e->ops->move) {
-		ret = e->ops->move(e->ctx, p->fds, p->vcpu, vcpu);
-		if (ret)
-			goto out;
+	/*
+	 * A process backend raises the port itself: it sets the pending bit and the
+	 * selector of the vCPU it learnt at bind time, and its irqfd targets that vCPU.
+	 * It would keep raising the old one, so its ports stay where they are.
+	 */
+	if (p->state == PORT_PROCESS && p->vcpu != vcpu) {
+		ret = -EBUSY;
+		goto out;
 	}
 	p->vcpu = (uint8_t)vcpu;
 out:

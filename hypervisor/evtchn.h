@@ -29,14 +29,17 @@ struct evtchn_ops {
 	 * guest's notify-port write of port, fds[1] an irqfd for vcpu's upcall.
 	 */
 	int (*attach)(void *ctx, uint32_t port, unsigned int vcpu, int fds[2]);
-	/* Route fds[1] to another vCPU. */
-	int (*move)(void *ctx, const int fds[2], unsigned int old_vcpu, unsigned int new_vcpu);
 	/* Undo attach and close fds. */
 	void (*detach)(void *ctx, uint32_t port, unsigned int vcpu, const int fds[2]);
 };
 
 int evtchn_create(uint16_t domid, unsigned int nr_vcpus, struct sv_shared_info *shinfo,
 		  const struct evtchn_ops *ops, void *ctx, struct evtchn **out);
+/*
+ * At most max_channels ports (1..max_channels) are allocated from now on; 0 = every port.
+ * Ports open above it stay open. -EINVAL above SV_EVTCHN_NR_PORTS - 1.
+ */
+int evtchn_set_limit(struct evtchn *e, uint32_t max_channels);
 /* Closes every port (peers become unbound, process fast paths are detached). */
 void evtchn_destroy(struct evtchn *e);
 

@@ -137,20 +137,6 @@ out:
 	return ret;
 }
 
-static int kvm_move(void *ctx, const int fds[2], unsigned int old_vcpu, unsigned int new_vcpu)
-{
-	struct sv_domain *d = ctx;
-	int ret;
-
-	ret = irqfd(d, fds[1], old_vcpu, false);
-	if (ret)
-		return ret;
-	ret = irqfd(d, fds[1], new_vcpu, true);
-	if (ret)
-		irqfd(d, fds[1], old_vcpu, true);
-	return ret;
-}
-
 static void kvm_detach(void *ctx, uint32_t port, unsigned int vcpu, const int fds[2])
 {
 	struct sv_domain *d = ctx;
@@ -164,7 +150,6 @@ static void kvm_detach(void *ctx, uint32_t port, unsigned int vcpu, const int fd
 static const struct evtchn_ops kvm_evtchn_ops = {
 	.kick = kvm_kick,
 	.attach = kvm_attach,
-	.move = kvm_move,
 	.detach = kvm_detach,
 };
 

@@ -28,9 +28,11 @@ int vcpu_init(struct sv_domain *d, struct vcpu *v, unsigned int id)
 	v->dom = d;
 	v->id = id;
 	v->timer_fd = -1;
+	v->stats_fd = -1;
 	v->fd = ioctl(d->vm_fd, KVM_CREATE_VCPU, (unsigned long)id);
 	if (v->fd < 0)
 		return -errno;
+	vcpu_stats_open(v);
 	v->run = mmap(NULL, d->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, v->fd, 0);
 	if (v->run == MAP_FAILED) {
 		v->run = NULL;
@@ -53,6 +55,7 @@ void vcpu_release(struct vcpu *v)
 		close(v->fd);
 	if (v->timer_fd >= 0)
 		close(v->timer_fd);
+	vcpu_stats_close(v);
 	v->run = NULL;
 	v->fd = -1;
 	v->timer_fd = -1;
@@ -120,7 +123,7 @@ static void vcpu_fault(struct vcpu *v, const char *fmt, ...)
 	v->dom->end(v->dom, SV_EXIT_FAULT, -1, buf);
 }
 
-static uint64_t vcpu_guest_now_ns(struct vcpu *v, int *err)
+uint64_t vcpu_guest_now_ns(struct vcpu *v, int *err)
 {
 	struct {
 		struct kvm_msrs hdr;
@@ -266,12 +269,15 @@ static int vcpu_handle_io(struct vcpu *v)
 		uint32_t port;
 
 		memcpy(&port, (uint8_t *)run + run->io.data_offset, sizeof(port));
+		__atomic_fetch_add(&v->notifies, 1, __ATOMIC_RELAXED);
 		evtchn_send(v->dom->evtchn, port);
 		return 0;
 	}
 	if (run->io.port == SV_HYPERCALL_PORT && run->io.direction == KVM_EXIT_IO_OUT &&
-	    run->io.size == 4 && run->io.count == 1)
+	    run->io.size == 4 && run->io.count == 1) {
+		__atomic_fetch_add(&v->hypercalls, 1, __ATOMIC_RELAXED);
 		return vcpu_handle_hypercall(v);
+	}
 	vcpu_fault(v, "unhandled port I/O: %s port 0x%x size %u count %u",
 		   run->io.direction == KVM_EXIT_IO_OUT ? "out" : "in", run->io.port, run->io.size,
 		   run->io.count);
@@ -334,6 +340,7 @@ void *vcpu_thread(void *arg)
 	bool entered = false;
 	int ret;
 
+	__atomic_store_n(&v->tid, gettid(), __ATOMIC_RELAXED);
 	if (d->sync_regs)
 		v->run->kvm_valid_regs = KVM_SYNC_X86_REGS;
 	for (;;) {

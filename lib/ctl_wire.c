@@ -11,6 +11,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <splitvisor/event_channel.h>
+#include <splitvisor/grant_table.h>
 #include <splitvisor/limits.h>
 
 #include "errmsg.h"
@@ -78,8 +80,22 @@ static int check_create(const struct sv_ctl_create *c, char *err, size_t errlen)
 				  SV_MAX_VCPUS);
 	if (c->kernel[0] != '/')
 		return errmsg_set(err, errlen, -EINVAL, "the kernel path must be absolute");
-	if (c->flags & ~SV_CTL_CREATE_PAUSED || c->pad)
+	if (c->flags & ~SV_CTL_CREATE_PAUSED)
 		return errmsg_set(err, errlen, -EINVAL, "unknown create flags %#x", c->flags);
+	if (c->wallclock_offset_s < -SV_CTL_WALLCLOCK_OFFSET_MAX ||
+	    c->wallclock_offset_s > SV_CTL_WALLCLOCK_OFFSET_MAX)
+		return errmsg_set(err, errlen, -EINVAL,
+				  "wall clock offset %d s is more than a day (%d s) from UTC",
+				  c->wallclock_offset_s, SV_CTL_WALLCLOCK_OFFSET_MAX);
+	if (c->max_grant_frames > SV_GNTTAB_MAX_FRAMES)
+		return errmsg_set(err, errlen, -EINVAL,
+				  "%u grant-table frames is above the core's maximum of %u",
+				  c->max_grant_frames, SV_GNTTAB_MAX_FRAMES);
+	if (c->max_event_channels == 1 || c->max_event_channels >= SV_EVTCHN_NR_PORTS)
+		return errmsg_set(err, errlen, -EINVAL,
+				  "%u event channels is outside 2..%u (the console and xenstore "
+				  "take two)",
+				  c->max_event_channels, SV_EVTCHN_NR_PORTS - 1);
 	return 0;
 }
 

@@ -7,7 +7,7 @@ set -eu
 
 pkgs="build-essential cmake pkg-config libxml2-dev libxml2-utils check libvirt0 \
 liburing-dev libseccomp-dev clang libclang-rt-14-dev clang-format iproute2 iputils-ping python3-minimal \
-qemu-system-x86"
+qemu-system-x86 libvirt-clients python3-libvirt gnuplot-nox"
 
 missing=""
 for p in $pkgs; do

@@ -1,6 +1,6 @@
 #!/bin/sh
 # The whole test suite from a fresh clone: dependencies, a normal build, an
-# ASan+UBSan build, both test runs, a short fuzz run and the style check.
+# ASan+UBSan build, both test runs, a short run of every fuzz target and the style check.
 # The KVM integration tests run natively on hardware KVM, else in a QEMU VM
 # (scripts/kvm-tests.sh); SV_KVM_VM=0 skips them there, and the last line says so.
 set -eu
@@ -47,10 +47,8 @@ echo "== tests with ASan+UBSan"
 ctest --test-dir build-asan -LE kvm --output-on-failure -j2 --timeout 900
 kvm_tests build-asan
 
-if [ -x scripts/fuzz-xml.sh ]; then
-	echo "== fuzz the XML parser (short run)"
-	scripts/fuzz-xml.sh 10
-fi
+echo "== fuzz every target for a few seconds (docs/fuzzing.md)"
+scripts/fuzz.sh all 5
 if [ -n "$kvm_skipped" ]; then
 	echo "== all tests passed (KVM tests SKIPPED: SV_KVM_VM=0)"
 else

@@ -21,6 +21,12 @@ static void disk_free(struct sv_disk_config *disk)
 
 static void net_free(struct sv_net_config *net)
 {
+	size_t i;
+
+	for (i = 0; i < net->nips; i++)
+		free(net->ips[i].address);
+	free(net->ips);
+	free(net->script);
 	free(net->bridge);
 	free(net->target_dev);
 	free(net->backend_domain);
@@ -38,6 +44,10 @@ void sv_domain_config_free(struct sv_domain_config *cfg)
 		net_free(&cfg->nets[i]);
 	free(cfg->disks);
 	free(cfg->nets);
+	for (i = 0; i < cfg->nkept; i++)
+		free(cfg->kept[i].xml);
+	free(cfg->kept);
+	free(cfg->warnings);
 	free(cfg->consoles);
 	free(cfg->name);
 	free(cfg->title);
@@ -46,6 +56,8 @@ void sv_domain_config_free(struct sv_domain_config *cfg)
 	free(cfg->kernel);
 	free(cfg->initrd);
 	free(cfg->cmdline);
+	free(cfg->bootloader);
+	free(cfg->bootloader_args);
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->domid = SV_DOMID_NONE;
 }
@@ -63,8 +75,24 @@ static bool disk_equal(const struct sv_disk_config *a, const struct sv_disk_conf
 	       str_equal(a->driver_name, b->driver_name) &&
 	       str_equal(a->driver_type, b->driver_type) &&
 	       str_equal(a->driver_cache, b->driver_cache) && str_equal(a->source, b->source) &&
-	       str_equal(a->target_dev, b->target_dev) &&
+	       str_equal(a->target_dev, b->target_dev) && a->format == b->format &&
 	       str_equal(a->backend_domain, b->backend_domain);
+}
+
+static bool ips_equal(const struct sv_net_config *a, const struct sv_net_config *b)
+{
+	size_t i;
+
+	if (a->nips != b->nips)
+		return false;
+	for (i = 0; i < a->nips; i++) {
+		if (!str_equal(a->ips[i].address, b->ips[i].address) ||
+		    a->ips[i].prefix != b->ips[i].prefix ||
+		    a->ips[i].has_prefix != b->ips[i].has_prefix ||
+		    a->ips[i].ipv6 != b->ips[i].ipv6)
+			return false;
+	}
+	return true;
 }
 
 static bool net_equal(const struct sv_net_config *a, const struct sv_net_config *b)
@@ -73,7 +101,29 @@ static bool net_equal(const struct sv_net_config *a, const struct sv_net_config 
 	       str_equal(a->bridge, b->bridge) && str_equal(a->target_dev, b->target_dev) &&
 	       str_equal(a->backend_domain, b->backend_domain) &&
 	       !memcmp(&a->inbound, &b->inbound, sizeof(a->inbound)) &&
-	       !memcmp(&a->outbound, &b->outbound, sizeof(a->outbound));
+	       !memcmp(&a->outbound, &b->outbound, sizeof(a->outbound)) &&
+	       str_equal(a->script, b->script) && ips_equal(a, b);
+}
+
+/* The kept elements under <domain> or under <devices>, in order: the formatter writes the
+ * two groups apart, so their relative order is not part of the config. */
+static bool kept_equal(const struct sv_domain_config *a, const struct sv_domain_config *b,
+		       bool in_devices)
+{
+	size_t i = 0, j = 0;
+
+	for (;;) {
+		while (i < a->nkept && a->kept[i].in_devices != in_devices)
+			i++;
+		while (j < b->nkept && b->kept[j].in_devices != in_devices)
+			j++;
+		if (i == a->nkept || j == b->nkept)
+			return i == a->nkept && j == b->nkept;
+		if (!str_equal(a->kept[i].xml, b->kept[j].xml))
+			return false;
+		i++;
+		j++;
+	}
 }
 
 bool sv_domain_config_equal(const struct sv_domain_config *a, const struct sv_domain_config *b)
@@ -89,7 +139,13 @@ bool sv_domain_config_equal(const struct sv_domain_config *a, const struct sv_do
 		return false;
 	if (a->os_type != b->os_type || !str_equal(a->machine, b->machine) ||
 	    !str_equal(a->kernel, b->kernel) || !str_equal(a->initrd, b->initrd) ||
-	    !str_equal(a->cmdline, b->cmdline))
+	    !str_equal(a->cmdline, b->cmdline) || !str_equal(a->bootloader, b->bootloader) ||
+	    !str_equal(a->bootloader_args, b->bootloader_args))
+		return false;
+	if (a->has_clock != b->has_clock || a->clock_offset != b->clock_offset ||
+	    a->has_xenbus != b->has_xenbus || a->max_grant_frames != b->max_grant_frames ||
+	    a->max_event_channels != b->max_event_channels || !kept_equal(a, b, false) ||
+	    !kept_equal(a, b, true))
 		return false;
 	if (a->on_poweroff != b->on_poweroff || a->on_reboot != b->on_reboot ||
 	    a->on_crash != b->on_crash)

@@ -3,7 +3,9 @@
  * <devices>: Xen PV disks (blkfront), interfaces (netfront) and the PV console, the way
  * libvirt's Xen driver writes them. Everything else in <devices> is refused by name.
  */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -85,10 +87,16 @@ static int parse_disk_driver(struct sv_xml_parser *p, xmlNode *node, struct sv_d
 	if (disk->driver_name && !in_list(disk->driver_name, names))
 		return sv_xml_unsupported_value(p, node, "name", disk->driver_name,
 						"supported: tap, tap2, phy, file, qemu");
-	/* blkback serves the image byte for byte: no qcow2, vhd or other formats. */
-	if (disk->driver_type && strcmp(disk->driver_type, "raw") != 0)
+	/* blkback serves raw images byte for byte; qcow2 is accepted here and refused at start
+	 * until an image server exists (sv_xml_check_startable). */
+	if (!disk->driver_type || strcmp(disk->driver_type, "raw") == 0)
+		disk->format = SV_DISK_FORMAT_RAW;
+	else if (strcmp(disk->driver_type, "qcow2") == 0)
+		disk->format = SV_DISK_FORMAT_QCOW2;
+	else
 		return sv_xml_unsupported_value(p, node, "type", disk->driver_type,
-						"only raw images are supported");
+						"image formats: raw, and qcow2 (defined, not "
+						"started yet)");
 	return 0;
 }
 
@@ -412,6 +420,89 @@ static int parse_net_bandwidth(struct sv_xml_parser *p, xmlNode *node, struct sv
 	return ret;
 }
 
+static int parse_net_script(struct sv_xml_parser *p, xmlNode *node, struct sv_domain_config *cfg,
+			    struct sv_net_config *net)
+{
+	static const char *const attrs[] = { "path", NULL };
+	int ret;
+
+	ret = sv_xml_check_attributes(p, node, attrs);
+	if (ret == 0)
+		ret = sv_xml_check_no_children(p, node);
+	if (ret == 0)
+		ret = sv_xml_attr_dup(p, node, "path", &net->script);
+	if (ret == 0 && (!net->script || !net->script[0] || strlen(net->script) >= PATH_MAX))
+		ret = sv_xml_fail(p, node, EINVAL, "<script> needs a path of 1 to %d bytes",
+				  PATH_MAX - 1);
+	if (ret == 0)
+		ret = sv_xml_warn(p, cfg, node,
+				  "the script is not run: the switch the interface names connects "
+				  "it (kept for dumpxml)");
+	return ret;
+}
+
+/* Bounds hostile documents; libvirt users give one or two. */
+#define SV_XML_MAX_IPS 16u
+
+static int parse_net_ip(struct sv_xml_parser *p, xmlNode *node, struct sv_net_config *net)
+{
+	static const char *const attrs[] = { "address", "prefix", "family", NULL };
+	struct sv_net_ip *ip, *grown;
+	char *family = NULL, *prefix = NULL;
+	unsigned char bytes[16];
+	uint64_t value;
+	int ret;
+
+	if (net->nips >= SV_XML_MAX_IPS)
+		return sv_xml_fail(p, node, E2BIG, "more than %u <ip> in one interface",
+				   SV_XML_MAX_IPS);
+	grown = realloc(net->ips, (net->nips + 1) * sizeof(*grown));
+	if (!grown)
+		return sv_xml_fail(p, node, ENOMEM, "out of memory");
+	net->ips = grown;
+	ip = &grown[net->nips++];
+	memset(ip, 0, sizeof(*ip));
+	ret = sv_xml_check_attributes(p, node, attrs);
+	if (ret == 0)
+		ret = sv_xml_check_no_children(p, node);
+	if (ret == 0)
+		ret = sv_xml_attr_dup(p, node, "address", &ip->address);
+	if (ret == 0)
+		ret = sv_xml_attr_dup(p, node, "family", &family);
+	if (ret == 0)
+		ret = sv_xml_attr_dup(p, node, "prefix", &prefix);
+	if (ret < 0)
+		goto out;
+	if (!ip->address) {
+		ret = sv_xml_fail(p, node, EINVAL, "<ip> has no address");
+		goto out;
+	}
+	ip->ipv6 = strchr(ip->address, ':') != NULL;
+	if (family && strcmp(family, ip->ipv6 ? "ipv6" : "ipv4") != 0) {
+		ret = sv_xml_fail(p, node, EINVAL, "ip address '%s' is not of family '%s'",
+				  ip->address, family);
+		goto out;
+	}
+	if (inet_pton(ip->ipv6 ? AF_INET6 : AF_INET, ip->address, bytes) != 1) {
+		ret = sv_xml_fail(p, node, EINVAL, "ip address '%s' is not an IPv%c address",
+				  ip->address, ip->ipv6 ? '6' : '4');
+		goto out;
+	}
+	if (prefix) {
+		if (sv_xml_parse_u64(prefix, &value) < 0 || value > (ip->ipv6 ? 128u : 32u)) {
+			ret = sv_xml_fail(p, node, EINVAL, "ip prefix '%s' is not 0..%u", prefix,
+					  ip->ipv6 ? 128u : 32u);
+			goto out;
+		}
+		ip->prefix = (unsigned int)value;
+		ip->has_prefix = true;
+	}
+out:
+	free(family);
+	free(prefix);
+	return ret;
+}
+
 static int parse_interface(struct sv_xml_parser *p, xmlNode *node, struct sv_domain_config *cfg)
 {
 	xmlNode *child, *mac = NULL, *model = NULL, *bandwidth = NULL;
@@ -446,6 +537,10 @@ static int parse_interface(struct sv_xml_parser *p, xmlNode *node, struct sv_dom
 		} else if (sv_xml_is(child, "bandwidth") && !bandwidth) {
 			bandwidth = child;
 			ret = parse_net_bandwidth(p, child, net);
+		} else if (sv_xml_is(child, "script") && !net->script) {
+			ret = parse_net_script(p, child, cfg, net);
+		} else if (sv_xml_is(child, "ip")) {
+			ret = parse_net_ip(p, child, net);
 		} else {
 			ret = sv_xml_unsupported_element(p, child);
 		}
@@ -585,8 +680,10 @@ int sv_xml_parse_devices(struct sv_xml_parser *p, xmlNode *devices, struct sv_do
 			ret = parse_interface(p, child, cfg);
 		else if (sv_xml_is(child, "console"))
 			ret = parse_console(p, child, cfg);
+		else if (sv_xml_is(child, "controller"))
+			ret = sv_xml_parse_controller(p, child, cfg);
 		else
-			ret = sv_xml_unsupported_element(p, child);
+			ret = sv_xml_parse_presentation(p, child, cfg);
 		if (ret < 0)
 			return ret;
 	}

@@ -33,6 +33,12 @@ enum sv_disk_type {
 	SV_DISK_BLOCK,
 };
 
+/* The image format, from <driver type>: blkback serves raw; qcow2 is parsed, not served yet. */
+enum sv_disk_format {
+	SV_DISK_FORMAT_RAW,
+	SV_DISK_FORMAT_QCOW2,
+};
+
 enum sv_disk_device {
 	SV_DISK_DEVICE_DISK,
 	SV_DISK_DEVICE_CDROM,
@@ -47,19 +53,29 @@ enum sv_net_type {
 struct sv_disk_config {
 	enum sv_disk_type type;
 	enum sv_disk_device device;
-	char *driver_name;    /* <driver name>: tap, tap2, phy, file, qemu; NULL = default */
-	char *driver_type;    /* <driver type>: only "raw"; NULL = default (raw) */
-	char *driver_cache;   /* <driver cache>; NULL = default */
-	char *source;	      /* file path or block device; NULL only for an empty cdrom */
-	char *target_dev;     /* "xvda", "xvdb", ... (bus is always xen) */
-	bool readonly;	      /* always true for a cdrom */
-	char *backend_domain; /* driver domain name; NULL = the control domain */
+	char *driver_name;	    /* <driver name>: tap, tap2, phy, file, qemu; NULL = default */
+	char *driver_type;	    /* <driver type>: "raw" or "qcow2"; NULL = default (raw) */
+	enum sv_disk_format format; /* from driver_type */
+	char *driver_cache;	    /* <driver cache>; NULL = default */
+	char *source;		    /* file path or block device; NULL only for an empty cdrom */
+	char *target_dev;	    /* "xvda", "xvdb", ... (bus is always xen) */
+	bool readonly;		    /* always true for a cdrom */
+	char *backend_domain;	    /* driver domain name; NULL = the control domain */
 };
 
 /* libvirt's <bandwidth> direction: KiB/s and KiB; 0 = no limit. */
 struct sv_net_rate {
 	uint64_t average_kib; /* KiB per second */
 	uint64_t burst_kib;   /* KiB; 0 = the backend's default */
+};
+
+/* <interface>/<ip address prefix family>: stored, shown, and the first IPv4 one is offered
+ * to the guest as device/vif/N/ip. */
+struct sv_net_ip {
+	char *address;	     /* as written; checked with inet_pton for its family */
+	unsigned int prefix; /* 0..32 (ipv4) or 0..128 (ipv6) */
+	bool has_prefix;
+	bool ipv6;
 };
 
 struct sv_net_config {
@@ -71,10 +87,27 @@ struct sv_net_config {
 	/* the model is always netfront */
 	struct sv_net_rate inbound;  /* to the guest */
 	struct sv_net_rate outbound; /* from the guest */
+	char *script;		     /* <script path>: kept and shown, never run */
+	struct sv_net_ip *ips;
+	size_t nips;
 };
 
 struct sv_console_config {
 	unsigned int port; /* <target type='xen' port='N'/>; type is always pty */
+};
+
+enum sv_clock_offset {
+	SV_CLOCK_UTC,	    /* the default, and <clock offset='utc'/> */
+	SV_CLOCK_LOCALTIME, /* the host's UTC offset when the domain starts */
+};
+
+/*
+ * Elements kept only so that dumpxml shows them (graphics, input, video, sound, memballoon,
+ * features PV ignores): the element as serialized XML, checked when parsed.
+ */
+struct sv_xml_kept {
+	bool in_devices; /* a child of <devices>, else of <domain> */
+	char *xml;
 };
 
 struct sv_domain_config {
@@ -90,9 +123,21 @@ struct sv_domain_config {
 	unsigned int current_vcpus; /* equals vcpus when not given */
 	enum sv_os_type os_type;
 	char *machine; /* "xenpv" or "xenpvh" as given, NULL when not given */
-	char *kernel;  /* NULL only for SV_OS_EXE */
+	char *kernel;  /* NULL only for SV_OS_EXE or with a bootloader */
 	char *initrd;
 	char *cmdline;
+	/* <bootloader> ("" when empty; NULL when absent): the kernel comes from the first disk */
+	char *bootloader;
+	char *bootloader_args; /* <bootloader_args>, pygrub's arguments */
+	bool has_clock;	       /* a <clock> element was given (kept for dumpxml) */
+	enum sv_clock_offset clock_offset;
+	bool has_xenbus;	     /* <controller type='xenbus'> was given */
+	uint32_t max_grant_frames;   /* its maxGrantFrames; 0 = the core's maximum */
+	uint32_t max_event_channels; /* its maxEventChannels; 0 = the core's maximum */
+	struct sv_xml_kept *kept;
+	size_t nkept;
+	/* One warning per line for what was accepted but has no effect; not compared. */
+	char *warnings;
 	enum sv_lifecycle_action on_poweroff;
 	enum sv_lifecycle_action on_reboot;
 	enum sv_lifecycle_action on_crash;

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <libxml/parser.h>
 #include <libxml/xmlsave.h>
 
 #include "sv_xml.h"
@@ -110,6 +111,24 @@ static bool add_rate(xmlNode *bw, const char *name, const struct sv_net_rate *ra
 	return !rate->burst_kib || set_prop(node, "burst", text);
 }
 
+static bool add_ips(xmlNode *node, const struct sv_net_config *net)
+{
+	xmlNode *ip;
+	char text[8];
+	size_t i;
+
+	for (i = 0; i < net->nips; i++) {
+		ip = add_empty(node, "ip");
+		if (!set_prop(ip, "address", net->ips[i].address) ||
+		    !set_prop(ip, "family", net->ips[i].ipv6 ? "ipv6" : "ipv4"))
+			return false;
+		snprintf(text, sizeof(text), "%u", net->ips[i].prefix);
+		if (net->ips[i].has_prefix && !set_prop(ip, "prefix", text))
+			return false;
+	}
+	return true;
+}
+
 static bool add_interface(xmlNode *devices, const struct sv_net_config *net)
 {
 	xmlNode *node = add_empty(devices, "interface");
@@ -123,6 +142,10 @@ static bool add_interface(xmlNode *devices, const struct sv_net_config *net)
 	    !set_prop(add_empty(node, "mac"), "address", mac))
 		return false;
 	if (net->bridge && !set_prop(add_empty(node, "source"), types[net->type], net->bridge))
+		return false;
+	if (!add_ips(node, net))
+		return false;
+	if (net->script && !set_prop(add_empty(node, "script"), "path", net->script))
 		return false;
 	if (net->target_dev && !set_prop(add_empty(node, "target"), "dev", net->target_dev))
 		return false;
@@ -150,6 +173,54 @@ static bool add_console(xmlNode *devices, const struct sv_console_config *consol
 	return set_prop(target, "type", "xen") && set_prop(target, "port", port);
 }
 
+/* A kept element back into the document: it was checked and serialized by the parser. */
+static bool add_kept(xmlNode *parent, const char *xml)
+{
+	xmlDocPtr doc;
+	xmlNode *copy = NULL;
+
+	doc = xmlReadMemory(xml, (int)strlen(xml), "kept.xml", NULL,
+			    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+	if (doc && xmlDocGetRootElement(doc))
+		copy = xmlDocCopyNode(xmlDocGetRootElement(doc), parent->doc, 1);
+	xmlFreeDoc(doc);
+	if (!copy)
+		return false;
+	if (!xmlAddChild(parent, copy)) {
+		xmlFreeNode(copy);
+		return false;
+	}
+	return true;
+}
+
+static bool add_all_kept(xmlNode *parent, const struct sv_domain_config *cfg, bool in_devices)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->nkept; i++) {
+		if (cfg->kept[i].in_devices == in_devices && !add_kept(parent, cfg->kept[i].xml))
+			return false;
+	}
+	return true;
+}
+
+static bool add_xenbus(xmlNode *devices, const struct sv_domain_config *cfg)
+{
+	xmlNode *node;
+	char text[16];
+
+	if (!cfg->has_xenbus)
+		return true;
+	node = add_empty(devices, "controller");
+	if (!set_prop(node, "type", "xenbus") || !set_prop(node, "index", "0"))
+		return false;
+	snprintf(text, sizeof(text), "%u", cfg->max_grant_frames);
+	if (cfg->max_grant_frames && !set_prop(node, "maxGrantFrames", text))
+		return false;
+	snprintf(text, sizeof(text), "%u", cfg->max_event_channels);
+	return !cfg->max_event_channels || set_prop(node, "maxEventChannels", text);
+}
+
 static bool add_os(xmlNode *root, const struct sv_domain_config *cfg)
 {
 	xmlNode *os = add_empty(root, "os"), *type;
@@ -163,7 +234,7 @@ static bool add_os(xmlNode *root, const struct sv_domain_config *cfg)
 	/* A driver domain (exe) runs svdd: no kernel, and libvirt's <init> is left out. */
 	if (cfg->os_type == SV_OS_EXE)
 		return !cfg->kernel;
-	if (!cfg->kernel || !add_text(os, "kernel", cfg->kernel))
+	if (cfg->kernel ? !add_text(os, "kernel", cfg->kernel) : !cfg->bootloader)
 		return false;
 	if (cfg->initrd && !add_text(os, "initrd", cfg->initrd))
 		return false;
@@ -200,12 +271,21 @@ static bool build(xmlNode *root, const struct sv_domain_config *cfg)
 		if (!set_prop(root->last, "current", text))
 			return false;
 	}
-	if (!add_os(root, cfg) || !add_action(root, "on_poweroff", cfg->on_poweroff) ||
+	if ((cfg->bootloader && !add_text(root, "bootloader", cfg->bootloader)) ||
+	    (cfg->bootloader_args && !add_text(root, "bootloader_args", cfg->bootloader_args)))
+		return false;
+	if (!add_os(root, cfg) || !add_all_kept(root, cfg, false))
+		return false;
+	if (cfg->has_clock &&
+	    !set_prop(add_empty(root, "clock"), "offset",
+		      cfg->clock_offset == SV_CLOCK_LOCALTIME ? "localtime" : "utc"))
+		return false;
+	if (!add_action(root, "on_poweroff", cfg->on_poweroff) ||
 	    !add_action(root, "on_reboot", cfg->on_reboot) ||
 	    !add_action(root, "on_crash", cfg->on_crash))
 		return false;
 	devices = add_empty(root, "devices");
-	if (!devices)
+	if (!devices || !add_xenbus(devices, cfg))
 		return false;
 	for (i = 0; i < cfg->ndisks; i++) {
 		if (!add_disk(devices, &cfg->disks[i]))
@@ -219,7 +299,7 @@ static bool build(xmlNode *root, const struct sv_domain_config *cfg)
 		if (!add_console(devices, &cfg->consoles[i]))
 			return false;
 	}
-	return true;
+	return add_all_kept(devices, cfg, true);
 }
 
 int sv_xml_format(const struct sv_domain_config *cfg, char **out)
@@ -240,7 +320,9 @@ int sv_xml_format(const struct sv_domain_config *cfg, char **out)
 	xmlDocSetRootElement(doc, root);
 	/* A config without name or kernel (but exe's) cannot come from the parser: refuse, do not guess. */
 	if (!build(root, cfg)) {
-		ret = cfg->name && (cfg->kernel || cfg->os_type == SV_OS_EXE) ? -ENOMEM : -EINVAL;
+		ret = cfg->name && (cfg->kernel || cfg->bootloader || cfg->os_type == SV_OS_EXE)
+			      ? -ENOMEM
+			      : -EINVAL;
 		goto out;
 	}
 	buffer = xmlBufferCreate();

@@ -171,18 +171,6 @@ out:
 	return ret;
 }
 
-static int check_file(struct sv_xml_parser *p, const xmlNode *node, const char *what,
-		      const char *path)
-{
-	struct stat st;
-
-	if (stat(path, &st) < 0)
-		return sv_xml_fail(p, node, errno, "%s %s: %s", what, path, strerror(errno));
-	if (!S_ISREG(st.st_mode))
-		return sv_xml_fail(p, node, EINVAL, "%s %s is not a regular file", what, path);
-	return 0;
-}
-
 static int parse_os_type(struct sv_xml_parser *p, xmlNode *node, struct sv_domain_config *cfg)
 {
 	static const char *const attrs[] = { "arch", "machine", NULL };
@@ -217,6 +205,11 @@ static int parse_os_type(struct sv_xml_parser *p, xmlNode *node, struct sv_domai
 		/* libvirt's process domain: here a driver domain, the host process svdd. */
 		cfg->os_type = SV_OS_EXE;
 		expected_machine = NULL;
+	} else if (strcmp(text, "hvm") == 0) {
+		ret = sv_xml_unsupported_value(p, node, "os type", text,
+					       "HVM guests are not supported: Splitvisor runs PV "
+					       "(xen, linux) and PVH (xenpvh) guests");
+		goto out;
 	} else {
 		ret = sv_xml_unsupported_value(p, node, "os type", text,
 					       "supported: xen, linux, xenpvh, exe");
@@ -249,6 +242,10 @@ static bool is_init_element(const xmlNode *node)
 	return false;
 }
 
+/*
+ * Files are checked at start, not here: as with libvirt, a document may be defined before its
+ * kernel or disks exist (sv_xml_check_files).
+ */
 static int parse_os(struct sv_xml_parser *p, xmlNode *os, struct sv_domain_config *cfg)
 {
 	xmlNode *child, *kernel = NULL, *initrd = NULL;
@@ -309,13 +306,12 @@ static int parse_os(struct sv_xml_parser *p, xmlNode *os, struct sv_domain_confi
 					   "takes no <kernel>, <initrd> or <cmdline>");
 		return 0;
 	}
-	if (!kernel)
-		return sv_xml_fail(p, os, EINVAL,
-				   "<os> has no <kernel>: Splitvisor boots a kernel directly");
-	ret = check_file(p, kernel, "kernel", cfg->kernel);
-	if (ret == 0 && initrd)
-		ret = check_file(p, initrd, "initrd", cfg->initrd);
-	return ret;
+	/* Without <kernel>, parse_domain wants a <bootloader> (it may follow <os>). */
+	if ((kernel && !cfg->kernel[0]) || (initrd && !cfg->initrd[0]))
+		return sv_xml_fail(p, kernel && !cfg->kernel[0] ? kernel : initrd, EINVAL,
+				   "<%s> is empty",
+				   kernel && !cfg->kernel[0] ? "kernel" : "initrd");
+	return 0;
 }
 
 static int parse_action(struct sv_xml_parser *p, xmlNode *node, enum sv_lifecycle_action *action)
@@ -401,6 +397,24 @@ static int parse_text_child(struct sv_xml_parser *p, xmlNode *node, char **out)
 	return sv_xml_text_dup(p, node, out);
 }
 
+/* pygrub by any path, or empty: our own reader of the first disk's GRUB menu. */
+static int parse_bootloader(struct sv_xml_parser *p, xmlNode *node, struct sv_domain_config *cfg)
+{
+	const char *base;
+	int ret;
+
+	ret = parse_text_child(p, node, &cfg->bootloader);
+	if (ret < 0)
+		return ret;
+	base = strrchr(cfg->bootloader, '/');
+	base = base ? base + 1 : cfg->bootloader;
+	if (cfg->bootloader[0] && strcmp(base, "pygrub"))
+		return sv_xml_unsupported_value(p, node, "program", cfg->bootloader,
+						"supported: pygrub (Splitvisor's own reader of "
+						"the first disk's GRUB menu) or empty");
+	return 0;
+}
+
 /* A driver domain serves other domains' devices and has none of its own. */
 static int check_driver_domain(struct sv_xml_parser *p, const xmlNode *devices,
 			       const struct sv_domain_config *cfg)
@@ -421,7 +435,7 @@ static int check_driver_domain(struct sv_xml_parser *p, const xmlNode *devices,
 static int parse_domain(struct sv_xml_parser *p, xmlNode *root, struct sv_domain_config *cfg)
 {
 	xmlNode *child, *name = NULL, *memory = NULL, *current = NULL, *os = NULL, *vcpu = NULL;
-	xmlNode *devices = NULL;
+	xmlNode *devices = NULL, *features = NULL;
 	bool have_uuid = false, have_on_crash = false;
 	int ret;
 
@@ -466,9 +480,18 @@ static int parse_domain(struct sv_xml_parser *p, xmlNode *root, struct sv_domain
 		} else if (sv_xml_is(child, "vcpu") && !vcpu) {
 			vcpu = child;
 			ret = parse_vcpu(p, child, cfg);
+		} else if (sv_xml_is(child, "clock") && !cfg->has_clock) {
+			ret = sv_xml_parse_clock(p, child, cfg);
+		} else if (sv_xml_is(child, "features") && !features) {
+			features = child;
+			ret = sv_xml_parse_features(p, child, cfg);
 		} else if (sv_xml_is(child, "os") && !os) {
 			os = child;
 			ret = parse_os(p, child, cfg);
+		} else if (sv_xml_is(child, "bootloader") && !cfg->bootloader) {
+			ret = parse_bootloader(p, child, cfg);
+		} else if (sv_xml_is(child, "bootloader_args") && !cfg->bootloader_args) {
+			ret = parse_text_child(p, child, &cfg->bootloader_args);
 		} else if (sv_xml_is(child, "on_poweroff")) {
 			ret = parse_action(p, child, &cfg->on_poweroff);
 		} else if (sv_xml_is(child, "on_reboot")) {
@@ -480,7 +503,7 @@ static int parse_domain(struct sv_xml_parser *p, xmlNode *root, struct sv_domain
 			devices = child;
 			ret = sv_xml_parse_devices(p, child, cfg);
 		} else {
-			ret = sv_xml_unsupported_element(p, child);
+			ret = sv_xml_refuse_domain_child(p, child);
 		}
 		if (ret < 0)
 			return ret;
@@ -489,11 +512,22 @@ static int parse_domain(struct sv_xml_parser *p, xmlNode *root, struct sv_domain
 		return sv_xml_fail(p, root, EINVAL, "<domain> has no <name>");
 	if (!memory)
 		return sv_xml_fail(p, root, EINVAL, "<domain> has no <memory>");
-	if (!os)
+	if (!os && !cfg->bootloader)
 		return sv_xml_fail(p, root, EINVAL,
 				   "<domain> has no <os>: Splitvisor boots a kernel directly");
+	if (!cfg->kernel && cfg->os_type != SV_OS_EXE && !cfg->bootloader)
+		return sv_xml_fail(
+			p, os, EINVAL,
+			"<os> has no <kernel> and the domain no <bootloader>: Splitvisor "
+			"boots a kernel directly or through pygrub");
 	if (!current)
 		cfg->current_memory_kib = cfg->memory_kib;
+	if (cfg->os_type == SV_OS_EXE && (cfg->bootloader || cfg->bootloader_args))
+		return sv_xml_fail(p, root, EINVAL,
+				   "a driver domain (<os><type>exe</type>) runs svdd: it takes no "
+				   "<bootloader>");
+	if (cfg->bootloader_args && !cfg->bootloader)
+		return sv_xml_fail(p, root, EINVAL, "<bootloader_args> without <bootloader>");
 	if (cfg->os_type == SV_OS_EXE) {
 		ret = check_driver_domain(p, devices, cfg);
 		if (ret < 0)

@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "domain_config.h"
 
@@ -28,6 +29,24 @@ int sv_xml_parse_file(const char *path, const char *schema_dir, struct sv_domain
 int sv_xml_parse_memory(const char *buf, size_t len, const char *source_name,
 			const char *schema_dir, struct sv_domain_config *cfg, char *err,
 			size_t errlen);
+
+/*
+ * The files a config names (kernel, initrd, disk sources) are not needed to parse or define
+ * it, as in libvirt; before a start they must exist. Returns 0, or -ENOENT (or the first
+ * other errno) with every missing or unusable file named in err, "; "-separated.
+ */
+int sv_xml_check_files(const struct sv_domain_config *cfg, char *err, size_t errlen);
+
+/*
+ * What start cannot do yet for a config the parser accepts (a PVH guest, a qcow2 disk, a
+ * bootloader without one to run): 0, or -EOPNOTSUPP with a sentence in err.
+ */
+int sv_xml_check_startable(const struct sv_domain_config *cfg, bool have_bootloader, char *err,
+			   size_t errlen);
+
+/* Seconds the guest's wall clock is ahead of UTC: 0, or for <clock offset='localtime'> the
+ * host's UTC offset now (localtime_r's tm_gmtoff), within +-86399. */
+int32_t sv_xml_wallclock_offset(const struct sv_domain_config *cfg);
 
 /* Format cfg as a libvirt <domain> document; *out is malloc'd and NUL-terminated. */
 int sv_xml_format(const struct sv_domain_config *cfg, char **out);

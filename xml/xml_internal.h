@@ -60,6 +60,23 @@ int sv_xml_validate(xmlDoc *doc, const char *schema_dir, struct sv_xml_parser *p
 /* devices.c */
 int sv_xml_parse_devices(struct sv_xml_parser *p, xmlNode *devices, struct sv_domain_config *cfg);
 
+/* platform.c: <clock>, <features>, <controller type='xenbus'>, kept presentation elements. */
+/* "unsupported: <devices>/<sound> at line N: why", -EOPNOTSUPP. */
+int sv_xml_unsupported_because(struct sv_xml_parser *p, const xmlNode *node, const char *why);
+/* Appends "source:LINE: warning: <path> at line N: why" to cfg->warnings. */
+int sv_xml_warn(struct sv_xml_parser *p, struct sv_domain_config *cfg, const xmlNode *node,
+		const char *why);
+/* Serializes node (checked, blank text dropped) into cfg->kept for the formatter. */
+int sv_xml_keep(struct sv_xml_parser *p, struct sv_domain_config *cfg, xmlNode *node,
+		bool in_devices);
+int sv_xml_parse_clock(struct sv_xml_parser *p, xmlNode *node, struct sv_domain_config *cfg);
+int sv_xml_parse_features(struct sv_xml_parser *p, xmlNode *node, struct sv_domain_config *cfg);
+int sv_xml_parse_controller(struct sv_xml_parser *p, xmlNode *node, struct sv_domain_config *cfg);
+int sv_xml_parse_presentation(struct sv_xml_parser *p, xmlNode *node, struct sv_domain_config *cfg);
+/* "unsupported: <cpu> at line N: why", with the reason for elements users often bring. */
+int sv_xml_refuse_domain_child(struct sv_xml_parser *p, const xmlNode *node);
+int sv_xml_refuse_device(struct sv_xml_parser *p, const xmlNode *node);
+
 /* names.c: a domain or driver-domain name: [A-Za-z0-9_.+-], shorter than SV_MAX_NAME_LEN. */
 int sv_xml_check_domain_name(struct sv_xml_parser *p, const xmlNode *at, const char *what,
 			     const char *name);

@@ -35,6 +35,9 @@ int svctl_rundir(char *dir, size_t len);
 int svctl_sock_in(const char *dir, const char *name);
 /* Prints "svctl <cmd>: <message>" to stderr and returns SVCTL_EX_USAGE. */
 int svctl_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A number of option opt in min..max into *out; else the usage error (SVCTL_EX_USAGE). */
+int svctl_parse_count(const char *cmd, const char *opt, const char *arg, uint32_t min, uint32_t max,
+		      uint32_t *out);
 
 int svctl_cmd_run(int argc, char **argv);
 
@@ -65,6 +68,9 @@ int svctl_load_domain_xml(const char *path, const char *schema_dir, struct sv_do
 /* Releases libxml2's process-wide state (leak-clean exits). */
 void svctl_xml_done(void);
 int svctl_cmd_bench(int argc, char **argv);
+/* svctl_top.c */
+extern const char svctl_top_usage[];
+int svctl_cmd_top(int argc, char **argv);
 int svctl_cmd_experiment(int argc, char **argv);
 
 extern const char svctl_run_usage[];
@@ -95,6 +101,8 @@ extern const char svctl_store_usage[];
 
 /* svctl_net.c: net-list, net-attach, net-detach */
 int svctl_cmd_net(int argc, char **argv);
+int svctl_cmd_uri(int argc, char **argv);
+extern const char svctl_uri_usage[];
 extern const char svctl_net_usage[];
 
 /* svctl_dd.c: inject, and the driver domains' rows of list */

@@ -12,6 +12,8 @@
 const char svctl_bench_usage[] =
 	"bench <hypercall|boot|evtchn|blk|xenstore|net> [--json] [--iterations N] [--runs N]\n"
 	"      [--kernel ELF]\n"
+	"bench blk|net --sweep SPEC [--runs N] [--compare SPEC] [--json | --csv]\n"
+	"      [--plot DIR] [--size MiB] [--iterations N] [--kernel ELF]\n"
 	"\n"
 	"  hypercall   null hypercall round trip vs a bare port-I/O exit to userspace\n"
 	"              (name hypercall, ns, ratio = hypercall / bare exit)\n"
@@ -44,6 +46,27 @@ const char svctl_bench_usage[] =
 	"              (default 20000 of 64 B, 10000 of 1500 B), --runs the turns of\n"
 	"              baseline and guests (default 3)\n"
 	"\n"
+	"\n"
+	"  --sweep SPEC    every combination of KEY=VALUES, joined by ',': a range\n"
+	"                  LOW..HIGH steps by powers of two (and ends at HIGH), a list\n"
+	"                  splits by '|'. blk: bs=512..1M (k, M), qd=1..64,\n"
+	"                  rw=read|write, pattern=seq|rand (defaults 64k, 32, read,\n"
+	"                  seq; bs x qd at most 16 MiB). net: frame=64..1514 (bytes\n"
+	"                  on the wire less the FCS), path=g2g|g2host, flows=1.\n"
+	"                  Each point, each run: the host's own figure (blk: pread or\n"
+	"                  pwrite of the same file, one at a time; net: a veth pair)\n"
+	"                  then the guest's; median and min..max over the runs of the\n"
+	"                  value, the baseline and their ratio, with counts per\n"
+	"                  request or frame (notifications, requests per op, grant\n"
+	"                  copies, drops). A progress line on a terminal (stderr).\n"
+	"  --compare SPEC  blk only: configurations, each at every point:\n"
+	"                  persistent=on|off, indirect=on|off, ring=0|1|2 (ring page\n"
+	"                  order), backend=svdom0|dd (a driver domain)\n"
+	"  --csv           one CSV row per point and configuration\n"
+	"  --plot DIR      DIR/<blk|net>-throughput.png and -ratio.png against the\n"
+	"                  first swept number, a line per configuration (gnuplot;\n"
+	"                  its data and script stay beside them)\n"
+	"  --runs N        sweeps: runs per point (default 3, at most 15)\n"
 	"  --json          one JSON object per figure (an array when several)\n"
 	"  --iterations N  hypercalls per run (default 200000), evtchn rounds (20000)\n"
 	"  --runs N        boots to take the median of (default 20)\n"
@@ -58,6 +81,10 @@ int svctl_cmd_bench(int argc, char **argv)
 		{ "kernel", required_argument, NULL, 'k' },
 		{ "size", required_argument, NULL, 's' },
 		{ "persistent", no_argument, NULL, 'P' },
+		{ "sweep", required_argument, NULL, 'S' },
+		{ "compare", required_argument, NULL, 'C' },
+		{ "csv", no_argument, NULL, 'c' },
+		{ "plot", required_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -69,6 +96,7 @@ int svctl_cmd_bench(int argc, char **argv)
 	const char *what;
 	uint32_t v, size_mb = 128;
 	bool persistent = false;
+	struct bench_sweep_opts so = { 0 };
 	int c, ret;
 
 	optind = 1;
@@ -79,15 +107,13 @@ int svctl_cmd_bench(int argc, char **argv)
 			json = true;
 			break;
 		case 'i':
-			if (util_parse_u32(optarg, 1, 100000000, &v))
-				return svctl_usage_error(
-					"bench", "--iterations '%s': expected 1..1e8", optarg);
+			if (svctl_parse_count("bench", "--iterations", optarg, 1, 100000000, &v))
+				return SVCTL_EX_USAGE;
 			o.iterations = v;
 			break;
 		case 'r':
-			if (util_parse_u32(optarg, 1, 10000, &v))
-				return svctl_usage_error("bench", "--runs '%s': expected 1..10000",
-							 optarg);
+			if (svctl_parse_count("bench", "--runs", optarg, 1, 10000, &v))
+				return SVCTL_EX_USAGE;
 			o.runs = v;
 			break;
 		case 'k':
@@ -96,10 +122,21 @@ int svctl_cmd_bench(int argc, char **argv)
 		case 'P':
 			persistent = true;
 			break;
+		case 'S':
+			so.spec = optarg;
+			break;
+		case 'C':
+			so.compare = optarg;
+			break;
+		case 'c':
+			so.csv = true;
+			break;
+		case 'p':
+			so.plot_dir = optarg;
+			break;
 		case 's':
-			if (util_parse_u32(optarg, 1, 4096, &size_mb))
-				return svctl_usage_error(
-					"bench", "--size '%s': expected 1..4096 MiB", optarg);
+			if (svctl_parse_count("bench", "--size", optarg, 1, 4096, &size_mb))
+				return SVCTL_EX_USAGE;
 			break;
 		case 'h':
 			printf("usage: svctl %s", svctl_bench_usage);
@@ -115,6 +152,25 @@ int svctl_cmd_bench(int argc, char **argv)
 	if (strcmp(what, "hypercall") && strcmp(what, "boot") && strcmp(what, "evtchn") &&
 	    strcmp(what, "blk") && strcmp(what, "xenstore") && strcmp(what, "net"))
 		return svctl_usage_error("bench", "unknown benchmark '%s'", what);
+	if (!so.spec && (so.compare || so.csv || so.plot_dir))
+		return svctl_usage_error("bench", "--compare, --csv and --plot go with --sweep");
+	if (so.spec) {
+		if (strcmp(what, "blk") && strcmp(what, "net"))
+			return svctl_usage_error("bench", "--sweep is for blk and net");
+		if (so.csv && json)
+			return svctl_usage_error("bench", "--json or --csv, not both");
+		so.kernel = o.kernel;
+		so.runs = o.runs ? o.runs : 3;
+		so.size_mb = size_mb;
+		so.iterations = o.iterations;
+		so.json = json;
+		if (so.runs > SWEEP_MAX_RUNS)
+			return svctl_usage_error("bench", "--sweep takes at most %u runs",
+						 SWEEP_MAX_RUNS);
+	}
+	/* A sweep checks its specs first, then KVM (a bad spec is an error anywhere). */
+	if (so.spec)
+		return !strcmp(what, "blk") ? bench_sweep_blk(&so) : bench_sweep_net(&so);
 	if (sv_kvm_probe(err, sizeof(err))) {
 		fprintf(stderr, "svctl bench: %s\n", err);
 		return SVCTL_EX_UNAVAILABLE;

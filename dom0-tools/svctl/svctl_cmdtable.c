@@ -43,9 +43,13 @@ const struct svctl_cmd svctl_cmds[] = {
 	  svctl_cmd_net },
 	{ "inject", "inject a fault into a driver domain (kill, hang, slow, ...)",
 	  svctl_inject_usage, svctl_cmd_inject },
+	{ "top", "watch every domain's CPU, exits, events, disk and network rates", svctl_top_usage,
+	  svctl_cmd_top },
 	{ "store", "read, write, list, remove or watch xenstore paths", svctl_store_usage,
 	  svctl_cmd_store },
 	{ "daemons", "stop the daemons", svctl_domain_usage, svctl_cmd_domain },
+	{ "uri", "print the libvirt URI for virsh -c and python3-libvirt", svctl_uri_usage,
+	  svctl_cmd_uri },
 };
 
 const size_t svctl_nr_cmds = sizeof(svctl_cmds) / sizeof(svctl_cmds[0]);

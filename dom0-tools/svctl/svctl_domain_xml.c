@@ -15,15 +15,22 @@
 #include "sv_xml.h"
 #include "svctl.h"
 
-/* svdom0 runs elsewhere (another cwd): relative kernel and initrd paths are made absolute. */
+/*
+ * svdom0 runs elsewhere (another cwd): relative kernel and initrd paths are made absolute.
+ * A file that does not exist yet is allowed (start says so): it is taken relative to the cwd.
+ */
 static int absolutize(char **path)
 {
-	char real[PATH_MAX], *dup;
+	char real[PATH_MAX], cwd[PATH_MAX], *dup;
 
 	if (!*path || (*path)[0] == '/')
 		return 0;
-	if (!realpath(*path, real))
-		return -errno;
+	if (!realpath(*path, real)) {
+		if (errno != ENOENT || !getcwd(cwd, sizeof(cwd)))
+			return -errno;
+		if (snprintf(real, sizeof(real), "%s/%s", cwd, *path) >= (int)sizeof(real))
+			return -ENAMETOOLONG;
+	}
 	dup = strdup(real);
 	if (!dup)
 		return -ENOMEM;

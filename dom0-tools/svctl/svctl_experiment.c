@@ -53,10 +53,8 @@ int svctl_cmd_experiment(int argc, char **argv)
 			json = true;
 			break;
 		case 'r':
-			if (util_parse_u32(optarg, 1, ISO_MAX_RUNS, &v))
-				return svctl_usage_error("experiment",
-							 "--runs '%s': expected 1..%u", optarg,
-							 ISO_MAX_RUNS);
+			if (svctl_parse_count("experiment", "--runs", optarg, 1, ISO_MAX_RUNS, &v))
+				return SVCTL_EX_USAGE;
 			runs = v;
 			break;
 		case 'k':

@@ -225,6 +225,9 @@ static void run_params_from_config(const struct sv_domain_config *cfg, struct sv
 	p->vcpus = cfg->vcpus;
 	p->kernel = cfg->kernel;
 	p->cmdline = cfg->cmdline ? cfg->cmdline : "";
+	p->wallclock_offset_s = sv_xml_wallclock_offset(cfg);
+	p->max_grant_frames = cfg->max_grant_frames;
+	p->max_event_channels = cfg->max_event_channels;
 	a->on_poweroff = cfg->on_poweroff;
 	a->on_reboot = cfg->on_reboot;
 	a->on_crash = cfg->on_crash;
@@ -304,6 +307,12 @@ int svctl_cmd_run(int argc, char **argv)
 				argv[optind], cfg.ndisks ? "disks" : "network interfaces",
 				argv[optind], cfg.name);
 			ret = SVCTL_EX_USAGE;
+			goto out;
+		}
+		if (sv_xml_check_startable(&cfg, false, err, sizeof(err)) ||
+		    sv_xml_check_files(&cfg, err, sizeof(err))) {
+			fprintf(stderr, "svctl run: %s: %s\n", argv[optind], err);
+			ret = SVCTL_EX_DATAERR;
 			goto out;
 		}
 		run_params_from_config(&cfg, &p, &actions);

@@ -20,6 +20,7 @@
 
 #include "ctl_wire.h"
 #include "svctl.h"
+#include "util.h"
 
 int svctl_usage_error(const char *cmd, const char *fmt, ...)
 {
@@ -31,6 +32,14 @@ int svctl_usage_error(const char *cmd, const char *fmt, ...)
 	va_end(ap);
 	fprintf(stderr, "\n(see 'svctl %s --help')\n", cmd);
 	return SVCTL_EX_USAGE;
+}
+
+int svctl_parse_count(const char *cmd, const char *opt, const char *arg, uint32_t min, uint32_t max,
+		      uint32_t *out)
+{
+	if (util_parse_u32(arg, min, max, out))
+		return svctl_usage_error(cmd, "%s '%s': expected %u..%u", opt, arg, min, max);
+	return 0;
 }
 
 int svctl_rundir(char *dir, size_t len)

@@ -135,10 +135,12 @@ void running_disk_plugged(struct dom0 *d0, struct ts_domain *td, const struct sv
 	memset(n, 0, sizeof(*n));
 	n->type = dc->type;
 	n->device = dc->device;
+	n->format = dc->format;
 	n->readonly = dc->readonly;
 	n->source = dc->source ? strdup(dc->source) : NULL;
+	n->driver_type = dc->driver_type ? strdup(dc->driver_type) : NULL;
 	n->target_dev = strdup(dc->target_dev);
-	if ((dc->source && !n->source) || !n->target_dev) {
+	if ((dc->source && !n->source) || (dc->driver_type && !n->driver_type) || !n->target_dev) {
 		disk_clear(n);
 		goto fail;
 	}

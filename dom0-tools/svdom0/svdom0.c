@@ -22,6 +22,7 @@
 #include "core_client.h"
 #include "driver_domains.h"
 #include "log.h"
+#include "lv_server.h"
 #include "store_ring.h"
 #include "sv_xml.h"
 #include "svdom0.h"
@@ -129,6 +130,7 @@ static bool service_clients(struct loop *lp)
 		tp = &t->next;
 	}
 	lp->nr_clients -= xs_sock_service(&lp->d0);
+	lv_service(&lp->d0);
 	/*
 	 * Last: any request above may have fired a watch whose event is for a guest, or for a
 	 * backend, whose answer may fire more.
@@ -149,7 +151,7 @@ static int run(struct loop *lp)
 	bool busy = false;
 
 	while (!lp->d0.stopping) {
-		timeout = ts_timeouts(&lp->d0);
+		timeout = lv_timeout(&lp->d0, ts_timeouts(&lp->d0));
 		if (service_clients(lp) || busy)
 			timeout = 0; /* restarts may have queued core events, rings more bytes */
 		n = epoll_wait(lp->epfd, evs, 16, timeout);
@@ -175,6 +177,8 @@ static int run(struct loop *lp)
 				backend_host_fd_event(tag);
 			else if (*(int *)tag == D0_DD_FD)
 				dd_fd_event(&lp->d0, tag);
+			else if (*(int *)tag == D0_LV_LISTEN || *(int *)tag == D0_LV_CLIENT)
+				lv_event(&lp->d0, tag);
 			else
 				xs_sock_io(tag);
 		}
@@ -285,6 +289,7 @@ static int setup(struct loop *lp, const char *state_dir, char *err, size_t errle
 	snprintf(path, sizeof(path), "%s/xenstore.sock", lp->d0.rundir);
 	lp->xs_lfd = wire_unix_listen(path);
 	snprintf(path, sizeof(path), "%s/dom0.sock", lp->d0.rundir);
+	lv_start(&lp->d0);
 	/* dom0.sock last: once it answers, svctl may use everything. */
 	lp->ts_lfd = lp->xs_lfd < 0 ? lp->xs_lfd : wire_unix_listen(path);
 	if (lp->xs_lfd < 0 || lp->ts_lfd < 0) {
@@ -311,11 +316,13 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "run-dir", required_argument, NULL, 'r' },
 		{ "state-dir", required_argument, NULL, 's' },
+		{ "console-log-max", required_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct loop *lp = calloc(1, sizeof(*lp));
 	char err[512] = "", pid[300], state_dir[256];
+	const char *env;
 	int c, fd, ret;
 
 	if (!lp)
@@ -327,8 +334,24 @@ int main(int argc, char **argv)
 		log_err("run or state directory path too long");
 		return 1;
 	}
+	env = getenv(CON_LOG_MAX_ENV);
+	if (env && *env && con_log_parse_size(env, &lp->d0.console_log_max)) {
+		log_err("%s=%s: not a size of %u bytes or more (digits, then K, M or G)",
+			CON_LOG_MAX_ENV, env, CON_LOG_FILE_MIN);
+		free(lp);
+		return 64;
+	}
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
+		case 'c':
+			if (con_log_parse_size(optarg, &lp->d0.console_log_max)) {
+				log_err("--console-log-max %s: not a size of %u bytes or more "
+					"(digits, then K, M or G)",
+					optarg, CON_LOG_FILE_MIN);
+				free(lp);
+				return 64;
+			}
+			break;
 		case 'r':
 			snprintf(lp->d0.rundir, sizeof(lp->d0.rundir), "%s", optarg);
 			break;
@@ -336,9 +359,15 @@ int main(int argc, char **argv)
 			snprintf(state_dir, sizeof(state_dir), "%s", optarg);
 			break;
 		case 'h':
-			printf("usage: svdom0 [--run-dir DIR] [--state-dir DIR]\n");
+			printf("usage: svdom0 [--run-dir DIR] [--state-dir DIR] "
+			       "[--console-log-max SIZE]\n"
+			       "  --console-log-max: each console log file's cap (default 4M, "
+			       "also %s); one older file is kept\n",
+			       CON_LOG_MAX_ENV);
+			free(lp);
 			return 0;
 		default:
+			free(lp);
 			return 64;
 		}
 	}
@@ -373,6 +402,7 @@ out:
 		ts_client_release(t);
 		free(t);
 	}
+	lv_stop(&lp->d0);
 	dd_free_all(&lp->d0);
 	ts_free(&lp->d0);
 	xs_sock_free_all(&lp->d0);

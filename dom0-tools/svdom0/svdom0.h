@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "backend_env.h"
+#include "console_log.h"
 #include "ctl_wire.h"
 #include "definitions.h"
 #include "tail_ring.h"
@@ -23,6 +24,7 @@ struct net_service;
 struct xs_local;
 struct xs_sock;
 struct dd_domain;
+struct lv_server;
 struct sv_domain_config;
 
 /* The first int of everything svdom0 puts in epoll says what it is. */
@@ -42,13 +44,6 @@ struct ts_client {
 	char *upload; /* a domain document coming in chunks (SV_TS_XML_MORE) */
 	size_t upload_len;
 	struct wire_conn conn;
-};
-
-/* The last CON_LOG_MAX bytes of a domain's console, and its file. */
-#define CON_LOG_MAX (1024u * 1024u)
-struct con_log {
-	struct tail_ring mem;
-	int fd;
 };
 
 struct ts_domain {
@@ -89,6 +84,7 @@ struct dom0 {
 	int (*dd_resolve)(struct dom0 *d0, const char *name, uint32_t *domid, char *err,
 			  size_t errlen);
 	struct defs defs;
+	uint64_t console_log_max;	 /* each console log file's cap (console_log.h) */
 	int epfd;			 /* svdom0's event loop, for the store rings' notify fds */
 	struct store_ring *closed_rings; /* to free once no epoll event can name them */
 	/* what the in-process backends see of svdom0 (backend_host.c) */
@@ -97,6 +93,7 @@ struct dom0 {
 	struct backend_faults backend_faults;
 	/* the switches, vifs and TAP devices; made with the first interface */
 	struct net_service *net;
+	struct lv_server *lv; /* libvirt's clients (libvirt/lv_server.c) */
 	bool stopping, stop_core;
 };
 

@@ -17,6 +17,7 @@
 #include "core_client.h"
 #include "driver_domains.h"
 #include "log.h"
+#include "lv_server.h"
 #include "running.h"
 #include "store_ring.h"
 #include "sv_xml.h"
@@ -24,6 +25,7 @@
 #include "toolstack_xml.h"
 #include "ts_domains.h"
 #include "ts_service.h"
+#include "ts_stats.h"
 #include "util.h"
 #include "vbd.h"
 #include "vif.h"
@@ -57,6 +59,7 @@ static void ts_domain_ended(struct dom0 *d0, const struct sv_ctl_ev_ended *ev)
 	/* Before the followers hear of the end: the guest's last lines may still be in its ring. */
 	ts_console_close(td);
 	ts_xs_gone(d0, td->info.domid);
+	lv_domain_ended(d0, td);
 	for (c = d0->ts_clients; c; c = c->next) {
 		if (c->following && c->follow_domid == td->info.domid) {
 			wire_conn_queue(&c->conn, SV_TS_EV_ENDED, 0, 0, td->end_text,
@@ -184,6 +187,31 @@ static void ts_send_log(struct ts_client *c, const struct con_log *l)
 	}
 }
 
+int ts_domain_op(struct dom0 *d0, struct ts_domain *td, uint32_t ts_op, char *err, size_t errlen)
+{
+	struct sv_ctl_domid id = { .domid = td->info.domid };
+	uint32_t op = ts_op == SV_TS_PAUSE     ? SV_CTL_PAUSE
+		      : ts_op == SV_TS_UNPAUSE ? SV_CTL_UNPAUSE
+					       : SV_CTL_DESTROY;
+	int ret;
+
+	ret = cc_call(d0->cc, op, &id, sizeof(id), NULL, 0, NULL, NULL, err, errlen);
+	if (ret == -EALREADY)
+		snprintf(err, errlen, "domain %s is %s", td->info.name,
+			 op == SV_CTL_PAUSE ? "already paused" : "not paused");
+	if (ret)
+		return ret;
+	if (op == SV_CTL_DESTROY) {
+		/* The core sent the end before its reply: let followers see it, then forget. */
+		td->action = TS_NO_ACTION;
+		ts_core_events(d0);
+		ts_remove(d0, td);
+	} else {
+		td->info.state = op == SV_CTL_PAUSE ? SV_CTL_STATE_PAUSED : SV_CTL_STATE_RUNNING;
+	}
+	return 0;
+}
+
 /* Requests that name a domain. */
 static void ts_named(struct dom0 *d0, struct ts_client *c, const struct sv_ctl_hdr *h,
 		     const char *name, uint32_t arg)
@@ -191,7 +219,6 @@ static void ts_named(struct dom0 *d0, struct ts_client *c, const struct sv_ctl_h
 	struct ts_domain *td = ts_by_name(d0, name);
 	struct dd_domain *dd = td ? NULL : dd_by_name(d0, name);
 	struct sv_ctl_domid id = { 0 };
-	uint32_t op;
 	char err[512];
 	int ret;
 
@@ -243,22 +270,10 @@ static void ts_named(struct dom0 *d0, struct ts_client *c, const struct sv_ctl_h
 		c->shutdown_deadline_ns = util_now_ns() + (uint64_t)arg * 1000000u;
 		return;
 	}
-	op = h->op == SV_TS_PAUSE     ? SV_CTL_PAUSE
-	     : h->op == SV_TS_UNPAUSE ? SV_CTL_UNPAUSE
-				      : SV_CTL_DESTROY;
-	ret = cc_call(d0->cc, op, &id, sizeof(id), NULL, 0, NULL, NULL, err, sizeof(err));
-	if (ret == -EALREADY)
-		snprintf(err, sizeof(err), "domain %s is %s", name,
-			 op == SV_CTL_PAUSE ? "already paused" : "not paused");
+	ret = ts_domain_op(d0, td, h->op, err, sizeof(err));
 	if (ret) {
 		ts_err(c, h, ret, err);
 		return;
-	}
-	if (op == SV_CTL_DESTROY) {
-		/* The core sent the end before its reply: let followers see it, then forget. */
-		td->action = TS_NO_ACTION;
-		ts_core_events(d0);
-		ts_remove(d0, td);
 	}
 	wire_conn_queue(&c->conn, h->op, h->req_id, 0, NULL, 0, -1);
 }
@@ -459,6 +474,10 @@ void ts_handle(struct dom0 *d0, struct ts_client *c, const struct sv_ctl_hdr *h,
 	}
 	if (h->op == SV_TS_INJECT || h->op == SV_TS_LIST_DD) {
 		dd_handle(d0, c, h, p);
+		return;
+	}
+	if (h->op == SV_TS_DEV_STATS) {
+		ts_dev_stats(d0, c, h, p);
 		return;
 	}
 	if (h->op >= SV_TS_DEFINE && h->op < SV_TS_OP_COUNT) {

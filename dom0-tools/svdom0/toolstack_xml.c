@@ -22,12 +22,37 @@
 #include "toolstack_xml.h"
 #include "ts_domains.h"
 
+/*
+ * What start needs that define does not: something it can start, and its files. Every missing
+ * file is named, as "domain NAME cannot start: kernel /x: No such file or directory; ...".
+ */
+static int tsx_check_start(const struct sv_domain_config *cfg, char *err, size_t errlen)
+{
+	char files[768];
+	int ret;
+
+	ret = sv_xml_check_startable(cfg, false, err, errlen);
+	if (ret)
+		return ret;
+	ret = sv_xml_check_files(cfg, files, sizeof(files));
+	/* A long list is cut with "...": the first files named are still the answer. */
+	if (ret &&
+	    snprintf(err, errlen, "domain %s cannot start: %s", cfg->name, files) >= (int)errlen &&
+	    errlen > 4)
+		strcpy(err + errlen - 4, "...");
+	return ret;
+}
+
 static int cfg_to_create(const struct sv_domain_config *cfg, struct sv_ctl_create *req, char *err,
 			 size_t errlen)
 {
 	const char *cmdline = cfg->cmdline ? cfg->cmdline : "";
 
 	memset(req, 0, sizeof(*req));
+	if (!cfg->kernel) {
+		snprintf(err, errlen, "domain %s has no kernel to boot", cfg->name);
+		return -EINVAL;
+	}
 	if (strlen(cfg->name) >= sizeof(req->name) || strlen(cfg->kernel) >= sizeof(req->kernel) ||
 	    strlen(cmdline) >= sizeof(req->cmdline)) {
 		snprintf(err, errlen, "domain %s: name, kernel path or command line too long",
@@ -40,6 +65,9 @@ static int cfg_to_create(const struct sv_domain_config *cfg, struct sv_ctl_creat
 	/* The guest starts with currentMemory, rounded up to whole MiB (as svctl run does). */
 	req->memory_mib = (uint32_t)((cfg->current_memory_kib + 1023) / 1024);
 	req->vcpus = cfg->vcpus;
+	req->wallclock_offset_s = sv_xml_wallclock_offset(cfg);
+	req->max_grant_frames = cfg->max_grant_frames;
+	req->max_event_channels = cfg->max_event_channels;
 	return 0;
 }
 
@@ -62,6 +90,9 @@ static int tsx_boot(struct dom0 *d0, const struct sv_domain_config *cfg, uint32_
 		snprintf(err, errlen, "driver domain %s exists", cfg->name);
 		return -EEXIST;
 	}
+	ret = tsx_check_start(cfg, err, errlen);
+	if (ret)
+		return ret;
 	ret = dd_ensure_for(d0, cfg, err, errlen);
 	if (ret)
 		return ret;
@@ -126,8 +157,8 @@ static bool uuid_differs(const struct sv_domain_config *a, const struct sv_domai
 	return memcmp(a->uuid, b->uuid, SV_UUID_LEN) != 0;
 }
 
-/* define: svdom0 validates again, since it owns the state and svctl is just a client. */
-static int tsx_define(struct dom0 *d0, struct sv_domain_config *cfg, char *err, size_t errlen)
+/* svdom0 validates again, since it owns the state and svctl is just a client. */
+int tsx_define(struct dom0 *d0, struct sv_domain_config *cfg, char *err, size_t errlen)
 {
 	struct ts_domain *td = ts_by_name(d0, cfg->name);
 
@@ -144,8 +175,8 @@ static int tsx_define(struct dom0 *d0, struct sv_domain_config *cfg, char *err, 
 	return defs_put(&d0->defs, cfg, err, errlen);
 }
 
-static int tsx_create(struct dom0 *d0, const struct sv_domain_config *cfg, uint32_t *domid,
-		      char *err, size_t errlen)
+int tsx_create(struct dom0 *d0, const struct sv_domain_config *cfg, uint32_t *domid, char *err,
+	       size_t errlen)
 {
 	const struct sv_domain_config *def = defs_find(&d0->defs, cfg->name);
 	const struct def_entry *e;
@@ -165,7 +196,7 @@ static int tsx_create(struct dom0 *d0, const struct sv_domain_config *cfg, uint3
 	return tsx_boot(d0, cfg, domid, err, errlen);
 }
 
-static int tsx_start(struct dom0 *d0, const char *name, uint32_t *domid, char *err, size_t errlen)
+int tsx_start(struct dom0 *d0, const char *name, uint32_t *domid, char *err, size_t errlen)
 {
 	const struct sv_domain_config *def = defs_find(&d0->defs, name);
 	struct ts_domain *td = ts_by_name(d0, name);
@@ -274,6 +305,9 @@ static void tsx_document(struct dom0 *d0, struct ts_client *c, const struct sv_c
 		ret = sv_xml_parse_memory(c->upload, c->upload_len, x->source, NULL, &cfg, err,
 					  sizeof(err));
 	ts_client_release(c);
+	/* Elements accepted without effect: svctl prints them; the log has them for any client. */
+	if (!ret && cfg.warnings && cfg.warnings[0])
+		log_warn("%.*s", (int)strlen(cfg.warnings) - 1, cfg.warnings);
 	if (!ret && h->op == SV_TS_DEFINE) {
 		snprintf(name, sizeof(name), "%s", cfg.name);
 		ret = tsx_define(d0, &cfg, err, sizeof(err));
@@ -389,7 +423,9 @@ bool tsx_run_actions(struct dom0 *d0)
 		cc_call(d0->cc, SV_CTL_DESTROY, &id, sizeof(id), NULL, 0, NULL, NULL, NULL, 0);
 		if (act == SV_ACTION_RESTART) {
 			tsx_note(td, "restarting", td->end_text);
-			ret = cfg_to_create(td->cfg, &req, err, sizeof(err));
+			ret = tsx_check_start(td->cfg, err, sizeof(err));
+			if (!ret)
+				ret = cfg_to_create(td->cfg, &req, err, sizeof(err));
 			if (!ret)
 				ret = dd_ensure_for(d0, td->cfg, err, sizeof(err));
 			if (!ret)

@@ -17,6 +17,7 @@
 #include "console_log.h"
 #include "core_client.h"
 #include "log.h"
+#include "lv_server.h"
 #include "running.h"
 #include "store_ring.h"
 #include "sv_xml.h"
@@ -111,7 +112,7 @@ struct ts_domain *ts_add(struct dom0 *d0, const struct sv_ctl_dominfo *info, boo
 	td->info.name[SV_CTL_NAME_SIZE - 1] = '\0';
 	td->action = TS_NO_ACTION;
 	td->d0 = d0;
-	if (con_log_open(&td->log, d0->rundir, td->info.name, fresh))
+	if (con_log_open(&td->log, d0->rundir, td->info.name, fresh, d0->console_log_max))
 		log_warn("console log of %s: cannot open, memory only", td->info.name);
 	td->next = d0->domains;
 	d0->domains = td;
@@ -142,6 +143,7 @@ void ts_console_output(struct dom0 *d0, struct ts_domain *td, const char *data, 
 	struct ts_client *c;
 
 	con_log_append(&td->log, data, len);
+	lv_console_output(d0, td, data, len);
 	for (c = d0->ts_clients; c; c = c->next) {
 		if (!c->following || c->follow_domid != td->info.domid)
 			continue;

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <splitvisor/toolstack.h>
 #include <splitvisor/xenbus.h>
 
 #include "blkback_xenbus.h"
@@ -65,7 +66,11 @@ static uint32_t vbd_devid(const char *dev)
 
 static void vbd_free(struct dom0 *d0, struct vbd *v)
 {
-	blkback_dev_free(v->back);
+	/* svdom0 exiting runs its loop no more: nothing would finish a device thread's stop. */
+	if (d0->stopping)
+		blkback_dev_free_wait(v->back);
+	else
+		blkback_dev_free(v->back);
 	/* A device that failed half-way through vbd_create may have no paths yet. */
 	if (v->be[0])
 		xsl_rm(d0->xs_self, v->be);
@@ -408,4 +413,32 @@ bool vbd_dd_used(struct dom0 *d0, uint32_t dd_domid)
 			if (v->be_domid == dd_domid)
 				return true;
 	return false;
+}
+
+size_t vbd_stats(const struct ts_domain *td, struct sv_ts_dev_stats *out, size_t max)
+{
+	struct blkback_dev_info info;
+	const struct vbd *v;
+	size_t n = 0;
+
+	for (v = td->vbds; v && n < max; v = v->next, n++) {
+		struct sv_ts_dev_stats *o = &out[n];
+
+		memset(o, 0, sizeof(*o));
+		o->kind = SV_TS_DEV_VBD;
+		o->id = v->devid;
+		o->be_domid = v->be_domid;
+		snprintf(o->name, sizeof(o->name), "%s", v->dev);
+		if (!v->back) {
+			o->flags = SV_TS_DEV_REMOTE;
+			continue;
+		}
+		blkback_dev_info(v->back, &info);
+		o->requests = info.stats.requests;
+		o->read_bytes = info.stats.sectors_read * 512;
+		o->write_bytes = info.stats.sectors_written * 512;
+		o->notifications = info.stats.notifications_out;
+		o->copies = info.stats.copy_segments;
+	}
+	return n;
 }

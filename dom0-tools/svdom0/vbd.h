@@ -26,6 +26,9 @@ int vbd_detach(struct dom0 *d0, struct ts_domain *td, const char *dev, char *err
 void vbd_reap(struct dom0 *d0);
 /* `svctl block-list`: a table of td's devices into buf; returns its length. */
 size_t vbd_list(const struct ts_domain *td, char *buf, size_t cap);
+/* The domain's disks' counters into out (at most max); how many (ts_stats.c). */
+struct sv_ts_dev_stats;
+size_t vbd_stats(const struct ts_domain *td, struct sv_ts_dev_stats *out, size_t max);
 
 /*
  * A driver domain's request to open the disk at be_path: 0 with what the

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <splitvisor/toolstack.h>
 #include <splitvisor/xenbus.h>
 
 #include "devdir.h"
@@ -42,6 +43,9 @@ struct vif {
 	bool unplugged;		 /* a driver domain's interface being detached */
 	struct sv_net_config nc; /* the strings are not kept: bridge[] below */
 	char bridge[64];
+	/* <ip> elements: all of them for net-list, the first IPv4 one for the guest. */
+	char ips[192];
+	char guest_ip[24];
 	struct netback_dev *back; /* NULL for a driver domain's interface */
 };
 
@@ -81,9 +85,11 @@ static int vif_write_dirs(struct dom0 *d0, struct vif *v, const struct sv_net_co
 		{ NETBACK_KEY_RATE_IN, vif_rate(in, &nc->inbound) },
 		{ NULL, NULL },
 	};
+	/* Our guest takes its address from device/vif/N/ip (guest/net_apps.c). */
 	const struct devdir_key fe_keys[] = {
 		{ "handle", handle },
 		{ "mac", mac },
+		{ "ip", v->guest_ip[0] ? v->guest_ip : NULL },
 		{ NULL, NULL },
 	};
 
@@ -93,6 +99,31 @@ static int vif_write_dirs(struct dom0 *d0, struct vif *v, const struct sv_net_co
 		return devdir_write_backend(d0->xs_self, v->be, v->fe, v->domid, v->be_domid,
 					    be_keys);
 	return devdir_write(d0->xs_self, v->be, v->fe, v->domid, v->be_domid, be_keys, fe_keys);
+}
+
+/* The addresses as "A.B.C.D/NN fd00::2/64 ..." (those that fit) and the guest's own. */
+static void vif_set_ips(struct vif *v, const struct sv_net_config *nc)
+{
+	size_t i, used = 0;
+	char one[64];
+	int n;
+
+	for (i = 0; i < nc->nips; i++) {
+		const struct sv_net_ip *ip = &nc->ips[i];
+
+		if (ip->has_prefix)
+			n = snprintf(one, sizeof(one), "%s/%u", ip->address, ip->prefix);
+		else
+			n = snprintf(one, sizeof(one), "%s", ip->address);
+		if (n < 0 || (size_t)n >= sizeof(one))
+			continue;
+		if (!ip->ipv6 && !v->guest_ip[0] && (size_t)n < sizeof(v->guest_ip))
+			memcpy(v->guest_ip, one, (size_t)n + 1);
+		if (used + (size_t)n + 2 > sizeof(v->ips))
+			continue;
+		used += (size_t)snprintf(v->ips + used, sizeof(v->ips) - used, "%s%s",
+					 used ? " " : "", one);
+	}
 }
 
 /* adopt: as vbd_create's (a running guest's interface after a svdom0 restart). */
@@ -146,7 +177,10 @@ static int vif_create(struct dom0 *d0, struct ts_domain *td, const struct sv_net
 	snprintf(v->tap, sizeof(v->tap), "%s", tap);
 	/* What a restart of its driver domain writes again. */
 	v->nc = *nc;
-	v->nc.bridge = v->nc.target_dev = v->nc.backend_domain = NULL;
+	v->nc.bridge = v->nc.target_dev = v->nc.backend_domain = v->nc.script = NULL;
+	v->nc.ips = NULL;
+	v->nc.nips = 0;
+	vif_set_ips(v, nc);
 	if (nc->bridge && strlen(nc->bridge) < sizeof(v->bridge)) {
 		strcpy(v->bridge, nc->bridge);
 		v->nc.bridge = v->bridge;
@@ -350,6 +384,14 @@ static int vif_dd_line(struct dom0 *d0, const struct vif *v, char *buf, size_t c
 			"-", "-", v->tap[0] ? v->tap : "-");
 }
 
+/* A line per vif with the document's <ip> addresses, when it gave any. */
+static int vif_ip_line(const struct vif *v, char *buf, size_t cap)
+{
+	if (!v->ips[0])
+		return 0;
+	return snprintf(buf, cap, "    ip: %s\n", v->ips);
+}
+
 size_t vif_list(const struct ts_domain *td, char *buf, size_t cap)
 {
 	struct netback_dev_info info;
@@ -367,6 +409,10 @@ size_t vif_list(const struct ts_domain *td, char *buf, size_t cap)
 	for (v = td->vifs; v && off < cap; v = v->next) {
 		if (v->be_domid) {
 			n = vif_dd_line(td->d0, v, buf + off, cap - off);
+			if (n < 0 || (size_t)n >= cap - off)
+				break;
+			off += (size_t)n;
+			n = vif_ip_line(v, buf + off, cap - off);
 			if (n < 0 || (size_t)n >= cap - off)
 				break;
 			off += (size_t)n;
@@ -389,6 +435,10 @@ size_t vif_list(const struct ts_domain *td, char *buf, size_t cap)
 			break;
 		off += (size_t)n;
 		n = vif_drop_line(buf + off, cap - off, &info);
+		if (n < 0 || (size_t)n >= cap - off)
+			break;
+		off += (size_t)n;
+		n = vif_ip_line(v, buf + off, cap - off);
 		if (n < 0 || (size_t)n >= cap - off)
 			break;
 		off += (size_t)n;
@@ -444,4 +494,35 @@ bool vif_dd_used(struct dom0 *d0, uint32_t dd_domid)
 			if (v->be_domid == dd_domid)
 				return true;
 	return false;
+}
+
+size_t vif_stats(const struct ts_domain *td, struct sv_ts_dev_stats *out, size_t max)
+{
+	struct netback_dev_info info;
+	const struct netback_stats *st = &info.vif.vif;
+	const struct vif *v;
+	size_t n = 0;
+
+	for (v = td->vifs; v && n < max; v = v->next, n++) {
+		struct sv_ts_dev_stats *o = &out[n];
+
+		memset(o, 0, sizeof(*o));
+		o->kind = SV_TS_DEV_VIF;
+		o->id = v->handle;
+		o->be_domid = v->be_domid;
+		snprintf(o->name, sizeof(o->name), "vif%u", v->handle);
+		if (!v->back) {
+			o->flags = SV_TS_DEV_REMOTE;
+			continue;
+		}
+		netback_dev_info(v->back, &info);
+		o->tx_frames = st->tx_frames;
+		o->rx_frames = st->rx_frames;
+		o->tx_bytes = st->tx_bytes;
+		o->rx_bytes = st->rx_bytes;
+		o->drops = vif_drops(st) + info.vif.rate_drops_out + info.vif.rate_drops_in;
+		o->notifications = st->notifications_out;
+		o->copies = st->copies;
+	}
+	return n;
 }

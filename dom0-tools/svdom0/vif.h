@@ -27,6 +27,9 @@ int vif_detach(struct dom0 *d0, struct ts_domain *td, const uint8_t mac[6], char
 void vif_reap(struct dom0 *d0);
 /* `svctl net-list`: a table of td's interfaces with their counters; returns its length. */
 size_t vif_list(const struct ts_domain *td, char *buf, size_t cap);
+/* The domain's interfaces' counters into out (at most max); how many (ts_stats.c). */
+struct sv_ts_dev_stats;
+size_t vif_stats(const struct ts_domain *td, struct sv_ts_dev_stats *out, size_t max);
 
 /*
  * The TAP device of the driver domain's interface at be_path: 0 with its name

@@ -115,6 +115,34 @@ START_TEST(hostile_setup_refused)
 }
 END_TEST
 
+/* A backend that cached the location (SV_CTL_GNTTAB) pins it: no move or resize under it. */
+START_TEST(pinned_table_stays)
+{
+	uint64_t g;
+	uint32_t n;
+
+	ck_assert_int_eq(gnttab_get_pinned(&gt, &g, &n), -ENOENT);
+	ck_assert_int_eq(setup_table(0x20000, 2, 0), 0);
+	ck_assert_int_eq(gnttab_get_pinned(&gt, &g, &n), 0);
+	ck_assert_uint_eq(g, 0x20000);
+	ck_assert_uint_eq(n, 2);
+	expect_table(0x20000, 2);
+	ck_assert_int_eq(setup_table(0x40000, 2, 0), -EBUSY); /* move */
+	ck_assert_int_eq(setup_table(0x20000, 4, 0), -EBUSY); /* grow in place */
+	ck_assert_int_eq(setup_table(0x20000, 1, 0), -EBUSY); /* shrink */
+	expect_table(0x20000, 2);
+	/* Repeating the same setup is harmless, and the pin survives it. */
+	ck_assert_int_eq(setup_table(0x20000, 2, 0), 0);
+	ck_assert_int_eq(setup_table(0x40000, 2, 0), -EBUSY);
+	ck_assert_int_eq(gnttab_get_pinned(&gt, &g, &n), 0);
+	ck_assert_uint_eq(g, 0x20000);
+	ck_assert_uint_eq(n, 2);
+	/* Hostile arguments still get their own errors first. */
+	ck_assert_int_eq(setup_table(0x40008, 2, 0), -EINVAL);
+	expect_table(0x20000, 2);
+}
+END_TEST
+
 START_TEST(bad_pointers_and_commands)
 {
 	ck_assert_int_eq(op(GNTTABOP_setup_table, RAM_SIZE), -EFAULT);
@@ -140,6 +168,7 @@ int main(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, setup_and_query);
 	tcase_add_test(tc, hostile_setup_refused);
+	tcase_add_test(tc, pinned_table_stays);
 	tcase_add_test(tc, bad_pointers_and_commands);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);

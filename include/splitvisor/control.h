@@ -100,8 +100,15 @@ struct sv_ctl_create {
 	char kernel[SV_CTL_PATH_SIZE]; /* absolute path, opened by the core */
 	char cmdline[SV_CTL_CMDLINE_SIZE];
 	uint32_t flags; /* SV_CTL_CREATE_* */
-	uint32_t pad;
+	/* Seconds added to UTC in the guest's wall clock (shared info): 0, or the host's UTC
+	 * offset for <clock offset='localtime'>; within +-SV_CTL_WALLCLOCK_OFFSET_MAX. */
+	int32_t wallclock_offset_s;
+	/* Per-domain limits (<controller type='xenbus'>); 0 = the core's maximum. */
+	uint32_t max_grant_frames;   /* 1..SV_GNTTAB_MAX_FRAMES */
+	uint32_t max_event_channels; /* 2..SV_EVTCHN_NR_PORTS - 1: ports 1..N */
 };
+
+#define SV_CTL_WALLCLOCK_OFFSET_MAX 86399 /* less than a day either way */
 
 /* Created with its vCPUs parked: dom0 sets up xenstore and devices, then unpauses. */
 #define SV_CTL_CREATE_PAUSED (1u << 0)
@@ -132,7 +139,13 @@ struct sv_ctl_dominfo {
 	uint32_t exit_reason;	/* enum sv_exit_reason, when ended */
 	int32_t exit_code;	/* the guest's code for poweroff */
 	char name[SV_CTL_NAME_SIZE];
+	/* Counters since creation while it runs (sv_domain_stats), for svctl top; 0 once ended. */
+	uint64_t cpu_ns, exits, hypercalls, notifies;
+	uint32_t stat_flags; /* SV_CTL_INFO_* */
+	uint32_t pad;
 };
+
+#define SV_CTL_INFO_EXITS 1u /* exits is KVM's count (the kernel has binary statistics) */
 
 #define SV_CTL_LIST_MAX (SV_CTL_PAYLOAD_MAX / sizeof(struct sv_ctl_dominfo))
 
@@ -238,7 +251,7 @@ struct sv_ctl_ev_ended {
 };
 
 _Static_assert(sizeof(struct sv_ctl_hdr) == SV_CTL_HDR_SIZE, "sv_ctl_hdr layout");
-_Static_assert(sizeof(struct sv_ctl_dominfo) == 104, "sv_ctl_dominfo layout");
+_Static_assert(sizeof(struct sv_ctl_dominfo) == 144, "sv_ctl_dominfo layout");
 _Static_assert(sizeof(struct sv_ctl_create) <= SV_CTL_PAYLOAD_MAX, "create fits");
 _Static_assert(sizeof(struct sv_ctl_gnt_copy_seg) == 24, "sv_ctl_gnt_copy_seg layout");
 _Static_assert(sizeof(struct sv_ctl_ev_ended) <= SV_CTL_PAYLOAD_MAX, "ended fits");

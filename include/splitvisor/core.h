@@ -25,6 +25,9 @@ struct sv_domain_params {
 	uint32_t vcpus;
 	const char *kernel; /* path of an ELF64 x86-64 executable */
 	const char *cmdline;
+	int32_t wallclock_offset_s;  /* added to UTC in the shared info's wall clock */
+	uint32_t max_grant_frames;   /* 0 = SV_GNTTAB_MAX_FRAMES */
+	uint32_t max_event_channels; /* 0 = every port; else ports 1..N */
 	sv_console_fn *console;
 	void *console_opaque;
 };
@@ -57,10 +60,26 @@ const char *sv_exit_reason_name(enum sv_exit_reason r);
  * For process domains (backends): the domain's RAM as the core maps it, with
  * its memfd (owned by the core: dup it to keep it), and where the guest put
  * its grant table (-ENOENT before grant_table_op(setup_table)). The table can
- * move at any time: ask again rather than caching it.
+ * move at any time: ask again rather than caching it. A caller that caches it
+ * (dom0's backends, through SV_CTL_GNTTAB) pins it: from then on the guest's
+ * setup_table may only repeat the same location and size (else -EBUSY).
  */
 int sv_domain_memory(struct sv_domain *d, int *memfd, void **hva, uint64_t *size);
 int sv_domain_grant_table(struct sv_domain *d, uint64_t *gpa, uint32_t *nr_frames);
+int sv_domain_grant_table_pin(struct sv_domain *d, uint64_t *gpa, uint32_t *nr_frames);
+
+/*
+ * Counters since the domain was created, summed over its vCPUs and read
+ * without a lock (svctl top): VM exits as KVM counts them (exits_known false
+ * when the kernel has no binary statistics), the vCPU threads' CPU time, and
+ * the hypercalls and notify-port kicks that reached this process (kicks that
+ * an ioeventfd took to a backend are counted by the backends).
+ */
+struct sv_domain_stats {
+	uint64_t cpu_ns, exits, hypercalls, notifies;
+	bool exits_known;
+};
+int sv_domain_stats(struct sv_domain *d, struct sv_domain_stats *st);
 
 /*
  * Event channels whose other end is a process domain (dom0, a driver domain).

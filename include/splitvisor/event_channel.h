@@ -95,7 +95,16 @@ struct sv_shared_info {
 	struct sv_vcpu_info vcpu_info[SV_SHINFO_MAX_VCPUS]; /* @0, 64 B each */
 	uint64_t evtchn_pending[64];			    /* @2048 */
 	uint64_t evtchn_mask[64];			    /* @2560 */
-	uint8_t reserved[1024];				    /* @3072 */
+	/*
+	 * The wall clock at guest system time 0 (the TSC's zero), as Xen's wc_*: the guest's
+	 * time of day is wc_sec.wc_nsec plus its system time. UTC, or the host's local time
+	 * for <clock offset='localtime'>. The core writes it once, before the guest runs;
+	 * wc_version is even when it is stable.
+	 */
+	uint32_t wc_version;	/* @3072 */
+	uint32_t wc_nsec;	/* @3076 */
+	uint64_t wc_sec;	/* @3080: seconds since 1970-01-01 */
+	uint8_t reserved[1008]; /* @3088 */
 };
 
 _Static_assert(sizeof(struct sv_vcpu_info) == 64, "vcpu_info layout");

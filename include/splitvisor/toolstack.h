@@ -42,7 +42,8 @@ enum sv_ts_op {
 	 * signals from svdom0; the others go to svdd (SV_DD_INJECT), whose answer this is.
 	 */
 	SV_TS_INJECT = 22,
-	SV_TS_LIST_DD = 23, /* sv_ts_list_defined -> sv_ts_dd_info[]: the driver domains */
+	SV_TS_LIST_DD = 23,   /* sv_ts_list_defined -> sv_ts_dd_info[]: the driver domains */
+	SV_TS_DEV_STATS = 24, /* sv_ts_name -> sv_ts_dev_stats[]: counters of its disks and vifs */
 	SV_TS_OP_COUNT,
 
 	SV_TS_EV_CONSOLE = 0x100, /* raw console bytes */
@@ -164,5 +165,26 @@ struct sv_ts_console {
 
 /* svdom0 reads the u32 after the name the same way for both. */
 _Static_assert(sizeof(struct sv_ts_console) == sizeof(struct sv_ts_shutdown), "same layout");
+
+/*
+ * SV_TS_DEV_STATS: one entry per disk and interface of a domain, counters since
+ * the device connected, as its backend in svdom0 keeps them (read without a
+ * lock: svdom0's loop owns them). A device a driver domain serves has
+ * SV_TS_DEV_REMOTE and no counters here.
+ */
+enum { SV_TS_DEV_VBD = 0, SV_TS_DEV_VIF = 1 };
+#define SV_TS_DEV_REMOTE 1u
+struct sv_ts_dev_stats {
+	uint32_t kind;					   /* SV_TS_DEV_* */
+	uint32_t id;					   /* the disk's devid, the vif's handle */
+	uint32_t be_domid;				   /* 0: svdom0 */
+	uint32_t flags;					   /* SV_TS_DEV_* flags */
+	char name[16];					   /* "xvda", "vif0" (the handle) */
+	uint64_t requests, read_bytes, write_bytes;	   /* disks */
+	uint64_t tx_frames, rx_frames, tx_bytes, rx_bytes; /* vifs: tx is what the guest sent */
+	uint64_t drops, notifications, copies;
+};
+_Static_assert(sizeof(struct sv_ts_dev_stats) == 112, "sv_ts_dev_stats layout");
+#define SV_TS_DEV_STATS_MAX (SV_CTL_PAYLOAD_MAX / sizeof(struct sv_ts_dev_stats))
 
 #endif

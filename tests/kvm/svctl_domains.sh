@@ -338,6 +338,45 @@ console-bad-ring)
 	expect_out "bad *shutdown.*poweroff 0"
 	expect_out "good *shutdown.*poweroff 0"
 	;;
+xen-xml)
+	# <clock offset='localtime'>: svdom0's zone (TZ, inherited when svctl starts it) is
+	# UTC+5, and the guest's wall clock says so. <controller type='xenbus'>: the guest is
+	# given one grant frame and 16 event channels, and boots with them.
+	export TZ=XST-5
+	kernel=$(sed -n 's|.*<kernel>\(.*\)</kernel>.*|\1|p' "$examples/hello.xml")
+	cat >"$run_dir/clock.xml" <<EOF
+<domain type='xen'>
+  <name>clock</name>
+  <memory unit='MiB'>32</memory>
+  <os>
+    <type>xen</type>
+    <kernel>$kernel</kernel>
+    <cmdline>wallclock</cmdline>
+  </os>
+  <clock offset='localtime'/>
+  <on_poweroff>preserve</on_poweroff>
+  <devices>
+    <controller type='xenbus' maxGrantFrames='1' maxEventChannels='16'/>
+    <console type='pty'>
+      <target type='xen' port='0'/>
+    </console>
+  </devices>
+</domain>
+EOF
+	sv 0 create "$run_dir/clock.xml"
+	wait_console clock "grant frames"
+	host=$(date +%s)
+	expect_out "wallclock: grant frames 1 of at most 1"
+	guest=$(sed -n 's/^wallclock: \([0-9][0-9]*\)\..*/\1/p' "$out" | head -n 1)
+	[ -n "$guest" ] || fail "the guest printed no wall clock"
+	off=$((guest - host - 18000))
+	[ "${off#-}" -le 120 ] || fail "guest clock $guest is not host $host + 5 h: off by $off s"
+	echo "wallclock: guest $guest, host $host + 18000, off by $off s"
+	sv 0 dumpxml clock
+	expect_out '<clock offset="localtime"/>'
+	expect_out '<controller type="xenbus" index="0" maxGrantFrames="1" maxEventChannels="16"/>'
+	sv 0 destroy clock
+	;;
 xenstore-flood)
 	# A guest flooding its store ring with requests that each earn an error reply
 	# must not slow another guest's reads by more than 2x (medians, host clock).

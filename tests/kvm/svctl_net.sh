@@ -84,6 +84,27 @@ EOF
 }
 
 case $case in
+xml-ip)
+	# The addresses come from <ip> (device/vif/0/ip in xenstore), not from ip= on the
+	# command line; <script> is accepted and not run.
+	ipxml() {
+		echo "<interface type='bridge'><mac address='$2'/><source bridge='$1'/>"
+		echo "<ip address='$3' prefix='24'/><script path='/nonexistent/vif-bridge'/></interface>"
+	}
+	mkxml b "udp-echo 7" "$(ipxml svnet0 00:16:3e:00:00:12 10.0.1.2)"
+	mkxml a "ping 10.0.1.2 3" "$(ipxml svnet0 00:16:3e:00:00:13 10.0.1.3)"
+	sv 0 create "$run_dir/b.xml"
+	expect_err "warning: <devices>/<interface>/<script> at line 7: the script is not run"
+	wait_log b "udp-echo: listening"
+	sv 0 create "$run_dir/a.xml"
+	follow a
+	expect_out "ping: 3 sent, 3 received"
+	sv 0 net-list b
+	expect_out "ip: 10.0.1.2/24"
+	sv 0 dumpxml b
+	expect_out '<ip address="10.0.1.2" family="ipv4" prefix="24"/>'
+	expect_out '<script path="/nonexistent/vif-bridge"/>'
+	;;
 two-guests)
 	# A pings B through netfront, the rings, netback and the switch, and back.
 	mkxml b "udp-echo 7 ip=10.0.0.2/24" "$(bridge svnet0 00:16:3e:00:00:02)"

@@ -39,7 +39,11 @@ void teardown(void)
 
 static void dev_notify(void *opaque)
 {
-	((struct dev *)opaque)->notified++;
+	struct dev *d = opaque;
+
+	d->notified++;
+	if (d->on_notify)
+		d->on_notify(d);
 }
 
 void dev_open(struct dev *d, const struct dev_cfg *c)

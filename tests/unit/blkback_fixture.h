@@ -35,6 +35,7 @@ struct dev {
 	uint32_t order;
 	unsigned notified;
 	uint64_t next_id;
+	void (*on_notify)(struct dev *d); /* the frontend's upcall, run inside the backend */
 };
 
 struct dev_cfg {

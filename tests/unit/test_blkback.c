@@ -257,6 +257,70 @@ START_TEST(hostile_requests)
 }
 END_TEST
 
+/*
+ * A frontend that answers each response with a new request at once, from its
+ * upcall (as fast as another CPU would): every request is refused, so every
+ * slot comes back at once. It stops after rearm_left requests.
+ */
+static uint32_t rearm_left, rearm_made;
+
+static void rearm(struct dev *d)
+{
+	union blkif_slot *s;
+
+	d->fr.rsp_cons += sv_front_unconsumed(&d->fr);
+	sv_front_final_check(&d->fr); /* and notify me again */
+	while (rearm_left && sv_front_free_slots(&d->fr)) {
+		s = dev_slot(d);
+		s->req.operation = 0xee; /* no such operation */
+		s->req.id = rearm_left--;
+		rearm_made++;
+	}
+	sv_front_push_requests(&d->fr);
+}
+
+START_TEST(kick_is_bounded)
+{
+	struct dev_cfg cfg = { .engine = engines[_i] };
+	struct blkback_stats st;
+	uint64_t before;
+	struct dev d;
+	int ret, i;
+
+	dev_open(&d, &cfg);
+	d.on_notify = rearm;
+	rearm_left = 64 * d.fr.entries;
+	rearm_made = 0;
+	rearm(&d);
+	/* One kick takes at most two rings' worth, then gives its thread back. */
+	ck_assert_int_eq(blkback_kick(d.b), BLKBACK_KICK_MORE);
+	st = dev_stats(&d);
+	ck_assert_uint_ge(st.requests, d.fr.entries);
+	ck_assert_uint_le(st.requests, 2 * d.fr.entries);
+	ck_assert_uint_eq(st.kick_yields, 1);
+	/* Called again, it goes on where it stopped: nothing is lost. */
+	for (i = 0; i < 200 && (ret = blkback_kick(d.b)) == BLKBACK_KICK_MORE; i++)
+		ck_assert_uint_le(dev_stats(&d).requests - st.requests,
+				  (uint64_t)(i + 1) * 2 * d.fr.entries);
+	ck_assert_int_eq(ret, 0);
+	st = dev_stats(&d);
+	ck_assert_uint_eq(st.requests, rearm_made);
+	ck_assert_uint_eq(st.bad_op, rearm_made);
+	ck_assert_uint_ge(st.kick_yields, 31); /* 64 rings, 2 a kick */
+	ck_assert_uint_eq(d.fr.rsp_cons, rearm_made);
+
+	/* A stop request: the next kick takes nothing more from the ring. */
+	rearm_left = 4 * d.fr.entries;
+	rearm(&d);
+	before = dev_stats(&d).requests;
+	blkback_request_stop(d.b);
+	ck_assert_int_eq(blkback_kick(d.b), 0);
+	ck_assert_uint_eq(dev_stats(&d).requests, before);
+	ck_assert(!blkback_disconnected(d.b));
+	dev_close(&d);
+}
+END_TEST
+
 START_TEST(ring_overflow_disconnects_one_device)
 {
 	struct dev_cfg cfg = { .engine = BLKBACK_IO_AUTO };
@@ -480,6 +544,7 @@ int main(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_loop_test(tc, every_operation, 0, 4);
 	tcase_add_loop_test(tc, hostile_requests, 0, 4);
+	tcase_add_loop_test(tc, kick_is_bounded, 0, 2);
 	tcase_add_test(tc, ring_overflow_disconnects_one_device);
 	tcase_add_test(tc, bad_ring_refused);
 	tcase_add_loop_test(tc, flush_ordering, 0, 8);

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <splitvisor/blkif.h>
@@ -64,6 +65,20 @@ static void fe_state(int state)
 	bef_fe_state(&host, FE, state);
 }
 
+/*
+ * The host's loop until every device thread that was asked to stop has
+ * finished and the loop has freed what it held (disconnect does not wait).
+ */
+static void settle(void)
+{
+	int i;
+
+	for (i = 0; i < 500 && bef_nr_fds(&host); i++)
+		bef_run_fds(&host, 10);
+	ck_assert_uint_eq(bef_nr_fds(&host), 0);
+	dispatch();
+}
+
 /* What the toolstack (svdom0's vbd.c) writes for one <disk>. */
 static void toolstack_dirs(const char *params, const char *frontend)
 {
@@ -89,6 +104,7 @@ static void setup(void)
 
 static void teardown(void)
 {
+	settle(); /* a device freed while its thread stopped goes now */
 	unlink(disk_path);
 	bef_teardown(&host);
 }
@@ -227,6 +243,7 @@ START_TEST(connect_and_serve_a_read)
 	ck_assert_int_eq(be_state(), XENBUS_STATE_CLOSING);
 	blkback_dev_info(d, &info);
 	ck_assert(!info.connected);
+	settle();
 	ck_assert_uint_eq(host.closes, 1);
 	ck_assert(!bef_port(&host, GUEST, 17)->bound);
 	ck_assert_uint_eq(host.maps, 0);
@@ -266,12 +283,105 @@ START_TEST(broken_ring_goes_closing)
 	for (i = 0; i < 500 && be_state() != XENBUS_STATE_CLOSING; i++)
 		bef_run_fds(&host, 10);
 	ck_assert_int_eq(be_state(), XENBUS_STATE_CLOSING);
+	settle();
 	ck_assert_int_gt(bef_get(&host, BE, "error", buf, sizeof(buf)), 0);
 	blkback_dev_info(d, &info);
 	ck_assert(!info.connected);
 	ck_assert_uint_eq(host.maps, 0);
 	ck_assert_int_eq(bh_end_grant(g, ring_ref), 0); /* the ring is no longer mapped */
 	blkback_dev_free(d);
+}
+END_TEST
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/*
+ * The loop never waits for a device thread (in svdom0 it serves every guest):
+ * with the thread asleep in a slow kick (an injected 3 s), the frontend's
+ * Closing is answered at once and the stop request ends the sleep. Closed, and
+ * a reconnect, wait until the thread has let go of the ring.
+ */
+START_TEST(disconnect_does_not_wait_for_the_thread)
+{
+	struct backend_faults faults = { .slow_ms = 3000 };
+	struct blkback_dev *d;
+	uint64_t t0, took;
+	uint32_t ring_ref;
+	char buf[32];
+	int i;
+
+	host.env.faults = &faults;
+	d = probe_ok();
+	front_ring(&ring_ref);
+	snprintf(buf, sizeof(buf), "%u", ring_ref);
+	put(FE, BLKIF_KEY_RING_REF, buf);
+	put(FE, BLKIF_KEY_EVENT_CHANNEL, "17");
+	fe_state(XENBUS_STATE_INITIALISED);
+	ck_assert_int_eq(be_state(), XENBUS_STATE_CONNECTED);
+	poll(NULL, 0, 50); /* the thread's first kick is asleep by now */
+
+	t0 = now_ms();
+	fe_state(XENBUS_STATE_CLOSING);
+	took = now_ms() - t0;
+	ck_assert_int_eq(be_state(), XENBUS_STATE_CLOSING);
+	ck_assert_msg(took < 1000, "the frontend's Closing kept the loop %llu ms",
+		      (unsigned long long)took);
+	/* The loop has not heard from the thread yet: the ring may still be in use. */
+	fe_state(XENBUS_STATE_CLOSED);
+	ck_assert_int_eq(be_state(), XENBUS_STATE_CLOSING);
+	ck_assert_uint_eq(host.maps, 1);
+	t0 = now_ms();
+	settle();
+	took = now_ms() - t0;
+	ck_assert_msg(took < 1000, "the thread took %llu ms to stop", (unsigned long long)took);
+	ck_assert_int_eq(be_state(), XENBUS_STATE_CLOSED);
+	ck_assert_uint_eq(host.maps, 0);
+	ck_assert_int_eq(bh_end_grant(g, ring_ref), 0);
+
+	/* A frontend that starts over at once connects only after the old thread is gone. */
+	ring_ref = 0;
+	front_ring(&ring_ref);
+	snprintf(buf, sizeof(buf), "%u", ring_ref);
+	put(FE, BLKIF_KEY_RING_REF, buf);
+	fe_state(XENBUS_STATE_INITIALISING);
+	ck_assert_int_eq(be_state(), XENBUS_STATE_INIT_WAIT);
+	fe_state(XENBUS_STATE_INITIALISED);
+	ck_assert_int_eq(be_state(), XENBUS_STATE_CONNECTED);
+	poll(NULL, 0, 50);
+	fe_state(XENBUS_STATE_INITIALISING); /* without closing: taken down, not waited for */
+	ck_assert_int_eq(be_state(), XENBUS_STATE_INIT_WAIT);
+	fe_state(XENBUS_STATE_INITIALISED);
+	ck_assert_int_eq(be_state(), XENBUS_STATE_INIT_WAIT);
+	ck_assert_uint_eq(host.maps, 1); /* the old connection's */
+	for (i = 0; i < 100 && be_state() != XENBUS_STATE_CONNECTED; i++)
+		bef_run_fds(&host, 10);
+	ck_assert_int_eq(be_state(), XENBUS_STATE_CONNECTED);
+	ck_assert_uint_eq(host.maps, 1); /* the new one's */
+	blkback_dev_free(d);		 /* its thread still stopping: freed once it has */
+	ck_assert_uint_eq(host.maps, 1);
+	settle();
+	ck_assert_uint_eq(host.maps, 0);
+
+	/* A host whose loop has ended waits for the thread instead, briefly. */
+	bef_rm(&host, BE);
+	d = probe_ok();
+	fe_state(XENBUS_STATE_INITIALISING);
+	fe_state(XENBUS_STATE_INITIALISED);
+	ck_assert_int_eq(be_state(), XENBUS_STATE_CONNECTED);
+	poll(NULL, 0, 50);
+	t0 = now_ms();
+	blkback_dev_free_wait(d);
+	took = now_ms() - t0;
+	ck_assert_msg(took < 1000, "the thread took %llu ms to stop", (unsigned long long)took);
+	ck_assert_uint_eq(bef_nr_fds(&host), 0);
+	ck_assert_uint_eq(host.maps, 0);
+	host.env.faults = NULL;
 }
 END_TEST
 
@@ -441,6 +551,7 @@ START_TEST(driver_domain_copy_mode)
 
 	fe_state(XENBUS_STATE_CLOSING);
 	ck_assert_int_eq(be_state(), XENBUS_STATE_CLOSING);
+	settle();
 	ck_assert_uint_eq(rem.unmaps, 1);
 	ck_assert_int_eq(bh_end_grant(g, ring_ref), 0);
 	ck_assert_int_eq(bh_end_grant(g, refs[0]), 0);
@@ -543,6 +654,7 @@ START_TEST(unplug)
 
 	blkback_dev_unplug(d);
 	ck_assert_int_eq(be_state(), XENBUS_STATE_CLOSING);
+	settle();
 	ck_assert_int_gt(get(BE, "online", buf, sizeof(buf)), 0);
 	ck_assert_str_eq(buf, "0");
 	blkback_dev_info(d, &info);
@@ -603,6 +715,7 @@ int main(void)
 	tcase_add_test(tc, probe_refuses_bad_directories);
 	tcase_add_test(tc, connect_and_serve_a_read);
 	tcase_add_test(tc, broken_ring_goes_closing);
+	tcase_add_test(tc, disconnect_does_not_wait_for_the_thread);
 	tcase_add_test(tc, hostile_frontend_keys);
 	tcase_add_test(tc, host_without_guest_memory);
 	tcase_add_test(tc, driver_domain_copy_mode);

@@ -113,4 +113,50 @@ expect_out "disk.img"
 sv 0 undefine disk
 sv 64 run "$examples/disk.xml"
 expect_err "need the control domain"
+
+# As libvirt: a document whose files do not exist yet is defined; start names each missing
+# one; validate warns of them, or refuses with --strict. Nothing needs /dev/kvm here.
+xen=$(dirname "$0")/../data/xml/xen
+sv 0 validate "$xen/pv-missing-files.xml"
+expect_err "warning: kernel /var/lib/xen/boot/vmlinuz-splitvisor-not-here: No such file"
+sv 65 validate --strict "$xen/pv-missing-files.xml"
+expect_err "error: kernel /var/lib/xen/boot/vmlinuz-splitvisor-not-here: No such file"
+sv 0 define "$xen/pv-missing-files.xml"
+sv 1 start missing-files
+expect_err "domain missing-files cannot start: kernel /var/lib/xen/boot/vmlinuz-splitvisor-not-here: No such file or directory; initrd /var/lib/xen/boot/initrd-splitvisor-not-here: No such file or directory; disk xvda source /var/lib/xen/images/splitvisor-not-here.img: No such file"
+sv 0 undefine missing-files
+
+# The Xen driver's presentation elements, clock and limits: warned of, kept by dumpxml.
+kernel=$(sed -n 's|.*<kernel>\(.*\)</kernel>.*|\1|p' "$examples/hello.xml")
+sed "s|@KERNEL@|$kernel|; s|@INITRD@|$kernel|; s|@DISK@|$tmp/disk.img|" \
+	"$xen/pv-libvirt-dumpxml.xml" >"$tmp/xen-dump.xml"
+: >"$tmp/disk.img"
+sv 0 define "$tmp/xen-dump.xml"
+expect_err "warning: <devices>/<graphics> at line 34: the guest gets no display"
+sv 0 dumpxml debian-pv
+expect_out '<clock offset="utc"/>'
+expect_out '<graphics type="vnc" port="-1" autoport="yes" listen="127.0.0.1">'
+expect_out '<script path="vif-bridge"/>'
+expect_out '<memballoon model="xen"/>'
+cp "$out" "$tmp/xen-dump2.xml"
+sv 0 validate "$tmp/xen-dump2.xml"
+sv 0 undefine debian-pv
+
+# pygrub and PVH documents are defined; start says what it cannot do yet.
+sed "s|@DISK@|$tmp/disk.img|" "$xen/pv-bootloader-args.xml" >"$tmp/pygrub.xml"
+sv 0 define "$tmp/pygrub.xml"
+sv 0 dumpxml pygrub-args
+expect_out "<bootloader>/usr/lib/xen-4.17/bin/pygrub</bootloader>"
+expect_out "<bootloader_args>--entry=1</bootloader_args>"
+sv 1 start pygrub-args
+expect_err "boots through <bootloader>"
+sv 0 undefine pygrub-args
+sed "s|@KERNEL@|$kernel|; s|@INITRD@|$kernel|; s|@DISK@|$tmp/disk.img|" \
+	"$xen/pvh-kernel.xml" >"$tmp/pvh.xml"
+sv 0 define "$tmp/pvh.xml"
+sv 1 start pvh-kernel
+expect_err "is a PVH guest"
+sv 0 undefine pvh-kernel
+sv 65 validate "$xen/hvm-basic.xml"
+expect_err "HVM guests are not supported"
 echo PASS

@@ -10,6 +10,7 @@
 static char test_dir[64];
 static char kernel_path[128];
 static char initrd_path[128];
+static char disk_path[128];
 
 static void write_file(const char *path, const char *content)
 {
@@ -33,13 +34,16 @@ void test_files_setup(void)
 	snprintf(kernel_path, sizeof(kernel_path), "%s/kernel", test_dir);
 	snprintf(initrd_path, sizeof(initrd_path), "%s/initrd", test_dir);
 	write_file(kernel_path, "not really an ELF; the parser only checks it exists\n");
+	snprintf(disk_path, sizeof(disk_path), "%s/disk.img", test_dir);
 	write_file(initrd_path, "initrd\n");
+	write_file(disk_path, "a disk image\n");
 }
 
 void test_files_teardown(void)
 {
 	unlink(kernel_path);
 	unlink(initrd_path);
+	unlink(disk_path);
 	rmdir(test_dir);
 }
 
@@ -80,9 +84,11 @@ static char *replace_all(const char *text, const char *token, const char *value)
 char *test_substitute(const char *text)
 {
 	char *step = replace_all(text, "@KERNEL@", kernel_path);
-	char *out = replace_all(step, "@INITRD@", initrd_path);
+	char *again = replace_all(step, "@INITRD@", initrd_path);
+	char *out = replace_all(again, "@DISK@", disk_path);
 
 	free(step);
+	free(again);
 	return out;
 }
 

@@ -18,13 +18,13 @@
 	"  </os>\n"
 #define DOC_TAIL "</domain>\n"
 
-/* Creates a temporary directory holding "kernel" and "initrd" files. */
+/* Creates a temporary directory holding "kernel", "initrd" and "disk.img" files. */
 void test_files_setup(void);
 void test_files_teardown(void);
 const char *test_kernel_path(void);
 const char *test_initrd_path(void);
 
-/* Copy of text with every @KERNEL@ / @INITRD@ replaced by the test files' paths. */
+/* Copy of text with every @KERNEL@ / @INITRD@ / @DISK@ replaced by the test files' paths. */
 char *test_substitute(const char *text);
 /* Reads a whole file; NULL on error. */
 char *test_read_file(const char *path, size_t *len);
