@@ -125,6 +125,7 @@ static const struct app apps[] = {
 	{ "evtchn-test", evtchn_test_main },
 	{ "xenstore-test", xenstore_test_main },
 	{ "idle", idle_main },
+	{ "xswatch", xswatch_main },
 	{ "blktest", blktest_main },
 	{ "blkbench", blkbench_main },
 	{ "console-echo", console_echo_main },

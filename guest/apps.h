@@ -17,6 +17,7 @@ int evtchn_ping_main(int argc, char **argv);
 int evtchn_test_main(int argc, char **argv);
 int xenstore_test_main(int argc, char **argv);
 int idle_main(int argc, char **argv);
+int xswatch_main(int argc, char **argv);
 /* blk_apps.c */
 int blktest_main(int argc, char **argv);
 int blkbench_main(int argc, char **argv);

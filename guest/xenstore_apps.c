@@ -20,6 +20,7 @@
 #define VALUE_MAX_LEN	   128u
 #define WATCH_TEST_WAIT_NS (120 * NSEC_PER_SEC)
 #define IDLE_POLL_NS	   NSEC_PER_SEC
+#define EXIT_USAGE	   2
 
 static void home_path(char *buf, size_t cap, const char *rel)
 {
@@ -254,4 +255,58 @@ int idle_main(int argc, char **argv)
 			kernel_shutdown(SV_SHUTDOWN_reboot, 0);
 		}
 	}
+}
+
+/*
+ * xswatch N: waits for data/count to take the values 1..N, each seen through its own watch
+ * event (no polling), in order: what the test of a restarting control domain writes between
+ * kills. A lost watch leaves it waiting; a value skipped or repeated out of order is an error.
+ */
+int xswatch_main(int argc, char **argv)
+{
+	char path[PATH_MAX_LEN], val[VALUE_MAX_LEN], fired[PATH_MAX_LEN], token[16];
+	unsigned long long n, v, last = 0;
+	int ret;
+
+	if (argc < 2 || parse_u64(argv[1], &n) || !n) {
+		printk("usage: xswatch N\n");
+		return EXIT_USAGE;
+	}
+	ret = xenbus_init();
+	home_path(path, sizeof(path), "data/count");
+	if (!ret)
+		ret = xenbus_watch(path, "count");
+	if (ret) {
+		printk("xswatch: no watch (%d)\n", ret);
+		return 1;
+	}
+	printk("xswatch: ready\n");
+	console_flush();
+	while (last < n) {
+		ret = xenbus_wait_watch(fired, sizeof(fired), token, sizeof(token),
+					now_ns() + 600 * NSEC_PER_SEC);
+		if (ret) {
+			printk("xswatch: waiting after %llu: %d\n", last, ret);
+			return 1;
+		}
+		ret = xenbus_read(path, val, sizeof(val));
+		if (ret == -ENOENT)
+			continue;
+		if (ret < 0 || parse_u64(val, &v)) {
+			printk("xswatch: read data/count: %d\n", ret);
+			return 1;
+		}
+		/* Watches may fire more than once for one change (a restart writes again). */
+		if (v == last)
+			continue;
+		if (v != last + 1) {
+			printk("xswatch: saw %llu after %llu\n", v, last);
+			return 1;
+		}
+		last = v;
+		printk("xswatch: saw %llu\n", v);
+		console_flush();
+	}
+	printk("xswatch: all %llu values in order\n", n);
+	return 0;
 }

@@ -76,6 +76,18 @@ void sr_open(struct dom0 *d0, struct ts_domain *td)
 		ret = -ENOMEM;
 		goto out;
 	}
+	/* After a restart: the watches, positions and replies svdom0 had for it come back. */
+	ret = xs_persist_ring_attach(r->xc, (struct xs_ring_page *)(r->mem + SV_STORE_RING_GPA));
+	if (ret == -EIO) {
+		log_warn("domain %u's xenstore ring contradicts the journal: not served",
+			 td->info.domid);
+		__atomic_store_n(&((struct xs_ring_page *)(r->mem + SV_STORE_RING_GPA))->error,
+				 XS_RING_ERROR_RINGIDX, __ATOMIC_RELAXED);
+		r->broken = true;
+		ret = 0;
+	} else if (ret) {
+		goto out;
+	}
 	ev.data.ptr = r;
 	if (epoll_ctl(d0->epfd, EPOLL_CTL_ADD, r->port.notify_fd, &ev) < 0) {
 		ret = -errno;

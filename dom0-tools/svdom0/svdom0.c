@@ -193,6 +193,58 @@ static int run(struct loop *lp)
 	return 0;
 }
 
+/* Whether the core runs a domain that has not ended: then this is a restart. */
+static int any_running(struct dom0 *d0, bool *running, char *err, size_t errlen)
+{
+	struct sv_ctl_dominfo info[SV_CTL_LIST_MAX];
+	struct sv_ctl_list req = { .start_domid = 0 };
+	size_t len, n;
+	int ret;
+
+	*running = false;
+	do {
+		ret = cc_call(d0->cc, SV_CTL_LIST, &req, sizeof(req), info, sizeof(info), &len,
+			      NULL, err, errlen);
+		if (ret)
+			return ret;
+		n = len / sizeof(info[0]);
+		for (size_t i = 0; i < n; i++) {
+			*running |= info[i].state < SV_CTL_STATE_SHUTDOWN;
+			req.start_domid = info[i].domid + 1;
+		}
+	} while (n == SV_CTL_LIST_MAX);
+	return 0;
+}
+
+/*
+ * <run-dir>/xenstore.journal: replayed when domains run (svdom0 was killed or stopped while
+ * they did), emptied on a fresh start. A journal that cannot be read is logged and replaced.
+ */
+static int journal_open(struct dom0 *d0, char *err, size_t errlen)
+{
+	char path[300], why[256];
+	bool running;
+	int ret;
+
+	why[0] = '\0';
+	if (snprintf(path, sizeof(path), "%s/xenstore.journal", d0->rundir) >= (int)sizeof(path))
+		return -ENAMETOOLONG;
+	ret = any_running(d0, &running, err, errlen);
+	if (ret)
+		return ret;
+	ret = xs_persist_open(d0->xs, path, running, why, sizeof(why));
+	if (why[0])
+		log_warn("xenstore journal: %s", why);
+	if (ret && running)
+		ret = xs_persist_open(d0->xs, path, false, why, sizeof(why));
+	if (ret && snprintf(err, errlen, "xenstore journal: %s", why[0] ? why : strerror(-ret)) >=
+			   (int)errlen)
+		err[errlen - 1] = '\0';
+	else if (!ret && running)
+		log_info("xenstore state taken back from %s", path);
+	return ret;
+}
+
 static int setup(struct loop *lp, const char *state_dir, char *err, size_t errlen)
 {
 	struct xs_server_config cfg;
@@ -226,9 +278,14 @@ static int setup(struct loop *lp, const char *state_dir, char *err, size_t errle
 		snprintf(err, errlen, "state directory %s: %s", state_dir, strerror(-ret));
 		return ret;
 	}
-	ret = ts_attach(&lp->d0, err, errlen);
+	ret = journal_open(&lp->d0, err, errlen);
+	if (!ret)
+		ret = ts_attach(&lp->d0, err, errlen);
 	if (ret)
 		return ret;
+	/* Domains that did not come back leave nothing in the journal. */
+	if (xs_persist_adopted(lp->d0.xs))
+		log_warn("xenstore journal: cannot rewrite it; restarts may lose state");
 	snprintf(path, sizeof(path), "%s/xenstore.sock", lp->d0.rundir);
 	lp->xs_lfd = wire_unix_listen(path);
 	snprintf(path, sizeof(path), "%s/dom0.sock", lp->d0.rundir);
@@ -334,6 +391,9 @@ out:
 		unlink_in(lp->d0.rundir, "xenstore.sock");
 		unlink_in(lp->d0.rundir, "svdom0.pid");
 	}
+	/* Guests that outlive us keep their store: tearing down here is not a change to it. */
+	if (lp->d0.xs)
+		xs_persist_close(lp->d0.xs);
 	while (lp->d0.ts_clients) {
 		struct ts_client *t = lp->d0.ts_clients;
 

@@ -18,6 +18,7 @@
 #include "driver_domains.h"
 #include "log.h"
 #include "lv_server.h"
+#include "running.h"
 #include "store_ring.h"
 #include "sv_xml.h"
 #include "svdom0.h"
@@ -340,6 +341,8 @@ static void ts_block_plug(struct dom0 *d0, struct ts_client *c, const struct sv_
 		return;
 	if (h->op == SV_TS_BLOCK_DETACH) {
 		ret = vbd_detach(d0, td, req->dev, err, sizeof(err));
+		if (!ret)
+			running_disk_unplugged(d0, td, req->dev);
 	} else {
 		dc.type = SV_DISK_FILE;
 		dc.device = SV_DISK_DEVICE_DISK;
@@ -347,6 +350,8 @@ static void ts_block_plug(struct dom0 *d0, struct ts_client *c, const struct sv_
 		dc.target_dev = (char *)req->dev;
 		dc.readonly = req->flags & SV_TS_BLOCK_READONLY;
 		ret = vbd_attach(d0, td, &dc, err, sizeof(err));
+		if (!ret)
+			running_disk_plugged(d0, td, &dc);
 	}
 	if (ret)
 		ts_err(c, h, ret, err);

@@ -17,6 +17,7 @@
 #include "core_client.h"
 #include "driver_domains.h"
 #include "log.h"
+#include "running.h"
 #include "sv_xml.h"
 #include "svdom0.h"
 #include "toolstack_xml.h"
@@ -133,6 +134,7 @@ static int tsx_boot(struct dom0 *d0, const struct sv_domain_config *cfg, uint32_
 		td->cfg = copy;
 		copy = NULL;
 		*domid = td->info.domid;
+		running_save(d0, td);
 	}
 out:
 	if (copy) {
@@ -465,11 +467,19 @@ bool tsx_run_actions(struct dom0 *d0)
 void tsx_adopt(struct dom0 *d0, struct ts_domain *td)
 {
 	const struct sv_domain_config *def = defs_find(&d0->defs, td->info.name);
-	struct sv_domain_config *copy;
+	struct sv_domain_config *copy = calloc(1, sizeof(*copy));
 	char err[512];
 
-	if (!def || !(copy = calloc(1, sizeof(*copy))))
+	/* What it runs with first (its devices), else its definition. */
+	if (copy && !running_load(d0, td->info.name, copy)) {
+		td->cfg = copy;
+		running_adopt_devices(d0, td);
 		return;
+	}
+	if (!def || !copy) {
+		free(copy);
+		return;
+	}
 	if (sv_config_dup(def, copy, err, sizeof(err))) {
 		log_err("domain %s: %s", td->info.name, err);
 		free(copy);

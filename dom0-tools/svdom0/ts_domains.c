@@ -18,6 +18,7 @@
 #include "core_client.h"
 #include "log.h"
 #include "lv_server.h"
+#include "running.h"
 #include "store_ring.h"
 #include "sv_xml.h"
 #include "svdom0.h"
@@ -221,6 +222,9 @@ int ts_boot(struct dom0 *d0, const struct sv_ctl_create *req, const struct sv_do
 			      errlen);
 	if (!ret) {
 		(*tdp)->info.state = SV_CTL_STATE_RUNNING;
+		/* Started from flags: an older document of that name is not what it runs. */
+		if (!cfg)
+			running_forget(d0, (*tdp)->info.name);
 		return 0;
 	}
 	if (*tdp) {

@@ -21,6 +21,7 @@
 
 #include "blkback_xenbus.h"
 #include "devdir.h"
+#include "log.h"
 #include "xenbus_back.h"
 #include "sv_xml.h"
 #include "svdom0.h"
@@ -105,8 +106,14 @@ static int vbd_write_dirs(struct dom0 *d0, struct vbd *v, const struct sv_disk_c
 	return devdir_write(d0->xs_self, v->be, v->fe, v->domid, v->be_domid, be_keys, fe_keys);
 }
 
+/*
+ * adopt: a running guest's disk after a svdom0 restart. Its frontend directory is the
+ * guest's and stays; ours is written again (state Initialising) and probed, so the
+ * frontend reconnects and re-issues what was in flight. A driver domain's disk is still
+ * served by it: only the record comes back.
+ */
 static int vbd_create(struct dom0 *d0, struct ts_domain *td, const struct sv_disk_config *dc,
-		      char *err, size_t errlen)
+		      bool adopt, char *err, size_t errlen)
 {
 	uint32_t domid = td->info.domid;
 	struct vbd *v = NULL;
@@ -143,7 +150,7 @@ static int vbd_create(struct dom0 *d0, struct ts_domain *td, const struct sv_dis
 	snprintf(v->fe, sizeof(v->fe), "/local/domain/%u/device/vbd/%u", domid, v->devid);
 	snprintf(v->be, sizeof(v->be), "/local/domain/%u/backend/vbd/%u/%u", v->be_domid, domid,
 		 v->devid);
-	ret = vbd_write_dirs(d0, v, dc);
+	ret = adopt && v->be_domid ? 0 : vbd_write_dirs(d0, v, adopt ? NULL : dc);
 	if (ret) {
 		snprintf(err, errlen, "disk %s: cannot write its xenstore keys: %s", v->dev,
 			 strerror(-ret));
@@ -158,7 +165,7 @@ static int vbd_create(struct dom0 *d0, struct ts_domain *td, const struct sv_dis
 	td->vbds = v;
 	return 0;
 out:
-	if (v->fe[0])
+	if (v->fe[0] && !adopt)
 		xsl_rm(d0->xs_self, v->fe);
 	vbd_free(d0, v);
 	return ret < 0 ? ret : -EIO;
@@ -171,7 +178,7 @@ int vbd_attach_all(struct dom0 *d0, struct ts_domain *td, const struct sv_domain
 	int ret;
 
 	for (i = 0; cfg && i < cfg->ndisks; i++) {
-		ret = vbd_create(d0, td, &cfg->disks[i], err, errlen);
+		ret = vbd_create(d0, td, &cfg->disks[i], false, err, errlen);
 		if (ret)
 			goto out;
 	}
@@ -179,6 +186,16 @@ int vbd_attach_all(struct dom0 *d0, struct ts_domain *td, const struct sv_domain
 out:
 	vbd_detach_all(d0, td);
 	return ret;
+}
+
+void vbd_adopt_all(struct dom0 *d0, struct ts_domain *td, const struct sv_domain_config *cfg)
+{
+	char err[256];
+
+	for (size_t i = 0; cfg && i < cfg->ndisks; i++)
+		if (vbd_create(d0, td, &cfg->disks[i], true, err, sizeof(err)))
+			log_err("domain %s: disk %s not served again: %s", td->info.name,
+				cfg->disks[i].target_dev, err);
 }
 
 void vbd_detach_all(struct dom0 *d0, struct ts_domain *td)
@@ -223,7 +240,7 @@ int vbd_attach(struct dom0 *d0, struct ts_domain *td, const struct sv_disk_confi
 			return -EEXIST;
 		}
 	}
-	return vbd_create(d0, td, dc, err, errlen);
+	return vbd_create(d0, td, dc, false, err, errlen);
 }
 
 /* libxl's unplug of a driver domain's device: online 0 and Closing in its backend directory. */

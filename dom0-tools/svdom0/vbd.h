@@ -16,6 +16,8 @@ struct sv_disk_config;
 int vbd_attach_all(struct dom0 *d0, struct ts_domain *td, const struct sv_domain_config *cfg,
 		   char *err, size_t errlen);
 void vbd_detach_all(struct dom0 *d0, struct ts_domain *td);
+/* After a svdom0 restart: serves cfg's disks of the running td again (failures are logged). */
+void vbd_adopt_all(struct dom0 *d0, struct ts_domain *td, const struct sv_domain_config *cfg);
 /* Hot-plug: a new device (-EEXIST for a target in use), or Xen's unplug of one. */
 int vbd_attach(struct dom0 *d0, struct ts_domain *td, const struct sv_disk_config *dc, char *err,
 	       size_t errlen);

@@ -20,6 +20,7 @@
 #include <splitvisor/xenbus.h>
 
 #include "devdir.h"
+#include "log.h"
 #include "net_service.h"
 #include "netback_xenbus.h"
 #include "sv_xml.h"
@@ -125,8 +126,9 @@ static void vif_set_ips(struct vif *v, const struct sv_net_config *nc)
 	}
 }
 
+/* adopt: as vbd_create's (a running guest's interface after a svdom0 restart). */
 static int vif_create(struct dom0 *d0, struct ts_domain *td, const struct sv_net_config *nc,
-		      char *err, size_t errlen)
+		      bool adopt, char *err, size_t errlen)
 {
 	char tap[16] = "", mac[18];
 	struct vif *v, **pp;
@@ -191,7 +193,7 @@ static int vif_create(struct dom0 *d0, struct ts_domain *td, const struct sv_net
 	snprintf(v->fe, sizeof(v->fe), "/local/domain/%u/device/vif/%u", v->domid, handle);
 	snprintf(v->be, sizeof(v->be), "/local/domain/%u/backend/vif/%u/%u", v->be_domid, v->domid,
 		 handle);
-	ret = vif_write_dirs(d0, v, nc, tap[0] ? tap : NULL, true);
+	ret = adopt && v->be_domid ? 0 : vif_write_dirs(d0, v, nc, tap[0] ? tap : NULL, !adopt);
 	if (ret) {
 		snprintf(err, errlen, "interface %s: cannot write its xenstore keys: %s", mac,
 			 strerror(-ret));
@@ -209,10 +211,19 @@ static int vif_create(struct dom0 *d0, struct ts_domain *td, const struct sv_net
 	*pp = v;
 	return 0;
 out:
-	if (v->be[0])
+	if (v->be[0] && !adopt)
 		xsl_rm(d0->xs_self, v->fe);
 	vif_free(d0, v);
 	return ret < 0 ? ret : -EIO;
+}
+
+void vif_adopt_all(struct dom0 *d0, struct ts_domain *td, const struct sv_domain_config *cfg)
+{
+	char err[256];
+
+	for (size_t i = 0; cfg && i < cfg->nnets; i++)
+		if (vif_create(d0, td, &cfg->nets[i], true, err, sizeof(err)))
+			log_err("domain %s: an interface not served again: %s", td->info.name, err);
 }
 
 int vif_attach_all(struct dom0 *d0, struct ts_domain *td, const struct sv_domain_config *cfg,
@@ -222,7 +233,7 @@ int vif_attach_all(struct dom0 *d0, struct ts_domain *td, const struct sv_domain
 	int ret;
 
 	for (i = 0; cfg && i < cfg->nnets; i++) {
-		ret = vif_create(d0, td, &cfg->nets[i], err, errlen);
+		ret = vif_create(d0, td, &cfg->nets[i], false, err, errlen);
 		if (ret)
 			goto out;
 	}
@@ -264,7 +275,7 @@ static void vif_remove(struct dom0 *d0, struct ts_domain *td, struct vif *v)
 int vif_attach(struct dom0 *d0, struct ts_domain *td, const struct sv_net_config *nc, char *err,
 	       size_t errlen)
 {
-	return vif_create(d0, td, nc, err, errlen);
+	return vif_create(d0, td, nc, false, err, errlen);
 }
 
 /* libxl's unplug of a driver domain's device: online 0 and Closing in its backend directory. */

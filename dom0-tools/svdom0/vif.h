@@ -13,6 +13,8 @@ struct sv_domain_config;
 struct sv_net_config;
 
 /* Creates every <interface> of cfg for td (cfg may be NULL); on failure none is left. */
+/* After a svdom0 restart: serves cfg's interfaces of the running td again (failures logged). */
+void vif_adopt_all(struct dom0 *d0, struct ts_domain *td, const struct sv_domain_config *cfg);
 int vif_attach_all(struct dom0 *d0, struct ts_domain *td, const struct sv_domain_config *cfg,
 		   char *err, size_t errlen);
 void vif_detach_all(struct dom0 *d0, struct ts_domain *td);

@@ -78,6 +78,30 @@ uint64_t xs_conn_dropped_events(const struct xs_conn *conn);
 void xs_conn_free(struct xs_conn *conn);
 
 /*
+ * The journal (xs_persist.c): the tree, and for each guest's ring connection its
+ * watches, open transactions, ring positions and undelivered output, so that a
+ * daemon killed at any moment is followed by one that carries on where it was.
+ * Records go to a shared mapping of path, so they survive the process.
+ *
+ * xs_persist_open, on a new server before any connection: load replays the
+ * journal (a torn last record is ignored), otherwise it starts empty.
+ */
+int xs_persist_open(struct xs_server *srv, const char *path, bool load, char *err, size_t errlen);
+/*
+ * Puts conn (a guest's, fed only from ring) under the journal: what the journal
+ * holds for its domid comes back (watches, transactions that can only fail with
+ * EAGAIN, the unfinished request, owed output) and the ring's req_cons moves past
+ * what was handled. -EIO when the ring's indices contradict the journal.
+ */
+int xs_persist_ring_attach(struct xs_conn *conn, struct xs_ring_page *ring);
+/* Every domain is back: forget what the others left and rewrite the journal compactly. */
+int xs_persist_adopted(struct xs_server *srv);
+/* Stops journaling: what the daemon undoes on its way out is no change to keep. */
+void xs_persist_close(struct xs_server *srv);
+/* Bytes of records in the journal. */
+size_t xs_persist_size(const struct xs_server *srv);
+
+/*
  * Ring page helpers. The server side reads requests and writes responses; the
  * client side (tests, a host-side frontend) the other way round. Each returns
  * bytes moved or -EIO when the peer's indices are out of range.

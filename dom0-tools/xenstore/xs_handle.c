@@ -137,6 +137,7 @@ static int do_set_perms(struct xs_req *req, const struct xs_msg_hdr *hdr, struct
 			xs_perms_free(special);
 			*special = perms;
 			perms.p = NULL;
+			xs_persist_special(req->srv, a->argv[0]);
 			ret = 0;
 		}
 		goto out;
@@ -296,6 +297,7 @@ static int do_is_introduced(struct xs_req *req, const struct xs_msg_hdr *hdr, st
 static int do_reset_watches(struct xs_req *req, const struct xs_msg_hdr *hdr, struct xs_args *a)
 {
 	(void)a;
+	xs_persist_conn_reset(req->conn);
 	xs_watch_remove_all(req->conn);
 	xs_txn_free_all(req->conn);
 	return reply_ok(req, hdr);
@@ -367,4 +369,7 @@ out:
 	if (ret)
 		reply_error(conn, hdr, ret);
 	req.srv->cause = outer_cause;
+	if (conn->journaled)
+		xs_persist_touch(conn);
+	xs_persist_commit(req.srv);
 }

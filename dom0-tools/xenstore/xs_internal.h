@@ -166,6 +166,13 @@ struct xs_conn {
 	struct xs_watch *watches;
 	struct xs_txn *txns;
 	unsigned int nr_txns;
+	/*
+	 * A guest's ring connection under the journal (xs_persist.c): ring positions of the
+	 * next request byte, of the end of what is queued and of what was handed out.
+	 */
+	bool journaled;
+	bool journal_touched; /* its state goes into the record being built */
+	uint32_t in_pos, out_pos, out_sent;
 };
 
 struct xs_server {
@@ -177,7 +184,8 @@ struct xs_server {
 	struct xs_perms special_perms[2]; /* @introduceDomain, @releaseDomain */
 	uint64_t gen;
 	uint32_t next_txn_id;
-	uint16_t cause; /* the domain whose request is being handled, else 0 */
+	uint16_t cause;		    /* the domain whose request is being handled, else 0 */
+	struct xs_persist *persist; /* the journal, NULL when there is none */
 };
 
 /* One request being handled. quota is NULL for the control domain. */
@@ -236,6 +244,25 @@ void xs_event_taken(struct xs_server *srv, uint16_t cause);
 
 /* xs_handle.c */
 void xs_handle_request(struct xs_conn *conn, const struct xs_msg_hdr *hdr, const char *payload);
+
+/*
+ * xs_persist.c: the journal's hooks, no-ops without one. A request (or a direct
+ * call that changes the store) marks what it changed and commits at its end, in
+ * one record, before any of its output reaches a ring.
+ */
+void xs_persist_mark(struct xs_server *srv, const char *path, size_t len);
+void xs_persist_out(struct xs_conn *conn, const struct xs_outmsg *m);
+void xs_persist_watch(struct xs_conn *conn, const struct xs_watch *w, bool add);
+void xs_persist_txn(struct xs_conn *conn, uint32_t id, bool open);
+void xs_persist_conn_reset(struct xs_conn *conn);
+void xs_persist_conn_released(struct xs_conn *conn);
+void xs_persist_special(struct xs_server *srv, const char *name);
+void xs_persist_touch(struct xs_conn *conn);
+void xs_persist_commit(struct xs_server *srv);
+void xs_persist_conn_gone(struct xs_conn *conn);
+void xs_persist_free(struct xs_server *srv);
+/* xs_server.c: queues a message restored from the journal, off bytes already sent. */
+int xs_conn_restore_out(struct xs_conn *conn, const void *data, size_t len, size_t off);
 
 /* xs_wire.c */
 int xs_path_canon(uint16_t domid, const char *in, char *out, size_t *out_len);

@@ -62,6 +62,8 @@ static int pump_output(struct xs_ring_page *ring, struct xs_conn *conn)
 {
 	bool moved = false;
 
+	/* Whatever the output came from is in the journal before the guest can see it. */
+	xs_persist_commit(conn->srv);
 	for (;;) {
 		const void *p;
 		size_t len;
@@ -101,6 +103,14 @@ int xs_ring_server_pump(struct xs_ring_page *ring, struct xs_conn *conn)
 			if (used < 0)
 				goto out;
 			if (used > 0) {
+				/*
+				 * Each request's record holds the ring position after it; the
+				 * start of an unfinished one goes in too before the ring moves.
+				 */
+				if (conn->journaled && conn->in_have) {
+					xs_persist_touch(conn);
+					xs_persist_commit(conn->srv);
+				}
 				xs_ring_server_advance(ring, (size_t)used);
 				progress = true;
 			}

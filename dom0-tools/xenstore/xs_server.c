@@ -60,6 +60,8 @@ void xs_server_free(struct xs_server *srv)
 {
 	if (!srv)
 		return;
+	/* First: freeing the connections is no change to the store. */
+	xs_persist_free(srv);
 	while (srv->conns)
 		xs_conn_free(srv->conns);
 	xs_tree_destroy(srv);
@@ -136,6 +138,7 @@ int xs_domain_introduce(struct xs_server *srv, uint16_t domid, const struct xs_q
 	d->introduced = true;
 	d->quota = quota ? *quota : srv->cfg.quota;
 	xs_watch_fire_special(srv, XS_WATCH_INTRODUCE);
+	xs_persist_commit(srv);
 	return 0;
 }
 
@@ -149,12 +152,14 @@ int xs_domain_release(struct xs_server *srv, uint16_t domid)
 	for (struct xs_conn *c = srv->conns; c; c = c->next) {
 		if (c->domid != domid)
 			continue;
+		xs_persist_conn_released(c);
 		xs_watch_remove_all(c);
 		xs_txn_free_all(c);
 		c->dead = true;
 	}
 	xs_tree_forget_domain(srv, domid);
 	xs_watch_fire_special(srv, XS_WATCH_RELEASE);
+	xs_persist_commit(srv);
 	if (srv->cfg.ops && srv->cfg.ops->release)
 		srv->cfg.ops->release(srv->cfg.opaque, domid);
 	return 0;
@@ -199,6 +204,7 @@ void xs_conn_free(struct xs_conn *conn)
 {
 	if (!conn)
 		return;
+	xs_persist_conn_gone(conn);
 	xs_watch_remove_all(conn);
 	xs_txn_free_all(conn);
 	while (conn->out_head) {
@@ -255,6 +261,7 @@ ssize_t xs_conn_feed(struct xs_conn *conn, const void *buf, size_t len)
 		n = want < len - used ? want : len - used;
 		memcpy(conn->in + conn->in_have, in + used, n);
 		conn->in_have += n;
+		conn->in_pos += (uint32_t)n;
 		used += n;
 		if (conn->in_have < XS_HDR_SIZE)
 			continue;
@@ -299,6 +306,8 @@ static void outmsg_append(struct xs_conn *conn, struct xs_outmsg *m, bool event)
 		conn->out_events++;
 	else
 		conn->out_replies++;
+	if (conn->journaled)
+		xs_persist_out(conn, m);
 }
 
 int xs_conn_queue(struct xs_conn *conn, uint32_t type, uint32_t req_id, uint32_t tx_id,
@@ -393,6 +402,7 @@ void xs_conn_consume(struct xs_conn *conn, size_t n)
 
 		m->off += take;
 		n -= take;
+		conn->out_sent += (uint32_t)take;
 		if (m->off < m->len)
 			break;
 		conn->out_head = m->next;
@@ -404,4 +414,33 @@ void xs_conn_consume(struct xs_conn *conn, size_t n)
 			conn->out_replies--;
 		free(m);
 	}
+}
+
+int xs_conn_restore_out(struct xs_conn *conn, const void *data, size_t len, size_t off)
+{
+	struct xs_msg_hdr hdr;
+	struct xs_outmsg *m;
+
+	if (len < XS_HDR_SIZE || off >= len)
+		return -EINVAL;
+	memcpy(&hdr, data, sizeof(hdr));
+	m = malloc(sizeof(*m) + len);
+	if (!m)
+		return -ENOMEM;
+	memcpy(m->data, data, len);
+	m->next = NULL;
+	m->len = len;
+	m->off = off;
+	m->cause = 0;
+	m->event = hdr.type == XS_WATCH_EVENT;
+	if (conn->out_tail)
+		conn->out_tail->next = m;
+	else
+		conn->out_head = m;
+	conn->out_tail = m;
+	if (m->event)
+		conn->out_events++;
+	else
+		conn->out_replies++;
+	return 0;
 }

@@ -218,10 +218,12 @@ static int view_create(struct xs_req *req, const char *path, size_t len,
 
 static void view_changed(struct xs_req *req, struct xs_node *node)
 {
-	if (req->txn)
+	if (req->txn) {
 		node->dirty = true;
-	else
-		node->gen = ++req->srv->gen;
+		return;
+	}
+	node->gen = ++req->srv->gen;
+	xs_persist_mark(req->srv, node->path, node->path_len);
 }
 
 /* Transactions fire at commit; the last kind wins, but a write keeps a perms change. */
@@ -243,6 +245,7 @@ static int view_delete(struct xs_req *req, struct xs_node *node, enum xs_fire ki
 	int ret;
 
 	if (!req->txn) {
+		xs_persist_mark(req->srv, node->path, node->path_len);
 		xs_domain_account(req->srv, node_owner(node), -1);
 		xs_ht_remove(&req->srv->nodes, &node->h);
 		xs_node_free(node);
@@ -542,7 +545,9 @@ void xs_tree_forget_domain(struct xs_server *srv, uint16_t domid)
 		}
 		changed |= keep != p->n;
 		p->n = keep;
-		if (changed)
+		if (changed) {
 			node->gen = ++srv->gen;
+			xs_persist_mark(srv, node->path, node->path_len);
+		}
 	}
 }

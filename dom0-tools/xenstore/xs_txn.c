@@ -103,6 +103,7 @@ int xs_txn_start(struct xs_req *req, uint32_t *id)
 	conn->txns = txn;
 	conn->nr_txns++;
 	*id = txn->id;
+	xs_persist_txn(conn, txn->id, true);
 	return 0;
 }
 
@@ -154,6 +155,7 @@ static void commit_fire(struct xs_server *srv, const struct xs_node *e, const st
 static void commit_apply(struct xs_server *srv, struct xs_txn *txn, struct xs_node *e,
 			 struct xs_node *main)
 {
+	xs_persist_mark(srv, e->path, e->path_len);
 	if (e->state == XS_ENTRY_DELETED) {
 		if (main) {
 			xs_domain_account(srv, perms_owner(&main->perms), -1);
@@ -244,6 +246,7 @@ int xs_txn_end(struct xs_req *req, bool commit)
 		return -ENOENT;
 	*pp = txn->next;
 	req->conn->nr_txns--;
+	xs_persist_txn(req->conn, txn->id, false);
 	if (commit)
 		ret = txn_commit(req->srv, txn, req->quota);
 	req->txn = NULL;

@@ -103,6 +103,7 @@ int xs_watch_add(struct xs_req *req, const char *path, const char *token, size_t
 	w->conn_next = conn->watches;
 	conn->watches = w;
 	conn->dom->watches++;
+	xs_persist_watch(conn, w, true);
 	return 0;
 }
 
@@ -121,6 +122,7 @@ int xs_watch_remove(struct xs_req *req, const char *path, const char *token, siz
 	for (pp = &req->conn->watches; *pp != w; pp = &(*pp)->conn_next)
 		;
 	*pp = w->conn_next;
+	xs_persist_watch(req->conn, w, false);
 	watch_free(req->srv, w);
 	return 0;
 }
