@@ -21,6 +21,7 @@
 
 #include <splitvisor/blkif.h>
 
+#include "blk_image.h"
 #include "blkback.h"
 
 static int cache_flags(enum blk_cache_mode cache, bool *direct)
@@ -158,8 +159,26 @@ out:
 	return ret;
 }
 
+int blk_disk_open_format(struct blk_disk *d, struct backend_env *env, const char *be_path,
+			 const char *path, const char *format, enum blk_cache_mode cache,
+			 bool readonly, char *err, size_t errlen)
+{
+	if (!format || !strcmp(format, "raw"))
+		return blk_disk_open(d, env, be_path, path, cache, readonly, err, errlen);
+	memset(d, 0, sizeof(*d));
+	d->fd = -1;
+	if (env && env->ops->open_disk) {
+		snprintf(err, errlen, "%s: a driver domain cannot serve %s images yet (raw only)",
+			 path, format);
+		return -EOPNOTSUPP;
+	}
+	return blk_image_open(d, path, format, cache, readonly, err, errlen);
+}
+
 void blk_disk_close(struct blk_disk *d)
 {
+	blk_image_close(d->image);
+	d->image = NULL;
 	if (d->fd >= 0)
 		close(d->fd);
 	d->fd = -1;

@@ -19,6 +19,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "blk_image.h"
 #include "blk_io.h"
 
 #define BLK_IO_THREADS 4
@@ -117,10 +118,40 @@ static int do_discard(struct blk_io_req *r)
 		       : 0;
 }
 
+/* An image disk: one NBD command per segment (blkback's segments are pages). */
+static int do_image(struct blk_io_req *r)
+{
+	int ret = 0;
+
+	switch (r->op) {
+	case BLK_IO_READ:
+	case BLK_IO_WRITE:
+		for (int i = 0; i < r->iovcnt && !ret; i++) {
+			if (r->op == BLK_IO_READ)
+				ret = blk_image_pread(r->image, r->iov[i].iov_base,
+						      r->iov[i].iov_len, r->offset);
+			else
+				ret = blk_image_pwrite(r->image, r->iov[i].iov_base,
+						       r->iov[i].iov_len, r->offset);
+			r->offset += r->iov[i].iov_len;
+			r->done_bytes += r->iov[i].iov_len;
+		}
+		return ret;
+	case BLK_IO_FLUSH:
+		return blk_image_flush(r->image);
+	case BLK_IO_DISCARD:
+		return blk_image_discard(r->image, r->len, r->offset);
+	}
+	return -EINVAL;
+}
+
 /* The thread pool's whole job: the request, synchronously, to the end. */
 static int do_sync(struct blk_io_req *r)
 {
 	ssize_t n;
+
+	if (r->image)
+		return do_image(r);
 
 	switch (r->op) {
 	case BLK_IO_READ:

@@ -29,6 +29,7 @@ enum blk_io_op {
 struct blk_io_req {
 	enum blk_io_op op;
 	int fd;
+	struct blk_image *image; /* instead of fd: an image served by QEMU (threads only) */
 	bool blockdev;
 	uint64_t offset; /* bytes */
 	uint64_t len;	 /* discard only: bytes */

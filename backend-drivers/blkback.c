@@ -180,6 +180,7 @@ static void start(struct blkback *b, struct breq *r)
 	struct blk_io_req *io = &r->io;
 
 	io->fd = b->p.disk->fd;
+	io->image = b->p.disk->image;
 	io->blockdev = b->p.disk->is_blockdev;
 	io->offset = r->sector * BLKIF_SECTOR_SIZE;
 	io->iov = r->iov;
@@ -729,8 +730,8 @@ int blkback_open(struct blkback **out, const struct blkback_params *p, char *err
 	int ret;
 
 	*out = NULL;
-	if (!p || !p->granter || !p->mapper || !p->ring_refs || !p->disk || p->disk->fd < 0 ||
-	    p->ring_order > SV_BLKIF_MAX_RING_ORDER) {
+	if (!p || !p->granter || !p->mapper || !p->ring_refs || !p->disk ||
+	    (p->disk->fd < 0 && !p->disk->image) || p->ring_order > SV_BLKIF_MAX_RING_ORDER) {
 		snprintf(err, errlen, "blkback: bad parameters (ring order %u, at most %u)",
 			 p ? p->ring_order : 0, SV_BLKIF_MAX_RING_ORDER);
 		return -EINVAL;
@@ -756,7 +757,9 @@ int blkback_open(struct blkback **out, const struct blkback_params *p, char *err
 		snprintf(err, errlen, "%s: out of memory", b->name);
 		goto out;
 	}
-	ret = blk_io_create(&b->io, p->engine, 2 * b->nr_reqs, err, errlen);
+	/* io_uring cannot speak NBD: an image disk's requests go to the threads. */
+	ret = blk_io_create(&b->io, p->disk->image ? BLKBACK_IO_THREADS : p->engine, 2 * b->nr_reqs,
+			    err, errlen);
 	if (ret)
 		goto out;
 	*out = b;

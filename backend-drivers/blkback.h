@@ -35,8 +35,11 @@ enum blk_cache_mode {
 	BLK_CACHE_UNSAFE,	/* page cache */
 };
 
+struct blk_image;
+
 struct blk_disk {
-	int fd;
+	int fd;			 /* a raw file or block device; -1 for an image */
+	struct blk_image *image; /* qcow2 and other formats: served by QEMU (blk_image.h) */
 	bool readonly;
 	bool is_blockdev;
 	bool direct;
@@ -54,6 +57,14 @@ struct blk_disk {
 int blk_disk_open(struct blk_disk *d, struct backend_env *env, const char *be_path,
 		  const char *path, enum blk_cache_mode cache, bool readonly, char *err,
 		  size_t errlen);
+/*
+ * The same for an image in format ("raw" or NULL: blk_disk_open; qcow2 and the
+ * other formats QEMU reads: blk_image.h). A driver domain's host cannot serve
+ * images yet: refused with a sentence.
+ */
+int blk_disk_open_format(struct blk_disk *d, struct backend_env *env, const char *be_path,
+			 const char *path, const char *format, enum blk_cache_mode cache,
+			 bool readonly, char *err, size_t errlen);
 void blk_disk_close(struct blk_disk *d);
 
 enum blkback_io_engine {

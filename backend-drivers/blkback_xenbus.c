@@ -33,6 +33,7 @@
 #include <splitvisor/xs_wire.h>
 
 #include "backend_port.h"
+#include "blk_image.h"
 #include "blkback_xenbus.h"
 #include "xenbus_back.h"
 #include "log.h"
@@ -67,6 +68,7 @@ struct blkback_dev {
 	struct xenbus_back xb;
 	char dev[16];
 	char *source;
+	char format[16]; /* "raw" or a format QEMU serves (blk_image.h) */
 	enum blk_cache_mode cache;
 	bool readonly;
 	bool copy; /* the host gives grants remotely, never guest RAM */
@@ -499,6 +501,14 @@ static int blkdev_read_config(struct blkback_dev *d, char *err, size_t errlen)
 	d->readonly = ret > 0 && !strcmp(buf, "r");
 	ret = backend_xs_read(d->xb.env, d->xb.be, BLKBACK_KEY_CACHE, buf, sizeof(buf));
 	d->cache = blkdev_cache_mode(ret > 0 ? buf : NULL);
+	ret = backend_xs_read(d->xb.env, d->xb.be, BLKBACK_KEY_FORMAT, buf, sizeof(buf));
+	if (ret <= 0)
+		snprintf(buf, sizeof(buf), "raw");
+	if ((strcmp(buf, "raw") && !blk_image_format_known(buf)) ||
+	    snprintf(d->format, sizeof(d->format), "%s", buf) >= (int)sizeof(d->format)) {
+		snprintf(err, errlen, "disk %s: unknown format '%.32s'", d->dev, buf);
+		return -EINVAL;
+	}
 	return 0;
 }
 
@@ -539,7 +549,8 @@ int blkback_dev_probe(struct backend_env *env, const char *be_path, struct blkba
 		ret = blkdev_read_config(d, err, errlen);
 	if (ret)
 		goto out;
-	ret = blk_disk_open(&d->disk, env, be_path, d->source, d->cache, d->readonly, err, errlen);
+	ret = blk_disk_open_format(&d->disk, env, be_path, d->source, d->format, d->cache,
+				   d->readonly, err, errlen);
 	if (ret)
 		goto out;
 	d->disk_open = true;

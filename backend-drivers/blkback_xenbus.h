@@ -19,7 +19,8 @@
 #include "blkback.h"
 
 /* Keys of ours in the backend directory, beside Xen's params, mode and dev. */
-#define BLKBACK_KEY_CACHE "cache" /* libvirt's <driver cache=...> name; absent: default */
+#define BLKBACK_KEY_CACHE  "cache"  /* libvirt's <driver cache=...> name; absent: default */
+#define BLKBACK_KEY_FORMAT "format" /* libvirt's <driver type=...>: raw, qcow2, ...; absent: raw */
 
 struct blkback_dev;
 

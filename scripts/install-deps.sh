@@ -8,8 +8,9 @@
 set -eu
 
 pkgs="build-essential cmake pkg-config libxml2-dev libxml2-utils check libvirt0 \
-liburing-dev libseccomp-dev clang libclang-rt-14-dev clang-format iproute2 iputils-ping python3-minimal \
-qemu-system-x86 libvirt-clients python3-libvirt gnuplot-nox libext2fs-dev e2fsprogs fdisk"
+liburing-dev libseccomp-dev libnbd-dev qemu-utils clang libclang-rt-14-dev clang-format iproute2 \
+iputils-ping python3-minimal qemu-system-x86 libvirt-clients python3-libvirt gnuplot-nox libext2fs-dev \
+e2fsprogs fdisk"
 
 missing=""
 for p in $pkgs; do

@@ -87,16 +87,17 @@ static int parse_disk_driver(struct sv_xml_parser *p, xmlNode *node, struct sv_d
 	if (disk->driver_name && !in_list(disk->driver_name, names))
 		return sv_xml_unsupported_value(p, node, "name", disk->driver_name,
 						"supported: tap, tap2, phy, file, qemu");
-	/* blkback serves raw images byte for byte; qcow2 is accepted here and refused at start
-	 * until an image server exists (sv_xml_check_startable). */
+	/*
+	 * blkback serves raw images byte for byte, and qcow2 through QEMU's storage
+	 * daemon (backend-drivers/blk_image.c); no other format is tested.
+	 */
 	if (!disk->driver_type || strcmp(disk->driver_type, "raw") == 0)
 		disk->format = SV_DISK_FORMAT_RAW;
 	else if (strcmp(disk->driver_type, "qcow2") == 0)
 		disk->format = SV_DISK_FORMAT_QCOW2;
 	else
 		return sv_xml_unsupported_value(p, node, "type", disk->driver_type,
-						"image formats: raw, and qcow2 (defined, not "
-						"started yet)");
+						"image formats: raw, qcow2");
 	return 0;
 }
 

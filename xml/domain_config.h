@@ -33,7 +33,7 @@ enum sv_disk_type {
 	SV_DISK_BLOCK,
 };
 
-/* The image format, from <driver type>: blkback serves raw; qcow2 is parsed, not served yet. */
+/* The image format, from <driver type>: blkback serves raw itself, qcow2 through QEMU. */
 enum sv_disk_format {
 	SV_DISK_FORMAT_RAW,
 	SV_DISK_FORMAT_QCOW2,

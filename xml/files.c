@@ -103,15 +103,6 @@ int sv_xml_check_startable(const struct sv_domain_config *cfg, bool have_bootloa
 		snprintf(err, errlen, "domain %s has no kernel", cfg->name);
 		return -EINVAL;
 	}
-	for (i = 0; i < cfg->ndisks; i++) {
-		if (cfg->disks[i].format == SV_DISK_FORMAT_RAW)
-			continue;
-		snprintf(err, errlen,
-			 "domain %s: disk %s is a qcow2 image, which cannot be served yet: "
-			 "convert it with 'qemu-img convert -O raw' and use <driver type='raw'/>",
-			 cfg->name, cfg->disks[i].target_dev);
-		return -EOPNOTSUPP;
-	}
 	return 0;
 }
 

@@ -38,8 +38,8 @@ int sv_xml_parse_memory(const char *buf, size_t len, const char *source_name,
 int sv_xml_check_files(const struct sv_domain_config *cfg, char *err, size_t errlen);
 
 /*
- * What start cannot do yet for a config the parser accepts (a PVH guest, a qcow2 disk, a
- * bootloader without one to run): 0, or -EOPNOTSUPP with a sentence in err.
+ * What start cannot do yet for a config the parser accepts (a PVH guest, a bootloader
+ * without one to run): 0, or -EOPNOTSUPP with a sentence in err.
  */
 int sv_xml_check_startable(const struct sv_domain_config *cfg, bool have_bootloader, char *err,
 			   size_t errlen);

@@ -38,7 +38,8 @@ struct vbd {
 	char dev[16];
 	char fe[96], be[96];
 	char *source;
-	char *cache; /* libvirt's cache name, NULL = default */
+	char *cache;  /* libvirt's cache name, NULL = default */
+	char *format; /* libvirt's <driver type>, NULL = raw */
 	bool readonly;
 	bool unplugged;		  /* a driver domain's disk being detached */
 	struct blkback_dev *back; /* NULL for a driver domain's disk */
@@ -76,6 +77,7 @@ static void vbd_free(struct dom0 *d0, struct vbd *v)
 		xsl_rm(d0->xs_self, v->be);
 	free(v->source);
 	free(v->cache);
+	free(v->format);
 	free(v);
 }
 
@@ -91,6 +93,7 @@ static int vbd_write_dirs(struct dom0 *d0, struct vbd *v, const struct sv_disk_c
 		{ "dev", v->dev },
 		{ "mode", v->readonly ? "r" : "w" },
 		{ BLKBACK_KEY_CACHE, v->cache },
+		{ BLKBACK_KEY_FORMAT, v->format },
 		{ NULL, NULL },
 	};
 	const struct devdir_key fe_keys[] = {
@@ -129,7 +132,8 @@ static int vbd_create(struct dom0 *d0, struct ts_domain *td, const struct sv_dis
 		return -ENOMEM;
 	v->source = strdup(dc->source);
 	v->cache = dc->driver_cache ? strdup(dc->driver_cache) : NULL;
-	if (!v->source || (dc->driver_cache && !v->cache)) {
+	v->format = dc->driver_type ? strdup(dc->driver_type) : NULL;
+	if (!v->source || (dc->driver_cache && !v->cache) || (dc->driver_type && !v->format)) {
 		ret = -ENOMEM;
 		goto out;
 	}
@@ -140,6 +144,14 @@ static int vbd_create(struct dom0 *d0, struct ts_domain *td, const struct sv_dis
 	if (!v->devid) {
 		snprintf(err, errlen, "disk target '%s' is not an xvd name", dc->target_dev);
 		ret = -EINVAL;
+		goto out;
+	}
+	if (dc->backend_domain && v->format && strcmp(v->format, "raw")) {
+		snprintf(err, errlen,
+			 "disk %s: a driver domain serves raw images only, not %s (served by "
+			 "QEMU's storage daemon, which its sandbox cannot start)",
+			 v->dev, v->format);
+		ret = -EOPNOTSUPP;
 		goto out;
 	}
 	if (dc->backend_domain) {

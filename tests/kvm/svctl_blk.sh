@@ -109,6 +109,23 @@ readonly)
 	grep -q "read-only" "$run_dir/ro.console" || fail "blktest did not see a read-only disk"
 	cmp -s "$run_dir/r.img" "$run_dir/r.orig" || fail "the read-only image changed"
 	;;
+qcow2)
+	# A qcow2 image, served by QEMU's storage daemon: the guest's pattern reaches it,
+	# and QEMU finds the image consistent afterwards.
+	qemu-img create -q -f qcow2 "$run_dir/q.qcow2" 64M || fail "qemu-img create failed"
+	mkxml qc 1 "blktest fill 4321" \
+		"<disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='$run_dir/q.qcow2'/><target dev='xvda' bus='xen'/></disk>"
+	run_guest qc
+	expect_pass qc
+	qemu-img check -q -f qcow2 "$run_dir/q.qcow2" >"$out" 2>"$errf" ||
+		fail "qemu-img check found errors"
+	qemu-img convert -f qcow2 -O raw "$run_dir/q.qcow2" "$run_dir/q.raw" ||
+		fail "qemu-img convert failed"
+	"$blkpattern" verify "$run_dir/q.raw" 4321 >"$out" 2>"$errf" ||
+		fail "the image does not hold what the guest wrote"
+	grep -q "qcow2 image served by qemu-storage-daemon" "$run_dir"/svdom0.log ||
+		fail "svdom0 did not log the image daemon"
+	;;
 guest-to-host)
 	mkimg "$run_dir/g.img"
 	mkxml fill 1 "blktest fill 1234" "$(disk "$run_dir/g.img" xvda)"

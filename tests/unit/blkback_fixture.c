@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -59,8 +60,19 @@ void dev_open(struct dev *d, const struct dev_cfg *c)
 	d->next_id = 1000;
 	ck_assert_int_eq(bh_temp_disk(d->path, sizeof(d->path), (c->sectors ?: DISK_SECT) * 512),
 			 0);
-	ret = blk_disk_open(&d->disk, NULL, NULL, d->path, c->cache, c->readonly, err, sizeof(err));
-	unlink(d->path);
+	if (c->format) {
+		char cmd[512];
+
+		ck_assert_int_lt(snprintf(cmd, sizeof(cmd), "qemu-img create -q -f %s %s %llu",
+					  c->format, d->path,
+					  (unsigned long long)(c->sectors ?: DISK_SECT) * 512),
+				 (int)sizeof(cmd));
+		ck_assert_int_eq(system(cmd), 0);
+	}
+	ret = blk_disk_open_format(&d->disk, NULL, NULL, d->path, c->format, c->cache, c->readonly,
+				   err, sizeof(err));
+	if (!c->format)
+		unlink(d->path);
 	ck_assert_msg(!ret, "%s", err);
 	if (c->ring_refs) {
 		memcpy(d->refs, c->ring_refs, sizeof(d->refs[0]) << c->order);

@@ -47,6 +47,7 @@ struct dev_cfg {
 	const uint32_t *ring_refs; /* a ring someone else (blkfront) made */
 	bool copy;		   /* a driver domain's backend: grants through remote */
 	const struct backend_faults *faults;
+	const char *format; /* an image made with qemu-img (path kept: the test removes it) */
 };
 
 /* The checked fixture: a fresh guest and mapper for every test. */

@@ -235,7 +235,7 @@ static const struct error_case cases[] = {
 		  "    </disk>\n"),
 	  -EOPNOTSUPP,
 	  { "unsupported: <devices>/<disk>/<driver> type 'vmdk' at line 10",
-	    "image formats: raw, and qcow2" } },
+	    "image formats: raw, qcow2" } },
 	{ "bus ide",
 	  DEVICES("    <disk type='file'>\n"
 		  "      <source file='/a.img'/>\n"

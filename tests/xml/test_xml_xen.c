@@ -221,9 +221,8 @@ START_TEST(test_startable)
 			  "    </disk>\n  </devices>\n" DOC_TAIL);
 	ck_assert_int_eq(cfg.disks[0].format, SV_DISK_FORMAT_QCOW2);
 	ck_assert_int_eq(sv_xml_check_files(&cfg, err, sizeof(err)), 0);
-	ck_assert_int_eq(sv_xml_check_startable(&cfg, false, err, sizeof(err)), -EOPNOTSUPP);
-	ck_assert_msg(strstr(err, "disk xvdc is a qcow2 image, which cannot be served yet"), "%s",
-		      err);
+	/* QEMU's storage daemon serves it (backend-drivers/blk_image.c). */
+	ck_assert_int_eq(sv_xml_check_startable(&cfg, false, err, sizeof(err)), 0);
 	done();
 }
 END_TEST

@@ -1,0 +1,388 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Image formats through QEMU (blk_image.h). One qemu-storage-daemon per disk
+ * opens the image with QEMU's own format driver and exports it over NBD on a
+ * unix socket in a private directory (mode 0700, so no other user can reach
+ * the disk), accepting one connection: ours, through libnbd. The daemon dies
+ * with its parent (PR_SET_PDEATHSIG) and with the disk.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <libnbd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <splitvisor/blkif.h>
+
+#include "blk_image.h"
+#include "log.h"
+
+#define QSD_BINARY   "qemu-storage-daemon"
+#define QSD_START_MS 30000 /* TCG-emulated test machines start it slowly */
+#define QSD_ARG_MAX  8192
+#define IMG_MAX_XFER (32u << 20) /* NBD's usual request limit */
+
+struct blk_image {
+	struct nbd_handle *nbd;
+	pid_t pid;
+	char dir[64]; /* private: the socket and the daemon's log */
+	bool can_flush;
+};
+
+/* QEMU reads more (vmdk, vdi, vhdx, ...); only what the tests cover is offered. */
+static const char *const known_formats[] = { "qcow2" };
+
+bool blk_image_format_known(const char *format)
+{
+	for (size_t i = 0; i < sizeof(known_formats) / sizeof(known_formats[0]); i++)
+		if (!strcmp(format, known_formats[i]))
+			return true;
+	return false;
+}
+
+/* path as a JSON string; refuses what has no business in a file name (control bytes). */
+static int json_str(char *out, size_t cap, const char *s)
+{
+	size_t n = 0;
+
+	if (cap < 3)
+		return -ENAMETOOLONG;
+	out[n++] = '"';
+	for (; *s; s++) {
+		if ((unsigned char)*s < 0x20)
+			return -EINVAL;
+		if (n + 3 >= cap)
+			return -ENAMETOOLONG;
+		if (*s == '"' || *s == '\\')
+			out[n++] = '\\';
+		out[n++] = *s;
+	}
+	out[n++] = '"';
+	out[n] = '\0';
+	return 0;
+}
+
+/* The last line the daemon wrote: its own reason when it did not start. */
+static void daemon_reason(const struct blk_image *img, char *buf, size_t len)
+{
+	char path[96], tail[512];
+	ssize_t n;
+	int fd;
+
+	buf[0] = '\0';
+	snprintf(path, sizeof(path), "%s/qsd.log", img->dir);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	n = pread(fd, tail, sizeof(tail) - 1, 0);
+	close(fd);
+	if (n <= 0)
+		return;
+	tail[n] = '\0';
+	while (n > 0 && (tail[n - 1] == '\n' || tail[n - 1] == '\r'))
+		tail[--n] = '\0';
+	/* A long line is cut: the reason is its start. */
+	if (snprintf(buf, len, ": %s", strrchr(tail, '\n') ? strrchr(tail, '\n') + 1 : tail) >=
+	    (int)len)
+		buf[len - 1] = '\0';
+}
+
+static int spawn_daemon(struct blk_image *img, const char *path, const char *format,
+			enum blk_cache_mode cache, bool readonly, char *err, size_t errlen)
+{
+	char jpath[4200], jsock[256], file_node[QSD_ARG_MAX], fmt_node[512], server[512],
+		export[256], logpath[96];
+	bool direct = cache == BLK_CACHE_NONE || cache == BLK_CACHE_DIRECTSYNC;
+	bool no_flush = cache == BLK_CACHE_UNSAFE;
+	char *argv[10];
+	int ret, logfd;
+	pid_t pid;
+
+	ret = json_str(jpath, sizeof(jpath), path);
+	if (ret) {
+		snprintf(err, errlen, "%s: the path %s", path,
+			 ret == -EINVAL ? "holds control characters" : "is too long");
+		return ret;
+	}
+	snprintf(logpath, sizeof(logpath), "%s/nbd.sock", img->dir);
+	if (json_str(jsock, sizeof(jsock), logpath))
+		return -ENAMETOOLONG;
+	if (snprintf(file_node, sizeof(file_node),
+		     "{\"driver\":\"file\",\"node-name\":\"file\",\"filename\":%s,"
+		     "\"read-only\":%s,\"cache\":{\"direct\":%s,\"no-flush\":%s}}",
+		     jpath, readonly ? "true" : "false", direct ? "true" : "false",
+		     no_flush ? "true" : "false") >= (int)sizeof(file_node) ||
+	    snprintf(fmt_node, sizeof(fmt_node),
+		     "{\"driver\":\"%s\",\"node-name\":\"disk\",\"file\":\"file\",\"read-only\":%s,"
+		     "\"discard\":\"unmap\",\"cache\":{\"direct\":%s,\"no-flush\":%s}}",
+		     format, readonly ? "true" : "false", direct ? "true" : "false",
+		     no_flush ? "true" : "false") >= (int)sizeof(fmt_node) ||
+	    snprintf(server, sizeof(server),
+		     "{\"addr\":{\"type\":\"unix\",\"path\":%s},\"max-connections\":1}",
+		     jsock) >= (int)sizeof(server) ||
+	    snprintf(export, sizeof(export),
+		     "{\"type\":\"nbd\",\"id\":\"export\",\"node-name\":\"disk\",\"name\":\"disk\","
+		     "\"writable\":%s}",
+		     readonly ? "false" : "true") >= (int)sizeof(export)) {
+		snprintf(err, errlen, "%s: the path is too long", path);
+		return -ENAMETOOLONG;
+	}
+	argv[0] = QSD_BINARY;
+	argv[1] = "--blockdev";
+	argv[2] = file_node;
+	argv[3] = "--blockdev";
+	argv[4] = fmt_node;
+	argv[5] = "--nbd-server";
+	argv[6] = server;
+	argv[7] = "--export";
+	argv[8] = export;
+	argv[9] = NULL;
+
+	snprintf(logpath, sizeof(logpath), "%s/qsd.log", img->dir);
+	logfd = open(logpath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (logfd < 0) {
+		ret = -errno;
+		snprintf(err, errlen, "%s: %s", logpath, strerror(errno));
+		return ret;
+	}
+	pid = fork();
+	if (pid < 0) {
+		ret = -errno;
+		close(logfd);
+		snprintf(err, errlen, "cannot start %s: %s", QSD_BINARY, strerror(errno));
+		return ret;
+	}
+	if (pid == 0) {
+		/* Only async-signal-safe calls from here: the parent has threads. */
+		int devnull = open("/dev/null", O_RDWR);
+
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(logfd, 1) < 0 || dup2(logfd, 2) < 0)
+			_exit(126);
+		close_range(3, ~0u, 0);
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	close(logfd);
+	img->pid = pid;
+	return 0;
+}
+
+static struct nbd_handle *new_handle(void)
+{
+	struct nbd_handle *h = nbd_create();
+
+	if (h && nbd_set_export_name(h, "disk")) {
+		nbd_close(h);
+		h = NULL;
+	}
+	return h;
+}
+
+/* Connects once the daemon listens; fails early when it died or spoke wrongly. */
+static int connect_daemon(struct blk_image *img, const char *path, char *err, size_t errlen)
+{
+	struct timespec pause = { 0, 20 * 1000 * 1000 };
+	char sock[96], why[400];
+	int waited = 0, status;
+
+	snprintf(sock, sizeof(sock), "%s/nbd.sock", img->dir);
+	for (;;) {
+		pid_t r = waitpid(img->pid, &status, WNOHANG);
+
+		if (r == img->pid) {
+			img->pid = 0;
+			daemon_reason(img, why, sizeof(why));
+			if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
+				snprintf(err, errlen,
+					 "%s: %s is not installed (Debian: qemu-system-common)",
+					 path, QSD_BINARY);
+			else
+				snprintf(err, errlen, "%s: %s could not open it%s", path,
+					 QSD_BINARY, why);
+			return -EIO;
+		}
+		if (access(sock, F_OK) == 0) {
+			int e;
+
+			if (nbd_connect_unix(img->nbd, sock) == 0)
+				return 0;
+			/* Not listening yet is worth waiting for; anything else is an answer. */
+			e = nbd_get_errno();
+			if (e != ECONNREFUSED && e != ENOENT && e != EAGAIN) {
+				snprintf(err, errlen, "%s: cannot reach %s: %s", path, QSD_BINARY,
+					 nbd_get_error());
+				return e ? -e : -EIO;
+			}
+		}
+		if (waited >= QSD_START_MS) {
+			snprintf(err, errlen, "%s: %s did not start within %d s: %s", path,
+				 QSD_BINARY, QSD_START_MS / 1000,
+				 nbd_get_error() ? nbd_get_error() : "no socket");
+			return -ETIMEDOUT;
+		}
+		if (access(sock, F_OK) == 0) {
+			/* A failed connect leaves the handle dead: start again with a new one. */
+			nbd_close(img->nbd);
+			img->nbd = new_handle();
+			if (!img->nbd) {
+				snprintf(err, errlen, "libnbd: %s", nbd_get_error());
+				return -ENOMEM;
+			}
+		}
+		nanosleep(&pause, NULL);
+		waited += 20;
+	}
+}
+
+int blk_image_open(struct blk_disk *d, const char *path, const char *format,
+		   enum blk_cache_mode cache, bool readonly, char *err, size_t errlen)
+{
+	struct blk_image *img;
+	int64_t size;
+	int ret;
+
+	if (!blk_image_format_known(format)) {
+		snprintf(err, errlen, "%s: unknown disk format '%s'", path, format);
+		return -EINVAL;
+	}
+	if (access(path, readonly ? R_OK : R_OK | W_OK)) {
+		ret = -errno;
+		snprintf(err, errlen, "cannot open %s %s: %s", path,
+			 readonly ? "read-only" : "read-write", strerror(errno));
+		return ret;
+	}
+	img = calloc(1, sizeof(*img));
+	if (!img)
+		return -ENOMEM;
+	snprintf(img->dir, sizeof(img->dir), "/tmp/sv-image-XXXXXX");
+	if (!mkdtemp(img->dir)) {
+		ret = -errno;
+		snprintf(err, errlen, "cannot make a private directory: %s", strerror(errno));
+		img->dir[0] = '\0';
+		goto out;
+	}
+	img->nbd = new_handle();
+	if (!img->nbd) {
+		ret = -ENOMEM;
+		snprintf(err, errlen, "libnbd: %s", nbd_get_error());
+		goto out;
+	}
+	ret = spawn_daemon(img, path, format, cache, readonly, err, errlen);
+	if (!ret)
+		ret = connect_daemon(img, path, err, errlen);
+	if (ret)
+		goto out;
+	size = nbd_get_size(img->nbd);
+	if (size < 0) {
+		ret = -EIO;
+		snprintf(err, errlen, "%s: the image has no size: %s", path, nbd_get_error());
+		goto out;
+	}
+	if (!readonly && nbd_is_read_only(img->nbd) == 1) {
+		ret = -EROFS;
+		snprintf(err, errlen, "%s: served read-only", path);
+		goto out;
+	}
+	img->can_flush = nbd_can_flush(img->nbd) == 1;
+	d->image = img;
+	d->fd = -1;
+	d->readonly = readonly;
+	d->direct = cache == BLK_CACHE_NONE || cache == BLK_CACHE_DIRECTSYNC;
+	d->sectors = (uint64_t)size / BLKIF_SECTOR_SIZE;
+	d->sector_size = BLKIF_SECTOR_SIZE;
+	d->discard = !readonly && nbd_can_trim(img->nbd) == 1;
+	log_info("%s: %s image served by %s (pid %d), %llu sectors", path, format, QSD_BINARY,
+		 (int)img->pid, (unsigned long long)d->sectors);
+	return 0;
+out:
+	blk_image_close(img);
+	return ret;
+}
+
+void blk_image_close(struct blk_image *img)
+{
+	char path[96];
+
+	if (!img)
+		return;
+	if (img->nbd) {
+		/* Tells the server to finish what it has and flush; then the connection goes. */
+		nbd_shutdown(img->nbd, 0);
+		nbd_close(img->nbd);
+	}
+	if (img->pid > 0) {
+		kill(img->pid, SIGTERM);
+		waitpid(img->pid, NULL, 0);
+	}
+	if (img->dir[0]) {
+		snprintf(path, sizeof(path), "%s/nbd.sock", img->dir);
+		unlink(path);
+		snprintf(path, sizeof(path), "%s/qsd.log", img->dir);
+		unlink(path);
+		rmdir(img->dir);
+	}
+	free(img);
+}
+
+static int nbd_errno(void)
+{
+	int e = nbd_get_errno();
+
+	return e ? -e : -EIO;
+}
+
+int blk_image_pread(struct blk_image *img, void *buf, size_t len, uint64_t offset)
+{
+	while (len) {
+		size_t n = len < IMG_MAX_XFER ? len : IMG_MAX_XFER;
+
+		if (nbd_pread(img->nbd, buf, n, offset, 0))
+			return nbd_errno();
+		buf = (uint8_t *)buf + n;
+		offset += n;
+		len -= n;
+	}
+	return 0;
+}
+
+int blk_image_pwrite(struct blk_image *img, const void *buf, size_t len, uint64_t offset)
+{
+	while (len) {
+		size_t n = len < IMG_MAX_XFER ? len : IMG_MAX_XFER;
+
+		if (nbd_pwrite(img->nbd, buf, n, offset, 0))
+			return nbd_errno();
+		buf = (const uint8_t *)buf + n;
+		offset += n;
+		len -= n;
+	}
+	return 0;
+}
+
+int blk_image_flush(struct blk_image *img)
+{
+	if (!img->can_flush)
+		return 0; /* the server writes through: nothing is held back */
+	return nbd_flush(img->nbd, 0) ? nbd_errno() : 0;
+}
+
+int blk_image_discard(struct blk_image *img, uint64_t len, uint64_t offset)
+{
+	while (len) {
+		uint64_t n = len < IMG_MAX_XFER ? len : IMG_MAX_XFER;
+
+		if (nbd_trim(img->nbd, n, offset, 0))
+			return nbd_errno();
+		offset += n;
+		len -= n;
+	}
+	return 0;
+}
