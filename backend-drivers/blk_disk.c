@@ -167,7 +167,8 @@ int blk_disk_open_format(struct blk_disk *d, struct backend_env *env, const char
 		return blk_disk_open(d, env, be_path, path, cache, readonly, err, errlen);
 	memset(d, 0, sizeof(*d));
 	d->fd = -1;
-	if (env && env->ops->open_disk) {
+	/* A driver domain (grants through the core) may not start processes: no daemon. */
+	if (env && env->grant_remote) {
 		snprintf(err, errlen, "%s: a driver domain cannot serve %s images yet (raw only)",
 			 path, format);
 		return -EOPNOTSUPP;
