@@ -112,7 +112,7 @@ readonly)
 qcow2)
 	# A qcow2 image, served by QEMU's storage daemon: the guest's pattern reaches it,
 	# and QEMU finds the image consistent afterwards.
-	qemu-img create -q -f qcow2 "$run_dir/q.qcow2" 64M || fail "qemu-img create failed"
+	qemu-img create -q -f qcow2 "$run_dir/q.qcow2" 16M || fail "qemu-img create failed"
 	mkxml qc 1 "blktest fill 4321" \
 		"<disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='$run_dir/q.qcow2'/><target dev='xvda' bus='xen'/></disk>"
 	run_guest qc
