@@ -3,7 +3,7 @@
  * svctl bench blk --sweep: blkbench in a guest at every point (block size,
  * queue depth, read or write, sequential or random) and in every configuration
  * (persistent grants, indirect segments, ring order, backend in svdom0 or in a
- * driver domain), beside pread/pwrite of the same file by this process at the
+ * driver domain, a raw or a qcow2 image), beside pread/pwrite of the same file by this process at the
  * same block size and pattern in the same run. The host baseline is one
  * thread with one request in flight: queue depth is the guest's alone.
  */
@@ -13,6 +13,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <sysexits.h>
 #include <unistd.h>
 
@@ -38,11 +39,13 @@ static const struct sweep_key sb_keys[] = {
 
 static const char *const sb_onoff[] = { "on", "off", NULL };
 static const char *const sb_backends[] = { "svdom0", "dd", NULL };
+static const char *const sb_formats[] = { "raw", "qcow2", NULL };
 static const struct sweep_key sb_cmp_keys[] = {
 	{ .name = "persistent", .kind = SWEEP_WORD, .words = sb_onoff, .dflt_word = "off" },
 	{ .name = "indirect", .kind = SWEEP_WORD, .words = sb_onoff, .dflt_word = "on" },
 	{ .name = "ring", .kind = SWEEP_COUNT, .min = 0, .max = 2, .dflt = 2 },
 	{ .name = "backend", .kind = SWEEP_WORD, .words = sb_backends, .dflt_word = "svdom0" },
+	{ .name = "format", .kind = SWEEP_WORD, .words = sb_formats, .dflt_word = "raw" },
 };
 
 /* The extra figures of a point, medians over the runs. */
@@ -55,6 +58,7 @@ static const char *const sb_extra[SB_NX] = {
 struct sb_ctx {
 	struct svb_dom d;
 	char file[PATH_MAX + 16];
+	char qcow2[PATH_MAX + 16]; /* the same data as a qcow2 image, made on first use */
 	uint64_t size;
 	unsigned int ops;
 	bool dd_started;
@@ -167,6 +171,38 @@ out:
 	return ret;
 }
 
+/*
+ * The disk's data as a qcow2 image (every cluster allocated, as a guest's disk
+ * in use is), through qemu-img, once: format=qcow2 measures QEMU's format
+ * driver and the NBD hop against the same host baseline (the raw file).
+ */
+static int sb_make_qcow2(struct sb_ctx *c, char *err, size_t errlen)
+{
+	char *argv[] = { "qemu-img", "convert", "-q",	 "-f",	   "raw",
+			 "-O",	     "qcow2",	c->file, c->qcow2, NULL };
+	int status;
+	pid_t pid;
+
+	if (c->qcow2[0])
+		return 0;
+	if (snprintf(c->qcow2, sizeof(c->qcow2), "%s.qcow2", c->file) >= (int)sizeof(c->qcow2))
+		return errmsg_set(err, errlen, -ENAMETOOLONG, "%s: path too long", c->file);
+	pid = fork();
+	if (pid < 0)
+		return errmsg_set(err, errlen, -errno, "cannot run qemu-img");
+	if (pid == 0) {
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status)) {
+		c->qcow2[0] = '\0';
+		return errmsg_set(err, errlen, -EIO,
+				  "qemu-img convert of %s to qcow2 failed (qemu-utils installed?)",
+				  c->file);
+	}
+	return 0;
+}
+
 /* One guest at point p in configuration cfg; res->unfit when the disk refused the size. */
 static int sb_guest(struct sb_ctx *c, const struct sweep_spec *pts, unsigned int p,
 		    const struct sweep_spec *cfgs, unsigned int cfg, struct sb_result *res,
@@ -175,10 +211,20 @@ static int sb_guest(struct sb_ctx *c, const struct sweep_spec *pts, unsigned int
 	bool write = !strcmp(sweep_word(pts, p, "rw"), "write");
 	bool rand = !strcmp(sweep_word(pts, p, "pattern"), "rand");
 	bool dd = !strcmp(sweep_word(cfgs, cfg, "backend"), "dd");
+	bool qcow2 = !strcmp(sweep_word(cfgs, cfg, "format"), "qcow2");
 	uint64_t bs = sweep_num(pts, p, "bs");
 	char cmd[256], amount[32], dev[PATH_MAX + 256], be[64] = "";
 	int ret;
 
+	if (qcow2 && dd)
+		return errmsg_set(
+			err, errlen, -EOPNOTSUPP,
+			"format=qcow2 with backend=dd: a driver domain serves raw images only");
+	if (qcow2) {
+		ret = sb_make_qcow2(c, err, errlen);
+		if (ret)
+			return ret;
+	}
 	if (dd) {
 		ret = sb_start_dd(c, err, errlen);
 		if (ret)
@@ -198,9 +244,9 @@ static int sb_guest(struct sb_ctx *c, const struct sweep_spec *pts, unsigned int
 			 ? (sweep_num(cfgs, cfg, "ring") ? " --ring-order 1" : " --ring-order 0")
 			 : "");
 	snprintf(dev, sizeof(dev),
-		 "<disk type='file' device='disk'><driver name='file' cache='writeback'/>"
+		 "<disk type='file' device='disk'><driver name='%s' type='%s' cache='writeback'/>"
 		 "<source file='%s'/><target dev='xvda' bus='xen'/>%s</disk>",
-		 c->file, be);
+		 qcow2 ? "qemu" : "file", qcow2 ? "qcow2" : "raw", qcow2 ? c->qcow2 : c->file, be);
 	memset(res, 0, sizeof(*res));
 	res->errors = 1;
 	ret = svb_guest(&c->d, "blkbench", cmd, dev, "\n", sb_line, res, ns, err, errlen);
@@ -304,6 +350,8 @@ int bench_sweep_blk(const struct bench_sweep_opts *o)
 				       sizeof(err));
 	sweep_progress_done(&prog);
 	unlink(c.file);
+	if (c.qcow2[0])
+		unlink(c.qcow2);
 	svb_close(&c.d);
 	if (ret) {
 		fprintf(stderr, "svctl bench blk: %s (logs in %s)\n", err, c.d.dir);
