@@ -26,6 +26,7 @@
 
 #define QSD_BINARY   "qemu-storage-daemon"
 #define QSD_START_MS 30000 /* TCG-emulated test machines start it slowly */
+#define QSD_STOP_MS  5000
 #define QSD_ARG_MAX  8192
 #define IMG_MAX_XFER (32u << 20) /* NBD's usual request limit */
 
@@ -162,7 +163,17 @@ static int spawn_daemon(struct blk_image *img, const char *path, const char *for
 	if (pid == 0) {
 		/* Only async-signal-safe calls from here: the parent has threads. */
 		int devnull = open("/dev/null", O_RDWR);
+		sigset_t none;
 
+		/*
+		 * svdom0 blocks the signals it reads through a signalfd, and a mask
+		 * survives exec: the daemon would never see our SIGTERM.
+		 */
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGINT, SIG_DFL);
+		signal(SIGPIPE, SIG_DFL);
 		prctl(PR_SET_PDEATHSIG, SIGTERM);
 		if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(logfd, 1) < 0 || dup2(logfd, 2) < 0)
 			_exit(126);
@@ -307,6 +318,24 @@ out:
 	return ret;
 }
 
+/* SIGTERM lets it finish its writes; one that takes longer than QSD_STOP_MS is killed. */
+static void stop_daemon(pid_t pid)
+{
+	struct timespec pause = { 0, 10 * 1000 * 1000 };
+	int waited;
+
+	kill(pid, SIGTERM);
+	for (waited = 0; waited < QSD_STOP_MS; waited += 10) {
+		if (waitpid(pid, NULL, WNOHANG) == pid)
+			return;
+		nanosleep(&pause, NULL);
+	}
+	log_warn("%s (pid %d) did not stop within %d ms: killed", QSD_BINARY, (int)pid,
+		 QSD_STOP_MS);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+}
+
 void blk_image_close(struct blk_image *img)
 {
 	char path[96];
@@ -318,10 +347,8 @@ void blk_image_close(struct blk_image *img)
 		nbd_shutdown(img->nbd, 0);
 		nbd_close(img->nbd);
 	}
-	if (img->pid > 0) {
-		kill(img->pid, SIGTERM);
-		waitpid(img->pid, NULL, 0);
-	}
+	if (img->pid > 0)
+		stop_daemon(img->pid);
 	if (img->dir[0]) {
 		snprintf(path, sizeof(path), "%s/nbd.sock", img->dir);
 		unlink(path);

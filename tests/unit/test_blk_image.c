@@ -11,6 +11,7 @@
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,7 @@
 
 #include "blk_image.h"
 #include "blkback_fixture.h"
+#include "util.h"
 
 #define IMG_SECT 8192u /* 4 MiB */
 
@@ -144,10 +146,16 @@ END_TEST
 START_TEST(readonly_image_refuses_writes)
 {
 	struct dev_cfg cfg = { .format = "qcow2", .sectors = IMG_SECT, .readonly = true };
+	sigset_t term, old;
+	uint64_t t0;
 	uint32_t ref;
 	union blkif_slot s;
 	struct dev d;
 
+	/* As svdom0 does (it reads SIGTERM through a signalfd): the daemon must not inherit it. */
+	sigemptyset(&term);
+	sigaddset(&term, SIGTERM);
+	ck_assert_int_eq(sigprocmask(SIG_BLOCK, &term, &old), 0);
 	dev_open(&d, &cfg);
 	buf_pages(1, &ref, false);
 	s = rw_req(BLKIF_OP_WRITE, 0, &ref, 1);
@@ -155,7 +163,11 @@ START_TEST(readonly_image_refuses_writes)
 	ck_assert_uint_eq(dev_stats(&d).readonly_write, 1);
 	s = rw_req(BLKIF_OP_READ, 0, &ref, 1);
 	ck_assert_int_eq(dev_one(&d, &s), BLKIF_RSP_OKAY);
+	/* The daemon stops on SIGTERM, well before the 5 s after which it would be killed. */
+	t0 = util_now_ns();
 	dev_close(&d);
+	ck_assert_uint_lt(util_now_ns() - t0, 4000000000ull);
+	ck_assert_int_eq(sigprocmask(SIG_SETMASK, &old, NULL), 0);
 	unlink(d.path);
 }
 END_TEST
