@@ -94,6 +94,13 @@ struct dom0 {
 	/* the switches, vifs and TAP devices; made with the first interface */
 	struct net_service *net;
 	struct lv_server *lv; /* libvirt's clients (libvirt/lv_server.c) */
+	/*
+	 * The toolstack's events for a service above it (the libvirt server sets them): the
+	 * toolstack calls these, never that service's functions, so it does not depend on it.
+	 */
+	void (*on_console_output)(struct dom0 *d0, struct ts_domain *td, const char *data,
+				  size_t len);
+	void (*on_domain_ended)(struct dom0 *d0, struct ts_domain *td);
 	bool stopping, stop_core;
 };
 

@@ -17,7 +17,6 @@
 #include "core_client.h"
 #include "driver_domains.h"
 #include "log.h"
-#include "lv_server.h"
 #include "running.h"
 #include "store_ring.h"
 #include "sv_xml.h"
@@ -59,7 +58,8 @@ static void ts_domain_ended(struct dom0 *d0, const struct sv_ctl_ev_ended *ev)
 	/* Before the followers hear of the end: the guest's last lines may still be in its ring. */
 	ts_console_close(td);
 	ts_xs_gone(d0, td->info.domid);
-	lv_domain_ended(d0, td);
+	if (d0->on_domain_ended)
+		d0->on_domain_ended(d0, td);
 	for (c = d0->ts_clients; c; c = c->next) {
 		if (c->following && c->follow_domid == td->info.domid) {
 			wire_conn_queue(&c->conn, SV_TS_EV_ENDED, 0, 0, td->end_text,

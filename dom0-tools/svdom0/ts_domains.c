@@ -17,7 +17,6 @@
 #include "console_log.h"
 #include "core_client.h"
 #include "log.h"
-#include "lv_server.h"
 #include "running.h"
 #include "store_ring.h"
 #include "sv_xml.h"
@@ -143,7 +142,8 @@ void ts_console_output(struct dom0 *d0, struct ts_domain *td, const char *data, 
 	struct ts_client *c;
 
 	con_log_append(&td->log, data, len);
-	lv_console_output(d0, td, data, len);
+	if (d0->on_console_output)
+		d0->on_console_output(d0, td, data, len);
 	for (c = d0->ts_clients; c; c = c->next) {
 		if (!c->following || c->follow_domid != td->info.domid)
 			continue;

@@ -6,7 +6,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,6 +68,8 @@ void lv_start(struct dom0 *d0)
 		return;
 	}
 	s->listeners[0].fd = s->listeners[1].fd = -1;
+	d0->on_console_output = lv_console_output;
+	d0->on_domain_ended = lv_domain_ended;
 	n = snprintf(path, sizeof(path), "%s/libvirt-sock", d0->rundir);
 	if (n > 0 && (size_t)n < sizeof(path))
 		lv_listen(d0, &s->listeners[0], path);
@@ -98,6 +99,8 @@ void lv_stop(struct dom0 *d0)
 	struct lv_client *c;
 	unsigned int i;
 
+	d0->on_console_output = NULL;
+	d0->on_domain_ended = NULL;
 	if (!s)
 		return;
 	while ((c = s->clients)) {
@@ -154,37 +157,6 @@ void lv_packet_send(struct lv_client *c, struct lv_xdr_out *out)
 	if (lv_frame_end(out) || lv_conn_queue(&c->conn, out->buf, out->len))
 		c->conn.dead = true;
 	lv_out_free(out);
-}
-
-int lv_fail(struct lv_call *x, int code, const char *fmt, ...)
-{
-	va_list ap;
-
-	x->err.code = code;
-	x->err.domain = code == LV_ERR_RPC ? LV_FROM_RPC : LV_FROM_DOMAIN;
-	va_start(ap, fmt);
-	vsnprintf(x->err.msg, sizeof(x->err.msg), fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
-int lv_fail_errno(struct lv_call *x, int ret, const char *msg)
-{
-	switch (ret) {
-	case -ENOENT:
-		return lv_fail(x, LV_ERR_NO_DOMAIN, "Domain not found: %s", msg);
-	case -EEXIST:
-		return lv_fail(x, LV_ERR_DOM_EXIST, "operation failed: %s", msg);
-	case -EBUSY:
-	case -ESRCH:
-	case -EALREADY:
-		return lv_fail(x, LV_ERR_OPERATION_INVALID, "Requested operation is not valid: %s",
-			       msg);
-	case -EOPNOTSUPP:
-		return lv_fail(x, LV_ERR_NO_SUPPORT, "this function is not supported: %s", msg);
-	default:
-		return lv_fail(x, LV_ERR_OPERATION_FAILED, "operation failed: %s", msg);
-	}
 }
 
 /* remote_error: only the code, domain, message and level; the optional parts absent. */

@@ -26,7 +26,7 @@ void lv_event(struct dom0 *d0, void *tag);
 void lv_service(struct dom0 *d0);
 /* timeout_ms, or less while console input waits for a guest to read. */
 int lv_timeout(struct dom0 *d0, int timeout_ms);
-/* Hooks from the toolstack: a domain's console output, and its end. */
+/* What lv_start sets as the toolstack's on_console_output and on_domain_ended hooks. */
 void lv_console_output(struct dom0 *d0, struct ts_domain *td, const char *data, size_t len);
 void lv_domain_ended(struct dom0 *d0, struct ts_domain *td);
 
