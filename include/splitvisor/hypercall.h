@@ -17,6 +17,13 @@
 #define SV_NOTIFY_PORT 0xe4
 /* Writes here return at once: the bare port-I/O exit used as a benchmark baseline. */
 #define SV_NULL_IO_PORT 0xe8
+/*
+ * The Xen-ABI gate for stock Linux PVH guests: the loader rewrites the kernel's
+ * `vmcall`/`vmmcall` into `outl %eax, $SV_XEN_HYPERCALL_PORT; nop`. Number in eax,
+ * arguments in rdi, rsi, rdx, r10, r8 as Xen's; pointers are guest-virtual and the
+ * structures are Xen's own layouts (docs/abi.md, "Linux PVH guests").
+ */
+#define SV_XEN_HYPERCALL_PORT 0xec
 
 #define SV_HC_set_timer_op 15
 #define SV_HC_xen_version  17
