@@ -110,7 +110,7 @@ struct blkfront {
 
 #define BF_NONE 0xffffffffu
 
-/* blkfront.c, for blkfront_recover.c */
+/* blkfront_ring.c, for blkfront.c and blkfront_recover.c */
 #define BF_NO_DATA 0xffu /* data_op of flush, barrier and discard */
 
 static inline bool bf_persistent(const struct blkfront *bf)
@@ -126,6 +126,14 @@ void bf_free_ring_pages(struct blkfront *bf, void *mem, uint32_t n, bool contig)
 int bf_ring_setup(struct blkfront *bf, uint32_t order, uint32_t *refs);
 /* Ends the ring's and the pool's grants and frees them; what the backend still maps leaks. */
 void bf_ring_release(struct blkfront *bf);
+/* Sizes and allocates the shadows, operations and saved list for the connected ring. */
+int bf_alloc_shadows(struct blkfront *bf);
+/* Takes a free operation (the caller checked op_free) for done(arg). */
+uint32_t bf_op_get(struct blkfront *bf, blkfront_done_fn *done, void *arg);
+/* Frees operation i, then calls its done (which may submit again); returns 1. */
+int bf_op_finish(struct blkfront *bf, uint32_t i);
+/* Releases request s and drops it from its operation; 1 when that finished the operation. */
+int bf_request_done(struct blkfront *bf, struct bf_shadow *s, int status);
 /* Drops one request of an operation; 1 when that finished the operation. */
 int bf_op_put_request(struct blkfront *bf, uint32_t oi, int status);
 int bf_check_args(const struct blkfront *bf, int op, uint64_t sector, const void *buf, size_t len,
