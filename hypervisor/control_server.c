@@ -72,26 +72,6 @@ static uint64_t realtime_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-struct cs_domain *cs_find(struct control_server *srv, uint32_t domid)
-{
-	struct cs_domain *dom;
-
-	for (dom = srv->domains; dom; dom = dom->next)
-		if (dom->domid == domid)
-			return dom;
-	return NULL;
-}
-
-bool cs_domain_ended(struct cs_domain *dom)
-{
-	bool ended;
-
-	pthread_mutex_lock(&dom->lock);
-	ended = dom->ended;
-	pthread_mutex_unlock(&dom->lock);
-	return ended;
-}
-
 static void cs_info(struct cs_domain *dom, struct sv_ctl_dominfo *info)
 {
 	memset(info, 0, sizeof(*info));
@@ -223,22 +203,6 @@ static void cs_domain_remove(struct control_server *srv, struct cs_domain *dom)
 	srv->nr_domains--;
 	cs_procdom_guest_gone(srv, dom);
 	cs_domain_free(dom);
-}
-
-int cs_alloc_domid(struct control_server *srv, uint32_t *out)
-{
-	uint32_t i, id;
-
-	for (i = 0; i < SV_CTL_DOMID_MAX; i++) {
-		id = srv->next_domid;
-		srv->next_domid = id >= SV_CTL_DOMID_MAX ? 1 : id + 1;
-		/* Guests and process domains share the domid space. */
-		if (!cs_find(srv, id) && !cs_procdom_has(srv, id)) {
-			*out = id;
-			return 0;
-		}
-	}
-	return -ENOSPC;
 }
 
 static void cs_insert(struct control_server *srv, struct cs_domain *dom)
@@ -649,42 +613,6 @@ static void cs_client_input(struct control_server *srv, struct cs_client *c)
 		cs_handle(srv, c, &h, payload);
 		wire_conn_pop(&c->conn);
 	}
-}
-
-int cs_epoll_add(struct control_server *srv, int fd, void *ptr)
-{
-	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = ptr };
-
-	return epoll_ctl(srv->epfd, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
-}
-
-void cs_epoll_del(struct control_server *srv, int fd)
-{
-	epoll_ctl(srv->epfd, EPOLL_CTL_DEL, fd, NULL);
-}
-
-int cs_client_add(struct control_server *srv, int fd, struct cs_client **out)
-{
-	struct cs_client *c;
-	int ret;
-
-	if (srv->nr_clients >= CS_MAX_CLIENTS)
-		return -EMFILE;
-	c = calloc(1, sizeof(*c));
-	if (!c)
-		return -ENOMEM;
-	wire_conn_init(&c->conn, fd);
-	c->events = EPOLLIN;
-	ret = cs_epoll_add(srv, fd, c);
-	if (ret) {
-		free(c);
-		return ret;
-	}
-	c->next = srv->clients;
-	srv->clients = c;
-	srv->nr_clients++;
-	*out = c;
-	return 0;
 }
 
 static void cs_accept(struct control_server *srv)

@@ -74,19 +74,19 @@ struct control_server {
 	bool stopping;
 };
 
-/* control_server.c */
+/* cs_table.c */
 struct cs_domain *cs_find(struct control_server *srv, uint32_t domid);
 /* Whether the guest has ended (it may still be there until DESTROY). */
 bool cs_domain_ended(struct cs_domain *dom);
 /* A new client on fd (connected, non-blocking; now the server's), or -errno. */
-/* A domid free among guests and process domains (the next after the last given), or -ENOSPC. */
-int cs_alloc_domid(struct control_server *srv, uint32_t *out);
 int cs_client_add(struct control_server *srv, int fd, struct cs_client **out);
 /* Adds or removes an fd whose epoll tag is ptr (which starts with an enum cs_kind). */
 int cs_epoll_add(struct control_server *srv, int fd, void *ptr);
 void cs_epoll_del(struct control_server *srv, int fd);
 
 /* cs_procdom.c */
+/* A domid free among guests and process domains (the next after the last given), or -ENOSPC. */
+int cs_alloc_domid(struct control_server *srv, uint32_t *out);
 /* SV_CTL_PROCDOM_CREATE, for the control domain. */
 void cs_procdom_create(struct control_server *srv, struct cs_client *c, const struct sv_ctl_hdr *h,
 		       const struct sv_ctl_procdom *req);

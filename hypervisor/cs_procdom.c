@@ -626,3 +626,19 @@ void cs_procdom_handle(struct control_server *srv, struct cs_client *c, const st
 		break;
 	}
 }
+
+int cs_alloc_domid(struct control_server *srv, uint32_t *out)
+{
+	uint32_t i, id;
+
+	for (i = 0; i < SV_CTL_DOMID_MAX; i++) {
+		id = srv->next_domid;
+		srv->next_domid = id >= SV_CTL_DOMID_MAX ? 1 : id + 1;
+		/* Guests and process domains share the domid space. */
+		if (!cs_find(srv, id) && !cs_procdom_has(srv, id)) {
+			*out = id;
+			return 0;
+		}
+	}
+	return -ENOSPC;
+}
