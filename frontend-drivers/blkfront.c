@@ -27,7 +27,7 @@
 #include <string.h>
 
 #include "blkfront.h"
-#include "blkfront_priv.h"
+#include "blkfront_ring.h"
 
 /* ---- create ---- */
 
@@ -128,18 +128,6 @@ int blkfront_submit(struct blkfront *bf, int op, uint64_t sector, void *buf, siz
 	bf->next_seq++;
 	bf->stats.ops++;
 	return 0;
-}
-
-void blkfront_kick(struct blkfront *bf)
-{
-	if (!bf || bf->state != BF_CONNECTED || bf->ring.req_prod_pvt == bf->pushed)
-		return;
-	for (; bf->pushed != bf->ring.req_prod_pvt; bf->pushed++)
-		bf->shadow[bf->slot_shadow[bf->pushed & (bf->ring.entries - 1)]].pushed = true;
-	if (sv_front_push_requests(&bf->ring)) {
-		bf->stats.notifications++;
-		bf->ops->notify(bf->opaque);
-	}
 }
 
 /* Every request in flight or kept completes with err; the ring is not used again. */

@@ -23,7 +23,7 @@
 #include <string.h>
 
 #include "blkfront.h"
-#include "blkfront_priv.h"
+#include "blkfront_ring.h"
 
 bool blkfront_broken(const struct blkfront *bf)
 {

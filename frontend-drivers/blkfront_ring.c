@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "blkfront.h"
-#include "blkfront_priv.h"
+#include "blkfront_ring.h"
 
 /* ---- ring pages ---- */
 
@@ -626,4 +626,18 @@ void bf_ring_release(struct blkfront *bf)
 	bf->ring_pages = 0;
 	memset(&bf->ring, 0, sizeof(bf->ring));
 	bf->pushed = 0;
+}
+
+/* ---- pushing requests ---- */
+
+void blkfront_kick(struct blkfront *bf)
+{
+	if (!bf || bf->state != BF_CONNECTED || bf->ring.req_prod_pvt == bf->pushed)
+		return;
+	for (; bf->pushed != bf->ring.req_prod_pvt; bf->pushed++)
+		bf->shadow[bf->slot_shadow[bf->pushed & (bf->ring.entries - 1)]].pushed = true;
+	if (sv_front_push_requests(&bf->ring)) {
+		bf->stats.notifications++;
+		bf->ops->notify(bf->opaque);
+	}
 }

@@ -20,7 +20,7 @@
 #include "apps.h"
 #include "arch.h"
 #include "blkdev.h"
-#include "blkfront_priv.h"
+#include "blkfront_ring.h"
 #include "console.h"
 #include "evtchn.h"
 #include "grant.h"

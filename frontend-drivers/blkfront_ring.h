@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * blkfront's internals, shared by the ring engine (blkfront.c) and its
- * reconnect logic (blkfront_recover.c) only; nothing outside
- * frontend-drivers/ includes it.
+ * blkfront's internals: the request layer (blkfront_ring.c) serves the ring
+ * engine (blkfront.c) and its reconnect logic (blkfront_recover.c); outside
+ * frontend-drivers/ only the guest's hostile apps include it, to forge requests.
  */
-#ifndef SV_BLKFRONT_PRIV_H
-#define SV_BLKFRONT_PRIV_H
+#ifndef SV_BLKFRONT_RING_H
+#define SV_BLKFRONT_RING_H
 
 #include <stdbool.h>
 #include <stddef.h>
