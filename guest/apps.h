@@ -17,6 +17,11 @@ int evtchn_ping_main(int argc, char **argv);
 int evtchn_test_main(int argc, char **argv);
 int xenstore_test_main(int argc, char **argv);
 int idle_main(int argc, char **argv);
+/*
+ * The toolstack's control/shutdown, for apps that run until asked: 1 for poweroff (after
+ * printing "TAG: shutdown requested"), 0 otherwise; reboot restarts the domain at once.
+ */
+int app_shutdown_requested(const char *tag);
 int xswatch_main(int argc, char **argv);
 /* blk_apps.c */
 int blktest_main(int argc, char **argv);

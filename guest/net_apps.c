@@ -396,25 +396,6 @@ int netverify_main(int argc, char **argv)
 
 /* ---- udp-echo ---- */
 
-/* The toolstack's control/shutdown: 1 for poweroff (reboot does not return), else 0. */
-static int shutdown_requested(const char *tag)
-{
-	char path[PATH_LEN], val[VAL_LEN];
-
-	ksnprintf(path, sizeof(path), "/local/domain/%u/control/shutdown", start_info->domid);
-	if (xenbus_read(path, val, sizeof(val)) < 0)
-		return 0;
-	if (!strcmp(val, "poweroff")) {
-		printk("%s: shutdown requested\n", tag);
-		return 1;
-	}
-	if (!strcmp(val, "reboot")) {
-		printk("%s: reboot requested\n", tag);
-		kernel_shutdown(SV_SHUTDOWN_reboot, 0);
-	}
-	return 0;
-}
-
 int udp_echo_main(int argc, char **argv)
 {
 	unsigned long long port = ECHO_PORT, count = 0;
@@ -465,7 +446,7 @@ int udp_echo_main(int argc, char **argv)
 			goto out;
 		}
 		if (now_ns() >= next_check) {
-			if (shutdown_requested("udp-echo"))
+			if (app_shutdown_requested("udp-echo"))
 				break;
 			next_check = now_ns() + CHECK_NS;
 		}
@@ -618,7 +599,7 @@ static void bench_hold(struct net_session *s)
 
 	printk("netbench: holding\n");
 	console_flush();
-	while (now_ns() < deadline && !shutdown_requested("netbench"))
+	while (now_ns() < deadline && !app_shutdown_requested("netbench"))
 		if (net_wait(s->ns, now_ns() + BENCH_TICK_NS) < 0)
 			break;
 }

@@ -4,7 +4,8 @@
  * kills, hangs or breaks a backend, and say in machine-readable lines what
  * the guest saw.
  *
- * blkverify [SECONDS] [DEVNAME] (default 30 s, 0: forever): on the first disk
+ * blkverify [SECONDS] [DEVNAME] (default 30 s, 0: forever; it also ends at the
+ * end of a cycle when control/shutdown asks for a poweroff): on the first disk
  * (or DEVNAME), writes 4 KiB blocks stamped with a generation (blk_pattern.h
  * with seed BV_SEED ^ generation) cycling through a region of up to 4 MiB,
  * BV_QD in flight, a flush every BV_FLUSH_EVERY writes; after each cycle it
@@ -29,18 +30,19 @@
 #include "ktime.h"
 #include "page_alloc.h"
 
-#define EXIT_USAGE	 2
-#define BV_SEED		 0xb1c0ffee00000000ull
-#define BV_BLOCK	 4096u
-#define BV_SECTS	 (BV_BLOCK / BLK_PATTERN_SECTOR)
-#define BV_MAX_BLOCKS	 1024u /* a 4 MiB region */
-#define BV_QD		 8u
-#define BV_FLUSH_EVERY	 16u
-#define BV_CYCLE	 64u
-#define BV_DEF_SECONDS	 30ull
-#define BV_PROGRESS_NS	 (500 * NSEC_PER_MSEC)
-#define BV_RETRY_MS	 100u
-#define BV_REPORT_LOSSES 8u
+#define EXIT_USAGE	    2
+#define BV_SEED		    0xb1c0ffee00000000ull
+#define BV_BLOCK	    4096u
+#define BV_SECTS	    (BV_BLOCK / BLK_PATTERN_SECTOR)
+#define BV_MAX_BLOCKS	    1024u /* a 4 MiB region */
+#define BV_QD		    8u
+#define BV_FLUSH_EVERY	    16u
+#define BV_CYCLE	    64u
+#define BV_DEF_SECONDS	    30ull
+#define BV_PROGRESS_NS	    (500 * NSEC_PER_MSEC)
+#define BV_RETRY_MS	    100u
+#define BV_SHUTDOWN_POLL_NS (2 * NSEC_PER_SEC)
+#define BV_REPORT_LOSSES    8u
 
 struct bv_slot {
 	uint8_t *buf;
@@ -260,7 +262,7 @@ int blkverify_main(int argc, char **argv)
 {
 	unsigned long long secs = BV_DEF_SECONDS;
 	const struct blkdev_info *in;
-	uint64_t w = 0, deadline = 0;
+	uint64_t w = 0, deadline = 0, next_check = 0;
 	uint32_t cycle;
 	int ret;
 
@@ -299,6 +301,13 @@ int blkverify_main(int argc, char **argv)
 	cycle = bv.nblocks < BV_CYCLE ? bv.nblocks : BV_CYCLE;
 	while (time_left(deadline)) {
 		uint64_t from = w;
+
+		/* Between cycles, so that every write of a cycle is verified before we stop. */
+		if (now_ns() >= next_check) {
+			if (app_shutdown_requested("blkverify"))
+				break;
+			next_check = now_ns() + BV_SHUTDOWN_POLL_NS;
+		}
 
 		for (uint32_t k = 0; k < cycle; k++, w++) {
 			submit_io(BLKIF_OP_WRITE, (uint32_t)(w % bv.nblocks),

@@ -35,6 +35,23 @@ static int read_home(const char *rel, char *val, size_t cap)
 	return xenbus_read(path, val, cap);
 }
 
+int app_shutdown_requested(const char *tag)
+{
+	char val[VALUE_MAX_LEN];
+
+	if (read_home("control/shutdown", val, sizeof(val)) < 0)
+		return 0;
+	if (!strcmp(val, "poweroff")) {
+		printk("%s: shutdown requested\n", tag);
+		return 1;
+	}
+	if (!strcmp(val, "reboot")) {
+		printk("%s: reboot requested\n", tag);
+		kernel_shutdown(SV_SHUTDOWN_reboot, 0);
+	}
+	return 0;
+}
+
 static int test_directory_rm(void)
 {
 	char path[PATH_MAX_LEN], names[VALUE_MAX_LEN];
@@ -216,7 +233,7 @@ int xenstore_test_main(int argc, char **argv)
 
 int idle_main(int argc, char **argv)
 {
-	char path[PATH_MAX_LEN], val[VALUE_MAX_LEN], fired[PATH_MAX_LEN], token[16];
+	char path[PATH_MAX_LEN], fired[PATH_MAX_LEN], token[16];
 	int ret;
 
 	(void)argc;
@@ -243,17 +260,8 @@ int idle_main(int argc, char **argv)
 			printk("idle: xenstore ring broken\n");
 			return 1;
 		}
-		ret = xenbus_read(path, val, sizeof(val));
-		if (ret < 0)
-			continue;
-		if (!strcmp(val, "poweroff")) {
-			printk("idle: shutdown requested\n");
+		if (app_shutdown_requested("idle"))
 			return 0;
-		}
-		if (!strcmp(val, "reboot")) {
-			printk("idle: reboot requested\n");
-			kernel_shutdown(SV_SHUTDOWN_reboot, 0);
-		}
 	}
 }
 

@@ -384,7 +384,7 @@ xenstore-flood)
 	# vCPU busy without touching xenstore (spin): where vCPUs share a CPU (the
 	# emulated test VM has one), any busy neighbour costs A that much already,
 	# and only what the flood adds on top is svdom0's doing.
-	reads=3000
+	reads=1000
 	for i in 1 2 3 4 5; do
 		xsbench_us a $reads "$run_dir/alone"
 	done
