@@ -32,7 +32,7 @@
 #
 # Internal: scripts/kvm-tests.sh --here BUILD_DIR [CTEST OPTIONS...] runs the
 # tests here, with the given extra ctest options, and checks for skips; the VM
-# runs it so.
+# runs it so. scripts/kvm-tests.sh --where prints where they would run: native or vm.
 set -eu
 cd "$(dirname "$0")/.."
 
@@ -81,6 +81,10 @@ run_here() {
 	echo "kvm-tests: all KVM tests of $dir ran and passed"
 }
 
+if [ "${1:-}" = --where ]; then
+	if hw_kvm; then echo native; else echo vm; fi
+	exit 0
+fi
 if [ "${1:-}" = --here ]; then
 	shift
 	[ $# -ge 1 ] || usage
