@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "bench.h"
+#include "bench_counts.h"
 #include "bench_dom.h"
 #include "bench_net.h"
 #include "errmsg.h"
@@ -83,6 +84,8 @@ static const struct nb_field {
 	{ "receiver_notifications_per_frame", offsetof(struct nb_sample, receiver_notify), false },
 	{ "backend_notifications_per_frame", offsetof(struct nb_sample, backend_notify), false },
 	{ "copies_per_frame", offsetof(struct nb_sample, copies), false },
+	{ "exits_per_frame", offsetof(struct nb_sample, exits), false },
+	{ "backend_syscalls_per_frame", offsetof(struct nb_sample, syscalls), false },
 	{ "lost_frames", offsetof(struct nb_sample, lost), true },
 	{ "backend_drops", offsetof(struct nb_sample, drops), true },
 	{ "baseline_lost_frames", offsetof(struct nb_sample, base_lost), true },
@@ -97,14 +100,21 @@ struct nb_vif {
 struct nb_guest {
 	struct svb_proc p;
 	bool ready, holding, counted, have_sent, have_received, have_notify, have_rate;
+	bool waiting, keyed;		   /* a sender of --wait-key: waits, got its key */
+	struct sweep_counts before, after; /* its domain's, at the key and once holding */
+	bool have_before, have_after;
 	unsigned long long sent, received, notifications, own_frames, own_us;
 	struct nb_vif vif;
 	char last[256]; /* its last console line, for error messages */
 };
 
-/* What a socket of the host received; stamps are the kernel's (CLOCK_REALTIME). */
+/*
+ * What sockets of the host received, one per flow (ports NB_PORT and up);
+ * stamps are the kernel's (CLOCK_REALTIME), first and last over them all.
+ */
 struct nb_rx {
-	int fd;
+	int fd[NB_MAX_FLOWS];
+	unsigned int nfd;
 	uint64_t got, bytes, first_ns, last_ns;
 	uint64_t seen_ns; /* CLOCK_MONOTONIC when we last read one */
 };
@@ -146,27 +156,41 @@ static int nb_ip(const char *const *args, char *err, size_t errlen)
 	return 0;
 }
 
-/* A UDP socket bound to addr:port that may take a burst whole and stamps arrivals. */
-static int nb_rx_open(struct nb_rx *rx, const char *addr, char *err, size_t errlen)
+static void nb_rx_close(struct nb_rx *rx)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(NB_PORT) };
-	int one = 1, size = NB_RCVBUF;
+	for (unsigned int i = 0; i < rx->nfd; i++)
+		close(rx->fd[i]);
+	rx->nfd = 0;
+}
+
+/* UDP sockets bound to addr:NB_PORT.. (flows of them) that take a burst whole and stamp arrivals. */
+static int nb_rx_open(struct nb_rx *rx, const char *addr, unsigned int flows, char *err,
+		      size_t errlen)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	int one = 1, size = NB_RCVBUF, fd;
 
 	memset(rx, 0, sizeof(*rx));
 	inet_pton(AF_INET, addr, &sa.sin_addr);
-	rx->fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (rx->fd < 0)
-		return errmsg_set(err, errlen, -errno, "socket: %s", strerror(errno));
-	/* FREEBIND: bound before the address exists, so the first datagram finds us. */
-	if (setsockopt(rx->fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) ||
-	    setsockopt(rx->fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one)) ||
-	    setsockopt(rx->fd, IPPROTO_IP, IP_FREEBIND, &one, sizeof(one)) ||
-	    bind(rx->fd, (struct sockaddr *)&sa, sizeof(sa))) {
-		errmsg_set(err, errlen, -errno, "UDP socket on %s:%u: %s", addr, NB_PORT,
-			   strerror(errno));
-		close(rx->fd);
-		rx->fd = -1;
-		return -EIO;
+	for (unsigned int i = 0; i < flows && i < NB_MAX_FLOWS; i++) {
+		sa.sin_port = htons((uint16_t)(NB_PORT + i));
+		fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		if (fd < 0) {
+			errmsg_set(err, errlen, -errno, "socket: %s", strerror(errno));
+			nb_rx_close(rx);
+			return -EIO;
+		}
+		rx->fd[rx->nfd++] = fd;
+		/* FREEBIND: bound before the address exists, so the first datagram finds us. */
+		if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) ||
+		    setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one)) ||
+		    setsockopt(fd, IPPROTO_IP, IP_FREEBIND, &one, sizeof(one)) ||
+		    bind(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+			errmsg_set(err, errlen, -errno, "UDP socket on %s:%u: %s", addr,
+				   NB_PORT + i, strerror(errno));
+			nb_rx_close(rx);
+			return -EIO;
+		}
 	}
 	return 0;
 }
@@ -179,8 +203,8 @@ static uint64_t nb_realtime_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-/* Counts what the socket holds now, with the kernel's arrival stamps. */
-static void nb_rx_drain(struct nb_rx *rx)
+/* Counts what one socket holds now, with the kernel's arrival stamps. */
+static void nb_rx_drain_one(struct nb_rx *rx, int fd)
 {
 	static char bufs[NB_BATCH][2048];
 	static char ctl[NB_BATCH][CMSG_SPACE(sizeof(struct timespec))];
@@ -196,7 +220,7 @@ static void nb_rx_drain(struct nb_rx *rx)
 							      .msg_control = ctl[i],
 							      .msg_controllen = sizeof(ctl[i]) } };
 		}
-		n = recvmmsg(rx->fd, m, NB_BATCH, MSG_DONTWAIT, NULL);
+		n = recvmmsg(fd, m, NB_BATCH, MSG_DONTWAIT, NULL);
 		if (n <= 0)
 			return;
 		rx->seen_ns = util_now_ns();
@@ -214,21 +238,31 @@ static void nb_rx_drain(struct nb_rx *rx)
 			}
 			if (!t)
 				t = nb_realtime_ns();
-			if (!rx->got++)
+			/* Several sockets are drained in turn: their stamps interleave. */
+			if (!rx->got++ || t < rx->first_ns)
 				rx->first_ns = t;
-			rx->last_ns = t;
+			if (t > rx->last_ns)
+				rx->last_ns = t;
 			rx->bytes += m[i].msg_len;
 		}
 	}
 }
 
+static void nb_rx_drain(struct nb_rx *rx)
+{
+	for (unsigned int i = 0; i < rx->nfd; i++)
+		nb_rx_drain_one(rx, rx->fd[i]);
+}
+
 /* Until count arrived, or nothing did for a while (the rest was lost). */
 static void nb_rx_count(struct nb_rx *rx, uint64_t count)
 {
-	struct pollfd pfd = { .fd = rx->fd, .events = POLLIN };
+	struct pollfd pfd[NB_MAX_FLOWS];
 
+	for (unsigned int i = 0; i < rx->nfd; i++)
+		pfd[i] = (struct pollfd){ .fd = rx->fd[i], .events = POLLIN };
 	while (rx->got < count &&
-	       poll(&pfd, 1, rx->got ? (int)(NB_IDLE_NS / 1000000) : NB_FIRST_MS) > 0)
+	       poll(pfd, rx->nfd, rx->got ? (int)(NB_IDLE_NS / 1000000) : NB_FIRST_MS) > 0)
 		nb_rx_drain(rx);
 }
 
@@ -248,7 +282,7 @@ static void nb_veth_child(int rfd, int wfd)
 {
 	char err[256] = "";
 	struct nb_msg m = { 0 };
-	struct nb_rx rx = { .fd = -1 };
+	struct nb_rx rx = { .nfd = 0 };
 
 	m.status = unshare(CLONE_NEWNET) ? -errno : 0;
 	if (nb_msg_io(wfd, &m, true) || m.status || nb_msg_io(rfd, &m, false))
@@ -263,13 +297,13 @@ static void nb_veth_child(int rfd, int wfd)
 		m.status = nb_ip((const char *const[]){ "link", "set", NB_VETH_B, "up", NULL }, err,
 				 sizeof(err));
 	if (!m.status)
-		m.status = nb_rx_open(&rx, "10.8.0.2", err, sizeof(err));
+		m.status = nb_rx_open(&rx, "10.8.0.2", NB_MAX_FLOWS, err, sizeof(err));
 	if (m.status)
 		fprintf(stderr, "svctl bench net: veth peer: %s\n", err);
 	if (nb_msg_io(wfd, &m, true) || m.status)
 		_exit(1);
 	while (!nb_msg_io(rfd, &m, false) && m.count) {
-		rx.got = rx.bytes = 0;
+		rx.got = rx.bytes = rx.first_ns = rx.last_ns = 0;
 		if (nb_msg_io(wfd, &m, true))
 			break;
 		nb_rx_count(&rx, m.count);
@@ -298,22 +332,40 @@ void nb_veth_close(struct nb_veth *v)
 	*v = (struct nb_veth){ .fd = -1, .to = -1, .from = -1 };
 }
 
-/* Sends count datagrams of size to the child, which counts them; its first-to-last time. */
-static int nb_veth_round(struct nb_veth *v, unsigned int size, unsigned int count, uint64_t *got,
-			 uint64_t *ns)
+/*
+ * Sends count datagrams of size to the child over flows destination ports in
+ * turn, as the guests' netbench --flows does; the child counts them on all
+ * its sockets: their first-to-last time.
+ */
+static int nb_veth_round(struct nb_veth *v, unsigned int size, unsigned int count,
+			 unsigned int flows, uint64_t *got, uint64_t *ns)
 {
 	static char payload[2048];
+	struct sockaddr_in to[NB_MAX_FLOWS];
 	struct mmsghdr m[NB_BATCH];
 	struct iovec iov = { payload, size };
 	struct nb_msg msg = { .size = size, .count = count };
 	unsigned int sent = 0;
 	int n;
 
-	for (unsigned int i = 0; i < NB_BATCH; i++)
-		m[i] = (struct mmsghdr){ .msg_hdr = { .msg_iov = &iov, .msg_iovlen = 1 } };
+	if (!flows || flows > NB_MAX_FLOWS)
+		flows = 1;
+	for (unsigned int i = 0; i < flows; i++) {
+		to[i] = (struct sockaddr_in){ .sin_family = AF_INET,
+					      .sin_port = htons((uint16_t)(NB_PORT + i)) };
+		inet_pton(AF_INET, "10.8.0.2", &to[i].sin_addr);
+	}
 	if (nb_msg_io(v->to, &msg, true) || nb_msg_io(v->from, &msg, false))
 		return -EPIPE;
 	while (sent < count) {
+		for (unsigned int i = 0; i < NB_BATCH; i++) {
+			m[i] = (struct mmsghdr){ .msg_hdr = { .msg_iov = &iov, .msg_iovlen = 1 } };
+			/* One flow: the connected socket's own peer, as before. */
+			if (flows > 1) {
+				m[i].msg_hdr.msg_name = &to[(sent + i) % flows];
+				m[i].msg_hdr.msg_namelen = sizeof(to[0]);
+			}
+		}
 		n = sendmmsg(v->fd, m, count - sent < NB_BATCH ? count - sent : NB_BATCH, 0);
 		if (n < 0 && errno != EINTR && errno != ENOBUFS)
 			break;
@@ -387,7 +439,7 @@ int nb_veth_open(struct nb_veth *v, char *err, size_t errlen)
 	}
 	/* Neighbour resolution first: datagrams sent meanwhile would be dropped, not timed. */
 	for (int i = 0; i < 3 && !ret && got != 1; i++)
-		ret = nb_veth_round(v, NB_SMALL, 1, &got, &ns);
+		ret = nb_veth_round(v, NB_SMALL, 1, 1, &got, &ns);
 	if (!ret && got != 1)
 		ret = errmsg_set(err, errlen, -EIO, "nothing crosses the veth pair");
 	else if (ret)
@@ -435,6 +487,10 @@ static void nb_line(const char *line, void *data)
 	if (!m)
 		return;
 	m += strlen("netbench: ");
+	if (!strncmp(m, "ready to send, waiting for a key", 32)) {
+		g->waiting = true;
+		return;
+	}
 	if (!strncmp(m, "ready", 5)) {
 		g->ready = true;
 		return;
@@ -519,9 +575,32 @@ static void nb_iface(struct net_bench *nb, char *buf, size_t cap, const char *de
 			 (nb->d.seq >> 8) & 0xff, nb->d.seq & 0xff, NB_SWITCH);
 }
 
+/* A guest's counts now, or a warning and none: the figures stand without them. */
+static bool nb_count(struct net_bench *nb, struct nb_guest *g, struct sweep_counts *out)
+{
+	char err[256];
+
+	if (!svb_counts_read(&nb->d, g->p.name, out, err, sizeof(err)))
+		return true;
+	fprintf(stderr, "svctl bench net: no counts for %s: %s\n", g->p.name, err);
+	return false;
+}
+
+/* A sender waits for its key: every guest's counts first, so they span the run. */
+static void nb_key(struct net_bench *nb, struct nb_guest *const *g, unsigned int ng,
+		   struct nb_guest *sender)
+{
+	for (unsigned int i = 0; i < ng; i++)
+		g[i]->have_before = nb_count(nb, g[i], &g[i]->before);
+	sender->keyed = true;
+	if (svb_proc_key(&sender->p, "\n"))
+		fprintf(stderr, "svctl bench net: cannot send %s its key\n", sender->p.name);
+}
+
 /*
  * Follows the guests' consoles (and drains rx, when given) until g[0] is
  * ready (with until_ready) or every console ended and rx has all it will get.
+ * A sender waiting for its key gets it once every guest's counts are read.
  * Once every guest has finished its timed part and holds, their backend
  * counters are read and they are destroyed: reading earlier would delay the
  * markers of a guest still timed. 0 or -errno with err set.
@@ -530,7 +609,7 @@ static int nb_pump(struct net_bench *nb, struct nb_guest *const *g, unsigned int
 		   struct nb_rx *rx, uint64_t count, bool until_ready, char *err, size_t errlen)
 {
 	uint64_t deadline = util_now_ns() + NB_WAIT_NS, ended_ns = 0;
-	struct pollfd pfd[4];
+	struct pollfd pfd[4 + NB_MAX_FLOWS];
 	unsigned int i, n, done;
 	bool failed = false;
 	int ret = 0;
@@ -549,6 +628,9 @@ static int nb_pump(struct net_bench *nb, struct nb_guest *const *g, unsigned int
 			nb_rx_drain(rx);
 		if (until_ready && (g[0]->ready || done))
 			break;
+		for (i = 0; i < ng && !until_ready; i++)
+			if (g[i]->waiting && !g[i]->keyed)
+				nb_key(nb, g, ng, g[i]);
 		if (failed) {
 			for (i = 0; i < ng; i++)
 				svb_proc_destroy(&nb->d, &g[i]->p);
@@ -556,6 +638,7 @@ static int nb_pump(struct net_bench *nb, struct nb_guest *const *g, unsigned int
 			for (i = 0; i < ng; i++) {
 				if (g[i]->holding && !g[i]->counted && !ret) {
 					ret = nb_read_vif(nb, g[i], err, errlen);
+					g[i]->have_after = nb_count(nb, g[i], &g[i]->after);
 					g[i]->counted = true;
 				}
 				if (g[i]->holding)
@@ -578,8 +661,8 @@ static int nb_pump(struct net_bench *nb, struct nb_guest *const *g, unsigned int
 					  "the guests did not finish within %llu s",
 					  NB_WAIT_NS / 1000000000ull);
 		}
-		if (rx)
-			pfd[n++] = (struct pollfd){ .fd = rx->fd, .events = POLLIN };
+		for (i = 0; rx && i < rx->nfd; i++)
+			pfd[n++] = (struct pollfd){ .fd = rx->fd[i], .events = POLLIN };
 		poll(pfd, n, NB_TICK_MS);
 	}
 	if (until_ready)
@@ -594,6 +677,37 @@ static int nb_pump(struct net_bench *nb, struct nb_guest *const *g, unsigned int
 	return ret;
 }
 
+/* The run's counts per datagram sent, over every guest of it (NaN where one has none). */
+static void nb_counts(struct nb_sample *s, struct nb_guest *const *g, unsigned int ng, double sent)
+{
+	struct sweep_counts a = { 0 }, b = { 0 };
+	static const struct sweep_counts none;
+
+	for (unsigned int i = 0; i < ng; i++) {
+		const struct sweep_counts *x = g[i]->have_before ? &g[i]->before : &none;
+		const struct sweep_counts *y = g[i]->have_after ? &g[i]->after : &none;
+
+		if (!i) {
+			a = *x;
+			b = *y;
+		} else {
+			sweep_counts_add(&a, x);
+			sweep_counts_add(&b, y);
+		}
+	}
+	s->exits = sweep_counts_per(&a, &b, SWEEP_EXITS, sent);
+	s->hypercalls = sweep_counts_per(&a, &b, SWEEP_HYPERCALLS, sent);
+	s->events = sweep_counts_per(&a, &b, SWEEP_NOTIFIES, sent) +
+		    sweep_counts_per(&a, &b, SWEEP_BE_EVENTS, sent);
+	s->syscalls = sweep_counts_per(&a, &b, SWEEP_SYSCALLS, sent);
+}
+
+/* The flows of a run: 1 unless the sweep asks for more. */
+static unsigned int nb_flows(const struct net_bench *nb)
+{
+	return nb->flows && nb->flows <= NB_MAX_FLOWS ? nb->flows : 1;
+}
+
 /* Guest A sends to guest B on one of our switches; B is created first, A once B is ready. */
 int nb_g2g(struct net_bench *nb, unsigned int size, unsigned int count, struct nb_sample *s,
 	   char *err, size_t errlen)
@@ -604,7 +718,8 @@ int nb_g2g(struct net_bench *nb, unsigned int size, unsigned int count, struct n
 	double sent, ns;
 	int ret;
 
-	snprintf(cmd, sizeof(cmd), "netbench recv %u %u --hold ip=10.0.0.2/24", NB_PORT, count);
+	snprintf(cmd, sizeof(cmd), "netbench recv %u %u --flows %u --hold ip=10.0.0.2/24", NB_PORT,
+		 count, nb_flows(nb));
 	nb_iface(nb, dev, sizeof(dev), NULL);
 	ret = svb_proc_start(&nb->d, &rx.p, "netbench", cmd, dev, NULL, err, errlen);
 	if (ret)
@@ -612,10 +727,11 @@ int nb_g2g(struct net_bench *nb, unsigned int size, unsigned int count, struct n
 	ret = nb_pump(nb, both, 1, NULL, 0, true, err, errlen);
 	if (ret)
 		goto out;
-	snprintf(cmd, sizeof(cmd), "netbench send 10.0.0.2 %u %u %u --hold ip=10.0.0.3/24", NB_PORT,
-		 size, count);
+	snprintf(cmd, sizeof(cmd),
+		 "netbench send 10.0.0.2 %u %u %u --flows %u --wait-key --hold ip=10.0.0.3/24",
+		 NB_PORT, size, count, nb_flows(nb));
 	nb_iface(nb, dev, sizeof(dev), NULL);
-	ret = svb_proc_start(&nb->d, &tx.p, "netbench", cmd, dev, NULL, err, errlen);
+	ret = svb_proc_start_keyed(&nb->d, &tx.p, "netbench", cmd, dev, err, errlen);
 	if (!ret)
 		ret = nb_pump(nb, both, 2, NULL, 0, false, err, errlen);
 	if (ret)
@@ -644,6 +760,7 @@ int nb_g2g(struct net_bench *nb, unsigned int size, unsigned int count, struct n
 	s->notify = s->sender_notify + s->receiver_notify + s->backend_notify;
 	s->copies = (double)(tx.vif.copies + rx.vif.copies) / sent;
 	s->drops = (double)(tx.vif.drops + rx.vif.drops);
+	nb_counts(s, both, 2, sent);
 out:
 	svb_proc_stop(&nb->d, &tx.p);
 	svb_proc_stop(&nb->d, &rx.p);
@@ -656,18 +773,19 @@ int nb_g2host(struct net_bench *nb, unsigned int size, unsigned int count, struc
 {
 	struct nb_guest tx = { 0 };
 	struct nb_guest *one[1] = { &tx };
-	struct nb_rx rx = { .fd = -1 };
+	struct nb_rx rx = { .nfd = 0 };
 	char cmd[160], dev[256];
 	double sent, ns;
 	int ret;
 
-	ret = nb_rx_open(&rx, "10.9.0.1", err, errlen);
+	ret = nb_rx_open(&rx, "10.9.0.1", nb_flows(nb), err, errlen);
 	if (ret)
 		return ret;
-	snprintf(cmd, sizeof(cmd), "netbench send 10.9.0.1 %u %u %u --hold ip=10.9.0.2/24", NB_PORT,
-		 size, count);
+	snprintf(cmd, sizeof(cmd),
+		 "netbench send 10.9.0.1 %u %u %u --flows %u --wait-key --hold ip=10.9.0.2/24",
+		 NB_PORT, size, count, nb_flows(nb));
 	nb_iface(nb, dev, sizeof(dev), NB_TAP);
-	ret = svb_proc_start(&nb->d, &tx.p, "netbench", cmd, dev, NULL, err, errlen);
+	ret = svb_proc_start_keyed(&nb->d, &tx.p, "netbench", cmd, dev, err, errlen);
 	if (ret)
 		goto out;
 	/* svdom0 made the TAP device at create; the guest's ARP tries for three seconds. */
@@ -698,9 +816,10 @@ int nb_g2host(struct net_bench *nb, unsigned int size, unsigned int count, struc
 	s->notify = s->sender_notify + s->backend_notify;
 	s->copies = (double)tx.vif.copies / sent;
 	s->drops = (double)tx.vif.drops;
+	nb_counts(s, one, 1, sent);
 out:
 	svb_proc_stop(&nb->d, &tx.p);
-	close(rx.fd);
+	nb_rx_close(&rx);
 	return ret;
 }
 
@@ -710,7 +829,7 @@ int nb_base(struct net_bench *nb, unsigned int size, unsigned int count, struct 
 {
 	uint64_t got = 0, ns = 0;
 
-	if (nb_veth_round(&nb->veth, size, count, &got, &ns))
+	if (nb_veth_round(&nb->veth, size, count, nb->flows, &got, &ns))
 		return errmsg_set(err, errlen, -EIO, "the veth peer went away");
 	if (got < 2 || !ns)
 		return errmsg_set(err, errlen, -EIO, "%llu of %u datagrams crossed the veth pair",
