@@ -29,6 +29,7 @@
 #define SB_MAX_QD	64u /* blkbench's most requests in flight */
 #define SB_DEF_OPS	2000u
 #define SB_MAX_INFLIGHT (16u << 20)
+#define SB_NR(a)	(sizeof(a) / sizeof((a)[0]))
 
 static const char *const sb_rw[] = { "read", "write", NULL };
 static const char *const sb_pattern[] = { "seq", "rand", NULL };
@@ -440,7 +441,8 @@ int bench_sweep_blk(const struct bench_sweep_opts *o)
 	unsigned int step = 0;
 	int ret;
 
-	ret = sweep_setup(o, "blk", sb_keys, 4, sb_cmp_keys, 4, sb_check, &pts, &cfgs, &samples);
+	ret = sweep_setup(o, "blk", sb_keys, SB_NR(sb_keys), sb_cmp_keys, SB_NR(sb_cmp_keys),
+			  sb_check, &pts, &cfgs, &samples);
 	if (ret)
 		return ret;
 	c.size = (uint64_t)o->size_mb << 20;
