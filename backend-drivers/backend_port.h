@@ -26,6 +26,12 @@ struct backend_port {
 	 */
 	struct sv_shared_info *shinfo;
 	const struct backend_faults *faults; /* the env's at bind time: drop-notify */
+	/*
+	 * System calls backend_port_raise made (writes of raise_fd): its one
+	 * caller thread adds with a relaxed store, anyone reads with
+	 * backend_port_syscalls.
+	 */
+	uint64_t raise_writes;
 };
 
 /* A port that holds nothing: closing it is a no-op. */
@@ -48,5 +54,7 @@ void backend_port_drain(struct backend_port *bp);
  * 0 or -errno.
  */
 int backend_port_raise(struct backend_port *bp);
+/* raise_writes, read from any thread. */
+uint64_t backend_port_syscalls(const struct backend_port *bp);
 
 #endif

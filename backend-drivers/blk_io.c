@@ -40,7 +40,18 @@ struct blk_io {
 	bool stop;
 	pthread_t thr[BLK_IO_THREADS];
 	int nthr;
+	/*
+	 * System calls made for the device: the owner thread's and, with the
+	 * pool, the workers' (a relaxed add each; the condition variable's futex
+	 * calls are not counted). Read with blk_io_syscalls.
+	 */
+	uint64_t syscalls;
 };
+
+static void count_calls(struct blk_io *io, uint64_t n)
+{
+	__atomic_fetch_add(&io->syscalls, n, __ATOMIC_RELAXED);
+}
 
 static void list_append(struct blk_io_req **head, struct blk_io_req **tail, struct blk_io_req *r)
 {
@@ -65,20 +76,22 @@ static struct blk_io_req *list_pop(struct blk_io_req **head, struct blk_io_req *
 	return r;
 }
 
-static void efd_signal(int efd)
+static void efd_signal(struct blk_io *io)
 {
 	uint64_t one = 1;
 
+	count_calls(io, 1);
 	/* Only fails when the counter would overflow, and then it is readable anyway. */
-	if (write(efd, &one, sizeof(one)) < 0)
+	if (write(io->efd, &one, sizeof(one)) < 0)
 		return;
 }
 
-static void efd_drain(int efd)
+static void efd_drain(struct blk_io *io)
 {
 	uint64_t v;
 
-	if (read(efd, &v, sizeof(v)) < 0)
+	count_calls(io, 1);
+	if (read(io->efd, &v, sizeof(v)) < 0)
 		return; /* EAGAIN: nothing signalled */
 }
 
@@ -166,11 +179,15 @@ static int do_image(struct blk_io_req *r)
 	return -EINVAL;
 }
 
-/* The thread pool's whole job: the request, synchronously, to the end. */
-static int do_sync(struct blk_io_req *r)
+/*
+ * The thread pool's whole job: the request, synchronously, to the end. An
+ * image's request counts as one call: libnbd's own socket calls are not seen.
+ */
+static int do_sync(struct blk_io *io, struct blk_io_req *r)
 {
 	ssize_t n;
 
+	count_calls(io, 1);
 	if (r->image)
 		return do_image(r);
 
@@ -189,6 +206,8 @@ static int do_sync(struct blk_io_req *r)
 			if (n == 0)
 				return -EIO; /* the file shrank under us */
 			iov_advance(r, (uint64_t)n);
+			if (r->iovcnt)
+				count_calls(io, 1); /* short: another call for the rest */
 		}
 		return 0;
 	case BLK_IO_FLUSH:
@@ -212,10 +231,10 @@ static void *worker(void *arg)
 			break;
 		r = list_pop(&io->work_head, &io->work_tail);
 		pthread_mutex_unlock(&io->lock);
-		r->result = do_sync(r);
+		r->result = do_sync(io, r);
 		pthread_mutex_lock(&io->lock);
 		list_append(&io->done_head, &io->done_tail, r);
-		efd_signal(io->efd);
+		efd_signal(io);
 	}
 	pthread_mutex_unlock(&io->lock);
 	return NULL;
@@ -332,6 +351,11 @@ uint32_t blk_io_inflight(const struct blk_io *io)
 	return io->inflight;
 }
 
+uint64_t blk_io_syscalls(const struct blk_io *io)
+{
+	return __atomic_load_n(&io->syscalls, __ATOMIC_RELAXED);
+}
+
 void blk_io_queue(struct blk_io *io, struct blk_io_req *r)
 {
 	r->result = 0;
@@ -361,6 +385,7 @@ static bool uring_prep(struct blk_io *io, struct blk_io_req *r)
 	case BLK_IO_DISCARD:
 		if (r->blockdev) {
 			/* io_uring has no portable discard: do it now, complete through a NOP. */
+			count_calls(io, 1);
 			r->result = do_discard(r);
 			r->sync_done = true;
 			io_uring_prep_nop(sqe);
@@ -383,6 +408,7 @@ static int uring_submit(struct blk_io *io)
 	while ((r = io->qhead)) {
 		if (!uring_prep(io, r)) {
 			/* Full (depth was too small for a burst): push what we have, go on. */
+			count_calls(io, 1);
 			ret = io_uring_submit(&io->ring);
 			if (ret < 0)
 				return ret;
@@ -392,9 +418,11 @@ static int uring_submit(struct blk_io *io)
 		n++;
 	}
 	if (n) {
-		do
+		/* Without SQPOLL liburing enters the kernel once per submit that has work. */
+		do {
+			count_calls(io, 1);
 			ret = io_uring_submit(&io->ring);
-		while (ret == -EINTR);
+		} while (ret == -EINTR);
 		if (ret < 0)
 			return ret;
 	}
@@ -457,7 +485,7 @@ static int uring_reap(struct blk_io *io, struct blk_io_req **done, int max)
 	if (io->qhead)
 		uring_submit(io); /* the rest of short transfers */
 	if (io_uring_cq_ready(&io->ring))
-		efd_signal(io->efd); /* more than max: make sure we are called again */
+		efd_signal(io); /* more than max: make sure we are called again */
 	return n;
 }
 
@@ -470,7 +498,7 @@ static int threads_reap(struct blk_io *io, struct blk_io_req **done, int max)
 	while (n < max && (r = list_pop(&io->done_head, &io->done_tail)))
 		done[n++] = r;
 	if (io->done_head)
-		efd_signal(io->efd);
+		efd_signal(io);
 	pthread_mutex_unlock(&io->lock);
 	return n;
 }
@@ -482,7 +510,7 @@ int blk_io_reap(struct blk_io *io, struct blk_io_req **done, int max, bool wait)
 
 	for (;;) {
 		/* Drain first: anything finishing after this raises the eventfd again. */
-		efd_drain(io->efd);
+		efd_drain(io);
 		if (io->kind == BLKBACK_IO_URING)
 			n = uring_reap(io, done, max);
 		else
@@ -492,6 +520,7 @@ int blk_io_reap(struct blk_io *io, struct blk_io_req **done, int max, bool wait)
 			return n;
 		if (io->qhead)
 			blk_io_submit(io);
+		count_calls(io, 1);
 		if (poll(&pfd, 1, -1) < 0 && errno != EINTR)
 			return -errno;
 	}

@@ -61,6 +61,12 @@ int blk_io_submit(struct blk_io *io);
  */
 int blk_io_reap(struct blk_io *io, struct blk_io_req **done, int max, bool wait);
 uint32_t blk_io_inflight(const struct blk_io *io);
+/*
+ * System calls made so far for its requests (io_uring_enter, eventfd reads and
+ * writes, poll; with the pool its workers' preadv/pwritev/fdatasync too), from
+ * any thread.
+ */
+uint64_t blk_io_syscalls(const struct blk_io *io);
 /* Waits for everything in flight (its completions are dropped), then frees. */
 void blk_io_destroy(struct blk_io *io);
 

@@ -653,6 +653,7 @@ uint32_t blkback_inflight(const struct blkback *b)
 void blkback_get_stats(const struct blkback *b, struct blkback_stats *out)
 {
 	*out = b->st;
+	out->syscalls = b->io ? blk_io_syscalls(b->io) : 0;
 }
 
 static int alloc_reqs(struct blkback *b)

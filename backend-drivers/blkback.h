@@ -104,6 +104,13 @@ struct blkback_stats {
 	uint64_t bad_op, bad_segments, bad_sector_range, bad_grant, readonly_write, io_errors;
 	uint64_t ring_overflow; /* the request producer jumped: disconnected */
 	uint64_t kick_yields;	/* kicks that ran out of budget and asked to be called again */
+	/*
+	 * System calls made for the device: its I/O engine's (blk_io_syscalls);
+	 * the owner adds those of the thread that serves it (blkback_dev_info).
+	 */
+	uint64_t syscalls;
+	/* Grant maps, unmaps and copies the mapper did for it; the owner fills it in. */
+	uint64_t grant_ops;
 };
 
 struct blkback;

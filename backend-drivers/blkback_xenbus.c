@@ -61,6 +61,7 @@ struct blkdev_conn {
 	pthread_t thread;
 	bool thread_started;
 	bool failed, finished;	  /* set by the thread before it writes done_fd (atomics) */
+	uint64_t syscalls;	  /* the thread's own: epoll_wait, notify reads (relaxed stores) */
 	struct blkdev_conn *next; /* among the device's stopping ones */
 };
 
@@ -124,6 +125,13 @@ static void blkdev_thread_wait_stop(struct blkdev_conn *c)
 		;
 }
 
+/* Only the device thread writes it: a relaxed load and store, no locked add. */
+static void blkdev_count(struct blkdev_conn *c)
+{
+	__atomic_store_n(&c->syscalls, __atomic_load_n(&c->syscalls, __ATOMIC_RELAXED) + 1,
+			 __ATOMIC_RELAXED);
+}
+
 static void *blkdev_thread(void *arg)
 {
 	struct blkdev_conn *c = arg;
@@ -137,6 +145,7 @@ static void *blkdev_thread(void *arg)
 	more = ret == BLKBACK_KICK_MORE;
 	while (ret != -EPROTO) {
 		/* A kick that yielded is taken up again once the other fds had their turn. */
+		blkdev_count(c);
 		n = epoll_wait(c->epfd, evs, 4, more ? 0 : -1);
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -149,8 +158,9 @@ static void *blkdev_thread(void *arg)
 			if (evs[i].data.fd == c->stop_fd) {
 				stop = true;
 			} else if (evs[i].data.fd == c->port.notify_fd) {
-				while (read(c->port.notify_fd, &cnt, sizeof(cnt)) == sizeof(cnt))
-					;
+				do
+					blkdev_count(c);
+				while (read(c->port.notify_fd, &cnt, sizeof(cnt)) == sizeof(cnt));
 				more = true;
 			} else {
 				blkback_complete(c->bb);
@@ -587,8 +597,19 @@ void blkback_dev_info(const struct blkback_dev *d, struct blkback_dev_info *info
 	info->readonly = d->readonly;
 	info->connected = d->conn && d->conn->bb;
 	info->unplugged = d->xb.unplugged;
-	if (info->connected)
-		blkback_get_stats(d->conn->bb, &info->stats);
+	if (info->connected) {
+		struct blkdev_conn *c = d->conn;
+		struct gnt_stats gs;
+
+		blkback_get_stats(c->bb, &info->stats);
+		info->stats.syscalls += __atomic_load_n(&c->syscalls, __ATOMIC_RELAXED) +
+					backend_port_syscalls(&c->port);
+		if (c->mapper_ready) {
+			/* Its lock, for a copy: the device thread takes it per map already. */
+			gnt_stats_get(&c->mapper, &gs);
+			info->stats.grant_ops = gs.maps + gs.unmaps + gs.copies;
+		}
+	}
 }
 
 void blkback_dev_free(struct blkback_dev *d)

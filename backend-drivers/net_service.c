@@ -65,6 +65,7 @@ struct net_port {
 	uint64_t tap_rx_frames, tap_tx_frames, tap_rx_bytes, tap_tx_bytes, tap_drops;
 	struct ns_bucket out, in; /* <bandwidth> of a vif: from and to the guest */
 	uint64_t rate_drops_out, rate_drops_in;
+	uint64_t syscalls; /* net_port_stats says which; under the lock */
 	struct net_port *next_dirty;
 };
 
@@ -145,6 +146,7 @@ static void ns_transmit(void *arg, const uint8_t *frame, size_t len)
 		}
 		return;
 	}
+	p->syscalls++;
 	n = write(p->fd, frame, len);
 	if (n == (ssize_t)len) {
 		p->tap_tx_frames++;
@@ -193,6 +195,7 @@ static void ns_tap_input(struct net_port *p)
 	ssize_t n;
 
 	for (i = 0; i < NS_TAP_BURST; i++) {
+		p->syscalls++;
 		n = read(p->fd, frame, sizeof(frame));
 		if (n <= 0)
 			break;
@@ -234,6 +237,30 @@ static void ns_kick(struct net_service *ns, struct net_port *p)
 		log_err("vif on switch %s: cannot tell its owner", p->sw->name);
 }
 
+/*
+ * One epoll_wait, charged to a port it woke for (the first), or to a vif that
+ * had more when it returned nothing; the service's own wake-ups to none. A
+ * port freed meanwhile (dead) is skipped: the thread frees it only later.
+ */
+static void ns_charge_wait(struct net_service *ns, const struct epoll_event *evs, int n)
+{
+	struct net_port *p;
+
+	for (int i = 0; i < n; i++) {
+		p = evs[i].data.ptr;
+		if (p && !p->dead) {
+			p->syscalls++;
+			return;
+		}
+	}
+	for (p = n ? NULL : ns->ports; p; p = p->next) {
+		if (p->tx_more && !p->dead) {
+			p->syscalls++;
+			return;
+		}
+	}
+}
+
 static void *ns_thread(void *arg)
 {
 	struct epoll_event evs[NS_MAX_EVENTS];
@@ -262,6 +289,7 @@ static void *ns_thread(void *arg)
 			return NULL;
 		}
 		pthread_mutex_lock(&ns->lock);
+		ns_charge_wait(ns, evs, n);
 		for (i = 0; i < n; i++) {
 			p = evs[i].data.ptr;
 			if (!p) {
@@ -272,8 +300,9 @@ static void *ns_thread(void *arg)
 			if (p->dead)
 				continue;
 			if (p->is_vif) {
-				while (read(p->fd, &cnt, sizeof(cnt)) == sizeof(cnt))
-					;
+				do
+					p->syscalls++;
+				while (read(p->fd, &cnt, sizeof(cnt)) == sizeof(cnt));
 				ns_kick(ns, p);
 			} else {
 				ns_tap_input(p);
@@ -589,5 +618,6 @@ void net_service_port_stats(struct net_service *ns, struct net_port *port,
 	out->tap_drops = port->tap_drops;
 	out->rate_drops_out = port->rate_drops_out;
 	out->rate_drops_in = port->rate_drops_in;
+	out->syscalls = port->syscalls;
 	pthread_mutex_unlock(&ns->lock);
 }

@@ -32,6 +32,13 @@ struct net_port_stats {
 	struct netback_stats vif;
 	uint64_t tap_rx_frames, tap_tx_frames, tap_rx_bytes, tap_tx_bytes, tap_drops;
 	uint64_t rate_drops_out, rate_drops_in; /* frames over the vif's <bandwidth> */
+	/*
+	 * System calls the service thread made for the port: a vif's notify
+	 * eventfd reads, a TAP device's reads and writes, and each epoll_wait,
+	 * charged to the first port it returned an event for (or, returning none
+	 * while a vif had more, to that vif). The owner's raises are its own.
+	 */
+	uint64_t syscalls;
 };
 
 int net_service_create(struct net_service **out, char *err, size_t errlen);

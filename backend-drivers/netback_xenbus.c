@@ -382,8 +382,11 @@ void netback_dev_info(const struct netback_dev *d, struct netback_dev_info *info
 	snprintf(info->tap, sizeof(info->tap), "%s", d->tap);
 	info->rate_out = d->rate_out;
 	info->rate_in = d->rate_in;
-	if (d->vif)
+	if (d->vif) {
 		net_service_port_stats(d->ns, d->vif, &info->vif);
+		/* The service's calls for the vif, and ours: the raises of its channel. */
+		info->vif.syscalls += backend_port_syscalls(&d->port);
+	}
 	if (d->tap_port)
 		net_service_port_stats(d->ns, d->tap_port, &info->host);
 }

@@ -72,10 +72,11 @@ void svb_close(struct svb_dom *b)
 
 /*
  * Forks this svctl with args in b's run directory: its stdin reads input (or
- * nothing; never our terminal), its stdout goes into a pipe. The pid or -errno.
+ * nothing; never our terminal), its stdout goes into a pipe. With wfd its
+ * stdin stays open there for more. The pid or -errno.
  */
 static pid_t svb_spawn(const struct svb_dom *b, const char *const *args, const char *input,
-		       int *rfd)
+		       int *rfd, int *wfd)
 {
 	const char *argv[SVB_MAX_ARGS];
 	int fds[2], ifds[2], n = 0;
@@ -87,7 +88,7 @@ static pid_t svb_spawn(const struct svb_dom *b, const char *const *args, const c
 	argv[n] = NULL;
 	if (pipe(fds))
 		return -errno;
-	if (pipe(ifds)) {
+	if (pipe2(ifds, O_CLOEXEC)) {
 		pid = -errno;
 		goto out;
 	}
@@ -113,7 +114,10 @@ static pid_t svb_spawn(const struct svb_dom *b, const char *const *args, const c
 	/* A few bytes fit the pipe's buffer: the write cannot block. */
 	if (input && write(ifds[1], input, strlen(input)) < 0)
 		fprintf(stderr, "svctl bench: input to %s: %s\n", argv[1], strerror(errno));
-	close(ifds[1]);
+	if (wfd)
+		*wfd = ifds[1];
+	else
+		close(ifds[1]);
 	*rfd = fds[0];
 	fds[0] = -1;
 out:
@@ -139,7 +143,7 @@ int svb_svctl(const struct svb_dom *b, const char *const *args, FILE *out)
 	pid_t pid;
 	int fd;
 
-	pid = svb_spawn(b, args, NULL, &fd);
+	pid = svb_spawn(b, args, NULL, &fd, NULL);
 	if (pid < 0)
 		return (int)pid;
 	while ((r = read(fd, buf, sizeof(buf))) > 0)
@@ -167,14 +171,15 @@ static int svb_write_xml(const struct svb_dom *b, const char *name, const char *
 	return fclose(f) ? -errno : 0;
 }
 
-int svb_proc_start(struct svb_dom *b, struct svb_proc *p, const char *tag, const char *cmdline,
-		   const char *devices, const char *key, char *err, size_t errlen)
+static int svb_proc_begin(struct svb_dom *b, struct svb_proc *p, const char *tag,
+			  const char *cmdline, const char *devices, const char *key, bool keyed,
+			  char *err, size_t errlen)
 {
 	const char *create[] = { "create", p->xml, NULL };
 	int ret;
 
 	memset(p, 0, sizeof(*p));
-	p->fd = -1;
+	p->fd = p->in_fd = -1;
 	snprintf(p->name, sizeof(p->name), "%s%u", tag, b->seq++);
 	snprintf(p->start, sizeof(p->start), "%s: start", tag);
 	snprintf(p->end, sizeof(p->end), "%s: end", tag);
@@ -191,7 +196,8 @@ int svb_proc_start(struct svb_dom *b, struct svb_proc *p, const char *tag, const
 	 * No key for a guest that does not wait for one: it may have ended by now,
 	 * and svctl console refuses input to an ended domain.
 	 */
-	p->pid = svb_spawn(b, (const char *const[]){ "console", p->name, NULL }, key, &p->fd);
+	p->pid = svb_spawn(b, (const char *const[]){ "console", p->name, NULL }, key, &p->fd,
+			   keyed ? &p->in_fd : NULL);
 	if (p->pid < 0) {
 		ret = errmsg_set(err, errlen, (int)p->pid, "cannot run svctl console");
 		p->pid = 0;
@@ -204,6 +210,30 @@ out:
 	if (ret)
 		svb_proc_stop(b, p);
 	return ret;
+}
+
+int svb_proc_start(struct svb_dom *b, struct svb_proc *p, const char *tag, const char *cmdline,
+		   const char *devices, const char *key, char *err, size_t errlen)
+{
+	return svb_proc_begin(b, p, tag, cmdline, devices, key, false, err, errlen);
+}
+
+int svb_proc_start_keyed(struct svb_dom *b, struct svb_proc *p, const char *tag,
+			 const char *cmdline, const char *devices, char *err, size_t errlen)
+{
+	/* The key goes down a pipe whose reader may be gone: an error then, not a signal. */
+	signal(SIGPIPE, SIG_IGN);
+	return svb_proc_begin(b, p, tag, cmdline, devices, NULL, true, err, errlen);
+}
+
+int svb_proc_key(struct svb_proc *p, const char *key)
+{
+	size_t len = strlen(key);
+
+	if (p->in_fd < 0)
+		return -EBADF;
+	/* A few bytes into an empty pipe: the write cannot block or be short. */
+	return write(p->in_fd, key, len) == (ssize_t)len ? 0 : -errno;
 }
 
 /* The first len bytes of p->line are a line (or as much of one as fits). */
@@ -272,6 +302,10 @@ void svb_proc_stop(struct svb_dom *b, struct svb_proc *p)
 		close(p->fd);
 		p->fd = -1;
 		kill(p->pid, SIGTERM);
+	}
+	if (p->in_fd >= 0) {
+		close(p->in_fd);
+		p->in_fd = -1;
 	}
 	if (p->pid > 0)
 		svb_reap(p->pid);

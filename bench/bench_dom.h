@@ -53,6 +53,7 @@ struct svb_proc {
 	char start[64], end[64];
 	uint64_t t0, t1; /* host time of its start and end markers; 0 until seen */
 	int fd;		 /* its console, non-blocking; -1 once that ended */
+	int in_fd;	 /* the console's input (svb_proc_start_keyed), else -1 */
 	pid_t pid;	 /* the `svctl console` following it */
 	bool destroyed;
 	size_t len;
@@ -62,6 +63,11 @@ struct svb_proc {
 /* Creates the guest as svb_guest does and follows its console; 0 or -errno with err set. */
 int svb_proc_start(struct svb_dom *b, struct svb_proc *p, const char *tag, const char *cmdline,
 		   const char *devices, const char *key, char *err, size_t errlen);
+/* The same, with the console's input kept open for svb_proc_key: keys when the caller is ready. */
+int svb_proc_start_keyed(struct svb_dom *b, struct svb_proc *p, const char *tag,
+			 const char *cmdline, const char *devices, char *err, size_t errlen);
+/* Sends key to the guest's console (svb_proc_start_keyed); 0 or -errno. */
+int svb_proc_key(struct svb_proc *p, const char *key);
 /*
  * Reads what its console has without blocking and hands fn (may be NULL) each
  * whole line that is not a marker. 1 once the console ended, else 0.

@@ -7,52 +7,34 @@
  * host and memcpy of the frame size, measured in the same run. The bench first
  * moves into a network namespace of its own: the private daemons it starts
  * inherit it, so their TAP device, the veth pair and every address live and
- * vanish there and no network of the host is touched.
+ * vanish there and no network of the host is touched. The host's side (ip,
+ * sockets, the veth pair, memcpy) is in bench_net_host.c.
  */
-#include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <math.h>
-#include <netinet/in.h>
 #include <poll.h>
-#include <sched.h>
-#include <signal.h>
-#include <spawn.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
 #include <sysexits.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "bench.h"
+#include "bench_counts.h"
 #include "bench_dom.h"
 #include "bench_net.h"
+#include "bench_net_host.h"
 #include "errmsg.h"
 #include "util.h"
 
-extern char **environ;
-
-#define NB_SMALL       (64u - NB_HDR) /* a 64-byte Ethernet frame (no FCS) */
-#define NB_LARGE       (1500u - 28u)  /* a 1500-byte IP packet: a 1514-byte frame */
+#define NB_LARGE       (1500u - 28u) /* a 1500-byte IP packet: a 1514-byte frame */
 #define NB_COUNT_SMALL 20000u
 #define NB_COUNT_LARGE 10000u
-#define NB_PORT	       9u
 #define NB_SWITCH      "svbnet0"
 #define NB_TAP	       "svbtap0"
-#define NB_VETH_A      "svbv0"
-#define NB_VETH_B      "svbv1"
-#define NB_BATCH       32u /* datagrams per sendmmsg and recvmmsg: what netbench pushes at once */
-#define NB_RCVBUF      (64 << 20)
 #define NB_WAIT_NS     (240ull * 1000000000ull) /* one figure, guests' boots included */
-#define NB_FIRST_MS    10000			/* until the first datagram at a host socket */
-#define NB_IDLE_NS     1000000000ull		/* then: nothing for this long ends the count */
 #define NB_TICK_MS     100
-#define NB_MEMCPY_NS   50000000ull
-#define NB_MEMCPY_BUFS 64u
 
 enum { NB_G2G_64, NB_G2G_1500, NB_G2H_1500, NB_FIGS };
 _Static_assert(NB_FIGS == sizeof(((struct net_bench *)0)->count) / sizeof(unsigned int),
@@ -83,6 +65,8 @@ static const struct nb_field {
 	{ "receiver_notifications_per_frame", offsetof(struct nb_sample, receiver_notify), false },
 	{ "backend_notifications_per_frame", offsetof(struct nb_sample, backend_notify), false },
 	{ "copies_per_frame", offsetof(struct nb_sample, copies), false },
+	{ "exits_per_frame", offsetof(struct nb_sample, exits), false },
+	{ "backend_syscalls_per_frame", offsetof(struct nb_sample, syscalls), false },
 	{ "lost_frames", offsetof(struct nb_sample, lost), true },
 	{ "backend_drops", offsetof(struct nb_sample, drops), true },
 	{ "baseline_lost_frames", offsetof(struct nb_sample, base_lost), true },
@@ -97,331 +81,13 @@ struct nb_vif {
 struct nb_guest {
 	struct svb_proc p;
 	bool ready, holding, counted, have_sent, have_received, have_notify, have_rate;
+	bool waiting, keyed;		   /* a sender of --wait-key: waits, got its key */
+	struct sweep_counts before, after; /* its domain's, at the key and once holding */
+	bool have_before, have_after;
 	unsigned long long sent, received, notifications, own_frames, own_us;
 	struct nb_vif vif;
 	char last[256]; /* its last console line, for error messages */
 };
-
-/* What a socket of the host received; stamps are the kernel's (CLOCK_REALTIME). */
-struct nb_rx {
-	int fd;
-	uint64_t got, bytes, first_ns, last_ns;
-	uint64_t seen_ns; /* CLOCK_MONOTONIC when we last read one */
-};
-
-struct nb_msg {
-	int32_t status;
-	uint32_t size, count;
-	uint64_t got, ns;
-};
-
-/* ---- the host's side: ip(8), sockets, the veth pair ---- */
-
-/* Runs ip(8) with args (in this process's network namespace); 0 or -errno with err set. */
-static int nb_ip(const char *const *args, char *err, size_t errlen)
-{
-	static const char *const paths[] = { "/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip", "/bin/ip" };
-	const char *argv[16] = { "ip" }, *path = NULL;
-	char text[256] = "ip";
-	int n = 1, ret, status;
-	pid_t pid;
-
-	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]) && !path; i++)
-		if (!access(paths[i], X_OK))
-			path = paths[i];
-	for (; *args && n < 15; args++) {
-		argv[n++] = *args;
-		snprintf(text + strlen(text), sizeof(text) - strlen(text), " %s", *args);
-	}
-	argv[n] = NULL;
-	if (!path)
-		return errmsg_set(err, errlen, -ENOENT, "no ip(8) in /usr/sbin or /sbin");
-	ret = posix_spawn(&pid, path, NULL, NULL, (char *const *)argv, environ);
-	if (ret)
-		return errmsg_set(err, errlen, -ret, "cannot run %s: %s", path, strerror(ret));
-	if (waitpid(pid, &status, 0) < 0)
-		return errmsg_set(err, errlen, -errno, "%s: lost it", text);
-	if (!WIFEXITED(status) || WEXITSTATUS(status))
-		return errmsg_set(err, errlen, -EIO, "`%s` failed (status %d)", text, status);
-	return 0;
-}
-
-/* A UDP socket bound to addr:port that may take a burst whole and stamps arrivals. */
-static int nb_rx_open(struct nb_rx *rx, const char *addr, char *err, size_t errlen)
-{
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(NB_PORT) };
-	int one = 1, size = NB_RCVBUF;
-
-	memset(rx, 0, sizeof(*rx));
-	inet_pton(AF_INET, addr, &sa.sin_addr);
-	rx->fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (rx->fd < 0)
-		return errmsg_set(err, errlen, -errno, "socket: %s", strerror(errno));
-	/* FREEBIND: bound before the address exists, so the first datagram finds us. */
-	if (setsockopt(rx->fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) ||
-	    setsockopt(rx->fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one)) ||
-	    setsockopt(rx->fd, IPPROTO_IP, IP_FREEBIND, &one, sizeof(one)) ||
-	    bind(rx->fd, (struct sockaddr *)&sa, sizeof(sa))) {
-		errmsg_set(err, errlen, -errno, "UDP socket on %s:%u: %s", addr, NB_PORT,
-			   strerror(errno));
-		close(rx->fd);
-		rx->fd = -1;
-		return -EIO;
-	}
-	return 0;
-}
-
-static uint64_t nb_realtime_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-/* Counts what the socket holds now, with the kernel's arrival stamps. */
-static void nb_rx_drain(struct nb_rx *rx)
-{
-	static char bufs[NB_BATCH][2048];
-	static char ctl[NB_BATCH][CMSG_SPACE(sizeof(struct timespec))];
-	struct mmsghdr m[NB_BATCH];
-	struct iovec iov[NB_BATCH];
-	int n;
-
-	for (;;) {
-		for (unsigned int i = 0; i < NB_BATCH; i++) {
-			iov[i] = (struct iovec){ bufs[i], sizeof(bufs[i]) };
-			m[i] = (struct mmsghdr){ .msg_hdr = { .msg_iov = &iov[i],
-							      .msg_iovlen = 1,
-							      .msg_control = ctl[i],
-							      .msg_controllen = sizeof(ctl[i]) } };
-		}
-		n = recvmmsg(rx->fd, m, NB_BATCH, MSG_DONTWAIT, NULL);
-		if (n <= 0)
-			return;
-		rx->seen_ns = util_now_ns();
-		for (int i = 0; i < n; i++) {
-			struct cmsghdr *c = CMSG_FIRSTHDR(&m[i].msg_hdr);
-			uint64_t t = 0;
-
-			for (; c; c = CMSG_NXTHDR(&m[i].msg_hdr, c)) {
-				struct timespec ts;
-
-				if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_TIMESTAMPNS)
-					continue;
-				memcpy(&ts, CMSG_DATA(c), sizeof(ts));
-				t = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-			}
-			if (!t)
-				t = nb_realtime_ns();
-			if (!rx->got++)
-				rx->first_ns = t;
-			rx->last_ns = t;
-			rx->bytes += m[i].msg_len;
-		}
-	}
-}
-
-/* Until count arrived, or nothing did for a while (the rest was lost). */
-static void nb_rx_count(struct nb_rx *rx, uint64_t count)
-{
-	struct pollfd pfd = { .fd = rx->fd, .events = POLLIN };
-
-	while (rx->got < count &&
-	       poll(&pfd, 1, rx->got ? (int)(NB_IDLE_NS / 1000000) : NB_FIRST_MS) > 0)
-		nb_rx_drain(rx);
-}
-
-static int nb_msg_io(int fd, struct nb_msg *m, bool out)
-{
-	ssize_t n = out ? write(fd, m, sizeof(*m)) : read(fd, m, sizeof(*m));
-
-	return n == (ssize_t)sizeof(*m) ? 0 : -EPIPE;
-}
-
-/*
- * The child: leaves for a namespace of its own, is handed NB_VETH_B there,
- * addresses it, then counts a round of datagrams for each request until one
- * asks for none. Runs in a forked copy of svctl and ends with _exit.
- */
-static void nb_veth_child(int rfd, int wfd)
-{
-	char err[256] = "";
-	struct nb_msg m = { 0 };
-	struct nb_rx rx = { .fd = -1 };
-
-	m.status = unshare(CLONE_NEWNET) ? -errno : 0;
-	if (nb_msg_io(wfd, &m, true) || m.status || nb_msg_io(rfd, &m, false))
-		_exit(1);
-	m.status =
-		nb_ip((const char *const[]){ "link", "set", "lo", "up", NULL }, err, sizeof(err));
-	if (!m.status)
-		m.status = nb_ip((const char *const[]){ "addr", "add", "10.8.0.2/24", "dev",
-							NB_VETH_B, NULL },
-				 err, sizeof(err));
-	if (!m.status)
-		m.status = nb_ip((const char *const[]){ "link", "set", NB_VETH_B, "up", NULL }, err,
-				 sizeof(err));
-	if (!m.status)
-		m.status = nb_rx_open(&rx, "10.8.0.2", err, sizeof(err));
-	if (m.status)
-		fprintf(stderr, "svctl bench net: veth peer: %s\n", err);
-	if (nb_msg_io(wfd, &m, true) || m.status)
-		_exit(1);
-	while (!nb_msg_io(rfd, &m, false) && m.count) {
-		rx.got = rx.bytes = 0;
-		if (nb_msg_io(wfd, &m, true))
-			break;
-		nb_rx_count(&rx, m.count);
-		m.got = rx.got;
-		m.ns = rx.got > 1 ? rx.last_ns - rx.first_ns : 0;
-		if (nb_msg_io(wfd, &m, true))
-			break;
-	}
-	_exit(0);
-}
-
-void nb_veth_close(struct nb_veth *v)
-{
-	struct nb_msg m = { 0 };
-
-	if (v->fd >= 0)
-		close(v->fd);
-	if (v->to >= 0) {
-		nb_msg_io(v->to, &m, true);
-		close(v->to);
-	}
-	if (v->from >= 0)
-		close(v->from);
-	if (v->pid > 0)
-		waitpid(v->pid, NULL, 0);
-	*v = (struct nb_veth){ .fd = -1, .to = -1, .from = -1 };
-}
-
-/* Sends count datagrams of size to the child, which counts them; its first-to-last time. */
-static int nb_veth_round(struct nb_veth *v, unsigned int size, unsigned int count, uint64_t *got,
-			 uint64_t *ns)
-{
-	static char payload[2048];
-	struct mmsghdr m[NB_BATCH];
-	struct iovec iov = { payload, size };
-	struct nb_msg msg = { .size = size, .count = count };
-	unsigned int sent = 0;
-	int n;
-
-	for (unsigned int i = 0; i < NB_BATCH; i++)
-		m[i] = (struct mmsghdr){ .msg_hdr = { .msg_iov = &iov, .msg_iovlen = 1 } };
-	if (nb_msg_io(v->to, &msg, true) || nb_msg_io(v->from, &msg, false))
-		return -EPIPE;
-	while (sent < count) {
-		n = sendmmsg(v->fd, m, count - sent < NB_BATCH ? count - sent : NB_BATCH, 0);
-		if (n < 0 && errno != EINTR && errno != ENOBUFS)
-			break;
-		sent += n > 0 ? (unsigned int)n : 0;
-	}
-	if (nb_msg_io(v->from, &msg, false))
-		return -EPIPE;
-	*got = msg.got;
-	*ns = msg.ns;
-	return 0;
-}
-
-int nb_veth_open(struct nb_veth *v, char *err, size_t errlen)
-{
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(NB_PORT) };
-	int to[2] = { -1, -1 }, from[2] = { -1, -1 }, ret;
-	struct nb_msg m = { 0 };
-	char pid[16];
-	uint64_t got = 0, ns;
-
-	*v = (struct nb_veth){ .fd = -1, .to = -1, .from = -1 };
-	if (pipe2(to, O_CLOEXEC) || pipe2(from, O_CLOEXEC)) {
-		ret = errmsg_set(err, errlen, -errno, "pipe: %s", strerror(errno));
-		goto out;
-	}
-	v->pid = fork();
-	if (v->pid < 0) {
-		ret = errmsg_set(err, errlen, -errno, "fork: %s", strerror(errno));
-		goto out;
-	}
-	if (!v->pid) {
-		close(to[1]);
-		close(from[0]);
-		nb_veth_child(to[0], from[1]);
-	}
-	v->to = to[1];
-	v->from = from[0];
-	close(to[0]);
-	close(from[1]);
-	to[0] = to[1] = from[0] = from[1] = -1;
-	if (nb_msg_io(v->from, &m, false) || m.status) {
-		ret = errmsg_set(err, errlen, -EIO, "the veth peer has no namespace of its own");
-		goto out;
-	}
-	snprintf(pid, sizeof(pid), "%d", (int)v->pid);
-	ret = nb_ip((const char *const[]){ "link", "add", NB_VETH_A, "type", "veth", "peer", "name",
-					   NB_VETH_B, NULL },
-		    err, errlen);
-	if (!ret)
-		ret = nb_ip((const char *const[]){ "link", "set", NB_VETH_B, "netns", pid, NULL },
-			    err, errlen);
-	if (!ret)
-		ret = nb_ip((const char *const[]){ "addr", "add", "10.8.0.1/24", "dev", NB_VETH_A,
-						   NULL },
-			    err, errlen);
-	if (!ret)
-		ret = nb_ip((const char *const[]){ "link", "set", NB_VETH_A, "up", NULL }, err,
-			    errlen);
-	if (ret)
-		goto out;
-	if (nb_msg_io(v->to, &m, true) || nb_msg_io(v->from, &m, false) || m.status) {
-		ret = errmsg_set(err, errlen, -EIO, "the veth peer could not set up its end");
-		goto out;
-	}
-	inet_pton(AF_INET, "10.8.0.2", &sa.sin_addr);
-	v->fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (v->fd < 0 || connect(v->fd, (struct sockaddr *)&sa, sizeof(sa))) {
-		ret = errmsg_set(err, errlen, -errno, "UDP socket to 10.8.0.2: %s",
-				 strerror(errno));
-		goto out;
-	}
-	/* Neighbour resolution first: datagrams sent meanwhile would be dropped, not timed. */
-	for (int i = 0; i < 3 && !ret && got != 1; i++)
-		ret = nb_veth_round(v, NB_SMALL, 1, &got, &ns);
-	if (!ret && got != 1)
-		ret = errmsg_set(err, errlen, -EIO, "nothing crosses the veth pair");
-	else if (ret)
-		errmsg_set(err, errlen, ret, "the veth peer went away");
-out:
-	for (int i = 0; i < 2; i++) {
-		if (to[i] >= 0)
-			close(to[i]);
-		if (from[i] >= 0)
-			close(from[i]);
-	}
-	if (ret)
-		nb_veth_close(v);
-	return ret;
-}
-
-/* GB/s of memcpy in pieces of len bytes among buffers that stay in cache, as ring pages do. */
-static double nb_memcpy(size_t len)
-{
-	static char src[NB_MEMCPY_BUFS][2048], dst[NB_MEMCPY_BUFS][2048];
-	/* Through a volatile pointer: the compiler may not drop or merge the copies. */
-	void *(*volatile cpy)(void *, const void *, size_t) = memcpy;
-	uint64_t t0, t, n = 0;
-
-	/* Written first: untouched, every source would be the kernel's one zero page. */
-	memset(src, 0x5a, sizeof(src));
-	t0 = util_now_ns();
-	do {
-		for (unsigned int i = 0; i < 10000; i++, n++)
-			cpy(dst[n % NB_MEMCPY_BUFS], src[(n * 7) % NB_MEMCPY_BUFS], len);
-		t = util_now_ns() - t0;
-	} while (t < NB_MEMCPY_NS);
-	return (double)(n * len) / (double)t;
-}
 
 /* ---- the guests ---- */
 
@@ -435,6 +101,10 @@ static void nb_line(const char *line, void *data)
 	if (!m)
 		return;
 	m += strlen("netbench: ");
+	if (!strncmp(m, "ready to send, waiting for a key", 32)) {
+		g->waiting = true;
+		return;
+	}
 	if (!strncmp(m, "ready", 5)) {
 		g->ready = true;
 		return;
@@ -519,9 +189,32 @@ static void nb_iface(struct net_bench *nb, char *buf, size_t cap, const char *de
 			 (nb->d.seq >> 8) & 0xff, nb->d.seq & 0xff, NB_SWITCH);
 }
 
+/* A guest's counts now, or a warning and none: the figures stand without them. */
+static bool nb_count(struct net_bench *nb, struct nb_guest *g, struct sweep_counts *out)
+{
+	char err[256];
+
+	if (!svb_counts_read(&nb->d, g->p.name, out, err, sizeof(err)))
+		return true;
+	fprintf(stderr, "svctl bench net: no counts for %s: %s\n", g->p.name, err);
+	return false;
+}
+
+/* A sender waits for its key: every guest's counts first, so they span the run. */
+static void nb_key(struct net_bench *nb, struct nb_guest *const *g, unsigned int ng,
+		   struct nb_guest *sender)
+{
+	for (unsigned int i = 0; i < ng; i++)
+		g[i]->have_before = nb_count(nb, g[i], &g[i]->before);
+	sender->keyed = true;
+	if (svb_proc_key(&sender->p, "\n"))
+		fprintf(stderr, "svctl bench net: cannot send %s its key\n", sender->p.name);
+}
+
 /*
  * Follows the guests' consoles (and drains rx, when given) until g[0] is
  * ready (with until_ready) or every console ended and rx has all it will get.
+ * A sender waiting for its key gets it once every guest's counts are read.
  * Once every guest has finished its timed part and holds, their backend
  * counters are read and they are destroyed: reading earlier would delay the
  * markers of a guest still timed. 0 or -errno with err set.
@@ -530,7 +223,7 @@ static int nb_pump(struct net_bench *nb, struct nb_guest *const *g, unsigned int
 		   struct nb_rx *rx, uint64_t count, bool until_ready, char *err, size_t errlen)
 {
 	uint64_t deadline = util_now_ns() + NB_WAIT_NS, ended_ns = 0;
-	struct pollfd pfd[4];
+	struct pollfd pfd[4 + NB_MAX_FLOWS];
 	unsigned int i, n, done;
 	bool failed = false;
 	int ret = 0;
@@ -549,6 +242,9 @@ static int nb_pump(struct net_bench *nb, struct nb_guest *const *g, unsigned int
 			nb_rx_drain(rx);
 		if (until_ready && (g[0]->ready || done))
 			break;
+		for (i = 0; i < ng && !until_ready; i++)
+			if (g[i]->waiting && !g[i]->keyed)
+				nb_key(nb, g, ng, g[i]);
 		if (failed) {
 			for (i = 0; i < ng; i++)
 				svb_proc_destroy(&nb->d, &g[i]->p);
@@ -556,6 +252,7 @@ static int nb_pump(struct net_bench *nb, struct nb_guest *const *g, unsigned int
 			for (i = 0; i < ng; i++) {
 				if (g[i]->holding && !g[i]->counted && !ret) {
 					ret = nb_read_vif(nb, g[i], err, errlen);
+					g[i]->have_after = nb_count(nb, g[i], &g[i]->after);
 					g[i]->counted = true;
 				}
 				if (g[i]->holding)
@@ -578,8 +275,8 @@ static int nb_pump(struct net_bench *nb, struct nb_guest *const *g, unsigned int
 					  "the guests did not finish within %llu s",
 					  NB_WAIT_NS / 1000000000ull);
 		}
-		if (rx)
-			pfd[n++] = (struct pollfd){ .fd = rx->fd, .events = POLLIN };
+		for (i = 0; rx && i < rx->nfd; i++)
+			pfd[n++] = (struct pollfd){ .fd = rx->fd[i], .events = POLLIN };
 		poll(pfd, n, NB_TICK_MS);
 	}
 	if (until_ready)
@@ -594,6 +291,37 @@ static int nb_pump(struct net_bench *nb, struct nb_guest *const *g, unsigned int
 	return ret;
 }
 
+/* The run's counts per datagram sent, over every guest of it (NaN where one has none). */
+static void nb_counts(struct nb_sample *s, struct nb_guest *const *g, unsigned int ng, double sent)
+{
+	struct sweep_counts a = { 0 }, b = { 0 };
+	static const struct sweep_counts none;
+
+	for (unsigned int i = 0; i < ng; i++) {
+		const struct sweep_counts *x = g[i]->have_before ? &g[i]->before : &none;
+		const struct sweep_counts *y = g[i]->have_after ? &g[i]->after : &none;
+
+		if (!i) {
+			a = *x;
+			b = *y;
+		} else {
+			sweep_counts_add(&a, x);
+			sweep_counts_add(&b, y);
+		}
+	}
+	s->exits = sweep_counts_per(&a, &b, SWEEP_EXITS, sent);
+	s->hypercalls = sweep_counts_per(&a, &b, SWEEP_HYPERCALLS, sent);
+	s->events = sweep_counts_per(&a, &b, SWEEP_NOTIFIES, sent) +
+		    sweep_counts_per(&a, &b, SWEEP_BE_EVENTS, sent);
+	s->syscalls = sweep_counts_per(&a, &b, SWEEP_SYSCALLS, sent);
+}
+
+/* The flows of a run: 1 unless the sweep asks for more. */
+static unsigned int nb_flows(const struct net_bench *nb)
+{
+	return nb->flows && nb->flows <= NB_MAX_FLOWS ? nb->flows : 1;
+}
+
 /* Guest A sends to guest B on one of our switches; B is created first, A once B is ready. */
 int nb_g2g(struct net_bench *nb, unsigned int size, unsigned int count, struct nb_sample *s,
 	   char *err, size_t errlen)
@@ -604,7 +332,8 @@ int nb_g2g(struct net_bench *nb, unsigned int size, unsigned int count, struct n
 	double sent, ns;
 	int ret;
 
-	snprintf(cmd, sizeof(cmd), "netbench recv %u %u --hold ip=10.0.0.2/24", NB_PORT, count);
+	snprintf(cmd, sizeof(cmd), "netbench recv %u %u --flows %u --hold ip=10.0.0.2/24", NB_PORT,
+		 count, nb_flows(nb));
 	nb_iface(nb, dev, sizeof(dev), NULL);
 	ret = svb_proc_start(&nb->d, &rx.p, "netbench", cmd, dev, NULL, err, errlen);
 	if (ret)
@@ -612,10 +341,11 @@ int nb_g2g(struct net_bench *nb, unsigned int size, unsigned int count, struct n
 	ret = nb_pump(nb, both, 1, NULL, 0, true, err, errlen);
 	if (ret)
 		goto out;
-	snprintf(cmd, sizeof(cmd), "netbench send 10.0.0.2 %u %u %u --hold ip=10.0.0.3/24", NB_PORT,
-		 size, count);
+	snprintf(cmd, sizeof(cmd),
+		 "netbench send 10.0.0.2 %u %u %u --flows %u --wait-key --hold ip=10.0.0.3/24",
+		 NB_PORT, size, count, nb_flows(nb));
 	nb_iface(nb, dev, sizeof(dev), NULL);
-	ret = svb_proc_start(&nb->d, &tx.p, "netbench", cmd, dev, NULL, err, errlen);
+	ret = svb_proc_start_keyed(&nb->d, &tx.p, "netbench", cmd, dev, err, errlen);
 	if (!ret)
 		ret = nb_pump(nb, both, 2, NULL, 0, false, err, errlen);
 	if (ret)
@@ -644,6 +374,7 @@ int nb_g2g(struct net_bench *nb, unsigned int size, unsigned int count, struct n
 	s->notify = s->sender_notify + s->receiver_notify + s->backend_notify;
 	s->copies = (double)(tx.vif.copies + rx.vif.copies) / sent;
 	s->drops = (double)(tx.vif.drops + rx.vif.drops);
+	nb_counts(s, both, 2, sent);
 out:
 	svb_proc_stop(&nb->d, &tx.p);
 	svb_proc_stop(&nb->d, &rx.p);
@@ -656,18 +387,19 @@ int nb_g2host(struct net_bench *nb, unsigned int size, unsigned int count, struc
 {
 	struct nb_guest tx = { 0 };
 	struct nb_guest *one[1] = { &tx };
-	struct nb_rx rx = { .fd = -1 };
+	struct nb_rx rx = { .nfd = 0 };
 	char cmd[160], dev[256];
 	double sent, ns;
 	int ret;
 
-	ret = nb_rx_open(&rx, "10.9.0.1", err, errlen);
+	ret = nb_rx_open(&rx, "10.9.0.1", nb_flows(nb), err, errlen);
 	if (ret)
 		return ret;
-	snprintf(cmd, sizeof(cmd), "netbench send 10.9.0.1 %u %u %u --hold ip=10.9.0.2/24", NB_PORT,
-		 size, count);
+	snprintf(cmd, sizeof(cmd),
+		 "netbench send 10.9.0.1 %u %u %u --flows %u --wait-key --hold ip=10.9.0.2/24",
+		 NB_PORT, size, count, nb_flows(nb));
 	nb_iface(nb, dev, sizeof(dev), NB_TAP);
-	ret = svb_proc_start(&nb->d, &tx.p, "netbench", cmd, dev, NULL, err, errlen);
+	ret = svb_proc_start_keyed(&nb->d, &tx.p, "netbench", cmd, dev, err, errlen);
 	if (ret)
 		goto out;
 	/* svdom0 made the TAP device at create; the guest's ARP tries for three seconds. */
@@ -698,28 +430,11 @@ int nb_g2host(struct net_bench *nb, unsigned int size, unsigned int count, struc
 	s->notify = s->sender_notify + s->backend_notify;
 	s->copies = (double)tx.vif.copies / sent;
 	s->drops = (double)tx.vif.drops;
+	nb_counts(s, one, 1, sent);
 out:
 	svb_proc_stop(&nb->d, &tx.p);
-	close(rx.fd);
+	nb_rx_close(&rx);
 	return ret;
-}
-
-/* The veth baseline of one payload size into s. */
-int nb_base(struct net_bench *nb, unsigned int size, unsigned int count, struct nb_sample *s,
-	    char *err, size_t errlen)
-{
-	uint64_t got = 0, ns = 0;
-
-	if (nb_veth_round(&nb->veth, size, count, &got, &ns))
-		return errmsg_set(err, errlen, -EIO, "the veth peer went away");
-	if (got < 2 || !ns)
-		return errmsg_set(err, errlen, -EIO, "%llu of %u datagrams crossed the veth pair",
-				  (unsigned long long)got, count);
-	s->base_fps = (double)got / ((double)ns / 1e9);
-	s->base_gbps = (double)got * size * 8 / (double)ns;
-	s->base_lost = (double)count - (double)got;
-	s->memcpy_gbs = nb_memcpy(size + NB_HDR);
-	return 0;
 }
 
 static void nb_report(const struct net_bench *nb, struct nb_sample (*s)[NET_BENCH_MAX_RUNS],
@@ -760,20 +475,6 @@ static void nb_report(const struct net_bench *nb, struct nb_sample (*s)[NET_BENC
 				(struct bench_extra){ "frames_per_run", nb->count[f] };
 	}
 	bench_print(stdout, r, NB_FIGS, json);
-}
-
-/* Leaves for a network namespace of our own, with lo up: the daemons started later follow. */
-int nb_isolate(char *err, size_t errlen)
-{
-	if (unshare(CLONE_NEWNET)) {
-		if (errno == EPERM)
-			return errmsg_set(err, errlen, -EPERM,
-					  "needs root: it makes a network namespace and network "
-					  "devices of its own");
-		return errmsg_set(err, errlen, -errno, "unshare(CLONE_NEWNET): %s",
-				  strerror(errno));
-	}
-	return nb_ip((const char *const[]){ "link", "set", "lo", "up", NULL }, err, errlen);
 }
 
 int bench_net(const struct bench_net_opts *o, bool json)

@@ -8,7 +8,8 @@
 
 #include "bench_dom.h"
 
-#define NB_HDR 42u /* Ethernet 14 + IPv4 20 + UDP 8 */
+#define NB_HDR	     42u /* Ethernet 14 + IPv4 20 + UDP 8 */
+#define NB_MAX_FLOWS 8u	 /* UDP flows of one run: destination ports in turn */
 
 /*
  * One run of one figure. Every count is per datagram the sending guest sent:
@@ -24,6 +25,13 @@ struct nb_sample {
 	double fps, gbps, base_fps, base_gbps, memcpy_gbs, own_fps;
 	double notify, sender_notify, receiver_notify, backend_notify, copies;
 	double lost, base_lost, drops, own_clock;
+	/*
+	 * Per datagram sent, between the sender's key and both guests holding,
+	 * summed over the guests and their vifs (a TAP device's calls with its
+	 * vif's): the core's VM exits and hypercalls, events both ways (kicks
+	 * that reached the core and backend raises), the backend's system calls.
+	 */
+	double exits, hypercalls, events, syscalls;
 };
 
 /* The far end of the veth pair: a child in a network namespace of its own. */
@@ -37,6 +45,7 @@ struct net_bench {
 	struct svb_dom d;
 	struct nb_veth veth;
 	unsigned int count[3]; /* datagrams per run of each of svctl bench net's figures */
+	unsigned int flows;    /* of the guests and the veth pair alike; 0 means 1 */
 };
 
 /* Leaves for a network namespace of our own (root only): the daemons started later follow. */

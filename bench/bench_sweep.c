@@ -9,7 +9,7 @@
 
 int sweep_setup(const struct bench_sweep_opts *o, const char *bench, const struct sweep_key *keys,
 		unsigned int nr_keys, const struct sweep_key *cmp_keys, unsigned int nr_cmp_keys,
-		struct sweep_spec *points, struct sweep_spec *configs,
+		sweep_check_fn *check, struct sweep_spec *points, struct sweep_spec *configs,
 		struct sweep_samples **samples)
 {
 	char err[512];
@@ -52,6 +52,8 @@ int sweep_setup(const struct bench_sweep_opts *o, const char *bench, const struc
 			bench, points->nr_points, configs->nr_points, SWEEP_MAX_POINTS);
 		return EX_USAGE;
 	}
+	if (check && check(o, points))
+		return EX_USAGE;
 	if (sv_kvm_probe(err, sizeof(err))) {
 		fprintf(stderr, "svctl bench %s: %s\n", bench, err);
 		return EX_UNAVAILABLE;

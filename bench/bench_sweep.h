@@ -12,13 +12,18 @@ struct sweep_samples {
 	double extra[SWEEP_MAX_EXTRA][SWEEP_MAX_RUNS];
 };
 
+/* A benchmark's own checks of the points: 0, or EX_USAGE after saying why. */
+typedef int sweep_check_fn(const struct bench_sweep_opts *o, const struct sweep_spec *points);
+
 /*
- * Parses spec and compare against their keys; *samples gets room for every
- * point of every configuration. 0, or a sysexits code after saying why.
+ * Parses spec and compare against their keys and runs check (may be NULL), all
+ * before looking for KVM, so a bad spec is refused anywhere; *samples gets
+ * room for every point of every configuration. 0, or a sysexits code after
+ * saying why.
  */
 int sweep_setup(const struct bench_sweep_opts *o, const char *bench, const struct sweep_key *keys,
 		unsigned int nr_keys, const struct sweep_key *cmp_keys, unsigned int nr_cmp_keys,
-		struct sweep_spec *points, struct sweep_spec *configs,
+		sweep_check_fn *check, struct sweep_spec *points, struct sweep_spec *configs,
 		struct sweep_samples **samples);
 
 /*

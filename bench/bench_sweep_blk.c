@@ -11,12 +11,14 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <math.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <sysexits.h>
 #include <unistd.h>
 
+#include "bench_counts.h"
 #include "bench_dom.h"
 #include "bench_sweep.h"
 #include "errmsg.h"
@@ -27,6 +29,7 @@
 #define SB_MAX_QD	64u /* blkbench's most requests in flight */
 #define SB_DEF_OPS	2000u
 #define SB_MAX_INFLIGHT (16u << 20)
+#define SB_NR(a)	(sizeof(a) / sizeof((a)[0]))
 
 static const char *const sb_rw[] = { "read", "write", NULL };
 static const char *const sb_pattern[] = { "seq", "rand", NULL };
@@ -49,10 +52,32 @@ static const struct sweep_key sb_cmp_keys[] = {
 };
 
 /* The extra figures of a point, medians over the runs. */
-enum { SB_IOPS, SB_REQ_PER_OP, SB_NOTIFY_PER_REQ, SB_RING, SB_INDIRECT, SB_PERSISTENT, SB_NX };
+enum {
+	SB_IOPS,
+	SB_REQ_PER_OP,
+	SB_NOTIFY_PER_REQ,
+	SB_RING,
+	SB_INDIRECT,
+	SB_PERSISTENT,
+	SB_EXITS,
+	SB_HCALLS,
+	SB_EVENTS,
+	SB_SYSCALLS,
+	SB_GRANT_OPS,
+	SB_NX
+};
 static const char *const sb_extra[SB_NX] = {
-	"iops",	      "requests_per_op",   "notifications_per_request",
-	"ring_order", "indirect_segments", "persistent_grants",
+	"iops",
+	"requests_per_op",
+	"notifications_per_request",
+	"ring_order",
+	"indirect_segments",
+	"persistent_grants",
+	"exits_per_request",
+	"hypercalls_per_request",
+	"events_per_request",
+	"backend_syscalls_per_request",
+	"grant_ops_per_request",
 };
 
 struct sb_ctx {
@@ -68,7 +93,10 @@ struct sb_ctx {
 struct sb_result {
 	unsigned long long bytes, ops, errors, requests, notifications;
 	unsigned int ring, indirect, persistent;
-	bool seen, unfit;
+	bool seen, unfit, ready, holding;
+	/* The guest's domain and its disk just before the key and once it holds. */
+	struct sweep_counts before, after;
+	bool have_before, have_after;
 };
 
 static void sb_line(const char *line, void *data)
@@ -77,6 +105,10 @@ static void sb_line(const char *line, void *data)
 
 	if (strstr(line, "does not fit this disk"))
 		res->unfit = true;
+	if (strstr(line, "blkbench: ready, waiting for a key"))
+		res->ready = true;
+	if (strstr(line, "blkbench: holding"))
+		res->holding = true;
 	if (sscanf(line,
 		   "blkbench: rw=%*s bs=%*u qd=%*u bytes=%llu ns=%*u ops=%llu errors=%llu "
 		   "requests=%llu notifications=%llu ring_order=%u indirect=%u persistent=%u",
@@ -203,6 +235,58 @@ static int sb_make_qcow2(struct sb_ctx *c, char *err, size_t errlen)
 	return 0;
 }
 
+/* Counts of the guest now, or a warning and none (the figures still stand). */
+static bool sb_count(struct sb_ctx *c, const struct svb_proc *p, struct sweep_counts *out)
+{
+	char err[256];
+
+	if (!svb_counts_read(&c->d, p->name, out, err, sizeof(err)))
+		return true;
+	fprintf(stderr, "\rsvctl bench blk: no counts for %s: %s\n", p->name, err);
+	return false;
+}
+
+/*
+ * Runs the guest with blkbench --wait-key --hold: its counts are read while it
+ * waits for the key and again once it holds, so that they span the timed run
+ * (and its last responses), not the boot. *ns is the host time between its
+ * markers.
+ */
+static int sb_follow(struct sb_ctx *c, const char *cmd, const char *dev, struct sb_result *res,
+		     uint64_t *ns, char *err, size_t errlen)
+{
+	struct svb_proc p;
+	struct pollfd pfd;
+	bool keyed = false;
+	int ret;
+
+	ret = svb_proc_start_keyed(&c->d, &p, "blkbench", cmd, dev, err, errlen);
+	if (ret)
+		return ret;
+	pfd = (struct pollfd){ .fd = p.fd, .events = POLLIN };
+	while (!svb_proc_read(&p, sb_line, res)) {
+		if (res->ready && !keyed) {
+			res->have_before = sb_count(c, &p, &res->before);
+			keyed = true;
+			if (svb_proc_key(&p, "\n"))
+				fprintf(stderr, "\rsvctl bench blk: cannot send %s its key\n",
+					p.name);
+		}
+		if (res->holding && !p.destroyed) {
+			res->have_after = sb_count(c, &p, &res->after);
+			svb_proc_destroy(&c->d, &p);
+		}
+		poll(&pfd, 1, 1000);
+	}
+	if (!p.t0 || p.t1 <= p.t0)
+		ret = errmsg_set(err, errlen, -EIO, "the guest (%s) printed no '%s' and '%s'", cmd,
+				 p.start, p.end);
+	else
+		*ns = p.t1 - p.t0;
+	svb_proc_stop(&c->d, &p);
+	return ret;
+}
+
 /* One guest at point p in configuration cfg; res->unfit when the disk refused the size. */
 static int sb_guest(struct sb_ctx *c, const struct sweep_spec *pts, unsigned int p,
 		    const struct sweep_spec *cfgs, unsigned int cfg, struct sb_result *res,
@@ -235,7 +319,8 @@ static int sb_guest(struct sb_ctx *c, const struct sweep_spec *pts, unsigned int
 		snprintf(amount, sizeof(amount), "--ops %u", c->ops);
 	else
 		snprintf(amount, sizeof(amount), "--mb %llu", (unsigned long long)(c->size >> 20));
-	snprintf(cmd, sizeof(cmd), "blkbench --wait-key --rw %s%s --bs %llu --qd %llu %s%s%s%s%s",
+	snprintf(cmd, sizeof(cmd),
+		 "blkbench --wait-key --hold --rw %s%s --bs %llu --qd %llu %s%s%s%s%s",
 		 rand ? "rand" : "", write ? "write" : "read", (unsigned long long)bs,
 		 (unsigned long long)sweep_num(pts, p, "qd"), amount, write ? " --flush" : "",
 		 !strcmp(sweep_word(cfgs, cfg, "persistent"), "on") ? " --persistent" : "",
@@ -249,7 +334,7 @@ static int sb_guest(struct sb_ctx *c, const struct sweep_spec *pts, unsigned int
 		 qcow2 ? "qemu" : "file", qcow2 ? "qcow2" : "raw", qcow2 ? c->qcow2 : c->file, be);
 	memset(res, 0, sizeof(*res));
 	res->errors = 1;
-	ret = svb_guest(&c->d, "blkbench", cmd, dev, "\n", sb_line, res, ns, err, errlen);
+	ret = sb_follow(c, cmd, dev, res, ns, err, errlen);
 	if (res->unfit)
 		return 0;
 	if (ret)
@@ -258,6 +343,23 @@ static int sb_guest(struct sb_ctx *c, const struct sweep_spec *pts, unsigned int
 		return errmsg_set(err, errlen, -EIO,
 				  "the guest's blkbench (%s) printed no result or had errors", cmd);
 	return 0;
+}
+
+/* The counts per request of the guest's run (NaN where one side has none). */
+static void sb_counts(const struct sb_result *res, struct sweep_samples *s, unsigned int run)
+{
+	static const struct sweep_counts none;
+	const struct sweep_counts *a = res->have_before ? &res->before : &none;
+	const struct sweep_counts *b = res->have_after ? &res->after : &none;
+	double reqs = (double)res->requests;
+
+	s->extra[SB_EXITS][run] = sweep_counts_per(a, b, SWEEP_EXITS, reqs);
+	s->extra[SB_HCALLS][run] = sweep_counts_per(a, b, SWEEP_HYPERCALLS, reqs);
+	/* Both ways, as svctl top counts events: kicks that reached the core, backend raises. */
+	s->extra[SB_EVENTS][run] = sweep_counts_per(a, b, SWEEP_NOTIFIES, reqs) +
+				   sweep_counts_per(a, b, SWEEP_BE_EVENTS, reqs);
+	s->extra[SB_SYSCALLS][run] = sweep_counts_per(a, b, SWEEP_SYSCALLS, reqs);
+	s->extra[SB_GRANT_OPS][run] = sweep_counts_per(a, b, SWEEP_GRANT_OPS, reqs);
 }
 
 /* Host then guest in every configuration at point p of run `run`, into samples. */
@@ -294,9 +396,33 @@ static int sb_point(struct sb_ctx *c, const struct sweep_spec *pts, unsigned int
 		s->extra[SB_REQ_PER_OP][run] = res.ops ? (double)res.requests / res.ops : NAN;
 		s->extra[SB_NOTIFY_PER_REQ][run] =
 			res.requests ? (double)res.notifications / res.requests : NAN;
+		sb_counts(&res, s, run);
 		s->extra[SB_RING][run] = res.ring;
 		s->extra[SB_INDIRECT][run] = res.indirect;
 		s->extra[SB_PERSISTENT][run] = res.persistent;
+	}
+	return 0;
+}
+
+/* The guest has 64 MiB: its buffers, one per request in flight, must fit. */
+static int sb_check(const struct bench_sweep_opts *o, const struct sweep_spec *pts)
+{
+	char name[192];
+
+	for (unsigned int p = 0; p < pts->nr_points; p++) {
+		if (sweep_num(pts, p, "bs") * sweep_num(pts, p, "qd") > SB_MAX_INFLIGHT) {
+			sweep_point_name(pts, p, NULL, name, sizeof(name));
+			fprintf(stderr,
+				"svctl bench blk: --sweep: %s: bs x qd is over the %u MiB a "
+				"guest's buffers may take\n",
+				name, SB_MAX_INFLIGHT >> 20);
+			return EX_USAGE;
+		}
+		if (sweep_num(pts, p, "bs") > (uint64_t)o->size_mb << 20) {
+			fprintf(stderr, "svctl bench blk: --sweep: bs is over --size %u MiB\n",
+				o->size_mb);
+			return EX_USAGE;
+		}
 	}
 	return 0;
 }
@@ -315,27 +441,10 @@ int bench_sweep_blk(const struct bench_sweep_opts *o)
 	unsigned int step = 0;
 	int ret;
 
-	ret = sweep_setup(o, "blk", sb_keys, 4, sb_cmp_keys, 4, &pts, &cfgs, &samples);
+	ret = sweep_setup(o, "blk", sb_keys, SB_NR(sb_keys), sb_cmp_keys, SB_NR(sb_cmp_keys),
+			  sb_check, &pts, &cfgs, &samples);
 	if (ret)
 		return ret;
-	/* The guest has 64 MiB: its buffers, one per request in flight, must fit. */
-	for (unsigned int p = 0; p < pts.nr_points; p++) {
-		if (sweep_num(&pts, p, "bs") * sweep_num(&pts, p, "qd") > SB_MAX_INFLIGHT) {
-			sweep_point_name(&pts, p, NULL, err, sizeof(err));
-			fprintf(stderr,
-				"svctl bench blk: --sweep: %s: bs x qd is over the %u MiB a "
-				"guest's buffers may take\n",
-				err, SB_MAX_INFLIGHT >> 20);
-			free(samples);
-			return EX_USAGE;
-		}
-		if (sweep_num(&pts, p, "bs") > (uint64_t)o->size_mb << 20) {
-			fprintf(stderr, "svctl bench blk: --sweep: bs is over --size %u MiB\n",
-				o->size_mb);
-			free(samples);
-			return EX_USAGE;
-		}
-	}
 	c.size = (uint64_t)o->size_mb << 20;
 	if (svb_open(&c.d, "sweep-blk", o->kernel)) {
 		free(samples);

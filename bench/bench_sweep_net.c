@@ -3,8 +3,11 @@
  * svctl bench net --sweep: UDP from a guest's netbench to a second guest
  * through our switch (path=g2g) or through a TAP device to a socket of the
  * host (path=g2host), at every frame size, beside a veth pair of the host with
- * the same payload in the same run (bench_net.c does the measuring). Runs in a
- * network namespace of its own: root only.
+ * the same payload in the same run (bench_net.c does the measuring), with
+ * flows=N UDP flows of the one sending guest (destination ports in turn) and
+ * of the veth pair alike, and the run's VM exits, hypercalls, events and
+ * backend system calls per frame. Runs in a network namespace of its own:
+ * root only.
  */
 #include <errno.h>
 #include <math.h>
@@ -26,8 +29,8 @@ static const struct sweep_key sn_keys[] = {
 	  .min = SN_MIN_FRAME,
 	  .max = SN_MAX_FRAME,
 	  .dflt = SN_MAX_FRAME },
-	/* One flow per sending guest: several at once are not done yet. */
-	{ .name = "flows", .kind = SWEEP_COUNT, .min = 1, .max = 1, .dflt = 1 },
+	/* UDP flows from the sending guest, destination ports in turn; the veth pair alike. */
+	{ .name = "flows", .kind = SWEEP_COUNT, .min = 1, .max = NB_MAX_FLOWS, .dflt = 1 },
 	{ .name = "path", .kind = SWEEP_WORD, .words = sn_paths, .dflt_word = "g2g" },
 };
 
@@ -40,6 +43,10 @@ enum {
 	SN_LOST,
 	SN_DROPS,
 	SN_MEMCPY,
+	SN_EXITS,
+	SN_HCALLS,
+	SN_EVENTS,
+	SN_SYSCALLS,
 	SN_NX
 };
 static const char *const sn_extra[SN_NX] = {
@@ -51,6 +58,10 @@ static const char *const sn_extra[SN_NX] = {
 	"lost_frames",
 	"backend_drops",
 	"memcpy_gb_per_s",
+	"exits_per_frame",
+	"hypercalls_per_frame",
+	"events_per_frame",
+	"backend_syscalls_per_frame",
 };
 
 static int sn_point(struct net_bench *nb, const struct sweep_spec *pts, unsigned int p,
@@ -62,6 +73,7 @@ static int sn_point(struct net_bench *nb, const struct sweep_spec *pts, unsigned
 	struct nb_sample x = { 0 };
 	int ret;
 
+	nb->flows = (unsigned int)sweep_num(pts, p, "flows");
 	ret = nb_base(nb, payload, count, &x, err, errlen);
 	if (!ret)
 		ret = (to_host ? nb_g2host : nb_g2g)(nb, payload, count, &x, err, errlen);
@@ -78,6 +90,10 @@ static int sn_point(struct net_bench *nb, const struct sweep_spec *pts, unsigned
 	s->extra[SN_LOST][run] = x.lost;
 	s->extra[SN_DROPS][run] = x.drops;
 	s->extra[SN_MEMCPY][run] = x.memcpy_gbs;
+	s->extra[SN_EXITS][run] = x.exits;
+	s->extra[SN_HCALLS][run] = x.hypercalls;
+	s->extra[SN_EVENTS][run] = x.events;
+	s->extra[SN_SYSCALLS][run] = x.syscalls;
 	return 0;
 }
 
@@ -94,7 +110,7 @@ int bench_sweep_net(const struct bench_sweep_opts *o)
 	char err[512] = "", name[192];
 	int ret;
 
-	ret = sweep_setup(o, "net", sn_keys, 3, NULL, 0, &pts, &cfgs, &samples);
+	ret = sweep_setup(o, "net", sn_keys, 3, NULL, 0, NULL, &pts, &cfgs, &samples);
 	if (ret)
 		return ret;
 	ret = nb_isolate(err, sizeof(err));

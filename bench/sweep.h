@@ -80,7 +80,7 @@ struct sweep_stat {
 void sweep_stat(const double *v, unsigned int n, struct sweep_stat *st);
 
 /* ---- reports ---- */
-#define SWEEP_MAX_EXTRA 12u
+#define SWEEP_MAX_EXTRA 16u
 struct sweep_row {
 	char config[64];  /* "persistent=on" or "default" */
 	char point[192];  /* every dim */

@@ -37,6 +37,7 @@
 #define DISCARD_BYTES	  (64u * 1024u)
 #define BENCH_MAX_QD	  64u
 #define BENCH_KEY_WAIT_NS (60ull * 1000000000ull)
+#define BENCH_HOLD_NS	  (60ull * 1000000000ull)
 #define BENCH_DEF_BS	  65536u
 #define BENCH_DEF_QD	  32u
 #define BENCH_DEF_MB	  64u
@@ -509,7 +510,7 @@ static void bench_done(void *arg, int status)
 struct bench_args {
 	const char *rw, *dev;
 	unsigned long long bs, qd, mb, ops, ring_order;
-	bool flush, random, write, persistent, wait_key, no_indirect;
+	bool flush, random, write, persistent, wait_key, no_indirect, hold;
 };
 
 static int bench_parse(int argc, char **argv, struct bench_args *a)
@@ -536,6 +537,10 @@ static int bench_parse(int argc, char **argv, struct bench_args *a)
 		}
 		if (!strcmp(opt, "--no-indirect")) {
 			a->no_indirect = true;
+			continue;
+		}
+		if (!strcmp(opt, "--hold")) {
+			a->hold = true;
 			continue;
 		}
 		if (!val)
@@ -638,7 +643,7 @@ int blkbench_main(int argc, char **argv)
 	if (bench_parse(argc, argv, &a)) {
 		printk("usage: blkbench [--rw read|write|randread|randwrite] [--bs BYTES] "
 		       "[--qd 1..%u] [--mb TOTAL_MB | --ops N] [--flush] [--persistent] "
-		       "[--wait-key] [--ring-order N] [--no-indirect] "
+		       "[--wait-key] [--hold] [--ring-order N] [--no-indirect] "
 		       "[--dev NAME]\n",
 		       BENCH_MAX_QD);
 		return EXIT_USAGE;
@@ -688,6 +693,16 @@ int blkbench_main(int argc, char **argv)
 	       (unsigned long long)(bench.done * NSEC_PER_SEC / ns));
 	if (bench.errors)
 		ret = -EIO;
+	/*
+	 * The disk stays connected, so a host can read the backend's and the core's
+	 * counters of the run (svctl bench blk --sweep): they go with the device
+	 * and the domain. Until a key, a minute, or the host destroys us.
+	 */
+	if (a.hold) {
+		printk("blkbench: holding\n");
+		console_flush();
+		console_getc(now_ns() + BENCH_HOLD_NS);
+	}
 out:
 	for (uint32_t i = 0; i < a.qd && i < BENCH_MAX_QD; i++) {
 		if (s[i].buf)

@@ -24,6 +24,11 @@
  * "netbench: holding" and keeps its vif connected until the toolstack asks it
  * to power off (or a minute passed), so that a host can read the backend's
  * counters of the run (svctl net-list): they go with the vif.
+ * --flows N (1..8) spreads the datagrams over N UDP flows, destination ports
+ * PORT..PORT+N-1 in turn, and the receiver counts all N together. --wait-key
+ * (send) prints "netbench: ready to send, waiting for a key" once the peer's
+ * address is resolved and starts on a key from the console (or after a
+ * minute), so that a host can read counters just before the run.
  *
  * The guest's address: ip=A.B.C.D/NN anywhere on the kernel command line,
  * else xenstore's device/vif/<N>/ip, else the domain's own ip key (there a
@@ -65,6 +70,8 @@
 #define BENCH_IDLE_NS	  (2 * NSEC_PER_SEC)
 #define BENCH_TICK_NS	  (200 * NSEC_PER_MSEC)
 #define BENCH_HOLD_NS	  (60 * NSEC_PER_SEC)
+#define BENCH_KEY_NS	  (60 * NSEC_PER_SEC)
+#define BENCH_MAX_FLOWS	  8u
 
 struct net_session {
 	struct netdev *dev;
@@ -481,8 +488,13 @@ static void print_rate(uint64_t frames, uint64_t bytes, uint64_t ns)
 	       (unsigned long long)(mgbit / 1000), (unsigned long long)(mgbit % 1000));
 }
 
+struct bench_opts {
+	unsigned long long flows;
+	bool hold, wait_key;
+};
+
 static int bench_send(struct net_session *s, uint32_t dst, uint16_t port, uint64_t size,
-		      uint64_t count)
+		      uint64_t count, const struct bench_opts *o)
 {
 	struct net_peer to = { .addr = dst, .port = port, .has_mac = true };
 	struct netfront_stats st0, st1;
@@ -508,6 +520,12 @@ static int bench_send(struct net_session *s, uint32_t dst, uint16_t port, uint64
 	}
 	for (uint64_t i = 0; i < size; i++)
 		buf[i] = (uint8_t)i;
+	if (o->wait_key) {
+		printk("netbench: ready to send, waiting for a key\n");
+		console_flush();
+		if (console_getc(now_ns() + BENCH_KEY_NS) < 0)
+			printk("netbench: no key, starting anyway\n");
+	}
 	netdev_get_stats(s->dev, &st0);
 	printk("netbench: start\n");
 	console_flush();
@@ -517,6 +535,7 @@ static int bench_send(struct net_session *s, uint32_t dst, uint16_t port, uint64
 
 		if (size >= sizeof(sent))
 			memcpy(buf, &sent, sizeof(sent));
+		to.port = (uint16_t)(port + sent % o->flows);
 		ret = net_udp_sendto(u, &to, buf, size, last ? 0 : NETDEV_MORE);
 		if (ret)
 			break;
@@ -531,8 +550,9 @@ static int bench_send(struct net_session *s, uint32_t dst, uint16_t port, uint64
 	if (ret)
 		printk("netbench: sending stopped after %llu datagrams (%d)\n",
 		       (unsigned long long)sent, ret);
-	printk("netbench: sent %llu datagrams of %llu bytes to %s port %u\n",
-	       (unsigned long long)sent, (unsigned long long)size, net_ntoa(dst, a), port);
+	printk("netbench: sent %llu datagrams of %llu bytes to %s port %u (%llu flows)\n",
+	       (unsigned long long)sent, (unsigned long long)size, net_ntoa(dst, a), port,
+	       (unsigned long long)o->flows);
 	print_rate(sent, sent * size, t1 - t0);
 	print_counters("netbench", s, sent, st1.notifications - st0.notifications);
 out:
@@ -542,29 +562,53 @@ out:
 	return ret;
 }
 
-static int bench_recv(struct net_session *s, uint16_t port, uint64_t count)
+/* The flows' counts together: first and last arrival over all of them. */
+static void flows_counts(struct net_udp *const *u, uint64_t flows, struct net_udp_counts *c)
 {
+	struct net_udp_counts x;
+
+	*c = (struct net_udp_counts){ 0 };
+	for (uint64_t i = 0; i < flows; i++) {
+		net_udp_get_counts(u[i], &x);
+		if (!x.datagrams)
+			continue;
+		if (!c->datagrams || x.first_ns < c->first_ns)
+			c->first_ns = x.first_ns;
+		if (x.last_ns > c->last_ns)
+			c->last_ns = x.last_ns;
+		c->datagrams += x.datagrams;
+		c->bytes += x.bytes;
+		c->dropped += x.dropped;
+	}
+}
+
+static int bench_recv(struct net_session *s, uint16_t port, uint64_t count,
+		      const struct bench_opts *o)
+{
+	struct net_udp *u[BENCH_MAX_FLOWS] = { NULL };
 	struct netfront_stats st0, st1;
 	struct net_udp_counts c;
-	struct net_udp *u = NULL;
 	char a[NET_ADDR_STR];
 	uint64_t deadline;
-	int ret;
+	int ret = 0;
 
-	ret = net_udp_bind(s->ns, port, &u);
-	if (ret) {
-		printk("netbench: cannot bind port %u (%d)\n", port, ret);
-		return ret;
+	for (uint64_t i = 0; i < o->flows && !ret; i++) {
+		ret = net_udp_bind(s->ns, (uint16_t)(port + i), &u[i]);
+		if (ret) {
+			printk("netbench: cannot bind port %llu (%d)\n",
+			       (unsigned long long)(port + i), ret);
+			goto out;
+		}
+		/* Counted, not queued: the benchmark is the path to the stack, not a copy each. */
+		net_udp_set_sink(u[i], true);
 	}
-	/* Counted, not queued: the benchmark is the path to the stack, not a copy per datagram. */
-	net_udp_set_sink(u, true);
 	netdev_get_stats(s->dev, &st0);
 	printk("netbench: ready on %s:%u\n", net_ntoa(s->addr, a), port);
 	console_flush();
 	deadline = now_ns() + BENCH_FIRST_NS;
 	do {
 		ret = net_wait(s->ns, deadline);
-		net_udp_get_counts(u, &c);
+		flows_counts(u, o->flows, &c);
 	} while (ret >= 0 && !c.datagrams && now_ns() < deadline);
 	if (ret < 0 || !c.datagrams) {
 		printk("netbench: nothing arrived (%d)\n", ret);
@@ -576,19 +620,21 @@ static int bench_recv(struct net_session *s, uint16_t port, uint64_t count)
 		ret = net_wait(s->ns, now_ns() + BENCH_TICK_NS);
 		if (ret < 0)
 			break;
-		net_udp_get_counts(u, &c);
+		flows_counts(u, o->flows, &c);
 	}
 	printk("netbench: end\n");
 	netdev_get_stats(s->dev, &st1);
-	printk("netbench: received %llu of %llu datagrams, %llu bytes, on port %u\n",
+	printk("netbench: received %llu of %llu datagrams, %llu bytes, on port %u (%llu flows)\n",
 	       (unsigned long long)c.datagrams, (unsigned long long)count,
-	       (unsigned long long)c.bytes, port);
+	       (unsigned long long)c.bytes, port, (unsigned long long)o->flows);
 	/* From the first arrival to the last: the sender's start-up is not ours to time. */
 	print_rate(c.datagrams, c.bytes, c.last_ns - c.first_ns);
 	print_counters("netbench", s, c.datagrams, st1.notifications - st0.notifications);
 	ret = ret < 0 ? ret : (c.datagrams >= count ? 0 : -EIO);
 out:
-	net_udp_close(u);
+	for (uint64_t i = 0; i < o->flows; i++)
+		if (u[i])
+			net_udp_close(u[i]);
 	return ret;
 }
 
@@ -607,18 +653,24 @@ static void bench_hold(struct net_session *s)
 int netbench_main(int argc, char **argv)
 {
 	unsigned long long port = 0, size = 0, count = 0;
+	struct bench_opts o = { .flows = 1 };
 	struct net_session s;
 	uint32_t dst = 0;
-	bool send = false, bad = true, hold = false;
+	bool send = false, bad = true, bad_opt = false;
 	int n = 0, ret;
 
 	argc = strip_ip_args(argc, argv);
 	for (int i = 0; i < argc; i++) {
 		if (!strcmp(argv[i], "--hold"))
-			hold = true;
+			o.hold = true;
+		else if (!strcmp(argv[i], "--wait-key"))
+			o.wait_key = true;
+		else if (!strcmp(argv[i], "--flows") && i + 1 < argc)
+			bad_opt |= parse_u64(argv[++i], &o.flows) != 0;
 		else
 			argv[n++] = argv[i];
 	}
+	bad_opt |= !o.flows || o.flows > BENCH_MAX_FLOWS;
 	argv[n] = NULL;
 	argc = n;
 	if (argc == 6 && !strcmp(argv[1], "send")) {
@@ -628,18 +680,20 @@ int netbench_main(int argc, char **argv)
 	} else if (argc == 4 && !strcmp(argv[1], "recv")) {
 		bad = parse_u64(argv[2], &port) || parse_u64(argv[3], &count);
 	}
-	if (bad || !port || port > 0xffff || !count || count > BENCH_MAX_COUNT) {
+	if (bad || bad_opt || !port || port + o.flows - 1 > 0xffff || !count ||
+	    count > BENCH_MAX_COUNT) {
 		printk("usage: netbench send A.B.C.D PORT SIZE COUNT | netbench recv PORT COUNT "
-		       "[--hold] [ip=A.B.C.D/NN]\n");
+		       "[--hold] [--wait-key] [--flows 1..%u] [ip=A.B.C.D/NN]\n",
+		       BENCH_MAX_FLOWS);
 		return EXIT_USAGE;
 	}
 	if (net_up("netbench", &s))
 		return 1;
 	if (send)
-		ret = bench_send(&s, dst, (uint16_t)port, size, count);
+		ret = bench_send(&s, dst, (uint16_t)port, size, count, &o);
 	else
-		ret = bench_recv(&s, (uint16_t)port, count);
-	if (hold)
+		ret = bench_recv(&s, (uint16_t)port, count, &o);
+	if (o.hold)
 		bench_hold(&s);
 	net_down(&s);
 	return ret ? 1 : 0;

@@ -43,7 +43,7 @@
 #define ARP_TRIES     3u
 #define ARP_WAIT_NS   NSEC_PER_SEC
 #define ECHO_LOG      16u
-#define UDP_SOCKS     4u
+#define UDP_SOCKS     12u /* netbench --flows 8, and a few more */
 #define UDP_QUEUE     32u
 #define EPHEMERAL_LO  49152u
 #define EPHEMERAL_CNT 16384u

@@ -334,14 +334,16 @@ static void top_print_json(const struct top *t)
 				       ", \"write_bytes\": %" PRIu64 ", \"tx_frames\": %" PRIu64
 				       ", \"rx_frames\": %" PRIu64 ", \"tx_bytes\": %" PRIu64
 				       ", \"rx_bytes\": %" PRIu64 ", \"drops\": %" PRIu64
-				       ", \"notifications\": %" PRIu64 ", \"copies\": %" PRIu64 "}",
+				       ", \"notifications\": %" PRIu64 ", \"copies\": %" PRIu64
+				       ", \"syscalls\": %" PRIu64 ", \"grant_ops\": %" PRIu64 "}",
 				       k ? ", " : "", x->kind == SV_TS_DEV_VBD ? "disk" : "vif",
 				       x->name, x->be_domid, (uint64_t)x->requests,
 				       (uint64_t)x->read_bytes, (uint64_t)x->write_bytes,
 				       (uint64_t)x->tx_frames, (uint64_t)x->rx_frames,
 				       (uint64_t)x->tx_bytes, (uint64_t)x->rx_bytes,
 				       (uint64_t)x->drops, (uint64_t)x->notifications,
-				       (uint64_t)x->copies);
+				       (uint64_t)x->copies, (uint64_t)x->syscalls,
+				       (uint64_t)x->grant_ops);
 			}
 			printf("]");
 		}

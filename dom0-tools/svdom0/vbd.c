@@ -451,6 +451,8 @@ size_t vbd_stats(const struct ts_domain *td, struct sv_ts_dev_stats *out, size_t
 		o->write_bytes = info.stats.sectors_written * 512;
 		o->notifications = info.stats.notifications_out;
 		o->copies = info.stats.copy_segments;
+		o->syscalls = info.stats.syscalls;
+		o->grant_ops = info.stats.grant_ops;
 	}
 	return n;
 }

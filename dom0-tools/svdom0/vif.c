@@ -523,6 +523,8 @@ size_t vif_stats(const struct ts_domain *td, struct sv_ts_dev_stats *out, size_t
 		o->drops = vif_drops(st) + info.vif.rate_drops_out + info.vif.rate_drops_in;
 		o->notifications = st->notifications_out;
 		o->copies = st->copies;
+		o->syscalls = info.vif.syscalls + info.host.syscalls;
+		o->grant_ops = st->copies;
 	}
 	return n;
 }

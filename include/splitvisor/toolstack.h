@@ -183,8 +183,14 @@ struct sv_ts_dev_stats {
 	uint64_t requests, read_bytes, write_bytes;	   /* disks */
 	uint64_t tx_frames, rx_frames, tx_bytes, rx_bytes; /* vifs: tx is what the guest sent */
 	uint64_t drops, notifications, copies;
+	/*
+	 * System calls the backend made for the device (a vif's include its TAP
+	 * device's), and grant operations: a disk's maps, unmaps and copies, a
+	 * vif's grant copies (copies again).
+	 */
+	uint64_t syscalls, grant_ops;
 };
-_Static_assert(sizeof(struct sv_ts_dev_stats) == 112, "sv_ts_dev_stats layout");
+_Static_assert(sizeof(struct sv_ts_dev_stats) == 128, "sv_ts_dev_stats layout");
 #define SV_TS_DEV_STATS_MAX (SV_CTL_PAYLOAD_MAX / sizeof(struct sv_ts_dev_stats))
 
 #endif

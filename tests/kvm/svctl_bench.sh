@@ -25,6 +25,23 @@ for p in pts:
 PY
 }
 
+# check_counts FILE KEY...: every point has each KEY as a finite count, above zero unless
+# the key ends in '>=0' (hypercalls: a guest's kicks go through ioeventfds, none may reach the
+# core during a run).
+check_counts() {
+	python3 - "$@" <<'PY' || fail "the sweep's counts per request or frame are missing or wrong"
+import json, math, sys
+r = json.load(open(sys.argv[1]))
+for p in r["points"]:
+    for arg in sys.argv[2:]:
+        k = arg.split(">=")[0]
+        v = p["counts"].get(k)
+        assert v is not None and math.isfinite(v), (p["point"], k, v)
+        assert v >= 0 if arg.endswith(">=0") else v > 0, (p["point"], k, v)
+    print(p["point"], {a.split(">=")[0]: p["counts"][a.split(">=")[0]] for a in sys.argv[2:]})
+PY
+}
+
 case $case in
 top)
 	# A guest reading its disk for as long as the test lasts; two screens of svctl top a
@@ -74,6 +91,10 @@ sweep-blk)
 		>"$out" 2>"$errf" || fail "bench blk --sweep failed"
 	check_sweep "$out" 2
 	grep -q '"requests_per_op"' "$out" || fail "no requests per op"
+	# Counted between the guest's key and its hold: exits, hypercalls, events, the
+	# backend's system calls and grant operations, per request.
+	check_counts "$out" exits_per_request 'hypercalls_per_request>=0' events_per_request \
+		backend_syscalls_per_request grant_ops_per_request
 	;;
 sweep-compare)
 	# Configurations the sweep switches: the backend in svdom0 and in a driver domain, the
@@ -96,10 +117,14 @@ sweep-net)
 		echo "SKIP: svctl bench net makes network namespaces and devices: root only"
 		exit 77
 	fi
-	timeout 900 "$svctl" bench net --sweep 'frame=64|1514' --runs 1 --iterations 500 --json \
-		>"$out" 2>"$errf" || fail "bench net --sweep failed"
+	# One and two UDP flows at full-size frames: each point beside its veth baseline.
+	timeout 900 "$svctl" bench net --sweep 'frame=1514,flows=1|2' --runs 1 --iterations 500 \
+		--json >"$out" 2>"$errf" || fail "bench net --sweep failed"
 	check_sweep "$out" 2
 	grep -q '"copies_per_frame"' "$out" || fail "no copies per frame"
+	grep -q '"point": "frame=1514,flows=2,path=g2g"' "$out" || fail "no two-flow point"
+	check_counts "$out" exits_per_frame 'hypercalls_per_frame>=0' events_per_frame \
+		backend_syscalls_per_frame
 	;;
 *)
 	echo "unknown case $case"

@@ -606,6 +606,9 @@ START_TEST(connect_two_guests_exchange_frames)
 	/* The backend interrupted each guest for what it wrote into their rings. */
 	ck_assert_uint_gt(ia.vif.vif.notifications_out, 0);
 	ck_assert_uint_gt(ib.vif.vif.notifications_out, 0);
+	/* The service read each vif's notifications and raised its channel: system calls. */
+	ck_assert_uint_gt(ia.vif.syscalls, 0);
+	ck_assert_uint_gt(ib.vif.syscalls, 0);
 
 	front_close(a);
 	ck_assert_uint_eq(guest_maps(DOM_A), 0);
