@@ -192,6 +192,21 @@ else
 	echo "qcow2 cases skipped: qemu-img or qemu-storage-daemon missing"
 fi
 
+# GRUB_DEFAULT=saved: grubenv beside grub.cfg names the entry (grub-editenv's format).
+case=grubenv
+t=$(tree grubenv)
+{
+	printf 'if [ -s $prefix/grubenv ]; then\n  load_env\nfi\n'
+	printf 'set default="${saved_entry}"\n'
+	printf '%s\n' "$cfg_hello"
+} | sed '/^set default="0"$/d' >"$t/boot/grub/grub.cfg"
+{ printf '# GRUB Environment Block\nsaved_entry=Advanced>spin\n'; head -c 980 /dev/zero | tr '\0' '#'; } \
+	>"$t/boot/grub/grubenv"
+image "$t" "$dir/grubenv.img"
+boot 0 "$dir/grubenv.img"
+expect_out "title: spin"
+expect_out "cmdline: spin$"
+
 case=legacy
 t=$(tree legacy)
 printf 'default 1\ntitle a\n kernel /nope\ntitle b\n root (hd0,0)\n kernel /vmlinuz hello\n' \
