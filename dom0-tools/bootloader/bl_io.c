@@ -130,14 +130,14 @@ static errcode_t bl_io_open(const char *name, int flags, io_channel *out)
 	channel = calloc(1, sizeof(*channel));
 	io = calloc(1, sizeof(*io));
 	if (!channel || !io)
-		goto nomem;
+		goto out;
 	channel->name = strdup(name);
 	if (!channel->name)
-		goto nomem;
+		goto out;
 	for (i = 0; i < WIN_COUNT; i++) {
 		io->win[i].buf = malloc(WIN_BYTES);
 		if (!io->win[i].buf)
-			goto nomem;
+			goto out;
 	}
 	io->disk = *src->disk;
 	io->offset = src->offset;
@@ -150,12 +150,13 @@ static errcode_t bl_io_open(const char *name, int flags, io_channel *out)
 	channel->private_data = io;
 	*out = channel;
 	return 0;
-nomem:
-	if (channel) {
-		channel->private_data = io;
-		channel->refcount = 1;
-		bl_io_close(channel);
-	}
+out:
+	for (i = 0; io && i < WIN_COUNT; i++)
+		free(io->win[i].buf);
+	free(io);
+	if (channel)
+		free(channel->name);
+	free(channel);
 	return EXT2_ET_NO_MEMORY;
 }
 
