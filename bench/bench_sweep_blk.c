@@ -315,7 +315,8 @@ int bench_sweep_blk(const struct bench_sweep_opts *o)
 	unsigned int step = 0;
 	int ret;
 
-	ret = sweep_setup(o, "blk", sb_keys, 4, sb_cmp_keys, 4, &pts, &cfgs, &samples);
+	ret = sweep_setup(o, "blk", sb_keys, sizeof(sb_keys) / sizeof(sb_keys[0]), sb_cmp_keys,
+			  sizeof(sb_cmp_keys) / sizeof(sb_cmp_keys[0]), &pts, &cfgs, &samples);
 	if (ret)
 		return ret;
 	/* The guest has 64 MiB: its buffers, one per request in flight, must fit. */
