@@ -23,6 +23,7 @@
 
 #include "blk_image.h"
 #include "blkback.h"
+#include "log.h"
 
 static int cache_flags(enum blk_cache_mode cache, bool *direct)
 {
@@ -163,6 +164,8 @@ int blk_disk_open_format(struct blk_disk *d, struct backend_env *env, const char
 			 const char *path, const char *format, enum blk_cache_mode cache,
 			 bool readonly, char *err, size_t errlen)
 {
+	int ret;
+
 	if (!format || !strcmp(format, "raw"))
 		return blk_disk_open(d, env, be_path, path, cache, readonly, err, errlen);
 	memset(d, 0, sizeof(*d));
@@ -173,7 +176,19 @@ int blk_disk_open_format(struct blk_disk *d, struct backend_env *env, const char
 			 path, format);
 		return -EOPNOTSUPP;
 	}
-	return blk_image_open(d, path, format, cache, readonly, err, errlen);
+	ret = blk_image_start(path, format, readonly,
+			      cache == BLK_CACHE_NONE || cache == BLK_CACHE_DIRECTSYNC,
+			      cache == BLK_CACHE_UNSAFE, &d->image, err, errlen);
+	if (ret)
+		return ret;
+	d->readonly = readonly;
+	d->direct = cache == BLK_CACHE_NONE || cache == BLK_CACHE_DIRECTSYNC;
+	d->sectors = blk_image_bytes(d->image) / BLKIF_SECTOR_SIZE;
+	d->sector_size = BLKIF_SECTOR_SIZE;
+	d->discard = blk_image_can_trim(d->image);
+	log_info("%s: %s image served by qemu-storage-daemon (pid %d), %llu sectors", path, format,
+		 blk_image_pid(d->image), (unsigned long long)d->sectors);
+	return 0;
 }
 
 void blk_disk_close(struct blk_disk *d)

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libnbd.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,22 +20,23 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <splitvisor/blkif.h>
-
 #include "blk_image.h"
 #include "log.h"
 
-#define QSD_BINARY   "qemu-storage-daemon"
-#define QSD_START_MS 30000 /* TCG-emulated test machines start it slowly */
-#define QSD_STOP_MS  5000
-#define QSD_ARG_MAX  8192
-#define IMG_MAX_XFER (32u << 20) /* NBD's usual request limit */
+#define QSD_BINARY    "qemu-storage-daemon"
+#define QIMG_BINARY   "qemu-img"
+#define QIMG_CHECK_MS 60000
+#define QSD_START_MS  30000 /* TCG-emulated test machines start it slowly */
+#define QSD_STOP_MS   5000
+#define QSD_ARG_MAX   8192
+#define IMG_MAX_XFER  (32u << 20) /* NBD's usual request limit */
 
 struct blk_image {
 	struct nbd_handle *nbd;
 	pid_t pid;
 	char dir[64]; /* private: the socket and the daemon's log */
-	bool can_flush;
+	uint64_t bytes;
+	bool can_flush, can_trim;
 };
 
 /* QEMU reads more (vmdk, vdi, vhdx, ...); only what the tests cover is offered. */
@@ -95,16 +97,141 @@ static void daemon_reason(const struct blk_image *img, char *buf, size_t len)
 		buf[len - 1] = '\0';
 }
 
-static int spawn_daemon(struct blk_image *img, const char *path, const char *format,
-			enum blk_cache_mode cache, bool readonly, char *err, size_t errlen)
+/* The child's half of a spawn: only async-signal-safe calls (the parent has threads). */
+static void exec_child(char *const argv[], int outfd, pid_t parent)
+{
+	int devnull = open("/dev/null", O_RDWR);
+	sigset_t none;
+
+	/*
+	 * svdom0 blocks the signals it reads through a signalfd, and a mask survives exec:
+	 * the program would never see our SIGTERM.
+	 */
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGPIPE, SIG_DFL);
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	/* A parent gone before the prctl (the bootloader's child killed) sends nothing. */
+	if (getppid() != parent)
+		_exit(125);
+	if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(outfd, 1) < 0 || dup2(outfd, 2) < 0)
+		_exit(126);
+	close_range(3, ~0u, 0);
+	execvp(argv[0], argv);
+	_exit(127);
+}
+
+/* The first line of out that starts with "ERROR", else its first line. */
+static const char *first_error(char *out)
+{
+	char *line = strstr(out, "ERROR");
+
+	if (!line || (line != out && line[-1] != '\n'))
+		line = out;
+	line[strcspn(line, "\n")] = '\0';
+	return *line ? line : "(no message)";
+}
+
+int blk_image_check(const char *path, const char *format, char *err, size_t errlen)
+{
+	char *argv[] = { QIMG_BINARY, "check", "-q", "-f", (char *)format, (char *)path, NULL };
+	struct timespec t0, t;
+	char out[1024], drain[256];
+	size_t got = 0;
+	int fds[2], status = 0, waited, ready, ret = 0;
+	pid_t parent = getpid(), pid;
+	struct pollfd pfd;
+	ssize_t n;
+
+	if (!blk_image_format_known(format)) {
+		snprintf(err, errlen, "%s: unknown disk format '%s'", path, format);
+		return -EINVAL;
+	}
+	if (pipe2(fds, O_CLOEXEC)) {
+		ret = -errno;
+		snprintf(err, errlen, "cannot make a pipe: %s", strerror(errno));
+		return ret;
+	}
+	pid = fork();
+	if (pid == 0)
+		exec_child(argv, fds[1], parent);
+	close(fds[1]);
+	if (pid < 0) {
+		ret = -errno;
+		close(fds[0]);
+		snprintf(err, errlen, "cannot start %s: %s", QIMG_BINARY, strerror(errno));
+		return ret;
+	}
+	/* Its output (bounded: the rest is drained unread) until it ends or runs too long. */
+	pfd.fd = fds[0];
+	pfd.events = POLLIN;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		waited = (int)((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000);
+		if (waited >= QIMG_CHECK_MS) {
+			ret = -ETIMEDOUT;
+			break;
+		}
+		ready = poll(&pfd, 1, QIMG_CHECK_MS - waited);
+		if (ready < 0 && errno != EINTR) {
+			ret = -errno;
+			break;
+		}
+		if (ready <= 0)
+			continue;
+		if (got < sizeof(out) - 1)
+			n = read(fds[0], out + got, sizeof(out) - 1 - got);
+		else
+			n = read(fds[0], drain, sizeof(drain));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		if (got < sizeof(out) - 1)
+			got += (size_t)n;
+	}
+	out[got] = '\0';
+	close(fds[0]);
+	if (ret)
+		kill(pid, SIGKILL);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (ret == -ETIMEDOUT) {
+		snprintf(err, errlen, "%s: %s check did not finish within %d s", path, QIMG_BINARY,
+			 QIMG_CHECK_MS / 1000);
+		return ret;
+	}
+	if (ret) {
+		snprintf(err, errlen, "%s: %s check: %s", path, QIMG_BINARY, strerror(-ret));
+		return ret;
+	}
+	/* 0: clean; 3: leaked clusters only (space, not data); 63: the format has no check. */
+	if (WIFEXITED(status) &&
+	    (WEXITSTATUS(status) == 0 || WEXITSTATUS(status) == 3 || WEXITSTATUS(status) == 63))
+		return 0;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
+		snprintf(err, errlen, "%s: %s is not installed (Debian: qemu-utils)", path,
+			 QIMG_BINARY);
+	else if (WIFEXITED(status) && WEXITSTATUS(status) == 2)
+		snprintf(err, errlen, "%s: %s check finds the %s image damaged (truncated?): %s",
+			 path, QIMG_BINARY, format, first_error(out));
+	else
+		snprintf(err, errlen, "%s: %s check cannot read it as %s: %s", path, QIMG_BINARY,
+			 format, first_error(out));
+	return -EIO;
+}
+
+static int spawn_daemon(struct blk_image *img, const char *path, const char *format, bool readonly,
+			bool direct, bool no_flush, char *err, size_t errlen)
 {
 	char jpath[4200], jsock[256], file_node[QSD_ARG_MAX], fmt_node[512], server[512],
 		export[256], logpath[96];
-	bool direct = cache == BLK_CACHE_NONE || cache == BLK_CACHE_DIRECTSYNC;
-	bool no_flush = cache == BLK_CACHE_UNSAFE;
+	pid_t parent = getpid(), pid;
 	char *argv[10];
 	int ret, logfd;
-	pid_t pid;
 
 	ret = json_str(jpath, sizeof(jpath), path);
 	if (ret) {
@@ -160,27 +287,8 @@ static int spawn_daemon(struct blk_image *img, const char *path, const char *for
 		snprintf(err, errlen, "cannot start %s: %s", QSD_BINARY, strerror(errno));
 		return ret;
 	}
-	if (pid == 0) {
-		/* Only async-signal-safe calls from here: the parent has threads. */
-		int devnull = open("/dev/null", O_RDWR);
-		sigset_t none;
-
-		/*
-		 * svdom0 blocks the signals it reads through a signalfd, and a mask
-		 * survives exec: the daemon would never see our SIGTERM.
-		 */
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		signal(SIGTERM, SIG_DFL);
-		signal(SIGINT, SIG_DFL);
-		signal(SIGPIPE, SIG_DFL);
-		prctl(PR_SET_PDEATHSIG, SIGTERM);
-		if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(logfd, 1) < 0 || dup2(logfd, 2) < 0)
-			_exit(126);
-		close_range(3, ~0u, 0);
-		execvp(argv[0], argv);
-		_exit(127);
-	}
+	if (pid == 0)
+		exec_child(argv, logfd, parent);
 	close(logfd);
 	img->pid = pid;
 	return 0;
@@ -253,13 +361,14 @@ static int connect_daemon(struct blk_image *img, const char *path, char *err, si
 	}
 }
 
-int blk_image_open(struct blk_disk *d, const char *path, const char *format,
-		   enum blk_cache_mode cache, bool readonly, char *err, size_t errlen)
+int blk_image_start(const char *path, const char *format, bool readonly, bool direct, bool no_flush,
+		    struct blk_image **out, char *err, size_t errlen)
 {
 	struct blk_image *img;
 	int64_t size;
 	int ret;
 
+	*out = NULL;
 	if (!blk_image_format_known(format)) {
 		snprintf(err, errlen, "%s: unknown disk format '%s'", path, format);
 		return -EINVAL;
@@ -286,7 +395,7 @@ int blk_image_open(struct blk_disk *d, const char *path, const char *format,
 		snprintf(err, errlen, "libnbd: %s", nbd_get_error());
 		goto out;
 	}
-	ret = spawn_daemon(img, path, format, cache, readonly, err, errlen);
+	ret = spawn_daemon(img, path, format, readonly, direct, no_flush, err, errlen);
 	if (!ret)
 		ret = connect_daemon(img, path, err, errlen);
 	if (ret)
@@ -302,20 +411,29 @@ int blk_image_open(struct blk_disk *d, const char *path, const char *format,
 		snprintf(err, errlen, "%s: served read-only", path);
 		goto out;
 	}
+	img->bytes = (uint64_t)size;
 	img->can_flush = nbd_can_flush(img->nbd) == 1;
-	d->image = img;
-	d->fd = -1;
-	d->readonly = readonly;
-	d->direct = cache == BLK_CACHE_NONE || cache == BLK_CACHE_DIRECTSYNC;
-	d->sectors = (uint64_t)size / BLKIF_SECTOR_SIZE;
-	d->sector_size = BLKIF_SECTOR_SIZE;
-	d->discard = !readonly && nbd_can_trim(img->nbd) == 1;
-	log_info("%s: %s image served by %s (pid %d), %llu sectors", path, format, QSD_BINARY,
-		 (int)img->pid, (unsigned long long)d->sectors);
+	img->can_trim = !readonly && nbd_can_trim(img->nbd) == 1;
+	*out = img;
 	return 0;
 out:
 	blk_image_close(img);
 	return ret;
+}
+
+uint64_t blk_image_bytes(const struct blk_image *img)
+{
+	return img->bytes;
+}
+
+bool blk_image_can_trim(const struct blk_image *img)
+{
+	return img->can_trim;
+}
+
+int blk_image_pid(const struct blk_image *img)
+{
+	return (int)img->pid;
 }
 
 /* SIGTERM lets it finish its writes; one that takes longer than QSD_STOP_MS is killed. */

@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "blkback.h"
+struct blk_image;
 
 /* Formats blk_disk_open_format serves through QEMU; raw goes straight to the file. */
 bool blk_image_format_known(const char *format);
@@ -24,9 +24,23 @@ int blk_image_pwrite(struct blk_image *img, const void *buf, size_t len, uint64_
 int blk_image_flush(struct blk_image *img);
 int blk_image_discard(struct blk_image *img, uint64_t len, uint64_t offset);
 
-/* For blk_disk.c: start the daemon and connect; fills d's size and features. */
-int blk_image_open(struct blk_disk *d, const char *path, const char *format,
-		   enum blk_cache_mode cache, bool readonly, char *err, size_t errlen);
+/*
+ * Starts the daemon on path (direct: O_DIRECT; no_flush: flushes dropped, as cache='unsafe')
+ * and connects to it. Used by blkback (blk_disk.c) and by the bootloader, which reads a
+ * guest's first disk whatever its format. 0 or -errno with a sentence naming path in err.
+ */
+int blk_image_start(const char *path, const char *format, bool readonly, bool direct, bool no_flush,
+		    struct blk_image **img, char *err, size_t errlen);
+uint64_t blk_image_bytes(const struct blk_image *img);
+bool blk_image_can_trim(const struct blk_image *img);
+int blk_image_pid(const struct blk_image *img);
+/*
+ * QEMU's own consistency check of the image (qemu-img check, at most 60 s): 0 when clean or
+ * only leaking space, else -EIO with qemu-img's first complaint in err. A truncated qcow2
+ * would otherwise read as zeros where its clusters are missing.
+ */
+int blk_image_check(const char *path, const char *format, char *err, size_t errlen);
+/* Disconnects, stops the daemon (SIGTERM, then SIGKILL) and removes its directory. */
 void blk_image_close(struct blk_image *img);
 
 #endif

@@ -41,10 +41,11 @@ static int errcode_to_errno(errcode_t code)
 	return -EIO;
 }
 
-int bl_fs_open(const char *path, uint64_t offset, uint64_t size, struct bl_fs **out, char *err,
-	       size_t errlen)
+int bl_fs_open(const struct bl_disk *disk, uint64_t offset, uint64_t size, struct bl_fs **out,
+	       char *err, size_t errlen)
 {
-	char options[64];
+	struct bl_io_source src = { disk, offset, size };
+	char name[64];
 	uint64_t fs_bytes;
 	struct bl_fs *bfs;
 	errcode_t code;
@@ -57,10 +58,10 @@ int bl_fs_open(const char *path, uint64_t offset, uint64_t size, struct bl_fs **
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
-	snprintf(options, sizeof(options), "offset=%" PRIu64, offset);
+	bl_io_name(&src, name, sizeof(name));
 	/* Read-only: no journal replay, no writes; checksums are verified. */
-	code = ext2fs_open2(path, options, EXT2_FLAG_64BITS | EXT2_FLAG_SKIP_MMP, 0, 0,
-			    unix_io_manager, &bfs->fs);
+	code = ext2fs_open2(name, NULL, EXT2_FLAG_64BITS | EXT2_FLAG_SKIP_MMP, 0, 0,
+			    bl_io_manager(), &bfs->fs);
 	if (code) {
 		snprintf(err, errlen, "cannot open the ext filesystem: %s", error_message(code));
 		ret = errcode_to_errno(code);

@@ -28,6 +28,7 @@ struct block {
 
 struct parser {
 	const char *name; /* the file being read, for messages */
+	const char *top;  /* the first file: load_env looks for grubenv beside it */
 	struct bl_menu *menu;
 	struct bl_vars vars;
 	bl_read_fn read;
@@ -332,6 +333,93 @@ static int include(struct parser *ps, const char *name, unsigned int depth, bool
 	return ret;
 }
 
+/* grubenv's lines (name=value, '\\' escaping the next byte) as variables; wanted: only those. */
+static int env_lines(struct parser *ps, const char *path, char *text, char *const *wanted,
+		     size_t nwanted)
+{
+	static const char magic[] = "# GRUB Environment Block\n";
+	char *line = text, *next, *eq, *in, *out;
+	unsigned int lineno = 1;
+	size_t k;
+	int ret = 0;
+
+	/* GRUB ignores a file that is not an environment block; so do we. */
+	if (strncmp(text, magic, sizeof(magic) - 1))
+		return 0;
+	for (; !ret && *line; line = next, lineno++) {
+		next = line + strcspn(line, "\n");
+		if (*next)
+			*next++ = '\0';
+		eq = strchr(line, '=');
+		if (line[0] == '#' || !eq || eq == line || eq - line >= BL_MAX_VAR_NAME)
+			continue;
+		*eq = '\0';
+		for (k = 0; k < nwanted && strcmp(wanted[k], line); k++)
+			;
+		if (nwanted && k == nwanted)
+			continue;
+		for (in = out = eq + 1; *in; in++)
+			*out++ = in[0] == '\\' && in[1] ? *++in : *in;
+		*out = '\0';
+		if (strlen(eq + 1) >= BL_MAX_WORD)
+			return fail(ps, path, lineno, -E2BIG, "%s is longer than 4095 bytes", line);
+		ret = bl_var_set(&ps->vars, line, eq + 1, ps->nblocks != 0);
+		if (ret == -E2BIG)
+			return fail(ps, path, lineno, ret, "more than %s variables", "256");
+	}
+	return ret;
+}
+
+/*
+ * load_env [-f FILE] [--skip-sig] [NAME...]: the variables grub-editenv saved (saved_entry for
+ * GRUB_DEFAULT=saved), from FILE or the grubenv beside the first configuration file. A
+ * missing file is no error, as in GRUB.
+ */
+static int load_env(struct parser *ps, const char *name)
+{
+	const struct bl_cmd *cmd = ps->cmd;
+	char *text = NULL, *path = NULL, *wanted[BL_MAX_WORDS];
+	const char *file = NULL, *slash;
+	size_t i, nwanted = 0, len = 0;
+	int ret;
+
+	for (i = 1; i < cmd->nwords; i++) {
+		const char *w = cmd->words[i].text;
+
+		if ((!strcmp(w, "-f") || !strcmp(w, "--file")) && i + 1 < cmd->nwords)
+			file = cmd->words[++i].text;
+		else if (!strncmp(w, "--file=", 7))
+			file = w + 7;
+		else if (w[0] != '-')
+			wanted[nwanted++] = cmd->words[i].text;
+	}
+	if (file) {
+		path = strdup(bl_strip_device(file));
+	} else {
+		slash = strrchr(ps->top, '/');
+		if (slash &&
+		    asprintf(&path, "%.*sgrubenv", (int)(slash - ps->top + 1), ps->top) < 0)
+			path = NULL;
+		else if (!slash)
+			path = strdup("grubenv");
+	}
+	if (!path)
+		return -ENOMEM;
+	ret = ps->read(ps->ctx, path, &text, &len, ps->err, ps->errlen);
+	if (ret == -ENOENT || ret == -ENOTDIR) {
+		ret = 0;
+	} else if (!ret && ps->total_bytes + len > BL_MAX_CFG_TOTAL) {
+		ret = fail(ps, name, cmd->line, -EFBIG,
+			   "the configuration files together are larger than %s bytes", "4 MiB");
+	} else if (!ret) {
+		ps->total_bytes += len;
+		ret = env_lines(ps, path, text, wanted, nwanted);
+	}
+	free(text);
+	free(path);
+	return ret;
+}
+
 /* Inside a menuentry: what it boots with; its own variables go when it closes. */
 static int entry_command(struct parser *ps, const char *name)
 {
@@ -422,6 +510,8 @@ static int command(struct parser *ps, const char *name, unsigned int depth)
 		return include(ps, name, depth, true);
 	if (!strcmp(w, "blscfg"))
 		ps->menu->uses_blscfg = true;
+	if (!strcmp(w, "load_env"))
+		return load_env(ps, name);
 	if (!strcmp(w, "unset") && cmd->nwords > 1) {
 		ret = bl_var_set(&ps->vars, cmd->words[1].text, NULL, false);
 		return ret == -E2BIG
@@ -494,6 +584,7 @@ int bl_grub_parse(const char *name, const char *text, size_t len, bl_read_fn rea
 		return -ENOMEM;
 	}
 	ps.total_bytes = len;
+	ps.top = name;
 	ret = parse_file(&ps, name, text, len, 0);
 	if (ret == PARSE_STOP)
 		ret = 0;

@@ -50,10 +50,22 @@ uint32_t bl_crc32(const void *buf, size_t len);
 /* The bytes an ext superblock at off says its filesystem spans; -EINVAL when malformed. */
 int bl_ext_claimed_bytes(const struct bl_disk *disk, uint64_t off, uint64_t *bytes);
 
-/* An ext2/3/4 filesystem through libext2fs, opened read-only at an offset of a file. */
+/*
+ * libext2fs's I/O manager over a partition of a bl_disk (bl_io.c): ext2fs_open2 with the name
+ * bl_io_name gives for src, while src lives; reads outside the partition fail.
+ */
+struct bl_io_source {
+	const struct bl_disk *disk;
+	uint64_t offset, size;
+};
+struct struct_io_manager;
+struct struct_io_manager *bl_io_manager(void);
+int bl_io_name(const struct bl_io_source *src, char *buf, size_t len);
+
+/* An ext2/3/4 filesystem through libext2fs, opened read-only on a partition of a disk. */
 struct bl_fs;
-int bl_fs_open(const char *path, uint64_t offset, uint64_t size, struct bl_fs **fs, char *err,
-	       size_t errlen);
+int bl_fs_open(const struct bl_disk *disk, uint64_t offset, uint64_t size, struct bl_fs **fs,
+	       char *err, size_t errlen);
 void bl_fs_close(struct bl_fs *fs);
 /* A regular file's size; its path is resolved inside the filesystem only. */
 int bl_fs_size(struct bl_fs *fs, const char *path, uint64_t *size, char *err, size_t errlen);

@@ -50,7 +50,8 @@ static rlim_t mapped_bytes(void)
 }
 #endif
 
-static void child(int wfd, const char *disk, const char *args, const char *out_dir)
+static void child(int wfd, const char *disk, const char *format, const char *args,
+		  const char *out_dir)
 {
 	static struct answer a;
 	const char *p = (const char *)&a;
@@ -72,7 +73,7 @@ static void child(int wfd, const char *disk, const char *args, const char *out_d
 	 */
 	set_limit(RLIMIT_AS, mapped_bytes() + ((rlim_t)CHILD_AS_MIB << 20));
 #endif
-	a.ret = bootloader_extract(disk, args, out_dir, &a.choice, a.err, sizeof(a.err));
+	a.ret = bootloader_extract(disk, format, args, out_dir, &a.choice, a.err, sizeof(a.err));
 	while (left) {
 		n = write(wfd, p, left);
 		if (n < 0 && errno == EINTR)
@@ -93,7 +94,7 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-int bootloader_run(const char *disk_path, const char *args, const char *out_dir,
+int bootloader_run(const char *disk_path, const char *format, const char *args, const char *out_dir,
 		   unsigned int timeout_s, struct boot_choice *out, char *err, size_t errlen)
 {
 	static struct answer a;
@@ -118,7 +119,7 @@ int bootloader_run(const char *disk_path, const char *args, const char *out_dir,
 	}
 	if (pid == 0) {
 		close(fds[0]);
-		child(fds[1], disk_path, args, out_dir);
+		child(fds[1], disk_path, format, args, out_dir);
 	}
 	close(fds[1]);
 	pfd.fd = fds[0];

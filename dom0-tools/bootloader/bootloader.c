@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "bl_internal.h"
+#include "blk_image.h"
 #include "bootloader.h"
 
 #define MAX_ARG 1024u
@@ -119,6 +120,62 @@ static int fd_read(void *ctx, uint64_t off, void *buf, size_t len)
 	return n < 0 ? -errno : (size_t)n == len ? 0 : -EIO;
 }
 
+static int image_read(void *ctx, uint64_t off, void *buf, size_t len)
+{
+	return blk_image_pread(ctx, buf, len, off);
+}
+
+static bool is_raw(const char *format)
+{
+	return !format || !*format || !strcmp(format, "raw");
+}
+
+/*
+ * The disk as data to read: a raw file or block device through its descriptor; an image in
+ * another format (qcow2) served read-only by QEMU's storage daemon (blk_image.h), which
+ * close_disk stops.
+ */
+static int open_disk(const char *disk_path, const char *format, int *fd, struct blk_image **img,
+		     struct bl_disk *disk, char *err, size_t errlen)
+{
+	struct stat st;
+	int ret;
+
+	/* O_NONBLOCK: a FIFO named as a disk must not hang the open. */
+	*fd = open(disk_path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (*fd < 0 || fstat(*fd, &st)) {
+		ret = -errno;
+		snprintf(err, errlen, "cannot open the disk %s: %s", disk_path, strerror(errno));
+		return ret;
+	}
+	if (!S_ISREG(st.st_mode) && !(S_ISBLK(st.st_mode) && is_raw(format))) {
+		snprintf(err, errlen, "the disk %s is not a regular file%s", disk_path,
+			 is_raw(format) ? " or a block device" : "");
+		return -EINVAL;
+	}
+	if (!is_raw(format)) {
+		ret = blk_image_check(disk_path, format, err, errlen);
+		if (ret)
+			return ret;
+		ret = blk_image_start(disk_path, format, true, false, true, img, err, errlen);
+		if (ret)
+			return ret;
+		disk->read = image_read;
+		disk->ctx = *img;
+		disk->size = blk_image_bytes(*img);
+		return 0;
+	}
+	disk->read = fd_read;
+	disk->ctx = fd;
+	disk->size = (uint64_t)st.st_size;
+	if (S_ISBLK(st.st_mode) && ioctl(*fd, BLKGETSIZE64, &disk->size)) {
+		ret = -errno;
+		snprintf(err, errlen, "%s: cannot read its size: %s", disk_path, strerror(errno));
+		return ret;
+	}
+	return 0;
+}
+
 struct found {
 	struct bl_fs *fs;
 	struct bl_part part;
@@ -144,8 +201,8 @@ static void describe_part(const struct bl_part *part, char *buf, size_t len)
 }
 
 /* The first filesystem that holds a configuration; notes says what the others were. */
-static int find_config(const char *fd_path, const struct bl_disk *disk, bool need_config,
-		       struct found *f, char *err, size_t errlen)
+static int find_config(const struct bl_disk *disk, bool need_config, struct found *f, char *err,
+		       size_t errlen)
 {
 	struct bl_part parts[BL_MAX_PARTS];
 	char notes[768] = "", where[32], ferr[256];
@@ -178,8 +235,7 @@ static int find_config(const char *fd_path, const struct bl_disk *disk, bool nee
 				 where, size, parts[i].size);
 			return -EINVAL;
 		}
-		ret = bl_fs_open(fd_path, parts[i].offset, parts[i].size, &f->fs, ferr,
-				 sizeof(ferr));
+		ret = bl_fs_open(disk, parts[i].offset, parts[i].size, &f->fs, ferr, sizeof(ferr));
 		if (ret) {
 			snprintf(err, errlen, "%s: %s", where, ferr);
 			return ret;
@@ -299,47 +355,28 @@ static int choose(struct found *f, const struct bl_args *a, struct bl_menu *menu
 	return ret;
 }
 
-int bootloader_extract(const char *disk_path, const char *args, const char *out_dir,
-		       struct boot_choice *out, char *err, size_t errlen)
+int bootloader_extract(const char *disk_path, const char *format, const char *args,
+		       const char *out_dir, struct boot_choice *out, char *err, size_t errlen)
 {
 	struct found f = { 0 };
 	struct bl_menu menu = { 0 };
 	const struct bl_entry *entry = NULL;
 	struct bl_args a;
-	struct bl_disk disk = { .read = fd_read };
-	char fd_path[64], where[32], kerr[640];
+	struct bl_disk disk = { 0 };
+	struct blk_image *img = NULL;
+	char where[32], kerr[640];
 	char *kernel_path[1], *ramdisk_path[1];
 	uint64_t budget = BL_MAX_BOOT_BYTES;
-	struct stat st;
 	int fd = -1, ret;
 
 	memset(out, 0, sizeof(*out));
 	ret = parse_args(args, &a, err, errlen);
 	if (ret)
 		return ret;
-	/* O_NONBLOCK: a FIFO named as a disk must not hang the open. */
-	fd = open(disk_path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-	if (fd < 0 || fstat(fd, &st)) {
-		ret = -errno;
-		snprintf(err, errlen, "cannot open the disk %s: %s", disk_path, strerror(errno));
+	ret = open_disk(disk_path, format, &fd, &img, &disk, err, errlen);
+	if (ret)
 		goto out;
-	}
-	if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)) {
-		snprintf(err, errlen, "the disk %s is not a regular file or a block device",
-			 disk_path);
-		ret = -EINVAL;
-		goto out;
-	}
-	disk.ctx = &fd;
-	disk.size = (uint64_t)st.st_size;
-	if (S_ISBLK(st.st_mode) && ioctl(fd, BLKGETSIZE64, &disk.size)) {
-		ret = -errno;
-		snprintf(err, errlen, "%s: cannot read its size: %s", disk_path, strerror(errno));
-		goto out;
-	}
-	/* libext2fs opens by name: through our descriptor, so it reads the file we checked. */
-	snprintf(fd_path, sizeof(fd_path), "/proc/self/fd/%d", fd);
-	ret = find_config(fd_path, &disk, !a.has_kernel, &f, kerr, sizeof(kerr));
+	ret = find_config(&disk, !a.has_kernel, &f, kerr, sizeof(kerr));
 	if (!ret && !a.has_kernel)
 		ret = choose(&f, &a, &menu, &entry, kerr, sizeof(kerr));
 	if (ret) {
@@ -382,6 +419,7 @@ int bootloader_extract(const char *disk_path, const char *args, const char *out_
 out:
 	bl_menu_free(&menu);
 	bl_fs_close(f.fs);
+	blk_image_close(img);
 	if (fd >= 0)
 		close(fd);
 	return ret;

@@ -25,19 +25,21 @@ struct boot_choice {
 };
 
 /*
- * Reads disk_path (a raw image or block device), picks the entry that args (pygrub's
- * --entry=, --kernel=, --ramdisk=, --args=; NULL or "" for the default entry) names, and
- * writes its kernel and initrd into out_dir (made if missing, 0700). 0 or -errno with a
- * sentence in err.
+ * Reads disk_path, picks the entry that args (pygrub's --entry=, --kernel=, --ramdisk=,
+ * --args=; NULL or "" for the default entry) names, and writes its kernel and initrd into
+ * out_dir (made if missing, 0700). format is the disk's <driver type>: NULL or "raw" reads
+ * the file or block device itself; qcow2 is read through QEMU's storage daemon, started
+ * read-only for the call and stopped before it returns. 0 or -errno with a sentence in err.
  */
-int bootloader_extract(const char *disk_path, const char *args, const char *out_dir,
-		       struct boot_choice *out, char *err, size_t errlen);
+int bootloader_extract(const char *disk_path, const char *format, const char *args,
+		       const char *out_dir, struct boot_choice *out, char *err, size_t errlen);
 
 /*
  * The same in a child process with limits on CPU time, memory and file size, killed after
- * timeout_s: a filesystem crafted to trip the ext reader cannot take the caller down.
+ * timeout_s: a filesystem crafted to trip the ext reader cannot take the caller down. A
+ * storage daemon the child started dies with it.
  */
-int bootloader_run(const char *disk_path, const char *args, const char *out_dir,
+int bootloader_run(const char *disk_path, const char *format, const char *args, const char *out_dir,
 		   unsigned int timeout_s, struct boot_choice *out, char *err, size_t errlen);
 
 /* Removes what bootloader_extract wrote into out_dir, and out_dir itself. */

@@ -13,18 +13,20 @@
 #include "svctl.h"
 
 const char svctl_bootloader_usage[] =
-	"bootloader [--out DIR] [--in-process] DISK [BOOTLOADER_ARGS]\n"
+	"bootloader [--out DIR] [--format raw|qcow2] [--in-process] DISK [BOOTLOADER_ARGS]\n"
 	"\n"
 	"Finds the kernel, initrd and command line that DISK's GRUB configuration names,\n"
 	"as <bootloader>pygrub</bootloader> does when a domain starts, and copies them to\n"
 	"DIR (default: a new directory in $TMPDIR or /tmp). BOOTLOADER_ARGS takes pygrub's\n"
 	"--entry=N|TITLE, --kernel=PATH, --ramdisk=PATH and --args=ARGS, as one word.\n"
+	"--format is the disk's <driver type> (default raw): a qcow2 image is read through\n"
+	"QEMU's storage daemon, as blkback serves it.\n"
 	"--in-process reads in svctl itself, not in a limited child (for debuggers and\n"
 	"sanitizers).\n";
 
 int svctl_cmd_bootloader(int argc, char **argv)
 {
-	const char *out = NULL, *tmp = getenv("TMPDIR");
+	const char *out = NULL, *format = NULL, *tmp = getenv("TMPDIR");
 	char dir[BL_PATH_MAX], err[1024];
 	struct boot_choice choice;
 	bool in_process = false;
@@ -34,17 +36,19 @@ int svctl_cmd_bootloader(int argc, char **argv)
 		printf("usage: svctl %s", svctl_bootloader_usage);
 		return 0;
 	}
-	if (argc > 2 && !strcmp(argv[1], "--out")) {
-		out = argv[2];
-		i = 3;
-	}
-	if (argc > i && !strcmp(argv[i], "--in-process")) {
-		in_process = true;
-		i++;
+	for (; argc > i; i++) {
+		if (argc > i + 1 && !strcmp(argv[i], "--out"))
+			out = argv[++i];
+		else if (argc > i + 1 && !strcmp(argv[i], "--format"))
+			format = argv[++i];
+		else if (!strcmp(argv[i], "--in-process"))
+			in_process = true;
+		else
+			break;
 	}
 	if (argc - i < 1 || argc - i > 2 || argv[i][0] == '-')
-		return svctl_usage_error(
-			argv[0], "expected [--out DIR] [--in-process] DISK [BOOTLOADER_ARGS]");
+		return svctl_usage_error(argv[0], "expected [--out DIR] [--format FMT] "
+						  "[--in-process] DISK [BOOTLOADER_ARGS]");
 	if (!out) {
 		snprintf(dir, sizeof(dir), "%s/svctl-bootloader-XXXXXX",
 			 tmp && *tmp ? tmp : "/tmp");
@@ -55,11 +59,11 @@ int svctl_cmd_bootloader(int argc, char **argv)
 		out = dir;
 	}
 	if (in_process)
-		ret = bootloader_extract(argv[i], argc - i == 2 ? argv[i + 1] : NULL, out, &choice,
-					 err, sizeof(err));
+		ret = bootloader_extract(argv[i], format, argc - i == 2 ? argv[i + 1] : NULL, out,
+					 &choice, err, sizeof(err));
 	else
-		ret = bootloader_run(argv[i], argc - i == 2 ? argv[i + 1] : NULL, out, 120, &choice,
-				     err, sizeof(err));
+		ret = bootloader_run(argv[i], format, argc - i == 2 ? argv[i + 1] : NULL, out, 120,
+				     &choice, err, sizeof(err));
 	if (ret) {
 		fprintf(stderr, "svctl bootloader: %s\n", err);
 		return SVCTL_EX_DATAERR;

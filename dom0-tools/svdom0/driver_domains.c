@@ -590,6 +590,14 @@ int dd_ensure_for(struct dom0 *d0, const struct sv_domain_config *cfg, char *err
 	for (i = 0; !ret && i < cfg->ndisks; i++) {
 		if (!cfg->disks[i].backend_domain)
 			continue;
+		/* Before a driver domain starts for nothing: vbd.c would refuse the disk after. */
+		if (cfg->disks[i].format != SV_DISK_FORMAT_RAW)
+			return errmsg_set(
+				err, errlen, -EOPNOTSUPP,
+				"disk %s: a driver domain serves raw images only, not %s "
+				"(served by QEMU's storage daemon, which its sandbox cannot "
+				"start)",
+				cfg->disks[i].target_dev, cfg->disks[i].driver_type);
 		snprintf(what, sizeof(what), "disk %s", cfg->disks[i].target_dev);
 		ret = dd_ensure(d0, what, cfg->disks[i].backend_domain, cfg->name, err, errlen);
 	}

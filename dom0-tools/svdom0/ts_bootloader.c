@@ -44,19 +44,14 @@ int tsx_bootloader(struct dom0 *d0, const struct sv_domain_config *cfg, struct b
 			 cfg->name);
 		return -ENOENT;
 	}
-	if (disk->format != SV_DISK_FORMAT_RAW) {
-		snprintf(err, errlen,
-			 "domain %s: <bootloader> reads raw images only, and the first disk %s is "
-			 "%s",
-			 cfg->name, disk->source, disk->driver_type);
-		return -EOPNOTSUPP;
-	}
 	if (boot_dir(d0, cfg->name, dir, sizeof(dir))) {
 		snprintf(err, errlen, "domain %s: the run directory's path is too long", cfg->name);
 		return -ENAMETOOLONG;
 	}
-	ret = bootloader_run(disk->source, cfg->bootloader_args, dir, TS_BOOTLOADER_TIMEOUT_S, boot,
-			     err, errlen);
+	/* qcow2: read through QEMU's storage daemon, as blkback will serve it. */
+	ret = bootloader_run(disk->source,
+			     disk->format == SV_DISK_FORMAT_RAW ? NULL : disk->driver_type,
+			     cfg->bootloader_args, dir, TS_BOOTLOADER_TIMEOUT_S, boot, err, errlen);
 	if (ret) {
 		/* The reader's sentence names the disk; say which domain wanted it. */
 		char why[768];

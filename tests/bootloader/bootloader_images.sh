@@ -139,6 +139,74 @@ expect_err "no menu entry '7': the menu has 2"
 boot 65 "$dir/fs.img" "--output=/tmp/x"
 expect_err "bootloader_args: '--output=/tmp/x' is not supported"
 
+# qcow2 (qemu-img convert of the raw images): read through QEMU's storage daemon and NBD,
+# the same files out; no daemon outlives a call, refused ones included.
+no_daemon() {
+	pgrep -f "$dir/" >/dev/null && fail "a process naming $dir outlived svctl bootloader"
+	return 0
+}
+if command -v qemu-img >/dev/null && command -v qemu-storage-daemon >/dev/null; then
+	case=qcow2
+	qemu-img convert -f raw -O qcow2 "$dir/mbr.img" "$dir/mbr.qcow2" >"$errf" 2>&1 ||
+		fail "qemu-img convert failed"
+	qemu-img convert -f raw -O qcow2 "$dir/fs.img" "$dir/fs.qcow2" >"$errf" 2>&1 ||
+		fail "qemu-img convert failed"
+	boot 0 --format qcow2 "$dir/mbr.qcow2"
+	expect_out "source: partition 1 (ext4): /boot/grub/grub.cfg"
+	expect_out "title: Splitvisor hello"
+	same "$dir/x/kernel" "$guest"
+	same "$dir/x/initrd" "$t/boot/initrd.img-sv"
+	no_daemon
+	boot 0 --format qcow2 "$dir/fs.qcow2" "--entry=1"
+	expect_out "source: the whole disk (ext4)"
+	expect_out "title: spin"
+	same "$dir/x/kernel" "$guest"
+	no_daemon
+	boot 0 --format raw "$dir/mbr.img"
+	expect_out "source: partition 1 (ext4)"
+
+	case=qcow2-hostile
+	# A raw image said to be qcow2: QEMU's own reason, never a guess at the format.
+	boot 65 --format qcow2 "$dir/mbr.img"
+	expect_err "$dir/mbr.img: qemu-img check cannot read it as qcow2: .*not in qcow2 format"
+	no_daemon
+	# Truncated: QEMU would read the missing clusters as zeros; qemu-img check refuses it.
+	head -c 1M "$dir/mbr.qcow2" >"$dir/trunc.qcow2"
+	boot 65 --format qcow2 "$dir/trunc.qcow2"
+	expect_err "$dir/trunc.qcow2: qemu-img check finds the qcow2 image damaged (truncated?): ERROR"
+	no_daemon
+	# A refcount table entry pointing past the end of the file.
+	cp "$dir/mbr.qcow2" "$dir/corrupt.qcow2"
+	rt=$(od -An -t u8 -j 48 -N 8 --endian=big "$dir/corrupt.qcow2" | tr -d ' ')
+	printf '\177\377\377\377\377\377\000\000' |
+		dd of="$dir/corrupt.qcow2" bs=1 seek="$rt" conv=notrunc status=none
+	boot 65 --format qcow2 "$dir/corrupt.qcow2"
+	expect_err "$dir/corrupt.qcow2: qemu-img check"
+	no_daemon
+	boot 65 --format vmdk "$dir/mbr.qcow2"
+	expect_err "unknown disk format 'vmdk'"
+	mkfifo "$dir/fifo-q"
+	boot 65 --format qcow2 "$dir/fifo-q"
+	expect_err "the disk $dir/fifo-q is not a regular file$"
+else
+	echo "qcow2 cases skipped: qemu-img or qemu-storage-daemon missing"
+fi
+
+# GRUB_DEFAULT=saved: grubenv beside grub.cfg names the entry (grub-editenv's format).
+case=grubenv
+t=$(tree grubenv)
+{
+	printf 'if [ -s $prefix/grubenv ]; then\n  load_env\nfi\n'
+	printf 'set default="${saved_entry}"\n'
+	printf '%s\n' "$cfg_hello"
+} | sed '/^set default="0"$/d' >"$t/boot/grub/grub.cfg"
+{ printf '# GRUB Environment Block\nsaved_entry=Advanced>spin\n'; head -c 980 /dev/zero | tr '\0' '#'; } \
+	>"$t/boot/grub/grubenv"
+image "$t" "$dir/grubenv.img"
+boot 0 "$dir/grubenv.img"
+expect_out "title: spin"
+expect_out "cmdline: spin$"
+
 case=legacy
 t=$(tree legacy)
 printf 'default 1\ntitle a\n kernel /nope\ntitle b\n root (hd0,0)\n kernel /vmlinuz hello\n' \

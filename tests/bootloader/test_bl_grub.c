@@ -202,6 +202,81 @@ START_TEST(test_default_forms)
 }
 END_TEST
 
+/* GRUB_DEFAULT=saved: grub-mkconfig's load_env and set default="${saved_entry}". */
+START_TEST(test_grubenv)
+{
+	static const char cfg[] = "if [ -s $prefix/grubenv ]; then\n"
+				  "  load_env\n"
+				  "fi\n"
+				  "if [ \"${next_entry}\" ] ; then\n"
+				  "   set default=\"${next_entry}\"\n"
+				  "else\n"
+				  "   set default=\"${saved_entry}\"\n"
+				  "fi\n"
+				  "menuentry 'a' --id ida { linux /a; }\n"
+				  "submenu 's' { menuentry 'b' { linux /b; }\n"
+				  "  menuentry 'c d' { linux /c; } }\n";
+	struct files f = { .names = { "grubenv" },
+			   .texts = { "# GRUB Environment Block\n"
+				      "# comment=1\n"
+				      "saved_entry=s>c\\ d\n"
+				      "##########" } };
+	const struct bl_entry *e;
+
+	ck_assert_msg(parse(cfg, &f) == 0, "%s", err);
+	e = pick(NULL);
+	ck_assert_msg(e && !strcmp(e->kernel, "/c"), "%s", e ? e->kernel : err);
+	bl_menu_free(&menu);
+
+	/* The file a -f names, only the variables asked for. */
+	f.names[0] = "/boot/env";
+	f.texts[0] = "# GRUB Environment Block\nsaved_entry=ida\ndefault=1\n";
+	ck_assert_msg(parse("load_env -f (hd0,msdos1)/boot/env saved_entry\n"
+			    "set default=\"${saved_entry}\"\nload_env -f /boot/env x\n"
+			    "menuentry 'b' { linux /b; }\nmenuentry 'a' --id ida { linux /a; }\n",
+			    &f) == 0,
+		      "%s", err);
+	e = pick(NULL);
+	ck_assert_msg(e && !strcmp(e->kernel, "/a"), "%s", e ? e->kernel : err);
+	bl_menu_free(&menu);
+
+	/* No grubenv (GRUB goes on), and a file that is not an environment block: the first. */
+	ck_assert_msg(parse(cfg, NULL) == 0, "%s", err);
+	e = pick(NULL);
+	ck_assert_msg(e && !strcmp(e->kernel, "/a"), "%s", e ? e->kernel : err);
+	bl_menu_free(&menu);
+	f.names[0] = "grubenv";
+	f.texts[0] = "saved_entry=1\n";
+	ck_assert_msg(parse(cfg, &f) == 0, "%s", err);
+	e = pick(NULL);
+	ck_assert_msg(e && !strcmp(e->kernel, "/a"), "%s", e ? e->kernel : err);
+}
+END_TEST
+
+/* A grubenv made to overflow: a value past BL_MAX_WORD, more variables than allowed. */
+START_TEST(test_grubenv_hostile)
+{
+	struct files f = { .names = { "grubenv" } };
+	char *text = malloc(20000);
+	size_t n, i;
+
+	ck_assert_ptr_nonnull(text);
+	n = (size_t)sprintf(text, "# GRUB Environment Block\nsaved_entry=");
+	memset(text + n, 'x', 5000);
+	strcpy(text + n + 5000, "\n");
+	f.texts[0] = text;
+	ck_assert_int_eq(parse("load_env\nmenuentry a { linux /a; }\n", &f), -E2BIG);
+	ck_assert_msg(strstr(err, "grubenv:2: saved_entry is longer than 4095 bytes"), "%s", err);
+
+	n = (size_t)sprintf(text, "# GRUB Environment Block\n");
+	for (i = 0; i < 300; i++)
+		n += (size_t)sprintf(text + n, "v%zu=1\n", i);
+	ck_assert_int_eq(parse("load_env\nmenuentry a { linux /a; }\n", &f), -E2BIG);
+	ck_assert_msg(strstr(err, "more than 256 variables"), "%s", err);
+	free(text);
+}
+END_TEST
+
 START_TEST(test_syntax)
 {
 	const struct bl_entry *e;
@@ -486,6 +561,7 @@ int main(void)
 	tcase_add_test(ok, test_debian_entries);
 	tcase_add_test(ok, test_default_forms);
 	tcase_add_test(ok, test_syntax);
+	tcase_add_test(ok, test_grubenv);
 	tcase_add_test(ok, test_scoped_variables);
 	tcase_add_test(ok, test_unset_variables);
 	tcase_add_test(ok, test_source_and_configfile);
@@ -499,6 +575,7 @@ int main(void)
 	tcase_add_test(bad, test_too_many_variables);
 	tcase_add_test(bad, test_no_entries);
 	tcase_add_test(bad, test_long_args);
+	tcase_add_test(bad, test_grubenv_hostile);
 	suite_add_tcase(s, ok);
 	suite_add_tcase(s, bad);
 	runner = srunner_create(s);

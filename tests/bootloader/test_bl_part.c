@@ -10,6 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <ext2fs/ext2_err.h>
+#include <ext2fs/ext2fs.h>
+
 #include "bl_internal.h"
 
 #define DISK_SIZE (8u << 20)
@@ -246,6 +249,46 @@ START_TEST(test_ext_claimed)
 }
 END_TEST
 
+/*
+ * libext2fs's reads through bl_io.c: byte-exact across its windows from a partition that
+ * starts off a window boundary, and never outside the partition.
+ */
+START_TEST(test_bl_io)
+{
+	struct bl_io_source src = { &disk, 1536 * 512 + 512, 3u << 20 };
+	uint8_t *buf = malloc(600u << 10);
+	io_channel ch = NULL;
+	char name[64];
+	size_t i;
+
+	ck_assert_ptr_nonnull(buf);
+	for (i = 0; i < DISK_SIZE; i++)
+		image[i] = (uint8_t)(i * 7 + (i >> 12));
+	ck_assert_int_eq(bl_io_name(&src, name, sizeof(name)), 0);
+	ck_assert_int_eq(bl_io_manager()->open(name, IO_FLAG_RW, &ch), EXT2_ET_RO_FILSYS);
+	ck_assert_int_eq(bl_io_manager()->open("bl-disk:(nil)", 0, &ch), EXT2_ET_BAD_DEVICE_NAME);
+	ck_assert_int_eq(bl_io_manager()->open(name, 0, &ch), 0);
+	ck_assert_int_eq(io_channel_set_blksize(ch, 4096), 0);
+	/* 600 KiB from block 50: three windows and parts of two more, twice (cached). */
+	for (int pass = 0; pass < 2; pass++) {
+		memset(buf, 0, 600u << 10);
+		ck_assert_int_eq(io_channel_read_blk64(ch, 50, -(int)(600u << 10), buf), 0);
+		ck_assert(!memcmp(buf, image + src.offset + 50 * 4096, 600u << 10));
+	}
+	ck_assert_int_eq(io_channel_read_blk64(ch, 0, 1, buf), 0);
+	ck_assert(!memcmp(buf, image + src.offset, 4096));
+	/* The partition's last block reads; one past it, or straddling its end, does not. */
+	ck_assert_int_eq(io_channel_read_blk64(ch, (3u << 20) / 4096 - 1, 1, buf), 0);
+	ck_assert(!memcmp(buf, image + src.offset + (3u << 20) - 4096, 4096));
+	ck_assert_int_ne(io_channel_read_blk64(ch, (3u << 20) / 4096, 1, buf), 0);
+	ck_assert_int_ne(io_channel_read_blk64(ch, (3u << 20) / 4096 - 1, 2, buf), 0);
+	ck_assert_int_ne(io_channel_read_blk64(ch, ~0ull / 2, 1, buf), 0);
+	ck_assert_int_eq(io_channel_write_blk64(ch, 0, 1, buf), EXT2_ET_RO_FILSYS);
+	io_channel_close(ch);
+	free(buf);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("bootloader-part");
@@ -263,6 +306,7 @@ int main(void)
 	tcase_add_test(tc, test_gpt_lies);
 	tcase_add_test(tc, test_probe);
 	tcase_add_test(tc, test_ext_claimed);
+	tcase_add_test(tc, test_bl_io);
 	suite_add_tcase(s, tc);
 	runner = srunner_create(s);
 	srunner_run_all(runner, CK_NORMAL);

@@ -32,9 +32,10 @@ mkxml() {
 	} >"$run_dir/$1.xml"
 }
 
+# disk FILE [FORMAT] [EXTRA]: the first disk, raw unless FORMAT says.
 disk() {
-	echo "<disk type='file' device='disk'><driver name='file' type='raw'/>"
-	echo "<source file='$1'/><target dev='xvda' bus='xen'/></disk>"
+	echo "<disk type='file' device='disk'><driver name='qemu' type='${2:-raw}'/>"
+	echo "<source file='$1'/><target dev='xvda' bus='xen'/>${3:-}</disk>"
 }
 
 # wait_console NAME TEXT: polls the console log until TEXT shows up.
@@ -77,6 +78,38 @@ boot)
 	sv 0 start spin
 	wait_console spin "spin: looping"
 	sv 0 destroy spin
+	;;
+qcow2)
+	# The same image as qcow2: pygrub reads it through QEMU's storage daemon, then blkback
+	# serves it the same way; no daemon of the bootloader's outlives the reading.
+	command -v qemu-img >/dev/null && command -v qemu-storage-daemon >/dev/null ||
+		{ echo "SKIP: qemu-img or qemu-storage-daemon missing"; exit 77; }
+	qemu-img convert -f raw -O qcow2 "$img" "$run_dir/pygrub.qcow2" >"$errf" 2>&1 ||
+		fail "qemu-img convert failed"
+	mkxml q "" "$(disk "$run_dir/pygrub.qcow2" qcow2)"
+	sv 0 create "$run_dir/q.xml"
+	timeout 900 "$svctl" console q >"$out" 2>&1
+	grep -q "Hello from Splitvisor" "$out" || fail "the guest on qcow2 did not run hello"
+	grep -q "bootloader chose 'Splitvisor guest (hello)' from partition 1 (ext4)" \
+		"$run_dir"/svdom0*.log 2>/dev/null || fail "svdom0's log does not say what it chose"
+	[ -e "$run_dir/boot/q" ] && fail "the extracted files outlived the domain"
+	sv 0 destroy q
+	qemu-img check -q "$run_dir/pygrub.qcow2" >"$out" 2>&1 || fail "qemu-img check failed"
+	# A raw file said to be qcow2: QEMU's reason, through the bootloader, at create.
+	mkxml notq "" "$(disk "$img" qcow2)"
+	sv 1 create "$run_dir/notq.xml"
+	expect_err "domain notq: bootloader: $img: qemu-img check cannot read it as qcow2: .*not in qcow2 format"
+	# A driver domain cannot serve qcow2: refused at start, naming the disk and the reason.
+	cat >"$run_dir/ddq.xml" <<XML
+<domain type='xen'><name>ddq</name><memory unit='MiB'>32</memory><vcpu>1</vcpu>
+<os><type arch='x86_64' machine='xenpv'>xen</type><kernel>$kernel</kernel></os><devices>
+$(disk "$run_dir/pygrub.qcow2" qcow2 "<backenddomain name='dd0'/>")
+</devices></domain>
+XML
+	sv 0 define "$run_dir/ddq.xml"
+	sv 1 start ddq
+	expect_err "disk xvda: a driver domain serves raw images only, not qcow2"
+	sv 0 list
 	;;
 refused)
 	# A menu entry naming a missing kernel, a truncated image, no disk: each refused.

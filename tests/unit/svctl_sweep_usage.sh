@@ -21,7 +21,8 @@ check "flows must be 1..8" bench net --sweep 'flows=1..16'
 check "bs x qd is over the 16 MiB" bench blk --sweep 'bs=1M,qd=64'
 check "more than 512 points" bench blk --sweep 'bs=512..1M,qd=1|2|3|4|5|6|7|8|9|10|11|12|13|14|15|16,rw=read|write,pattern=seq|rand'
 check "--compare: 'persistent=maybe'" bench blk --sweep 'bs=4k' --compare 'persistent=maybe'
-check "'vmdk' is not a value of format" bench blk --sweep 'bs=4k' --compare 'format=vmdk'
+# format= is the fifth compare key: known, its values checked.
+check "--compare: 'format=vmdk': 'vmdk' is not a value of format" bench blk --sweep 'bs=4k' --compare 'format=vmdk'
 check "--compare: no configuration" bench net --sweep 'frame=64' --compare 'persistent=on'
 check "--sweep is for blk and net" bench hypercall --sweep 'bs=4k'
 check "go with --sweep" bench blk --plot /tmp
