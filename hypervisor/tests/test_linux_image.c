@@ -424,10 +424,13 @@ START_TEST(refuses_other_files_and_lzo)
 }
 END_TEST
 
-/* Debian's kernel, where the VM harness's cache holds one (scripts/kvm-vm.sh downloads it). */
+/*
+ * Debian's kernel, where the VM harness's cache holds one: scripts/kvm-vm.sh downloads it into
+ * $KVM_VM_CACHE, by default <repo>/build-vm.
+ */
 static char *find_debian_vmlinuz(void)
 {
-	const char *root = getenv("KVM_VM_CACHE") ? getenv("KVM_VM_CACHE") : "/work/kvm-vm-cache";
+	const char *root = getenv("KVM_VM_CACHE") ? getenv("KVM_VM_CACHE") : SV_VM_CACHE_DEFAULT;
 	struct dirent *de;
 	char *found = NULL;
 	DIR *dir = opendir(root);
@@ -474,8 +477,10 @@ START_TEST(loads_debian_vmlinuz)
 	int ret;
 
 	if (!path) {
-		fprintf(stderr, "loads_debian_vmlinuz: SKIPPED: no linux-image-*/boot/vmlinuz-* "
-				"under the VM cache\n");
+		fprintf(stderr,
+			"loads_debian_vmlinuz: SKIPPED: no linux-image-*/boot/vmlinuz-* under %s "
+			"(scripts/kvm-vm.sh's cache: set KVM_VM_CACHE)\n",
+			getenv("KVM_VM_CACHE") ? getenv("KVM_VM_CACHE") : SV_VM_CACHE_DEFAULT);
 		return;
 	}
 	ck_assert_int_eq(
