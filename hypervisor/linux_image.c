@@ -262,7 +262,6 @@ static const struct {
 static int bz_decompress(const uint8_t *p, size_t plen, uint8_t **elf, size_t *elf_len,
 			 const char **format, char *err, size_t errlen)
 {
-	static char fmt[32];
 	uint32_t declared;
 	size_t i, done = 0;
 	uint8_t *out;
@@ -307,8 +306,7 @@ static int bz_decompress(const uint8_t *p, size_t plen, uint8_t **elf, size_t *e
 		free(out);
 		return ret;
 	}
-	snprintf(fmt, sizeof(fmt), "bzImage (%s)", decoders[i].name);
-	*format = fmt;
+	*format = decoders[i].name;
 	*elf = out;
 	*elf_len = done;
 	return 0;
@@ -524,7 +522,7 @@ int linux_load(uint8_t *file, size_t len, struct guest_mem *mem, uint64_t reserv
 		char msg[384];
 
 		snprintf(msg, sizeof(msg), "%s", err);
-		snprintf(err, errlen, "%s: %s", format, msg);
+		snprintf(err, errlen, "bzImage (%s): %s", format, msg);
 	}
 	free(copy);
 	return ret;

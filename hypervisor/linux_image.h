@@ -21,7 +21,7 @@
 
 /*
  * The ELF inside a kernel file: a bzImage's payload decompressed, or a copy of a plain ELF.
- * *elf is malloc'd (free it); *format names what was found ("bzImage (xz)", "ELF").
+ * *elf is malloc'd (free it); *format names what was found: the payload's compression ("xz", ...) or "ELF".
  * Refusals: -ENOEXEC neither a bzImage nor an ELF; -EOPNOTSUPP a compression we do not read
  * (lzo, unknown magic); -EBADMSG a truncated or corrupt header or payload, or an output size
  * other than the payload's trailing size field; -EFBIG a declared size above LINUX_MAX_ELF.
