@@ -29,6 +29,7 @@
 static const uint64_t boot_gdt[] = {
 	0, 0x00af9b000000ffffull, /* 0x08: 64-bit code, DPL 0 */
 	0x00cf93000000ffffull,	  /* 0x10: data, DPL 0 */
+	0x00cf9b000000ffffull,	  /* 0x18: 32-bit code, DPL 0 (Linux PVH entry) */
 };
 
 int boot_build_tables(struct guest_mem *mem)
@@ -130,4 +131,39 @@ void boot_sregs(struct kvm_sregs *sregs)
 	sregs->cr4 = CR4_PAE | CR4_OSFXSR | CR4_OSXMMEXCPT;
 	sregs->cr0 = CR0_PE | CR0_MP | CR0_ET | CR0_NE | CR0_WP | CR0_PG;
 	sregs->efer = EFER_LME | EFER_LMA;
+}
+
+/* Flat 4 GiB protected mode without paging, as Xen enters a PVH kernel's PHYS32 entry. */
+void boot_pvh_sregs(struct kvm_sregs *sregs)
+{
+	boot_segment(&sregs->cs, SV_BOOT_CS32, 0);
+	sregs->cs.type = 0xb;
+	boot_segment(&sregs->ds, SV_BOOT_DS, 0);
+	sregs->es = sregs->ds;
+	sregs->fs = sregs->ds;
+	sregs->gs = sregs->ds;
+	sregs->ss = sregs->ds;
+	memset(&sregs->tr, 0, sizeof(sregs->tr));
+	sregs->tr.type = 0xb; /* 32-bit TSS, busy */
+	sregs->tr.present = 1;
+	sregs->tr.limit = 0x67;
+	memset(&sregs->ldt, 0, sizeof(sregs->ldt));
+	sregs->ldt.type = 0x2;
+	sregs->ldt.unusable = 1;
+	sregs->gdt.base = SV_GDT_GPA;
+	sregs->gdt.limit = sizeof(boot_gdt) - 1;
+	sregs->idt.base = 0;
+	sregs->idt.limit = 0;
+	sregs->cr0 = CR0_PE;
+	sregs->cr3 = 0;
+	sregs->cr4 = 0;
+	sregs->efer = 0;
+}
+
+void boot_pvh_regs(struct kvm_regs *regs, uint64_t entry, uint64_t start_info_gpa)
+{
+	memset(regs, 0, sizeof(*regs));
+	regs->rip = entry;
+	regs->rbx = start_info_gpa;
+	regs->rflags = 0x2; /* IF, TF and VM clear */
 }

@@ -282,6 +282,7 @@ static void cs_create(struct control_server *srv, struct cs_client *c, const str
 	p.memory_mib = req->memory_mib;
 	p.vcpus = req->vcpus;
 	p.kernel = req->kernel;
+	p.initrd = req->initrd[0] ? req->initrd : NULL;
 	p.cmdline = req->cmdline;
 	p.wallclock_offset_s = req->wallclock_offset_s;
 	p.max_grant_frames = req->max_grant_frames;

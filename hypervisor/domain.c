@@ -19,6 +19,8 @@
 
 #include "errmsg.h"
 #include "boot.h"
+#include "linux_image.h"
+#include "pvh_boot.h"
 #include "domain_priv.h"
 #include "evtchn.h"
 
@@ -175,7 +177,51 @@ static void domain_fill_start_info(struct sv_domain *d)
 	si->store_ring_gpa = SV_STORE_RING_GPA;
 	si->upcall_vector = SV_UPCALL_VECTOR;
 	si->cmdline_len = (uint32_t)strlen(d->cmdline);
+	si->initrd_gpa = d->initrd_gpa;
+	si->initrd_len = d->initrd_len;
 	memcpy(si->cmdline, d->cmdline, si->cmdline_len + 1);
+}
+
+/*
+ * Our own kernel (an ELF without the PVH note) boots as before; a bzImage, or an ELF with the
+ * note, boots as a Linux PVH domU: hypercall sites rewritten, segments from 1 MiB up, the
+ * PVH tables below 1 MiB. The initrd goes above the kernel for both.
+ */
+static int domain_load_kernel(struct sv_domain *d, const struct sv_domain_params *p, char *err,
+			      size_t errlen)
+{
+	struct pvh_boot_params bp = { .nr_vcpus = d->nr_vcpus, .cmdline = d->cmdline };
+	uint8_t *file = NULL;
+	uint64_t site;
+	size_t len;
+	int ret;
+
+	ret = elf_read_file(p->kernel, "kernel", LINUX_MAX_FILE, &file, &len, err, errlen);
+	if (ret)
+		return ret;
+	ret = linux_load(file, len, &d->mem, PVH_HIGH_RAM, SV_XEN_HYPERCALL_PORT, &d->elf, &site,
+			 err, errlen);
+	d->pvh = !ret;
+	if (ret == -ENOENT)
+		ret = elf_load(file, len, &d->mem, SV_RESERVED_END, &d->elf, err, errlen);
+	free(file);
+	if (ret) {
+		char msg[384];
+
+		snprintf(msg, sizeof(msg), "%s", err ? err : "");
+		return errmsg_set(err, errlen, ret, "%s: %s", p->kernel, msg);
+	}
+	if (p->initrd) {
+		ret = pvh_load_initrd(&d->mem, p->initrd, d->elf.load_end, &d->initrd_gpa,
+				      &d->initrd_len, err, errlen);
+		if (ret)
+			return ret;
+	}
+	if (!d->pvh)
+		return 0;
+	bp.initrd_gpa = d->initrd_gpa;
+	bp.initrd_len = d->initrd_len;
+	return pvh_boot_write(&d->mem, &bp, err, errlen);
 }
 
 static int domain_setup_vm(struct sv_domain *d, const struct sv_domain_params *p, char *err,
@@ -205,7 +251,7 @@ static int domain_setup_vm(struct sv_domain *d, const struct sv_domain_params *p
 	ret = boot_build_tables(&d->mem);
 	if (ret)
 		return errmsg_set(err, errlen, ret, "boot page tables: %s", strerror(-ret));
-	ret = elf_load_file(p->kernel, &d->mem, SV_RESERVED_END, &d->elf, err, errlen);
+	ret = domain_load_kernel(d, p, err, errlen);
 	if (ret)
 		return ret;
 	region = (struct kvm_userspace_memory_region){

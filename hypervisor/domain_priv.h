@@ -65,6 +65,13 @@ struct sv_domain {
 	uint64_t tsc_khz;
 	struct guest_mem mem;
 	struct elf_info elf;
+	/*
+	 * A stock Linux kernel booted as a Xen PVH domU (a bzImage, or an ELF with the PVH entry
+	 * note): vCPU 0 enters elf.entry in 32-bit protected mode (boot_pvh_sregs) with EBX =
+	 * PVH_START_INFO; its hypercalls arrive on SV_XEN_HYPERCALL_PORT. False: our own kernel.
+	 */
+	bool pvh;
+	uint64_t initrd_gpa, initrd_len; /* 0, 0: none */
 	struct gnttab gnttab;
 
 	unsigned int nr_vcpus;

@@ -78,6 +78,13 @@ static int elf_check_segment(const Elf64_Phdr *ph, unsigned int idx, size_t len,
 int elf_load(const void *image, size_t len, struct guest_mem *mem, uint64_t reserved_end,
 	     struct elf_info *info, char *err, size_t errlen)
 {
+	return elf_load_entry(image, len, mem, reserved_end, ELF_ENTRY_FROM_HEADER, info, err,
+			      errlen);
+}
+
+int elf_load_entry(const void *image, size_t len, struct guest_mem *mem, uint64_t reserved_end,
+		   uint64_t entry, struct elf_info *info, char *err, size_t errlen)
+{
 	const uint8_t *img = image;
 	const Elf64_Ehdr *eh = image;
 	Elf64_Phdr ph[SV_ELF_MAX_PHDRS];
@@ -118,10 +125,12 @@ int elf_load(const void *image, size_t len, struct guest_mem *mem, uint64_t rese
 	}
 	if (!nload)
 		return errmsg_set(err, errlen, -ENOEXEC, "no loadable segment");
-	if (eh->e_entry < lo || eh->e_entry >= hi)
+	if (entry == ELF_ENTRY_FROM_HEADER)
+		entry = eh->e_entry;
+	if (entry < lo || entry >= hi)
 		return errmsg_set(err, errlen, -ERANGE,
 				  "entry point 0x%llx is outside the loaded image 0x%llx..0x%llx",
-				  (unsigned long long)eh->e_entry, (unsigned long long)lo,
+				  (unsigned long long)entry, (unsigned long long)lo,
 				  (unsigned long long)hi);
 
 	for (i = 0; i < eh->e_phnum; i++) {
@@ -133,14 +142,14 @@ int elf_load(const void *image, size_t len, struct guest_mem *mem, uint64_t rese
 		memcpy(dst, img + ph[i].p_offset, ph[i].p_filesz);
 		memset(dst + ph[i].p_filesz, 0, ph[i].p_memsz - ph[i].p_filesz);
 	}
-	info->entry = eh->e_entry;
+	info->entry = entry;
 	info->load_start = lo;
 	info->load_end = hi;
 	return 0;
 }
 
-int elf_load_file(const char *path, struct guest_mem *mem, uint64_t reserved_end,
-		  struct elf_info *info, char *err, size_t errlen)
+int elf_read_file(const char *path, const char *what, size_t max, uint8_t **bufp, size_t *lenp,
+		  char *err, size_t errlen)
 {
 	struct stat st;
 	uint8_t *buf = NULL;
@@ -149,16 +158,16 @@ int elf_load_file(const char *path, struct guest_mem *mem, uint64_t reserved_end
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return errmsg_set(err, errlen, -errno, "cannot open kernel %s: %s", path,
+		return errmsg_set(err, errlen, -errno, "cannot open %s %s: %s", what, path,
 				  strerror(errno));
 	if (fstat(fd, &st) < 0) {
 		ret = errmsg_set(err, errlen, -errno, "cannot stat %s: %s", path, strerror(errno));
 		goto out;
 	}
-	if (!S_ISREG(st.st_mode) || st.st_size > SV_ELF_MAX_FILE) {
+	if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size > max) {
 		ret = errmsg_set(err, errlen, -EFBIG,
-				 "kernel %s is not a regular file of at most %u MiB", path,
-				 SV_ELF_MAX_FILE >> 20);
+				 "%s %s is not a regular file of at most %zu MiB", what, path,
+				 max >> 20);
 		goto out;
 	}
 	buf = malloc(st.st_size ? (size_t)st.st_size : 1);
@@ -166,6 +175,7 @@ int elf_load_file(const char *path, struct guest_mem *mem, uint64_t reserved_end
 		ret = -ENOMEM;
 		goto out;
 	}
+	/* A file that shrinks under us ends the loop early; one that grows is cut at st_size. */
 	while (done < (size_t)st.st_size) {
 		ssize_t n = read(fd, buf + done, (size_t)st.st_size - done);
 
@@ -178,15 +188,33 @@ int elf_load_file(const char *path, struct guest_mem *mem, uint64_t reserved_end
 		}
 		done += (size_t)n;
 	}
-	ret = elf_load(buf, done, mem, reserved_end, info, err, errlen);
+	*bufp = buf;
+	*lenp = done;
+	buf = NULL;
+	ret = 0;
+out:
+	free(buf);
+	close(fd);
+	return ret;
+}
+
+int elf_load_file(const char *path, struct guest_mem *mem, uint64_t reserved_end,
+		  struct elf_info *info, char *err, size_t errlen)
+{
+	uint8_t *buf;
+	size_t len;
+	int ret;
+
+	ret = elf_read_file(path, "kernel", SV_ELF_MAX_FILE, &buf, &len, err, errlen);
+	if (ret)
+		return ret;
+	ret = elf_load(buf, len, mem, reserved_end, info, err, errlen);
 	if (ret && err && errlen) {
 		char msg[256];
 
 		snprintf(msg, sizeof(msg), "%s", err);
 		snprintf(err, errlen, "%s: %s", path, msg);
 	}
-out:
 	free(buf);
-	close(fd);
 	return ret;
 }

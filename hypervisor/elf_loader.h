@@ -25,6 +25,18 @@ struct elf_info {
 int elf_load(const void *image, size_t len, struct guest_mem *mem, uint64_t reserved_end,
 	     struct elf_info *info, char *err, size_t errlen);
 
+/* elf_load with the entry point given (a Linux PVH note's) in place of e_entry. */
+#define ELF_ENTRY_FROM_HEADER UINT64_MAX
+int elf_load_entry(const void *image, size_t len, struct guest_mem *mem, uint64_t reserved_end,
+		   uint64_t entry, struct elf_info *info, char *err, size_t errlen);
+
+/*
+ * Reads a whole regular file of at most max bytes into a malloc'd buffer (*buf, *len; free it).
+ * what names the file in messages ("kernel", "initrd"); -EFBIG above max, else -errno.
+ */
+int elf_read_file(const char *path, const char *what, size_t max, uint8_t **buf, size_t *len,
+		  char *err, size_t errlen);
+
 /* Reads a file and loads it as above; -errno of open/read on I/O errors. */
 int elf_load_file(const char *path, struct guest_mem *mem, uint64_t reserved_end,
 		  struct elf_info *info, char *err, size_t errlen);

@@ -59,7 +59,8 @@ static int check_create(const struct sv_ctl_create *c, char *err, size_t errlen)
 	size_t i, n;
 
 	if (!wire_str_ok(c->name, sizeof(c->name)) || !wire_str_ok(c->kernel, sizeof(c->kernel)) ||
-	    !wire_str_ok(c->cmdline, sizeof(c->cmdline)))
+	    !wire_str_ok(c->cmdline, sizeof(c->cmdline)) ||
+	    !wire_str_ok(c->initrd, sizeof(c->initrd)))
 		return errmsg_set(err, errlen, -EINVAL, "a string field is not NUL-terminated");
 	n = strlen(c->name);
 	if (!n || n > SV_MAX_NAME_LEN)
@@ -80,6 +81,8 @@ static int check_create(const struct sv_ctl_create *c, char *err, size_t errlen)
 				  SV_MAX_VCPUS);
 	if (c->kernel[0] != '/')
 		return errmsg_set(err, errlen, -EINVAL, "the kernel path must be absolute");
+	if (c->initrd[0] && c->initrd[0] != '/')
+		return errmsg_set(err, errlen, -EINVAL, "the initrd path must be absolute");
 	if (c->flags & ~SV_CTL_CREATE_PAUSED)
 		return errmsg_set(err, errlen, -EINVAL, "unknown create flags %#x", c->flags);
 	if (c->wallclock_offset_s < -SV_CTL_WALLCLOCK_OFFSET_MAX ||

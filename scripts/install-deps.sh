@@ -4,13 +4,14 @@
 # qemu-system-x86 serves scripts/kvm-vm.sh, which runs the KVM tests in a
 # QEMU VM with nested KVM on machines that have no /dev/kvm of their own.
 # libext2fs-dev reads guest disks for <bootloader>; e2fsprogs (mkfs.ext4) and
-# fdisk (sfdisk) make the bootloader tests' images.
+# fdisk (sfdisk) make the bootloader tests' images. liblzma, zlib, libzstd, liblz4 and libbz2
+# decompress Linux bzImage payloads (hypervisor/linux_image.c).
 set -eu
 
 pkgs="build-essential cmake pkg-config libxml2-dev libxml2-utils check libvirt0 \
 liburing-dev libseccomp-dev libnbd-dev qemu-utils clang libclang-rt-14-dev clang-format iproute2 \
 iputils-ping python3-minimal qemu-system-x86 libvirt-clients python3-libvirt gnuplot-nox libext2fs-dev \
-e2fsprogs fdisk"
+e2fsprogs fdisk liblzma-dev zlib1g-dev libzstd-dev liblz4-dev libbz2-dev"
 
 missing=""
 for p in $pkgs; do

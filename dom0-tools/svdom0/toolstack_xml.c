@@ -49,6 +49,7 @@ static int cfg_to_create(struct dom0 *d0, const struct sv_domain_config *cfg,
 			 struct sv_ctl_create *req, char *err, size_t errlen)
 {
 	const char *cmdline = cfg->cmdline ? cfg->cmdline : "", *kernel = cfg->kernel;
+	const char *initrd = cfg->initrd ? cfg->initrd : "";
 	struct boot_choice *boot = NULL;
 	int ret;
 
@@ -68,10 +69,12 @@ static int cfg_to_create(struct dom0 *d0, const struct sv_domain_config *cfg,
 		}
 		kernel = boot->kernel;
 		cmdline = boot->cmdline;
+		initrd = boot->initrd;
 	}
 	if (strlen(cfg->name) >= sizeof(req->name) || strlen(kernel) >= sizeof(req->kernel) ||
-	    strlen(cmdline) >= sizeof(req->cmdline)) {
-		snprintf(err, errlen, "domain %s: name, kernel path or command line too long",
+	    strlen(cmdline) >= sizeof(req->cmdline) || strlen(initrd) >= sizeof(req->initrd)) {
+		snprintf(err, errlen,
+			 "domain %s: name, kernel path, initrd path or command line too long",
 			 cfg->name);
 		free(boot);
 		return -ENAMETOOLONG;
@@ -79,6 +82,7 @@ static int cfg_to_create(struct dom0 *d0, const struct sv_domain_config *cfg,
 	strcpy(req->name, cfg->name);
 	strcpy(req->kernel, kernel);
 	strcpy(req->cmdline, cmdline);
+	strcpy(req->initrd, initrd);
 	free(boot);
 	/* The guest starts with currentMemory, rounded up to whole MiB (as svctl run does). */
 	req->memory_mib = (uint32_t)((cfg->current_memory_kib + 1023) / 1024);

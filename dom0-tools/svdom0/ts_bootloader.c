@@ -62,9 +62,7 @@ int tsx_bootloader(struct dom0 *d0, const struct sv_domain_config *cfg, struct b
 	}
 	log_info("domain %s: bootloader chose '%s' from %s: kernel %s, command line '%s'%s%s",
 		 cfg->name, boot->title, boot->source, boot->kernel, boot->cmdline,
-		 boot->initrd[0] ? "; its initrd (not loaded: the core boots a kernel only) is "
-				 : "",
-		 boot->initrd);
+		 boot->initrd[0] ? "; initrd " : "", boot->initrd);
 	return 0;
 }
 

@@ -106,6 +106,8 @@ struct sv_ctl_create {
 	/* Per-domain limits (<controller type='xenbus'>); 0 = the core's maximum. */
 	uint32_t max_grant_frames;   /* 1..SV_GNTTAB_MAX_FRAMES */
 	uint32_t max_event_channels; /* 2..SV_EVTCHN_NR_PORTS - 1: ports 1..N */
+	/* "" or an absolute path, opened by the core: loaded above the kernel (docs/abi.md) */
+	char initrd[SV_CTL_PATH_SIZE];
 };
 
 #define SV_CTL_WALLCLOCK_OFFSET_MAX 86399 /* less than a day either way */

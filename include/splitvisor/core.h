@@ -23,7 +23,9 @@ struct sv_domain_params {
 	uint32_t domid;
 	uint32_t memory_mib;
 	uint32_t vcpus;
-	const char *kernel; /* path of an ELF64 x86-64 executable */
+	/* our own ELF64 kernel, or a Linux bzImage or vmlinux with the PVH note (a PVH domain) */
+	const char *kernel;
+	const char *initrd; /* NULL or a path: loaded above the kernel */
 	const char *cmdline;
 	int32_t wallclock_offset_s;  /* added to UTC in the shared info's wall clock */
 	uint32_t max_grant_frames;   /* 0 = SV_GNTTAB_MAX_FRAMES */

@@ -24,8 +24,9 @@
 #define SV_RESERVED_END	    0x10000ull	/* ELF segments may not start below this */
 #define SV_KERNEL_BASE	    0x100000ull /* where our own guest kernel is linked */
 
-#define SV_BOOT_CS 0x08
-#define SV_BOOT_DS 0x10
+#define SV_BOOT_CS   0x08
+#define SV_BOOT_DS   0x10
+#define SV_BOOT_CS32 0x18 /* flat 32-bit code: the Linux PVH entry */
 
 /* The single interrupt vector through which the core raises events and timers. */
 #define SV_UPCALL_VECTOR 0xf0
@@ -50,7 +51,9 @@ struct sv_start_info {
 	uint32_t store_evtchn;
 	uint32_t upcall_vector;
 	uint32_t cmdline_len;
-	uint8_t reserved[40];
+	uint64_t initrd_gpa; /* page aligned, above kernel_end; 0 with no initrd */
+	uint64_t initrd_len;
+	uint8_t reserved[24];
 	char cmdline[1024]; /* NUL-terminated */
 };
 

@@ -228,6 +228,12 @@ START_TEST(test_malformed)
 	good_create(&c);
 	strcpy(c.kernel, "relative/kernel");
 	ck_assert_int_eq(request(fd, SV_CTL_CREATE, &c, sizeof(c), NULL), -EINVAL);
+	good_create(&c);
+	strcpy(c.initrd, "relative/initrd");
+	ck_assert_int_eq(request(fd, SV_CTL_CREATE, &c, sizeof(c), NULL), -EINVAL);
+	good_create(&c);
+	memset(c.initrd, '/', sizeof(c.initrd));
+	ck_assert_int_eq(request(fd, SV_CTL_CREATE, &c, sizeof(c), NULL), -EINVAL);
 	ck_assert_int_eq(request(fd, SV_CTL_DESTROY, &id, sizeof(id), NULL), -ESRCH);
 	ck_assert_int_eq(request(fd, SV_CTL_MEMFD, &id, sizeof(id), NULL), -ESRCH);
 	ck_assert_int_eq(request(fd, SV_CTL_STORE_BIND, &id, sizeof(id), NULL), -ESRCH);

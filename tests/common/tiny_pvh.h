@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A hand-made Linux-like PVH kernel for tests: an ELF64 whose executable segment holds the
+ * vmmcall/vmcall hypercall pair 16 bytes apart, a data segment with bss, and a PT_NOTE with a
+ * GNU note and then Xen's PHYS32_ENTRY note (type 18).
+ */
+#ifndef SV_TEST_TINY_PVH_H
+#define SV_TEST_TINY_PVH_H
+
+#include <elf.h>
+#include <stdint.h>
+#include <string.h>
+
+#define TEXT_PA		     0x200000ull
+#define DATA_PA		     0x300000ull
+#define ENTRY_PA	     (TEXT_PA + 0x10)
+#define VMMCALL_AT	     32u /* in the text segment; vmcall 16 bytes later */
+#define TEXT_OFF	     512u
+#define TEXT_LEN	     256u
+#define DATA_OFF	     768u
+#define DATA_LEN	     64u
+#define NOTE_OFF	     256u
+#define ELF_LEN		     832u
+#define ELF_NOTE_TYPE_PHYS32 18u
+
+static inline void put32(uint8_t *p, uint32_t v)
+{
+	memcpy(p, &v, 4);
+}
+
+/* The ELF, with its entry note of note_len payload bytes (4 or 8 are valid). */
+static inline void make_elf(uint8_t *e, unsigned int note_len)
+{
+	Elf64_Ehdr *eh = (Elf64_Ehdr *)e;
+	Elf64_Phdr *ph = (Elf64_Phdr *)(e + sizeof(*eh));
+	uint8_t *n = e + NOTE_OFF, *text = e + TEXT_OFF;
+	uint64_t entry = ENTRY_PA;
+
+	memset(e, 0, ELF_LEN);
+	memcpy(eh->e_ident, ELFMAG, SELFMAG);
+	eh->e_ident[EI_CLASS] = ELFCLASS64;
+	eh->e_ident[EI_DATA] = ELFDATA2LSB;
+	eh->e_ident[EI_VERSION] = EV_CURRENT;
+	eh->e_type = ET_EXEC;
+	eh->e_machine = EM_X86_64;
+	eh->e_version = EV_CURRENT;
+	eh->e_entry = 0xffffffff81000000ull; /* Linux's virtual entry: must be ignored */
+	eh->e_phoff = sizeof(*eh);
+	eh->e_ehsize = sizeof(*eh);
+	eh->e_phentsize = sizeof(Elf64_Phdr);
+	eh->e_phnum = 3;
+	ph[0] = (Elf64_Phdr){ .p_type = PT_LOAD,
+			      .p_flags = PF_R | PF_X,
+			      .p_offset = TEXT_OFF,
+			      .p_vaddr = 0xffffffff81000000ull,
+			      .p_paddr = TEXT_PA,
+			      .p_filesz = TEXT_LEN,
+			      .p_memsz = TEXT_LEN,
+			      .p_align = 4096 };
+	ph[1] = (Elf64_Phdr){ .p_type = PT_LOAD,
+			      .p_flags = PF_R | PF_W,
+			      .p_offset = DATA_OFF,
+			      .p_vaddr = 0,
+			      .p_paddr = DATA_PA,
+			      .p_filesz = DATA_LEN,
+			      .p_memsz = 4096,
+			      .p_align = 4096 };
+	/* A GNU note first, then Xen's entry note. */
+	put32(n, 4);
+	put32(n + 4, 4);
+	put32(n + 8, 3);
+	memcpy(n + 12, "GNU", 4);
+	put32(n + 16, 0x12345678);
+	put32(n + 20, 4);
+	put32(n + 24, note_len);
+	put32(n + 28, ELF_NOTE_TYPE_PHYS32);
+	memcpy(n + 32, "Xen", 4);
+	memcpy(n + 36, &entry, note_len < 8 ? note_len : 8);
+	ph[2] = (Elf64_Phdr){ .p_type = PT_NOTE,
+			      .p_flags = PF_R,
+			      .p_offset = NOTE_OFF,
+			      .p_filesz = 36 + ((note_len + 3) & ~3u),
+			      .p_align = 4 };
+	memset(text, 0x90, TEXT_LEN);
+	memcpy(text + VMMCALL_AT, "\x0f\x01\xd9\xc3", 4);
+	memcpy(text + VMMCALL_AT + 16, "\x0f\x01\xc1\xc3", 4);
+	memset(e + DATA_OFF, 0x5a, DATA_LEN);
+}
+
+#endif
