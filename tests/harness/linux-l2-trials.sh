@@ -7,12 +7,14 @@
 # Usage (on the host, holding nothing; it takes /work/vm.lock itself if
 # KVM_VM_LOCK names a lock file):
 #   tests/harness/linux-l2-trials.sh [--trials N] [--trial-timeout SEC]
-#       [--vm-timeout SEC] [--log FILE] CONFIG...
+#       [--vm-timeout SEC] [--log FILE] [--after CMD] CONFIG...
 # CONFIG is NAME|L2_APPEND|L2_QEMU_ARGS|KVM_PARAMS|KVM_AMD_PARAMS, fields may
 # be empty, e.g. 'base||||' or 'split||-machine q35,kernel_irqchip=split||'
 # or 'nopoll|||halt_poll_ns=0|avic=0'.  Module parameters reload kvm/kvm_amd.
 # Configurations of the harness VM itself (L1) come from kvm-vm.sh's knobs:
 # KVM_VM_TCG_THREAD, KVM_VM_CPU, KVM_VM_APPEND, KVM_VM_QEMU_ARGS.
+# --after CMD runs CMD (bash) in the same VM after the trials, e.g. a batch of
+# our own KVM tests under the same L1 configuration.
 #
 # The L2 guest's /init prints L2-INIT, sleeps 1 s (needs timer interrupts),
 # prints L2-SLEPT, reads 1 MiB of a virtio-blk disk with O_DIRECT in 4 KiB
@@ -28,11 +30,12 @@ trials=5
 trial_timeout=60
 vm_timeout=570
 log=
+after=
 
 if [ "${1:-}" = --in-vm ]; then
 	shift
-	trials=$1 trial_timeout=$2
-	shift 2
+	trials=$1 trial_timeout=$2 after=$3
+	shift 3
 	cd /tmp
 	dd if=/dev/zero of=/tmp/disk.img bs=1M count=8 status=none
 	echo "L1: $(uname -r) cmdline: $(cat /proc/cmdline)"
@@ -108,6 +111,7 @@ if [ "${1:-}" = --in-vm ]; then
 		done
 		echo "RESULT $name: $ok/$trials"
 	done
+	[ -z "$after" ] || (cd "$HARNESS_REPO_DIR" && bash -c "$after")
 	exit 0
 fi
 
@@ -117,6 +121,7 @@ while [ $# -gt 0 ]; do
 	--trial-timeout) trial_timeout=$2; shift 2 ;;
 	--vm-timeout) vm_timeout=$2; shift 2 ;;
 	--log) log=$2; shift 2 ;;
+	--after) after=$2; shift 2 ;;
 	--) shift; break ;;
 	-*) echo "usage: see $0" >&2; exit 2 ;;
 	*) break ;;
@@ -170,8 +175,8 @@ rm -rf "$root"
 out=$(mktemp "$work/trials.XXXXXX")
 set +e
 "$repo/scripts/kvm-vm.sh" --timeout "$vm_timeout" -- \
-	env HARNESS_L2_DIR="$work" bash "$repo/tests/harness/linux-l2-trials.sh" --in-vm \
-	"$trials" "$trial_timeout" "$@" 2>&1 | tee "$out"
+	env HARNESS_L2_DIR="$work" HARNESS_REPO_DIR="$repo" bash "$repo/tests/harness/linux-l2-trials.sh" --in-vm \
+	"$trials" "$trial_timeout" "$after" "$@" 2>&1 | tee "$out"
 rc=${PIPESTATUS[0]}
 set -e
 # Name the function each hung vCPU was in.
