@@ -90,7 +90,7 @@ if [ "${1:-}" = --in-vm ]; then
 				grep -v '^#' $tr/trace | awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^kvm_[a-z_]*:$/) { n[$i]++; break } }
 					END { for (e in n) printf "%s%d ", e, n[e]; print "" }' | sed 's/^/  trace2s: /'
 				grep -v '^#' $tr/trace | tail -n 8 | cut -c1-200 | sed 's/^/  trace: /'
-				printf 'info registers\ninfo lapic\n' >/tmp/mon.in
+				printf 'info registers\ninfo lapic\nx/96gx $rsp\n' >/tmp/mon.in
 				sleep 3
 				kill $qpid
 			fi
@@ -104,20 +104,28 @@ if [ "${1:-}" = --in-vm ]; then
 			[ $result = ok ] && ok=$((ok + 1))
 			printf 'TRIAL %s %d %s wall=%.1f %s\n' "$name" "$i" $result "$wall" "$marks"
 			if [ $result != ok ]; then
+				echo "$con" >"$HARNESS_L2_DIR/fail-$name-$i.log"
 				echo "$con" | grep -v '^L2-' | tail -n 4 | sed 's/^/  con: /'
 				tail -n 3 /tmp/qemu.out | sed 's/^/  qemu: /'
 				tr -d '\r' </tmp/mon.log | grep -E '^(RIP|RAX|RSP|EFL|CR0)=|^(IRR|ISR|LVT|Timer|ICR|PPR)' |
 					head -n 12 | sed 's/^/  mon: /'
 				# Debian's System.map is a stub, but L1 runs the same kernel:
 				# its kallsyms less the KASLR slide name the (nokaslr) L2 RIP.
-				rip=$(tr -d '\r' </tmp/mon.log | sed -n 's/^RIP=\([0-9a-f]*\).*/\1/p' | head -n 1)
-				[ -z "$rip" ] || awk -v rip="$rip" '
+				# The RIP, then every kernel-text address among the 96 stack words
+				# (return addresses: the call chain that took the lock).
+				addrs=$( (tr -d '\r' </tmp/mon.log | sed -n 's/^RIP=\([0-9a-f]*\).*/\1/p' | head -n 1
+					tr -d '\r' </tmp/mon.log | grep -o '0xffffffff8[0-9a-f]*' | sed 's/^0x//') |
+					awk '!seen[$0]++' | head -n 24 | tr '\n' ' ')
+				[ -z "$addrs" ] || awk -v addrs="$addrs" '
 					function hex(s,  i, v) { v = 0; s = tolower(substr(s, length(s) - 7))
 						for (i = 1; i <= length(s); i++) v = v * 16 + index("0123456789abcdef", substr(s, i, 1)) - 1
 						return v }
-					$3 == "_text" { slide = hex($1) - hex("ffffffff81000000"); want = hex(rip) + slide }
-					$2 ~ /^[tT]$/ && NF == 3 && want { a = hex($1); if (a <= want && a > best) { best = a; name = $3 } }
-					END { printf "  rip: %s %s+0x%x\n", rip, name, want - best }' /proc/kallsyms
+					BEGIN { n = split(addrs, rip, " ") }
+					$3 == "_text" { slide = hex($1) - hex("ffffffff81000000")
+						for (k = 1; k <= n; k++) want[k] = hex(rip[k]) + slide }
+					$2 ~ /^[tT]$/ && NF == 3 && slide != "" { a = hex($1)
+						for (k = 1; k <= n; k++) if (a <= want[k] && a > best[k]) { best[k] = a; name[k] = $3 } }
+					END { printf "  rip:"; for (k = 1; k <= n; k++) printf " %s+0x%x", name[k], want[k] - best[k]; print "" }' /proc/kallsyms
 			fi
 		done
 		echo "RESULT $name: $ok/$trials"
