@@ -160,7 +160,7 @@ cp "$kdir/boot/vmlinuz-$kver" "$work/vmlinuz"
 root=$(mktemp -d "$work/l2root.XXXXXX")
 mkdir -p "$root/bin" "$root/proc" "$root/sys" "$root/dev" "$root/mod"
 cp "$busybox" "$root/bin/busybox"
-for m in virtio virtio_ring virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci virtio_blk; do
+for m in virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci virtio_blk; do
 	f=$(find "$moddir/kernel/drivers" -name "$m.ko*" | head -n 1)
 	case $f in
 	*.xz) xz -dc "$f" ;;
