@@ -78,7 +78,7 @@ if [ "${1:-}" = --in-vm ]; then
 			if kill -0 $qpid 2>/dev/null; then
 				result=timeout
 				# What L1 sees: where each QEMU thread sleeps, and 2 s of KVM events.
-				for t in /proc/$qpid/task/*; do
+				for t in "/proc/$qpid/task/"*; do
 					echo "  task $(cat "$t/comm"): $(tr '\n' ' ' <"$t/stack" | cut -c1-160)"
 				done
 				tr=/sys/kernel/tracing
@@ -90,6 +90,7 @@ if [ "${1:-}" = --in-vm ]; then
 				grep -v '^#' $tr/trace | awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^kvm_[a-z_]*:$/) { n[$i]++; break } }
 					END { for (e in n) printf "%s%d ", e, n[e]; print "" }' | sed 's/^/  trace2s: /'
 				grep -v '^#' $tr/trace | tail -n 8 | cut -c1-200 | sed 's/^/  trace: /'
+				# shellcheck disable=SC2016 # $rsp is the QEMU monitor's
 				printf 'info registers\ninfo lapic\nx/96gx $rsp\n' >/tmp/mon.in
 				sleep 3
 				kill $qpid
@@ -100,7 +101,7 @@ if [ "${1:-}" = --in-vm ]; then
 			wait $catpid 2>/dev/null || true
 			con=$(tr -d '\r' </tmp/con.log)
 			marks=$(echo "$con" | sed -n 's/^\(L2-[A-Z]*\) up=\([0-9.]*\).*/\1=\2/p' | tr '\n' ' ')
-			case $marks in *L2-IO=*) ;; *) [ $result = timeout ] || result=exit ;; esac
+			case $marks in *L2-IO=*) ;; *) [ $result = timeout ] || result="exit" ;; esac
 			[ $result = ok ] && ok=$((ok + 1))
 			printf 'TRIAL %s %d %s wall=%.1f %s\n' "$name" "$i" $result "$wall" "$marks"
 			if [ $result != ok ]; then
