@@ -284,6 +284,11 @@ chmod -R a+rX "$rundir"
 
 append="console=ttyS0 panic=-1 tsc=reliable"
 [ "$verbose" = 1 ] || append="$append quiet loglevel=3"
+# Knobs for experiments with the harness itself (docs/testing-on-kvm.md,
+# "Linux guests in the harness"): extra kernel parameters, another CPU model and
+# vCPUs, extra QEMU options (split at white space).
+[ -z "${KVM_VM_APPEND:-}" ] || append="$append $KVM_VM_APPEND"
+read -r -a qemu_extra <<<"${KVM_VM_QEMU_ARGS:-}"
 
 # Why these options:
 #  -cpu max:       everything TCG can emulate, in particular SVM with nested
@@ -305,13 +310,14 @@ share() {
 }
 # shellcheck disable=SC2054 # the commas are QEMU's, not array separators
 qemu=(qemu-system-x86_64
-	-machine q35 -accel tcg,thread="${KVM_VM_TCG_THREAD:-single}" -cpu max -smp 2 -m "$mem"
+	-machine q35 -accel tcg,thread="${KVM_VM_TCG_THREAD:-single}" -cpu "${KVM_VM_CPU:-max}" -smp "${KVM_VM_SMP:-2}" -m "$mem"
 	-bios qboot.rom -nodefaults -nographic -no-reboot -serial stdio
 	-kernel "$vmlinuz" -initrd "$initrd" -append "$append"
 	-virtfs "$(share "$rundir" run readonly=on)"
 	-virtfs "$(share /usr usr readonly=on)"
 	-virtfs "$(share /etc etc readonly=on)"
-	-virtfs "$(share "$repo" repo)")
+	-virtfs "$(share "$repo" repo)"
+	${qemu_extra[@]+"${qemu_extra[@]}"})
 
 log=$rundir/console.log
 set +e
