@@ -15,6 +15,7 @@
 #include <splitvisor/hypercall.h>
 #include <splitvisor/limits.h>
 #include <splitvisor/core.h>
+#include <splitvisor/grant_table.h>
 
 #include "elf_loader.h"
 #include "grant_table.h"
@@ -81,6 +82,8 @@ struct sv_domain {
 	/* What HVMOP_get_param answers; the ports are set by sv_domain_set_xen_ports. */
 	uint64_t store_ring_gpa, console_ring_gpa;
 	uint32_t xen_store_port, xen_console_port;
+	/* pvh: the guest frame number each grant frame is mapped at (0: not), under remap_lock */
+	uint64_t xen_gnt_gpfn[SV_GNTTAB_MAX_FRAMES];
 
 	pthread_mutex_t remap_lock; /* guards remaps */
 	struct page_remap *remaps;

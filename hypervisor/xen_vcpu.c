@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include <splitvisor/start_info.h>
+#include <splitvisor/xen_abi.h>
 
 #include "domain_priv.h"
 #include "xen_hcall.h"
@@ -41,6 +42,67 @@ static int xv_get_paging(void *ctx, struct gva_paging *pg)
 	return 0;
 }
 
+/*
+ * Grant frame idx, kept in RAM at SV_PVH_GNTTAB_GPA (where backends read it, as they
+ * read our own guests' tables), seen by the guest at gpfn too: a one-page memslot
+ * over the same host page. gpfn must be in a hole: not RAM, not the APICs' window.
+ */
+#define XEN_GNT_SLOT0  32u
+#define XEN_GPFN_LIMIT (1ull << 40)
+#define APIC_WINDOW_LO 0xfec00000ull
+#define APIC_WINDOW_HI 0x100000000ull
+
+static int set_slot(struct sv_domain *d, unsigned int idx, uint64_t gpfn, bool on)
+{
+	struct kvm_userspace_memory_region r = {
+		.slot = XEN_GNT_SLOT0 + idx,
+		.guest_phys_addr = gpfn << 12,
+		.memory_size = on ? 4096 : 0,
+		.userspace_addr = (uintptr_t)(d->mem.hva + SV_PVH_GNTTAB_GPA + idx * 4096ull),
+	};
+
+	return ioctl(d->vm_fd, KVM_SET_USER_MEMORY_REGION, &r) < 0 ? -errno : 0;
+}
+
+static int xv_map_grant_frame(void *ctx, uint64_t idx, uint64_t gpfn)
+{
+	struct vcpu *v = ctx;
+	struct sv_domain *d = v->dom;
+	uint64_t gpa = gpfn << 12;
+	uint32_t max = d->gnttab.max_frames && d->gnttab.max_frames < SV_GNTTAB_MAX_FRAMES
+			       ? d->gnttab.max_frames
+			       : SV_GNTTAB_MAX_FRAMES;
+	int ret;
+
+	if (!d->pvh)
+		return -ENOSYS;
+	if (idx >= max || !gpfn || gpfn >= XEN_GPFN_LIMIT || gpa < d->mem.size ||
+	    (gpa >= APIC_WINDOW_LO && gpa < APIC_WINDOW_HI))
+		return -EINVAL;
+	ret = gnttab_place_fixed(&d->gnttab, &d->mem, SV_PVH_GNTTAB_GPA);
+	if (ret)
+		return ret;
+	pthread_mutex_lock(&d->remap_lock);
+	if (d->xen_gnt_gpfn[idx] == gpfn)
+		goto out;
+	/* A frame mapped elsewhere moves: KVM changes a slot's place only through deletion. */
+	if (d->xen_gnt_gpfn[idx]) {
+		ret = set_slot(d, (unsigned int)idx, d->xen_gnt_gpfn[idx], false);
+		if (ret)
+			goto out;
+		d->xen_gnt_gpfn[idx] = 0;
+	}
+	ret = set_slot(d, (unsigned int)idx, gpfn, true);
+	/* EEXIST: the page overlaps another slot (another frame, or RAM above a hole). */
+	if (ret == -EEXIST)
+		ret = -EINVAL;
+	if (!ret)
+		d->xen_gnt_gpfn[idx] = gpfn;
+out:
+	pthread_mutex_unlock(&d->remap_lock);
+	return ret;
+}
+
 static void xv_yield(void *ctx)
 {
 	(void)ctx;
@@ -52,6 +114,7 @@ static const struct xen_hcall_ops xv_ops = {
 	.shutdown = xv_shutdown,
 	.set_upcall_vector = xv_set_upcall_vector,
 	.get_paging = xv_get_paging,
+	.map_grant_frame = xv_map_grant_frame,
 	.yield = xv_yield,
 };
 

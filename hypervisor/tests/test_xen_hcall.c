@@ -29,7 +29,8 @@
 
 struct rec {
 	unsigned int kicks[NR_VCPUS], console, shutdown, vector_calls, yields, paging;
-	unsigned int reason, vcpu;
+	unsigned int reason, vcpu, grant_maps;
+	uint64_t grant_idx, grant_gpfn;
 	uint8_t vector;
 	char text[64];
 	size_t text_len;
@@ -80,6 +81,16 @@ static int t_paging(void *ctx, struct gva_paging *p)
 {
 	((struct rec *)ctx)->paging++;
 	*p = pg;
+	return 0;
+}
+
+static int t_map_grant(void *ctx, uint64_t idx, uint64_t gpfn)
+{
+	struct rec *r = ctx;
+
+	r->grant_maps++;
+	r->grant_idx = idx;
+	r->grant_gpfn = gpfn;
 	return 0;
 }
 
@@ -467,6 +478,30 @@ START_TEST(sched_grant_console)
 }
 END_TEST
 
+START_TEST(grant_frames_reach_the_op)
+{
+	static const struct xen_hcall_ops with_grants = {
+		.console_write = t_console,
+		.shutdown = t_shutdown,
+		.set_upcall_vector = t_vector,
+		.get_paging = t_paging,
+		.map_grant_frame = t_map_grant,
+		.yield = t_yield,
+	};
+
+	env.ops = &with_grants;
+	put_xatp(XEN_DOMID_SELF, XENMAPSPACE_grant_table, 3, 0x48000);
+	ck_assert_int_eq(hc(XEN_HC_memory_op, XENMEM_add_to_physmap, ARG, 0), 0);
+	ck_assert_uint_eq(rec.grant_maps, 1);
+	ck_assert_uint_eq(rec.grant_idx, 3);
+	ck_assert_uint_eq(rec.grant_gpfn, 0x48000);
+	/* Another domain's frames are not ours to map. */
+	put_xatp(DOMID + 1, XENMAPSPACE_grant_table, 3, 0x48000);
+	ck_assert_int_eq(hc(XEN_HC_memory_op, XENMEM_add_to_physmap, ARG, 0), -XEN_EPERM);
+	ck_assert_uint_eq(rec.grant_maps, 1);
+}
+END_TEST
+
 START_TEST(paging_read_once)
 {
 	uint64_t arg[5] = { XENVER_extraversion, PT_VA_A, 0, 0, 0 };
@@ -497,6 +532,7 @@ int main(void)
 	tcase_add_test(tc, hvm_ops);
 	tcase_add_test(tc, event_channels);
 	tcase_add_test(tc, sched_grant_console);
+	tcase_add_test(tc, grant_frames_reach_the_op);
 	tcase_add_test(tc, paging_read_once);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);

@@ -58,6 +58,13 @@ struct xen_feature_info {
 #define XENMAPSPACE_shared_info 0
 #define XENMAPSPACE_grant_table 1
 
+/*
+ * Where a Linux PVH guest's grant frames live: RAM in the legacy ROM window that
+ * Linux reserves itself (0xA0000-0x100000); add_to_physmap(grant_table, idx,
+ * gpfn) makes gpfn, in a hole above RAM, another view of frame idx here.
+ */
+#define SV_PVH_GNTTAB_GPA 0xc0000ull
+
 struct xen_add_to_physmap {
 	uint16_t domid;
 	uint16_t size;
