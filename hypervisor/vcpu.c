@@ -264,6 +264,23 @@ static int vcpu_handle_hypercall(struct vcpu *v)
 	return ioctl(v->fd, KVM_SET_REGS, r) < 0 ? -errno : 0;
 }
 
+/*
+ * A Linux guest probes legacy ports (CMOS, PIT, serial, port 0x80 delays) as on
+ * a PC: nothing answers there, as on a bus with no device: writes vanish, reads
+ * are all ones. Our own guests never touch a port we did not give them, so for
+ * them it stays a fault.
+ */
+static int vcpu_unclaimed_io(struct vcpu *v)
+{
+	struct kvm_run *run = v->run;
+	uint64_t len = (uint64_t)run->io.size * run->io.count;
+
+	if (run->io.direction == KVM_EXIT_IO_IN && len <= v->dom->run_size &&
+	    run->io.data_offset <= v->dom->run_size - len)
+		memset((uint8_t *)run + run->io.data_offset, 0xff, len);
+	return 0;
+}
+
 static int vcpu_handle_io(struct vcpu *v)
 {
 	struct kvm_run *run = v->run;
@@ -293,6 +310,8 @@ static int vcpu_handle_io(struct vcpu *v)
 		__atomic_fetch_add(&v->hypercalls, 1, __ATOMIC_RELAXED);
 		return xen_vcpu_hypercall(v);
 	}
+	if (v->dom->pvh)
+		return vcpu_unclaimed_io(v);
 	vcpu_fault(v, "unhandled port I/O: %s port 0x%x size %u count %u",
 		   run->io.direction == KVM_EXIT_IO_OUT ? "out" : "in", run->io.port, run->io.size,
 		   run->io.count);
