@@ -68,16 +68,17 @@ struct sv_domain {
 	uint64_t tsc_khz;
 	struct guest_mem mem;
 	struct elf_info elf;
+	/*
+	 * A stock Linux kernel booted as a Xen PVH domU (a bzImage, or an ELF with the PVH entry
+	 * note): vCPU 0 enters elf.entry in 32-bit protected mode (boot_pvh_sregs) with EBX =
+	 * PVH_START_INFO; its hypercalls arrive on SV_XEN_HYPERCALL_PORT. False: our own kernel.
+	 */
+	bool pvh;
 	struct gnttab gnttab;
 
 	unsigned int nr_vcpus;
 	struct vcpu *vcpus;
 	struct evtchn *evtchn; /* port table (evtchn.c) */
-	/*
-	 * A stock Linux kernel entered through PVH, speaking Xen's ABI on
-	 * SV_XEN_HYPERCALL_PORT (xen_hcall.c): Xen CPUID leaves, per-vCPU upcall vectors.
-	 */
-	bool pvh;
 	void *shinfo_private; /* pvh: the shared info until the guest maps it */
 	/* What HVMOP_get_param answers; the ports are set by sv_domain_set_xen_ports. */
 	uint64_t store_ring_gpa, console_ring_gpa;
