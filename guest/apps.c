@@ -139,6 +139,7 @@ static const struct app apps[] = {
 	{ "blkhostile", blkhostile_main },
 	{ "netverify", netverify_main },
 	{ "wallclock", wallclock_main },
+	{ "xenabi", xenabi_main },
 };
 
 const struct app *app_find(const char *name)

@@ -42,5 +42,7 @@ int blkhostile_main(int argc, char **argv);
 /* xsbench_apps.c */
 int xsbench_main(int argc, char **argv);
 int xsflood_main(int argc, char **argv);
+/* xenabi_apps.c */
+int xenabi_main(int argc, char **argv);
 
 #endif

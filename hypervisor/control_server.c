@@ -233,6 +233,7 @@ static int cs_dom0_ports(struct cs_domain *dom)
 		ret = -EINVAL;
 	if (ret)
 		return ret;
+	sv_domain_set_xen_ports(dom->d, dom->store_port, dom->console_port);
 	si = (struct sv_start_info *)((char *)hva + SV_START_INFO_GPA);
 	si->store_evtchn = dom->store_port;
 	si->console_evtchn = dom->console_port;

@@ -141,7 +141,7 @@ static int params_check(const struct sv_domain_params *p, char *err, size_t errl
  */
 static int domain_set_wallclock(struct sv_domain *d, int32_t offset_s)
 {
-	struct sv_shared_info *s = guest_ptr(&d->mem, SV_SHARED_INFO_GPA, sizeof(*s));
+	struct sv_shared_info *s = sv_domain_shared_info(d);
 	struct timespec now;
 	uint64_t guest_ns;
 	int64_t wc_ns;

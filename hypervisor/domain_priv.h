@@ -15,6 +15,7 @@
 #include <splitvisor/hypercall.h>
 #include <splitvisor/limits.h>
 #include <splitvisor/core.h>
+#include <splitvisor/grant_table.h>
 
 #include "elf_loader.h"
 #include "grant_table.h"
@@ -30,6 +31,8 @@ struct vcpu {
 	bool up; /* may run guest code (vCPU 0 from start, others after vcpu_op up) */
 	struct sv_vcpu_context up_ctx;
 	int timer_fd;
+	/* The vector upcalls arrive on: SV_UPCALL_VECTOR, or what a Linux guest asked; 0 none. */
+	uint8_t upcall_vector;
 	/* vcpu_stats.c: read racily by svctl top's requests, written only by this vCPU's thread */
 	pid_t tid;
 	uint64_t hypercalls, notifies;
@@ -77,6 +80,12 @@ struct sv_domain {
 	unsigned int nr_vcpus;
 	struct vcpu *vcpus;
 	struct evtchn *evtchn; /* port table (evtchn.c) */
+	void *shinfo_private; /* pvh: the shared info until the guest maps it */
+	/* What HVMOP_get_param answers; the ports are set by sv_domain_set_xen_ports. */
+	uint64_t store_ring_gpa, console_ring_gpa;
+	uint32_t xen_store_port, xen_console_port;
+	/* pvh: the guest frame number each grant frame is mapped at (0: not), under remap_lock */
+	uint64_t xen_gnt_gpfn[SV_GNTTAB_MAX_FRAMES];
 
 	pthread_mutex_t remap_lock; /* guards remaps */
 	struct page_remap *remaps;
@@ -114,9 +123,19 @@ int evtchn_kvm_init(struct sv_domain *d);
 void evtchn_kvm_release(struct sv_domain *d);
 /* Timer expiry: VIRQ_TIMER's port when bound on v, else the bare upcall. */
 int evtchn_kvm_timer_fire(struct vcpu *v);
+/* HVMOP_set_evtchn_upcall_vector: v's upcalls (irqfd route and direct) use vector. */
+int evtchn_kvm_set_upcall_vector(struct vcpu *v, uint8_t vector);
+
+/* vcpu.c, for xen_vcpu.c: the same effects as our own gate's */
+void vcpu_console_write(struct vcpu *v, const char *buf, size_t len);
+void vcpu_shutdown(struct vcpu *v, unsigned int reason, int code);
+/* xen_vcpu.c: an `out` to SV_XEN_HYPERCALL_PORT. */
+int xen_vcpu_hypercall(struct vcpu *v);
 
 /* cpuid.c */
 int cpuid_get_supported(int kvm_fd, struct kvm_cpuid2 **out);
-int cpuid_set_vcpu(const struct kvm_cpuid2 *base, int vcpu_fd, unsigned int apic_id);
+/* xen: the Xen leaves and timer bits a Linux PVH guest looks for, instead of ours. */
+int cpuid_set_vcpu(const struct kvm_cpuid2 *base, int vcpu_fd, unsigned int apic_id, bool xen,
+		   bool tsc_deadline);
 
 #endif

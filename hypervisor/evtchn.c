@@ -24,6 +24,7 @@ enum port_state {
 	PORT_INTERDOMAIN, /* remote end is a port of a guest domain */
 	PORT_VIRQ,
 	PORT_PROCESS, /* remote end is a process domain, through eventfds */
+	PORT_IPI,     /* a Xen-ABI guest's vCPU-to-vCPU port: a send raises it on itself */
 };
 
 struct evtchn_port {
@@ -39,7 +40,10 @@ struct evtchn {
 	uint16_t domid;
 	bool registered;
 	unsigned int nr_vcpus;
-	struct sv_shared_info *shinfo;
+	struct sv_shared_info *shinfo; /* moves only under lock (evtchn_set_shared_info) */
+	/* A vCPU's vcpu_info when the guest registered one; NULL: shinfo's own. */
+	struct sv_vcpu_info *vinfo[SV_SHINFO_MAX_VCPUS];
+	bool xen_hvm; /* Linux PVH rules: upcall_mask ignored */
 	const struct evtchn_ops *ops;
 	void *ctx;
 	struct evtchn *next; /* registry */
@@ -132,11 +136,17 @@ static struct evtchn_port *port_get(struct evtchn *e, uint32_t port)
 	return &e->port[port];
 }
 
+static struct sv_vcpu_info *vinfo_of(struct evtchn *e, unsigned int vcpu)
+{
+	return e->vinfo[vcpu] ? e->vinfo[vcpu] : &e->shinfo->vcpu_info[vcpu];
+}
+
 static void deliver(struct evtchn *e, uint32_t port)
 {
 	unsigned int vcpu = e->port[port].vcpu;
 
-	if (shinfo_set_pending(e->shinfo, vcpu, port) && e->ops && e->ops->kick)
+	if (shinfo_set_pending_vi(e->shinfo, vinfo_of(e, vcpu), port, e->xen_hvm) && e->ops &&
+	    e->ops->kick)
 		e->ops->kick(e->ctx, vcpu);
 }
 
@@ -384,6 +394,9 @@ int evtchn_send(struct evtchn *e, uint32_t port)
 		pthread_mutex_unlock(&e->lock);
 		/* Not under e->lock: the registry lock comes first. */
 		return send_to_guest(e->domid, port, rdom, rport);
+	case PORT_IPI:
+		deliver(e, port);
+		break;
 	case PORT_UNBOUND:
 		ret = -ENOTCONN;
 		break;
@@ -422,6 +435,10 @@ int evtchn_status(struct evtchn *e, struct evtchn_status *st)
 		st->status = EVTCHNSTAT_virq;
 		st->remote_dom = 0;
 		break;
+	case PORT_IPI:
+		st->status = EVTCHNSTAT_ipi;
+		st->remote_dom = st->remote_port = 0;
+		break;
 	default:
 		st->status = EVTCHNSTAT_closed;
 		st->vcpu = st->remote_dom = st->remote_port = 0;
@@ -440,7 +457,8 @@ int evtchn_unmask(struct evtchn *e, uint32_t port)
 	p = port_get(e, port);
 	if (!p)
 		ret = -EINVAL;
-	else if (shinfo_unmask(e->shinfo, p->vcpu, port) && e->ops && e->ops->kick)
+	else if (shinfo_unmask_vi(e->shinfo, vinfo_of(e, p->vcpu), port, e->xen_hvm) && e->ops &&
+		 e->ops->kick)
 		e->ops->kick(e->ctx, p->vcpu);
 	pthread_mutex_unlock(&e->lock);
 	return ret;
@@ -455,8 +473,8 @@ int evtchn_bind_vcpu(struct evtchn *e, uint32_t port, uint32_t vcpu)
 		return -ENOENT;
 	pthread_mutex_lock(&e->lock);
 	p = port_get(e, port);
-	/* A VIRQ is bound per vCPU: bind it again on the other one instead. */
-	if (!p || p->state == PORT_VIRQ) {
+	/* A VIRQ or IPI is bound per vCPU: bind it again on the other one instead. */
+	if (!p || p->state == PORT_VIRQ || p->state == PORT_IPI) {
 		ret = -EINVAL;
 		goto out;
 	}
@@ -473,6 +491,89 @@ int evtchn_bind_vcpu(struct evtchn *e, uint32_t port, uint32_t vcpu)
 out:
 	pthread_mutex_unlock(&e->lock);
 	return ret;
+}
+
+int evtchn_bind_ipi(struct evtchn *e, uint32_t vcpu, uint32_t *port)
+{
+	int ret;
+
+	if (vcpu >= e->nr_vcpus)
+		return -ENOENT;
+	pthread_mutex_lock(&e->lock);
+	ret = port_alloc(e, port);
+	if (!ret) {
+		e->port[*port].state = PORT_IPI;
+		e->port[*port].vcpu = (uint8_t)vcpu;
+	}
+	pthread_mutex_unlock(&e->lock);
+	return ret;
+}
+
+void evtchn_set_xen_hvm(struct evtchn *e, bool on)
+{
+	pthread_mutex_lock(&e->lock);
+	e->xen_hvm = on;
+	pthread_mutex_unlock(&e->lock);
+}
+
+struct sv_shared_info *evtchn_shared_info(struct evtchn *e)
+{
+	struct sv_shared_info *s;
+
+	pthread_mutex_lock(&e->lock);
+	s = e->shinfo;
+	pthread_mutex_unlock(&e->lock);
+	return s;
+}
+
+int evtchn_set_shared_info(struct evtchn *e, struct sv_shared_info *s)
+{
+	if (!s)
+		return -EINVAL;
+	pthread_mutex_lock(&e->lock);
+	if (s != e->shinfo) {
+		/* Events pending before the move stay pending; vcpu_info slots come along. */
+		memmove(s, e->shinfo, sizeof(*s));
+		e->shinfo = s;
+	}
+	pthread_mutex_unlock(&e->lock);
+	return 0;
+}
+
+int evtchn_set_vcpu_info(struct evtchn *e, unsigned int vcpu, struct sv_vcpu_info *vi)
+{
+	struct sv_vcpu_info *old;
+	bool kick;
+
+	if (vcpu >= e->nr_vcpus || !vi)
+		return -EINVAL;
+	pthread_mutex_lock(&e->lock);
+	old = vinfo_of(e, vcpu);
+	if (old != vi)
+		memmove(vi, old, sizeof(*vi));
+	e->vinfo[vcpu] = vi;
+	/*
+	 * As Xen does: every selector bit set, so a port that went pending around the move is
+	 * found by the guest's next scan; the upcall goes out if the flag was clear.
+	 */
+	__atomic_store_n(&vi->pending_sel, ~0ull, __ATOMIC_SEQ_CST);
+	kick = !__atomic_exchange_n(&vi->upcall_pending, 1, __ATOMIC_SEQ_CST);
+	if (kick && e->ops && e->ops->kick)
+		e->ops->kick(e->ctx, vcpu);
+	pthread_mutex_unlock(&e->lock);
+	return 0;
+}
+
+bool evtchn_upcall_pending(struct evtchn *e, unsigned int vcpu)
+{
+	bool pending;
+
+	if (vcpu >= e->nr_vcpus)
+		return false;
+	pthread_mutex_lock(&e->lock);
+	pending = __atomic_load_n(&vinfo_of(e, vcpu)->upcall_pending, __ATOMIC_SEQ_CST);
+	pthread_mutex_unlock(&e->lock);
+	return pending;
 }
 
 int evtchn_raise_virq(struct evtchn *e, unsigned int vcpu, uint32_t virq)

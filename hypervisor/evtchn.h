@@ -13,6 +13,7 @@
 #ifndef SV_EVTCHN_H
 #define SV_EVTCHN_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <splitvisor/event_channel.h>
@@ -53,6 +54,24 @@ int evtchn_send(struct evtchn *e, uint32_t port);
 int evtchn_status(struct evtchn *e, struct evtchn_status *st);
 int evtchn_unmask(struct evtchn *e, uint32_t port);
 int evtchn_bind_vcpu(struct evtchn *e, uint32_t port, uint32_t vcpu);
+
+/* A Xen-ABI guest's IPI port on vcpu: a send sets it pending on that vCPU. */
+int evtchn_bind_ipi(struct evtchn *e, uint32_t vcpu, uint32_t *port);
+
+/*
+ * Linux PVH guests (the Xen-ABI gate). set_xen_hvm: upcalls go out whatever the
+ * guest's upcall_mask says, as Xen does for HVM guests. set_shared_info moves
+ * the page (XENMEM_add_to_physmap): the content is copied, and later events go
+ * to the new one. set_vcpu_info moves a vCPU's vcpu_info (register_vcpu_info):
+ * content copied, every selector bit and the upcall flag set, the upcall raised.
+ * Callers check that the new places lie in RAM and stay inside their page.
+ */
+void evtchn_set_xen_hvm(struct evtchn *e, bool on);
+struct sv_shared_info *evtchn_shared_info(struct evtchn *e);
+int evtchn_set_shared_info(struct evtchn *e, struct sv_shared_info *s);
+int evtchn_set_vcpu_info(struct evtchn *e, unsigned int vcpu, struct sv_vcpu_info *vi);
+/* The vCPU's upcall flag, wherever its vcpu_info is now. */
+bool evtchn_upcall_pending(struct evtchn *e, unsigned int vcpu);
 
 /* Sets the VIRQ's port pending; -ENOENT when the guest has not bound it on vcpu. */
 int evtchn_raise_virq(struct evtchn *e, unsigned int vcpu, uint32_t virq);

@@ -12,6 +12,7 @@
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
@@ -51,11 +52,16 @@ static int set_routes(struct sv_domain *d)
 		r->u.irqchip.pin = i;
 	}
 	for (i = 0; i < d->nr_vcpus; i++) {
+		uint8_t vector = __atomic_load_n(&d->vcpus[i].upcall_vector, __ATOMIC_RELAXED);
+
+		/* No vector yet (a Linux guest before it asked): irqfds on the GSI do nothing. */
+		if (!vector)
+			continue;
 		r = &t->entries[n++];
 		r->gsi = EVTCHN_GSI_BASE + i;
 		r->type = KVM_IRQ_ROUTING_MSI;
 		r->u.msi.address_lo = 0xfee00000u | (i << 12);
-		r->u.msi.data = SV_UPCALL_VECTOR;
+		r->u.msi.data = vector;
 	}
 	t->nr = n;
 	if (ioctl(d->vm_fd, KVM_SET_GSI_ROUTING, t) < 0)
@@ -72,9 +78,11 @@ static int raise_upcall(struct vcpu *v)
 {
 	struct kvm_msi msi = {
 		.address_lo = 0xfee00000u | (v->id << 12),
-		.data = SV_UPCALL_VECTOR,
+		.data = __atomic_load_n(&v->upcall_vector, __ATOMIC_RELAXED),
 	};
 
+	if (!msi.data)
+		return 0;
 	return ioctl(v->dom->vm_fd, KVM_SIGNAL_MSI, &msi) < 0 ? -errno : 0;
 }
 
@@ -153,24 +161,56 @@ static const struct evtchn_ops kvm_evtchn_ops = {
 	.detach = kvm_detach,
 };
 
+/*
+ * A Linux PVH guest owns all of its RAM, so until it names a page for the shared
+ * info (XENMEM_add_to_physmap) the core keeps it in a page of its own; events
+ * from then on land in the guest's page, the earlier ones come along.
+ */
 int evtchn_kvm_init(struct sv_domain *d)
 {
 	struct sv_shared_info *s;
 	int ret;
 
-	s = guest_ptr(&d->mem, SV_SHARED_INFO_GPA, sizeof(*s));
+	if (d->pvh) {
+		s = d->shinfo_private = aligned_alloc(4096, sizeof(*s));
+		if (s)
+			memset(s, 0, sizeof(*s));
+	} else {
+		s = guest_ptr(&d->mem, SV_SHARED_INFO_GPA, sizeof(*s));
+	}
 	if (!s)
-		return -EINVAL;
+		return d->pvh ? -ENOMEM : -EINVAL;
 	ret = set_routes(d);
 	if (ret)
 		return ret;
-	return evtchn_create((uint16_t)d->domid, d->nr_vcpus, s, &kvm_evtchn_ops, d, &d->evtchn);
+	ret = evtchn_create((uint16_t)d->domid, d->nr_vcpus, s, &kvm_evtchn_ops, d, &d->evtchn);
+	if (!ret && d->pvh)
+		evtchn_set_xen_hvm(d->evtchn, true);
+	return ret;
 }
 
 void evtchn_kvm_release(struct sv_domain *d)
 {
 	evtchn_destroy(d->evtchn);
 	d->evtchn = NULL;
+	free(d->shinfo_private);
+	d->shinfo_private = NULL;
+}
+
+int evtchn_kvm_set_upcall_vector(struct vcpu *v, uint8_t vector)
+{
+	struct sv_domain *d = v->dom;
+	int ret;
+
+	/* The routing table is written whole: one writer at a time. */
+	pthread_mutex_lock(&d->lock);
+	__atomic_store_n(&v->upcall_vector, vector, __ATOMIC_RELAXED);
+	ret = set_routes(d);
+	pthread_mutex_unlock(&d->lock);
+	/* An event that went pending before the guest had a vector is raised now. */
+	if (!ret && d->evtchn && evtchn_upcall_pending(d->evtchn, v->id))
+		ret = raise_upcall(v);
+	return ret;
 }
 
 int evtchn_kvm_timer_fire(struct vcpu *v)
@@ -183,7 +223,8 @@ int evtchn_kvm_timer_fire(struct vcpu *v)
 
 void *sv_domain_shared_info(struct sv_domain *d)
 {
-	return guest_ptr(&d->mem, SV_SHARED_INFO_GPA, sizeof(struct sv_shared_info));
+	return d->evtchn ? evtchn_shared_info(d->evtchn)
+			 : guest_ptr(&d->mem, SV_SHARED_INFO_GPA, sizeof(struct sv_shared_info));
 }
 
 int sv_evtchn_alloc_unbound(struct sv_domain *d, uint16_t remote_domid, uint32_t *port)

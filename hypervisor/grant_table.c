@@ -76,6 +76,19 @@ int64_t gnttab_op(struct gnttab *gt, const struct guest_mem *mem, uint64_t cmd, 
 	}
 }
 
+int gnttab_place_fixed(struct gnttab *gt, const struct guest_mem *mem, uint64_t gpa)
+{
+	uint64_t want, old = 0;
+
+	if (gpa % PAGE_SIZE || !guest_ptr(mem, gpa, (uint64_t)max_frames(gt) * PAGE_SIZE))
+		return -EINVAL;
+	want = gpa | max_frames(gt);
+	if (__atomic_compare_exchange_n(&gt->loc, &old, want, false, __ATOMIC_ACQ_REL,
+					__ATOMIC_ACQUIRE))
+		return 0;
+	return (old & ~(uint64_t)GNTTAB_PINNED) == want ? 0 : -EBUSY;
+}
+
 int gnttab_get(const struct gnttab *gt, uint64_t *gpa, uint32_t *nr_frames)
 {
 	uint64_t loc = __atomic_load_n(&gt->loc, __ATOMIC_ACQUIRE);

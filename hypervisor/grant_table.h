@@ -23,6 +23,13 @@ struct gnttab {
 
 /* grant_table_op(cmd, arg gpa): a result for the guest's rax. */
 int64_t gnttab_op(struct gnttab *gt, const struct guest_mem *mem, uint64_t cmd, uint64_t arg_gpa);
+/*
+ * A Linux PVH guest's table: every frame the domain may have, at gpa in RAM the
+ * core reserved, from the first add_to_physmap on (frames the guest has not
+ * mapped yet read as zeros: no grants). 0 when it is there already; -EBUSY when
+ * another table is; -EINVAL when gpa is not page-aligned RAM.
+ */
+int gnttab_place_fixed(struct gnttab *gt, const struct guest_mem *mem, uint64_t gpa);
 /* 0, or -ENOENT before the guest set its table up. */
 int gnttab_get(const struct gnttab *gt, uint64_t *gpa, uint32_t *nr_frames);
 /* gnttab_get for a backend that caches the answer: the table stays there from now on. */

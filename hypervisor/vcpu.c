@@ -38,7 +38,9 @@ int vcpu_init(struct sv_domain *d, struct vcpu *v, unsigned int id)
 		v->run = NULL;
 		return -errno;
 	}
-	ret = cpuid_set_vcpu(d->cpuid, v->fd, id);
+	v->upcall_vector = d->pvh ? 0 : SV_UPCALL_VECTOR;
+	ret = cpuid_set_vcpu(d->cpuid, v->fd, id, d->pvh,
+			     ioctl(d->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_TSC_DEADLINE_TIMER) > 0);
 	if (ret)
 		return ret;
 	v->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
@@ -171,7 +173,11 @@ static int hc_block(void *ctx)
 
 static void hc_shutdown(void *ctx, unsigned int reason, int code)
 {
-	struct vcpu *v = ctx;
+	vcpu_shutdown(ctx, reason, code);
+}
+
+void vcpu_shutdown(struct vcpu *v, unsigned int reason, int code)
+{
 	char why[64];
 
 	snprintf(why, sizeof(why), "vcpu %u asked for %s", v->id,
@@ -206,7 +212,11 @@ out:
 
 static void hc_console_write(void *ctx, const char *buf, size_t len)
 {
-	struct vcpu *v = ctx;
+	vcpu_console_write(ctx, buf, len);
+}
+
+void vcpu_console_write(struct vcpu *v, const char *buf, size_t len)
+{
 	struct sv_domain *d = v->dom;
 
 	if (!d->console)
@@ -254,6 +264,23 @@ static int vcpu_handle_hypercall(struct vcpu *v)
 	return ioctl(v->fd, KVM_SET_REGS, r) < 0 ? -errno : 0;
 }
 
+/*
+ * A Linux guest probes legacy ports (CMOS, PIT, serial, port 0x80 delays) as on
+ * a PC: nothing answers there, as on a bus with no device: writes vanish, reads
+ * are all ones. Our own guests never touch a port we did not give them, so for
+ * them it stays a fault.
+ */
+static int vcpu_unclaimed_io(struct vcpu *v)
+{
+	struct kvm_run *run = v->run;
+	uint64_t len = (uint64_t)run->io.size * run->io.count;
+
+	if (run->io.direction == KVM_EXIT_IO_IN && len <= v->dom->run_size &&
+	    run->io.data_offset <= v->dom->run_size - len)
+		memset((uint8_t *)run + run->io.data_offset, 0xff, len);
+	return 0;
+}
+
 static int vcpu_handle_io(struct vcpu *v)
 {
 	struct kvm_run *run = v->run;
@@ -278,6 +305,13 @@ static int vcpu_handle_io(struct vcpu *v)
 		__atomic_fetch_add(&v->hypercalls, 1, __ATOMIC_RELAXED);
 		return vcpu_handle_hypercall(v);
 	}
+	if (run->io.port == SV_XEN_HYPERCALL_PORT && run->io.direction == KVM_EXIT_IO_OUT &&
+	    run->io.size == 4 && run->io.count == 1) {
+		__atomic_fetch_add(&v->hypercalls, 1, __ATOMIC_RELAXED);
+		return xen_vcpu_hypercall(v);
+	}
+	if (v->dom->pvh)
+		return vcpu_unclaimed_io(v);
 	vcpu_fault(v, "unhandled port I/O: %s port 0x%x size %u count %u",
 		   run->io.direction == KVM_EXIT_IO_OUT ? "out" : "in", run->io.port, run->io.size,
 		   run->io.count);

@@ -6,20 +6,22 @@
 #define PORT_BIT(p)  (1ull << ((p) % 64u))
 
 /* The selector bit and upcall flag, once pending is set and the port is unmasked. */
-static bool mark_vcpu(struct sv_shared_info *s, unsigned int vcpu, uint32_t port)
+static bool mark_vcpu(struct sv_vcpu_info *vi, uint32_t port, bool ignore_mask)
 {
-	struct sv_vcpu_info *vi = &s->vcpu_info[vcpu % SV_SHINFO_MAX_VCPUS];
 	uint64_t sel = 1ull << PORT_WORD(port);
 
 	if (__atomic_fetch_or(&vi->pending_sel, sel, __ATOMIC_SEQ_CST) & sel)
 		return false;
 	if (__atomic_exchange_n(&vi->upcall_pending, 1, __ATOMIC_SEQ_CST))
 		return false;
+	if (ignore_mask)
+		return true;
 	/* A guest that masked upcalls checks upcall_pending when it unmasks. */
 	return !__atomic_load_n(&vi->upcall_mask, __ATOMIC_SEQ_CST);
 }
 
-bool shinfo_set_pending(struct sv_shared_info *s, unsigned int vcpu, uint32_t port)
+bool shinfo_set_pending_vi(struct sv_shared_info *s, struct sv_vcpu_info *vi, uint32_t port,
+			   bool ignore_mask)
 {
 	uint64_t bit = PORT_BIT(port);
 	unsigned int w = PORT_WORD(port) % 64u;
@@ -28,10 +30,16 @@ bool shinfo_set_pending(struct sv_shared_info *s, unsigned int vcpu, uint32_t po
 		return false;
 	if (__atomic_load_n(&s->evtchn_mask[w], __ATOMIC_SEQ_CST) & bit)
 		return false;
-	return mark_vcpu(s, vcpu, port);
+	return mark_vcpu(vi, port, ignore_mask);
 }
 
-bool shinfo_unmask(struct sv_shared_info *s, unsigned int vcpu, uint32_t port)
+bool shinfo_set_pending(struct sv_shared_info *s, unsigned int vcpu, uint32_t port)
+{
+	return shinfo_set_pending_vi(s, &s->vcpu_info[vcpu % SV_SHINFO_MAX_VCPUS], port, false);
+}
+
+bool shinfo_unmask_vi(struct sv_shared_info *s, struct sv_vcpu_info *vi, uint32_t port,
+		      bool ignore_mask)
 {
 	uint64_t bit = PORT_BIT(port);
 	unsigned int w = PORT_WORD(port) % 64u;
@@ -39,7 +47,12 @@ bool shinfo_unmask(struct sv_shared_info *s, unsigned int vcpu, uint32_t port)
 	__atomic_fetch_and(&s->evtchn_mask[w], ~bit, __ATOMIC_SEQ_CST);
 	if (!(__atomic_load_n(&s->evtchn_pending[w], __ATOMIC_SEQ_CST) & bit))
 		return false;
-	return mark_vcpu(s, vcpu, port);
+	return mark_vcpu(vi, port, ignore_mask);
+}
+
+bool shinfo_unmask(struct sv_shared_info *s, unsigned int vcpu, uint32_t port)
+{
+	return shinfo_unmask_vi(s, &s->vcpu_info[vcpu % SV_SHINFO_MAX_VCPUS], port, false);
 }
 
 uint32_t shinfo_take_next(struct sv_shared_info *s, unsigned int vcpu)

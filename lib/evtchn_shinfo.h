@@ -25,6 +25,17 @@ bool shinfo_set_pending(struct sv_shared_info *s, unsigned int vcpu, uint32_t po
 bool shinfo_unmask(struct sv_shared_info *s, unsigned int vcpu, uint32_t port);
 
 /*
+ * The same on a vCPU whose vcpu_info lives elsewhere (a Linux guest's
+ * register_vcpu_info): pending and mask bits in s, selector and upcall flag in
+ * vi. ignore_mask: raise even when the guest masked upcalls, as Xen does for
+ * HVM guests (Linux never clears the mask it does not use).
+ */
+bool shinfo_set_pending_vi(struct sv_shared_info *s, struct sv_vcpu_info *vi, uint32_t port,
+			   bool ignore_mask);
+bool shinfo_unmask_vi(struct sv_shared_info *s, struct sv_vcpu_info *vi, uint32_t port,
+		      bool ignore_mask);
+
+/*
  * Consumer side, for host-side tests and tools: takes the next pending,
  * unmasked port off vcpu's selector (clearing its pending bit). Returns the
  * port, or 0 when none is left. Clears upcall_pending before scanning.

@@ -6,7 +6,7 @@
 #   scripts/fuzz.sh list               the targets
 #
 # Targets: xml (the libvirt XML parser, scripts/fuzz-xml.sh) and those of
-# tests/fuzz: elf, hypercall, xenstore, ring, ctlwire, blkback, netback. Builds
+# tests/fuzz: elf, hypercall, xenhcall, xenstore, ring, ctlwire, blkback, netback. Builds
 # them in build-fuzz/ with clang, ASan and UBSan. Each run starts from the seeds
 # in tests/fuzz/corpus/TARGET and keeps what it finds in build-fuzz/corpus-TARGET;
 # a crash lands in build-fuzz/artifacts-TARGET/ and the script fails. Copy a crash
@@ -16,7 +16,7 @@ set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${SV_FUZZ_BUILD_DIR:-$root/build-fuzz}
-targets="elf hypercall xenstore ring ctlwire blkback netback"
+targets="elf hypercall xenhcall xenstore ring ctlwire blkback netback"
 
 usage() {
 	echo "usage: $0 TARGET|all|list [SECONDS]" >&2

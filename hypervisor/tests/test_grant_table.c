@@ -158,6 +158,25 @@ START_TEST(bad_pointers_and_commands)
 }
 END_TEST
 
+START_TEST(fixed_table_for_pvh)
+{
+	uint64_t gpa;
+	uint32_t nr;
+
+	gt.max_frames = 4;
+	ck_assert_int_eq(gnttab_place_fixed(&gt, &mem, 0xc0001), -EINVAL);
+	ck_assert_int_eq(gnttab_place_fixed(&gt, &mem, RAM_SIZE - PAGE), -EINVAL);
+	ck_assert_int_eq(gnttab_place_fixed(&gt, &mem, 0xc0000), 0);
+	ck_assert_int_eq(gnttab_get(&gt, &gpa, &nr), 0);
+	ck_assert_uint_eq(gpa, 0xc0000);
+	ck_assert_uint_eq(nr, 4);
+	/* Every later frame finds it in place, pinned or not; another place is refused. */
+	ck_assert_int_eq(gnttab_get_pinned(&gt, &gpa, &nr), 0);
+	ck_assert_int_eq(gnttab_place_fixed(&gt, &mem, 0xc0000), 0);
+	ck_assert_int_eq(gnttab_place_fixed(&gt, &mem, 0xd0000), -EBUSY);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("grant_table");
@@ -170,6 +189,7 @@ int main(void)
 	tcase_add_test(tc, hostile_setup_refused);
 	tcase_add_test(tc, pinned_table_stays);
 	tcase_add_test(tc, bad_pointers_and_commands);
+	tcase_add_test(tc, fixed_table_for_pvh);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

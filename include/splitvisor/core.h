@@ -127,7 +127,15 @@ int sv_domain_page_remap(struct sv_domain *d, uint64_t gpa, bool readonly, int *
 int sv_domain_page_restore(struct sv_domain *d, uint64_t gpa);
 /* How many pages are moved (for tests and diagnostics). */
 unsigned int sv_domain_page_remaps(struct sv_domain *d);
-/* The guest's shared-info page as the core maps it (struct sv_shared_info). */
+/*
+ * The xenstore and console ports a Linux PVH guest reads with HVMOP_get_param
+ * (our own guests read them from their start info).
+ */
+void sv_domain_set_xen_ports(struct sv_domain *d, uint32_t store_port, uint32_t console_port);
+/*
+ * The guest's shared-info page as the core maps it (struct sv_shared_info). A
+ * Linux PVH guest moves it (XENMEM_add_to_physmap): ask again after it did.
+ */
 void *sv_domain_shared_info(struct sv_domain *d);
 
 #endif

@@ -41,6 +41,7 @@
 #define EVTCHNSTAT_unbound     1
 #define EVTCHNSTAT_interdomain 2
 #define EVTCHNSTAT_virq	       4
+#define EVTCHNSTAT_ipi	       5 /* Xen-ABI guests only */
 
 struct evtchn_alloc_unbound {
 	uint16_t dom;	     /* SV_DOMID_SELF or own id */

@@ -81,6 +81,39 @@ put("hypercall", "ok-sched", hcall(29, 0) + hcall(29, 1) + hcall(15, 1 << 40) + 
 put("hypercall", "bad-pointers",
     hcall(18, 0, 5, 2**64 - 4) + hcall(EC, 6, 0xfffff) + hcall(GT, 0, 2**63) + hcall(63, 1))
 
+# ---- xenhcall: steps (0 poke, 1 hypercall, 2 paging, 3 peer); pointers are virtual ----
+VA_A = 0xffff888000400000  # pt_fixture.h: -> gpa 0x20000, next page -> 0x10000, then a hole
+
+
+def xhc(nr, *args):
+    b = bytes([1, [12, 17, 18, 20, 24, 29, 32, 34].index(nr)])
+    for a in (list(args) + [0] * 5)[:5]:
+        b += bytes([3]) + struct.pack("<Q", a & (2**64 - 1))
+    return b
+
+
+put("xenhcall", "ok-version",
+    xhc(17, 0) + xhc(17, 1, VA_A + 0xff8) + poke(0x20800, bytes(8)) + xhc(17, 6, VA_A + 0x800))
+put("xenhcall", "ok-shinfo-vcpuinfo",
+    poke(0x20800, struct.pack("<HHIQQ", 0x7ff0, 0, 0, 0, 0x40)) + xhc(12, 7, VA_A + 0x800) +
+    poke(0x20900, struct.pack("<QII", 0x41, 0x40, 0)) + xhc(24, 10, 1, VA_A + 0x900) +
+    poke(0x20a00, struct.pack("<IB3x", 1, 0xf3)) + xhc(34, 23, VA_A + 0xa00))
+put("xenhcall", "ok-evtchn",
+    poke(0x20800, struct.pack("<II", 1, 0)) + xhc(32, 7, VA_A + 0x800) +
+    xhc(32, 4, VA_A + 0x804) + poke(0x20900, struct.pack("<III", 1, 1, 0)) +
+    xhc(32, 1, VA_A + 0x900) + poke(0x20a00, struct.pack("<HHI", 0x7ff0, 2, 0)) +
+    xhc(32, 6, VA_A + 0xa00) + bytes([3]) + struct.pack("<H", 1) + bytes([1]))
+put("xenhcall", "ok-sched-grant-console",
+    xhc(29, 0) + poke(0x20800, struct.pack("<HHIIhH", 0x7ff0, 0, 0, 0, 0, 0)) +
+    xhc(20, 6, VA_A + 0x800, 1) + poke(0x20900, struct.pack("<I", 1)) +
+    xhc(20, 8, VA_A + 0x900, 1) + poke(0x20ff8, b"console!") + poke(0x10000, b"crossing") +
+    xhc(18, 0, 16, VA_A + 0xff8))
+put("xenhcall", "bad-pointers",
+    xhc(17, 1, 0x0000800000000000) + xhc(17, 1, VA_A + 0x1ff8) + xhc(18, 0, 4097, VA_A) +
+    xhc(32, 5, 2**64 - 8) + bytes([2, 1, 1]) + struct.pack("<Q", 0x7ffff000) + bytes([1, 1]) +
+    xhc(17, 1, VA_A) + poke(0x1000, struct.pack("<Q", 0xfffffffffffff))
+    + xhc(17, 1, 0x40000000))
+
 # ---- xenstore: steps (selector, chunk of bytes fed) -----------------------------
 def xs(t, payload, req=1, tx=0):
     return struct.pack("<IIII", t, req, tx, len(payload)) + payload
