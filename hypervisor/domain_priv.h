@@ -80,7 +80,7 @@ struct sv_domain {
 	unsigned int nr_vcpus;
 	struct vcpu *vcpus;
 	struct evtchn *evtchn; /* port table (evtchn.c) */
-	void *shinfo_private; /* pvh: the shared info until the guest maps it */
+	void *shinfo_private;  /* pvh: the shared info until the guest maps it */
 	/* What HVMOP_get_param answers; the ports are set by sv_domain_set_xen_ports. */
 	uint64_t store_ring_gpa, console_ring_gpa;
 	uint32_t xen_store_port, xen_console_port;
