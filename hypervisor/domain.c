@@ -445,7 +445,9 @@ int sv_domain_start(struct sv_domain *d)
 		goto out;
 	}
 	d->started = true;
-	d->vcpus[0].up = true;
+	/* Our own kernel brings its APs up by hypercall; Linux sends them INIT and SIPI. */
+	for (unsigned int i = 0; i < (d->pvh ? d->nr_vcpus : 1); i++)
+		d->vcpus[i].up = true;
 	ret = -pthread_create(&d->timer_thread, NULL, domain_timer_thread, d);
 	if (ret)
 		goto out;

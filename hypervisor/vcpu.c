@@ -14,6 +14,7 @@
 #include <splitvisor/start_info.h>
 
 #include "boot.h"
+#include "pvh_boot.h"
 #include "domain_priv.h"
 #include "evtchn.h"
 #include "hypercall.h"
@@ -94,6 +95,30 @@ static int vcpu_set_entry_state(struct vcpu *v, uint64_t rip, uint64_t rsp, uint
 	if (ioctl(v->fd, KVM_SET_MP_STATE, &mp) < 0)
 		return -errno;
 	return 0;
+}
+
+/*
+ * A Linux PVH kernel's boot vCPU enters its PHYS32 entry in flat protected mode with ebx
+ * pointing at the hvm_start_info. Its other vCPUs keep KVM's reset state: the kernel starts
+ * them natively with INIT and SIPI through the in-kernel local APIC.
+ */
+static int vcpu_set_pvh_entry_state(struct vcpu *v)
+{
+	struct kvm_mp_state mp = { .mp_state = KVM_MP_STATE_RUNNABLE };
+	struct kvm_sregs sregs;
+	struct kvm_regs regs;
+
+	if (v->id)
+		return 0;
+	if (ioctl(v->fd, KVM_GET_SREGS, &sregs) < 0)
+		return -errno;
+	boot_pvh_sregs(&sregs);
+	if (ioctl(v->fd, KVM_SET_SREGS, &sregs) < 0)
+		return -errno;
+	boot_pvh_regs(&regs, v->dom->elf.entry, PVH_START_INFO);
+	if (ioctl(v->fd, KVM_SET_REGS, &regs) < 0)
+		return -errno;
+	return ioctl(v->fd, KVM_SET_MP_STATE, &mp) < 0 ? -errno : 0;
 }
 
 static void vcpu_fault(struct vcpu *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -381,9 +406,13 @@ void *vcpu_thread(void *arg)
 		if (!vcpu_wait_runnable(v))
 			break;
 		if (!entered) {
-			ret = v->id ? vcpu_set_entry_state(v, v->up_ctx.rip, v->up_ctx.rsp,
-							   v->up_ctx.rdi)
-				    : vcpu_set_entry_state(v, d->elf.entry, SV_BOOT_STACK_TOP,
+			if (d->pvh)
+				ret = vcpu_set_pvh_entry_state(v);
+			else if (v->id)
+				ret = vcpu_set_entry_state(v, v->up_ctx.rip, v->up_ctx.rsp,
+							   v->up_ctx.rdi);
+			else
+				ret = vcpu_set_entry_state(v, d->elf.entry, SV_BOOT_STACK_TOP,
 							   SV_START_INFO_GPA);
 			if (ret) {
 				vcpu_fault(v, "cannot set the entry state: %s", strerror(-ret));

@@ -87,4 +87,56 @@ static inline void make_elf(uint8_t *e, unsigned int note_len)
 	memset(e + DATA_OFF, 0x5a, DATA_LEN);
 }
 
+#define RUN_CODE_AT 0x60u /* the program, reached by a short jump from the entry */
+#define RUN_MSG_AT  0xc0u
+#define RUN_MSG	    "pvh: hello from the 32-bit entry\n"
+#define RUN_REASON  (DATA_PA + 0x100) /* in bss: reason 0, poweroff */
+#define RUN_STACK   (DATA_PA + 0x1000)
+
+static inline uint8_t *emit_imm32(uint8_t *p, uint8_t op, uint32_t imm)
+{
+	*p++ = op;
+	put32(p, imm);
+	return p + 4;
+}
+
+/* call rel32 to the hypercall site at VMMCALL_AT, whose `ret` comes back after the gate. */
+static inline uint8_t *emit_call_gate(uint8_t *text, uint8_t *p)
+{
+	uint32_t next = (uint32_t)(p + 5 - text);
+
+	return emit_imm32(p, 0xe8, VMMCALL_AT - next);
+}
+
+/*
+ * The same ELF with a program behind the entry that runs in the PVH entry state (flat
+ * protected mode, no paging, no stack): it sets a stack, writes RUN_MSG through Xen's
+ * console_io and powers off through sched_op shutdown, both by calling the rewritten
+ * hypercall site with Xen's registers (eax number; rdi, rsi, rdx arguments).
+ */
+static inline void make_runnable_elf(uint8_t *e)
+{
+	uint8_t *text = e + TEXT_OFF, *p;
+
+	make_elf(e, 8);
+	text[ENTRY_PA - TEXT_PA] = 0xeb; /* jmp rel8 */
+	text[ENTRY_PA - TEXT_PA + 1] = (uint8_t)(RUN_CODE_AT - (ENTRY_PA - TEXT_PA + 2));
+	p = text + RUN_CODE_AT;
+	p = emit_imm32(p, 0xbc, (uint32_t)RUN_STACK); /* mov $stack, %esp */
+	p = emit_imm32(p, 0xb8, 18);		      /* mov $console_io, %eax */
+	*p++ = 0x31;				      /* xor %edi, %edi: CONSOLEIO_write */
+	*p++ = 0xff;
+	p = emit_imm32(p, 0xbe, sizeof(RUN_MSG) - 1);		   /* mov $len, %esi */
+	p = emit_imm32(p, 0xba, (uint32_t)(TEXT_PA + RUN_MSG_AT)); /* mov $msg, %edx */
+	p = emit_call_gate(text, p);
+	p = emit_imm32(p, 0xb8, 29);		       /* mov $sched_op, %eax */
+	p = emit_imm32(p, 0xbf, 2);		       /* mov $SCHEDOP_shutdown, %edi */
+	p = emit_imm32(p, 0xbe, (uint32_t)RUN_REASON); /* mov $&reason, %esi */
+	p = emit_call_gate(text, p);
+	*p++ = 0xf4; /* hlt */
+	*p++ = 0xeb; /* jmp back to the hlt */
+	*p++ = 0xfd;
+	memcpy(text + RUN_MSG_AT, RUN_MSG, sizeof(RUN_MSG));
+}
+
 #endif

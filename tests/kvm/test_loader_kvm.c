@@ -4,8 +4,8 @@
  * with an initrd loaded above it (start info initrd_gpa/len); a PVH kernel (hand-made, so the
  * test needs no download) becomes a domain whose RAM holds the rewritten kernel, the
  * hvm_start_info with the initrd module, and the MP table; a broken kernel is refused by
- * sv_domain_create with its path in the message. The PVH domain is not started: the core's
- * Xen-ABI side is not there yet.
+ * sv_domain_create with its path in the message. A hand-made PVH program runs from its 32-bit
+ * entry through the Xen-ABI gate to a poweroff.
  */
 #include <check.h>
 #include <errno.h>
@@ -135,6 +135,37 @@ START_TEST(a_pvh_kernel_becomes_a_domain)
 }
 END_TEST
 
+/*
+ * The boot vCPU enters the PHYS32 entry in flat protected mode; the kernel's rewritten
+ * hypercall site reaches the Xen-ABI gate with physical pointers (no paging yet), and a
+ * sched_op shutdown ends the domain. With 2 vCPUs the second waits for an INIT/SIPI that
+ * never comes, and the domain still ends.
+ */
+START_TEST(a_pvh_kernel_runs_from_its_32bit_entry)
+{
+	char kpath[] = "/tmp/sv-loader-pvhrun-XXXXXX";
+	struct sv_domain_params p = { .name = "pvhrun",
+				      .domid = 6,
+				      .memory_mib = 32,
+				      .vcpus = (unsigned int)_i + 1,
+				      .kernel = kpath,
+				      .cmdline = "console=hvc0" };
+	struct runner_capture cap = { 0 };
+	struct sv_domain_exit ex;
+	uint8_t elf[ELF_LEN];
+	char err[512];
+
+	make_runnable_elf(elf);
+	write_file(kpath, elf, sizeof(elf));
+	ck_assert_msg(runner_run_captured(&p, 20000, &cap, &ex, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_msg(cap.buf && strstr(cap.buf, RUN_MSG), "console: %s",
+		      cap.buf ? cap.buf : "(none)");
+	ck_assert_int_eq(ex.reason, SV_EXIT_POWEROFF);
+	runner_capture_free(&cap);
+	unlink(kpath);
+}
+END_TEST
+
 START_TEST(broken_kernels_and_initrds_are_refused)
 {
 	char kpath[] = "/tmp/sv-loader-bad-XXXXXX";
@@ -177,6 +208,7 @@ int main(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, our_guest_boots_with_an_initrd);
 	tcase_add_test(tc, a_pvh_kernel_becomes_a_domain);
+	tcase_add_loop_test(tc, a_pvh_kernel_runs_from_its_32bit_entry, 0, 2);
 	tcase_add_test(tc, broken_kernels_and_initrds_are_refused);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
