@@ -704,77 +704,90 @@ int evtchn_vcpu_of(struct evtchn *e, uint32_t port)
 	return ret;
 }
 
+size_t evtchn_op_len(uint64_t cmd, bool xen_ops)
+{
+	union evtchn_op_args a;
+
+	switch (cmd) {
+	case EVTCHNOP_alloc_unbound:
+		return sizeof(a.au);
+	case EVTCHNOP_bind_interdomain:
+		return sizeof(a.bi);
+	case EVTCHNOP_bind_virq:
+		return sizeof(a.bv);
+	case EVTCHNOP_close:
+	case EVTCHNOP_send:
+	case EVTCHNOP_unmask:
+		return sizeof(a.po);
+	case EVTCHNOP_bind_vcpu:
+		return sizeof(a.bc);
+	case XEN_EVTCHNOP_bind_ipi:
+		return xen_ops ? sizeof(a.ip) : 0;
+	default:
+		return 0;
+	}
+}
+
+int evtchn_op_run(struct evtchn *e, uint64_t cmd, union evtchn_op_args *a, bool *copy_back)
+{
+	*copy_back = false;
+	switch (cmd) {
+	case EVTCHNOP_alloc_unbound:
+		if (a->au.dom != SV_DOMID_SELF && a->au.dom != e->domid)
+			return -EPERM;
+		*copy_back = true;
+		return evtchn_alloc_unbound(e, a->au.remote_dom, &a->au.port);
+	case EVTCHNOP_bind_interdomain:
+		*copy_back = true;
+		return evtchn_bind_interdomain(e, a->bi.remote_dom, a->bi.remote_port,
+					       &a->bi.local_port);
+	case EVTCHNOP_bind_virq:
+		*copy_back = true;
+		return evtchn_bind_virq(e, a->bv.virq, a->bv.vcpu, &a->bv.port);
+	case XEN_EVTCHNOP_bind_ipi:
+		*copy_back = true;
+		return evtchn_bind_ipi(e, a->ip.vcpu, &a->ip.port);
+	case EVTCHNOP_close:
+		return evtchn_close(e, a->po.port);
+	case EVTCHNOP_send:
+		return evtchn_send(e, a->po.port);
+	case EVTCHNOP_unmask:
+		return evtchn_unmask(e, a->po.port);
+	case EVTCHNOP_bind_vcpu:
+		return evtchn_bind_vcpu(e, a->bc.port, a->bc.vcpu);
+	default:
+		return -EINVAL;
+	}
+}
+
 int64_t evtchn_hypercall(struct evtchn *e, const struct guest_mem *mem, uint64_t cmd, uint64_t gpa)
 {
-	union {
-		struct evtchn_alloc_unbound au;
-		struct evtchn_bind_interdomain bi;
-		struct evtchn_bind_virq bv;
-		struct evtchn_port_op po;
-		struct evtchn_status st;
-		struct evtchn_bind_vcpu bc;
-	} a;
+	union evtchn_op_args a;
+	struct evtchn_status st;
+	bool copy_back;
 	size_t len;
 	void *p;
 	int ret;
 
 	if (!e)
 		return -ENOSYS;
-	switch (cmd) {
-	case EVTCHNOP_alloc_unbound:
-		len = sizeof(a.au);
-		break;
-	case EVTCHNOP_bind_interdomain:
-		len = sizeof(a.bi);
-		break;
-	case EVTCHNOP_bind_virq:
-		len = sizeof(a.bv);
-		break;
-	case EVTCHNOP_close:
-	case EVTCHNOP_send:
-	case EVTCHNOP_unmask:
-		len = sizeof(a.po);
-		break;
-	case EVTCHNOP_status:
-		len = sizeof(a.st);
-		break;
-	case EVTCHNOP_bind_vcpu:
-		len = sizeof(a.bc);
-		break;
-	default:
+	len = cmd == EVTCHNOP_status ? sizeof(st) : evtchn_op_len(cmd, false);
+	if (!len)
 		return -EINVAL;
-	}
 	p = guest_ptr(mem, gpa, len);
 	if (!p)
 		return -EFAULT;
 	/* One fetch: other vCPUs may rewrite the struct while we work. */
-	memcpy(&a, p, len);
-	switch (cmd) {
-	case EVTCHNOP_alloc_unbound:
-		if (a.au.dom != SV_DOMID_SELF && a.au.dom != e->domid)
-			return -EPERM;
-		ret = evtchn_alloc_unbound(e, a.au.remote_dom, &a.au.port);
-		break;
-	case EVTCHNOP_bind_interdomain:
-		ret = evtchn_bind_interdomain(e, a.bi.remote_dom, a.bi.remote_port,
-					      &a.bi.local_port);
-		break;
-	case EVTCHNOP_bind_virq:
-		ret = evtchn_bind_virq(e, a.bv.virq, a.bv.vcpu, &a.bv.port);
-		break;
-	case EVTCHNOP_close:
-		return evtchn_close(e, a.po.port);
-	case EVTCHNOP_send:
-		return evtchn_send(e, a.po.port);
-	case EVTCHNOP_unmask:
-		return evtchn_unmask(e, a.po.port);
-	case EVTCHNOP_status:
-		ret = evtchn_status(e, &a.st);
-		break;
-	default:
-		return evtchn_bind_vcpu(e, a.bc.port, a.bc.vcpu);
+	if (cmd == EVTCHNOP_status) {
+		memcpy(&st, p, len);
+		ret = evtchn_status(e, &st);
+		if (!ret)
+			memcpy(p, &st, len);
+		return ret;
 	}
-	if (!ret)
+	memcpy(&a, p, len);
+	ret = evtchn_op_run(e, cmd, &a, &copy_back);
+	if (!ret && copy_back)
 		memcpy(p, &a, len);
 	return ret;
 }

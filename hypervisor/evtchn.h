@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include <splitvisor/event_channel.h>
+#include <splitvisor/xen_abi.h>
 
 #include "guest_mem.h"
 
@@ -89,6 +90,24 @@ int evtchn_raise_proc(struct evtchn *e, uint32_t port, uint16_t process_domid);
 int evtchn_proc_domid(struct evtchn *e, uint32_t port);
 /* The vCPU whose selector a port's events go to, or -EINVAL. */
 int evtchn_vcpu_of(struct evtchn *e, uint32_t port);
+
+/*
+ * The event_channel_op commands both hypercall gates serve with the same argument structs;
+ * each gate copies the struct in once, runs it here and copies results back. (status has
+ * a layout per gate; bind_ipi is only Xen's, for Linux.)
+ */
+union evtchn_op_args {
+	struct evtchn_alloc_unbound au;
+	struct evtchn_bind_interdomain bi;
+	struct evtchn_bind_virq bv;
+	struct evtchn_port_op po;
+	struct evtchn_bind_vcpu bc;
+	struct xen_evtchn_bind_ipi ip;
+};
+/* cmd's argument size, or 0 when cmd is not one of them (bind_ipi counts with xen_ops). */
+size_t evtchn_op_len(uint64_t cmd, bool xen_ops);
+/* Runs cmd (evtchn_op_len said yes); *copy_back: a is the result the guest gets back. */
+int evtchn_op_run(struct evtchn *e, uint64_t cmd, union evtchn_op_args *a, bool *copy_back);
 
 /* event_channel_op(cmd, gpa): copies the struct in once, runs cmd, copies results out. */
 int64_t evtchn_hypercall(struct evtchn *e, const struct guest_mem *mem, uint64_t cmd, uint64_t gpa);

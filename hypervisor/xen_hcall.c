@@ -229,77 +229,25 @@ static int evtchn_status_xen(struct xen_env *env, uint64_t va)
 
 static int64_t event_channel_op(struct xen_env *env, const uint64_t arg[5])
 {
-	union {
-		struct evtchn_alloc_unbound au;
-		struct evtchn_bind_interdomain bi;
-		struct evtchn_bind_virq bv;
-		struct evtchn_port_op po;
-		struct evtchn_bind_vcpu bc;
-		struct xen_evtchn_bind_ipi ip;
-	} a;
-	struct evtchn *e = env->evtchn;
+	union evtchn_op_args a;
+	bool copy_back;
 	size_t len;
 	int ret;
 
-	if (!e)
+	if (!env->evtchn)
 		return -ENOSYS;
-	switch (arg[0]) {
-	case EVTCHNOP_alloc_unbound:
-		len = sizeof(a.au);
-		break;
-	case EVTCHNOP_bind_interdomain:
-		len = sizeof(a.bi);
-		break;
-	case EVTCHNOP_bind_virq:
-		len = sizeof(a.bv);
-		break;
-	case EVTCHNOP_close:
-	case EVTCHNOP_send:
-	case EVTCHNOP_unmask:
-		len = sizeof(a.po);
-		break;
-	case EVTCHNOP_bind_vcpu:
-		len = sizeof(a.bc);
-		break;
-	case XEN_EVTCHNOP_bind_ipi:
-		len = sizeof(a.ip);
-		break;
-	case EVTCHNOP_status:
+	if (arg[0] == EVTCHNOP_status)
 		return evtchn_status_xen(env, arg[1]);
-	default:
-		/* init_control, expand_array, set_priority...: Linux stays with 2-level. */
+	len = evtchn_op_len(arg[0], true);
+	/* init_control, expand_array, set_priority...: Linux stays with 2-level. */
+	if (!len)
 		return -ENOSYS;
-	}
 	ret = from_guest(env, &a, arg[1], len);
 	if (ret)
 		return ret;
-	switch (arg[0]) {
-	case EVTCHNOP_alloc_unbound:
-		if (!is_self(env, a.au.dom))
-			return -EPERM;
-		ret = evtchn_alloc_unbound(e, a.au.remote_dom, &a.au.port);
-		break;
-	case EVTCHNOP_bind_interdomain:
-		ret = evtchn_bind_interdomain(e, a.bi.remote_dom, a.bi.remote_port,
-					      &a.bi.local_port);
-		break;
-	case EVTCHNOP_bind_virq:
-		ret = evtchn_bind_virq(e, a.bv.virq, a.bv.vcpu, &a.bv.port);
-		break;
-	case XEN_EVTCHNOP_bind_ipi:
-		ret = evtchn_bind_ipi(e, a.ip.vcpu, &a.ip.port);
-		break;
-	case EVTCHNOP_close:
-		return evtchn_close(e, a.po.port);
-	case EVTCHNOP_send:
-		return evtchn_send(e, a.po.port);
-	case EVTCHNOP_unmask:
-		return evtchn_unmask(e, a.po.port);
-	default:
-		return evtchn_bind_vcpu(e, a.bc.port, a.bc.vcpu);
-	}
+	ret = evtchn_op_run(env->evtchn, arg[0], &a, &copy_back);
 	/* The port is open now; a guest that made the write-back fault just lost its number. */
-	return ret ? ret : to_guest(env, arg[1], &a, len);
+	return ret || !copy_back ? ret : to_guest(env, arg[1], &a, len);
 }
 
 static int64_t sched_op(struct xen_env *env, const uint64_t arg[5])
