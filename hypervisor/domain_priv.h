@@ -129,6 +129,13 @@ int evtchn_kvm_set_upcall_vector(struct vcpu *v, uint8_t vector);
 /* vcpu.c, for xen_vcpu.c: the same effects as our own gate's */
 void vcpu_console_write(struct vcpu *v, const char *buf, size_t len);
 void vcpu_shutdown(struct vcpu *v, unsigned int reason, int code);
+/*
+ * Both gates' register convention: *r points at the calling vCPU's registers (the copy KVM
+ * synced, or buf read now) and arg at rdi, rsi, rdx, r10, r8; vcpu_hcall_return puts the
+ * result in rax alone and hands the registers back to KVM.
+ */
+int vcpu_hcall_args(struct vcpu *v, struct kvm_regs *buf, struct kvm_regs **r, uint64_t arg[5]);
+int vcpu_hcall_return(struct vcpu *v, struct kvm_regs *r, int64_t result);
 /* xen_vcpu.c: an `out` to SV_XEN_HYPERCALL_PORT. */
 int xen_vcpu_hypercall(struct vcpu *v);
 

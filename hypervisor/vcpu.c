@@ -259,6 +259,33 @@ static const struct hcall_ops vcpu_hc_ops = {
 	.vcpu_up = hc_vcpu_up,
 };
 
+int vcpu_hcall_args(struct vcpu *v, struct kvm_regs *buf, struct kvm_regs **r, uint64_t arg[5])
+{
+	if (v->dom->sync_regs)
+		*r = &v->run->s.regs.regs;
+	else if (ioctl(v->fd, KVM_GET_REGS, buf) < 0)
+		return -errno;
+	else
+		*r = buf;
+	arg[0] = (*r)->rdi;
+	arg[1] = (*r)->rsi;
+	arg[2] = (*r)->rdx;
+	arg[3] = (*r)->r10;
+	arg[4] = (*r)->r8;
+	return 0;
+}
+
+/* Only rax changes: rcx and r11 stay, as Xen's ABI promises and ours follows. */
+int vcpu_hcall_return(struct vcpu *v, struct kvm_regs *r, int64_t result)
+{
+	r->rax = (uint64_t)result;
+	if (v->dom->sync_regs) {
+		v->run->kvm_dirty_regs |= KVM_SYNC_X86_REGS;
+		return 0;
+	}
+	return ioctl(v->fd, KVM_SET_REGS, r) < 0 ? -errno : 0;
+}
+
 static int vcpu_handle_hypercall(struct vcpu *v)
 {
 	struct hcall_env env = {
@@ -269,24 +296,14 @@ static int vcpu_handle_hypercall(struct vcpu *v)
 		.gnttab = &v->dom->gnttab,
 		.evtchn = v->dom->evtchn,
 	};
-	struct kvm_regs regs, *r = &regs;
+	struct kvm_regs regs, *r;
 	uint64_t arg[5];
+	int ret;
 
-	if (v->dom->sync_regs)
-		r = &v->run->s.regs.regs;
-	else if (ioctl(v->fd, KVM_GET_REGS, r) < 0)
-		return -errno;
-	arg[0] = r->rdi;
-	arg[1] = r->rsi;
-	arg[2] = r->rdx;
-	arg[3] = r->r10;
-	arg[4] = r->r8;
-	r->rax = (uint64_t)hcall_dispatch(&env, r->rax & 0xffffffffu, arg);
-	if (v->dom->sync_regs) {
-		v->run->kvm_dirty_regs |= KVM_SYNC_X86_REGS;
-		return 0;
-	}
-	return ioctl(v->fd, KVM_SET_REGS, r) < 0 ? -errno : 0;
+	ret = vcpu_hcall_args(v, &regs, &r, arg);
+	if (ret)
+		return ret;
+	return vcpu_hcall_return(v, r, hcall_dispatch(&env, r->rax & 0xffffffffu, arg));
 }
 
 /*

@@ -135,25 +135,14 @@ int xen_vcpu_hypercall(struct vcpu *v)
 		.ops = &xv_ops,
 		.ctx = v,
 	};
-	struct kvm_regs regs, *r = &regs;
+	struct kvm_regs regs, *r;
 	uint64_t arg[5];
+	int ret;
 
-	if (d->sync_regs)
-		r = &v->run->s.regs.regs;
-	else if (ioctl(v->fd, KVM_GET_REGS, r) < 0)
-		return -errno;
-	arg[0] = r->rdi;
-	arg[1] = r->rsi;
-	arg[2] = r->rdx;
-	arg[3] = r->r10;
-	arg[4] = r->r8;
-	/* Only rax changes: rcx and r11 stay, as Xen's ABI promises. */
-	r->rax = (uint64_t)xen_hcall_dispatch(&env, r->rax & 0xffffffffu, arg);
-	if (d->sync_regs) {
-		v->run->kvm_dirty_regs |= KVM_SYNC_X86_REGS;
-		return 0;
-	}
-	return ioctl(v->fd, KVM_SET_REGS, r) < 0 ? -errno : 0;
+	ret = vcpu_hcall_args(v, &regs, &r, arg);
+	if (ret)
+		return ret;
+	return vcpu_hcall_return(v, r, xen_hcall_dispatch(&env, r->rax & 0xffffffffu, arg));
 }
 
 void sv_domain_set_xen_ports(struct sv_domain *d, uint32_t store_port, uint32_t console_port)
