@@ -14,19 +14,9 @@
 
 #define RAM_SIZE (16u << 20)
 
-static struct guest_mem mem;
-static char err[512];
-
-static void setup(void)
-{
-	ck_assert_int_eq(guest_mem_create(&mem, "elf-test", RAM_SIZE), 0);
-	err[0] = '\0';
-}
-
-static void teardown(void)
-{
-	guest_mem_destroy(&mem);
-}
+#define MEM_FIXTURE_SIZE RAM_SIZE
+#define MEM_FIXTURE_NAME "elf-test"
+#include "mem_fixture.h"
 
 static int load_tiny(struct tiny_elf *t, size_t len)
 {

@@ -29,19 +29,9 @@
 #define SETUP_LEN  (5u * 512) /* setup_sects 0 means 4, plus the boot sector */
 #define PAYLOAD_AT 0x100u     /* payload_offset */
 
-static struct guest_mem mem;
-static char err[512];
-
-static void setup(void)
-{
-	ck_assert_int_eq(guest_mem_create(&mem, "linux-test", RAM_SIZE), 0);
-	err[0] = '\0';
-}
-
-static void teardown(void)
-{
-	guest_mem_destroy(&mem);
-}
+#define MEM_FIXTURE_SIZE RAM_SIZE
+#define MEM_FIXTURE_NAME "linux-test"
+#include "mem_fixture.h"
 
 enum codec { XZ, LZMA, GZIP, ZSTD, LZ4, BZIP2, NR_CODECS };
 static const char *const codec_name[] = { "xz", "lzma", "gzip", "zstd", "lz4", "bzip2" };

@@ -20,19 +20,9 @@
 
 #define RAM_SIZE (64u << 20)
 
-static struct guest_mem mem;
-static char err[512];
-
-static void setup(void)
-{
-	ck_assert_int_eq(guest_mem_create(&mem, "pvh-test", RAM_SIZE), 0);
-	err[0] = '\0';
-}
-
-static void teardown(void)
-{
-	guest_mem_destroy(&mem);
-}
+#define MEM_FIXTURE_SIZE RAM_SIZE
+#define MEM_FIXTURE_NAME "pvh-test"
+#include "mem_fixture.h"
 
 static uint32_t rd32(const uint8_t *p)
 {
