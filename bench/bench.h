@@ -9,7 +9,7 @@
 #include <splitvisor/core.h>
 
 /* A figure's own further numbers, printed beside it ("key": value in JSON). */
-#define BENCH_MAX_EXTRA 16u
+#define BENCH_MAX_EXTRA 24u
 struct bench_extra {
 	const char *key;
 	double value;

@@ -437,6 +437,10 @@ out:
 	return ret;
 }
 
+/* Every field and the two below fit: kvm.run.bench-net reads frames_per_run. */
+_Static_assert(sizeof(nb_fields) / sizeof(nb_fields[0]) + 2 <= BENCH_MAX_EXTRA,
+	       "a net figure's extras fit in BENCH_MAX_EXTRA");
+
 static void nb_report(const struct net_bench *nb, struct nb_sample (*s)[NET_BENCH_MAX_RUNS],
 		      unsigned int runs, bool json)
 {
