@@ -126,7 +126,7 @@ int evtchn_kvm_timer_fire(struct vcpu *v);
 /* HVMOP_set_evtchn_upcall_vector: v's upcalls (irqfd route and direct) use vector. */
 int evtchn_kvm_set_upcall_vector(struct vcpu *v, uint8_t vector);
 
-/* vcpu.c, for xen_vcpu.c: the same effects as our own gate's */
+/* vcpu_gate.c, for both gates (vcpu.c, xen_vcpu.c): the same effects either way */
 void vcpu_console_write(struct vcpu *v, const char *buf, size_t len);
 void vcpu_shutdown(struct vcpu *v, unsigned int reason, int code);
 /*
