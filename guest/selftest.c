@@ -27,6 +27,7 @@
 #define PF_ERR_WRITE	  (1ull << 1)
 #define PF_ERR_USER	  (1ull << 2)
 #define SLEEP_SLACK_NS	  (20 * NSEC_PER_MSEC)
+#define SLEEP_TRIES	  3
 #define AP_WAIT_NS	  (5 * NSEC_PER_SEC)
 #define HEAP_BLOCKS	  128
 #define MAGIC_RBX	  0x1111222233334444ull
@@ -333,7 +334,12 @@ static int test_heap(void)
 
 /* ---- timer ---- */
 
-static int test_sleep(uint64_t ms)
+/*
+ * One sleep: 0, 1 when it woke more than SLEEP_SLACK_NS late, or a failure. Late is the
+ * host's doing as often as ours: a vCPU thread that the host does not schedule (two
+ * emulated test VMs share our CI machine's two cores) wakes late with a correct timer.
+ */
+static int sleep_once(uint64_t ms)
 {
 	struct percpu *pc = this_cpu();
 	uint64_t upcalls = pc->upcalls, t0, t1, deadline, late;
@@ -353,12 +359,23 @@ static int test_sleep(uint64_t ms)
 	       (unsigned long long)ms, (unsigned long long)((t1 - t0) / NSEC_PER_MSEC),
 	       (unsigned long long)((t1 - t0) % NSEC_PER_MSEC / 1000),
 	       (unsigned long long)(late / 1000), (unsigned long long)(pc->upcalls - upcalls));
-	if (late > SLEEP_SLACK_NS)
-		return fail("sleep %llu ms: %llu us late", (unsigned long long)ms,
-			    (unsigned long long)(late / 1000));
 	if (pc->upcalls == upcalls)
 		return fail("sleep %llu ms: no timer upcall", (unsigned long long)ms);
-	return 0;
+	return late > SLEEP_SLACK_NS;
+}
+
+/* A timer that fires late every time fails; one late wake-up in SLEEP_TRIES does not. */
+static int test_sleep(uint64_t ms)
+{
+	for (int i = 0; i < SLEEP_TRIES; i++) {
+		int ret = sleep_once(ms);
+
+		if (ret <= 0)
+			return ret;
+	}
+	return fail("sleep %llu ms: more than %llu ms late %d times in a row",
+		    (unsigned long long)ms, (unsigned long long)(SLEEP_SLACK_NS / NSEC_PER_MSEC),
+		    SLEEP_TRIES);
 }
 
 /* ---- vCPUs ---- */
