@@ -150,11 +150,13 @@ backend-killed)
 	# its disk again (docs/abi.md, "What survives a restart of svdom0"); the frontend
 	# reconnects and re-issues, so blkbench finishes without an error. The core and the
 	# other guest are not disturbed.
+	# The bystander starts first, so that nothing but the poll for "start" lies between
+	# blkbench's first request and the kill (a slow second create let a whole run finish).
 	mkimg "$run_dir/k.img" 16M
-	mkxml busy 1 "blkbench --rw randread --bs 4096 --qd 8 --ops 60000" \
+	mkxml busy 1 "blkbench --rw randread --bs 4096 --qd 8 --ops 100000" \
 		"$(disk "$run_dir/k.img" xvda)"
-	sv 0 create "$run_dir/busy.xml"
 	sv 0 create --name bystander --cmdline spin
+	sv 0 create "$run_dir/busy.xml"
 	wait_blkbench busy
 	grep -q "blkbench: end" "$run_dir/console/busy.log" &&
 		fail "blkbench ended before svdom0 was killed: give it more ops"
