@@ -27,7 +27,7 @@ int backend_port_bind(struct backend_env *env, uint32_t op, uint32_t domid, uint
 		      size_t errlen)
 {
 	struct sv_ctl_evtchn ec = { .domid = domid, .port = port };
-	struct sv_ctl_store_bind_reply br;
+	struct sv_ctl_store_bind_reply br = { 0 };
 	int fds[2] = { -1, -1 }, ret;
 	size_t len = op == SV_CTL_EVTCHN_BIND ? sizeof(ec) : sizeof(struct sv_ctl_domid);
 
@@ -45,7 +45,7 @@ int backend_port_bind(struct backend_env *env, uint32_t op, uint32_t domid, uint
 	bp->vcpu = br.vcpu < SV_SHINFO_MAX_VCPUS ? br.vcpu : 0;
 	bp->notify_fd = fds[0];
 	bp->raise_fd = fds[1];
-	bp->shinfo = shinfo;
+	bp->shinfo = br.flags & SV_CTL_BIND_CORE_RAISES ? NULL : shinfo;
 	bp->faults = env->faults;
 	fds[0] = fds[1] = -1;
 out:

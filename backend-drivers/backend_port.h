@@ -20,9 +20,10 @@ struct backend_port {
 	uint32_t domid, port, vcpu;
 	int notify_fd, raise_fd;
 	/*
-	 * In the guest's memory, mapped by the owner; NULL in a driver domain, which
-	 * may not see it: raise_fd is then the core's send eventfd and the core
-	 * sets the pending bit itself.
+	 * In the guest's memory, mapped by the owner; NULL where the core sets the
+	 * pending bit itself when raise_fd is written (SV_CTL_BIND_CORE_RAISES: a
+	 * driver domain, which may not see the page, or a Linux PVH guest, which
+	 * moved it).
 	 */
 	struct sv_shared_info *shinfo;
 	const struct backend_faults *faults; /* the env's at bind time: drop-notify */

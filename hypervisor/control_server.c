@@ -370,6 +370,8 @@ static void cs_bind_port(struct cs_client *c, const struct sv_ctl_hdr *h, struct
 	}
 	ret = sv_evtchn_port_vcpu(dom->d, port);
 	r.vcpu = ret < 0 ? 0 : (uint32_t)ret;
+	if (sv_evtchn_core_raises(dom->d))
+		r.flags |= SV_CTL_BIND_CORE_RAISES;
 	ret = wire_conn_queue_fds(&c->conn, h->op, h->req_id, 0, &r, sizeof(r), fds, 2);
 	if (ret)
 		wire_conn_error(&c->conn, h, ret, "cannot pass the eventfds");

@@ -315,7 +315,7 @@ static void pd_evtchn(struct control_server *srv, struct cs_client *c, const str
 		      const struct sv_ctl_evtchn *req)
 {
 	struct cs_procdom *pd = c->procdom;
-	struct sv_ctl_store_bind_reply r = { .port = req->port };
+	struct sv_ctl_store_bind_reply r = { .port = req->port, .flags = SV_CTL_BIND_CORE_RAISES };
 	struct pd_port **pp, *p = NULL;
 	struct cs_domain *dom;
 	int fds[2] = { -1, -1 }, raise_fd = -1;

@@ -183,6 +183,31 @@ static void domain_fill_start_info(struct sv_domain *d)
 }
 
 /*
+ * Linux without pvclock cannot calibrate its TSC here (no PIT, no HPET, and AMD has no
+ * CPUID 0x15), so a PVH kernel gets the rate KVM gives its vCPUs on its command line,
+ * unless the user named one.
+ */
+static int domain_add_tsc_khz(struct sv_domain *d, char *err, size_t errlen)
+{
+	size_t len = strlen(d->cmdline);
+	int khz, n;
+
+	if (strstr(d->cmdline, "tsc_early_khz="))
+		return 0;
+	khz = ioctl(d->vm_fd, KVM_GET_TSC_KHZ, 0);
+	if (khz <= 0)
+		return 0; /* an older KVM: the guest calibrates, or asks the user for it */
+	n = snprintf(d->cmdline + len, sizeof(d->cmdline) - len, "%stsc_early_khz=%d",
+		     len ? " " : "", khz);
+	if (n < 0 || (size_t)n >= sizeof(d->cmdline) - len) {
+		d->cmdline[len] = '\0';
+		return errmsg_set(err, errlen, -E2BIG,
+				  "the command line has no room for tsc_early_khz=%d", khz);
+	}
+	return 0;
+}
+
+/*
  * Our own kernel (an ELF without the PVH note) boots as before; a bzImage, or an ELF with the
  * note, boots as a Linux PVH domU: hypercall sites rewritten, segments from 1 MiB up, the
  * PVH tables below 1 MiB. The initrd goes above the kernel for both.
@@ -219,6 +244,9 @@ static int domain_load_kernel(struct sv_domain *d, const struct sv_domain_params
 	}
 	if (!d->pvh)
 		return 0;
+	ret = domain_add_tsc_khz(d, err, errlen);
+	if (ret)
+		return ret;
 	bp.initrd_gpa = d->initrd_gpa;
 	bp.initrd_len = d->initrd_len;
 	return pvh_boot_write(&d->mem, &bp, err, errlen);
@@ -410,7 +438,10 @@ out:
 	return ret;
 }
 
-/* Turns timerfd expiries into upcalls; never touches a vCPU's registers. */
+/*
+ * Turns timerfd expiries into upcalls, and raises for backends where the core does
+ * (evtchn_kvm.c); never touches a vCPU's registers.
+ */
 static void *domain_timer_thread(void *arg)
 {
 	struct sv_domain *d = arg;
@@ -427,6 +458,11 @@ static void *domain_timer_thread(void *arg)
 		for (i = 0; i < n; i++) {
 			if (ev[i].data.u32 == UINT32_MAX)
 				return NULL;
+			if (ev[i].data.u32 & SV_DOMAIN_EV_PORT) {
+				evtchn_proc_raise_ready(d->evtchn,
+							ev[i].data.u32 & ~SV_DOMAIN_EV_PORT);
+				continue;
+			}
 			if (read(d->vcpus[ev[i].data.u32].timer_fd, &ticks, sizeof(ticks)) > 0)
 				evtchn_kvm_timer_fire(&d->vcpus[ev[i].data.u32]);
 		}

@@ -47,6 +47,8 @@ struct page_remap {
 	unsigned int refs; /* maps sharing it */
 };
 
+#define SV_DOMAIN_EV_PORT (1u << 30)
+
 struct sv_domain {
 	char name[SV_MAX_NAME_LEN + 1];
 	char cmdline[SV_MAX_CMDLINE];
@@ -93,6 +95,7 @@ struct sv_domain {
 
 	pthread_t timer_thread;
 	bool timer_started;
+	/* vCPU timerfds (data: the vCPU), stop_efd, core-raised ports (SV_DOMAIN_EV_PORT | port) */
 	int timer_epfd;
 	int stop_efd;
 

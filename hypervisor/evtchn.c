@@ -481,9 +481,10 @@ int evtchn_bind_vcpu(struct evtchn *e, uint32_t port, uint32_t vcpu)
 	/*
 	 * A process backend raises the port itself: it sets the pending bit and the
 	 * selector of the vCPU it learnt at bind time, and its irqfd targets that vCPU.
-	 * It would keep raising the old one, so its ports stay where they are.
+	 * It would keep raising the old one, so its ports stay where they are. Where the
+	 * core raises for it (Linux PVH), the port may move.
 	 */
-	if (p->state == PORT_PROCESS && p->vcpu != vcpu) {
+	if (p->state == PORT_PROCESS && p->vcpu != vcpu && !e->xen_hvm) {
 		ret = -EBUSY;
 		goto out;
 	}
@@ -676,6 +677,27 @@ int evtchn_raise_proc(struct evtchn *e, uint32_t port, uint16_t process_domid)
 		ret = -EPERM;
 	else
 		deliver(e, port);
+	pthread_mutex_unlock(&e->lock);
+	return ret;
+}
+
+int evtchn_proc_raise_ready(struct evtchn *e, uint32_t port)
+{
+	struct evtchn_port *p;
+	uint64_t cnt;
+	int ret = 0;
+
+	/* Under the lock, so that a close cannot hand the fd number to someone else meanwhile. */
+	pthread_mutex_lock(&e->lock);
+	p = port_get(e, port);
+	if (!p || p->state != PORT_PROCESS) {
+		ret = -EINVAL;
+		goto out;
+	}
+	/* One delivery however many writes came: an event channel is a bit, not a counter. */
+	if (read(p->fds[1], &cnt, sizeof(cnt)) == sizeof(cnt))
+		deliver(e, port);
+out:
 	pthread_mutex_unlock(&e->lock);
 	return ret;
 }

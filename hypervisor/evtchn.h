@@ -86,6 +86,12 @@ int evtchn_close_proc(struct evtchn *e, uint32_t port);
  * not bound to a process, -EPERM if bound by another one.
  */
 int evtchn_raise_proc(struct evtchn *e, uint32_t port, uint16_t process_domid);
+/*
+ * For a domain whose process ports the core raises (Linux PVH, evtchn_core_raises): the
+ * raise eventfd of port became readable; empties it and delivers. -EINVAL when the port
+ * is no longer bound to a process (it was closed on the way).
+ */
+int evtchn_proc_raise_ready(struct evtchn *e, uint32_t port);
 /* The domid of the process that bound port, or -EINVAL if none did. */
 int evtchn_proc_domid(struct evtchn *e, uint32_t port);
 /* The vCPU whose selector a port's events go to, or -EINVAL. */

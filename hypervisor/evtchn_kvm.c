@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
@@ -119,6 +120,20 @@ static int irqfd(struct sv_domain *d, int fd, unsigned int vcpu, bool assign)
 	return ioctl(d->vm_fd, KVM_IRQFD, &i) < 0 ? -errno : 0;
 }
 
+/*
+ * A Linux PVH guest moves its shared info and vcpu_info where a backend cannot follow, so
+ * the core raises its process ports: the raise eventfd is watched by the domain's event
+ * thread (domain.c), which calls evtchn_proc_raise_ready, instead of being an irqfd.
+ */
+static int core_raise_watch(struct sv_domain *d, uint32_t port, int fd, bool add)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = SV_DOMAIN_EV_PORT | port };
+
+	if (epoll_ctl(d->timer_epfd, add ? EPOLL_CTL_ADD : EPOLL_CTL_DEL, fd, &ev) < 0)
+		return -errno;
+	return 0;
+}
+
 static int kvm_attach(void *ctx, uint32_t port, unsigned int vcpu, int fds[2])
 {
 	struct sv_domain *d = ctx;
@@ -133,7 +148,7 @@ static int kvm_attach(void *ctx, uint32_t port, unsigned int vcpu, int fds[2])
 	ret = ioeventfd(d, port, fds[0], true);
 	if (ret)
 		goto out;
-	ret = irqfd(d, fds[1], vcpu, true);
+	ret = d->pvh ? core_raise_watch(d, port, fds[1], true) : irqfd(d, fds[1], vcpu, true);
 	if (!ret)
 		return 0;
 	ioeventfd(d, port, fds[0], false);
@@ -150,7 +165,10 @@ static void kvm_detach(void *ctx, uint32_t port, unsigned int vcpu, const int fd
 	struct sv_domain *d = ctx;
 
 	ioeventfd(d, port, fds[0], false);
-	irqfd(d, fds[1], vcpu, false);
+	if (d->pvh)
+		core_raise_watch(d, port, fds[1], false);
+	else
+		irqfd(d, fds[1], vcpu, false);
 	close(fds[0]);
 	close(fds[1]);
 }
@@ -241,6 +259,11 @@ int sv_evtchn_bind_process(struct sv_domain *d, uint32_t port, uint16_t process_
 int sv_evtchn_close_process(struct sv_domain *d, uint32_t port)
 {
 	return evtchn_close_proc(d->evtchn, port);
+}
+
+bool sv_evtchn_core_raises(struct sv_domain *d)
+{
+	return d->pvh;
 }
 
 int sv_evtchn_port_vcpu(struct sv_domain *d, uint32_t port)

@@ -9,6 +9,7 @@
 #include <splitvisor/xen_abi.h>
 
 #include "domain_priv.h"
+#include "log.h"
 #include "xen_hcall.h"
 
 static void xv_console_write(void *ctx, const char *buf, size_t len)
@@ -139,10 +140,18 @@ int xen_vcpu_hypercall(struct vcpu *v)
 	uint64_t arg[5];
 	int ret;
 
+	int64_t res;
+
 	ret = vcpu_hcall_args(v, &regs, &r, arg);
 	if (ret)
 		return ret;
-	return vcpu_hcall_return(v, r, xen_hcall_dispatch(&env, r->rax & 0xffffffffu, arg));
+	res = xen_hcall_dispatch(&env, r->rax & 0xffffffffu, arg);
+	/* SPLITVISOR_LOG=debug: what a Linux guest asked, to see where its boot stops. */
+	if (log_enabled(LOG_LEVEL_DEBUG))
+		log_debug("domain %u vcpu %u: xen hypercall %llu (%#llx, %#llx) = %lld", d->domid,
+			  v->id, (unsigned long long)(r->rax & 0xffffffffu),
+			  (unsigned long long)arg[0], (unsigned long long)arg[1], (long long)res);
+	return vcpu_hcall_return(v, r, res);
 }
 
 void sv_domain_set_xen_ports(struct sv_domain *d, uint32_t store_port, uint32_t console_port)

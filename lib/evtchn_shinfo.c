@@ -5,17 +5,28 @@
 #define PORT_WORD(p) ((p) / 64u)
 #define PORT_BIT(p)  (1ull << ((p) % 64u))
 
-/* The selector bit and upcall flag, once pending is set and the port is unmasked. */
+/*
+ * The selector bit and upcall flag, once pending is set and the port is unmasked.
+ *
+ * An HVM guest (ignore_mask) is raised for every newly pending port, even with the flags
+ * already set: its upcall is an edge into its local APIC, which KVM drops while the APIC
+ * is software-disabled, as it is early in a Linux boot. With one edge per upcall_pending,
+ * as a PV guest gets, an upcall lost there would leave the flags set and every later event
+ * silent. Linux takes a spurious upcall in its stride (it scans and finds nothing).
+ */
 static bool mark_vcpu(struct sv_vcpu_info *vi, uint32_t port, bool ignore_mask)
 {
 	uint64_t sel = 1ull << PORT_WORD(port);
 
+	if (ignore_mask) {
+		__atomic_fetch_or(&vi->pending_sel, sel, __ATOMIC_SEQ_CST);
+		__atomic_store_n(&vi->upcall_pending, 1, __ATOMIC_SEQ_CST);
+		return true;
+	}
 	if (__atomic_fetch_or(&vi->pending_sel, sel, __ATOMIC_SEQ_CST) & sel)
 		return false;
 	if (__atomic_exchange_n(&vi->upcall_pending, 1, __ATOMIC_SEQ_CST))
 		return false;
-	if (ignore_mask)
-		return true;
 	/* A guest that masked upcalls checks upcall_pending when it unmasks. */
 	return !__atomic_load_n(&vi->upcall_mask, __ATOMIC_SEQ_CST);
 }

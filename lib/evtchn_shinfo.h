@@ -27,8 +27,10 @@ bool shinfo_unmask(struct sv_shared_info *s, unsigned int vcpu, uint32_t port);
 /*
  * The same on a vCPU whose vcpu_info lives elsewhere (a Linux guest's
  * register_vcpu_info): pending and mask bits in s, selector and upcall flag in
- * vi. ignore_mask: raise even when the guest masked upcalls, as Xen does for
- * HVM guests (Linux never clears the mask it does not use).
+ * vi. ignore_mask (the HVM rules): raise even when the guest masked upcalls, as
+ * Xen does for HVM guests (Linux never clears the mask it does not use), and for
+ * every newly pending unmasked port even when the selector and upcall flag were
+ * already set (an upcall the guest's APIC dropped must not silence later ones).
  */
 bool shinfo_set_pending_vi(struct sv_shared_info *s, struct sv_vcpu_info *vi, uint32_t port,
 			   bool ignore_mask);

@@ -51,6 +51,7 @@ int svctl_cmd_run(int argc, char **argv);
 	{ "memory", required_argument, NULL, 'm' },		\
 	{ "vcpus", required_argument, NULL, 'v' },		\
 	{ "cmdline", required_argument, NULL, 'c' },		\
+	{ "initrd", required_argument, NULL, 'i' },		\
 	{ "name", required_argument, NULL, 'n' }
 /* clang-format on */
 

@@ -28,7 +28,8 @@
 #include "util.h"
 
 const char svctl_domain_usage[] =
-	"create --name NAME [--kernel ELF] [--memory MiB] [--vcpus N] [--cmdline STR]\n"
+	"create --name NAME [--kernel FILE] [--initrd FILE] [--memory MiB] [--vcpus N]\n"
+	"    [--cmdline STR]\n"
 	"create [--schema-dir DIR] FILE.xml\n"
 	"define [--schema-dir DIR] FILE.xml | undefine NAME | start NAME | dumpxml NAME\n"
 	"list [--all] | pause NAME | unpause NAME | destroy NAME\n"
@@ -96,6 +97,14 @@ static int cmd_create(const char *dir, int argc, char **argv)
 	}
 	strcpy(req.name, p.name);
 	strcpy(req.kernel, real);
+	errno = 0;
+	if (p.initrd && (!realpath(p.initrd, real) || strlen(real) >= sizeof(req.initrd))) {
+		fprintf(stderr, "svctl create: initrd %s: %s\n", p.initrd,
+			errno ? strerror(errno) : "path too long");
+		return SVCTL_EX_DATAERR;
+	}
+	if (p.initrd)
+		strcpy(req.initrd, real);
 	strcpy(req.cmdline, p.cmdline);
 	fd = svctl_dom0_open("create", dir, true);
 	if (fd < 0)

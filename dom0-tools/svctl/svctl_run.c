@@ -18,7 +18,8 @@
 #include "util.h"
 
 const char svctl_run_usage[] =
-	"run [--kernel ELF] [--memory MiB] [--vcpus N] [--cmdline STR] [--name NAME]\n"
+	"run [--kernel FILE] [--initrd FILE] [--memory MiB] [--vcpus N] [--cmdline STR]\n"
+	"    [--name NAME]\n"
 	"run [--schema-dir DIR] FILE.xml\n"
 	"\n"
 	"Boots a domain in the foreground, streams its console to stdout and exits\n"
@@ -27,8 +28,10 @@ const char svctl_run_usage[] =
 	"domain XML file, its on_poweroff/on_reboot/on_crash actions decide instead\n"
 	"(destroy ends the run, restart boots again, preserve ends it with a note).\n"
 	"\n"
-	"  --kernel ELF    guest kernel (default: the guest built beside svctl,\n"
-	"                  or $SPLITVISOR_GUEST)\n"
+	"  --kernel FILE   guest kernel: our guest's ELF (default: the guest built\n"
+	"                  beside svctl, or $SPLITVISOR_GUEST), or a Linux bzImage or\n"
+	"                  vmlinux with a PVH note, which boots as a PVH domU\n"
+	"  --initrd FILE   initial ramdisk, loaded above the kernel\n"
 	"  --memory MiB    RAM, 8..3072 (default 32)\n"
 	"  --vcpus N       vCPUs, 1..32 (default 1)\n"
 	"  --cmdline STR   kernel command line; our guest takes the app name first:\n"
@@ -208,6 +211,9 @@ int svctl_domain_opt(const char *cmd, int c, const char *arg, struct sv_domain_p
 	case 'c':
 		p->cmdline = arg;
 		return 0;
+	case 'i':
+		p->initrd = arg;
+		return 0;
 	case 'n':
 		p->name = arg;
 		return 0;
@@ -225,6 +231,7 @@ static void run_params_from_config(const struct sv_domain_config *cfg, struct sv
 	p->vcpus = cfg->vcpus;
 	p->kernel = cfg->kernel;
 	p->cmdline = cfg->cmdline ? cfg->cmdline : "";
+	p->initrd = cfg->initrd;
 	p->wallclock_offset_s = sv_xml_wallclock_offset(cfg);
 	p->max_grant_frames = cfg->max_grant_frames;
 	p->max_event_channels = cfg->max_event_channels;

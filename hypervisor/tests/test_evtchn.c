@@ -144,6 +144,28 @@ START_TEST(upcall_mask_suppresses_kick)
 }
 END_TEST
 
+/*
+ * The HVM rules (a Linux PVH guest): a stale selector and upcall flag, left by an upcall the
+ * guest's APIC dropped early in its boot, must not silence a newly pending port or an unmask
+ * that finds one pending; an already pending or masked port still raises nothing.
+ */
+START_TEST(hvm_stale_flags_still_raise)
+{
+	struct sv_vcpu_info vi = { .pending_sel = ~0ull, .upcall_pending = 1, .upcall_mask = 1 };
+
+	ck_assert(shinfo_set_pending_vi(si, &vi, 5, true));
+	ck_assert(!shinfo_set_pending_vi(si, &vi, 5, true));
+	si->evtchn_mask[0] |= 1ull << 6;
+	ck_assert(!shinfo_set_pending_vi(si, &vi, 6, true));
+	ck_assert(shinfo_unmask_vi(si, &vi, 6, true));
+	ck_assert(!(si->evtchn_mask[0] & (1ull << 6)));
+	/* Nothing pending: an unmask raises nothing. */
+	ck_assert(!shinfo_unmask_vi(si, &vi, 7, true));
+	/* Our own guests keep one edge per upcall_pending. */
+	ck_assert(!shinfo_set_pending_vi(si, &vi, 8, false));
+}
+END_TEST
+
 START_TEST(take_next_consumes)
 {
 	shinfo_set_pending(si, 0, 7);
@@ -454,6 +476,7 @@ int main(void)
 	tcase_add_test(rules, masked_sets_only_pending);
 	tcase_add_test(rules, selector_already_set_no_upcall);
 	tcase_add_test(rules, upcall_mask_suppresses_kick);
+	tcase_add_test(rules, hvm_stale_flags_still_raise);
 	tcase_add_test(rules, take_next_consumes);
 	suite_add_tcase(s, rules);
 	tcase_add_checked_fixture(table, setup, teardown);

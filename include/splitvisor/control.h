@@ -156,9 +156,17 @@ struct sv_ctl_memfd_reply {
 };
 
 struct sv_ctl_store_bind_reply {
-	uint32_t port; /* the guest's store_evtchn */
-	uint32_t vcpu; /* the vCPU the guest bound it to, for shinfo_set_pending */
+	uint32_t port;	/* the guest's store_evtchn */
+	uint32_t vcpu;	/* the vCPU the guest bound it to, for shinfo_set_pending */
+	uint32_t flags; /* SV_CTL_BIND_* */
 };
+
+/*
+ * The core sets the port pending itself when the raise eventfd is written: the process
+ * must not touch the guest's shared info (a Linux PVH guest moved it; a driver domain
+ * cannot see it).
+ */
+#define SV_CTL_BIND_CORE_RAISES (1u << 0)
 
 struct sv_ctl_evtchn {
 	uint32_t domid;

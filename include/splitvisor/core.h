@@ -100,6 +100,12 @@ int sv_evtchn_bind_process(struct sv_domain *d, uint32_t port, uint16_t process_
 int sv_evtchn_close_process(struct sv_domain *d, uint32_t port);
 int sv_evtchn_port_vcpu(struct sv_domain *d, uint32_t port);
 /*
+ * True when the core raises d's process ports itself (a Linux PVH guest, whose shared
+ * info and vcpu_info move): raise_fd is then a plain eventfd the core reads, and the
+ * process writes it without touching the shared info.
+ */
+bool sv_evtchn_core_raises(struct sv_domain *d);
+/*
  * Raises a port bound with bind_process, for a process that may not see the
  * shared-info page (a driver domain writes its send eventfd; the core reads
  * it and calls this): sets it pending and raises the upcall when needed.
