@@ -57,6 +57,10 @@ run_here() {
 		return 1
 	fi
 	junit=$(mktemp "${TMPDIR:-/tmp}/kvm-tests.XXXXXX") || return 1
+	# Debian's kernel as a guest (label kvm-linux) crashes in about a third of its boots in
+	# the emulated harness, in a way not yet explained (docs/testing-on-kvm.md, "Debian's
+	# kernel under svcored"): run only on request until that is understood.
+	[ "${SV_KVM_LINUX:-0}" = 1 ] || set -- "$@" -LE '^kvm-linux$'
 	rc=0
 	ctest --test-dir "$dir" -L kvm --no-tests=error --output-on-failure \
 		--output-junit "$junit" "$@" || rc=$?
@@ -123,6 +127,7 @@ for attempt in 1 2; do
 	rc=0
 	scripts/kvm-vm.sh --timeout "${SV_KVM_VM_TIMEOUT:-2700}" -- env \
 		ASAN_OPTIONS="${ASAN_OPTIONS:-}" UBSAN_OPTIONS="${UBSAN_OPTIONS:-}" \
+		SV_KVM_LINUX="${SV_KVM_LINUX:-0}" \
 		scripts/kvm-tests.sh --here "$dir" --timeout 300 --repeat until-pass:2 \
 		${skip:+-E "$skip"} || rc=$?
 	case $rc in

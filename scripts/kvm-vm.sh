@@ -3,6 +3,11 @@
 # that has a working /dev/kvm.
 #
 # Usage: scripts/kvm-vm.sh [--mem MiB] [--timeout SEC] [--verbose] -- COMMAND [ARGS...]
+#        scripts/kvm-vm.sh --print-kernel
+#
+# --print-kernel fetches the cache's Debian kernel and busybox if needed and prints three
+# lines: the vmlinuz, its module directory and the static busybox (scripts/linux-guest.sh
+# builds Splitvisor's Linux test guest from them).
 #
 # Why: the development and CI machines are themselves guests without nested
 # virtualisation (no /dev/kvm), so nothing that talks to KVM can be tested on
@@ -37,6 +42,7 @@ cache=${KVM_VM_CACHE:-$repo/build-vm}
 mem=2048
 timeout_s=1800
 verbose=0
+print_kernel=0
 
 die() {
 	echo "kvm-vm: $*" >&2
@@ -53,11 +59,12 @@ while [ $# -gt 0 ]; do
 	--mem) [ $# -ge 2 ] || usage; mem=$2; shift 2 ;;
 	--timeout) [ $# -ge 2 ] || usage; timeout_s=$2; shift 2 ;;
 	--verbose) verbose=1; shift ;;
+	--print-kernel) print_kernel=1; shift ;;
 	--) shift; break ;;
 	*) usage ;;
 	esac
 done
-[ $# -gt 0 ] || usage
+[ $# -gt 0 ] || [ $print_kernel = 1 ] || usage
 case $mem$timeout_s in *[!0-9]*) usage ;; esac
 
 # ---------------------------------------------------------------------------
@@ -264,6 +271,10 @@ mkdir -p "$cache"
 exec 9>"$cache/.lock"
 flock 9
 prepare_kernel
+if [ $print_kernel = 1 ]; then
+	printf '%s\n' "$vmlinuz" "$moddir" "$busybox"
+	exit 0
+fi
 prepare_initramfs
 flock -u 9
 exec 9>&-

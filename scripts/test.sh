@@ -74,6 +74,10 @@ ctest --test-dir build-asan -LE kvm --output-on-failure -j2 --timeout 900
 echo "== fuzz every target for a few seconds (docs/fuzzing.md)"
 scripts/fuzz.sh all 5
 
+if [ "${SV_KVM_VM:-1}" != 0 ] || [ "$(scripts/kvm-tests.sh --where)" = native ]; then
+	echo "== the Linux test guest: Debian's kernel and a busybox initramfs (scripts/linux-guest.sh)"
+	scripts/linux-guest.sh
+fi
 echo "== KVM tests of both builds"
 kvm_tests_all
 if [ -n "$kvm_skipped" ]; then

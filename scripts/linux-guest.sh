@@ -1,0 +1,157 @@
+#!/bin/bash
+# linux-guest.sh: a stock Debian kernel and a small initramfs to boot it as a Splitvisor
+# PVH guest (examples/linux.xml, the kvm.linux.* tests).
+#
+# Usage: scripts/linux-guest.sh [--kernel VMLINUZ --modules DIR] [--busybox FILE] [--out DIR]
+#
+# Without --kernel it takes the Debian kernel, its modules and busybox-static of the VM
+# harness's cache (scripts/kvm-vm.sh --print-kernel fetches them with apt-get download on
+# first use). With --kernel, give the kernel's module directory too, for example
+#   scripts/linux-guest.sh --kernel /boot/vmlinuz-$(uname -r) --modules /lib/modules/$(uname -r)
+# Nothing is installed on the host. OUT (default <repo>/build-linux) gets:
+#   vmlinuz      the kernel, unchanged
+#   initrd.img   busybox-static, xen-blkfront and xen-netfront (uncompressed, for busybox
+#                insmod) and /init, below
+#   version      the kernel's release
+#
+# /init mounts /proc, /sys and /dev, loads the modules and then does what the kernel
+# command line's sv.run= names:
+#   (none)   a shell on the console (hvc0); the guest powers off when it exits
+#   report   prints "sv-linux: KEY VALUE" lines (vCPUs, clocksource, a timed sleep, the
+#            Xen platform, xenbus and blkfront errors) and "sv-linux: done", then idles
+# Every line /init prints starts with "sv-linux:", so tests can find them in the console.
+set -eu
+
+repo=$(cd "$(dirname "$0")/.." && pwd -P)
+out=$repo/build-linux
+kernel=""
+modules=""
+busybox=""
+
+die() {
+	echo "linux-guest: $*" >&2
+	exit 1
+}
+
+usage() {
+	echo "usage: $0 [--kernel VMLINUZ --modules DIR] [--busybox FILE] [--out DIR]" >&2
+	exit 2
+}
+
+while [ $# -gt 0 ]; do
+	case $1 in
+	--kernel) [ $# -ge 2 ] || usage; kernel=$2; shift 2 ;;
+	--modules) [ $# -ge 2 ] || usage; modules=$2; shift 2 ;;
+	--busybox) [ $# -ge 2 ] || usage; busybox=$2; shift 2 ;;
+	--out) [ $# -ge 2 ] || usage; out=$2; shift 2 ;;
+	*) usage ;;
+	esac
+done
+if [ -n "$kernel" ] && [ -z "$modules" ]; then
+	die "--kernel needs --modules DIR (the kernel's /lib/modules/<release>)"
+fi
+if [ -z "$kernel" ] || [ -z "$busybox" ]; then
+	mapfile -t harness < <("$repo/scripts/kvm-vm.sh" --print-kernel) ||
+		die "cannot fetch the harness's Debian kernel (scripts/kvm-vm.sh --print-kernel)"
+	[ ${#harness[@]} -eq 3 ] || die "scripts/kvm-vm.sh --print-kernel printed no kernel"
+	[ -n "$kernel" ] || { kernel=${harness[0]}; modules=${harness[1]}; }
+	[ -n "$busybox" ] || busybox=${harness[2]}
+fi
+[ -f "$kernel" ] || die "kernel $kernel: no such file"
+[ -f "$modules/modules.order" ] || die "$modules has no modules.order: not a module directory"
+[ -x "$busybox" ] || die "busybox $busybox: not an executable"
+! readelf -l "$busybox" 2>/dev/null | grep -q "Requesting program interpreter" ||
+	die "$busybox is not statically linked (Debian's busybox-static is)"
+
+# The release is the module directory's name: vmlinuz has no simple field for it.
+release=$(basename "$modules")
+
+module_file() {
+	local re=${1//[-_]/[-_]} p
+	p=$(grep -E "(^|/)$re\.ko(\.xz|\.zst|\.gz)?\$" "$modules/modules.order" | head -n 1)
+	[ -n "$p" ] || die "module $1 is not in $modules (the kernel has it built in, or lacks it)"
+	echo "$modules/$p"
+}
+
+unpack_module() {
+	case $1 in
+	*.ko.xz) xz -dc "$1" ;;
+	*.ko.zst) zstd -qdc "$1" ;;
+	*.ko.gz) gzip -dc "$1" ;;
+	*) cat "$1" ;;
+	esac
+}
+
+read -r -d '' init_script <<'EOF' || true
+#!/bin/sh
+export PATH=/bin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs dev /dev
+for m in $(cat /etc/modules.list); do
+	insmod "/lib/modules/$m.ko" || echo "sv-linux: insmod $m failed"
+done
+run=$(sed -n 's/.*sv\.run=\([^ ]*\).*/\1/p' /proc/cmdline)
+
+report() {
+	echo "sv-linux: init"
+	echo "sv-linux: cpus $(grep -c '^processor' /proc/cpuinfo)"
+	echo "sv-linux: online $(cat /sys/devices/system/cpu/online)"
+	echo "sv-linux: clocksource $(cat /sys/devices/system/clocksource/clocksource0/current_clocksource)"
+	t0=$(cut -d' ' -f1 /proc/uptime)
+	sleep 1
+	t1=$(cut -d' ' -f1 /proc/uptime)
+	echo "sv-linux: slept $t0 $t1"
+	dmesg | grep -q "Booting kernel on Xen PVH" && echo "sv-linux: platform xen-pvh"
+	dmesg | grep -iE "xenbus.*(error|fail|timeout)|blkfront.*(error|fail)" |
+		sed 's/^/sv-linux: dmesg-error /'
+	echo "sv-linux: done"
+}
+
+case $run in
+report)
+	report
+	# Idle, so the host decides when the domain ends.
+	while :; do sleep 3600; done
+	;;
+"")
+	echo "sv-linux: shell (exit powers off)"
+	setsid cttyhack sh
+	poweroff -f
+	;;
+*)
+	echo "sv-linux: unknown sv.run=$run"
+	poweroff -f
+	;;
+esac
+EOF
+
+mkdir -p "$out"
+root=$(mktemp -d "$out/initramfs.XXXXXX")
+trap 'rm -rf "$root"' EXIT
+mkdir -p "$root"/bin "$root"/etc "$root"/lib/modules "$root"/proc "$root"/sys "$root"/dev \
+	"$root"/tmp
+cp "$busybox" "$root/bin/busybox"
+for a in $("$busybox" --list); do
+	[ "$a" = busybox ] || ln -s busybox "$root/bin/$a"
+done
+: >"$root/etc/modules.list"
+# xen-blkfront and xen-netfront need nothing beyond the kernel (modinfo depends= is empty);
+# a kernel that grows a dependency is caught here rather than by a failing insmod.
+for m in xen-blkfront xen-netfront; do
+	f=$(module_file "$m")
+	deps=$(unpack_module "$f" | tr '\0' '\n' | sed -n 's/^depends=//p')
+	[ -z "$deps" ] || die "$m depends on $deps, which this script does not load"
+	unpack_module "$f" >"$root/lib/modules/$m.ko"
+	echo "$m" >>"$root/etc/modules.list"
+done
+printf '%s\n' "$init_script" >"$root/init"
+chmod 755 "$root/init"
+(cd "$root" && find . | LC_ALL=C sort | "$root/bin/busybox" cpio -o -H newc 2>/dev/null) |
+	gzip -6 >"$out/initrd.img.tmp"
+mv "$out/initrd.img.tmp" "$out/initrd.img"
+cp "$kernel" "$out/vmlinuz.tmp"
+mv "$out/vmlinuz.tmp" "$out/vmlinuz"
+echo "$release" >"$out/version"
+echo "linux-guest: $out/vmlinuz ($release) and $out/initrd.img" \
+	"($(du -k "$out/initrd.img" | cut -f1) KiB)"
