@@ -57,7 +57,7 @@ run_here() {
 		return 1
 	fi
 	junit=$(mktemp "${TMPDIR:-/tmp}/kvm-tests.XXXXXX") || return 1
-	# Debian's kernel as a guest (label kvm-linux) crashes in about a third of its boots in
+	# Debian's kernel as a guest (label kvm-linux) crashes in about half of its boots in
 	# the emulated harness, in a way not yet explained (docs/testing-on-kvm.md, "Debian's
 	# kernel under svcored"): run only on request until that is understood.
 	[ "${SV_KVM_LINUX:-0}" = 1 ] || set -- "$@" -LE '^kvm-linux$'
