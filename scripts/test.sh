@@ -80,6 +80,14 @@ if [ "${SV_KVM_VM:-1}" != 0 ] || [ "$(scripts/kvm-tests.sh --where)" = native ];
 fi
 echo "== KVM tests of both builds"
 kvm_tests_all
+# Debian's kernel as a guest, apart and afterwards: in the VM it wants multi-threaded TCG,
+# both cores to itself (scripts/kvm-tests.sh --linux).
+echo "== Linux-guest KVM tests of both builds"
+for b in build build-asan; do
+	rc=0
+	scripts/kvm-tests.sh --linux "$b" || rc=$?
+	kvm_result "$b" "$rc"
+done
 if [ -n "$kvm_skipped" ]; then
 	echo "== all tests passed (KVM tests SKIPPED: SV_KVM_VM=0)"
 else
