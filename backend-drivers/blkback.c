@@ -433,6 +433,8 @@ static void parse_indirect(struct blkback *b, struct breq *r,
 		refuse(b, r, BLKIF_RSP_ERROR, &b->st.bad_segments, "indirect operation %u", op);
 		return;
 	}
+	/* Answered as the read or write it carries: Linux's blkfront fails the disk otherwise. */
+	r->operation = op;
 	if (!n || n > b->max_segs) {
 		refuse(b, r, BLKIF_RSP_ERROR, &b->st.bad_segments, "%u indirect segments", n);
 		return;

@@ -189,7 +189,8 @@ static int handle_response(struct blkfront *bf, const struct blkif_response *rsp
 		return 0;
 	}
 	status = rsp_status(rsp->status);
-	if (rsp->operation != s->operation) {
+	/* An indirect request is answered as the read or write it carries, as Xen's blkback does. */
+	if (rsp->operation != (s->operation == BLKIF_OP_INDIRECT ? s->data_op : s->operation)) {
 		bf->stats.bad_rsp_op++;
 		status = -EIO;
 	}

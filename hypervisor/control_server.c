@@ -285,6 +285,7 @@ static void cs_create(struct control_server *srv, struct cs_client *c, const str
 	p.kernel = req->kernel;
 	p.initrd = req->initrd[0] ? req->initrd : NULL;
 	p.cmdline = req->cmdline;
+	p.require_pvh = req->flags & SV_CTL_CREATE_PVH;
 	p.wallclock_offset_s = req->wallclock_offset_s;
 	p.max_grant_frames = req->max_grant_frames;
 	p.max_event_channels = req->max_event_channels;

@@ -227,7 +227,11 @@ static int domain_load_kernel(struct sv_domain *d, const struct sv_domain_params
 	ret = linux_load(file, len, &d->mem, PVH_HIGH_RAM, SV_XEN_HYPERCALL_PORT, &d->elf, &site,
 			 err, errlen);
 	d->pvh = !ret;
-	if (ret == -ENOENT)
+	if (ret == -ENOENT && p->require_pvh)
+		ret = errmsg_set(err, errlen, -ENOEXEC,
+				 "not a PVH kernel (a Linux bzImage or an ELF with the PVH entry "
+				 "note), which a xenpvh domain needs");
+	else if (ret == -ENOENT)
 		ret = elf_load(file, len, &d->mem, SV_RESERVED_END, &d->elf, err, errlen);
 	free(file);
 	if (ret) {

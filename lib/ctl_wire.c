@@ -83,7 +83,7 @@ static int check_create(const struct sv_ctl_create *c, char *err, size_t errlen)
 		return errmsg_set(err, errlen, -EINVAL, "the kernel path must be absolute");
 	if (c->initrd[0] && c->initrd[0] != '/')
 		return errmsg_set(err, errlen, -EINVAL, "the initrd path must be absolute");
-	if (c->flags & ~SV_CTL_CREATE_PAUSED)
+	if (c->flags & ~(SV_CTL_CREATE_PAUSED | SV_CTL_CREATE_PVH))
 		return errmsg_set(err, errlen, -EINVAL, "unknown create flags %#x", c->flags);
 	if (c->wallclock_offset_s < -SV_CTL_WALLCLOCK_OFFSET_MAX ||
 	    c->wallclock_offset_s > SV_CTL_WALLCLOCK_OFFSET_MAX)

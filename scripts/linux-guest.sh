@@ -19,6 +19,10 @@
 #   (none)   a shell on the console (hvc0); the guest powers off when it exits
 #   report   prints "sv-linux: KEY VALUE" lines (vCPUs, clocksource, a timed sleep, the
 #            Xen platform, xenbus and blkfront errors) and "sv-linux: done", then idles
+#   blk      through xen-blkfront: reads xvda's first MiB (O_DIRECT) and prints its sha256,
+#            writes the pattern of sv.seed=N (seq N N+200000, 1 MiB) at 1 MiB with O_DIRECT
+#            and fsync, discards the third MiB, tries to write the read-only xvdb; then
+#            "sv-linux: done" and idles
 # Every line /init prints starts with "sv-linux:", so tests can find them in the console.
 set -eu
 
@@ -108,7 +112,37 @@ report() {
 	echo "sv-linux: done"
 }
 
+# The 1 MiB pattern of a seed: the host makes the same one with GNU seq and head.
+pattern() {
+	seq "$1" $(($1 + 200000)) | head -c 1048576
+}
+
+blk() {
+	seed=$(sed -n 's/.*sv\.seed=\([0-9]*\).*/\1/p' /proc/cmdline)
+	echo "sv-linux: disks" $(ls /sys/block | grep '^xvd')
+	echo "sv-linux: xvda-bytes $(blockdev --getsize64 /dev/xvda)"
+	sum=$(dd if=/dev/xvda bs=64k count=16 iflag=direct 2>/dev/null | sha256sum)
+	echo "sv-linux: xvda-read ${sum%% *}"
+	pattern "${seed:-1}" >/tmp/pattern
+	dd if=/tmp/pattern of=/dev/xvda bs=64k seek=16 oflag=direct conv=fsync 2>/tmp/dd.err &&
+		echo "sv-linux: xvda-write ok" || echo "sv-linux: xvda-write failed $(cat /tmp/dd.err)"
+	blkdiscard -o 2097152 -l 1048576 /dev/xvda && echo "sv-linux: xvda-discard ok"
+	echo "sv-linux: xvdb-ro $(blockdev --getro /dev/xvdb)"
+	if dd if=/tmp/pattern of=/dev/xvdb bs=64k count=1 oflag=direct conv=fsync 2>/dev/null; then
+		echo "sv-linux: xvdb-write accepted"
+	else
+		echo "sv-linux: xvdb-write refused"
+	fi
+	dmesg | grep -iE "xenbus.*(error|fail)|blkfront.*(error|fail)" |
+		sed 's/^/sv-linux: dmesg-error /'
+	echo "sv-linux: done"
+}
+
 case $run in
+blk)
+	blk
+	while :; do sleep 3600; done
+	;;
 report)
 	report
 	# Idle, so the host decides when the domain ends.

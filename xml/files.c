@@ -83,13 +83,6 @@ int sv_xml_check_files(const struct sv_domain_config *cfg, char *err, size_t err
 int sv_xml_check_startable(const struct sv_domain_config *cfg, bool have_bootloader, char *err,
 			   size_t errlen)
 {
-	if (cfg->os_type == SV_OS_XENPVH) {
-		snprintf(err, errlen,
-			 "domain %s is a PVH guest (<type>xenpvh</type>): Splitvisor cannot start "
-			 "PVH guests yet, only PV ones (<type>xen</type>); it stays defined",
-			 cfg->name);
-		return -EOPNOTSUPP;
-	}
 	if (cfg->bootloader && !have_bootloader) {
 		snprintf(err, errlen,
 			 "domain %s boots through <bootloader>, which this toolstack does not run "

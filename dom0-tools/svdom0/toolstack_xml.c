@@ -88,6 +88,8 @@ static int cfg_to_create(struct dom0 *d0, const struct sv_domain_config *cfg,
 	req->memory_mib = (uint32_t)((cfg->current_memory_kib + 1023) / 1024);
 	req->vcpus = cfg->vcpus;
 	req->wallclock_offset_s = sv_xml_wallclock_offset(cfg);
+	if (cfg->os_type == SV_OS_XENPVH)
+		req->flags |= SV_CTL_CREATE_PVH;
 	req->max_grant_frames = cfg->max_grant_frames;
 	req->max_event_channels = cfg->max_event_channels;
 	return 0;

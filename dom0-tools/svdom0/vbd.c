@@ -99,6 +99,8 @@ static int vbd_write_dirs(struct dom0 *d0, struct vbd *v, const struct sv_disk_c
 	const struct devdir_key fe_keys[] = {
 		{ "virtual-device", devid },
 		{ "dev", v->dev },
+		/* Linux's blkfront ignores a disk without it in an HVM or PVH guest. */
+		{ "device-type", "disk" },
 		{ NULL, NULL },
 	};
 
@@ -326,9 +328,9 @@ static int vbd_dd_line(struct dom0 *d0, const struct vbd *v, char *buf, size_t c
 	snprintf(path, sizeof(path), "%s/state", v->be);
 	if (xsl_read_u64(d0->xs_self, path, &st) < 0 || st > XENBUS_STATE_CLOSED)
 		st = XENBUS_STATE_UNKNOWN;
-	return snprintf(buf, cap, "%-6u %-6s %-3u %-12s %-4s %-12s %-12s %s\n", v->devid, v->dev,
-			v->be_domid, xenbus_state_name((int)st), v->readonly ? "r" : "w", "-", "-",
-			v->source);
+	return snprintf(buf, cap, "%-6u %-6s %-3u %-12s %-4s %-12s %-8s %-8s %-12s %s\n", v->devid,
+			v->dev, v->be_domid, xenbus_state_name((int)st), v->readonly ? "r" : "w",
+			"-", "-", "-", "-", v->source);
 }
 
 size_t vbd_list(const struct ts_domain *td, char *buf, size_t cap)
@@ -339,8 +341,8 @@ size_t vbd_list(const struct ts_domain *td, char *buf, size_t cap)
 	size_t off = 0;
 	int n;
 
-	n = snprintf(buf, cap, "%-6s %-6s %-3s %-12s %-4s %-12s %-12s %s\n", "Vdev", "Dev", "BE",
-		     "State", "Mode", "Reqs", "Errors", "Source");
+	n = snprintf(buf, cap, "%-6s %-6s %-3s %-12s %-4s %-12s %-8s %-8s %-12s %s\n", "Vdev",
+		     "Dev", "BE", "State", "Mode", "Reqs", "Flush", "Discard", "Errors", "Source");
 	off = n > 0 && (size_t)n < cap ? (size_t)n : 0;
 	for (v = td->vbds; v && off < cap; v = v->next) {
 		if (v->be_domid) {
@@ -351,9 +353,11 @@ size_t vbd_list(const struct ts_domain *td, char *buf, size_t cap)
 			continue;
 		}
 		blkback_dev_info(v->back, &info);
-		n = snprintf(buf + off, cap - off, "%-6u %-6s %-3u %-12s %-4s %-12llu %-12llu %s\n",
+		n = snprintf(buf + off, cap - off,
+			     "%-6u %-6s %-3u %-12s %-4s %-12llu %-8llu %-8llu %-12llu %s\n",
 			     v->devid, v->dev, 0u, xenbus_state_name(info.state),
 			     info.readonly ? "r" : "w", (unsigned long long)st->requests,
+			     (unsigned long long)st->flushes, (unsigned long long)st->discards,
 			     (unsigned long long)(st->bad_op + st->bad_segments +
 						  st->bad_sector_range + st->bad_grant +
 						  st->readonly_write + st->io_errors),

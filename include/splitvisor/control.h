@@ -114,6 +114,8 @@ struct sv_ctl_create {
 
 /* Created with its vCPUs parked: dom0 sets up xenstore and devices, then unpauses. */
 #define SV_CTL_CREATE_PAUSED (1u << 0)
+/* The kernel must boot as a Linux PVH domU (<type>xenpvh</type>): refused otherwise. */
+#define SV_CTL_CREATE_PVH (1u << 1)
 
 struct sv_ctl_domid {
 	uint32_t domid;

@@ -27,6 +27,7 @@ struct sv_domain_params {
 	const char *kernel;
 	const char *initrd; /* NULL or a path: loaded above the kernel */
 	const char *cmdline;
+	bool require_pvh;	     /* refuse a kernel that would not boot as a PVH domain */
 	int32_t wallclock_offset_s;  /* added to UTC in the shared info's wall clock */
 	uint32_t max_grant_frames;   /* 0 = SV_GNTTAB_MAX_FRAMES */
 	uint32_t max_event_channels; /* 0 = every port; else ports 1..N */

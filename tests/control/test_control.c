@@ -244,7 +244,7 @@ START_TEST(test_malformed)
 	ck_assert_int_eq(request(fd, SV_CTL_EVTCHN_CLOSE, &ec, sizeof(ec), NULL), -ESRCH);
 	ck_assert_int_eq(request(fd, SV_CTL_EVTCHN_BIND, &ec, sizeof(ec) - 4, NULL), -EINVAL);
 	good_create(&c);
-	c.flags = 2;
+	c.flags = 4;
 	ck_assert_int_eq(request(fd, SV_CTL_CREATE, &c, sizeof(c), NULL), -EINVAL);
 	memset(buf, 0, sizeof(buf));
 	ck_assert_int_eq(request(fd, SV_CTL_STORE_BIND, buf, sizeof(id) + 1, NULL), -EINVAL);

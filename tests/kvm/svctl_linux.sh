@@ -4,6 +4,14 @@
 #   boot-1, boot-2: boots to the initramfs's report with 1 and 2 vCPUs and checks what it saw:
 #                   every vCPU online, the tsc clocksource, a 1 s sleep that takes 1 s (timer
 #                   interrupts), the Xen PVH platform, no xenbus errors in dmesg.
+#   blk:            a libvirt xenpvh document with two disks through xen-blkfront and our
+#                   blkback: the guest reads what the host wrote (O_DIRECT), the host finds
+#                   what the guest wrote (O_DIRECT, fsync) in the image, a discard punches a
+#                   hole in it, flush and discard show in block-list's counters, and the
+#                   read-only disk refuses the guest's write.
+#   example:        examples/linux.xml as the build made it (2 vCPUs, a disk, a vif), on an
+#                   image of its own: commands typed into the busybox shell on hvc0 through
+#                   svctl console see both vCPUs, the disk's first bytes and eth0.
 # Usage: svctl_linux.sh SVCTL CASE
 svctl=$1
 case=$2
@@ -30,7 +38,97 @@ wait_report() {
 	done
 }
 
+# lx_xml CMDLINE DEVICES...: a xenpvh document for the kernel and initramfs.
+lx_xml() {
+	local cmdline=$1
+	shift
+	{
+		echo "<domain type='xen'><name>lx</name><memory unit='MiB'>256</memory><vcpu>1</vcpu>"
+		echo "<os><type arch='x86_64' machine='xenpvh'>xenpvh</type>"
+		echo "<kernel>$linux_dir/vmlinuz</kernel><initrd>$linux_dir/initrd.img</initrd>"
+		echo "<cmdline>console=hvc0 acpi=off pci=off nopvspin tsc=reliable $cmdline</cmdline>"
+		echo "</os><on_poweroff>destroy</on_poweroff><on_crash>preserve</on_crash><devices>"
+		for d in "$@"; do echo "$d"; done
+		echo "</devices></domain>"
+	} >"$run_dir/lx.xml"
+}
+
+disk() {
+	local ro=""
+	[ "${3:-}" = readonly ] && ro="<readonly/>"
+	echo "<disk type='file' device='disk'><driver name='file' type='raw'/>"
+	echo "<source file='$1'/><target dev='$2' bus='xen'/>$ro</disk>"
+}
+
 case $case in
+example)
+	xml=$(dirname "$svctl")/../examples/linux.xml
+	[ -s "$xml" ] || fail "no $xml"
+	truncate -s 64M "$run_dir/ex.img" && printf 'splitvisor-example' |
+		dd of="$run_dir/ex.img" conv=notrunc status=none || fail "cannot make the image"
+	sed "s|<source file='[^']*'/>|<source file='$run_dir/ex.img'/>|" "$xml" >"$run_dir/linux.xml"
+	grep -q "$run_dir/ex.img" "$run_dir/linux.xml" || fail "no disk source in $xml"
+	sv 0 create "$run_dir/linux.xml"
+	i=0
+	until grep -q "sv-linux: shell" "$run_dir/console/linux.log" 2>/dev/null; do
+		i=$((i + 1))
+		[ $i -lt 300 ] || fail "no shell on hvc0 in 300 s"
+		sleep 1
+	done
+	sleep 1
+	printf '%s\n' 'echo "sv-shell $((6*7)) $(grep -c ^processor /proc/cpuinfo)"' \
+		'echo "sv-disk $(head -c 18 /dev/xvda)"' 'echo "sv-eth $(ip -o link | grep -c eth0)"' |
+		timeout 60 "$svctl" console linux >"$out" 2>"$errf"
+	i=0
+	until grep -q "^sv-eth" "$run_dir/console/linux.log"; do
+		i=$((i + 1))
+		[ $i -lt 60 ] || fail "the shell did not answer what was typed"
+		sleep 1
+	done
+	grep -q "^sv-shell 42 2" "$run_dir/console/linux.log" || fail "no 'sv-shell 42 2' from the shell"
+	grep -q "^sv-disk splitvisor-example" "$run_dir/console/linux.log" ||
+		fail "the shell did not read the disk's first bytes"
+	grep -q "^sv-eth 1" "$run_dir/console/linux.log" || fail "no eth0 in the guest"
+	sv 0 destroy linux
+	;;
+blk)
+	img=$run_dir/lx-a.img
+	truncate -s 16M "$img" && truncate -s 4M "$run_dir/lx-b.img" || fail "cannot make images"
+	# The host's pattern in the first MiB, and data in the third that the discard must drop.
+	head -c 1048576 /dev/urandom >"$run_dir/host.bin"
+	dd if="$run_dir/host.bin" of="$img" conv=notrunc status=none
+	head -c 1048576 /dev/urandom | dd of="$img" bs=1M seek=2 conv=notrunc status=none
+	seed=$((RANDOM * 32768 + RANDOM))
+	lx_xml "sv.run=blk sv.seed=$seed" "$(disk "$img" xvda)" \
+		"$(disk "$run_dir/lx-b.img" xvdb readonly)"
+	sv 0 create "$run_dir/lx.xml"
+	wait_report
+	[ "$(report disks)" = "xvda xvdb" ] || fail "the guest's disks: '$(report disks)'"
+	[ "$(report xvda-bytes)" = 16777216 ] || fail "xvda has $(report xvda-bytes) bytes"
+	want=$(sha256sum <"$run_dir/host.bin")
+	[ "$(report xvda-read)" = "${want%% *}" ] || fail "the guest read other bytes than the host wrote"
+	[ "$(report xvda-write)" = ok ] || fail "the guest's write: $(report xvda-write)"
+	seq "$seed" $((seed + 200000)) | head -c 1048576 >"$run_dir/guest.bin"
+	cmp <(dd if="$img" bs=1M skip=1 count=1 status=none) "$run_dir/guest.bin" ||
+		fail "the image does not hold the guest's pattern at 1 MiB"
+	[ "$(report xvda-discard)" = ok ] || fail "blkdiscard failed in the guest"
+	cmp <(dd if="$img" bs=1M skip=2 count=1 status=none) <(head -c 1048576 /dev/zero) ||
+		fail "the discarded MiB still holds data"
+	[ "$(report xvdb-ro)" = 1 ] || fail "xvdb is not read-only in the guest"
+	[ "$(report xvdb-write)" = refused ] || fail "the guest wrote to the read-only xvdb"
+	cmp "$run_dir/lx-b.img" <(head -c 4194304 /dev/zero) || fail "the read-only image changed"
+	[ -z "$(report dmesg-error)" ] || fail "dmesg: $(report dmesg-error)"
+	sv 0 block-list lx
+	read -r flush discard <<<"$(awk '$2 == "xvda" { print $7, $8 }' "$out")"
+	[ "${flush:-0}" -ge 1 ] || fail "no flush reached blkback: $(cat "$out")"
+	[ "${discard:-0}" -ge 1 ] || fail "no discard reached blkback: $(cat "$out")"
+	sv 0 destroy lx
+	# A xenpvh document whose kernel has no PVH entry (our own) is refused by the core.
+	sed -i "s|<kernel>[^<]*</kernel>|<kernel>$(dirname "$svctl")/../guest/splitvisor-guest</kernel>|" \
+		"$run_dir/lx.xml"
+	sv 1 create "$run_dir/lx.xml"
+	expect_err "not a PVH kernel"
+	;;
 boot-1 | boot-2)
 	n=${case#boot-}
 	# acpi=off and pci=off: no firmware tables but the MP table, no PCI to probe;

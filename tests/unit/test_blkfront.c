@@ -212,7 +212,9 @@ static int back_serve(bool reverse)
 
 		memset(rsp, 0, sizeof(*rsp));
 		rsp->id = reqs[i].req.id;
-		rsp->operation = reqs[i].req.operation;
+		rsp->operation = reqs[i].req.operation == BLKIF_OP_INDIRECT
+					 ? reqs[i].indirect.indirect_op
+					 : reqs[i].req.operation;
 		rsp->status = st[i];
 	}
 	sv_back_push_responses(&br);

@@ -507,6 +507,45 @@ START_TEST(test_generated_examples)
 }
 END_TEST
 
+/* Replaces every from in doc by the shorter to, in place. */
+static void shorten_all(char *doc, const char *from, const char *to)
+{
+	size_t flen = strlen(from), tlen = strlen(to);
+
+	while ((doc = strstr(doc, from))) {
+		memcpy(doc, to, tlen);
+		memmove(doc + tlen, doc + flen, strlen(doc + flen) + 1);
+		doc += tlen;
+	}
+}
+
+/* examples/linux.xml.in: a libvirt xenpvh document with a disk and a vif, round trip. */
+START_TEST(test_linux_example)
+{
+	struct sv_domain_config cfg;
+	char path[1024], *template;
+
+	snprintf(path, sizeof(path), "%s/linux.xml.in", SV_EXAMPLES_SOURCE_DIR);
+	template = test_read_file(path, NULL);
+	ck_assert_msg(template != NULL, "cannot read %s", path);
+	shorten_all(template, "@SV_LINUX_DIR@/vmlinuz", "@KERNEL@");
+	shorten_all(template, "@SV_LINUX_DIR@/initrd.img", "@INITRD@");
+	shorten_all(template, "@SV_LINUX_DISK@", "@DISK@");
+	ck_assert_msg(test_parse(template, &cfg, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_int_eq(cfg.os_type, SV_OS_XENPVH);
+	ck_assert_str_eq(cfg.machine, "xenpvh");
+	ck_assert_uint_eq(cfg.vcpus, 2);
+	ck_assert_uint_eq(cfg.ndisks, 1);
+	ck_assert_uint_eq(cfg.nnets, 1);
+	ck_assert_ptr_nonnull(cfg.initrd);
+	ck_assert_ptr_nonnull(strstr(cfg.cmdline, "console=hvc0"));
+	ck_assert_int_eq(sv_xml_check_startable(&cfg, false, err, sizeof(err)), 0);
+	ck_assert_msg(test_round_trip(&cfg, err, sizeof(err)) == 0, "%s", err);
+	sv_domain_config_free(&cfg);
+	free(template);
+}
+END_TEST
+
 START_TEST(test_parse_file)
 {
 	struct sv_domain_config cfg;
@@ -586,6 +625,7 @@ static Suite *parse_suite(void)
 	tcase_add_test(tc, test_format_refuses_incomplete_config);
 	tcase_add_loop_test(tc, test_example_round_trip, 0, 4);
 	tcase_add_loop_test(tc, test_generated_examples, 0, 4);
+	tcase_add_test(tc, test_linux_example);
 	tcase_add_test(tc, test_parse_file);
 	tcase_add_test(tc, test_schema_dir_choice);
 	suite_add_tcase(s, tc);
