@@ -23,6 +23,9 @@
 #            writes the pattern of sv.seed=N (seq N N+200000, 1 MiB) at 1 MiB with O_DIRECT
 #            and fsync, discards the third MiB, tries to write the read-only xvdb; then
 #            "sv-linux: done" and idles
+#   net      through xen-netfront: for each MAC/ADDR/PREFIX/PEER of sv.net= (comma-separated)
+#            gives the interface with that MAC the address, brings it up and pings PEER
+#            (up to 30 s for the first answer, then 3 more); then "sv-linux: done" and idles
 # Every line /init prints starts with "sv-linux:", so tests can find them in the console.
 set -eu
 
@@ -138,7 +141,34 @@ blk() {
 	echo "sv-linux: done"
 }
 
+net() {
+	for spec in $(sed -n 's/.*sv\.net=\([^ ]*\).*/\1/p' /proc/cmdline | tr ',' ' '); do
+		IFS=/
+		set -- $spec
+		unset IFS
+		mac=$1 addr=$2 prefix=$3 peer=$4
+		dev=""
+		for d in /sys/class/net/*; do
+			[ "$(cat "$d/address")" = "$mac" ] && dev=${d##*/}
+		done
+		[ -n "$dev" ] || { echo "sv-linux: net-missing $mac"; continue; }
+		ip addr add "$addr/$prefix" dev "$dev" && ip link set "$dev" up
+		i=0
+		until ping -c 1 -W 1 "$peer" >/dev/null 2>&1; do
+			i=$((i + 1))
+			[ $i -lt 30 ] || break
+		done
+		got=$(ping -c 3 -W 2 "$peer" 2>/dev/null | sed -n 's/.* \([0-9]*\) packets received.*/\1/p')
+		echo "sv-linux: ping $dev $peer ${got:-0}"
+	done
+	echo "sv-linux: done"
+}
+
 case $run in
+net)
+	net
+	while :; do sleep 3600; done
+	;;
 blk)
 	blk
 	while :; do sleep 3600; done

@@ -9,12 +9,19 @@
 #                   what the guest wrote (O_DIRECT, fsync) in the image, a discard punches a
 #                   hole in it, flush and discard show in block-list's counters, and the
 #                   read-only disk refuses the guest's write.
+#   net:            (in a network namespace of its own) a Linux guest with a vif on a switch
+#                   and one on a TAP device pings a Mini-OS guest through the switch and the
+#                   host through the TAP device, and the host pings it back.
 #   example:        examples/linux.xml as the build made it (2 vCPUs, a disk, a vif), on an
 #                   image of its own: commands typed into the busybox shell on hvc0 through
 #                   svctl console see both vCPUs, the disk's first bytes and eth0.
 # Usage: svctl_linux.sh SVCTL CASE
 svctl=$1
 case=$2
+if [ "$case" = net ] && [ -z "${SV_NET_NS:-}" ]; then
+	# TAP devices and addresses live and die in a namespace of their own.
+	SV_NET_NS=1 exec unshare --net bash "$0" "$@"
+fi
 linux_dir=$(cd "$(dirname "$0")/../.." && pwd -P)/build-linux
 source "$(dirname "$0")/svctl_lib.sh"
 
@@ -61,6 +68,32 @@ disk() {
 }
 
 case $case in
+net)
+	ip link set lo up || fail "cannot bring lo up in the test's namespace"
+	kernel=$(dirname "$svctl")/../guest/splitvisor-guest
+	cat >"$run_dir/peer.xml" <<-EOF
+		<domain type='xen'><name>peer</name><memory unit='MiB'>64</memory><vcpu>1</vcpu>
+		<os><type arch='x86_64' machine='xenpv'>xen</type><kernel>$kernel</kernel>
+		<cmdline>udp-echo 7 ip=10.0.0.2/24</cmdline></os><devices>
+		<interface type='bridge'><mac address='00:16:3e:00:0a:09'/><source bridge='svnet0'/>
+		</interface></devices></domain>
+	EOF
+	sv 0 create "$run_dir/peer.xml"
+	lx_xml "sv.run=net sv.net=00:16:3e:00:0a:01/10.0.0.3/24/10.0.0.2,00:16:3e:00:0a:02/10.9.0.2/24/10.9.0.1" \
+		"<interface type='bridge'><mac address='00:16:3e:00:0a:01'/><source bridge='svnet0'/></interface>" \
+		"<interface type='ethernet'><mac address='00:16:3e:00:0a:02'/><target dev='svtapl'/></interface>"
+	sv 0 create "$run_dir/lx.xml"
+	ip addr add 10.9.0.1/24 dev svtapl && ip link set svtapl up || fail "cannot set up svtapl"
+	wait_report
+	grep -q "sv-linux: ping eth[0-9] 10.0.0.2 3" "$run_dir/console/lx.log" ||
+		fail "the Linux guest's pings of the Mini-OS guest: $(grep 'ping.*10.0.0.2' "$run_dir/console/lx.log")"
+	grep -q "sv-linux: ping eth[0-9] 10.9.0.1 3" "$run_dir/console/lx.log" ||
+		fail "the Linux guest's pings of the host: $(grep 'ping.*10.9.0.1' "$run_dir/console/lx.log")"
+	ping -c 3 -W 5 10.9.0.2 >"$out" 2>"$errf" || fail "the host's ping of the Linux guest got no answer"
+	expect_out "3 received"
+	sv 0 destroy lx
+	sv 0 destroy peer
+	;;
 example)
 	xml=$(dirname "$svctl")/../examples/linux.xml
 	[ -s "$xml" ] || fail "no $xml"
