@@ -72,6 +72,22 @@ struct bench_blk_opts {
 	bool persistent;       /* the guest asks for persistent grants */
 };
 int bench_blk(const struct bench_blk_opts *o, bool json);
+/* Fills path (size bytes) with a fixed pattern; 0 or -errno with err set. */
+int bench_blk_make_file(const char *path, uint64_t size, char *err, size_t errlen);
+
+/*
+ * bench_blk_linux.c: Debian's kernel (scripts/linux-guest.sh's vmlinuz and initrd.img in
+ * linux_dir) runs dd with O_DIRECT through xen-blkfront, beside the host's pread/pwrite of the
+ * same file and, with peer, the same kernel and initramfs under QEMU/KVM on virtio-blk.
+ */
+struct bench_blk_linux_opts {
+	const char *linux_dir;
+	unsigned int size_mb; /* the file; the 64 KiB workloads cover it */
+	unsigned int ops_4k;  /* 4 KiB reads per run */
+	unsigned int runs;
+	bool peer; /* the QEMU/KVM virtio-blk peer (blk.linux_vs_virtio) */
+};
+int bench_blk_linux(const struct bench_blk_linux_opts *o, bool json);
 
 /* bench_xs.c: xenstore reads from a guest beside a host client, through private daemons. */
 #define XS_BENCH_MAX_RUNS 15u

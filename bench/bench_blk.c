@@ -79,21 +79,20 @@ static int bb_guest(struct blk_bench *b, const char *cmdline, uint64_t *ns, uint
 	return 0;
 }
 
-static int bb_make_file(struct blk_bench *b, char *err, size_t errlen)
+int bench_blk_make_file(const char *path, uint64_t size, char *err, size_t errlen)
 {
 	static uint8_t buf[1 << 20];
 	uint64_t off;
 	int fd, ret = 0;
 
-	snprintf(b->file, sizeof(b->file), "%s/disk.img", b->d.dir);
-	fd = open(b->file, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0)
-		return errmsg_set(err, errlen, -errno, "cannot create %s", b->file);
+		return errmsg_set(err, errlen, -errno, "cannot create %s", path);
 	for (size_t i = 0; i < sizeof(buf); i++)
 		buf[i] = (uint8_t)(i * 131 + 7);
-	for (off = 0; off < b->size && !ret; off += sizeof(buf))
+	for (off = 0; off < size && !ret; off += sizeof(buf))
 		if (pwrite(fd, buf, sizeof(buf), (off_t)off) != (ssize_t)sizeof(buf))
-			ret = errmsg_set(err, errlen, -EIO, "cannot fill %s", b->file);
+			ret = errmsg_set(err, errlen, -EIO, "cannot fill %s", path);
 	close(fd);
 	return ret;
 }
@@ -161,7 +160,8 @@ int bench_blk(const struct bench_blk_opts *o, bool json)
 	b.size = (uint64_t)o->size_mb << 20;
 	if (svb_open(&b.d, "blk", o->kernel))
 		return EX_SOFTWARE;
-	ret = bb_make_file(&b, err, sizeof(err));
+	snprintf(b.file, sizeof(b.file), "%s/disk.img", b.d.dir);
+	ret = bench_blk_make_file(b.file, b.size, err, sizeof(err));
 	snprintf(cmd[0], sizeof(cmd[0]), "blkbench --wait-key --rw read --bs %u --qd %u --mb %u%s",
 		 BLK_BS_SEQ, BLK_QD, o->size_mb, np);
 	snprintf(cmd[1], sizeof(cmd[1]),

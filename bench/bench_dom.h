@@ -19,6 +19,7 @@ struct svb_dom {
 	char dir[PATH_MAX];    /* the daemons' run directory */
 	char self[PATH_MAX];   /* this svctl binary */
 	char kernel[PATH_MAX]; /* absolute: the daemons run elsewhere */
+	char initrd[PATH_MAX]; /* "" or absolute: then kernel is Linux, booted as PVH (xenpvh) */
 	unsigned int seq;      /* numbers the guests' names */
 };
 

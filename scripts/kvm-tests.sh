@@ -138,7 +138,7 @@ if [ $linux = 1 ]; then
 	# and the second attempt below.
 	echo "== $what of $dir inside a QEMU VM with nested KVM, multi-threaded TCG ($why)"
 	tcg=multi
-	vm_timeout=${SV_KVM_LINUX_VM_TIMEOUT:-600}
+	vm_timeout=${SV_KVM_LINUX_VM_TIMEOUT:-1500}
 	mode=only
 else
 	echo "== $what of $dir inside a QEMU VM with nested KVM ($why)"

@@ -10,7 +10,7 @@
 #   scripts/linux-guest.sh --kernel /boot/vmlinuz-$(uname -r) --modules /lib/modules/$(uname -r)
 # Nothing is installed on the host. OUT (default <repo>/build-linux) gets:
 #   vmlinuz      the kernel, unchanged
-#   initrd.img   busybox-static, xen-blkfront and xen-netfront (uncompressed, for busybox
+#   initrd.img   busybox-static, xen-blkfront, xen-netfront, virtio-blk (uncompressed, for busybox
 #                insmod) and /init, below
 #   version      the kernel's release
 #
@@ -26,6 +26,10 @@
 #   net      through xen-netfront: for each MAC/ADDR/PREFIX/PEER of sv.net= (comma-separated)
 #            gives the interface with that MAC the address, brings it up and pings PEER
 #            (up to 30 s for the first answer, then 3 more); then "sv-linux: done" and idles
+#   bench    for svctl bench blk --guest linux: prints "sv-linux: ready", then for each line
+#            "r|w BS COUNT" read from the console runs dd with O_DIRECT on the disk sv.disk=
+#            names (default xvda; writes end with fsync) between "sv-linux: start" and
+#            "sv-linux: end", prints "sv-linux: result rc=N" and is ready again
 # Every line /init prints starts with "sv-linux:", so tests can find them in the console.
 set -eu
 
@@ -164,7 +168,32 @@ net() {
 	echo "sv-linux: done"
 }
 
+bench() {
+	disk=$(sed -n 's/.*sv\.disk=\([a-z0-9]*\).*/\1/p' /proc/cmdline)
+	disk=/dev/${disk:-xvda}
+	# What the console types is not echoed back: only the markers and results come out.
+	stty -echo 2>/dev/null
+	echo "sv-linux: ready"
+	while read -r rw bs count; do
+		case $rw in
+		r) set -- if="$disk" of=/dev/null iflag=direct ;;
+		w) set -- if=/dev/zero of="$disk" oflag=direct conv=fsync ;;
+		*) continue ;;
+		esac
+		echo "sv-linux: start"
+		dd "$@" bs="$bs" count="$count" 2>/dev/null
+		rc=$?
+		echo "sv-linux: end"
+		echo "sv-linux: result rc=$rc"
+		echo "sv-linux: ready"
+	done
+}
+
 case $run in
+bench)
+	bench
+	while :; do sleep 3600; done
+	;;
 net)
 	net
 	while :; do sleep 3600; done
@@ -200,14 +229,19 @@ for a in $("$busybox" --list); do
 	[ "$a" = busybox ] || ln -s busybox "$root/bin/$a"
 done
 : >"$root/etc/modules.list"
-# xen-blkfront and xen-netfront need nothing beyond the kernel (modinfo depends= is empty);
-# a kernel that grows a dependency is caught here rather than by a failing insmod.
-for m in xen-blkfront xen-netfront; do
+# In load order: each module's dependencies (modinfo depends=) come before it in this list,
+# so a kernel that grows another dependency is caught here rather than by a failing insmod.
+# The virtio ones are for the peer that svctl bench blk --guest linux runs under QEMU.
+loaded=" "
+for m in xen-blkfront xen-netfront virtio_ring virtio virtio_pci_legacy_dev \
+	virtio_pci_modern_dev virtio_pci virtio_blk; do
 	f=$(module_file "$m")
-	deps=$(unpack_module "$f" | tr '\0' '\n' | sed -n 's/^depends=//p')
-	[ -z "$deps" ] || die "$m depends on $deps, which this script does not load"
+	for d in $(unpack_module "$f" | tr '\0' '\n' | sed -n 's/^depends=//p' | tr ',' ' '); do
+		[[ $loaded == *" $d "* ]] || die "$m depends on $d, which this script does not load first"
+	done
 	unpack_module "$f" >"$root/lib/modules/$m.ko"
 	echo "$m" >>"$root/etc/modules.list"
+	loaded+="$m "
 done
 printf '%s\n' "$init_script" >"$root/init"
 chmod 755 "$root/init"

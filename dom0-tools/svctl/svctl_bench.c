@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: MIT
 /* svctl bench: the built-in benchmarks, each beside a baseline measured in the same run. */
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "bench.h"
 #include "svctl.h"
@@ -12,6 +14,8 @@
 const char svctl_bench_usage[] =
 	"bench <hypercall|boot|evtchn|blk|xenstore|net> [--json] [--iterations N] [--runs N]\n"
 	"      [--kernel ELF]\n"
+	"bench blk --guest linux [--linux-dir DIR] [--peer virtio|none] [--size MiB]\n"
+	"      [--iterations N] [--runs N] [--json]\n"
 	"bench blk|net --sweep SPEC [--runs N] [--compare SPEC] [--json | --csv]\n"
 	"      [--plot DIR] [--size MiB] [--iterations N] [--kernel ELF]\n"
 	"\n"
@@ -29,6 +33,14 @@ const char svctl_bench_usage[] =
 	"              (default 20000), --runs the turns of host and guest whose\n"
 	"              medians are reported (default 3); --persistent makes the\n"
 	"              guest use persistent grants (copies through a fixed pool)\n"
+	"              --guest linux: Debian's kernel (DIR/vmlinuz and initrd.img of\n"
+	"              scripts/linux-guest.sh; default the build-linux beside this\n"
+	"              build) runs dd with O_DIRECT through xen-blkfront\n"
+	"              (blk.linux.seq_read_64k, seq_read_4k, seq_write_64k, MB/s,\n"
+	"              ratio = guest / host, VM exits and more per request), and the\n"
+	"              same under QEMU/KVM on virtio-blk in the same run\n"
+	"              (blk.linux_vs_virtio.*, ratio = ours / virtio; --peer none\n"
+	"              leaves it out). --iterations the 4 KiB reads (default 4096)\n"
 	"  xenstore    a guest's xenstore reads through its store ring, timed on the\n"
 	"              host clock (xenstore.read_rtt us, xenstore.ops reads/s),\n"
 	"              beside the same reads by a host client over xenstore.sock;\n"
@@ -77,6 +89,56 @@ const char svctl_bench_usage[] =
 	"  --runs N        boots to take the median of (default 20)\n"
 	"  --kernel ELF    guest kernel (default: the one built beside svctl)\n";
 
+/* build-linux at the top of the tree this svctl was built in (<top>/<build>/dom0-tools/svctl). */
+static void default_linux_dir(char *out, size_t cap)
+{
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	char *slash;
+
+	snprintf(out, cap, "build-linux");
+	if (n <= 0)
+		return;
+	self[n] = '\0';
+	for (int i = 0; i < 3 && (slash = strrchr(self, '/')); i++)
+		*slash = '\0';
+	if (self[0] && strlen(self) + sizeof("/build-linux") <= cap) {
+		strcpy(out, self);
+		strcat(out, "/build-linux");
+	}
+}
+
+/* bench blk --guest linux: its own options were parsed with the others. */
+static int bench_blk_guest_linux(const char *linux_dir, const char *peer, uint32_t size_mb,
+				 const struct bench_opts *o, bool persistent, bool json)
+{
+	struct bench_blk_linux_opts lo = {
+		.size_mb = size_mb,
+		.ops_4k = o->iterations ? o->iterations : 4096,
+		.runs = o->runs ? o->runs : 3,
+		.peer = !peer || !strcmp(peer, "virtio"),
+	};
+	char dir[PATH_MAX];
+	char err[512];
+
+	if (peer && strcmp(peer, "virtio") && strcmp(peer, "none"))
+		return svctl_usage_error("bench", "--peer takes virtio or none, not '%s'", peer);
+	if (persistent)
+		return svctl_usage_error("bench", "--persistent is for our own guest's blkbench");
+	if (lo.runs > BLK_MAX_RUNS)
+		return svctl_usage_error("bench", "blk takes at most %u runs", BLK_MAX_RUNS);
+	if (sv_kvm_probe(err, sizeof(err))) {
+		fprintf(stderr, "svctl bench: %s\n", err);
+		return SVCTL_EX_UNAVAILABLE;
+	}
+	if (!linux_dir) {
+		default_linux_dir(dir, sizeof(dir));
+		linux_dir = dir;
+	}
+	lo.linux_dir = linux_dir;
+	return bench_blk_linux(&lo, json);
+}
+
 int svctl_cmd_bench(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -90,6 +152,9 @@ int svctl_cmd_bench(int argc, char **argv)
 		{ "compare", required_argument, NULL, 'C' },
 		{ "csv", no_argument, NULL, 'c' },
 		{ "plot", required_argument, NULL, 'p' },
+		{ "guest", required_argument, NULL, 'g' },
+		{ "linux-dir", required_argument, NULL, 'L' },
+		{ "peer", required_argument, NULL, 'e' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -102,6 +167,7 @@ int svctl_cmd_bench(int argc, char **argv)
 	uint32_t v, size_mb = 128;
 	bool persistent = false;
 	struct bench_sweep_opts so = { 0 };
+	const char *guest = NULL, *linux_dir = NULL, *peer = NULL;
 	int c, ret;
 
 	optind = 1;
@@ -139,6 +205,15 @@ int svctl_cmd_bench(int argc, char **argv)
 		case 'p':
 			so.plot_dir = optarg;
 			break;
+		case 'g':
+			guest = optarg;
+			break;
+		case 'L':
+			linux_dir = optarg;
+			break;
+		case 'e':
+			peer = optarg;
+			break;
 		case 's':
 			if (svctl_parse_count("bench", "--size", optarg, 1, 4096, &size_mb))
 				return SVCTL_EX_USAGE;
@@ -157,6 +232,15 @@ int svctl_cmd_bench(int argc, char **argv)
 	if (strcmp(what, "hypercall") && strcmp(what, "boot") && strcmp(what, "evtchn") &&
 	    strcmp(what, "blk") && strcmp(what, "xenstore") && strcmp(what, "net"))
 		return svctl_usage_error("bench", "unknown benchmark '%s'", what);
+	if ((guest || linux_dir || peer) && (strcmp(what, "blk") || so.spec))
+		return svctl_usage_error("bench", "--guest, --linux-dir and --peer are for blk "
+						  "without --sweep");
+	if (guest && strcmp(guest, "linux"))
+		return svctl_usage_error("bench", "--guest takes linux, not '%s'", guest);
+	if (!guest && (linux_dir || peer))
+		return svctl_usage_error("bench", "--linux-dir and --peer go with --guest linux");
+	if (guest)
+		return bench_blk_guest_linux(linux_dir, peer, size_mb, &o, persistent, json);
 	if (!so.spec && (so.compare || so.csv || so.plot_dir))
 		return svctl_usage_error("bench", "--compare, --csv and --plot go with --sweep");
 	if (so.spec) {

@@ -12,6 +12,8 @@
 #   net:            (in a network namespace of its own) a Linux guest with a vif on a switch
 #                   and one on a TAP device pings a Mini-OS guest through the switch and the
 #                   host through the TAP device, and the host pings it back.
+#   bench:          svctl bench blk --guest linux, small: every figure beside its host
+#                   baseline and its QEMU/KVM virtio-blk peer, with VM exits per request.
 #   example:        examples/linux.xml as the build made it (2 vCPUs, a disk, a vif), on an
 #                   image of its own: commands typed into the busybox shell on hvc0 through
 #                   svctl console see both vCPUs, the disk's first bytes and eth0.
@@ -68,6 +70,34 @@ disk() {
 }
 
 case $case in
+bench)
+	# The bench runs its own daemons in a directory of its own (the test's stay idle); its
+	# guests' consoles and daemons' logs stay there, and a failure shows them.
+	bench_fail() {
+		for f in "$run_dir"/svbench-*/virtio-peer.log "$run_dir"/svbench-*/console/*.log \
+			"$run_dir"/svbench-*/svdom0.log; do
+			[ -f "$f" ] && { echo "--- $f"; tail -c 6000 "$f"; }
+		done
+		fail "$@"
+	}
+	TMPDIR=$run_dir timeout 540 "$svctl" bench blk --guest linux --linux-dir "$linux_dir" \
+		--size 8 --iterations 512 --runs 1 --json >"$out" 2>"$errf" ||
+		bench_fail "svctl bench blk --guest linux failed"
+	python3 - "$out" <<-'EOF' || bench_fail "the bench's figures: $(cat "$out")"
+		import json, math, sys
+		r = {x["name"]: x for x in json.load(open(sys.argv[1]))}
+		for w in ("seq_read_64k", "seq_read_4k", "seq_write_64k"):
+		    ours, vs = r["blk.linux." + w], r["blk.linux_vs_virtio." + w]
+		    for x in (ours, vs):
+		        assert x["unit"] == "MB/s" and x["value"] > 0 and x["baseline"] > 0, x
+		        assert math.isclose(x["ratio"], x["value"] / x["baseline"], rel_tol=1e-3), x
+		    assert vs["value"] == ours["value"], (ours, vs)
+		    # Every request exits at least once (the guest's kick), and the counts are there.
+		    assert ours["exits_per_request"] >= 1, ours
+		    assert ours["backend_syscalls_per_request"] > 0, ours
+		print("ok")
+	EOF
+	;;
 net)
 	ip link set lo up || fail "cannot bring lo up in the test's namespace"
 	kernel=$(dirname "$svctl")/../guest/splitvisor-guest
