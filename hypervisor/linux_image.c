@@ -18,6 +18,10 @@
 #include <zstd.h>
 #include <zstd_errors.h>
 
+#include <splitvisor/event_channel.h>
+#include <splitvisor/hypercall.h>
+#include <splitvisor/xen_abi.h>
+
 #include "errmsg.h"
 #include "linux_image.h"
 
@@ -438,8 +442,79 @@ int linux_pvh_entry(const uint8_t *elf, size_t len, uint64_t *entry, char *err, 
 	return 0;
 }
 
-int linux_patch_hypercalls(uint8_t *elf, size_t len, uint8_t port, uint64_t *where, char *err,
-			   size_t errlen)
+/* Bytes of one of the padding forms Linux's build puts after a function (int3, NOPs), or 0. */
+static size_t pad_len(const uint8_t *p, size_t left)
+{
+	static const struct {
+		uint8_t len, b[8];
+	} forms[] = {
+		{ 1, { 0xcc } },
+		{ 1, { 0x90 } },
+		{ 2, { 0x66, 0x90 } },
+		{ 3, { 0x0f, 0x1f, 0x00 } },
+		{ 4, { 0x0f, 0x1f, 0x40, 0x00 } },
+		{ 5, { 0x0f, 0x1f, 0x44, 0x00, 0x00 } },
+		{ 6, { 0x66, 0x0f, 0x1f, 0x44, 0x00, 0x00 } },
+		{ 7, { 0x0f, 0x1f, 0x80, 0x00, 0x00, 0x00, 0x00 } },
+		{ 8, { 0x0f, 0x1f, 0x84, 0x00, 0x00, 0x00, 0x00, 0x00 } },
+	};
+
+	for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++)
+		if (forms[i].len <= left && !memcmp(p, forms[i].b, forms[i].len))
+			return forms[i].len;
+	return 0;
+}
+
+/*
+ * Whether the 13 bytes after a hypercall instruction are only its function's return (`ret`,
+ * or `jmp` to the return thunk) and padding: then the 16-byte function is ours to rewrite.
+ */
+static bool ret_then_padding(const uint8_t *p)
+{
+	size_t i = p[0] == 0xc3 ? 1 : p[0] == 0xe9 ? 5 : 0, n;
+
+	if (!i)
+		return false;
+	for (; i < 13; i += n)
+		if (!(n = pad_len(p + i, 13 - i)))
+			return false;
+	return true;
+}
+
+/*
+ * The two 16-byte functions (vmmcall at amd, vmcall at amd + 16), rewritten as one stub that
+ * sends events the way our own guests do: EVTCHNOP_send writes the port to the notify port,
+ * where a backend's ioeventfd catches it in the kernel (no exit to svcored; an unbound or
+ * guest-to-guest port comes to the core as a notify, which sends it), and returns 0 as Xen
+ * does. Every other hypercall goes out to the gate. Both entries stay entries: the vmcall one
+ * jumps back to the top. Registers: the send clobbers only rax, which returns the result.
+ */
+static void write_send_stub(uint8_t *amd, uint8_t gate)
+{
+	/* clang-format off */
+	const uint8_t stub[32] = {
+		0x83, 0xf8, XEN_HC_event_channel_op,	/* cmp $event_channel_op, %eax */
+		0x75, 0x12,				/* jne gate */
+		0x48, 0x83, 0xff, EVTCHNOP_send,	/* cmp $EVTCHNOP_send, %rdi */
+		0x75, 0x0c,				/* jne gate */
+		0x8b, 0x06,				/* mov (%rsi), %eax: the port */
+		0xeb, 0x03,				/* jmp send, over the other entry */
+		0xcc,
+		0xeb, 0xee,				/* the vmcall entry (amd + 16): jmp amd */
+		0xe7, SV_NOTIFY_PORT,			/* send: out %eax, $notify */
+		0x31, 0xc0,				/* xor %eax, %eax */
+		0xc3,					/* ret */
+		0xe7, gate,				/* gate: out %eax, $gate */
+		0xc3,					/* ret */
+		0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc,
+	};
+	/* clang-format on */
+
+	memcpy(amd, stub, sizeof(stub));
+}
+
+int linux_patch_hypercalls(uint8_t *elf, size_t len, uint8_t port, uint64_t *where, bool *send_stub,
+			   char *err, size_t errlen)
 {
 	static const uint8_t vmcall[3] = { 0x0f, 0x01, 0xc1 }, vmmcall[3] = { 0x0f, 0x01, 0xd9 };
 	const Elf64_Phdr *ph;
@@ -478,13 +553,22 @@ int linux_patch_hypercalls(uint8_t *elf, size_t len, uint8_t port, uint64_t *whe
 				  "(kernels before 6.1.121 that use a hypercall page are not "
 				  "supported)",
 				  matches ? "ambiguous:" : "cannot find", matches);
-	/* out %eax, $port; nop: the same 3 bytes, so nothing around the sites moves. */
+	if (send_stub)
+		*send_stub = false;
+	if (ret_then_padding(hit - 13) && ret_then_padding(hit + 3)) {
+		write_send_stub(hit - 16, port);
+		if (send_stub)
+			*send_stub = true;
+		goto out;
+	}
+	/* Otherwise out %eax, $port; nop: the same 3 bytes, so nothing around the sites moves. */
 	hit[0] = 0xe7;
 	hit[1] = port;
 	hit[2] = 0x90;
 	hit[-16] = 0xe7;
 	hit[-15] = port;
 	hit[-14] = 0x90;
+out:
 	if (where)
 		*where = hit_pa;
 	return 0;
@@ -515,7 +599,7 @@ int linux_load(uint8_t *file, size_t len, struct guest_mem *mem, uint64_t reserv
 	else if (ret == -ENOEXEC && !copy)
 		ret = -ENOENT;
 	if (!ret)
-		ret = linux_patch_hypercalls(elf, elf_len, port, site, err, errlen);
+		ret = linux_patch_hypercalls(elf, elf_len, port, site, NULL, err, errlen);
 	if (!ret)
 		ret = elf_load_entry(elf, elf_len, mem, reserved_end, entry, info, err, errlen);
 	if (ret && ret != -ENOENT && copy && err && errlen) {

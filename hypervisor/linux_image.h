@@ -7,6 +7,7 @@
 #ifndef SV_LINUX_IMAGE_H
 #define SV_LINUX_IMAGE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -37,12 +38,15 @@ int linux_pvh_entry(const uint8_t *elf, size_t len, uint64_t *entry, char *err, 
 
 /*
  * Rewrites the hypercall pair in the ELF's executable PT_LOAD file bytes: `0f 01 c1` (vmcall)
- * with `0f 01 d9` (vmmcall) exactly 16 bytes before it, each replaced by `e7 <port> 90`
- * (out %eax, $port; nop). Exactly one match is required, else -ENOEXEC saying how many.
- * *where receives the vmcall's physical address (p_paddr based).
+ * with `0f 01 d9` (vmmcall) exactly 16 bytes before it. Exactly one match is required, else
+ * -ENOEXEC saying how many. When each is followed by only a return and padding (Linux's two
+ * 16-byte hypercall functions), both become one stub that takes EVTCHNOP_send to the notify
+ * port and everything else to `out %eax, $port` (*send_stub true; docs/abi.md); otherwise each
+ * instruction becomes `e7 <port> 90` (out %eax, $port; nop). *where receives the vmcall's
+ * physical address (p_paddr based). where and send_stub may be NULL.
  */
-int linux_patch_hypercalls(uint8_t *elf, size_t len, uint8_t port, uint64_t *where, char *err,
-			   size_t errlen);
+int linux_patch_hypercalls(uint8_t *elf, size_t len, uint8_t port, uint64_t *where, bool *send_stub,
+			   char *err, size_t errlen);
 
 /*
  * All of the above on a kernel file's bytes (patched in place when it is an ELF): extracts,

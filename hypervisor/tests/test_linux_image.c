@@ -135,6 +135,30 @@ static int load(uint8_t *img, size_t len, uint64_t *site, struct elf_info *info)
 			  site ? site : &s, err, sizeof(err));
 }
 
+/*
+ * The stub over Linux's two hypercall functions: EVTCHNOP_send of event_channel_op writes the
+ * port to the notify port and returns 0, the rest goes to the gate, and the second entry
+ * jumps to the first. Checked byte by byte against the encodings, jump targets included.
+ */
+static void check_send_stub(const uint8_t *s)
+{
+	ck_assert_mem_eq(s, "\x83\xf8\x20", 3);		/* cmp $32, %eax */
+	ck_assert_mem_eq(s + 5, "\x48\x83\xff\x04", 4); /* cmp $4, %rdi */
+	ck_assert_mem_eq(s + 11, "\x8b\x06", 2);	/* mov (%rsi), %eax */
+	ck_assert_uint_eq(s[3], 0x75);
+	ck_assert_uint_eq(5 + s[4], 23); /* jne: to the gate */
+	ck_assert_uint_eq(s[9], 0x75);
+	ck_assert_uint_eq(11 + s[10], 23);
+	ck_assert_uint_eq(s[13], 0xeb);
+	ck_assert_uint_eq(15 + s[14], 18); /* jmp: over the second entry to the send */
+	ck_assert_uint_eq(s[16], 0xeb);
+	ck_assert_int_eq(18 + (int8_t)s[17], 0); /* the second entry: to the first */
+	ck_assert_uint_eq(s[18], 0xe7);
+	ck_assert_uint_eq(s[19], SV_NOTIFY_PORT);
+	ck_assert_mem_eq(s + 20, "\x31\xc0\xc3", 3); /* xor %eax, %eax; ret */
+	ck_assert_mem_eq(s + 23, "\xe7\xec\xc3", 3); /* out %eax, $0xec; ret */
+}
+
 static void check_loaded(const struct elf_info *info, uint64_t site)
 {
 	const uint8_t *text = mem.hva + TEXT_PA;
@@ -143,8 +167,8 @@ static void check_loaded(const struct elf_info *info, uint64_t site)
 	ck_assert_uint_eq(info->load_start, TEXT_PA);
 	ck_assert_uint_eq(info->load_end, DATA_PA + 4096);
 	ck_assert_uint_eq(site, TEXT_PA + VMMCALL_AT + 16);
-	ck_assert_mem_eq(text + VMMCALL_AT, "\xe7\xec\x90\xc3", 4);
-	ck_assert_mem_eq(text + VMMCALL_AT + 16, "\xe7\xec\x90\xc3", 4);
+	/* Each hypercall instruction is followed by ret and NOP padding: the send stub. */
+	check_send_stub(text + VMMCALL_AT);
 	ck_assert_uint_eq(text[0], 0x90);
 	ck_assert_uint_eq(mem.hva[DATA_PA], 0x5a);
 	ck_assert_uint_eq(mem.hva[DATA_PA + DATA_LEN - 1], 0x5a);
@@ -272,6 +296,36 @@ START_TEST(refuses_size_lies)
 		ck_assert_int_eq(load(img, len, NULL, NULL), -EFBIG);
 		ck_assert_msg(strstr(err, "above the 256 MiB limit"), "%s", err);
 	}
+}
+END_TEST
+
+/* Code (not padding) after either instruction: only the two instructions are rewritten. */
+START_TEST(rewrites_in_place_when_code_follows)
+{
+	uint8_t elf[ELF_LEN];
+	uint64_t site;
+	bool stub = true;
+
+	for (int which = 0; which < 2; which++) {
+		make_elf(elf, 8);
+		elf[TEXT_OFF + VMMCALL_AT + which * 16 + 6] = 0x48; /* not a padding form */
+		ck_assert_int_eq(linux_patch_hypercalls(elf, sizeof(elf), SV_XEN_HYPERCALL_PORT,
+							&site, &stub, err, sizeof(err)),
+				 0);
+		ck_assert(!stub);
+		ck_assert_mem_eq(elf + TEXT_OFF + VMMCALL_AT, "\xe7\xec\x90\xc3", 4);
+		ck_assert_mem_eq(elf + TEXT_OFF + VMMCALL_AT + 16, "\xe7\xec\x90\xc3", 4);
+	}
+	/* The jmp to a return thunk and an 8-byte NOP, as Debian's kernel has them. */
+	make_elf(elf, 8);
+	memcpy(elf + TEXT_OFF + VMMCALL_AT + 3, "\xe9\xa8\xe0\x3b\x00\x0f\x1f\x84\0\0\0\0\0", 13);
+	memcpy(elf + TEXT_OFF + VMMCALL_AT + 19,
+	       "\xe9\x98\xe0\x3b\x00\xcc\xcc\xcc\xcc\xcc\xcc\xcc\xcc", 13);
+	ck_assert_int_eq(linux_patch_hypercalls(elf, sizeof(elf), SV_XEN_HYPERCALL_PORT, &site,
+						&stub, err, sizeof(err)),
+			 0);
+	ck_assert(stub);
+	check_send_stub(elf + TEXT_OFF + VMMCALL_AT);
 }
 END_TEST
 
@@ -409,8 +463,7 @@ START_TEST(loads_debian_vmlinuz)
 	ck_assert(info.entry >= info.load_start && info.entry < info.load_end);
 	ck_assert_uint_ge(info.load_start, PVH_HIGH_RAM);
 	/* Exactly one pair, rewritten in RAM; and no vmmcall-vmcall pair is left anywhere. */
-	ck_assert_mem_eq(big.hva + site, "\xe7\xec\x90", 3);
-	ck_assert_mem_eq(big.hva + site - 16, "\xe7\xec\x90", 3);
+	check_send_stub(big.hva + site - 16);
 	ck_assert_uint_eq(count_pairs(big.hva + info.load_start, info.load_end - info.load_start),
 			  0);
 	fprintf(stderr, "%s: entry 0x%llx, image 0x%llx..0x%llx, hypercall site 0x%llx\n", path,
@@ -436,6 +489,7 @@ int main(void)
 	tcase_add_test(tc, refuses_a_mangled_note);
 	tcase_add_test(tc, refuses_a_truncated_xz_payload);
 	tcase_add_test(tc, refuses_size_lies);
+	tcase_add_test(tc, rewrites_in_place_when_code_follows);
 	tcase_add_test(tc, refuses_zero_or_two_hypercall_pairs);
 	tcase_add_test(tc, refuses_segments_outside_ram_or_below_1mib);
 	tcase_add_test(tc, refuses_other_files_and_lzo);
