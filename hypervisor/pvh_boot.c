@@ -2,7 +2,8 @@
 /*
  * The boot-time tables of a Linux PVH guest. Linux needs a memory map in hvm_start_info (with
  * none it asks Xen through XENMEM_memory_map), and an MP table: without any firmware table it
- * runs with no SMP and no LAPIC timer (LINUX-PVH-FACTS.md, section 4).
+ * runs with no SMP and no LAPIC timer (LINUX-PVH-FACTS.md, section 4). The ACPI tables, for
+ * poweroff and reboot, come from pvh_acpi.c.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -15,6 +16,7 @@
 #include <splitvisor/limits.h>
 
 #include "errmsg.h"
+#include "pvh_acpi.h"
 #include "pvh_boot.h"
 
 /* MPS 1.4 entry types and values (Intel MultiProcessor Specification, chapter 4). */
@@ -87,6 +89,9 @@ _Static_assert(sizeof(struct mp_float) == 16 && sizeof(struct mp_table) == 44 &&
 #define MP_TABLE_MAX                                                                              \
 	(sizeof(struct mp_table) + SV_MAX_VCPUS * sizeof(struct mp_cpu) + sizeof(struct mp_bus) + \
 	 sizeof(struct mp_ioapic) + (MP_ISA_IRQS + 2) * sizeof(struct mp_irq))
+
+_Static_assert(PVH_MP_FLOAT + sizeof(struct mp_float) + MP_TABLE_MAX <= PVH_ACPI_BASE,
+	       "the MP table ends below the ACPI tables");
 
 static uint8_t mp_checksum(const uint8_t *p, size_t len)
 {
@@ -211,6 +216,8 @@ int pvh_boot_write(struct guest_mem *mem, const struct pvh_boot_params *p, char 
 		si->modlist_paddr = PVH_MODLIST;
 	}
 	mp_write(guest_ptr(mem, PVH_MP_FLOAT, sizeof(struct mp_float) + MP_TABLE_MAX), p->nr_vcpus);
+	si->rsdp_paddr =
+		pvh_acpi_write(guest_ptr(mem, PVH_ACPI_BASE, PVH_ACPI_SIZE), PVH_ACPI_BASE);
 	return 0;
 }
 

@@ -16,6 +16,7 @@
 #include <splitvisor/start_info.h>
 
 #include "boot.h"
+#include "pvh_acpi.h"
 #include "pvh_boot.h"
 
 #define RAM_SIZE (64u << 20)
@@ -66,7 +67,9 @@ START_TEST(writes_start_info_memmap_and_modules)
 	ck_assert_uint_eq(si->magic, SV_HVM_START_MAGIC);
 	ck_assert_uint_eq(si->version, 1);
 	ck_assert_uint_eq(si->flags, 0);
-	ck_assert_uint_eq(si->rsdp_paddr, 0);
+	/* The ACPI tables (test_pvh_acpi.c checks what they say) lie in the reserved area. */
+	ck_assert_uint_eq(si->rsdp_paddr, PVH_ACPI_RSDP);
+	ck_assert(!memcmp(mem.hva + si->rsdp_paddr, "RSD PTR ", 8));
 	ck_assert_str_eq((const char *)mem.hva + si->cmdline_paddr, p.cmdline);
 	ck_assert_uint_lt(si->cmdline_paddr, 1ull << 32);
 
@@ -91,6 +94,7 @@ START_TEST(writes_start_info_memmap_and_modules)
 	ck_assert_uint_eq(ram, RAM_SIZE - SV_RESERVED_END - (0x100000 - 0x9c000));
 	/* What we wrote lies in reserved memory, none of it in RAM Linux may reuse. */
 	ck_assert(PVH_START_INFO >= m[2].addr && PVH_MP_FLOAT + 4096 <= m[3].addr);
+	ck_assert(PVH_ACPI_BASE >= m[2].addr && PVH_ACPI_BASE + PVH_ACPI_SIZE <= m[3].addr);
 
 	ck_assert_uint_eq(si->nr_modules, 1);
 	mod = (const void *)(mem.hva + si->modlist_paddr);

@@ -6,6 +6,7 @@
 #ifndef SPLITVISOR_HVM_START_INFO_H
 #define SPLITVISOR_HVM_START_INFO_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define SV_HVM_START_MAGIC 0x336ec578u
@@ -17,7 +18,7 @@ struct sv_hvm_start_info {
 	uint32_t nr_modules;
 	uint64_t modlist_paddr;
 	uint64_t cmdline_paddr;
-	uint64_t rsdp_paddr; /* 0: no ACPI */
+	uint64_t rsdp_paddr; /* @32; 0: no ACPI */
 	uint64_t memmap_paddr;
 	uint32_t memmap_entries;
 	uint32_t reserved;
@@ -41,7 +42,10 @@ struct sv_hvm_memmap_entry {
 	uint32_t reserved;
 };
 
-_Static_assert(sizeof(struct sv_hvm_start_info) == 56, "hvm_start_info v1 layout");
+_Static_assert(sizeof(struct sv_hvm_start_info) == 56 &&
+		       offsetof(struct sv_hvm_start_info, rsdp_paddr) == 32 &&
+		       offsetof(struct sv_hvm_start_info, memmap_paddr) == 40,
+	       "hvm_start_info v1 layout");
 _Static_assert(sizeof(struct sv_hvm_modlist_entry) == 32, "hvm module entry layout");
 _Static_assert(sizeof(struct sv_hvm_memmap_entry) == 24, "hvm memmap entry layout");
 
