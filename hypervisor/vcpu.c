@@ -14,6 +14,7 @@
 #include <splitvisor/start_info.h>
 
 #include "boot.h"
+#include "pvh_acpi.h"
 #include "pvh_boot.h"
 #include "domain_priv.h"
 #include "evtchn.h"
@@ -270,6 +271,37 @@ static int vcpu_unclaimed_io(struct vcpu *v)
 	return 0;
 }
 
+/*
+ * A PVH domain's board: the ACPI power block and the reset ports Linux's poweroff and reboot
+ * write (pvh_acpi.c). They end the domain as SCHEDOP_shutdown would; all else is the empty
+ * bus. Only single one-byte accesses are decoded, as Linux makes them.
+ */
+static int vcpu_pvh_io(struct vcpu *v)
+{
+	struct kvm_run *run = v->run;
+	uint8_t *data = (uint8_t *)run + run->io.data_offset;
+	bool out = run->io.direction == KVM_EXIT_IO_OUT;
+	uint32_t val;
+
+	if (run->io.size != 1 || run->io.count != 1)
+		return vcpu_unclaimed_io(v);
+	val = out ? *data : 0;
+	switch (pvh_board_io(run->io.port, out, &val)) {
+	case PVH_IO_POWEROFF:
+		vcpu_shutdown(v, SV_SHUTDOWN_poweroff, 0);
+		return 0;
+	case PVH_IO_REBOOT:
+		vcpu_shutdown(v, SV_SHUTDOWN_reboot, 0);
+		return 0;
+	case PVH_IO_DONE:
+		if (!out)
+			*data = (uint8_t)val;
+		return 0;
+	default:
+		return vcpu_unclaimed_io(v);
+	}
+}
+
 static int vcpu_handle_io(struct vcpu *v)
 {
 	struct kvm_run *run = v->run;
@@ -300,7 +332,7 @@ static int vcpu_handle_io(struct vcpu *v)
 		return xen_vcpu_hypercall(v);
 	}
 	if (v->dom->pvh)
-		return vcpu_unclaimed_io(v);
+		return vcpu_pvh_io(v);
 	vcpu_fault(v, "unhandled port I/O: %s port 0x%x size %u count %u",
 		   run->io.direction == KVM_EXIT_IO_OUT ? "out" : "in", run->io.port, run->io.size,
 		   run->io.count);
