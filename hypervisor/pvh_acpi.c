@@ -4,21 +4,24 @@
  * Linux has no other way to power off a PVH domU (Xen's toolstack gives PVH guests ACPI
  * tables for the same reason), and its reboot tries the FADT reset register first.
  *
- * RSDP -> XSDT -> FADT -> DSDT, nothing else. The FADT is hardware-reduced (ACPI 5+): no PM1
+ * RSDP -> XSDT -> FADT and MADT; FADT -> DSDT. The FADT is hardware-reduced (ACPI 5+): no PM1
  * blocks, no GPEs, no SCI, no FACS, only the sleep control and status registers and the reset
  * register, all on I/O ports of ours (pvh_acpi.h). The DSDT's AML defines \_S5 and nothing
  * more, which is all Linux's ACPI power-off needs.
  *
- * There is deliberately no MADT: Linux reads the CPUs, the IOAPIC and the ISA interrupts from
- * a MADT when there is one, and only falls back to the MP table (pvh_boot.c) when ACPI gave it
- * no local APICs (setup.c calls get_smp_config() after acpi_boot_init(); mpparse.c skips the
- * MP table once ACPI found both LAPICs and IOAPICs). One source of truth for the CPUs, and
- * `acpi=off` boots see the same machine.
+ * The MADT says what the MP table (pvh_boot.c) says: one enabled local APIC per vCPU (APIC id
+ * = vCPU index), the IOAPIC (id = the number of vCPUs) from GSI 0, ISA IRQs identity-
+ * mapped, LINT1 NMI. It cannot be left out: with ACPI on, Linux ignores the MP table when
+ * there is no MADT ("ACPI: No APIC-table, disabling MPS", acpi_boot_init), and then runs with
+ * no IOAPIC and no LAPIC timer (measured: the guest's clock stopped at 4.28 s). The MP table
+ * stays for `acpi=off` boots.
  *
  * Layouts from the ACPI 6.0 specification, chapter 5.2 (tables) and 20.2 (AML encoding).
  */
 #include <stddef.h>
 #include <string.h>
+
+#include <splitvisor/limits.h>
 
 #include "pvh_acpi.h"
 
@@ -31,6 +34,15 @@
 #define FADT_HW_REDUCED_ACPI  (1u << 20)
 #define BOOT_ARCH_VGA_ABSENT  (1u << 2)
 #define BOOT_ARCH_CMOS_ABSENT (1u << 5)
+
+/* MADT (table 5-43): the 8259s are there (KVM's in-kernel irqchip has them). */
+#define MADT_PCAT_COMPAT 1
+#define MADT_LAPIC	 0
+#define MADT_IOAPIC	 1
+#define MADT_LAPIC_NMI	 4
+#define MADT_ENABLED	 1
+#define MADT_ALL_CPUS	 0xff
+#define MADT_LINT1	 1
 
 #define GAS_SYSTEM_IO	1
 #define GAS_ACCESS_BYTE 1
@@ -69,7 +81,30 @@ struct acpi_gas {
 
 struct acpi_xsdt {
 	struct acpi_header h;
-	uint64_t entry[1]; /* the FADT */
+	uint64_t entry[2]; /* the FADT and the MADT */
+} __attribute__((packed));
+
+struct acpi_madt {
+	struct acpi_header h;
+	uint32_t lapic_addr;
+	uint32_t flags;
+} __attribute__((packed));
+
+struct madt_lapic {
+	uint8_t type, length, uid, apic_id;
+	uint32_t flags;
+} __attribute__((packed));
+
+struct madt_ioapic {
+	uint8_t type, length, id, reserved;
+	uint32_t addr;
+	uint32_t gsi_base;
+} __attribute__((packed));
+
+struct madt_lapic_nmi {
+	uint8_t type, length, uid;
+	uint16_t flags; /* 0: the bus's polarity and trigger */
+	uint8_t lint;
 } __attribute__((packed));
 
 /* ACPI 6.0's FADT, revision 6: the 5.0 layout plus the hypervisor vendor identity. */
@@ -105,7 +140,9 @@ struct acpi_fadt {
 } __attribute__((packed));
 
 _Static_assert(sizeof(struct acpi_header) == 36 && sizeof(struct acpi_rsdp) == 36 &&
-		       sizeof(struct acpi_gas) == 12 && sizeof(struct acpi_xsdt) == 44 &&
+		       sizeof(struct acpi_gas) == 12 && sizeof(struct acpi_xsdt) == 52 &&
+		       sizeof(struct acpi_madt) == 44 && sizeof(struct madt_lapic) == 8 &&
+		       sizeof(struct madt_ioapic) == 12 && sizeof(struct madt_lapic_nmi) == 6 &&
 		       sizeof(struct acpi_fadt) == 276,
 	       "ACPI 6.0 layouts");
 _Static_assert(offsetof(struct acpi_fadt, flags) == 112 &&
@@ -132,8 +169,11 @@ static const uint8_t dsdt_aml[] = {
 _Static_assert(PVH_ACPI_XSDT - PVH_ACPI_RSDP >= sizeof(struct acpi_rsdp) &&
 		       PVH_ACPI_FADT - PVH_ACPI_XSDT >= sizeof(struct acpi_xsdt) &&
 		       PVH_ACPI_DSDT - PVH_ACPI_FADT >= sizeof(struct acpi_fadt) &&
-		       PVH_ACPI_BASE + PVH_ACPI_SIZE - PVH_ACPI_DSDT >=
-			       sizeof(struct acpi_header) + sizeof(dsdt_aml),
+		       PVH_ACPI_MADT - PVH_ACPI_DSDT >=
+			       sizeof(struct acpi_header) + sizeof(dsdt_aml) &&
+		       PVH_ACPI_BASE + PVH_ACPI_SIZE - PVH_ACPI_MADT >=
+			       sizeof(struct acpi_madt) + SV_MAX_VCPUS * sizeof(struct madt_lapic) +
+				       sizeof(struct madt_ioapic) + sizeof(struct madt_lapic_nmi),
 	       "the ACPI tables fit their slots");
 
 static uint8_t acpi_checksum(const void *p, size_t len)
@@ -168,12 +208,51 @@ static struct acpi_gas gas_port8(uint16_t port)
 				  .address = port };
 }
 
-uint64_t pvh_acpi_write(uint8_t *buf, uint64_t gpa)
+/* Appends one MADT entry at *pos. */
+static void madt_add(uint8_t **pos, const void *e, size_t len)
+{
+	memcpy(*pos, e, len);
+	*pos += len;
+}
+
+static void madt_write(struct acpi_madt *m, unsigned int nr_vcpus)
+{
+	uint8_t *pos = (uint8_t *)(m + 1);
+	unsigned int i;
+
+	m->lapic_addr = PVH_LAPIC_ADDR;
+	m->flags = MADT_PCAT_COMPAT;
+	for (i = 0; i < nr_vcpus; i++)
+		madt_add(&pos,
+			 &(struct madt_lapic){ .type = MADT_LAPIC,
+					       .length = sizeof(struct madt_lapic),
+					       .uid = (uint8_t)i,
+					       .apic_id = (uint8_t)i,
+					       .flags = MADT_ENABLED },
+			 sizeof(struct madt_lapic));
+	madt_add(&pos,
+		 &(struct madt_ioapic){ .type = MADT_IOAPIC,
+					.length = sizeof(struct madt_ioapic),
+					.id = (uint8_t)nr_vcpus,
+					.addr = PVH_IOAPIC_ADDR },
+		 sizeof(struct madt_ioapic));
+	madt_add(&pos,
+		 &(struct madt_lapic_nmi){ .type = MADT_LAPIC_NMI,
+					   .length = sizeof(struct madt_lapic_nmi),
+					   .uid = MADT_ALL_CPUS,
+					   .lint = MADT_LINT1 },
+		 sizeof(struct madt_lapic_nmi));
+	acpi_header_init(&m->h, "APIC", (uint32_t)(pos - (uint8_t *)m), 4);
+	m->h.checksum = acpi_checksum(m, m->h.length);
+}
+
+uint64_t pvh_acpi_write(uint8_t *buf, uint64_t gpa, unsigned int nr_vcpus)
 {
 	struct acpi_rsdp *rsdp = (void *)(buf + (PVH_ACPI_RSDP - PVH_ACPI_BASE));
 	struct acpi_xsdt *xsdt = (void *)(buf + (PVH_ACPI_XSDT - PVH_ACPI_BASE));
 	struct acpi_fadt *fadt = (void *)(buf + (PVH_ACPI_FADT - PVH_ACPI_BASE));
 	struct acpi_header *dsdt = (void *)(buf + (PVH_ACPI_DSDT - PVH_ACPI_BASE));
+	struct acpi_madt *madt = (void *)(buf + (PVH_ACPI_MADT - PVH_ACPI_BASE));
 	uint64_t at = gpa - PVH_ACPI_BASE; /* the tables' gpas relative to where buf lies */
 
 	memset(buf, 0, PVH_ACPI_SIZE);
@@ -200,8 +279,11 @@ uint64_t pvh_acpi_write(uint8_t *buf, uint64_t gpa)
 	fadt->sleep_status_reg = gas_port8(PVH_ACPI_SLEEP_STS);
 	fadt->h.checksum = acpi_checksum(fadt, sizeof(*fadt));
 
+	madt_write(madt, nr_vcpus);
+
 	acpi_header_init(&xsdt->h, "XSDT", sizeof(*xsdt), 1);
 	xsdt->entry[0] = at + PVH_ACPI_FADT;
+	xsdt->entry[1] = at + PVH_ACPI_MADT;
 	xsdt->h.checksum = acpi_checksum(xsdt, sizeof(*xsdt));
 
 	/* No RSDT: an ACPI 2.0 RSDP may point at the XSDT alone. */

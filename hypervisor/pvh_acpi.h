@@ -10,6 +10,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "pvh_boot.h"
+
 /*
  * Where the tables go: a page of their own in the reserved area below 1 MiB, after the MP
  * table at 0xf0000 (at most 860 bytes with 32 vCPUs) and clear of the grant-table window at
@@ -20,6 +22,7 @@
 #define PVH_ACPI_XSDT (PVH_ACPI_BASE + 0x040)
 #define PVH_ACPI_FADT (PVH_ACPI_BASE + 0x080)
 #define PVH_ACPI_DSDT (PVH_ACPI_BASE + 0x200)
+#define PVH_ACPI_MADT (PVH_ACPI_BASE + 0x280)
 #define PVH_ACPI_SIZE 0x400u /* bytes from PVH_ACPI_BASE that the tables may use */
 
 /*
@@ -41,11 +44,12 @@
 #define PVH_RST_CNT_CPU	  0x04 /* RST_CPU: the reset happens when it is written as 1 */
 
 /*
- * Writes RSDP, XSDT, FADT and DSDT into buf (PVH_ACPI_SIZE bytes, zeroed first), which the
- * guest sees at guest-physical gpa; the tables point at each other by gpa. Returns the RSDP's
- * guest-physical address, for hvm_start_info's rsdp_paddr.
+ * Writes RSDP, XSDT, FADT, DSDT and a MADT for nr_vcpus (1..SV_MAX_VCPUS) vCPUs into buf
+ * (PVH_ACPI_SIZE bytes, zeroed first), which the guest sees at guest-physical gpa; the tables
+ * point at each other by gpa. Returns the RSDP's guest-physical address, for hvm_start_info's
+ * rsdp_paddr.
  */
-uint64_t pvh_acpi_write(uint8_t *buf, uint64_t gpa);
+uint64_t pvh_acpi_write(uint8_t *buf, uint64_t gpa, unsigned int nr_vcpus);
 
 enum pvh_io {
 	PVH_IO_UNCLAIMED, /* none of the board's ports: the empty bus answers */

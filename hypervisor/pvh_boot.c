@@ -216,8 +216,8 @@ int pvh_boot_write(struct guest_mem *mem, const struct pvh_boot_params *p, char 
 		si->modlist_paddr = PVH_MODLIST;
 	}
 	mp_write(guest_ptr(mem, PVH_MP_FLOAT, sizeof(struct mp_float) + MP_TABLE_MAX), p->nr_vcpus);
-	si->rsdp_paddr =
-		pvh_acpi_write(guest_ptr(mem, PVH_ACPI_BASE, PVH_ACPI_SIZE), PVH_ACPI_BASE);
+	si->rsdp_paddr = pvh_acpi_write(guest_ptr(mem, PVH_ACPI_BASE, PVH_ACPI_SIZE), PVH_ACPI_BASE,
+					p->nr_vcpus);
 	return 0;
 }
 

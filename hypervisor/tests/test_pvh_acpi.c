@@ -1,14 +1,15 @@
 // SPDX-License-Identifier: MIT
 /*
  * The PVH guest's ACPI tables, read the way an OS walks them: RSDP (both checksums) -> XSDT
- * -> FADT (hardware-reduced, the reset and sleep registers) -> DSDT (the _S5 object's bytes);
- * and the board ports those registers name.
+ * -> FADT (hardware-reduced, the reset and sleep registers) -> DSDT (the _S5 object's bytes),
+ * and the MADT (CPUs, IOAPIC, NMI); and the board ports those registers name.
  */
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <splitvisor/hvm_start_info.h>
+#include <splitvisor/limits.h>
 
 #include "pvh_acpi.h"
 #include "pvh_boot.h"
@@ -73,18 +74,60 @@ static void check_io_gas(const uint8_t *g, uint16_t port)
 	ck_assert_uint_eq(rd64(g + 4), port);
 }
 
-static void check_tables(uint64_t gpa)
+/* The MADT as Linux's acpi_parse_madt reads it: what the MP table says too. */
+static void check_madt(const uint8_t *m, uint32_t len, unsigned int nr_vcpus)
+{
+	unsigned int cpus = 0, ioapics = 0, nmis = 0;
+	uint32_t off;
+
+	ck_assert_uint_eq(rd32(m + 36), PVH_LAPIC_ADDR);
+	ck_assert_uint_eq(rd32(m + 40), 1); /* PCAT_COMPAT */
+	for (off = 44; off < len; off += m[off + 1]) {
+		ck_assert_uint_ge(m[off + 1], 2);
+		ck_assert_uint_le(off + m[off + 1], len);
+		switch (m[off]) {
+		case 0: /* processor local APIC */
+			ck_assert_uint_eq(m[off + 1], 8);
+			ck_assert_uint_eq(m[off + 2], cpus); /* UID */
+			ck_assert_uint_eq(m[off + 3], cpus); /* APIC id = vCPU index */
+			ck_assert_uint_eq(rd32(m + off + 4), 1);
+			cpus++;
+			break;
+		case 1: /* IOAPIC */
+			ck_assert_uint_eq(m[off + 1], 12);
+			ck_assert_uint_eq(m[off + 2], nr_vcpus);
+			ck_assert_uint_eq(rd32(m + off + 4), PVH_IOAPIC_ADDR);
+			ck_assert_uint_eq(rd32(m + off + 8), 0);
+			ioapics++;
+			break;
+		case 4: /* local APIC NMI: LINT1 of every CPU */
+			ck_assert_uint_eq(m[off + 1], 6);
+			ck_assert_uint_eq(m[off + 2], 0xff);
+			ck_assert_uint_eq(m[off + 5], 1);
+			nmis++;
+			break;
+		default:
+			ck_abort_msg("unexpected MADT entry type %u", m[off]);
+		}
+	}
+	ck_assert_uint_eq(off, len);
+	ck_assert_uint_eq(cpus, nr_vcpus);
+	ck_assert_uint_eq(ioapics, 1);
+	ck_assert_uint_eq(nmis, 1);
+}
+
+static void check_tables(uint64_t gpa, unsigned int nr_vcpus)
 {
 	/* Name (_S5, Package (4) { 5, 5, 0, 0 }), spelled out independently of pvh_acpi.c. */
 	static const uint8_t s5[] = { 0x08, 0x5f, 0x53, 0x35, 0x5f, 0x12, 0x08,
 				      0x04, 0x0a, 0x05, 0x0a, 0x05, 0x00, 0x00 };
-	const uint8_t *rsdp, *xsdt, *fadt, *dsdt;
-	uint32_t xlen, flen, dlen;
+	const uint8_t *rsdp, *xsdt, *fadt, *dsdt, *madt;
+	uint32_t xlen, flen, dlen, mlen;
 	uint64_t rsdp_gpa;
 
 	buf_gpa = gpa;
 	memset(buf, 0xa5, sizeof(buf));
-	rsdp_gpa = pvh_acpi_write(buf, gpa);
+	rsdp_gpa = pvh_acpi_write(buf, gpa, nr_vcpus);
 	ck_assert_uint_eq(rsdp_gpa % 16, 0);
 
 	rsdp = at(rsdp_gpa, 36);
@@ -96,7 +139,9 @@ static void check_tables(uint64_t gpa)
 	ck_assert_uint_eq(rd32(rsdp + 16), 0); /* no RSDT */
 
 	xsdt = table(rd64(rsdp + 24), "XSDT", &xlen);
-	ck_assert_uint_eq(xlen, 36 + 8); /* one entry: no MADT, the MP table stays in charge */
+	ck_assert_uint_eq(xlen, 36 + 2 * 8);
+	madt = table(rd64(xsdt + 44), "APIC", &mlen);
+	check_madt(madt, mlen, nr_vcpus);
 
 	fadt = table(rd64(xsdt + 36), "FACP", &flen);
 	ck_assert_uint_ge(fadt[8], 5);
@@ -125,14 +170,16 @@ static void check_tables(uint64_t gpa)
 
 START_TEST(tables_chain_and_checksums)
 {
-	check_tables(PVH_ACPI_BASE);
+	check_tables(PVH_ACPI_BASE, 1);
+	check_tables(PVH_ACPI_BASE, 2);
+	check_tables(PVH_ACPI_BASE, SV_MAX_VCPUS);
 }
 END_TEST
 
 /* The tables point at each other by where the buffer lies, not by a fixed address. */
 START_TEST(tables_follow_the_buffer)
 {
-	check_tables(0x12345000);
+	check_tables(0x12345000, 4);
 }
 END_TEST
 
