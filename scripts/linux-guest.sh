@@ -30,6 +30,10 @@
 #            "r|w BS COUNT" read from the console runs dd with O_DIRECT on the disk sv.disk=
 #            names (default xvda; writes end with fsync) between "sv-linux: start" and
 #            "sv-linux: end", prints "sv-linux: result rc=N" and is ready again
+#   poweroff, reboot, panic
+#            prints "sv-linux: run MODE", the kernel's err-and-worse messages
+#            ("sv-linux: dmesg-err ...") and its ACPI lines ("sv-linux: dmesg-acpi ..."),
+#            "sv-linux: done", then runs poweroff -f, reboot -f or echo c >/proc/sysrq-trigger
 # Every line /init prints starts with "sv-linux:", so tests can find them in the console.
 set -eu
 
@@ -205,6 +209,21 @@ blk)
 report)
 	report
 	# Idle, so the host decides when the domain ends.
+	while :; do sleep 3600; done
+	;;
+poweroff | reboot | panic)
+	# The guest ends itself: ACPI S5, the ACPI reset register, a kernel panic. Before that,
+	# what the kernel logged at err and above, and its ACPI lines, for the test to check.
+	echo "sv-linux: run $run"
+	dmesg -l err,crit,alert,emerg | sed 's/^/sv-linux: dmesg-err /'
+	dmesg | grep -E "ACPI" | sed 's/^/sv-linux: dmesg-acpi /'
+	echo "sv-linux: done"
+	case $run in
+	poweroff) poweroff -f ;;
+	reboot) reboot -f ;;
+	panic) echo c >/proc/sysrq-trigger ;;
+	esac
+	echo "sv-linux: still running after $run"
 	while :; do sleep 3600; done
 	;;
 "")

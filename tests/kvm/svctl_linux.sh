@@ -18,6 +18,12 @@
 #   example:        examples/linux.xml as the build made it (2 vCPUs, a disk, a vif), on an
 #                   image of its own: commands typed into the busybox shell on hvc0 through
 #                   svctl console see both vCPUs, the disk's first bytes and eth0.
+#   poweroff:       without acpi=off: the guest's `poweroff -f` goes through our ACPI tables'
+#                   S5 and ends the domain as poweroff 0; no err-level messages in dmesg.
+#   reboot:         `reboot -f` under on_reboot=restart (an XML domain): the FADT reset
+#                   register ends it as reboot and svdom0 boots it again (which reboots again:
+#                   the test destroys it once the second boot has begun).
+#   panic:          `echo c >/proc/sysrq-trigger` ends the domain as crash.
 # Usage: svctl_linux.sh SVCTL CASE
 svctl=$1
 case=$2
@@ -46,6 +52,41 @@ wait_report() {
 		grep -q "lx *running" "$out" || fail "the guest ended before its report"
 		sleep 1
 	done
+}
+
+# The command line of the lifecycle cases: ACPI on (no acpi=off), still no PCI.
+life_cmdline="console=hvc0 pci=off nopvspin tsc=reliable"
+
+# count PATTERN: how many console lines match.
+count() {
+	grep -c -- "$1" "$run_dir/console/lx.log" 2>/dev/null
+}
+
+# wait_count PATTERN N SECONDS: until N console lines match, else fails.
+wait_count() {
+	local i=0
+	until [ "$(count "$1")" -ge "$2" ]; do
+		i=$((i + 1))
+		[ $i -lt "$3" ] || fail "fewer than $2 console lines '$1' in $3 s"
+		sleep 1
+	done
+}
+
+# wait_end HOW SECONDS: until `svctl list` shows lx ended with HOW ("poweroff 0"), else fails.
+wait_end() {
+	local i=0
+	until grep -q "lx *shutdown.*$1" "$out"; do
+		i=$((i + 1))
+		[ $i -lt "$2" ] || fail "lx did not end with '$1' in $2 s"
+		sleep 1
+		timeout 60 "$svctl" list >"$out" 2>"$errf"
+	done
+}
+
+# The guest's dmesg at err level and worse, which /init printed before it ended itself: none.
+check_dmesg_err() {
+	[ "$(count "sv-linux: dmesg-err")" = 0 ] ||
+		fail "dmesg has err-level lines: $(grep "sv-linux: dmesg-err" "$run_dir/console/lx.log")"
 }
 
 # lx_xml CMDLINE DEVICES...: a xenpvh document for the kernel and initramfs.
@@ -195,6 +236,59 @@ blk)
 		"$run_dir/lx.xml"
 	sv 1 create "$run_dir/lx.xml"
 	expect_err "not a PVH kernel"
+	;;
+poweroff)
+	sv 0 create --name lx --kernel "$linux_dir/vmlinuz" --initrd "$linux_dir/initrd.img" \
+		--memory 256 --vcpus 1 --cmdline "$life_cmdline sv.run=poweroff"
+	wait_end "poweroff 0" 300
+	grep -q "sv-linux: done" "$run_dir/console/lx.log" || fail "no report before the poweroff"
+	grep -q "sv-linux: dmesg-acpi .*FACP" "$run_dir/console/lx.log" ||
+		fail "the guest's dmesg does not show our FADT"
+	check_dmesg_err
+	grep -q "reboot: Power down" "$run_dir/console/lx.log" ||
+		fail "the kernel did not say 'reboot: Power down'"
+	sv 0 destroy lx
+	;;
+reboot)
+	cat >"$run_dir/lx.xml" <<XML
+<domain type='xen'>
+  <name>lx</name>
+  <memory unit='MiB'>256</memory>
+  <vcpu>1</vcpu>
+  <os>
+    <type arch='x86_64' machine='xenpvh'>xenpvh</type>
+    <kernel>$linux_dir/vmlinuz</kernel>
+    <initrd>$linux_dir/initrd.img</initrd>
+    <cmdline>$life_cmdline sv.run=reboot</cmdline>
+  </os>
+  <on_poweroff>destroy</on_poweroff>
+  <on_reboot>restart</on_reboot>
+  <on_crash>destroy</on_crash>
+  <devices><console type='pty'><target type='xen' port='0'/></console></devices>
+</domain>
+XML
+	sv 0 create "$run_dir/lx.xml"
+	# The second boot's /init: the first reboot went through and the domain came back.
+	wait_count "sv-linux: run reboot" 2 600
+	grep -q "restarting" "$run_dir/console/lx.log" || fail "no restart in the console log"
+	grep -q "reboot: Restarting system" "$run_dir/console/lx.log" ||
+		fail "the kernel did not say 'reboot: Restarting system'"
+	check_dmesg_err
+	# It reboots again and again; destroy may meet it between two boots.
+	i=0
+	until timeout 60 "$svctl" destroy lx >"$out" 2>"$errf"; do
+		i=$((i + 1))
+		[ $i -lt 10 ] || fail "cannot destroy lx"
+		sleep 1
+	done
+	;;
+panic)
+	sv 0 create --name lx --kernel "$linux_dir/vmlinuz" --initrd "$linux_dir/initrd.img" \
+		--memory 256 --vcpus 1 --cmdline "$life_cmdline sv.run=panic"
+	wait_end "crash" 300
+	grep -q "sysrq: Trigger a crash" "$run_dir/console/lx.log" ||
+		fail "the kernel did not log the sysrq crash"
+	sv 0 destroy lx
 	;;
 boot-1 | boot-2)
 	n=${case#boot-}
