@@ -176,16 +176,6 @@ _Static_assert(PVH_ACPI_XSDT - PVH_ACPI_RSDP >= sizeof(struct acpi_rsdp) &&
 				       sizeof(struct madt_ioapic) + sizeof(struct madt_lapic_nmi),
 	       "the ACPI tables fit their slots");
 
-static uint8_t acpi_checksum(const void *p, size_t len)
-{
-	const uint8_t *b = p;
-	uint8_t sum = 0;
-
-	while (len--)
-		sum += *b++;
-	return (uint8_t)-sum;
-}
-
 static void acpi_header_init(struct acpi_header *h, const char *sig, uint32_t length,
 			     uint8_t revision)
 {
@@ -243,7 +233,7 @@ static void madt_write(struct acpi_madt *m, unsigned int nr_vcpus)
 					   .lint = MADT_LINT1 },
 		 sizeof(struct madt_lapic_nmi));
 	acpi_header_init(&m->h, "APIC", (uint32_t)(pos - (uint8_t *)m), 4);
-	m->h.checksum = acpi_checksum(m, m->h.length);
+	m->h.checksum = pvh_table_checksum(m, m->h.length);
 }
 
 uint64_t pvh_acpi_write(uint8_t *buf, uint64_t gpa, unsigned int nr_vcpus)
@@ -260,7 +250,7 @@ uint64_t pvh_acpi_write(uint8_t *buf, uint64_t gpa, unsigned int nr_vcpus)
 	/* Revision 2: 64-bit AML integers (ACPI 2.0 and later). */
 	acpi_header_init(dsdt, "DSDT", sizeof(*dsdt) + sizeof(dsdt_aml), 2);
 	memcpy(dsdt + 1, dsdt_aml, sizeof(dsdt_aml));
-	dsdt->checksum = acpi_checksum(dsdt, dsdt->length);
+	dsdt->checksum = pvh_table_checksum(dsdt, dsdt->length);
 
 	acpi_header_init(&fadt->h, "FACP", sizeof(*fadt), 6);
 	fadt->minor_version = 0;
@@ -277,14 +267,14 @@ uint64_t pvh_acpi_write(uint8_t *buf, uint64_t gpa, unsigned int nr_vcpus)
 	fadt->reset_value = PVH_ACPI_RESET_VAL;
 	fadt->sleep_control_reg = gas_port8(PVH_ACPI_SLEEP_CTL);
 	fadt->sleep_status_reg = gas_port8(PVH_ACPI_SLEEP_STS);
-	fadt->h.checksum = acpi_checksum(fadt, sizeof(*fadt));
+	fadt->h.checksum = pvh_table_checksum(fadt, sizeof(*fadt));
 
 	madt_write(madt, nr_vcpus);
 
 	acpi_header_init(&xsdt->h, "XSDT", sizeof(*xsdt), 1);
 	xsdt->entry[0] = at + PVH_ACPI_FADT;
 	xsdt->entry[1] = at + PVH_ACPI_MADT;
-	xsdt->h.checksum = acpi_checksum(xsdt, sizeof(*xsdt));
+	xsdt->h.checksum = pvh_table_checksum(xsdt, sizeof(*xsdt));
 
 	/* No RSDT: an ACPI 2.0 RSDP may point at the XSDT alone. */
 	memcpy(rsdp->sig, "RSD PTR ", 8);
@@ -292,8 +282,8 @@ uint64_t pvh_acpi_write(uint8_t *buf, uint64_t gpa, unsigned int nr_vcpus)
 	rsdp->revision = 2;
 	rsdp->length = sizeof(*rsdp);
 	rsdp->xsdt_addr = at + PVH_ACPI_XSDT;
-	rsdp->checksum = acpi_checksum(rsdp, offsetof(struct acpi_rsdp, length));
-	rsdp->ext_checksum = acpi_checksum(rsdp, sizeof(*rsdp));
+	rsdp->checksum = pvh_table_checksum(rsdp, offsetof(struct acpi_rsdp, length));
+	rsdp->ext_checksum = pvh_table_checksum(rsdp, sizeof(*rsdp));
 	return at + PVH_ACPI_RSDP;
 }
 

@@ -93,12 +93,13 @@ _Static_assert(sizeof(struct mp_float) == 16 && sizeof(struct mp_table) == 44 &&
 _Static_assert(PVH_MP_FLOAT + sizeof(struct mp_float) + MP_TABLE_MAX <= PVH_ACPI_BASE,
 	       "the MP table ends below the ACPI tables");
 
-static uint8_t mp_checksum(const uint8_t *p, size_t len)
+uint8_t pvh_table_checksum(const void *p, size_t len)
 {
+	const uint8_t *b = p;
 	uint8_t sum = 0;
 
 	while (len--)
-		sum += *p++;
+		sum += *b++;
 	return (uint8_t)-sum;
 }
 
@@ -160,13 +161,13 @@ static void mp_write(uint8_t *base, unsigned int nr_vcpus)
 	memcpy(t->product, "PVH         ", 12);
 	t->count = (uint16_t)(nr_vcpus + 2 + MP_ISA_IRQS + 2);
 	t->lapic = PVH_LAPIC_ADDR;
-	t->checksum = mp_checksum((uint8_t *)t, t->length);
+	t->checksum = pvh_table_checksum(t, t->length);
 
 	memcpy(f->sig, "_MP_", 4);
 	f->physptr = (uint32_t)(PVH_MP_FLOAT + sizeof(*f));
 	f->length = 1;
 	f->spec = 4;
-	f->checksum = mp_checksum((uint8_t *)f, sizeof(*f));
+	f->checksum = pvh_table_checksum(f, sizeof(*f));
 }
 
 int pvh_boot_write(struct guest_mem *mem, const struct pvh_boot_params *p, char *err, size_t errlen)

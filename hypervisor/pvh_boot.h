@@ -43,4 +43,7 @@ int pvh_boot_write(struct guest_mem *mem, const struct pvh_boot_params *p, char 
 int pvh_load_initrd(struct guest_mem *mem, const char *path, uint64_t min_gpa, uint64_t *gpa,
 		    uint64_t *len, char *err, size_t errlen);
 
+/* The byte that makes a firmware table's bytes sum to 0 mod 256 (MPS and ACPI alike). */
+uint8_t pvh_table_checksum(const void *p, size_t len);
+
 #endif

@@ -13,34 +13,10 @@
 
 #include "pvh_acpi.h"
 #include "pvh_boot.h"
+#include "table_bytes.h"
 
 static uint8_t buf[PVH_ACPI_SIZE];
 static uint64_t buf_gpa;
-
-static uint32_t rd32(const uint8_t *p)
-{
-	uint32_t v;
-
-	memcpy(&v, p, 4);
-	return v;
-}
-
-static uint64_t rd64(const uint8_t *p)
-{
-	uint64_t v;
-
-	memcpy(&v, p, 8);
-	return v;
-}
-
-static uint8_t sum(const uint8_t *p, size_t len)
-{
-	uint8_t s = 0;
-
-	while (len--)
-		s += *p++;
-	return s;
-}
 
 /* The bytes of a table at gpa, which must lie wholly inside buf. */
 static const uint8_t *at(uint64_t gpa, size_t len)

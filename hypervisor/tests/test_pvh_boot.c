@@ -18,37 +18,13 @@
 #include "boot.h"
 #include "pvh_acpi.h"
 #include "pvh_boot.h"
+#include "table_bytes.h"
 
 #define RAM_SIZE (64u << 20)
 
 #define MEM_FIXTURE_SIZE RAM_SIZE
 #define MEM_FIXTURE_NAME "pvh-test"
 #include "mem_fixture.h"
-
-static uint32_t rd32(const uint8_t *p)
-{
-	uint32_t v;
-
-	memcpy(&v, p, 4);
-	return v;
-}
-
-static uint16_t rd16(const uint8_t *p)
-{
-	uint16_t v;
-
-	memcpy(&v, p, 2);
-	return v;
-}
-
-static uint8_t sum(const uint8_t *p, size_t len)
-{
-	uint8_t s = 0;
-
-	while (len--)
-		s += *p++;
-	return s;
-}
 
 START_TEST(writes_start_info_memmap_and_modules)
 {

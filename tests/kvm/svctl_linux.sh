@@ -75,7 +75,7 @@ wait_count() {
 # wait_end HOW SECONDS: until `svctl list` shows lx ended with HOW ("poweroff 0"), else fails.
 wait_end() {
 	local i=0
-	until grep -q "lx *shutdown.*$1" "$out"; do
+	until grep -Eq "lx +(shutdown|crashed) .*$1" "$out"; do
 		i=$((i + 1))
 		[ $i -lt "$2" ] || fail "lx did not end with '$1' in $2 s"
 		sleep 1
