@@ -10,7 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "pvh_boot.h"
+#include "pvh_fw.h"
 
 /*
  * Where the tables go: a page of their own in the reserved area below 1 MiB, after the MP

@@ -93,16 +93,6 @@ _Static_assert(sizeof(struct mp_float) == 16 && sizeof(struct mp_table) == 44 &&
 _Static_assert(PVH_MP_FLOAT + sizeof(struct mp_float) + MP_TABLE_MAX <= PVH_ACPI_BASE,
 	       "the MP table ends below the ACPI tables");
 
-uint8_t pvh_table_checksum(const void *p, size_t len)
-{
-	const uint8_t *b = p;
-	uint8_t sum = 0;
-
-	while (len--)
-		sum += *b++;
-	return (uint8_t)-sum;
-}
-
 static void mp_irq_entry(uint8_t **pos, uint8_t type, uint8_t irqtype, uint8_t srcirq,
 			 uint8_t dstapic, uint8_t dstirq)
 {

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "guest_mem.h"
+#include "pvh_fw.h"
 
 /* Guest-physical layout below 1 MiB; the core's own pages (0x1000-0x10000) stay where they are. */
 #define PVH_LOW_RAM_START 0x10000ull
@@ -22,8 +23,6 @@
 #define PVH_MP_FLOAT	  0xf0000ull	/* "_MP_", then the "PCMP" table right after */
 #define PVH_HIGH_RAM	  0x100000ull	/* kernel segments may not start below this */
 #define PVH_MMIO_START	  0xfec00000ull /* IOAPIC, then the LAPIC: RAM must end below */
-#define PVH_IOAPIC_ADDR	  0xfec00000u
-#define PVH_LAPIC_ADDR	  0xfee00000u
 
 struct pvh_boot_params {
 	unsigned int nr_vcpus;
@@ -42,8 +41,5 @@ int pvh_boot_write(struct guest_mem *mem, const struct pvh_boot_params *p, char 
  */
 int pvh_load_initrd(struct guest_mem *mem, const char *path, uint64_t min_gpa, uint64_t *gpa,
 		    uint64_t *len, char *err, size_t errlen);
-
-/* The byte that makes a firmware table's bytes sum to 0 mod 256 (MPS and ACPI alike). */
-uint8_t pvh_table_checksum(const void *p, size_t len);
 
 #endif
