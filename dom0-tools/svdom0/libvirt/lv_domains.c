@@ -194,8 +194,9 @@ size_t lv_dom_disks(struct ts_domain *td, struct lv_disk *out, size_t max)
 		if (nl)
 			*nl = '\0';
 		pos = 0;
-		if (sscanf(line, "%u %15s %u %31s %7s %31s %31s %n", &devid, out[n].dev, &be, state,
-			   mode, reqs, errs, &pos) < 7 ||
+		/* Vdev Dev BE State Mode Reqs Flush Discard Errors Source */
+		if (sscanf(line, "%u %15s %u %31s %7s %31s %*s %*s %31s %n", &devid, out[n].dev,
+			   &be, state, mode, reqs, errs, &pos) < 7 ||
 		    !pos)
 			continue;
 		snprintf(out[n].source, sizeof(out[n].source), "%s", line + pos);
