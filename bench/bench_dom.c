@@ -162,22 +162,18 @@ static int svb_write_xml(const struct svb_dom *b, const char *name, const char *
 	f = fopen(path, "w");
 	if (!f)
 		return -errno;
+	/* Our own kernel, or Linux (initrd given) as a PVH domain with room for its initramfs. */
+	fprintf(f,
+		"<domain type='xen'><name>%s</name><memory unit='MiB'>%u</memory><vcpu>1</vcpu>"
+		"<os><type arch='x86_64' machine='%s'>%s</type><kernel>%s</kernel>",
+		name, b->initrd[0] ? 256u : 64u, b->initrd[0] ? "xenpvh" : "xenpv",
+		b->initrd[0] ? "xenpvh" : "xen", b->kernel);
 	if (b->initrd[0])
-		fprintf(f,
-			"<domain type='xen'><name>%s</name><memory unit='MiB'>256</memory>"
-			"<vcpu>1</vcpu><os><type arch='x86_64' machine='xenpvh'>xenpvh</type>"
-			"<kernel>%s</kernel><initrd>%s</initrd><cmdline>%s</cmdline></os>"
-			"<on_poweroff>preserve</on_poweroff><on_crash>preserve</on_crash>"
-			"<devices>%s</devices></domain>\n",
-			name, b->kernel, b->initrd, cmdline, devices);
-	else
-		fprintf(f,
-			"<domain type='xen'><name>%s</name><memory unit='MiB'>64</memory>"
-			"<vcpu>1</vcpu><os><type arch='x86_64' machine='xenpv'>xen</type>"
-			"<kernel>%s</kernel><cmdline>%s</cmdline></os>"
-			"<on_poweroff>preserve</on_poweroff><on_crash>preserve</on_crash>"
-			"<devices>%s</devices></domain>\n",
-			name, b->kernel, cmdline, devices);
+		fprintf(f, "<initrd>%s</initrd>", b->initrd);
+	fprintf(f,
+		"<cmdline>%s</cmdline></os><on_poweroff>preserve</on_poweroff>"
+		"<on_crash>preserve</on_crash><devices>%s</devices></domain>\n",
+		cmdline, devices);
 	return fclose(f) ? -errno : 0;
 }
 
