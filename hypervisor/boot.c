@@ -37,7 +37,7 @@ int boot_build_tables(struct guest_mem *mem)
 	uint64_t *pml4, *pdpt, *pd;
 	unsigned int i;
 
-	if (mem->size < SV_RESERVED_END)
+	if (mem->end < SV_RESERVED_END)
 		return -EINVAL;
 	pml4 = guest_ptr(mem, SV_PML4_GPA, 4096);
 	pdpt = guest_ptr(mem, SV_PDPT_GPA, 4096);

@@ -114,9 +114,9 @@ static int params_check(const struct sv_domain_params *p, char *err, size_t errl
 				"domain name '%s': character %zu is not one of A-Z a-z 0-9 _ . + -",
 				p->name, i + 1);
 	}
-	if (p->memory_mib < SV_MIN_MEMORY_MIB || p->memory_mib > SV_MAX_MEMORY_MIB)
+	if (p->memory_mib < SV_MIN_MEMORY_MIB || p->memory_mib > SV_MAX_PVH_MEMORY_MIB)
 		return errmsg_set(err, errlen, -EINVAL, "memory %u MiB is outside %u..%u MiB",
-				  p->memory_mib, SV_MIN_MEMORY_MIB, SV_MAX_MEMORY_MIB);
+				  p->memory_mib, SV_MIN_MEMORY_MIB, SV_MAX_PVH_MEMORY_MIB);
 	if (p->vcpus < 1 || p->vcpus > SV_MAX_VCPUS)
 		return errmsg_set(err, errlen, -EINVAL, "%u vCPUs is outside 1..%u", p->vcpus,
 				  SV_MAX_VCPUS);
@@ -168,7 +168,7 @@ static void domain_fill_start_info(struct sv_domain *d)
 	si->magic = SV_START_INFO_MAGIC;
 	si->abi_version = SV_ABI_VERSION;
 	si->domid = d->domid;
-	si->mem_bytes = d->mem.size;
+	si->mem_bytes = d->mem.end;
 	si->nr_vcpus = d->nr_vcpus;
 	si->tsc_khz = d->tsc_khz;
 	si->kernel_end = d->elf.load_end;
@@ -246,6 +246,12 @@ static int domain_load_kernel(struct sv_domain *d, const struct sv_domain_params
 		if (ret)
 			return ret;
 	}
+	if (!d->pvh && d->mem.end > (uint64_t)SV_MAX_MEMORY_MIB << 20)
+		return errmsg_set(err, errlen, -ERANGE,
+				  "%s is not a PVH kernel, and only a PVH kernel takes more than "
+				  "%u MiB of RAM (%u MiB asked): Splitvisor's own kernels map RAM "
+				  "below the hole at 3 GiB only",
+				  p->kernel, SV_MAX_MEMORY_MIB, p->memory_mib);
 	if (!d->pvh)
 		return 0;
 	ret = domain_add_tsc_khz(d, err, errlen);
@@ -260,6 +266,7 @@ static int domain_setup_vm(struct sv_domain *d, const struct sv_domain_params *p
 			   size_t errlen)
 {
 	struct kvm_userspace_memory_region region;
+	unsigned int slot;
 	int ret;
 
 	ret = ioctl(d->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
@@ -286,15 +293,25 @@ static int domain_setup_vm(struct sv_domain *d, const struct sv_domain_params *p
 	ret = domain_load_kernel(d, p, err, errlen);
 	if (ret)
 		return ret;
-	region = (struct kvm_userspace_memory_region){
-		.slot = 0,
-		.guest_phys_addr = 0,
-		.memory_size = d->mem.size,
-		.userspace_addr = (uintptr_t)d->mem.hva,
-	};
-	if (ioctl(d->vm_fd, KVM_SET_USER_MEMORY_REGION, &region) < 0)
-		return errmsg_set(err, errlen, -errno, "KVM_SET_USER_MEMORY_REGION: %s",
-				  strerror(errno));
+	/* Two slots over the one mapping: RAM below the hole, and the rest from 4 GiB. */
+	for (slot = 0; slot < 2; slot++) {
+		uint64_t start = slot ? SV_RAM_HOLE_END : 0;
+		uint64_t end = slot ? d->mem.end : guest_mem_low_end(&d->mem);
+
+		if (end <= start)
+			continue;
+		region = (struct kvm_userspace_memory_region){
+			.slot = slot,
+			.guest_phys_addr = start,
+			.memory_size = end - start,
+			.userspace_addr = (uintptr_t)(d->mem.hva + start),
+		};
+		if (ioctl(d->vm_fd, KVM_SET_USER_MEMORY_REGION, &region) < 0)
+			return errmsg_set(err, errlen, -errno,
+					  "KVM_SET_USER_MEMORY_REGION 0x%llx..0x%llx: %s",
+					  (unsigned long long)start, (unsigned long long)end,
+					  strerror(errno));
+	}
 	return cpuid_get_supported(d->kvm_fd, &d->cpuid);
 }
 
@@ -629,7 +646,7 @@ int sv_domain_memory(struct sv_domain *d, int *memfd, void **hva, uint64_t *size
 {
 	*memfd = d->mem.fd;
 	*hva = d->mem.hva;
-	*size = d->mem.size;
+	*size = d->mem.end;
 	return 0;
 }
 

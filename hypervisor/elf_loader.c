@@ -61,12 +61,13 @@ static int elf_check_segment(const Elf64_Phdr *ph, unsigned int idx, size_t len,
 	if (ph->p_filesz > ph->p_memsz)
 		return errmsg_set(err, errlen, -ENOEXEC, "segment %u: file size above memory size",
 				  idx);
-	if (end < ph->p_paddr || end > mem->size)
+	if (end < ph->p_paddr || !guest_ptr(mem, ph->p_paddr, ph->p_memsz))
 		return errmsg_set(
 			err, errlen, -ERANGE,
-			"segment %u at 0x%llx..0x%llx is outside guest RAM (0x%llx bytes)", idx,
-			(unsigned long long)ph->p_paddr, (unsigned long long)end,
-			(unsigned long long)mem->size);
+			"segment %u at 0x%llx..0x%llx is outside guest RAM (below 0x%llx, "
+			"without the hole at 3..4 GiB)",
+			idx, (unsigned long long)ph->p_paddr, (unsigned long long)end,
+			(unsigned long long)mem->end);
 	if (ph->p_paddr < reserved_end)
 		return errmsg_set(
 			err, errlen, -EADDRINUSE,

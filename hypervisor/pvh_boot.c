@@ -160,6 +160,9 @@ static void mp_write(uint8_t *base, unsigned int nr_vcpus)
 	f->checksum = pvh_table_checksum(f, sizeof(*f));
 }
 
+/* The APICs' MMIO window lies in the hole, so no RAM slot ever covers it. */
+_Static_assert(SV_RAM_HOLE_START <= PVH_IOAPIC_ADDR, "RAM below 4 GiB ends before the IOAPIC");
+
 int pvh_boot_write(struct guest_mem *mem, const struct pvh_boot_params *p, char *err, size_t errlen)
 {
 	struct sv_hvm_memmap_entry map[] = {
@@ -171,17 +174,20 @@ int pvh_boot_write(struct guest_mem *mem, const struct pvh_boot_params *p, char 
 		  .size = PVH_HIGH_RAM - PVH_LOW_RAM_END,
 		  .type = SV_HVM_MEMMAP_RESERVED },
 		{ .addr = PVH_HIGH_RAM,
-		  .size = mem->size - PVH_HIGH_RAM,
+		  .size = guest_mem_low_end(mem) - PVH_HIGH_RAM,
+		  .type = SV_HVM_MEMMAP_RAM },
+		{ .addr = SV_RAM_HOLE_END,
+		  .size = mem->end - SV_RAM_HOLE_END,
 		  .type = SV_HVM_MEMMAP_RAM },
 	};
+	uint32_t nr_map = sizeof(map) / sizeof(map[0]) - (mem->end <= SV_RAM_HOLE_END);
 	struct sv_hvm_start_info *si;
 	size_t cmdlen = strlen(p->cmdline ? p->cmdline : "");
 
-	if (mem->size <= PVH_HIGH_RAM || mem->size > PVH_MMIO_START)
+	if (mem->end <= PVH_HIGH_RAM)
 		return errmsg_set(err, errlen, -ERANGE,
-				  "a PVH guest's RAM (0x%llx bytes) must end between 1 MiB and the "
-				  "IOAPIC at 0x%llx",
-				  (unsigned long long)mem->size, PVH_MMIO_START);
+				  "a PVH guest's RAM (0x%llx bytes) must reach above 1 MiB",
+				  (unsigned long long)mem->end);
 	if (p->nr_vcpus < 1 || p->nr_vcpus > SV_MAX_VCPUS)
 		return errmsg_set(err, errlen, -EINVAL, "%u vCPUs is outside 1..%u", p->nr_vcpus,
 				  SV_MAX_VCPUS);
@@ -196,8 +202,8 @@ int pvh_boot_write(struct guest_mem *mem, const struct pvh_boot_params *p, char 
 	si->version = 1;
 	si->cmdline_paddr = PVH_CMDLINE;
 	si->memmap_paddr = PVH_MEMMAP;
-	si->memmap_entries = sizeof(map) / sizeof(map[0]);
-	memcpy(guest_ptr(mem, PVH_MEMMAP, sizeof(map)), map, sizeof(map));
+	si->memmap_entries = nr_map;
+	memcpy(guest_ptr(mem, PVH_MEMMAP, nr_map * sizeof(map[0])), map, nr_map * sizeof(map[0]));
 	memcpy(guest_ptr(mem, PVH_CMDLINE, cmdlen + 1), p->cmdline ? p->cmdline : "", cmdlen + 1);
 	if (p->initrd_len) {
 		struct sv_hvm_modlist_entry mod = { .paddr = p->initrd_gpa, .size = p->initrd_len };
@@ -215,14 +221,13 @@ int pvh_boot_write(struct guest_mem *mem, const struct pvh_boot_params *p, char 
 int pvh_load_initrd(struct guest_mem *mem, const char *path, uint64_t min_gpa, uint64_t *gpa,
 		    uint64_t *len, char *err, size_t errlen)
 {
-	uint64_t at = (min_gpa + 4095) & ~4095ull, limit = mem->size;
+	/* Below the hole: the kernel reads it before it maps RAM above 4 GiB. */
+	uint64_t at = (min_gpa + 4095) & ~4095ull, limit = guest_mem_low_end(mem);
 	struct stat st;
 	size_t done = 0;
 	uint8_t *dst;
 	int fd, ret;
 
-	if (limit > (1ull << 32))
-		limit = 1ull << 32;
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return errmsg_set(err, errlen, -errno, "cannot open initrd %s: %s", path,

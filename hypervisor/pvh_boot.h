@@ -20,9 +20,8 @@
 #define PVH_MODLIST	  0x9c040ull
 #define PVH_MEMMAP	  0x9c100ull
 #define PVH_CMDLINE	  0x9d000ull
-#define PVH_MP_FLOAT	  0xf0000ull	/* "_MP_", then the "PCMP" table right after */
-#define PVH_HIGH_RAM	  0x100000ull	/* kernel segments may not start below this */
-#define PVH_MMIO_START	  0xfec00000ull /* IOAPIC, then the LAPIC: RAM must end below */
+#define PVH_MP_FLOAT	  0xf0000ull  /* "_MP_", then the "PCMP" table right after */
+#define PVH_HIGH_RAM	  0x100000ull /* kernel segments may not start below this */
 
 struct pvh_boot_params {
 	unsigned int nr_vcpus;
@@ -31,13 +30,16 @@ struct pvh_boot_params {
 	uint64_t initrd_len;
 };
 
-/* Writes everything above; -ERANGE when RAM is too small or reaches the APICs' MMIO. */
+/*
+ * Writes everything above; -ERANGE when RAM ends below 1 MiB. The memory map lists RAM up to
+ * the hole at 3 GiB and, for a larger guest, the rest from 4 GiB.
+ */
 int pvh_boot_write(struct guest_mem *mem, const struct pvh_boot_params *p, char *err,
 		   size_t errlen);
 
 /*
  * Reads an initrd file into RAM at the first page boundary at or above min_gpa; it must end
- * inside RAM and below 4 GiB (-ENOSPC otherwise). -errno of open/read, -EINVAL not a file.
+ * inside RAM below the hole at 3 GiB (-ENOSPC otherwise). -errno of open/read, -EINVAL not a file.
  */
 int pvh_load_initrd(struct guest_mem *mem, const char *path, uint64_t min_gpa, uint64_t *gpa,
 		    uint64_t *len, char *err, size_t errlen);

@@ -53,7 +53,7 @@ static bool is_self(const struct xen_env *env, uint16_t domid)
 /* The host address of RAM page gpfn, or NULL when it is not RAM. */
 static void *ram_page(const struct xen_env *env, uint64_t gpfn)
 {
-	if (gpfn >= env->mem->size >> PAGE_SHIFT)
+	if (gpfn >= env->mem->end >> PAGE_SHIFT)
 		return NULL;
 	return guest_ptr(env->mem, gpfn << PAGE_SHIFT, PAGE_SIZE);
 }

@@ -77,7 +77,7 @@ static int xv_map_grant_frame(void *ctx, uint64_t idx, uint64_t gpfn)
 
 	if (!d->pvh)
 		return -ENOSYS;
-	if (idx >= max || !gpfn || gpfn >= XEN_GPFN_LIMIT || gpa < d->mem.size ||
+	if (idx >= max || !gpfn || gpfn >= XEN_GPFN_LIMIT || guest_ptr(&d->mem, gpa, 4096) ||
 	    (gpa >= APIC_WINDOW_LO && gpa < APIC_WINDOW_HI))
 		return -EINVAL;
 	ret = gnttab_place_fixed(&d->gnttab, &d->mem, SV_PVH_GNTTAB_GPA);

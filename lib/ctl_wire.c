@@ -73,9 +73,10 @@ static int check_create(const struct sv_ctl_create *c, char *err, size_t errlen)
 				err, errlen, -EINVAL,
 				"domain name: character %zu is not one of A-Z a-z 0-9 _ . + -",
 				i + 1);
-	if (c->memory_mib < SV_MIN_MEMORY_MIB || c->memory_mib > SV_MAX_MEMORY_MIB)
+	/* Above SV_MAX_MEMORY_MIB only a PVH kernel will do; the core finds out which it is. */
+	if (c->memory_mib < SV_MIN_MEMORY_MIB || c->memory_mib > SV_MAX_PVH_MEMORY_MIB)
 		return errmsg_set(err, errlen, -EINVAL, "memory %u MiB is outside %u..%u MiB",
-				  c->memory_mib, SV_MIN_MEMORY_MIB, SV_MAX_MEMORY_MIB);
+				  c->memory_mib, SV_MIN_MEMORY_MIB, SV_MAX_PVH_MEMORY_MIB);
 	if (c->vcpus < 1 || c->vcpus > SV_MAX_VCPUS)
 		return errmsg_set(err, errlen, -EINVAL, "%u vCPUs is outside 1..%u", c->vcpus,
 				  SV_MAX_VCPUS);

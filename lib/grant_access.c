@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include <splitvisor/grant_table.h>
+#include <splitvisor/guest_ram.h>
 #include <splitvisor/start_info.h>
 
 #include "grant_access.h"
@@ -153,7 +154,7 @@ static int entry_locate(struct gnt_mapper *m, const struct gnt_granter *g, uint3
 		return -EINVAL;
 	}
 	if (!g->ram || nr > SV_GNTTAB_MAX_FRAMES || gpa % PAGE_SIZE || gpa < SV_RESERVED_END ||
-	    gpa > g->ram_size || len > g->ram_size - gpa) {
+	    !sv_ram_contains(g->ram_size, gpa, len)) {
 		m->stats.bad_table++;
 		return -EFAULT;
 	}
@@ -186,7 +187,7 @@ static int entry_check(struct gnt_mapper *m, const struct gnt_granter *g,
 		return -EACCES;
 	}
 	/* The table itself is refused too: a mapper writing entries could grant itself anything. */
-	if (page < SV_RESERVED_END || page > g->ram_size - PAGE_SIZE ||
+	if (page < SV_RESERVED_END || !sv_ram_contains(g->ram_size, page, PAGE_SIZE) ||
 	    (page >= table_gpa && page < table_gpa + table_len)) {
 		m->stats.bad_frame++;
 		return -EFAULT;

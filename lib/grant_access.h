@@ -7,7 +7,7 @@
  *
  * Errors: -EINVAL ref outside the table, copy range outside the page or a bad
  * batch; -EPERM entry not permit_access or granted to another domid; -EACCES
- * write to a readonly grant; -EFAULT frame outside the granter's RAM, in the
+ * write to a readonly grant; -EFAULT frame outside the granter's RAM (or in its hole), in the
  * core's pages or inside the grant table itself, or the table outside RAM;
  * -EBUSY the entry kept changing under us (a guest flipping flags cannot
  * livelock the mapper), or the ref is still mapped from where the table was
@@ -36,7 +36,8 @@ struct gnt_remote_ops;
 struct gnt_granter {
 	uint16_t domid;
 	uint8_t *ram;
-	uint64_t ram_size;
+	uint64_t
+		ram_size; /* the memfd's size: RAM's end, the hole of splitvisor/guest_ram.h inside */
 	uint64_t table_gpa;
 	uint32_t nr_frames;
 	/*

@@ -21,7 +21,8 @@
 #            Xen platform, xenbus and blkfront errors) and "sv-linux: done", then idles
 #   blk      through xen-blkfront: reads xvda's first MiB (O_DIRECT) and prints its sha256,
 #            writes the pattern of sv.seed=N (seq N N+200000, 1 MiB) at 1 MiB with O_DIRECT
-#            and fsync, discards the third MiB, tries to write the read-only xvdb; then
+#            and fsync, discards the third MiB, tries to write the read-only xvdb; prints
+#            MemTotal, the RAM ranges above 4 GiB and the pages in use there; then
 #            "sv-linux: done" and idles
 #   net      through xen-netfront: for each MAC/ADDR/PREFIX/PEER of sv.net= (comma-separated)
 #            gives the interface with that MAC the address, brings it up and pings PEER
@@ -146,6 +147,13 @@ blk() {
 	fi
 	dmesg | grep -iE "xenbus.*(error|fail)|blkfront.*(error|fail)" |
 		sed 's/^/sv-linux: dmesg-error /'
+	# RAM above 4 GiB (a guest over 3 GiB): its ranges, and how many pages of it are in use
+	# (on x86-64 the Normal zone is the RAM above 4 GiB).
+	echo "sv-linux: mem-total-kib $(sed -n 's/^MemTotal: *\([0-9]*\) kB/\1/p' /proc/meminfo)"
+	echo "sv-linux: ram-above-4g" $(sed -n 's/^\([1-9a-f][0-9a-f]\{8,\}-[0-9a-f]*\) : System RAM$/\1/p' /proc/iomem)
+	awk '/^Node/ { z = $4 } z == "Normal" && $1 == "pages" && $2 == "free" { f = $3 }
+		z == "Normal" && $1 == "managed" { m = $2 }
+		END { print "sv-linux: normal-used-pages", m - f }' /proc/zoneinfo
 	echo "sv-linux: done"
 }
 

@@ -32,7 +32,8 @@ const char svctl_run_usage[] =
 	"                  beside svctl, or $SPLITVISOR_GUEST), or a Linux bzImage or\n"
 	"                  vmlinux with a PVH note, which boots as a PVH domU\n"
 	"  --initrd FILE   initial ramdisk, loaded above the kernel\n"
-	"  --memory MiB    RAM, 8..3072 (default 32)\n"
+	"  --memory MiB    RAM, 8..3072 (default 32); up to 65536 for a PVH kernel,\n"
+	"                  whose RAM above 3 GiB starts at 4 GiB\n"
 	"  --vcpus N       vCPUs, 1..32 (default 1)\n"
 	"  --cmdline STR   kernel command line; our guest takes the app name first:\n"
 	"                  hello, selftest, crash, spin, exit N, hcbench N\n"
@@ -199,9 +200,9 @@ int svctl_domain_opt(const char *cmd, int c, const char *arg, struct sv_domain_p
 		p->kernel = arg;
 		return 0;
 	case 'm':
-		if (util_parse_u32(arg, SV_MIN_MEMORY_MIB, SV_MAX_MEMORY_MIB, &p->memory_mib))
+		if (util_parse_u32(arg, SV_MIN_MEMORY_MIB, SV_MAX_PVH_MEMORY_MIB, &p->memory_mib))
 			return svctl_usage_error(cmd, "--memory '%s': expected %u..%u MiB", arg,
-						 SV_MIN_MEMORY_MIB, SV_MAX_MEMORY_MIB);
+						 SV_MIN_MEMORY_MIB, SV_MAX_PVH_MEMORY_MIB);
 		return 0;
 	case 'v':
 		if (util_parse_u32(arg, 1, SV_MAX_VCPUS, &p->vcpus))

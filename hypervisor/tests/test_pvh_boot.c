@@ -192,7 +192,7 @@ START_TEST(refuses_bad_parameters)
 	p.cmdline = NULL;
 	ck_assert_int_eq(guest_mem_create(&small, "pvh-small", 1u << 20), 0);
 	ck_assert_int_eq(pvh_boot_write(&small, &p, err, sizeof(err)), -ERANGE);
-	ck_assert_msg(strstr(err, "must end between 1 MiB"), "%s", err);
+	ck_assert_msg(strstr(err, "must reach above 1 MiB"), "%s", err);
 	guest_mem_destroy(&small);
 }
 END_TEST
@@ -225,6 +225,62 @@ START_TEST(loads_the_initrd_above_the_kernel)
 	ck_assert_int_eq(pvh_load_initrd(&mem, path, 0x200000, &gpa, &len, err, sizeof(err)),
 			 -ENOENT);
 	ck_assert_msg(strstr(err, "cannot open initrd"), "%s", err);
+}
+END_TEST
+
+/*
+ * A guest above 3 GiB: RAM below the hole and the rest from 4 GiB, in the memory map, in
+ * guest_ptr and in the memfd (sparse, so this costs nothing); the initrd stays below the hole.
+ */
+START_TEST(ram_above_3_gib_continues_at_4_gib)
+{
+	const uint64_t ram = (4096ull + 64) << 20, high = ram - SV_RAM_HOLE_START;
+	struct pvh_boot_params p = { .nr_vcpus = 1, .cmdline = "x" };
+	const struct sv_hvm_start_info *si;
+	const struct sv_hvm_memmap_entry *m;
+	char path[] = "/tmp/sv-initrd-XXXXXX";
+	struct guest_mem big;
+	uint64_t gpa = 0, len = 0;
+	int fd = mkstemp(path);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, "initrd", 6), 6);
+	close(fd);
+	ck_assert_int_eq(guest_mem_create(&big, "pvh-big", ram), 0);
+	ck_assert_uint_eq(big.end, SV_RAM_HOLE_END + high);
+	ck_assert_uint_eq(lseek(big.fd, 0, SEEK_END), big.end);
+	ck_assert_ptr_eq(guest_ptr(&big, SV_RAM_HOLE_START - 4096, 4096),
+			 big.hva + SV_RAM_HOLE_START - 4096);
+	ck_assert_ptr_null(guest_ptr(&big, SV_RAM_HOLE_START - 4096, 4097));
+	ck_assert_ptr_null(guest_ptr(&big, SV_RAM_HOLE_START, 1));
+	ck_assert_ptr_null(guest_ptr(&big, SV_RAM_HOLE_END - 1, 2));
+	ck_assert_ptr_eq(guest_ptr(&big, SV_RAM_HOLE_END, 4096), big.hva + SV_RAM_HOLE_END);
+	ck_assert_ptr_nonnull(guest_ptr(&big, big.end - 4096, 4096));
+	ck_assert_ptr_null(guest_ptr(&big, big.end - 4096, 4097));
+
+	ck_assert_msg(boot_build_tables(&big) == 0 &&
+			      pvh_boot_write(&big, &p, err, sizeof(err)) == 0,
+		      "%s", err);
+	si = (const void *)(big.hva + PVH_START_INFO);
+	m = (const void *)(big.hva + si->memmap_paddr);
+	ck_assert_uint_eq(si->memmap_entries, 5);
+	ck_assert(m[3].type == SV_HVM_MEMMAP_RAM && m[3].addr == PVH_HIGH_RAM &&
+		  m[3].addr + m[3].size == SV_RAM_HOLE_START);
+	ck_assert(m[4].type == SV_HVM_MEMMAP_RAM && m[4].addr == SV_RAM_HOLE_END &&
+		  m[4].size == high);
+
+	/* Above every byte of RAM below the hole, it does not fit: it may not go above 4 GiB. */
+	ck_assert_int_eq(
+		pvh_load_initrd(&big, path, SV_RAM_HOLE_START - 4096, &gpa, &len, err, sizeof(err)),
+		0);
+	ck_assert_uint_eq(gpa + len, SV_RAM_HOLE_START - 4096 + 6);
+	ck_assert_int_eq(
+		pvh_load_initrd(&big, path, SV_RAM_HOLE_START - 5, &gpa, &len, err, sizeof(err)),
+		-ENOSPC);
+	ck_assert_int_eq(pvh_load_initrd(&big, path, SV_RAM_HOLE_END, &gpa, &len, err, sizeof(err)),
+			 -ENOSPC);
+	unlink(path);
+	guest_mem_destroy(&big);
 }
 END_TEST
 
@@ -278,6 +334,7 @@ int main(void)
 	tcase_add_loop_test(tc, writes_a_valid_mp_table, 0, 4);
 	tcase_add_test(tc, refuses_bad_parameters);
 	tcase_add_test(tc, loads_the_initrd_above_the_kernel);
+	tcase_add_test(tc, ram_above_3_gib_continues_at_4_gib);
 	tcase_add_test(tc, pvh_entry_state);
 	tcase_add_test(tc, gdt_has_the_32_bit_code_descriptor);
 	suite_add_tcase(s, tc);

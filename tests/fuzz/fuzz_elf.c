@@ -36,7 +36,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	FZ_CHECK(info.load_start >= SV_RESERVED_END);
 	FZ_CHECK(info.load_start <= info.load_end);
-	FZ_CHECK(info.load_end <= mem.size);
+	FZ_CHECK(info.load_end <= mem.end);
 	FZ_CHECK(info.entry >= info.load_start && info.entry < info.load_end);
 	return 0;
 }

@@ -156,8 +156,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct hcall_env env;
 	unsigned int step;
 
-	memset(mem.hva, 0, mem.size);
-	memset(peer_mem.hva, 0, peer_mem.size);
+	memset(mem.hva, 0, mem.end);
+	memset(peer_mem.hva, 0, peer_mem.end);
 	if (evtchn_create(FUZZ_DOMID, FUZZ_VCPUS, guest_ptr(&mem, SV_SHARED_INFO_GPA, 4096),
 			  &fz_evtchn_ops, NULL, &e) ||
 	    evtchn_create(FUZZ_PEER, 1, guest_ptr(&peer_mem, SV_SHARED_INFO_GPA, 4096),

@@ -155,7 +155,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct xen_env env;
 	unsigned int step;
 
-	memset(mem.hva, 0, mem.size);
+	memset(mem.hva, 0, mem.end);
 	memset(shinfo_page, 0, sizeof(shinfo_page));
 	memset(peer_page, 0, sizeof(peer_page));
 	pt_build(&mem, &pg);

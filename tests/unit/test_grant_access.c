@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <splitvisor/grant_table.h>
+#include <splitvisor/guest_ram.h>
 #include <splitvisor/start_info.h>
 
 #include "grant_access.h"
@@ -179,6 +180,52 @@ START_TEST(frame_outside_ram_or_reserved_refused)
 	sv_gnttab_entry_grant(ent(31), ME, SV_RESERVED_END >> 12, 1);
 	ck_assert_ptr_nonnull(map_expect(31, true, 0));
 	ck_assert_int_eq(gnt_unmap(&m, &g, 31, true), 0);
+}
+END_TEST
+
+/*
+ * A granter above 3 GiB: its memfd runs to 4 GiB + the rest, with the hole at 3..4 GiB
+ * sparse. Frames and tables in the hole are refused; frames above 4 GiB map at their own
+ * offset.
+ */
+START_TEST(hole_refused_ram_above_4_gib_mapped)
+{
+	const uint64_t high = 8u << 20, end = sv_ram_end(SV_RAM_HOLE_START + high);
+	static const uint64_t hole[] = { SV_RAM_HOLE_START >> 12, (SV_RAM_HOLE_END >> 12) - 1 };
+	uint64_t frames[] = { SV_RAM_HOLE_END >> 12, (end >> 12) - 1 };
+	uint8_t *p;
+	size_t i;
+
+	ck_assert_uint_eq(end, SV_RAM_HOLE_END + high);
+	munmap(mem.hva, mem.size);
+	ck_assert_int_eq(ftruncate(mem.fd, (off_t)end), 0);
+	mem.size = end;
+	mem.hva =
+		mmap(NULL, mem.size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, mem.fd, 0);
+	ck_assert_ptr_ne(mem.hva, MAP_FAILED);
+	g.ram = mem.hva;
+	g.ram_size = mem.size;
+
+	for (i = 0; i < sizeof(hole) / sizeof(hole[0]); i++) {
+		sv_gnttab_entry_grant(ent(50), ME, (uint32_t)hole[i], 0);
+		map_expect(50, true, -EFAULT);
+	}
+	sv_gnttab_entry_grant(ent(50), ME, (uint32_t)(end >> 12), 0);
+	map_expect(50, true, -EFAULT);
+	ck_assert_uint_eq(stats().bad_frame, 3);
+	for (i = 0; i < sizeof(frames) / sizeof(frames[0]); i++) {
+		sv_gnttab_entry_grant(ent(51), ME, (uint32_t)frames[i], 0);
+		p = map_expect(51, false, 0);
+		ck_assert_ptr_eq(p, mem.hva + (frames[i] << 12));
+		p[4095] = (uint8_t)(0xa0 + i);
+		ck_assert_int_eq(gnt_unmap(&m, &g, 51, false), 0);
+		ck_assert_uint_eq(mem.hva[(frames[i] << 12) + 4095], 0xa0 + i);
+	}
+	/* A table reaching into the hole is refused like one past the end. */
+	g.table_gpa = SV_RAM_HOLE_START - PAGE;
+	g.nr_frames = 2;
+	map_expect(51, true, -EFAULT);
+	ck_assert_uint_eq(stats().bad_table, 1);
 }
 END_TEST
 
@@ -615,6 +662,7 @@ int main(void)
 	tcase_add_test(tc, write_map_of_readonly_refused);
 	tcase_add_test(tc, frame_outside_ram_or_reserved_refused);
 	tcase_add_test(tc, table_outside_ram_refused);
+	tcase_add_test(tc, hole_refused_ram_above_4_gib_mapped);
 	tcase_add_test(tc, table_moved_out_of_ram_is_rechecked);
 	tcase_add_test(tc, table_moved_while_mapped);
 	tcase_add_test(tc, map_ro_rw_sets_and_unmap_clears);

@@ -2,6 +2,7 @@
 /* What the XML module accepts: every supported element, every unit, round trips, examples. */
 #include <check.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -377,6 +378,53 @@ START_TEST(test_document_every_unit)
 }
 END_TEST
 
+/*
+ * A PVH guest may be larger than our own kernels' 3 GiB: its RAM goes on above 4 GiB. The
+ * host's MemTotal still bounds both, so the figure is one below it.
+ */
+START_TEST(test_pvh_memory_limit_is_above_3_gib)
+{
+	static const char *const types[] = { "xen", "xenpvh" };
+	uint64_t host_kib = 0;
+	struct sv_domain_config cfg;
+	char line[128], doc[512];
+	FILE *f = fopen("/proc/meminfo", "r");
+	unsigned int i, mib;
+	int ret;
+
+	ck_assert_ptr_nonnull(f);
+	while (fgets(line, sizeof(line), f) && sscanf(line, "MemTotal: %" SCNu64, &host_kib) != 1)
+		;
+	fclose(f);
+	ck_assert_uint_gt(host_kib, 0);
+	mib = host_kib / 1024 > 65536 ? 65536 : (unsigned int)(host_kib / 1024);
+	for (i = 0; i < 2; i++) {
+		snprintf(doc, sizeof(doc),
+			 "<domain type='xen'><name>big</name><memory unit='MiB'>%u</memory>"
+			 "<os><type>%s</type><kernel>@KERNEL@</kernel></os></domain>",
+			 mib, types[i]);
+		ret = test_parse(doc, &cfg, err, sizeof(err));
+		if (i == 0 && mib > 3072) {
+			ck_assert_int_eq(ret, -ERANGE);
+			ck_assert_msg(strstr(err, "above the maximum of 3072 MiB (the Splitvisor "
+						  "limit for its own kernels)"),
+				      "%s", err);
+			continue;
+		}
+		ck_assert_msg(ret == 0, "%s: %s", types[i], err);
+		ck_assert_uint_eq(cfg.memory_kib, (uint64_t)mib * 1024);
+		sv_domain_config_free(&cfg);
+	}
+	/* Above the PVH limit or the host's memory, whichever is lower. */
+	snprintf(doc, sizeof(doc),
+		 "<domain type='xen'><name>big</name><memory unit='MiB'>%u</memory>"
+		 "<os><type>xenpvh</type><kernel>@KERNEL@</kernel></os></domain>",
+		 mib + 1);
+	ck_assert_int_eq(test_parse(doc, &cfg, err, sizeof(err)), -ERANGE);
+	ck_assert_msg(strstr(err, "is above the maximum of"), "%s", err);
+}
+END_TEST
+
 START_TEST(test_large_units_hit_the_limit)
 {
 	static const char *const units[] = { "TB", "T", "TiB", "PB", "P", "PiB", "EB", "E", "EiB" };
@@ -620,6 +668,7 @@ static Suite *parse_suite(void)
 	tcase_add_loop_test(tc, test_document_every_unit, 0,
 			    sizeof(document_unit_cases) / sizeof(document_unit_cases[0]));
 	tcase_add_loop_test(tc, test_large_units_hit_the_limit, 0, 9);
+	tcase_add_test(tc, test_pvh_memory_limit_is_above_3_gib);
 	tcase_add_test(tc, test_domid_is_formatted);
 	tcase_add_test(tc, test_equal_notices_each_difference);
 	tcase_add_test(tc, test_format_refuses_incomplete_config);
