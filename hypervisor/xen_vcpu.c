@@ -128,7 +128,11 @@ int xen_vcpu_hypercall(struct vcpu *v)
 		.gnttab = &d->gnttab,
 		.domid = (uint16_t)d->domid,
 		.nr_vcpus = d->nr_vcpus,
-		.store_pfn = (d->store_ring_gpa ? d->store_ring_gpa : SV_STORE_RING_GPA) >> 12,
+		/* No store port, no xenstore: pfn 0 tells Linux, which then goes on without. */
+		.store_pfn =
+			!__atomic_load_n(&d->xen_store_port, __ATOMIC_RELAXED)
+				? 0
+				: (d->store_ring_gpa ? d->store_ring_gpa : SV_STORE_RING_GPA) >> 12,
 		.console_pfn =
 			(d->console_ring_gpa ? d->console_ring_gpa : SV_CONSOLE_RING_GPA) >> 12,
 		.store_port = __atomic_load_n(&d->xen_store_port, __ATOMIC_RELAXED),
@@ -158,4 +162,9 @@ void sv_domain_set_xen_ports(struct sv_domain *d, uint32_t store_port, uint32_t 
 {
 	__atomic_store_n(&d->xen_store_port, store_port, __ATOMIC_RELAXED);
 	__atomic_store_n(&d->xen_console_port, console_port, __ATOMIC_RELAXED);
+}
+
+bool sv_domain_is_pvh(struct sv_domain *d)
+{
+	return d->pvh;
 }

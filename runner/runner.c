@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "run_console.h"
 #include "runner.h"
 #include "util.h"
 
@@ -61,12 +62,18 @@ int runner_run_captured(const struct sv_domain_params *p, int timeout_ms,
 int runner_run_console(const struct sv_domain_params *p, int timeout_ms, struct sv_domain_exit *ex,
 		       char *err, size_t errlen)
 {
+	struct run_console *rc = NULL;
 	struct sv_domain *d = NULL;
 	int ret;
 
 	ret = sv_domain_create(p, &d, err, errlen);
 	if (ret)
 		return ret;
+	if (p->console && sv_domain_is_pvh(d)) {
+		ret = run_console_open(d, p->console, p->console_opaque, &rc, err, errlen);
+		if (ret)
+			goto out;
+	}
 	ret = sv_domain_start(d);
 	if (ret)
 		goto out;
@@ -76,6 +83,7 @@ int runner_run_console(const struct sv_domain_params *p, int timeout_ms, struct 
 		sv_domain_wait(d, -1, ex);
 	}
 out:
+	run_console_close(rc);
 	sv_domain_free(d);
 	return ret;
 }

@@ -14,6 +14,7 @@
 
 #include "sv_xml.h"
 #include "svctl.h"
+#include "run_console.h"
 #include "runner.h"
 #include "util.h"
 
@@ -123,6 +124,7 @@ static int run_domain(const struct sv_domain_params *p, const struct run_actions
 	bool interrupted;
 	struct run_signals rs = { .lock = PTHREAD_MUTEX_INITIALIZER };
 	struct sv_domain_exit ex;
+	struct run_console *rc;
 	char err[512] = "";
 	struct sv_domain *d;
 	int ret;
@@ -146,14 +148,21 @@ static int run_domain(const struct sv_domain_params *p, const struct run_actions
 				      : SVCTL_EX_SOFTWARE;
 			break;
 		}
+		rc = NULL;
+		ret = sv_domain_is_pvh(d) ? run_console_open(d, p->console, p->console_opaque, &rc,
+							     err, sizeof(err))
+					  : 0;
 		run_set_domain(&rs, d);
-		ret = sv_domain_start(d);
+		if (!ret)
+			ret = sv_domain_start(d);
 		if (!ret)
 			ret = sv_domain_wait(d, -1, &ex);
 		run_set_domain(&rs, NULL);
+		run_console_close(rc);
 		sv_domain_free(d);
 		if (ret) {
-			fprintf(stderr, "svctl run: cannot run the domain: %s\n", strerror(-ret));
+			fprintf(stderr, "svctl run: cannot run the domain: %s%s%s\n",
+				strerror(-ret), err[0] ? ": " : "", err);
 			ret = SVCTL_EX_SOFTWARE;
 			break;
 		}

@@ -139,6 +139,8 @@ unsigned int sv_domain_page_remaps(struct sv_domain *d);
  * (our own guests read them from their start info).
  */
 void sv_domain_set_xen_ports(struct sv_domain *d, uint32_t store_port, uint32_t console_port);
+/* Whether d boots a Linux PVH kernel (which uses the console ring, not console_io). */
+bool sv_domain_is_pvh(struct sv_domain *d);
 /*
  * The guest's shared-info page as the core maps it (struct sv_shared_info). A
  * Linux PVH guest moves it (XENMEM_add_to_physmap): ask again after it did.

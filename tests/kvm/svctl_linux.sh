@@ -25,6 +25,8 @@
 #                   register ends it as reboot and svdom0 boots it again (which reboots again:
 #                   the test destroys it once the second boot has begun).
 #   panic:          `echo c >/proc/sysrq-trigger` ends the domain as crash.
+#   run:            `svctl run` of the kernel (no svdom0): its console on stdout, served by
+#                   svctl from the ring, and its poweroff as exit code 0.
 # Usage: svctl_linux.sh SVCTL CASE
 svctl=$1
 case=$2
@@ -298,6 +300,19 @@ XML
 		[ $i -lt 10 ] || fail "cannot destroy lx"
 		sleep 1
 	done
+	;;
+run)
+	# svctl run: the core in svctl's own process, no svdom0, no xenstore; svctl serves
+	# the console ring itself, and the guest's poweroff is svctl's exit code 0.
+	timeout 300 "$svctl" run --kernel "$linux_dir/vmlinuz" --initrd "$linux_dir/initrd.img" \
+		--memory 256 --cmdline "$life_cmdline sv.run=poweroff" >"$out" 2>"$errf"
+	rc=$?
+	[ "$rc" = 0 ] || fail "svctl run ended with $rc, not 0 (the guest's poweroff)"
+	expect_out "sv-linux: run poweroff"
+	expect_out "sv-linux: done"
+	expect_out "reboot: Power down"
+	# Without xenstore Linux's xenbus stays away; blkfront probes nothing.
+	grep -q "sv-linux: insmod .* failed" "$out" && fail "a module failed to load: $(grep insmod "$out")"
 	;;
 panic)
 	sv 0 create --name lx --kernel "$linux_dir/vmlinuz" --initrd "$linux_dir/initrd.img" \
