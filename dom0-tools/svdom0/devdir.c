@@ -167,8 +167,9 @@ size_t devdir_table(char *buf, size_t cap, const char *head, const void *recs, s
 	int len;
 
 	len = snprintf(buf, cap, "%s", head);
-	off = len > 0 && (size_t)len < cap ? (size_t)len : 0;
-	for (; n && off < cap; n--, rec += size) {
+	if (len < 0 || (size_t)len >= cap)
+		return 0;
+	for (off = (size_t)len; n; n--, rec += size) {
 		len = line(rec, buf + off, cap - off);
 		if (len < 0 || (size_t)len >= cap - off)
 			break;
