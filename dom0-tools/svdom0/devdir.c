@@ -129,15 +129,22 @@ int devdir_grant(struct xs_local *xs, const char *fe, uint32_t domid, uint32_t b
 	return devdir_grant_at(xs, fe, domid, be_domid, DEVDIR_GRANT_DEPTH);
 }
 
-bool devdir_fe_gone(struct xs_local *xs, const char *fe)
+int devdir_state(struct xs_local *xs, const char *dir)
 {
 	char path[XS_ABS_PATH_MAX];
 	uint64_t st;
 
-	snprintf(path, sizeof(path), "%s/state", fe);
-	/* No state, or not a number, counts as Unknown: nothing to wait for. */
+	snprintf(path, sizeof(path), "%s/state", dir);
 	if (xsl_read_u64(xs, path, &st) < 0 || st > XENBUS_STATE_CLOSED)
-		return true;
+		return XENBUS_STATE_UNKNOWN;
+	return (int)st;
+}
+
+bool devdir_fe_gone(struct xs_local *xs, const char *fe)
+{
+	int st = devdir_state(xs, fe);
+
+	/* No state, or not a number, counts as Unknown: nothing to wait for. */
 	return st == XENBUS_STATE_CLOSED || st == XENBUS_STATE_UNKNOWN ||
 	       st == XENBUS_STATE_INITIALISING;
 }
@@ -150,4 +157,23 @@ void devdir_unplug_backend(struct xs_local *xs, const char *be)
 	xsl_write(xs, path, "0");
 	snprintf(path, sizeof(path), "%s/state", be);
 	xsl_write(xs, path, "5");
+}
+
+size_t devdir_table(char *buf, size_t cap, const char *head, const void *recs, size_t n,
+		    size_t size, int (*line)(const void *rec, char *buf, size_t cap))
+{
+	const char *rec = recs;
+	size_t off;
+	int len;
+
+	len = snprintf(buf, cap, "%s", head);
+	if (len < 0 || (size_t)len >= cap)
+		return 0;
+	for (off = (size_t)len; n; n--, rec += size) {
+		len = line(rec, buf + off, cap - off);
+		if (len < 0 || (size_t)len >= cap - off)
+			break;
+		off += (size_t)len;
+	}
+	return off;
 }

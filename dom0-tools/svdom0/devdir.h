@@ -10,6 +10,7 @@
 #define SV_SVDOM0_DEVDIR_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct xs_local;
@@ -37,9 +38,19 @@ int devdir_write_backend(struct xs_local *xs, const char *be, const char *fe, ui
  * and a driver domain restarted with the same domid must read them.
  */
 int devdir_grant(struct xs_local *xs, const char *fe, uint32_t domid, uint32_t be_domid);
+/* The xenbus state written in dir; XENBUS_STATE_UNKNOWN for none or a bad one. */
+int devdir_state(struct xs_local *xs, const char *dir);
 /* A driver domain's device may go: its frontend closed, never connected, or has no state. */
 bool devdir_fe_gone(struct xs_local *xs, const char *fe);
 /* libxl's unplug of a driver domain's device: online 0 and Closing in its backend directory. */
 void devdir_unplug_backend(struct xs_local *xs, const char *be);
+
+/*
+ * `svctl block-list` and `net-list`: head, then line(rec) for each of the n
+ * records of size bytes at recs while they fit in buf; the table's length.
+ * line returns what it wrote, or < 0 or >= cap where it does not fit.
+ */
+size_t devdir_table(char *buf, size_t cap, const char *head, const void *recs, size_t n,
+		    size_t size, int (*line)(const void *rec, char *buf, size_t cap));
 
 #endif

@@ -278,36 +278,6 @@ static void ts_named(struct dom0 *d0, struct ts_client *c, const struct sv_ctl_h
 	wire_conn_queue(&c->conn, h->op, h->req_id, 0, NULL, 0, -1);
 }
 
-/* block-list and net-list: a domain's devices of one class as a table. */
-static void ts_dev_list(struct dom0 *d0, struct ts_client *c, const struct sv_ctl_hdr *h,
-			const struct sv_ts_name *req)
-{
-	char text[SV_CTL_PAYLOAD_MAX];
-	struct ts_domain *td;
-	size_t len;
-
-	if (h->len != sizeof(*req) || !wire_str_ok(req->name, sizeof(req->name))) {
-		ts_err(c, h, -EINVAL, "malformed toolstack request");
-		return;
-	}
-	td = ts_by_name(d0, req->name);
-	if (!td) {
-		if (dd_by_name(d0, req->name))
-			snprintf(text, sizeof(text),
-				 "%s is a driver domain: list the devices of a guest it serves",
-				 req->name);
-		else
-			snprintf(text, sizeof(text), "no domain named %s", req->name);
-		ts_err(c, h, -ENOENT, text);
-		return;
-	}
-	if (h->op == SV_TS_NET_LIST)
-		len = vif_list(td, text, sizeof(text));
-	else
-		len = vbd_list(td, text, sizeof(text));
-	wire_conn_queue(&c->conn, h->op, h->req_id, 0, text, len, -1);
-}
-
 /* A hot-plug request's domain: running, or the client hears why not (NULL). */
 static struct ts_domain *ts_running(struct dom0 *d0, struct ts_client *c,
 				    const struct sv_ctl_hdr *h, const char *name)

@@ -319,54 +319,68 @@ void vbd_reap(struct dom0 *d0)
 	}
 }
 
-/* A driver domain's disk: its state as the backend wrote it; the counters are svdd's. */
-static int vbd_dd_line(struct dom0 *d0, const struct vbd *v, char *buf, size_t cap)
+/* A driver domain's disk: the state its backend wrote and the mode; the counters are svdd's. */
+size_t vbd_records(const struct ts_domain *td, struct vbd_record *out, size_t max)
 {
-	char path[128];
-	uint64_t st;
-
-	snprintf(path, sizeof(path), "%s/state", v->be);
-	if (xsl_read_u64(d0->xs_self, path, &st) < 0 || st > XENBUS_STATE_CLOSED)
-		st = XENBUS_STATE_UNKNOWN;
-	return snprintf(buf, cap, "%-6u %-6s %-3u %-12s %-4s %-12s %-8s %-8s %-12s %s\n", v->devid,
-			v->dev, v->be_domid, xenbus_state_name((int)st), v->readonly ? "r" : "w",
-			"-", "-", "-", "-", v->source);
-}
-
-size_t vbd_list(const struct ts_domain *td, char *buf, size_t cap)
-{
-	struct blkback_dev_info info;
-	const struct blkback_stats *st = &info.stats;
 	const struct vbd *v;
-	size_t off = 0;
-	int n;
+	size_t n = 0;
 
-	n = snprintf(buf, cap, "%-6s %-6s %-3s %-12s %-4s %-12s %-8s %-8s %-12s %s\n", "Vdev",
-		     "Dev", "BE", "State", "Mode", "Reqs", "Flush", "Discard", "Errors", "Source");
-	off = n > 0 && (size_t)n < cap ? (size_t)n : 0;
-	for (v = td->vbds; v && off < cap; v = v->next) {
-		if (v->be_domid) {
-			n = vbd_dd_line(td->d0, v, buf + off, cap - off);
-			if (n < 0 || (size_t)n >= cap - off)
-				break;
-			off += (size_t)n;
+	for (v = td->vbds; v && n < max; v = v->next, n++) {
+		struct vbd_record *r = &out[n];
+		const struct blkback_stats *st = &r->info.stats;
+
+		memset(r, 0, sizeof(*r));
+		r->stats.kind = SV_TS_DEV_VBD;
+		r->stats.id = v->devid;
+		r->stats.be_domid = v->be_domid;
+		snprintf(r->stats.name, sizeof(r->stats.name), "%s", v->dev);
+		r->source = v->source;
+		if (!v->back) {
+			r->stats.flags = SV_TS_DEV_REMOTE;
+			r->info.state = devdir_state(td->d0->xs_self, v->be);
+			r->info.readonly = v->readonly;
 			continue;
 		}
-		blkback_dev_info(v->back, &info);
-		n = snprintf(buf + off, cap - off,
-			     "%-6u %-6s %-3u %-12s %-4s %-12llu %-8llu %-8llu %-12llu %s\n",
-			     v->devid, v->dev, 0u, xenbus_state_name(info.state),
-			     info.readonly ? "r" : "w", (unsigned long long)st->requests,
-			     (unsigned long long)st->flushes, (unsigned long long)st->discards,
-			     (unsigned long long)(st->bad_op + st->bad_segments +
-						  st->bad_sector_range + st->bad_grant +
-						  st->readonly_write + st->io_errors),
-			     v->source);
-		if (n < 0 || (size_t)n >= cap - off)
-			break;
-		off += (size_t)n;
+		blkback_dev_info(v->back, &r->info);
+		r->stats.requests = st->requests;
+		r->stats.read_bytes = st->sectors_read * 512;
+		r->stats.write_bytes = st->sectors_written * 512;
+		r->stats.notifications = st->notifications_out;
+		r->stats.copies = st->copy_segments;
+		r->stats.syscalls = st->syscalls;
+		r->stats.grant_ops = st->grant_ops;
+		r->errors = st->bad_op + st->bad_segments + st->bad_sector_range + st->bad_grant +
+			    st->readonly_write + st->io_errors;
 	}
-	return off;
+	return n;
+}
+
+/* A table line; a driver domain's disk has no counters here. */
+static int vbd_line(const void *rec, char *buf, size_t cap)
+{
+	const struct vbd_record *r = rec;
+	const struct blkback_stats *st = &r->info.stats;
+	const char *mode = r->info.readonly ? "r" : "w";
+
+	if (r->stats.flags & SV_TS_DEV_REMOTE)
+		return snprintf(buf, cap, "%-6u %-6s %-3u %-12s %-4s %-12s %-8s %-8s %-12s %s\n",
+				r->stats.id, r->stats.name, r->stats.be_domid,
+				xenbus_state_name(r->info.state), mode, "-", "-", "-", "-",
+				r->source);
+	return snprintf(buf, cap, "%-6u %-6s %-3u %-12s %-4s %-12llu %-8llu %-8llu %-12llu %s\n",
+			r->stats.id, r->stats.name, r->stats.be_domid,
+			xenbus_state_name(r->info.state), mode, (unsigned long long)st->requests,
+			(unsigned long long)st->flushes, (unsigned long long)st->discards,
+			(unsigned long long)r->errors, r->source);
+}
+
+size_t vbd_list(const struct vbd_record *r, size_t n, char *buf, size_t cap)
+{
+	char head[128];
+
+	snprintf(head, sizeof(head), "%-6s %-6s %-3s %-12s %-4s %-12s %-8s %-8s %-12s %s\n", "Vdev",
+		 "Dev", "BE", "State", "Mode", "Reqs", "Flush", "Discard", "Errors", "Source");
+	return devdir_table(buf, cap, head, r, n, sizeof(*r), vbd_line);
 }
 
 /* The driver domain's disk at be_path, or NULL: only what this toolstack wrote for it. */
@@ -429,34 +443,4 @@ bool vbd_dd_used(struct dom0 *d0, uint32_t dd_domid)
 			if (v->be_domid == dd_domid)
 				return true;
 	return false;
-}
-
-size_t vbd_stats(const struct ts_domain *td, struct sv_ts_dev_stats *out, size_t max)
-{
-	struct blkback_dev_info info;
-	const struct vbd *v;
-	size_t n = 0;
-
-	for (v = td->vbds; v && n < max; v = v->next, n++) {
-		struct sv_ts_dev_stats *o = &out[n];
-
-		memset(o, 0, sizeof(*o));
-		o->kind = SV_TS_DEV_VBD;
-		o->id = v->devid;
-		o->be_domid = v->be_domid;
-		snprintf(o->name, sizeof(o->name), "%s", v->dev);
-		if (!v->back) {
-			o->flags = SV_TS_DEV_REMOTE;
-			continue;
-		}
-		blkback_dev_info(v->back, &info);
-		o->requests = info.stats.requests;
-		o->read_bytes = info.stats.sectors_read * 512;
-		o->write_bytes = info.stats.sectors_written * 512;
-		o->notifications = info.stats.notifications_out;
-		o->copies = info.stats.copy_segments;
-		o->syscalls = info.stats.syscalls;
-		o->grant_ops = info.stats.grant_ops;
-	}
-	return n;
 }

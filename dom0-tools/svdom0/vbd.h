@@ -7,6 +7,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <splitvisor/toolstack.h>
+
+#include "blkback_xenbus.h"
+
 struct dom0;
 struct ts_domain;
 struct sv_domain_config;
@@ -24,11 +28,22 @@ int vbd_attach(struct dom0 *d0, struct ts_domain *td, const struct sv_disk_confi
 int vbd_detach(struct dom0 *d0, struct ts_domain *td, const char *dev, char *err, size_t errlen);
 /* Removes the unplugged devices whose frontends have closed: after each round of watch events. */
 void vbd_reap(struct dom0 *d0);
-/* `svctl block-list`: a table of td's devices into buf; returns its length. */
-size_t vbd_list(const struct ts_domain *td, char *buf, size_t cap);
-/* The domain's disks' counters into out (at most max); how many (ts_stats.c). */
-struct sv_ts_dev_stats;
-size_t vbd_stats(const struct ts_domain *td, struct sv_ts_dev_stats *out, size_t max);
+
+/*
+ * One of a domain's disks now: `svctl block-list`, svctl top and the libvirt
+ * server read these. A driver domain's disk has SV_TS_DEV_REMOTE in
+ * stats.flags, and only its state and mode in info: its counters are svdd's.
+ */
+struct vbd_record {
+	struct sv_ts_dev_stats stats; /* devid, backend domain, name, counters */
+	struct blkback_dev_info info; /* state, mode, the backend's counters */
+	uint64_t errors;	      /* requests refused or failed */
+	const char *source;	      /* valid until svdom0's loop runs again */
+};
+/* Up to max of td's disks into out, in list order; returns how many. */
+size_t vbd_records(const struct ts_domain *td, struct vbd_record *out, size_t max);
+/* `svctl block-list`: the table of n records into buf; returns its length. */
+size_t vbd_list(const struct vbd_record *r, size_t n, char *buf, size_t cap);
 
 /*
  * A driver domain's request to open the disk at be_path: 0 with what the

@@ -367,83 +367,94 @@ static int vif_drop_line(char *buf, size_t cap, const struct netback_dev_info *i
 			(unsigned long long)info->vif.rate_drops_in);
 }
 
-/* A driver domain's interface: the state its backend wrote; the counters are svdd's. */
-static int vif_dd_line(struct dom0 *d0, const struct vif *v, char *buf, size_t cap)
+/* A driver domain's interface: the state its backend wrote and ours; the counters are svdd's. */
+size_t vif_records(const struct ts_domain *td, struct vif_record *out, size_t max)
 {
-	char path[128], mac[18], sw[24];
-	uint64_t st;
-
-	snprintf(path, sizeof(path), "%s/state", v->be);
-	if (xsl_read_u64(d0->xs_self, path, &st) < 0 || st > XENBUS_STATE_CLOSED)
-		st = XENBUS_STATE_UNKNOWN;
-	util_mac_format(v->mac, mac);
-	snprintf(sw, sizeof(sw), "dd%u", v->be_domid);
-	return snprintf(buf, cap,
-			"%-3u %-17s %-12s %-14s %-12s %-12s %-10s %-10s %-8s %-8s %-10s %s\n",
-			v->handle, mac, xenbus_state_name((int)st), sw, "-", "-", "-", "-", "-",
-			"-", "-", v->tap[0] ? v->tap : "-");
-}
-
-/* A line per vif with the document's <ip> addresses, when it gave any. */
-static int vif_ip_line(const struct vif *v, char *buf, size_t cap)
-{
-	if (!v->ips[0])
-		return 0;
-	return snprintf(buf, cap, "    ip: %s\n", v->ips);
-}
-
-size_t vif_list(const struct ts_domain *td, char *buf, size_t cap)
-{
-	struct netback_dev_info info;
-	const struct netback_stats *st = &info.vif.vif;
 	const struct vif *v;
-	char mac[18];
-	size_t off;
-	int n;
+	size_t n = 0;
 
-	n = snprintf(buf, cap,
-		     "%-3s %-17s %-12s %-14s %-12s %-12s %-10s %-10s %-8s %-8s %-10s %s\n", "Idx",
-		     "Mac", "State", "Switch", "TxBytes", "RxBytes", "TxFrames", "RxFrames",
-		     "Drops", "Notify", "Copies", "Host");
-	off = n > 0 && (size_t)n < cap ? (size_t)n : 0;
-	for (v = td->vifs; v && off < cap; v = v->next) {
-		if (v->be_domid) {
-			n = vif_dd_line(td->d0, v, buf + off, cap - off);
-			if (n < 0 || (size_t)n >= cap - off)
-				break;
-			off += (size_t)n;
-			n = vif_ip_line(v, buf + off, cap - off);
-			if (n < 0 || (size_t)n >= cap - off)
-				break;
-			off += (size_t)n;
+	for (v = td->vifs; v && n < max; v = v->next, n++) {
+		struct vif_record *r = &out[n];
+		const struct netback_stats *st = &r->info.vif.vif;
+
+		memset(r, 0, sizeof(*r));
+		r->stats.kind = SV_TS_DEV_VIF;
+		r->stats.id = v->handle;
+		r->stats.be_domid = v->be_domid;
+		snprintf(r->stats.name, sizeof(r->stats.name), "vif%u", v->handle);
+		r->ips = v->ips;
+		if (!v->back) {
+			r->stats.flags = SV_TS_DEV_REMOTE;
+			r->info.state = devdir_state(td->d0->xs_self, v->be);
+			memcpy(r->info.mac, v->mac, sizeof(r->info.mac));
+			snprintf(r->info.sw, sizeof(r->info.sw), "dd%u", v->be_domid);
+			snprintf(r->info.tap, sizeof(r->info.tap), "%s", v->tap);
 			continue;
 		}
-		netback_dev_info(v->back, &info);
-		util_mac_format(v->mac, mac);
+		netback_dev_info(v->back, &r->info);
+		r->stats.tx_frames = st->tx_frames;
+		r->stats.rx_frames = st->rx_frames;
+		r->stats.tx_bytes = st->tx_bytes;
+		r->stats.rx_bytes = st->rx_bytes;
+		r->stats.drops =
+			vif_drops(st) + r->info.vif.rate_drops_out + r->info.vif.rate_drops_in;
+		r->stats.notifications = st->notifications_out;
+		r->stats.copies = st->copies;
+		r->stats.syscalls = r->info.vif.syscalls + r->info.host.syscalls;
+		r->stats.grant_ops = st->copies;
+	}
+	return n;
+}
+
+/*
+ * A table line, then the drops by reason and the <ip> addresses when there are
+ * any; a driver domain's interface has no counters here.
+ */
+static int vif_lines(const void *rec, char *buf, size_t cap)
+{
+	const struct vif_record *r = rec;
+	const struct sv_ts_dev_stats *s = &r->stats;
+	const char *host = r->info.tap[0] ? r->info.tap : "-";
+	char mac[18];
+	int n, more;
+
+	util_mac_format(r->info.mac, mac);
+	if (s->flags & SV_TS_DEV_REMOTE)
+		n = snprintf(buf, cap,
+			     "%-3u %-17s %-12s %-14s %-12s %-12s %-10s %-10s %-8s %-8s %-10s %s\n",
+			     s->id, mac, xenbus_state_name(r->info.state), r->info.sw, "-", "-",
+			     "-", "-", "-", "-", "-", host);
+	else
 		/* Counters last, Copies just before Host: svctl bench net reads them from the right. */
-		n = snprintf(buf + off, cap - off,
+		n = snprintf(buf, cap,
 			     "%-3u %-17s %-12s %-14s %-12llu %-12llu %-10llu %-10llu %-8llu %-8llu "
 			     "%-10llu %s\n",
-			     v->handle, mac, xenbus_state_name(info.state), info.sw,
-			     (unsigned long long)st->tx_bytes, (unsigned long long)st->rx_bytes,
-			     (unsigned long long)st->tx_frames, (unsigned long long)st->rx_frames,
-			     (unsigned long long)(vif_drops(st) + info.vif.rate_drops_out +
-						  info.vif.rate_drops_in),
-			     (unsigned long long)st->notifications_out,
-			     (unsigned long long)st->copies, info.tap[0] ? info.tap : "-");
-		if (n < 0 || (size_t)n >= cap - off)
-			break;
-		off += (size_t)n;
-		n = vif_drop_line(buf + off, cap - off, &info);
-		if (n < 0 || (size_t)n >= cap - off)
-			break;
-		off += (size_t)n;
-		n = vif_ip_line(v, buf + off, cap - off);
-		if (n < 0 || (size_t)n >= cap - off)
-			break;
-		off += (size_t)n;
-	}
-	return off;
+			     s->id, mac, xenbus_state_name(r->info.state), r->info.sw,
+			     (unsigned long long)s->tx_bytes, (unsigned long long)s->rx_bytes,
+			     (unsigned long long)s->tx_frames, (unsigned long long)s->rx_frames,
+			     (unsigned long long)s->drops, (unsigned long long)s->notifications,
+			     (unsigned long long)s->copies, host);
+	if (n < 0 || (size_t)n >= cap)
+		return -1;
+	more = vif_drop_line(buf + n, cap - (size_t)n, &r->info); /* none for a driver domain's */
+	if (more < 0 || (size_t)more >= cap - (size_t)n)
+		return -1;
+	n += more;
+	more = r->ips[0] ? snprintf(buf + n, cap - (size_t)n, "    ip: %s\n", r->ips) : 0;
+	if (more < 0 || (size_t)more >= cap - (size_t)n)
+		return -1;
+	return n + more;
+}
+
+size_t vif_list(const struct vif_record *r, size_t n, char *buf, size_t cap)
+{
+	char head[160];
+
+	snprintf(head, sizeof(head),
+		 "%-3s %-17s %-12s %-14s %-12s %-12s %-10s %-10s %-8s %-8s %-10s %s\n", "Idx",
+		 "Mac", "State", "Switch", "TxBytes", "RxBytes", "TxFrames", "RxFrames", "Drops",
+		 "Notify", "Copies", "Host");
+	return devdir_table(buf, cap, head, r, n, sizeof(*r), vif_lines);
 }
 
 int vif_dd_tap(struct dom0 *d0, uint32_t dd_domid, const char *be_path, const char **ifname)
@@ -494,37 +505,4 @@ bool vif_dd_used(struct dom0 *d0, uint32_t dd_domid)
 			if (v->be_domid == dd_domid)
 				return true;
 	return false;
-}
-
-size_t vif_stats(const struct ts_domain *td, struct sv_ts_dev_stats *out, size_t max)
-{
-	struct netback_dev_info info;
-	const struct netback_stats *st = &info.vif.vif;
-	const struct vif *v;
-	size_t n = 0;
-
-	for (v = td->vifs; v && n < max; v = v->next, n++) {
-		struct sv_ts_dev_stats *o = &out[n];
-
-		memset(o, 0, sizeof(*o));
-		o->kind = SV_TS_DEV_VIF;
-		o->id = v->handle;
-		o->be_domid = v->be_domid;
-		snprintf(o->name, sizeof(o->name), "vif%u", v->handle);
-		if (!v->back) {
-			o->flags = SV_TS_DEV_REMOTE;
-			continue;
-		}
-		netback_dev_info(v->back, &info);
-		o->tx_frames = st->tx_frames;
-		o->rx_frames = st->rx_frames;
-		o->tx_bytes = st->tx_bytes;
-		o->rx_bytes = st->rx_bytes;
-		o->drops = vif_drops(st) + info.vif.rate_drops_out + info.vif.rate_drops_in;
-		o->notifications = st->notifications_out;
-		o->copies = st->copies;
-		o->syscalls = info.vif.syscalls + info.host.syscalls;
-		o->grant_ops = st->copies;
-	}
-	return n;
 }

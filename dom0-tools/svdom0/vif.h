@@ -7,6 +7,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <splitvisor/toolstack.h>
+
+#include "netback_xenbus.h"
+
 struct dom0;
 struct ts_domain;
 struct sv_domain_config;
@@ -25,11 +29,20 @@ int vif_detach(struct dom0 *d0, struct ts_domain *td, const uint8_t mac[6], char
 	       size_t errlen);
 /* Removes the unplugged interfaces whose frontends have closed. */
 void vif_reap(struct dom0 *d0);
-/* `svctl net-list`: a table of td's interfaces with their counters; returns its length. */
-size_t vif_list(const struct ts_domain *td, char *buf, size_t cap);
-/* The domain's interfaces' counters into out (at most max); how many (ts_stats.c). */
-struct sv_ts_dev_stats;
-size_t vif_stats(const struct ts_domain *td, struct sv_ts_dev_stats *out, size_t max);
+
+/*
+ * One of a domain's interfaces now, as vbd_record: a driver domain's has
+ * SV_TS_DEV_REMOTE, and in info only its state, mac, switch "ddN" and TAP device.
+ */
+struct vif_record {
+	struct sv_ts_dev_stats stats; /* handle, backend domain, "vifN", counters */
+	struct netback_dev_info info; /* state, mac, switch, TAP device ("" for none) */
+	const char *ips;	      /* the document's <ip> addresses, "" for none */
+};
+/* Up to max of td's interfaces into out, in list order; returns how many. */
+size_t vif_records(const struct ts_domain *td, struct vif_record *out, size_t max);
+/* `svctl net-list`: the table of n records into buf; returns its length. */
+size_t vif_list(const struct vif_record *r, size_t n, char *buf, size_t cap);
 
 /*
  * The TAP device of the driver domain's interface at be_path: 0 with its name

@@ -121,12 +121,26 @@ virsh)
 	expect_out "^ *xvdb *$run_dir/b.img"
 	vs 1 attach-disk lv1 "$run_dir/b.img" xvdb
 	expect_err "already"
+	# A read-only disk whose path has spaces: svdom0's records, not a table parsed back.
+	truncate -s 8M "$run_dir/c d e.img"
+	vs 0 attach-disk lv1 "$run_dir/c d e.img" xvdc --mode readonly
+	expect_out "Disk attached successfully"
+	vs 0 domblklist lv1
+	expect_out "^ *xvdc *$run_dir/c d e.img$"
+	vs 0 domblkstat lv1 "$run_dir/c d e.img"
+	expect_out "errs 0"
+	vs 0 dumpxml lv1
+	grep -A3 "<source file=.$run_dir/c d e.img./>" "$out" | grep -q "<readonly/>" ||
+		fail "dumpxml lacks xvdc's source or <readonly/>"
+	sv 0 block-list lv1
+	expect_out "xvdc .* r .*$run_dir/c d e.img$"
+	vs 0 detach-disk lv1 xvdc
 	vs 0 detach-disk lv1 xvdb
 	expect_out "Disk detached successfully"
 	i=0
 	while :; do
 		vs 0 domblklist lv1
-		grep -q xvdb "$out" || break
+		grep -qE "xvdb|xvdc" "$out" || break
 		i=$((i + 1))
 		[ $i -lt 60 ] || fail "xvdb still listed after its detach"
 		sleep 0.5

@@ -25,6 +25,9 @@
 #include "vbd.h"
 #include "vif.h"
 
+/* The most interfaces of a running domain its live document shows. */
+#define LV_NETS_MAX 64u
+
 /* A domain created with flags has no uuid of its own: one derived from its name (FNV-1a). */
 static void name_uuid(const char *name, uint8_t uuid[SV_UUID_LEN])
 {
@@ -176,91 +179,35 @@ const struct sv_domain_config *lv_dom_config(const struct lv_dom *d)
 	return d->def;
 }
 
-size_t lv_dom_disks(struct ts_domain *td, struct lv_disk *out, size_t max)
-{
-	char *text = malloc(SV_CTL_PAYLOAD_MAX), *line, *nl, reqs[32], errs[32], mode[8];
-	char state[32];
-	unsigned int devid, be;
-	size_t n = 0;
-	int pos;
-
-	if (!text)
-		return 0;
-	/* The same table as `svctl block-list`; its first line is the heading. */
-	text[vbd_list(td, text, SV_CTL_PAYLOAD_MAX - 1)] = '\0';
-	line = strchr(text, '\n');
-	for (line = line ? line + 1 : NULL; line && *line && n < max; line = nl ? nl + 1 : NULL) {
-		nl = strchr(line, '\n');
-		if (nl)
-			*nl = '\0';
-		pos = 0;
-		/* Vdev Dev BE State Mode Reqs Flush Discard Errors Source */
-		if (sscanf(line, "%u %15s %u %31s %7s %31s %*s %*s %31s %n", &devid, out[n].dev,
-			   &be, state, mode, reqs, errs, &pos) < 7 ||
-		    !pos)
-			continue;
-		snprintf(out[n].source, sizeof(out[n].source), "%s", line + pos);
-		out[n].readonly = !strcmp(mode, "r");
-		out[n].reqs = strtoull(reqs, NULL, 10);
-		out[n].errs = strtoull(errs, NULL, 10);
-		n++;
-	}
-	free(text);
-	return n;
-}
-
-size_t lv_dom_nets(struct ts_domain *td, struct lv_net *out, size_t max)
-{
-	char *text = malloc(SV_CTL_PAYLOAD_MAX), *line, *nl, *host, mac[24], state[32];
-	unsigned int idx;
-	size_t n = 0;
-
-	if (!text)
-		return 0;
-	/* The same table as `svctl net-list`; drop lines ("    drops: ...") do not parse. */
-	text[vif_list(td, text, SV_CTL_PAYLOAD_MAX - 1)] = '\0';
-	line = strchr(text, '\n');
-	for (line = line ? line + 1 : NULL; line && *line && n < max; line = nl ? nl + 1 : NULL) {
-		nl = strchr(line, '\n');
-		if (nl)
-			*nl = '\0';
-		if (sscanf(line, "%u %23s %31s %23s", &idx, mac, state, out[n].sw) != 4 ||
-		    util_mac_parse(mac, out[n].mac))
-			continue;
-		host = strrchr(line, ' ');
-		snprintf(out[n].host, sizeof(out[n].host), "%s", host ? host + 1 : "-");
-		n++;
-	}
-	free(text);
-	return n;
-}
-
 /* The running domain's interfaces now, those it started with keeping their settings. */
 static struct sv_net_config *live_nets(const struct sv_domain_config *cfg, struct ts_domain *td,
-				       struct lv_net *now, size_t *count)
+				       struct vif_record *now, size_t *count)
 {
 	struct sv_net_config *nets = calloc(LV_NETS_MAX, sizeof(*nets));
+	struct netback_dev_info *info;
 	size_t n, i, j;
 
 	*count = 0;
 	if (!nets)
 		return NULL;
-	n = lv_dom_nets(td, now, LV_NETS_MAX);
+	n = vif_records(td, now, LV_NETS_MAX);
 	for (i = 0; i < n; i++) {
+		info = &now[i].info;
 		for (j = 0; j < cfg->nnets; j++)
-			if (!memcmp(cfg->nets[j].mac, now[i].mac, SV_MAC_LEN))
+			if (!memcmp(cfg->nets[j].mac, info->mac, SV_MAC_LEN))
 				break;
 		if (j < cfg->nnets) {
 			nets[i] = cfg->nets[j];
 			continue;
 		}
-		memcpy(nets[i].mac, now[i].mac, SV_MAC_LEN);
-		if (strcmp(now[i].sw, "-")) {
-			nets[i].type = SV_NET_BRIDGE;
-			nets[i].bridge = now[i].sw;
-		} else {
+		memcpy(nets[i].mac, info->mac, SV_MAC_LEN);
+		/* A TAP device of its own is type ethernet; else the switch is its bridge. */
+		if (info->tap[0]) {
 			nets[i].type = SV_NET_ETHERNET;
-			nets[i].target_dev = strcmp(now[i].host, "-") ? now[i].host : NULL;
+			nets[i].target_dev = info->tap;
+		} else {
+			nets[i].type = SV_NET_BRIDGE;
+			nets[i].bridge = info->sw;
 		}
 	}
 	*count = n;
@@ -278,8 +225,8 @@ int lv_dom_xml(struct dom0 *d0, const struct lv_dom *d, char **xml, char *err, s
 	struct sv_disk_config *disks = NULL;
 	struct sv_net_config *nets = NULL;
 	struct sv_domain_config live;
-	struct lv_net *nets_now = NULL;
-	struct lv_disk *now = NULL;
+	struct vif_record *nets_now = NULL;
+	struct vbd_record *now = NULL;
 	size_t n = 0, i, j;
 	int ret;
 
@@ -300,11 +247,11 @@ int lv_dom_xml(struct dom0 *d0, const struct lv_dom *d, char **xml, char *err, s
 			snprintf(err, errlen, "out of memory");
 			goto out;
 		}
-		n = lv_dom_disks(d->td, now, 64);
+		n = vbd_records(d->td, now, 64);
 		for (i = 0; i < n; i++) {
 			for (j = 0; j < cfg->ndisks; j++)
 				if (cfg->disks[j].target_dev &&
-				    !strcmp(cfg->disks[j].target_dev, now[i].dev))
+				    !strcmp(cfg->disks[j].target_dev, now[i].stats.name))
 					break;
 			if (j < cfg->ndisks) {
 				disks[i] = cfg->disks[j];
@@ -312,9 +259,10 @@ int lv_dom_xml(struct dom0 *d0, const struct lv_dom *d, char **xml, char *err, s
 			}
 			disks[i].type = SV_DISK_FILE;
 			disks[i].device = SV_DISK_DEVICE_DISK;
-			disks[i].source = now[i].source;
-			disks[i].target_dev = now[i].dev;
-			disks[i].readonly = now[i].readonly;
+			/* vbd.c's string: sv_xml_format only reads it. */
+			disks[i].source = (char *)now[i].source;
+			disks[i].target_dev = now[i].stats.name;
+			disks[i].readonly = now[i].info.readonly;
 		}
 		live.nets = nets;
 		live.disks = disks;

@@ -121,23 +121,6 @@ int lv_dom_xml(struct dom0 *d0, const struct lv_dom *d, char **xml, char *err, s
 /* Remembers why a domain is shut off (libvirt's reasons: 1 shutdown, 2 destroyed). */
 void lv_note_shutoff(struct dom0 *d0, const uint8_t uuid[SV_UUID_LEN], int reason);
 
-/* A running domain's disks now: target, source, read-only, requests and errors. */
-struct lv_disk {
-	char dev[16];
-	char source[1024];
-	bool readonly;
-	unsigned long long reqs, errs;
-};
-/* Up to max of td's disks; returns how many. */
-size_t lv_dom_disks(struct ts_domain *td, struct lv_disk *out, size_t max);
-/* A running domain's interfaces now: mac, switch ("-" for none), host device ("-"). */
-struct lv_net {
-	uint8_t mac[SV_MAC_LEN];
-	char sw[24];
-	char host[24];
-};
-#define LV_NETS_MAX 64u
-size_t lv_dom_nets(struct ts_domain *td, struct lv_net *out, size_t max);
 /* attach-device / detach-device for a <disk> or <interface> element. */
 int lv_device(struct lv_call *x, struct ts_domain *td, const char *xml, bool attach);
 

@@ -10,6 +10,7 @@
 #include "lv_procs.h"
 #include "svdom0.h"
 #include "ts_domains.h"
+#include "vbd.h"
 
 /* ATTACH/DETACH_DEVICE{,_FLAGS}: {dom; string xml[; uint flags]}. Only the live domain. */
 static int device(struct lv_call *x, struct lv_xdr_in *in, bool attach, bool with_flags)
@@ -101,7 +102,7 @@ static void put_param_str(struct lv_xdr_out *out, const char *field, const char 
 int p_block_stats(struct lv_call *x, struct lv_xdr_in *in, struct lv_xdr_out *out)
 {
 	struct lv_xdr_in probe = *in;
-	struct lv_disk *disks = NULL;
+	struct vbd_record *disks = NULL;
 	char *path = NULL;
 	int32_t nparams;
 	struct lv_dom d;
@@ -121,9 +122,9 @@ int p_block_stats(struct lv_call *x, struct lv_xdr_in *in, struct lv_xdr_out *ou
 		ret = lv_fail(x, LV_ERR_OPERATION_FAILED, "operation failed: out of memory");
 		goto out;
 	}
-	n = lv_dom_disks(d.td, disks, LV_DISKS_MAX);
+	n = vbd_records(d.td, disks, LV_DISKS_MAX);
 	for (i = 0; i < n; i++)
-		if (!strcmp(disks[i].dev, path) || !strcmp(disks[i].source, path))
+		if (!strcmp(disks[i].stats.name, path) || !strcmp(disks[i].source, path))
 			break;
 	if (i == n) {
 		ret = lv_fail(x, LV_ERR_INVALID_ARG, "invalid argument: domain %s has no disk %s",
@@ -135,9 +136,9 @@ int p_block_stats(struct lv_call *x, struct lv_xdr_in *in, struct lv_xdr_out *ou
 		lv_put_i32(out, 2); /* how many there are */
 	} else {
 		lv_put_u32(out, nparams >= 2 ? 2 : 1);
-		put_param_ull(out, "errs", disks[i].errs);
+		put_param_ull(out, "errs", disks[i].errors);
 		if (nparams >= 2)
-			put_param_ull(out, "requests", disks[i].reqs);
+			put_param_ull(out, "requests", disks[i].stats.requests);
 		lv_put_i32(out, nparams >= 2 ? 2 : 1);
 	}
 	ret = 0;
@@ -158,7 +159,7 @@ struct stats_ctx {
 static void put_stats(struct dom0 *d0, struct lv_xdr_out *out, const struct lv_dom *d)
 {
 	const struct sv_domain_config *cfg = lv_dom_config(d);
-	struct lv_disk *disks = NULL;
+	struct vbd_record *disks = NULL;
 	uint32_t vcpus = d->id >= 0 ? d->td->info.vcpus : cfg ? cfg->vcpus : 0;
 	uint64_t cur = d->id >= 0 ? (uint64_t)d->td->info.memory_mib * 1024
 		       : cfg	  ? cfg->current_memory_kib
@@ -168,7 +169,7 @@ static void put_stats(struct dom0 *d0, struct lv_xdr_out *out, const struct lv_d
 	char key[48];
 
 	if (d->id >= 0 && (disks = calloc(LV_DISKS_MAX, sizeof(*disks))))
-		n = lv_dom_disks(d->td, disks, LV_DISKS_MAX);
+		n = vbd_records(d->td, disks, LV_DISKS_MAX);
 	lv_dom_state(d0, d, &state, &reason);
 	lvp_put_dom(out, d);
 	lv_put_u32(out, (uint32_t)(6 + 3 * n));
@@ -180,11 +181,11 @@ static void put_stats(struct dom0 *d0, struct lv_xdr_out *out, const struct lv_d
 	put_param_uint(out, "block.count", (uint32_t)n);
 	for (i = 0; i < n; i++) {
 		snprintf(key, sizeof(key), "block.%zu.name", i);
-		put_param_str(out, key, disks[i].dev);
+		put_param_str(out, key, disks[i].stats.name);
 		snprintf(key, sizeof(key), "block.%zu.path", i);
 		put_param_str(out, key, disks[i].source);
 		snprintf(key, sizeof(key), "block.%zu.errors", i);
-		put_param_ull(out, key, disks[i].errs);
+		put_param_ull(out, key, disks[i].errors);
 	}
 	free(disks);
 }
