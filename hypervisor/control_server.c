@@ -23,6 +23,7 @@
 #include "control_server.h"
 #include "cs_priv.h"
 #include "ctl_wire.h"
+#include "log.h"
 #include "tail_ring.h"
 
 static char tag_listen, tag_efd, tag_stop;
@@ -49,6 +50,29 @@ static void cs_console(void *opaque, const char *buf, size_t len)
 		cs_poke(dom->srv);
 }
 
+/*
+ * A fault's or a crash's detail (the vCPU's registers and code bytes) goes to svcored's log
+ * too: the clients see only a line of it, and the domain's record goes when it is
+ * destroyed, so otherwise a test's logs would say "fault" and nothing more. One log line
+ * per line of the detail, as the log writes whole lines.
+ */
+static void cs_log_end(struct cs_domain *dom, const struct sv_domain_exit *ex)
+{
+	const char *p = ex->detail, *nl;
+
+	if (ex->reason != SV_EXIT_FAULT && ex->reason != SV_EXIT_CRASH)
+		return;
+	log_err("domain %u (%s) ended: %s, code %d", dom->domid, dom->name,
+		sv_exit_reason_name(ex->reason), ex->code);
+	while (*p) {
+		nl = strchr(p, '\n');
+		log_err("domain %u: %.*s", dom->domid, nl ? (int)(nl - p) : (int)strlen(p), p);
+		if (!nl)
+			break;
+		p = nl + 1;
+	}
+}
+
 static void *cs_waiter(void *arg)
 {
 	struct cs_domain *dom = arg;
@@ -56,6 +80,7 @@ static void *cs_waiter(void *arg)
 
 	if (sv_domain_wait(dom->d, -1, &ex))
 		return NULL;
+	cs_log_end(dom, &ex);
 	pthread_mutex_lock(&dom->lock);
 	dom->exit = ex;
 	dom->ended = true;

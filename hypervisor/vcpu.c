@@ -18,10 +18,12 @@
 #include "pvh_boot.h"
 #include "domain_priv.h"
 #include "evtchn.h"
+#include "guest_va.h"
 #include "hypercall.h"
 
 #define RFLAGS_IF    (1ull << 9)
 #define MSR_IA32_TSC 0x10
+#define EFER_LMA     (1ull << 10)
 
 int vcpu_init(struct sv_domain *d, struct vcpu *v, unsigned int id)
 {
@@ -124,30 +126,67 @@ static int vcpu_set_pvh_entry_state(struct vcpu *v)
 
 static void vcpu_fault(struct vcpu *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* Ends the domain with the reason and as much machine state as KVM will give. */
+/*
+ * Up to 16 bytes of the guest's code at rip, as hex, for a fault's dump: the instruction
+ * that faulted says more than its address. Nothing where the guest's page tables do not
+ * lead to RAM (then the dump has the registers only).
+ */
+static void vcpu_snprint_code(struct vcpu *v, const struct kvm_sregs *s, uint64_t rip, char *buf,
+			      size_t size)
+{
+	struct gva_paging pg = { .cr0 = s->cr0, .cr3 = s->cr3, .cr4 = s->cr4, .efer = s->efer };
+	uint64_t va = (s->efer & EFER_LMA) && s->cs.l ? rip : s->cs.base + rip;
+	size_t len = 16, i;
+	uint8_t code[16];
+	int n = 0;
+
+	/* The rest of the page only: the next one may not be mapped. */
+	if (4096 - (va & 4095) < len)
+		len = 4096 - (va & 4095);
+	if (copy_from_guest_va(&v->dom->mem, &pg, code, va, len))
+		return;
+	n = snprintf(buf, size, "\n code at %llx:", (unsigned long long)va);
+	for (i = 0; i < len && n > 0 && (size_t)n < size; i++)
+		n += snprintf(buf + n, size - (size_t)n, " %02x", code[i]);
+}
+
+/*
+ * Ends the domain with the reason and as much machine state as KVM will give: the
+ * registers, the segments that decide how rip is read, and the code bytes at rip.
+ */
 static void vcpu_fault(struct vcpu *v, const char *fmt, ...)
 {
 	struct kvm_regs r;
 	struct kvm_sregs s;
 	char buf[sizeof(v->dom->exit.detail)];
 	size_t n;
+	int m;
 	va_list ap;
 
 	n = (size_t)snprintf(buf, sizeof(buf), "vcpu %u: ", v->id);
 	va_start(ap, fmt);
 	n += (size_t)vsnprintf(buf + n, sizeof(buf) - n, fmt, ap);
 	va_end(ap);
-	if (n < sizeof(buf) && !ioctl(v->fd, KVM_GET_REGS, &r) && !ioctl(v->fd, KVM_GET_SREGS, &s))
-		snprintf(buf + n, sizeof(buf) - n,
-			 "\n rip %016llx rsp %016llx rflags %016llx\n"
-			 " rax %016llx rbx %016llx rcx %016llx rdx %016llx\n"
-			 " rsi %016llx rdi %016llx rbp %016llx r8  %016llx\n"
-			 " r9  %016llx r10 %016llx r11 %016llx r12 %016llx\n"
-			 " r13 %016llx r14 %016llx r15 %016llx\n"
-			 " cr0 %016llx cr2 %016llx cr3 %016llx cr4 %016llx efer %llx",
-			 r.rip, r.rsp, r.rflags, r.rax, r.rbx, r.rcx, r.rdx, r.rsi, r.rdi, r.rbp,
-			 r.r8, r.r9, r.r10, r.r11, r.r12, r.r13, r.r14, r.r15, s.cr0, s.cr2, s.cr3,
-			 s.cr4, s.efer);
+	if (n < sizeof(buf) && !ioctl(v->fd, KVM_GET_REGS, &r) &&
+	    !ioctl(v->fd, KVM_GET_SREGS, &s)) {
+		m = snprintf(buf + n, sizeof(buf) - n,
+			     "\n rip %016llx rsp %016llx rflags %016llx\n"
+			     " rax %016llx rbx %016llx rcx %016llx rdx %016llx\n"
+			     " rsi %016llx rdi %016llx rbp %016llx r8  %016llx\n"
+			     " r9  %016llx r10 %016llx r11 %016llx r12 %016llx\n"
+			     " r13 %016llx r14 %016llx r15 %016llx\n"
+			     " cr0 %016llx cr2 %016llx cr3 %016llx cr4 %016llx efer %llx\n"
+			     " cs %04x base %llx l %u db %u ss %04x dpl %u",
+			     r.rip, r.rsp, r.rflags, r.rax, r.rbx, r.rcx, r.rdx, r.rsi, r.rdi,
+			     r.rbp, r.r8, r.r9, r.r10, r.r11, r.r12, r.r13, r.r14, r.r15, s.cr0,
+			     s.cr2, s.cr3, s.cr4, s.efer, s.cs.selector,
+			     (unsigned long long)s.cs.base, s.cs.l, s.cs.db, s.ss.selector,
+			     s.ss.dpl);
+		if (m > 0)
+			n += (size_t)m;
+		if (n < sizeof(buf))
+			vcpu_snprint_code(v, &s, r.rip, buf + n, sizeof(buf) - n);
+	}
 	v->dom->end(v->dom, SV_EXIT_FAULT, -1, buf);
 }
 
@@ -358,6 +397,27 @@ static bool vcpu_wait_runnable(struct vcpu *v)
 	return go;
 }
 
+/*
+ * KVM's words beside an internal error: for an emulation failure (suberror 1) they hold the
+ * instruction bytes and the exit that led there, which tell an unemulated instruction from
+ * an access KVM could not decode.
+ */
+static void vcpu_fault_internal(struct vcpu *v)
+{
+	struct kvm_run *run = v->run;
+	char words[16 * 17 + 1] = "";
+	uint32_t i, nd = run->internal.ndata;
+	int n = 0;
+
+	if (nd > sizeof(run->internal.data) / sizeof(run->internal.data[0]))
+		nd = sizeof(run->internal.data) / sizeof(run->internal.data[0]);
+	for (i = 0; i < nd && n >= 0 && (size_t)n < sizeof(words); i++)
+		n += snprintf(words + n, sizeof(words) - (size_t)n, " %llx",
+			      (unsigned long long)run->internal.data[i]);
+	vcpu_fault(v, "KVM internal error, suberror %u, data%s", run->internal.suberror,
+		   nd ? words : " none");
+}
+
 static int vcpu_handle_exit(struct vcpu *v)
 {
 	struct kvm_run *run = v->run;
@@ -380,7 +440,7 @@ static int vcpu_handle_exit(struct vcpu *v)
 			   run->fail_entry.hardware_entry_failure_reason);
 		return -EFAULT;
 	case KVM_EXIT_INTERNAL_ERROR:
-		vcpu_fault(v, "KVM internal error, suberror %u", run->internal.suberror);
+		vcpu_fault_internal(v);
 		return -EFAULT;
 	default:
 		vcpu_fault(v, "unhandled KVM exit %u", run->exit_reason);

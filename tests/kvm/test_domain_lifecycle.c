@@ -204,9 +204,12 @@ START_TEST(unhandled_port_and_mmio_end_domain)
 	run_code(port, sizeof(port), &ex, &cap);
 	ck_assert_int_eq(ex.reason, SV_EXIT_FAULT);
 	ck_assert_ptr_nonnull(strstr(ex.detail, "unhandled port I/O: out port 0x80"));
+	/* The dump shows the instruction at rip, read through the guest's page tables. */
+	ck_assert_ptr_nonnull(strstr(ex.detail, ": e6 80"));
 	run_code(mmio, sizeof(mmio), &ex, &cap);
 	ck_assert_int_eq(ex.reason, SV_EXIT_FAULT);
 	ck_assert_ptr_nonnull(strstr(ex.detail, "unbacked guest-physical 0xc0000000"));
+	ck_assert_ptr_nonnull(strstr(ex.detail, ": a1 00 00 00 c0 00 00 00 00"));
 	runner_capture_free(&cap);
 }
 END_TEST
