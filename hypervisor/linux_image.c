@@ -482,35 +482,88 @@ static bool ret_then_padding(const uint8_t *p)
 }
 
 /*
- * The two 16-byte functions (vmmcall at amd, vmcall at amd + 16), rewritten as one stub that
- * sends events the way our own guests do: EVTCHNOP_send writes the port to the notify port,
- * where a backend's ioeventfd catches it in the kernel (no exit to svcored; an unbound or
- * guest-to-guest port comes to the core as a notify, which sends it), and returns 0 as Xen
- * does. Every other hypercall goes out to the gate. Both entries stay entries: the vmcall one
- * jumps back to the top. Registers: the send clobbers only rax, which returns the result.
+ * The send stub: sends events the way our own guests do. EVTCHNOP_send writes the port to the
+ * notify port, where a backend's ioeventfd catches it in the kernel (no exit to svcored; an
+ * unbound or guest-to-guest port comes to the core as a notify, which sends it), and returns 0
+ * as Xen does. Every other hypercall goes out to the gate. Registers: only rax (the result)
+ * and the flags change; the stack is not touched.
+ *
+ * It does not fit in the two 16-byte functions themselves: their `jmp __x86_return_thunk` at
+ * +3 must stay as it is, since the kernel's .return_sites lists it and apply_returns warns
+ * ("missing return thunk", a W taint) on any other bytes there. Around the two kept jumps
+ * only 8-15 and 24-31 are free for code (0-2 and 16-18 must jump away before the kept jump),
+ * 16 bytes against the stub's 19 bytes of compares, branches, moves and outs before its two
+ * returns. So the stub lives in int3 padding of the same segment (stub_room) and the functions
+ * jump to it; it returns through the kept jumps, the kernel's own return.
  */
-static void write_send_stub(uint8_t *amd, uint8_t gate)
+#define STUB_LEN    32u
+#define STUB_MARGIN 16u /* int3 left on either side of the stub */
+
+/*
+ * The nearest 16-byte-aligned STUB_LEN bytes of int3 padding before the hypercall pair at
+ * seg + end, with STUB_MARGIN more int3 on either side, as *at (an offset in seg). Only before
+ * the pair: the text segment starts with .text, so everything there is kernel code that stays
+ * executable, while after .text come .rodata and the rest, made non-executable at boot.
+ * -ENOSPC without such room.
+ */
+static int stub_room(const uint8_t *seg, uint64_t vaddr, size_t end, size_t *at)
+{
+	size_t i, run = 0;
+
+	for (i = end; i-- > 0;) {
+		run = seg[i] == 0xcc ? run + 1 : 0;
+		if (run >= STUB_LEN + 2 * STUB_MARGIN && !((vaddr + i) & 15)) {
+			*at = i + STUB_MARGIN;
+			return 0;
+		}
+	}
+	return -ENOSPC;
+}
+
+/* jmp rel32 at p to target; both lie in one segment of a kernel under 256 MiB. */
+static void put_jmp32(uint8_t *p, const uint8_t *target)
+{
+	int32_t rel = (int32_t)(target - (p + 5));
+
+	p[0] = 0xe9;
+	memcpy(p + 1, &rel, 4);
+}
+
+/*
+ * The two functions (vmmcall at amd, vmcall at amd + 16) jump to the stub at far, both through
+ * amd + 8 (their first 3 bytes only have room for a short jump); each keeps its return at +3,
+ * where a `ret` gets int3 after it instead of padding that no longer decodes.
+ */
+static void write_send_stub(uint8_t *amd, uint8_t *far, uint8_t gate)
 {
 	/* clang-format off */
-	const uint8_t stub[32] = {
+	const uint8_t stub[STUB_LEN] = {
 		0x83, 0xf8, XEN_HC_event_channel_op,	/* cmp $event_channel_op, %eax */
-		0x75, 0x12,				/* jne gate */
+		0x75, 0x11,				/* jne gate */
 		0x48, 0x83, 0xff, EVTCHNOP_send,	/* cmp $EVTCHNOP_send, %rdi */
-		0x75, 0x0c,				/* jne gate */
+		0x75, 0x0b,				/* jne gate */
 		0x8b, 0x06,				/* mov (%rsi), %eax: the port */
-		0xeb, 0x03,				/* jmp send, over the other entry */
-		0xcc,
-		0xeb, 0xee,				/* the vmcall entry (amd + 16): jmp amd */
-		0xe7, SV_NOTIFY_PORT,			/* send: out %eax, $notify */
+		0xe7, SV_NOTIFY_PORT,			/* out %eax, $notify */
 		0x31, 0xc0,				/* xor %eax, %eax */
-		0xc3,					/* ret */
+		0, 0, 0, 0, 0,				/* jmp amd + 3 (put_jmp32 below) */
 		0xe7, gate,				/* gate: out %eax, $gate */
-		0xc3,					/* ret */
-		0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc,
+		0, 0, 0, 0, 0,				/* jmp amd + 19 (put_jmp32 below) */
+		0xcc, 0xcc, 0xcc,
 	};
 	/* clang-format on */
+	int i;
 
-	memcpy(amd, stub, sizeof(stub));
+	memcpy(amd, "\xeb\x06\xcc", 3); /* jmp amd + 8 */
+	put_jmp32(amd + 8, far);
+	memset(amd + 13, 0xcc, 3);
+	memcpy(amd + 16, "\xeb\xf6\xcc", 3); /* jmp amd + 8 */
+	memset(amd + 24, 0xcc, 8);
+	for (i = 3; i < 32; i += 16)
+		if (amd[i] == 0xc3)
+			memset(amd + i + 1, 0xcc, 4);
+	memcpy(far, stub, sizeof(stub));
+	put_jmp32(far + 17, amd + 3);
+	put_jmp32(far + 24, amd + 19);
 }
 
 int linux_patch_hypercalls(uint8_t *elf, size_t len, uint8_t port, uint64_t *where, bool *send_stub,
@@ -518,9 +571,10 @@ int linux_patch_hypercalls(uint8_t *elf, size_t len, uint8_t port, uint64_t *whe
 {
 	static const uint8_t vmcall[3] = { 0x0f, 0x01, 0xc1 }, vmmcall[3] = { 0x0f, 0x01, 0xd9 };
 	const Elf64_Phdr *ph;
-	uint8_t *hit = NULL;
+	uint8_t *hit = NULL, *hit_seg = NULL;
 	unsigned int i, n, matches = 0;
-	uint64_t hit_pa = 0;
+	uint64_t hit_pa = 0, hit_vaddr = 0;
+	size_t room;
 	int ret;
 
 	ret = phdrs(elf, len, &ph, &n, err, errlen);
@@ -542,7 +596,9 @@ int linux_patch_hypercalls(uint8_t *elf, size_t len, uint8_t port, uint64_t *whe
 				continue;
 			if (!matches++) {
 				hit = seg + j;
+				hit_seg = seg;
 				hit_pa = ph[i].p_paddr + j;
+				hit_vaddr = ph[i].p_vaddr;
 			}
 		}
 	}
@@ -555,13 +611,17 @@ int linux_patch_hypercalls(uint8_t *elf, size_t len, uint8_t port, uint64_t *whe
 				  matches ? "ambiguous:" : "cannot find", matches);
 	if (send_stub)
 		*send_stub = false;
-	if (ret_then_padding(hit - 13) && ret_then_padding(hit + 3)) {
-		write_send_stub(hit - 16, port);
+	if (ret_then_padding(hit - 13) && ret_then_padding(hit + 3) &&
+	    !stub_room(hit_seg, hit_vaddr, (size_t)(hit - 16 - hit_seg), &room)) {
+		write_send_stub(hit - 16, hit_seg + room, port);
 		if (send_stub)
 			*send_stub = true;
 		goto out;
 	}
-	/* Otherwise out %eax, $port; nop: the same 3 bytes, so nothing around the sites moves. */
+	/*
+	 * Otherwise out %eax, $port; nop: the same 3 bytes, so nothing around the sites moves
+	 * (the return after each stays), and every hypercall, sends too, exits to the gate.
+	 */
 	hit[0] = 0xe7;
 	hit[1] = port;
 	hit[2] = 0x90;

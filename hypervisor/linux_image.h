@@ -40,8 +40,9 @@ int linux_pvh_entry(const uint8_t *elf, size_t len, uint64_t *entry, char *err, 
  * Rewrites the hypercall pair in the ELF's executable PT_LOAD file bytes: `0f 01 c1` (vmcall)
  * with `0f 01 d9` (vmmcall) exactly 16 bytes before it. Exactly one match is required, else
  * -ENOEXEC saying how many. When each is followed by only a return and padding (Linux's two
- * 16-byte hypercall functions), both become one stub that takes EVTCHNOP_send to the notify
- * port and everything else to `out %eax, $port` (*send_stub true; docs/abi.md); otherwise each
+ * 16-byte hypercall functions) and int3 padding before them has room, both jump to a stub
+ * written there that takes EVTCHNOP_send to the notify port and everything else to
+ * `out %eax, $port`, and keep their returns (*send_stub true; docs/abi.md); otherwise each
  * instruction becomes `e7 <port> 90` (out %eax, $port; nop). *where receives the vmcall's
  * physical address (p_paddr based). where and send_stub may be NULL.
  */

@@ -18,7 +18,8 @@
 # command line's sv.run= names:
 #   (none)   a shell on the console (hvc0); the guest powers off when it exits
 #   report   prints "sv-linux: KEY VALUE" lines (vCPUs, clocksource, a timed sleep, the
-#            Xen platform, xenbus and blkfront errors) and "sv-linux: done", then idles
+#            Xen platform, the kernel's taint flags, a "missing return thunk" warning,
+#            xenbus and blkfront errors) and "sv-linux: done", then idles
 #   blk      through xen-blkfront: reads xvda's first MiB (O_DIRECT) and prints its sha256,
 #            writes the pattern of sv.seed=N (seq N N+200000, 1 MiB) at 1 MiB with O_DIRECT
 #            and fsync, discards the third MiB, tries to write the read-only xvdb; prints
@@ -119,6 +120,8 @@ report() {
 	t1=$(cut -d' ' -f1 /proc/uptime)
 	echo "sv-linux: slept $t0 $t1"
 	dmesg | grep -q "Booting kernel on Xen PVH" && echo "sv-linux: platform xen-pvh"
+	echo "sv-linux: tainted $(cat /proc/sys/kernel/tainted)"
+	dmesg | grep "missing return thunk" | sed 's/^/sv-linux: dmesg-warn /'
 	dmesg | grep -iE "xenbus.*(error|fail|timeout)|blkfront.*(error|fail)" |
 		sed 's/^/sv-linux: dmesg-error /'
 	echo "sv-linux: done"

@@ -135,29 +135,64 @@ static int load(uint8_t *img, size_t len, uint64_t *site, struct elf_info *info)
 			  site ? site : &s, err, sizeof(err));
 }
 
-/*
- * The stub over Linux's two hypercall functions: EVTCHNOP_send of event_channel_op writes the
- * port to the notify port and returns 0, the rest goes to the gate, and the second entry
- * jumps to the first. Checked byte by byte against the encodings, jump targets included.
- */
-static void check_send_stub(const uint8_t *s)
+/* Where the short or near jump at p goes. */
+static const uint8_t *jump_target(const uint8_t *p)
 {
-	ck_assert_mem_eq(s, "\x83\xf8\x20", 3);		/* cmp $32, %eax */
-	ck_assert_mem_eq(s + 5, "\x48\x83\xff\x04", 4); /* cmp $4, %rdi */
-	ck_assert_mem_eq(s + 11, "\x8b\x06", 2);	/* mov (%rsi), %eax */
-	ck_assert_uint_eq(s[3], 0x75);
-	ck_assert_uint_eq(5 + s[4], 23); /* jne: to the gate */
-	ck_assert_uint_eq(s[9], 0x75);
-	ck_assert_uint_eq(11 + s[10], 23);
-	ck_assert_uint_eq(s[13], 0xeb);
-	ck_assert_uint_eq(15 + s[14], 18); /* jmp: over the second entry to the send */
-	ck_assert_uint_eq(s[16], 0xeb);
-	ck_assert_int_eq(18 + (int8_t)s[17], 0); /* the second entry: to the first */
-	ck_assert_uint_eq(s[18], 0xe7);
-	ck_assert_uint_eq(s[19], SV_NOTIFY_PORT);
-	ck_assert_mem_eq(s + 20, "\x31\xc0\xc3", 3); /* xor %eax, %eax; ret */
-	ck_assert_mem_eq(s + 23, "\xe7\xec\xc3", 3); /* out %eax, $0xec; ret */
+	int32_t rel;
+
+	if (p[0] == 0xeb || p[0] == 0x75) /* jmp, jne rel8 */
+		return p + 2 + (int8_t)p[1];
+	ck_assert_uint_eq(p[0], 0xe9); /* jmp rel32 */
+	memcpy(&rel, p + 1, 4);
+	return p + 5 + rel;
 }
+
+/*
+ * The send stub: Linux's two hypercall functions at amd keep their returns at +3 (ret3 and
+ * ret19, 5 bytes each, as they were; apply_returns checks them) and jump to the stub in int3
+ * padding, where EVTCHNOP_send of event_channel_op writes the port to the notify port and
+ * returns 0, and the rest goes to the gate; both return through the kept returns. Checked
+ * byte by byte against the encodings, every jump target included. Returns the stub.
+ */
+static const uint8_t *check_send_stub(const uint8_t *amd, const char *ret3, const char *ret19)
+{
+	static const uint8_t int3[16] = { 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc,
+					  0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc };
+	const uint8_t *s;
+
+	ck_assert_mem_eq(amd + 3, ret3, 5);
+	ck_assert_mem_eq(amd + 19, ret19, 5);
+	ck_assert_uint_eq(amd[0], 0xeb); /* the vmmcall entry: jmp amd + 8 */
+	ck_assert_ptr_eq(jump_target(amd), amd + 8);
+	ck_assert_uint_eq(amd[2], 0xcc);
+	s = jump_target(amd + 8); /* jmp stub */
+	ck_assert_mem_eq(amd + 13, int3, 3);
+	ck_assert_uint_eq(amd[16], 0xeb); /* the vmcall entry: jmp amd + 8 */
+	ck_assert_ptr_eq(jump_target(amd + 16), amd + 8);
+	ck_assert_uint_eq(amd[18], 0xcc);
+	ck_assert_mem_eq(amd + 24, int3, 8);
+
+	/* The stub, with int3 on either side: it was padding. */
+	ck_assert(s < amd);
+	ck_assert_mem_eq(s - 16, int3, 16);
+	ck_assert_mem_eq(s + 32, int3, 16);
+	ck_assert_mem_eq(s, "\x83\xf8\x20", 3);		/* cmp $32, %eax */
+	ck_assert_ptr_eq(jump_target(s + 3), s + 22);	/* jne gate */
+	ck_assert_mem_eq(s + 5, "\x48\x83\xff\x04", 4); /* cmp $4, %rdi */
+	ck_assert_ptr_eq(jump_target(s + 9), s + 22);	/* jne gate */
+	ck_assert_mem_eq(s + 11, "\x8b\x06", 2);	/* mov (%rsi), %eax */
+	ck_assert_uint_eq(s[13], 0xe7);			/* out %eax, $notify */
+	ck_assert_uint_eq(s[14], SV_NOTIFY_PORT);
+	ck_assert_mem_eq(s + 15, "\x31\xc0", 2);	 /* xor %eax, %eax */
+	ck_assert_ptr_eq(jump_target(s + 17), amd + 3);	 /* jmp to the first return */
+	ck_assert_mem_eq(s + 22, "\xe7\xec", 2);	 /* gate: out %eax, $0xec */
+	ck_assert_ptr_eq(jump_target(s + 24), amd + 19); /* jmp to the second return */
+	ck_assert_mem_eq(s + 29, int3, 3);
+	return s;
+}
+
+/* What a function's `ret` at +3 becomes: the ret, then int3 instead of the padding. */
+#define RET_INT3 "\xc3\xcc\xcc\xcc\xcc"
 
 static void check_loaded(const struct elf_info *info, uint64_t site)
 {
@@ -168,7 +203,7 @@ static void check_loaded(const struct elf_info *info, uint64_t site)
 	ck_assert_uint_eq(info->load_end, DATA_PA + 4096);
 	ck_assert_uint_eq(site, TEXT_PA + VMMCALL_AT + 16);
 	/* Each hypercall instruction is followed by ret and NOP padding: the send stub. */
-	check_send_stub(text + VMMCALL_AT);
+	ck_assert_ptr_eq(check_send_stub(text + VMMCALL_AT, RET_INT3, RET_INT3), text + STUB_AT);
 	ck_assert_uint_eq(text[0], 0x90);
 	ck_assert_uint_eq(mem.hva[DATA_PA], 0x5a);
 	ck_assert_uint_eq(mem.hva[DATA_PA + DATA_LEN - 1], 0x5a);
@@ -325,7 +360,48 @@ START_TEST(rewrites_in_place_when_code_follows)
 						&stub, err, sizeof(err)),
 			 0);
 	ck_assert(stub);
-	check_send_stub(elf + TEXT_OFF + VMMCALL_AT);
+	/* The kernel's .return_sites lists those jmps: they stay, byte for byte. */
+	ck_assert_ptr_eq(check_send_stub(elf + TEXT_OFF + VMMCALL_AT, "\xe9\xa8\xe0\x3b\x00",
+					 "\xe9\x98\xe0\x3b\x00"),
+			 elf + TEXT_OFF + STUB_AT);
+}
+END_TEST
+
+/*
+ * No room for the stub: fewer than 64 int3 in a row at a 16-byte boundary before the pair
+ * (int3 after it, where .rodata could begin, does not count). Then the 3-byte rewrite, which
+ * keeps the returns, and no send stub.
+ */
+START_TEST(rewrites_in_place_without_room_for_the_stub)
+{
+	uint8_t elf[ELF_LEN], *text = elf + TEXT_OFF;
+	const uint8_t *amd = text + VMMCALL_AT;
+	uint64_t site;
+	bool stub = true;
+
+	make_elf(elf, 8);
+	text[PAD_AT + 16] = 0x90; /* leaves 16 and 63 int3 */
+	memset(text + VMMCALL_AT + 32, 0xcc, TEXT_LEN - VMMCALL_AT - 32);
+	memcpy(text + VMMCALL_AT + 3, "\xe9\xa8\xe0\x3b\x00", 5);
+	memcpy(text + VMMCALL_AT + 19, "\xe9\x98\xe0\x3b\x00", 5);
+	ck_assert_int_eq(linux_patch_hypercalls(elf, sizeof(elf), SV_XEN_HYPERCALL_PORT, &site,
+						&stub, err, sizeof(err)),
+			 0);
+	ck_assert(!stub);
+	ck_assert_mem_eq(amd, "\xe7\xec\x90\xe9\xa8\xe0\x3b\x00", 8);
+	ck_assert_mem_eq(amd + 16, "\xe7\xec\x90\xe9\x98\xe0\x3b\x00", 8);
+	for (unsigned int i = 0; i < PAD_LEN; i++)
+		ck_assert_uint_eq(text[PAD_AT + i], i == 16 ? 0x90 : 0xcc);
+
+	/* 64 of them, but off the 16-byte grid by one: still no room. */
+	make_elf(elf, 8);
+	text[PAD_AT] = 0x90;
+	text[PAD_AT + 65] = 0x90;
+	ck_assert_int_eq(linux_patch_hypercalls(elf, sizeof(elf), SV_XEN_HYPERCALL_PORT, &site,
+						&stub, err, sizeof(err)),
+			 0);
+	ck_assert(!stub);
+	ck_assert_mem_eq(amd, "\xe7\xec\x90\xc3", 4);
 }
 END_TEST
 
@@ -343,8 +419,8 @@ START_TEST(refuses_zero_or_two_hypercall_pairs)
 		      "%s", err);
 
 	make_elf(elf, 8);
-	memcpy(elf + TEXT_OFF + 100, "\x0f\x01\xd9", 3);
-	memcpy(elf + TEXT_OFF + 116, "\x0f\x01\xc1", 3);
+	memcpy(elf + TEXT_OFF + PAD_AT, "\x0f\x01\xd9", 3);
+	memcpy(elf + TEXT_OFF + PAD_AT + 16, "\x0f\x01\xc1", 3);
 	len = make_kernel(ZSTD, img, elf, sizeof(elf));
 	ck_assert_int_eq(load(img, len, NULL, NULL), -ENOEXEC);
 	ck_assert_msg(strstr(err, "ambiguous") && strstr(err, "found 2"), "%s", err);
@@ -437,14 +513,41 @@ static unsigned int count_pairs(const uint8_t *p, size_t len)
 	return n;
 }
 
+/*
+ * Every byte the loader put in RAM against the kernel's own ELF: only the two hypercall
+ * functions at amd and the send stub at stub differ.
+ */
+static void check_only_stub_changed(const uint8_t *ram, const uint8_t *elf, const uint8_t *amd,
+				    const uint8_t *stub)
+{
+	const Elf64_Ehdr *eh = (const Elf64_Ehdr *)elf;
+	const Elf64_Phdr *ph = (const Elf64_Phdr *)(elf + eh->e_phoff);
+	size_t changed = 0, i;
+
+	for (int n = 0; n < eh->e_phnum; n++) {
+		if (ph[n].p_type != PT_LOAD)
+			continue;
+		for (i = 0; i < ph[n].p_filesz; i++) {
+			const uint8_t *b = ram + ph[n].p_paddr + i;
+
+			if (*b != elf[ph[n].p_offset + i] && !(b >= amd && b < amd + 32) &&
+			    !(b >= stub && b < stub + 32))
+				changed++;
+		}
+	}
+	ck_assert_uint_eq(changed, 0);
+}
+
 START_TEST(loads_debian_vmlinuz)
 {
 	char *path = find_debian_vmlinuz();
+	const uint8_t *pair = NULL, *stub;
 	struct guest_mem big;
 	struct elf_info info;
-	uint8_t *file;
+	uint8_t *file, *elf;
+	const char *format;
 	uint64_t site;
-	size_t len;
+	size_t len, elf_len, i;
 	int ret;
 
 	if (!path) {
@@ -462,14 +565,29 @@ START_TEST(loads_debian_vmlinuz)
 	ck_assert_msg(ret == 0, "%s: %s", path, err);
 	ck_assert(info.entry >= info.load_start && info.entry < info.load_end);
 	ck_assert_uint_ge(info.load_start, PVH_HIGH_RAM);
+	/* The pair as the kernel has it: its two returns must be what RAM still has. */
+	ck_assert_int_eq(linux_image_extract(file, len, &elf, &elf_len, &format, err, sizeof(err)),
+			 0);
+	for (i = 16; i + 16 <= elf_len && !pair; i++)
+		if (!memcmp(elf + i, "\x0f\x01\xc1", 3) && !memcmp(elf + i - 16, "\x0f\x01\xd9", 3))
+			pair = elf + i - 16;
+	ck_assert_ptr_nonnull(pair);
+	ck_assert_uint_eq(pair[3], 0xe9); /* jmp __x86_return_thunk, listed in .return_sites */
 	/* Exactly one pair, rewritten in RAM; and no vmmcall-vmcall pair is left anywhere. */
-	check_send_stub(big.hva + site - 16);
+	stub = check_send_stub(big.hva + site - 16, (const char *)pair + 3,
+			       (const char *)pair + 19);
+	ck_assert_uint_eq((uintptr_t)(stub - big.hva) % 16, 0);
 	ck_assert_uint_eq(count_pairs(big.hva + info.load_start, info.load_end - info.load_start),
 			  0);
-	fprintf(stderr, "%s: entry 0x%llx, image 0x%llx..0x%llx, hypercall site 0x%llx\n", path,
-		(unsigned long long)info.entry, (unsigned long long)info.load_start,
-		(unsigned long long)info.load_end, (unsigned long long)site);
+	check_only_stub_changed(big.hva, elf, big.hva + site - 16, stub);
+	fprintf(stderr,
+		"%s: entry 0x%llx, image 0x%llx..0x%llx, hypercall site 0x%llx, send stub "
+		"0x%llx\n",
+		path, (unsigned long long)info.entry, (unsigned long long)info.load_start,
+		(unsigned long long)info.load_end, (unsigned long long)site,
+		(unsigned long long)(stub - big.hva));
 	guest_mem_destroy(&big);
+	free(elf);
 	free(file);
 	free(path);
 }
@@ -490,6 +608,7 @@ int main(void)
 	tcase_add_test(tc, refuses_a_truncated_xz_payload);
 	tcase_add_test(tc, refuses_size_lies);
 	tcase_add_test(tc, rewrites_in_place_when_code_follows);
+	tcase_add_test(tc, rewrites_in_place_without_room_for_the_stub);
 	tcase_add_test(tc, refuses_zero_or_two_hypercall_pairs);
 	tcase_add_test(tc, refuses_segments_outside_ram_or_below_1mib);
 	tcase_add_test(tc, refuses_other_files_and_lzo);

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * A hand-made Linux-like PVH kernel for tests: an ELF64 whose executable segment holds the
- * vmmcall/vmcall hypercall pair 16 bytes apart, a data segment with bss, and a PT_NOTE with a
- * GNU note and then Xen's PHYS32_ENTRY note (type 18).
+ * A hand-made Linux-like PVH kernel for tests: an ELF64 whose executable segment holds int3
+ * padding and then the vmmcall/vmcall hypercall pair 16 bytes apart, a data segment with bss,
+ * and a PT_NOTE with a GNU note and then Xen's PHYS32_ENTRY note (type 18).
  */
 #ifndef SV_TEST_TINY_PVH_H
 #define SV_TEST_TINY_PVH_H
@@ -14,7 +14,10 @@
 #define TEXT_PA		     0x200000ull
 #define DATA_PA		     0x300000ull
 #define ENTRY_PA	     (TEXT_PA + 0x10)
-#define VMMCALL_AT	     32u /* in the text segment; vmcall 16 bytes later */
+#define PAD_AT		     0x20u /* int3 padding, where the loader puts its send stub */
+#define PAD_LEN		     0x50u
+#define STUB_AT		     0x40u /* the nearest 16-aligned 32 bytes with 16 int3 either side */
+#define VMMCALL_AT	     0x70u /* in the text segment; vmcall 16 bytes later */
 #define TEXT_OFF	     512u
 #define TEXT_LEN	     256u
 #define DATA_OFF	     768u
@@ -82,16 +85,18 @@ static inline void make_elf(uint8_t *e, unsigned int note_len)
 			      .p_filesz = 36 + ((note_len + 3) & ~3u),
 			      .p_align = 4 };
 	memset(text, 0x90, TEXT_LEN);
+	memset(text + PAD_AT, 0xcc, PAD_LEN);
 	memcpy(text + VMMCALL_AT, "\x0f\x01\xd9\xc3", 4);
 	memcpy(text + VMMCALL_AT + 16, "\x0f\x01\xc1\xc3", 4);
 	memset(e + DATA_OFF, 0x5a, DATA_LEN);
 }
 
-#define RUN_CODE_AT 0x60u /* the program, reached by a short jump from the entry */
-#define RUN_MSG_AT  0xc0u
+#define RUN_CODE_AT 0x90u /* the program, reached by a short jump from the entry */
+#define RUN_MSG_AT  0xd0u
 #define RUN_MSG	    "pvh: hello from the 32-bit entry\n"
-#define RUN_REASON  (DATA_PA + 0x100) /* in bss: reason 0, poweroff */
-#define RUN_STACK   (DATA_PA + 0x1000)
+_Static_assert(RUN_MSG_AT + sizeof(RUN_MSG) <= TEXT_LEN, "the message fits the text segment");
+#define RUN_REASON (DATA_PA + 0x100) /* in bss: reason 0, poweroff */
+#define RUN_STACK  (DATA_PA + 0x1000)
 
 static inline uint8_t *emit_imm32(uint8_t *p, uint8_t op, uint32_t imm)
 {

@@ -121,9 +121,11 @@ START_TEST(a_pvh_kernel_becomes_a_domain)
 	ck_assert_msg(sv_domain_create(&p, &d, err, sizeof(err)) == 0, "%s", err);
 	ck_assert_int_eq(sv_domain_memory(d, &memfd, &hva, &size), 0);
 	ram = hva;
-	/* Linux's two hypercall functions, one stub now (linux_image.c, docs/abi.md). */
-	ck_assert_mem_eq(ram + TEXT_PA + VMMCALL_AT, "\x83\xf8\x20", 3);
-	ck_assert_mem_eq(ram + TEXT_PA + VMMCALL_AT + 16, "\xeb\xee", 2);
+	/* Linux's two hypercall functions jump to the send stub in the int3 padding before them,
+	 * and keep their returns (linux_image.c, docs/abi.md). */
+	ck_assert_mem_eq(ram + TEXT_PA + VMMCALL_AT, "\xeb\x06\xcc\xc3\xcc", 5);
+	ck_assert_mem_eq(ram + TEXT_PA + VMMCALL_AT + 16, "\xeb\xf6\xcc\xc3\xcc", 5);
+	ck_assert_mem_eq(ram + TEXT_PA + STUB_AT, "\x83\xf8\x20", 3);
 	si = (const void *)(ram + 0x9c000);
 	ck_assert_uint_eq(si->magic, SV_HVM_START_MAGIC);
 	/* The user's command line, then the TSC rate KVM runs the vCPUs at (no PIT to
