@@ -143,14 +143,6 @@ if [ $linux = 1 ]; then
 	# kvm.linux.blk's guest has 4352 MiB (RAM above 4 GiB), which a domain document may
 	# not ask beyond the host's MemTotal. QEMU gives the VM only what it touches.
 	vm_mem=5120
-	# Not understood yet (stop 13): in the sanitizer build the Linux guest of kvm.linux.net
-	# ends as a fault during its boot (after the i8042 probe, beside a Mini-OS guest), twice
-	# in two tries; the normal build passes it. Left out there until it is found (8 later
-	# runs passed; a failure now leaves its dump in svcored.log, docs/testing-on-kvm.md).
-	if grep -q '^SV_SANITIZE:BOOL=ON' "$dir/CMakeCache.txt" 2>/dev/null; then
-		skip='^kvm\.linux\.net$'
-		echo "kvm-tests: the ASan build leaves out $skip (see docs/testing-on-kvm.md)"
-	fi
 else
 	echo "== $what of $dir inside a QEMU VM with nested KVM ($why)"
 	tcg=${KVM_VM_TCG_THREAD:-single}
