@@ -428,7 +428,12 @@ static int vcpu_handle_exit(struct vcpu *v)
 	case KVM_EXIT_INTR:
 		return 0;
 	case KVM_EXIT_SHUTDOWN:
-		vcpu_fault(v, "triple fault");
+		/*
+		 * On AMD, KVM INITs the vCPU before it reports a shutdown (the VMCB is undefined
+		 * after one), so the dump below is the reset state, not where the guest was.
+		 */
+		vcpu_fault(v, "triple fault (on AMD the registers below are the INIT state KVM "
+			      "resets the vCPU to; the faulting context is lost)");
 		return -EFAULT;
 	case KVM_EXIT_MMIO:
 		vcpu_fault(v, "%s of %u bytes at unbacked guest-physical 0x%llx",
