@@ -4,16 +4,9 @@
 #include <string.h>
 
 #include "guest_va.h"
+#include "x86_bits.h"
 
 #define PAGE_SIZE 4096u
-#define PTE_P	  (1ull << 0)
-#define PTE_W	  (1ull << 1)
-#define PTE_PS	  (1ull << 7)
-#define PTE_ADDR  0x000ffffffffff000ull
-#define CR0_WP	  (1ull << 16)
-#define CR0_PG	  (1ull << 31)
-#define CR4_LA57  (1ull << 12)
-#define EFER_LMA  (1ull << 10)
 
 /* Bits above the top implemented one must copy it. */
 static bool canonical(uint64_t va, unsigned int bits)

@@ -20,10 +20,10 @@
 #include "evtchn.h"
 #include "guest_va.h"
 #include "hypercall.h"
+#include "x86_bits.h"
 
 #define RFLAGS_IF    (1ull << 9)
 #define MSR_IA32_TSC 0x10
-#define EFER_LMA     (1ull << 10)
 
 int vcpu_init(struct sv_domain *d, struct vcpu *v, unsigned int id)
 {
