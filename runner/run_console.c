@@ -177,10 +177,13 @@ int run_console_open(struct sv_domain *d, sv_console_fn *fn, void *opaque, struc
 		     char *err, size_t errlen)
 {
 	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = UINT32_MAX };
-	struct run_console *rc = calloc(1, sizeof(*rc));
+	struct run_console *rc;
 	int ret;
 
 	*out = NULL;
+	if (!fn || !sv_domain_is_pvh(d))
+		return 0;
+	rc = calloc(1, sizeof(*rc));
 	if (!rc)
 		return -ENOMEM;
 	rc->env = (struct backend_env){ .ops = &rc_ops, .ctx = rc };

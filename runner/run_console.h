@@ -15,8 +15,10 @@
 struct run_console;
 
 /*
- * Gives d a console port (before it starts) and serves its ring until run_console_close,
- * which takes the last bytes the guest wrote. 0 or -errno, err says why.
+ * For a PVH domain d (before it starts): gives it a console port and serves its ring to fn
+ * until run_console_close, which takes the last bytes the guest wrote. Any other domain, or
+ * no fn, needs none: 0 with *out NULL (run_console_close takes NULL). 0 or -errno, err says
+ * why.
  */
 int run_console_open(struct sv_domain *d, sv_console_fn *fn, void *opaque, struct run_console **out,
 		     char *err, size_t errlen);

@@ -69,11 +69,9 @@ int runner_run_console(const struct sv_domain_params *p, int timeout_ms, struct 
 	ret = sv_domain_create(p, &d, err, errlen);
 	if (ret)
 		return ret;
-	if (p->console && sv_domain_is_pvh(d)) {
-		ret = run_console_open(d, p->console, p->console_opaque, &rc, err, errlen);
-		if (ret)
-			goto out;
-	}
+	ret = run_console_open(d, p->console, p->console_opaque, &rc, err, errlen);
+	if (ret)
+		goto out;
 	ret = sv_domain_start(d);
 	if (ret)
 		goto out;

@@ -148,10 +148,7 @@ static int run_domain(const struct sv_domain_params *p, const struct run_actions
 				      : SVCTL_EX_SOFTWARE;
 			break;
 		}
-		rc = NULL;
-		ret = sv_domain_is_pvh(d) ? run_console_open(d, p->console, p->console_opaque, &rc,
-							     err, sizeof(err))
-					  : 0;
+		ret = run_console_open(d, p->console, p->console_opaque, &rc, err, sizeof(err));
 		run_set_domain(&rs, d);
 		if (!ret)
 			ret = sv_domain_start(d);
