@@ -246,7 +246,7 @@ static int domain_load_kernel(struct sv_domain *d, const struct sv_domain_params
 		if (ret)
 			return ret;
 	}
-	if (!d->pvh && d->mem.end > (uint64_t)SV_MAX_MEMORY_MIB << 20)
+	if (!d->pvh && p->memory_mib > SV_MAX_MEMORY_MIB)
 		return errmsg_set(err, errlen, -ERANGE,
 				  "%s is not a PVH kernel, and only a PVH kernel takes more than "
 				  "%u MiB of RAM (%u MiB asked): Splitvisor's own kernels map RAM "

@@ -122,6 +122,7 @@ static const struct xen_hcall_ops xv_ops = {
 int xen_vcpu_hypercall(struct vcpu *v)
 {
 	struct sv_domain *d = v->dom;
+	uint32_t store_port = __atomic_load_n(&d->xen_store_port, __ATOMIC_RELAXED);
 	struct xen_env env = {
 		.mem = &d->mem,
 		.evtchn = d->evtchn,
@@ -130,12 +131,12 @@ int xen_vcpu_hypercall(struct vcpu *v)
 		.nr_vcpus = d->nr_vcpus,
 		/* No store port, no xenstore: pfn 0 tells Linux, which then goes on without. */
 		.store_pfn =
-			!__atomic_load_n(&d->xen_store_port, __ATOMIC_RELAXED)
+			!store_port
 				? 0
 				: (d->store_ring_gpa ? d->store_ring_gpa : SV_STORE_RING_GPA) >> 12,
 		.console_pfn =
 			(d->console_ring_gpa ? d->console_ring_gpa : SV_CONSOLE_RING_GPA) >> 12,
-		.store_port = __atomic_load_n(&d->xen_store_port, __ATOMIC_RELAXED),
+		.store_port = store_port,
 		.console_port = __atomic_load_n(&d->xen_console_port, __ATOMIC_RELAXED),
 		.ops = &xv_ops,
 		.ctx = v,
