@@ -36,8 +36,8 @@ struct gnt_remote_ops;
 struct gnt_granter {
 	uint16_t domid;
 	uint8_t *ram;
-	uint64_t
-		ram_size; /* the memfd's size: RAM's end, the hole of splitvisor/guest_ram.h inside */
+	/* The memfd's size: where RAM ends, the hole of splitvisor/guest_ram.h inside. */
+	uint64_t ram_size;
 	uint64_t table_gpa;
 	uint32_t nr_frames;
 	/*

@@ -92,12 +92,12 @@ static int check_memory(struct sv_xml_parser *p, const xmlNode *memory, const xm
 {
 	uint64_t limit_kib = (uint64_t)SV_MAX_MEMORY_MIB * 1024, host_kib = host_memory_kib();
 	const char *why = "the Splitvisor limit for its own kernels";
+	char size[32], limit[32];
 
 	if (cfg->os_type == SV_OS_XENPVH) {
 		limit_kib = (uint64_t)SV_MAX_PVH_MEMORY_MIB * 1024;
 		why = "the Splitvisor limit";
 	}
-	char size[32], limit[32];
 
 	if (host_kib && host_kib < limit_kib) {
 		limit_kib = host_kib;

@@ -319,7 +319,7 @@ void vbd_reap(struct dom0 *d0)
 	}
 }
 
-/* A driver domain's disk: the state its backend wrote and the mode; the counters are svdd's. */
+/* Our blkback's disks with its counters; a driver domain's with its state and mode only. */
 size_t vbd_records(const struct ts_domain *td, struct vbd_record *out, size_t max)
 {
 	const struct vbd *v;

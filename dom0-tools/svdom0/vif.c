@@ -367,7 +367,10 @@ static int vif_drop_line(char *buf, size_t cap, const struct netback_dev_info *i
 			(unsigned long long)info->vif.rate_drops_in);
 }
 
-/* A driver domain's interface: the state its backend wrote and ours; the counters are svdd's. */
+/*
+ * Our netback's interfaces with its counters; a driver domain's with the state its backend
+ * wrote and what we know (mac, "ddN", TAP device): the counters are svdd's.
+ */
 size_t vif_records(const struct ts_domain *td, struct vif_record *out, size_t max)
 {
 	const struct vif *v;
